@@ -1,0 +1,166 @@
+# git-thrum: one non-recursive GNU Makefile.
+#   make                 build ./git-thrum
+#   make check           build and run every test (unit, then end-to-end)
+#   make check SANITIZE=1  the same under AddressSanitizer + UBSan
+#   make demo            a scripted tour on a throw-away repository
+#   make install prefix=DIR
+#   make doc             man pages (asciidoctor)
+# DEVELOPER=1 turns warnings into errors; V=1 shows the commands.
+
+prefix ?= $(HOME)
+bindir = $(prefix)/bin
+sharedir = $(prefix)/share/git-thrum
+mandir = $(prefix)/share/man
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PKGS = libgit2 sqlite3 json-c inih
+THRUM_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+# pkg-config runs when a recipe needs it, after the dependency check
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+
+WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wformat=2 -Wvla
+ifdef DEVELOPER
+WARN += -Werror
+endif
+SAN =
+ifdef SANITIZE
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+endif
+
+ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(WARN) $(SAN) \
+	-Isrc -MMD -MP -DTHRUM_VERSION='"$(THRUM_VERSION)"' $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(SAN)
+
+ifndef V
+QUIET_CC = @echo '   CC ' $@;
+QUIET_LINK = @echo '   LINK' $@;
+QUIET_AR = @echo '   AR ' $@;
+endif
+
+# build trees are separate for sanitizer builds, so objects never mix
+ifdef SANITIZE
+O = build/sanitize
+else
+O = build/default
+endif
+
+LIB_OBJS = \
+	$(O)/src/config.o \
+	$(O)/src/context.o \
+	$(O)/src/date.o \
+	$(O)/src/event.o \
+	$(O)/src/format.o \
+	$(O)/src/gitx.o \
+	$(O)/src/identity.o \
+	$(O)/src/messaging.o \
+	$(O)/src/projection.o \
+	$(O)/src/repo.o \
+	$(O)/src/run-command.o \
+	$(O)/src/store.o \
+	$(O)/src/strbuf.o \
+	$(O)/src/strvec.o \
+	$(O)/src/synctree.o \
+	$(O)/src/ulid.o \
+	$(O)/src/usage.o \
+	$(O)/src/wrapper.o
+
+CMD_OBJS = \
+	$(O)/src/cmd-init.o \
+	$(O)/src/cmd-inbox.o \
+	$(O)/src/cmd-message.o \
+	$(O)/src/cmd-quickstart.o \
+	$(O)/src/cmd-rebuild.o \
+	$(O)/src/cmd-reply.o \
+	$(O)/src/cmd-send.o \
+	$(O)/src/cmd-team.o \
+	$(O)/src/cmd-whoami.o
+
+UNIT_TESTS = \
+	tests/unit/t-date \
+	tests/unit/t-event \
+	tests/unit/t-projection \
+	tests/unit/t-store \
+	tests/unit/t-strbuf \
+	tests/unit/t-ulid
+
+LIB = $(O)/libthrum.a
+PROGRAM = git-thrum
+DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d \
+	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
+
+.PHONY: all check unit-test test demo install doc clean deps test-deps FORCE
+.DEFAULT_GOAL := all
+
+all: $(PROGRAM)
+
+deps:
+	@tools/ensure-deps build
+
+test-deps:
+	@tools/ensure-deps test
+
+$(O)/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	$(QUIET_AR)$(AR) rcs $@ $^
+
+# the binary at the top is the one tests and git run; build/.current
+# names the build it came from, so switching SANITIZE relinks it
+$(PROGRAM): $(O)/git-thrum.o $(CMD_OBJS) $(LIB) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(O)/git-thrum.o $(CMD_OBJS) \
+		$(LIB) $(PKG_LIBS)
+
+build/.current: FORCE
+	@mkdir -p build
+	@echo $(O) | cmp -s - $@ || echo $(O) > $@
+
+$(O)/tests/unit/%.o: tests/unit/%.c | test-deps
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
+		$(CMOCKA_LIBS)
+
+unit-test: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
+
+test: $(PROGRAM) | test-deps
+	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
+
+check: test-deps
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory test
+
+demo: $(PROGRAM)
+	@tools/demo
+
+install: $(PROGRAM)
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(sharedir)/templates
+	install -m 755 $(PROGRAM) $(DESTDIR)$(bindir)/
+	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
+	@if [ -f Documentation/git-thrum.1 ]; then \
+		install -d $(DESTDIR)$(mandir)/man1 && \
+		install -m 644 Documentation/git-thrum.1 \
+			$(DESTDIR)$(mandir)/man1/; \
+	fi
+
+doc: Documentation/git-thrum.1
+
+Documentation/git-thrum.1: Documentation/git-thrum.adoc \
+	Documentation/config/thrum.adoc
+	asciidoctor -b manpage -o $@ $<
+
+clean:
+	rm -rf build $(PROGRAM) $(UNIT_TESTS) tests/test-results \
+		tests/trash\ directory.* Documentation/*.1
+
+-include $(DEPS)

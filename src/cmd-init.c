@@ -1,0 +1,184 @@
+/*
+ * git thrum init: make this repository thrum-ready (DESIGN §5.1).  Every
+ * step is idempotent, so running init again is harmless; --force also
+ * rebuilds a broken sync work tree, keeping every line it held.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "format.h"
+#include "gitx.h"
+#include "projection.h"
+#include "strbuf.h"
+#include "synctree.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static const char *const init_usage[] = {
+	"git thrum init [--force] [--stealth] [--json]",
+	NULL
+};
+
+struct init_opts {
+	int force, stealth, json;
+};
+
+static void init_opt(int opt, const char *arg, void *payload)
+{
+	struct init_opts *o = payload;
+
+	(void)arg;
+	switch (opt) {
+	case 'f': o->force = 1; break;
+	case 's': o->stealth = 1; break;
+	case 'j': o->json = 1; break;
+	}
+}
+
+/* add ".thrum/" to the ignore file unless a line already says so */
+static int ignore_thrum(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT, add = STRBUF_INIT;
+	const char *p;
+	int fd, ret = 0;
+
+	if (strbuf_read_file(&sb, path, 0) < 0 && errno != ENOENT)
+		return error_errno("cannot read '%s'", path);
+	for (p = sb.buf; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		if ((n == 7 && !strncmp(p, ".thrum/", 7)) ||
+		    (n == 6 && !strncmp(p, ".thrum", 6)) ||
+		    (n == 8 && !strncmp(p, "/.thrum/", 8)))
+			goto out;
+		p = nl ? nl + 1 : NULL;
+	}
+	if (sb.len && sb.buf[sb.len - 1] != '\n')
+		strbuf_addch(&add, '\n');
+	strbuf_addstr(&add, ".thrum/\n");
+	fd = xopen(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	if (fd < 0 || write_in_full(fd, add.buf, add.len) < 0)
+		ret = error_errno("cannot update '%s'", path);
+	if (fd >= 0)
+		close(fd);
+out:
+	strbuf_release(&sb);
+	strbuf_release(&add);
+	return ret;
+}
+
+/* make refs/heads/a-sync exist; *how says where it came from */
+static int ensure_branch(struct thrum_ctx *ctx, const char **how)
+{
+	struct strbuf remote_ref = STRBUF_INIT;
+	git_repository *repo = NULL;
+	int ret = -1, r;
+
+	if (gitx_open(&repo, ctx->repo.git_dir) < 0)
+		goto out;
+	r = gitx_ref_exists(repo, GITX_SYNC_REF);
+	if (r < 0)
+		goto out;
+	if (r) {
+		*how = "existing";
+		ret = 0;
+		goto out;
+	}
+	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", ctx->cfg.remote);
+	r = gitx_ref_exists(repo, remote_ref.buf);
+	if (r < 0)
+		goto out;
+	if (r) {
+		*how = "remote";
+		ret = gitx_branch_from(repo, remote_ref.buf);
+	} else {
+		*how = "new";
+		ret = gitx_create_orphan_branch(repo, ctx->cfg.commit_author);
+	}
+out:
+	git_repository_free(repo);
+	strbuf_release(&remote_ref);
+	return ret;
+}
+
+int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "stealth", no_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct init_opts o = { 0 };
+	struct catch_up_stats stats;
+	struct strbuf why = STRBUF_INIT;
+	struct projection_counts counts = { 0 };
+	char *ignore, *dir;
+	const char *how = NULL;
+	int health;
+
+	if (parse_options(argc, argv, opts, init_usage, init_opt, &o) < argc)
+		usage_msg(init_usage, "too many arguments");
+	ctx_need_repo(ctx);
+	ctx_need_config(ctx);
+
+	dir = path_join(ctx->repo.thrum_dir, "identities");
+	if (mkdir_p(ctx->repo.var_dir, 0755) < 0 || mkdir_p(dir, 0700) < 0)
+		die_errno("cannot create '%s'", ctx->repo.thrum_dir);
+	free(dir);
+	ignore = o.stealth ? path_join(ctx->repo.git_dir, "info/exclude")
+			   : path_join(ctx->repo.worktree, ".gitignore");
+	if (o.stealth) {
+		dir = path_join(ctx->repo.git_dir, "info");
+		mkdir_p(dir, 0755);
+		free(dir);
+	}
+	if (ignore_thrum(ignore) < 0)
+		return 1;
+	free(ignore);
+
+	if (ensure_branch(ctx, &how) < 0)
+		return 1;
+	health = synctree_health(&ctx->repo, &why);
+	if (health && !access(ctx->repo.sync_dir, F_OK) && !o.force)
+		die("the sync work tree is broken (%s); run 'git thrum init "
+		    "--force'", why.buf);
+	if (health) {
+		int ret = access(ctx->repo.sync_dir, F_OK)
+			? synctree_create(&ctx->repo)
+			: synctree_repair(&ctx->repo);
+
+		if (ret < 0)
+			return 1;
+		strbuf_reset(&why);
+		if (synctree_health(&ctx->repo, &why))
+			die("the sync work tree is still broken after repair "
+			    "(%s)", why.buf);
+	}
+	strbuf_release(&why);
+
+	ctx_need_store(ctx);
+	if (!ctx_origin(ctx))
+		return 1;
+	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0 ||
+	    projection_catch_up(ctx->proj, &ctx->store, &stats) < 0 ||
+	    projection_counts(ctx->proj, &counts) < 0)
+		return 1;
+
+	if (o.json) {
+		char events[32], messages[32];
+
+		snprintf(events, sizeof(events), "%ld", counts.events);
+		snprintf(messages, sizeof(messages), "%ld", counts.messages);
+		format_kv_json(stdout, "worktree", ctx->repo.worktree,
+			       "sync_worktree", ctx->repo.sync_dir,
+			       "branch", how, "events", events,
+			       "messages", messages, NULL);
+	} else {
+		printf("Initialized thrum in %s\n", ctx->repo.worktree);
+		printf("  a-sync: %s branch, %ld events, %ld messages\n",
+		       how, counts.events, counts.messages);
+		printf("  sync work tree: %s\n", ctx->repo.sync_dir);
+	}
+	return 0;
+}

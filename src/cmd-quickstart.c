@@ -1,0 +1,160 @@
+/*
+ * git thrum quickstart: create (or update) this work tree's identity and
+ * open a session: agent.register (when new or changed),
+ * agent.session.end for a session left open, agent.session.start, and
+ * agent.update carrying the intent when one is given.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "event.h"
+#include "format.h"
+#include "ulid.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static const char *const quickstart_usage[] = {
+	"git thrum quickstart --name <name> --role <role> --module <module> "
+	"[--intent <text>] [--json]",
+	NULL
+};
+
+struct qs_opts {
+	const char *name, *role, *module, *intent;
+	int json;
+};
+
+static void qs_opt(int opt, const char *arg, void *payload)
+{
+	struct qs_opts *o = payload;
+
+	switch (opt) {
+	case 'n': o->name = arg; break;
+	case 'r': o->role = arg; break;
+	case 'm': o->module = arg; break;
+	case 'i': o->intent = arg; break;
+	case 'j': o->json = 1; break;
+	}
+}
+
+static int differs(const char *a, const char *b)
+{
+	return !a != !b || (a && strcmp(a, b));
+}
+
+int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "name", required_argument, NULL, 'n' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "module", required_argument, NULL, 'm' },
+		{ "intent", required_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct qs_opts o = { 0 };
+	struct identity old = IDENTITY_INIT, id = IDENTITY_INIT;
+	struct event evs[4];
+	struct event *list[4];
+	const char *why, *origin;
+	char host[256] = "";
+	size_t nr = 0, i;
+	int have_old, ret = 1;
+
+	memset(evs, 0, sizeof(evs));
+	if (parse_options(argc, argv, opts, quickstart_usage, qs_opt, &o) <
+	    argc)
+		usage_msg(quickstart_usage, "too many arguments");
+	if (!o.name || !o.role || !o.module)
+		usage_msg(quickstart_usage,
+			  "--name, --role and --module are required");
+	if (!event_valid_name(o.name, &why))
+		usage_msg(quickstart_usage, "invalid agent name '%s': %s",
+			  o.name, why);
+	if (!event_valid_name(o.role, &why))
+		usage_msg(quickstart_usage, "invalid role '%s': %s", o.role,
+			  why);
+	if (!*o.module)
+		usage_msg(quickstart_usage, "empty module");
+	ctx_need_projection(ctx);
+	origin = ctx_origin(ctx);
+	if (!origin)
+		return 1;
+
+	have_old = identity_load(&ctx->repo, o.name, &old);
+	if (have_old == THRUM_EINVALID)
+		warning("replacing the corrupt identity of '%s'", o.name);
+	have_old = have_old == 0;
+	id.name = xstrdup(o.name);
+	id.agent_id = xstrdup(have_old ? old.agent_id : o.name);
+	id.kind = xstrdup("agent");
+	id.role = xstrdup(o.role);
+	id.module = xstrdup(o.module);
+	id.worktree = xstrdup(ctx->repo.worktree);
+	id.session_id = ulid_new_id("ses_");
+	id.intent = xstrdup_or_null(o.intent ? o.intent
+				    : have_old ? old.intent : NULL);
+	gethostname(host, sizeof(host) - 1);
+
+	if (!have_old || differs(old.role, id.role) ||
+	    differs(old.module, id.module) ||
+	    differs(old.worktree, id.worktree)) {
+		struct event *ev = &evs[nr];
+
+		if (event_init_new(ev, EV_AGENT_REGISTER, origin) < 0)
+			goto out;
+		ev->agent_id = xstrdup(id.agent_id);
+		ev->kind = xstrdup(id.kind);
+		ev->name = xstrdup(id.name);
+		ev->role = xstrdup(id.role);
+		ev->module = xstrdup(id.module);
+		ev->worktree = xstrdup(id.worktree);
+		if (*host)
+			ev->hostname = xstrdup(host);
+		list[nr] = &evs[nr];
+		nr++;
+	}
+	if (have_old && old.session_id) {
+		struct event *ev = &evs[nr];
+
+		if (event_init_new(ev, EV_AGENT_SESSION_END, origin) < 0)
+			goto out;
+		ev->agent_id = xstrdup(id.agent_id);
+		ev->session_id = xstrdup(old.session_id);
+		ev->reason = xstrdup("restart");
+		list[nr] = &evs[nr];
+		nr++;
+	}
+	if (event_init_new(&evs[nr], EV_AGENT_SESSION_START, origin) < 0)
+		goto out;
+	evs[nr].agent_id = xstrdup(id.agent_id);
+	evs[nr].session_id = xstrdup(id.session_id);
+	list[nr] = &evs[nr];
+	nr++;
+	if (o.intent) {
+		if (event_init_new(&evs[nr], EV_AGENT_UPDATE, origin) < 0)
+			goto out;
+		evs[nr].agent_id = xstrdup(id.agent_id);
+		evs[nr].session_id = xstrdup(id.session_id);
+		evs[nr].intent = xstrdup(o.intent);
+		list[nr] = &evs[nr];
+		nr++;
+	}
+	/* log first: an identity without its events would be a lie */
+	if (ctx_append(ctx, NULL, list, nr) < 0 ||
+	    identity_save(&ctx->repo, &id) < 0)
+		goto out;
+
+	if (o.json)
+		format_identity_json(&id, stdout);
+	else
+		printf("%s agent '%s' (role %s, module %s), session %s\n",
+		       have_old ? "Updated" : "Registered", id.name, id.role,
+		       id.module, id.session_id);
+	ret = 0;
+out:
+	for (i = 0; i < ARRAY_SIZE(evs); i++)
+		event_release(&evs[i]);
+	identity_release(&old);
+	identity_release(&id);
+	return ret;
+}

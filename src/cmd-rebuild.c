@@ -1,0 +1,63 @@
+/*
+ * git thrum rebuild: throw the projection away and rebuild it from the
+ * log.  Gives the same answers as the incrementally maintained database.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "format.h"
+#include "projection.h"
+#include "usage.h"
+
+static const char *const rebuild_usage[] = {
+	"git thrum rebuild [--json]",
+	NULL
+};
+
+static void rebuild_opt(int opt, const char *arg, void *payload)
+{
+	(void)arg;
+	if (opt == 'j')
+		*(int *)payload = 1;
+}
+
+int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct catch_up_stats stats;
+	struct projection_counts c;
+	int json = 0;
+
+	if (parse_options(argc, argv, opts, rebuild_usage, rebuild_opt,
+			  &json) < argc)
+		usage_msg(rebuild_usage, "too many arguments");
+	ctx_need_store(ctx);
+	/* hold the log still while the old database goes */
+	if (store_lock(&ctx->store, LOCK_EX) < 0 ||
+	    projection_remove(ctx->repo.var_dir) < 0 ||
+	    projection_open(&ctx->proj, ctx->repo.var_dir) < 0 ||
+	    projection_catch_up(ctx->proj, &ctx->store, &stats) < 0 ||
+	    projection_counts(ctx->proj, &c) < 0)
+		return 1;
+	store_unlock(&ctx->store);
+	if (json) {
+		char ev[32], msg[32], sk[32], cf[32];
+
+		snprintf(ev, sizeof(ev), "%ld", c.events);
+		snprintf(msg, sizeof(msg), "%ld", c.messages);
+		snprintf(sk, sizeof(sk), "%ld", c.skipped);
+		snprintf(cf, sizeof(cf), "%ld", c.conflicts);
+		format_kv_json(stdout, "events", ev, "messages", msg,
+			       "skipped", sk, "conflicts", cf, NULL);
+	} else {
+		printf("rebuilt: %ld events, %ld messages, %ld agents",
+		       c.events, c.messages, c.agents);
+		if (c.skipped || c.conflicts)
+			printf(" (%ld lines skipped, %ld conflicts)",
+			       c.skipped, c.conflicts);
+		putchar('\n');
+	}
+	return 0;
+}

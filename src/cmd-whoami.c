@@ -1,0 +1,49 @@
+/*
+ * git thrum whoami: the identity this work tree acts as (THRUM_NAME, or
+ * the only identity file).
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "format.h"
+#include "usage.h"
+
+static const char *const whoami_usage[] = {
+	"git thrum whoami [--json]",
+	NULL
+};
+
+static void whoami_opt(int opt, const char *arg, void *payload)
+{
+	(void)arg;
+	if (opt == 'j')
+		*(int *)payload = 1;
+}
+
+int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int json = 0;
+
+	if (parse_options(argc, argv, opts, whoami_usage, whoami_opt,
+			  &json) < argc)
+		usage_msg(whoami_usage, "too many arguments");
+	ctx_need_store(ctx);
+	if (ctx_need_me(ctx) < 0)
+		return 1;
+	if (json) {
+		format_identity_json(&ctx->me, stdout);
+		return 0;
+	}
+	printf("%s (role %s, module %s)\n", ctx->me.name,
+	       ctx->me.role ? ctx->me.role : "-",
+	       ctx->me.module ? ctx->me.module : "-");
+	printf("  agent id: %s\n", ctx->me.agent_id);
+	if (ctx->me.session_id)
+		printf("  session:  %s\n", ctx->me.session_id);
+	if (ctx->me.intent)
+		printf("  intent:   %s\n", ctx->me.intent);
+	return 0;
+}

@@ -1,0 +1,101 @@
+#ifndef THRUM_CMD_H
+#define THRUM_CMD_H
+
+/*
+ * Subcommands.  To add one:
+ *  1. write src/cmd-<name>.c with int cmd_<name>(argc, argv, ctx);
+ *  2. declare it below;
+ *  3. add a row to the table in git-thrum.c;
+ *  4. add src/cmd-<name>.o to OBJS in the Makefile;
+ *  5. document it in Documentation/git-thrum.adoc (its synopsis line must
+ *     be the usage string);
+ *  6. add a tests/tNNNN-*.sh that can fail.
+ * A command returns its exit status: 0 ok, 1 failure (after error()),
+ * 129 usage (via usage_msg()); die() gives 128.
+ */
+#include "config.h"
+#include "identity.h"
+#include "repo.h"
+#include "store.h"
+
+struct projection;
+struct event;
+
+struct thrum_ctx {
+	struct repo repo;
+	struct store store;
+	struct projection *proj;
+	struct identity me;
+	struct thrum_config cfg;
+	char *origin;
+	unsigned have_repo:1, have_store:1, have_me:1, have_cfg:1;
+};
+
+/* designated, so that new members start zeroed */
+#define THRUM_CTX_INIT { .proj = NULL, .origin = NULL }
+
+typedef int (*cmd_fn)(int argc, const char **argv, struct thrum_ctx *ctx);
+
+struct cmd_spec {
+	const char *name;
+	cmd_fn fn;
+	const char *help;
+};
+
+int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
+
+/* --- helpers shared by the commands (context.c) --- */
+
+/* find the repository; dies outside one */
+void ctx_need_repo(struct thrum_ctx *ctx);
+/* the repository, initialised and healthy, with its store; dies if not */
+void ctx_need_store(struct thrum_ctx *ctx);
+/* the store plus an up-to-date projection; dies on failure */
+void ctx_need_projection(struct thrum_ctx *ctx);
+/* also who I am; 0, or -1 after error() */
+int ctx_need_me(struct thrum_ctx *ctx);
+/* effective configuration; dies on a bad value */
+void ctx_need_config(struct thrum_ctx *ctx);
+/* this clone's origin id, or NULL after error() */
+const char *ctx_origin(struct thrum_ctx *ctx);
+
+/*
+ * Append evs under my shard (message events) or events.jsonl (the rest),
+ * then bring the projection up to date.  0 or -1.
+ */
+int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
+	       size_t nr);
+
+void ctx_release(struct thrum_ctx *ctx);
+
+/*
+ * Read a message body: arg itself, or all of stdin when arg is "-".
+ * Returns a new string, or NULL after error() (empty body, too long,
+ * unreadable).
+ */
+char *read_body(const char *arg);
+
+/* print usage to stdout and exit 129 (for -h) */
+NORETURN void usage_help(const char *const *usagestr);
+
+/*
+ * Parse options with getopt_long (argv[0] is the command name).  Handles
+ * -h and reports unknown options and missing arguments via usage_msg().
+ * Calls fn(opt, optarg, payload) for each option; returns the index of
+ * the first operand.
+ */
+struct option;
+typedef void (*opt_fn)(int opt, const char *arg, void *payload);
+int parse_options(int argc, const char **argv, const struct option *longopts,
+		  const char *const *usagestr, opt_fn fn, void *payload);
+
+#endif

@@ -1,0 +1,202 @@
+/*
+ * context.c: what every command needs before it can do its work, each
+ * piece found once and on demand: the repository (no libgit2, no child
+ * process), the log, an up-to-date projection, the current identity and
+ * the configuration.  Anything missing is one clear line and a non-zero
+ * exit, naming the command that fixes it.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "event.h"
+#include "projection.h"
+#include "strbuf.h"
+#include "synctree.h"
+#include "usage.h"
+#include "wrapper.h"
+
+#define MAX_BODY (512 * 1024)
+
+void ctx_need_repo(struct thrum_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->have_repo)
+		return;
+	ret = repo_discover(&ctx->repo);
+	if (ret == THRUM_ENOTFOUND)
+		die("not a git repository (or any of the parent directories): "
+		    ".git");
+	if (ret < 0)
+		exit(128);
+	ctx->have_repo = 1;
+}
+
+void ctx_need_store(struct thrum_ctx *ctx)
+{
+	struct strbuf why = STRBUF_INIT;
+
+	if (ctx->have_store)
+		return;
+	ctx_need_repo(ctx);
+	if (!repo_is_initialised(&ctx->repo))
+		die("thrum is not initialised in '%s'; run 'git thrum init'",
+		    ctx->repo.worktree);
+	if (synctree_health(&ctx->repo, &why))
+		die("the sync work tree is broken (%s); run 'git thrum init "
+		    "--force'", why.buf);
+	strbuf_release(&why);
+	store_init(&ctx->store, &ctx->repo);
+	ctx->have_store = 1;
+}
+
+void ctx_need_projection(struct thrum_ctx *ctx)
+{
+	ctx_need_store(ctx);
+	if (ctx->proj)
+		return;
+	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
+		exit(1);
+	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+		exit(1);
+}
+
+int ctx_need_me(struct thrum_ctx *ctx)
+{
+	if (ctx->have_me)
+		return 0;
+	ctx_need_repo(ctx);
+	if (identity_select(&ctx->repo, &ctx->me) < 0)
+		return -1;
+	ctx->have_me = 1;
+	return 0;
+}
+
+void ctx_need_config(struct thrum_ctx *ctx)
+{
+	if (ctx->have_cfg)
+		return;
+	if (config_load(&ctx->cfg, ctx->have_repo ? &ctx->repo : NULL) < 0)
+		exit(1);
+	ctx->have_cfg = 1;
+}
+
+const char *ctx_origin(struct thrum_ctx *ctx)
+{
+	ctx_need_store(ctx);
+	if (!ctx->origin)
+		ctx->origin = store_origin_id(&ctx->store);
+	return ctx->origin;
+}
+
+int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
+	       size_t nr)
+{
+	ctx_need_store(ctx);
+	if (store_append(&ctx->store, shard, evs, nr) < 0)
+		return -1;
+	if (ctx->proj &&
+	    projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+		return -1;
+	return 0;
+}
+
+void ctx_release(struct thrum_ctx *ctx)
+{
+	projection_free(ctx->proj);
+	ctx->proj = NULL;
+	if (ctx->have_store)
+		store_release(&ctx->store);
+	if (ctx->have_repo)
+		repo_release(&ctx->repo);
+	if (ctx->have_me)
+		identity_release(&ctx->me);
+	if (ctx->have_cfg)
+		config_release(&ctx->cfg);
+	free(ctx->origin);
+	ctx->origin = NULL;
+	ctx->have_repo = ctx->have_store = ctx->have_me = ctx->have_cfg = 0;
+}
+
+char *read_body(const char *arg)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	sb.max = MAX_BODY;
+	if (strcmp(arg, "-")) {
+		if (strbuf_addstr(&sb, arg) < 0) {
+			error("message body is longer than %d bytes", MAX_BODY);
+			return NULL;
+		}
+	} else if (strbuf_read_fd(&sb, 0, 0) < 0) {
+		if (errno == EFBIG)
+			error("message body is longer than %d bytes", MAX_BODY);
+		else
+			error_errno("cannot read the message body from stdin");
+		strbuf_release(&sb);
+		return NULL;
+	} else {
+		strbuf_rtrim(&sb);	/* the newline a here-doc adds */
+	}
+	for (i = 0; i < sb.len && isspace((unsigned char)sb.buf[i]); i++)
+		;
+	if (i == sb.len) {
+		error("empty message body");
+		strbuf_release(&sb);
+		return NULL;
+	}
+	if (memchr(sb.buf, '\0', sb.len)) {
+		error("message body contains a NUL byte");
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return strbuf_detach(&sb, NULL);
+}
+
+void usage_help(const char *const *usagestr)
+{
+	const char *prefix = "usage: ";
+
+	for (; *usagestr; usagestr++) {
+		printf("%s%s\n", prefix, *usagestr);
+		prefix = "   or: ";
+	}
+	exit(129);
+}
+
+int parse_options(int argc, const char **argv, const struct option *longopts,
+		  const char *const *usagestr, opt_fn fn, void *payload)
+{
+	struct strbuf shortopts = STRBUF_INIT;
+	const struct option *o;
+	int c;
+
+	/* every long option has no short form except -h */
+	strbuf_addstr(&shortopts, ":h");
+	optind = 1;
+	opterr = 0;
+	for (o = longopts; o->name; o++)
+		if (o->val < 256 && o->val > 0 && o->val != 'h') {
+			strbuf_addch(&shortopts, o->val);
+			if (o->has_arg == required_argument)
+				strbuf_addch(&shortopts, ':');
+		}
+	while ((c = getopt_long(argc, (char *const *)argv, shortopts.buf,
+				longopts, NULL)) != -1) {
+		if (c == 'h')
+			usage_help(usagestr);
+		if (c == '?') {
+			if (optopt)
+				usage_msg(usagestr, "unknown switch '%c'",
+					  optopt);
+			usage_msg(usagestr, "unknown option '%s'",
+				  argv[optind - 1]);
+		}
+		if (c == ':')
+			usage_msg(usagestr, "option '%s' requires a value",
+				  argv[optind - 1]);
+		fn(c, optarg, payload);
+	}
+	strbuf_release(&shortopts);
+	return optind;
+}

@@ -1,0 +1,632 @@
+/*
+ * event.c owns the event codec.  Reading is strict about shape (one JSON
+ * object, valid UTF-8, nothing after it, string fields that are strings,
+ * the fields each known type needs) and lenient about content: unknown
+ * types and unknown fields parse fine and are simply not represented, so
+ * the projection ignores them while the log keeps their bytes.  Writing is
+ * canonical: keys sorted at every level, compact, "/" unescaped.
+ */
+#include "thrum.h"
+#include <json-c/json.h>
+#include "event.h"
+#include "date.h"
+#include "strbuf.h"
+#include "ulid.h"
+#include "wrapper.h"
+
+static const char *const type_names[EV_TYPE_MAX] = {
+	[EV_UNKNOWN] = NULL,
+	[EV_MESSAGE_CREATE] = "message.create",
+	[EV_MESSAGE_EDIT] = "message.edit",
+	[EV_MESSAGE_DELETE] = "message.delete",
+	[EV_MESSAGE_RECEIPT] = "message.receipt",
+	[EV_AGENT_REGISTER] = "agent.register",
+	[EV_AGENT_SESSION_START] = "agent.session.start",
+	[EV_AGENT_SESSION_END] = "agent.session.end",
+	[EV_AGENT_UPDATE] = "agent.update",
+	[EV_AGENT_CLEANUP] = "agent.cleanup",
+	[EV_GROUP_CREATE] = "group.create",
+	[EV_GROUP_MEMBER_ADD] = "group.member.add",
+	[EV_GROUP_MEMBER_REMOVE] = "group.member.remove",
+	[EV_GROUP_UPDATE] = "group.update",
+	[EV_GROUP_DELETE] = "group.delete",
+	[EV_PURGE_EXECUTED] = "purge.executed",
+};
+
+/* the plain string fields, by JSON key */
+static const struct {
+	const char *key;
+	size_t off;
+} str_fields[] = {
+#define F(name) { #name, offsetof(struct event, name) }
+	F(agent_id), F(description), F(display), F(event_id), F(group_id),
+	F(hostname), F(kind), F(member_type), F(member_value),
+	F(message_id), F(module), F(name), F(origin_daemon), F(priority),
+	F(reason), F(receipt_type), F(role), F(session_id), F(thread_id),
+	F(timestamp), F(worktree),
+#undef F
+};
+
+/* who did it, under the key the original uses for each group event */
+static const char *actor_key(enum event_type type)
+{
+	switch (type) {
+	case EV_GROUP_CREATE:
+		return "created_by";
+	case EV_GROUP_MEMBER_ADD:
+		return "added_by";
+	case EV_GROUP_MEMBER_REMOVE:
+		return "removed_by";
+	case EV_GROUP_UPDATE:
+		return "updated_by";
+	case EV_GROUP_DELETE:
+		return "deleted_by";
+	default:
+		return NULL;
+	}
+}
+
+static const char *const actor_keys[] = {
+	"created_by", "added_by", "removed_by", "updated_by", "deleted_by",
+};
+
+#define FIELD(ev, off) ((char **)((char *)(ev) + (off)))
+
+const char *event_type_name(enum event_type type)
+{
+	return type > EV_UNKNOWN && type < EV_TYPE_MAX ? type_names[type]
+						       : NULL;
+}
+
+enum event_type event_type_from_name(const char *name)
+{
+	int i;
+
+	for (i = EV_UNKNOWN + 1; i < EV_TYPE_MAX; i++)
+		if (!strcmp(type_names[i], name))
+			return i;
+	return EV_UNKNOWN;
+}
+
+static void free_pairs(struct event_pair *p, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(p[i].type);
+		free(p[i].value);
+	}
+	free(p);
+}
+
+void event_release(struct event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(str_fields); i++)
+		free(*FIELD(ev, str_fields[i].off));
+	free(ev->type_name);
+	free(ev->body_format);
+	free(ev->body_content);
+	free(ev->body_structured);
+	free(ev->intent);
+	free(ev->actor);
+	free_pairs(ev->scopes, ev->nr_scopes);
+	free_pairs(ev->refs, ev->nr_refs);
+	for (i = 0; i < ev->nr_recipients; i++)
+		free(ev->recipients[i]);
+	free(ev->recipients);
+	memset(ev, 0, sizeof(*ev));
+}
+
+static void add_pair(struct event_pair **list, size_t *nr, const char *type,
+		     const char *value)
+{
+	*list = xrealloc(*list, (*nr + 1) * sizeof(**list));
+	(*list)[*nr].type = xstrdup(type);
+	(*list)[*nr].value = xstrdup(value);
+	(*nr)++;
+}
+
+void event_add_scope(struct event *ev, const char *type, const char *value)
+{
+	add_pair(&ev->scopes, &ev->nr_scopes, type, value);
+}
+
+void event_add_ref(struct event *ev, const char *type, const char *value)
+{
+	add_pair(&ev->refs, &ev->nr_refs, type, value);
+}
+
+void event_add_recipient(struct event *ev, const char *name)
+{
+	ev->recipients = xrealloc(ev->recipients,
+				  (ev->nr_recipients + 1) * sizeof(char *));
+	ev->recipients[ev->nr_recipients++] = xstrdup(name);
+}
+
+/*
+ * A copy of v with the keys of every object in sorted order; json-c keeps
+ * insertion order, so this is how canonical output is made.
+ */
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static json_object *sorted_copy(json_object *v)
+{
+	json_object *out;
+	size_t i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_object: {
+		const char **keys;
+
+		n = json_object_object_length(v);
+		keys = xcalloc(n ? n : 1, sizeof(*keys));
+		i = 0;
+		json_object_object_foreach(v, k, val) {
+			(void)val;
+			keys[i++] = k;
+		}
+		qsort(keys, i, sizeof(*keys), key_cmp);
+		out = json_object_new_object();
+		for (n = i, i = 0; i < n; i++)
+			json_object_object_add(out, keys[i],
+				sorted_copy(json_object_object_get(v, keys[i])));
+		free(keys);
+		return out;
+	}
+	case json_type_array:
+		n = json_object_array_length(v);
+		out = json_object_new_array_ext(n);
+		for (i = 0; i < n; i++)
+			json_object_array_add(out,
+				sorted_copy(json_object_array_get_idx(v, i)));
+		return out;
+	default:
+		return json_object_get(v);
+	}
+}
+
+static const char *to_text(json_object *v)
+{
+	return json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* a string field: absent or null is fine; any other type is not */
+static int get_string(json_object *obj, const char *key, char **dst)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(obj, key, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	free(*dst);
+	*dst = xstrndup(json_object_get_string(v),
+			json_object_get_string_len(v));
+	return 0;
+}
+
+static int get_pairs(json_object *obj, const char *key,
+		     struct event_pair **list, size_t *nr)
+{
+	json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, key, &arr) || !arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i), *t, *val;
+
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "type", &t) ||
+		    !json_object_object_get_ex(e, "value", &val) ||
+		    !json_object_is_type(t, json_type_string) ||
+		    !json_object_is_type(val, json_type_string))
+			return -1;
+		add_pair(list, nr, json_object_get_string(t),
+			 json_object_get_string(val));
+	}
+	return 0;
+}
+
+static int get_body(json_object *obj, struct event *ev)
+{
+	json_object *body, *s;
+
+	if (!json_object_object_get_ex(obj, "body", &body) || !body)
+		return 0;
+	if (json_object_is_type(body, json_type_string)) {
+		ev->body_content = xstrdup(json_object_get_string(body));
+		return 0;
+	}
+	if (!json_object_is_type(body, json_type_object) ||
+	    get_string(body, "format", &ev->body_format) ||
+	    get_string(body, "content", &ev->body_content))
+		return -1;
+	if (json_object_object_get_ex(body, "structured", &s) && s) {
+		json_object *copy = sorted_copy(s);
+
+		ev->body_structured = xstrdup(to_text(copy));
+		json_object_put(copy);
+	}
+	return 0;
+}
+
+static int get_recipients(json_object *obj, struct event *ev)
+{
+	json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, "recipients", &arr) || !arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(e, json_type_string))
+			return -1;
+		event_add_recipient(ev, json_object_get_string(e));
+	}
+	return 0;
+}
+
+static int get_intent(json_object *obj, struct event *ev)
+{
+	json_object *arr;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, "work_contexts", &arr) || !arr)
+		return 0;
+	if (!json_object_is_type(arr, json_type_array))
+		return -1;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n && !ev->intent; i++) {
+		json_object *e = json_object_array_get_idx(arr, i);
+
+		if (json_object_is_type(e, json_type_object) &&
+		    get_string(e, "intent", &ev->intent))
+			return -1;
+	}
+	return 0;
+}
+
+/* the fields each known type cannot do without */
+static const char *missing_field(const struct event *ev)
+{
+	switch (ev->type) {
+	case EV_MESSAGE_CREATE:
+		if (!ev->agent_id)
+			return "message.create without agent_id";
+		/* fall through */
+	case EV_MESSAGE_EDIT:
+		if (!ev->body_content)
+			return "message without body content";
+		/* fall through */
+	case EV_MESSAGE_DELETE:
+		if (!ev->message_id)
+			return "message event without message_id";
+		return NULL;
+	case EV_MESSAGE_RECEIPT:
+		if (!ev->message_id || !ev->agent_id)
+			return "receipt without message_id or agent_id";
+		return NULL;
+	case EV_AGENT_REGISTER:
+	case EV_AGENT_UPDATE:
+		return ev->agent_id ? NULL : "agent event without agent_id";
+	case EV_AGENT_SESSION_START:
+		if (!ev->agent_id)
+			return "session start without agent_id";
+		/* fall through */
+	case EV_AGENT_SESSION_END:
+		return ev->session_id ? NULL : "session event without session_id";
+	case EV_GROUP_CREATE:
+		if (!ev->name)
+			return "group.create without name";
+		/* fall through */
+	case EV_GROUP_UPDATE:
+	case EV_GROUP_DELETE:
+		return ev->group_id ? NULL : "group event without group_id";
+	case EV_GROUP_MEMBER_ADD:
+	case EV_GROUP_MEMBER_REMOVE:
+		if (!ev->group_id || !ev->member_type || !ev->member_value)
+			return "group member event without group_id or member";
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+static int fill_event(struct event *ev, json_object *obj, unsigned flags,
+		      const char **why)
+{
+	json_object *v;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(str_fields); i++)
+		if (get_string(obj, str_fields[i].key,
+			       FIELD(ev, str_fields[i].off))) {
+			*why = "a field that must be a string is not";
+			return -1;
+		}
+	for (i = 0; i < ARRAY_SIZE(actor_keys); i++)
+		if (get_string(obj, actor_keys[i], &ev->actor)) {
+			*why = "a field that must be a string is not";
+			return -1;
+		}
+	if (get_string(obj, "type", &ev->type_name) || get_body(obj, ev) ||
+	    get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
+	    get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
+	    get_recipients(obj, ev) || get_intent(obj, ev)) {
+		*why = "a field has the wrong shape";
+		return -1;
+	}
+	if (json_object_object_get_ex(obj, "v", &v) && v) {
+		if (!json_object_is_type(v, json_type_int)) {
+			*why = "'v' is not an integer";
+			return -1;
+		}
+		ev->v = (long)json_object_get_int64(v);
+	}
+	if (ev->type_name)
+		ev->type = event_type_from_name(ev->type_name);
+	if (flags & EVENT_PARSE_BARE)
+		return 0;
+
+	if (!ev->type_name) {
+		*why = "no 'type'";
+		return -1;
+	}
+	if (!ev->event_id || !event_valid_id(ev->event_id, "evt_")) {
+		*why = "no valid 'event_id'";
+		return -1;
+	}
+	if (!ev->timestamp ||
+	    date_parse_rfc3339(ev->timestamp, &ev->ts_ns) < 0) {
+		*why = "no valid 'timestamp'";
+		return -1;
+	}
+	if ((*why = missing_field(ev)))
+		return -1;
+	return 0;
+}
+
+int event_parse(struct event *ev, const char *line, size_t len,
+		unsigned flags, const char **why)
+{
+	json_tokener *tok = NULL;
+	json_object *obj = NULL;
+	const char *reason = NULL;
+	int ret = THRUM_EINVALID;
+
+	memset(ev, 0, sizeof(*ev));
+	if (len > EVENT_MAX_LINE) {
+		reason = "line too long";
+		goto out;
+	}
+	if (memchr(line, '\0', len)) {
+		reason = "NUL byte in line";
+		goto out;
+	}
+	tok = json_tokener_new();
+	if (!tok) {
+		reason = "out of memory";
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+			       JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, line, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		reason = "not valid JSON";
+		goto out;
+	}
+	if (json_tokener_get_parse_end(tok) != len) {
+		reason = "trailing bytes after the JSON object";
+		goto out;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		reason = "not a JSON object";
+		goto out;
+	}
+	if (fill_event(ev, obj, flags, &reason) < 0)
+		goto out;
+	ret = 0;
+out:
+	json_object_put(obj);
+	if (tok)
+		json_tokener_free(tok);
+	if (ret)
+		event_release(ev);
+	if (why)
+		*why = reason;
+	return ret;
+}
+
+static void put_str(json_object *obj, const char *key, const char *value)
+{
+	if (value)
+		json_object_object_add(obj, key, json_object_new_string(value));
+}
+
+static json_object *pairs_array(const struct event_pair *p, size_t nr)
+{
+	json_object *arr = json_object_new_array_ext(nr);
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		json_object *e = json_object_new_object();
+
+		put_str(e, "type", p[i].type);
+		put_str(e, "value", p[i].value);
+		json_object_array_add(arr, e);
+	}
+	return arr;
+}
+
+int event_serialize(const struct event *ev, struct strbuf *out,
+		    unsigned flags)
+{
+	json_object *obj = json_object_new_object(), *sorted;
+	size_t i;
+	int ret = 0;
+
+	if (!(flags & EVENT_PARSE_BARE) &&
+	    (!ev->event_id || !ev->timestamp || !ev->type_name)) {
+		json_object_put(obj);
+		return -1;
+	}
+	for (i = 0; i < ARRAY_SIZE(str_fields); i++)
+		put_str(obj, str_fields[i].key,
+			*FIELD(ev, str_fields[i].off));
+	put_str(obj, "type", ev->type_name);
+	if (ev->actor && actor_key(ev->type))
+		put_str(obj, actor_key(ev->type), ev->actor);
+	if (ev->body_content) {
+		json_object *body = json_object_new_object();
+
+		put_str(body, "content", ev->body_content);
+		put_str(body, "format",
+			ev->body_format ? ev->body_format : "markdown");
+		if (ev->body_structured) {
+			json_object *s = json_tokener_parse(ev->body_structured);
+
+			if (s)
+				json_object_object_add(body, "structured", s);
+		}
+		json_object_object_add(obj, "body", body);
+	}
+	if (ev->nr_scopes)
+		json_object_object_add(obj, "scopes",
+				       pairs_array(ev->scopes, ev->nr_scopes));
+	if (ev->nr_refs)
+		json_object_object_add(obj, "refs",
+				       pairs_array(ev->refs, ev->nr_refs));
+	if (ev->nr_recipients) {
+		json_object *arr = json_object_new_array_ext(ev->nr_recipients);
+
+		for (i = 0; i < ev->nr_recipients; i++)
+			json_object_array_add(arr,
+				json_object_new_string(ev->recipients[i]));
+		json_object_object_add(obj, "recipients", arr);
+	}
+	if (ev->intent) {
+		json_object *arr = json_object_new_array();
+		json_object *ctx = json_object_new_object();
+
+		put_str(ctx, "intent", ev->intent);
+		put_str(ctx, "session_id", ev->session_id);
+		json_object_array_add(arr, ctx);
+		json_object_object_add(obj, "work_contexts", arr);
+	}
+	if (ev->v)
+		json_object_object_add(obj, "v", json_object_new_int64(ev->v));
+
+	sorted = sorted_copy(obj);
+	if (strbuf_addstr(out, to_text(sorted)) < 0)
+		ret = -1;
+	json_object_put(sorted);
+	json_object_put(obj);
+	return ret;
+}
+
+int event_init_new(struct event *ev, enum event_type type,
+		   const char *origin_daemon)
+{
+	char ts[DATE_RFC3339_LEN + 1];
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	ev->type_name = xstrdup(event_type_name(type));
+	ev->event_id = ulid_new_id("evt_");
+	if (!ev->event_id)
+		return -1;
+	ev->ts_ns = date_now_ns();
+	date_format_rfc3339(ev->ts_ns, ts);
+	ev->timestamp = xstrdup(ts);
+	ev->v = 1;
+	ev->origin_daemon = xstrdup_or_null(origin_daemon);
+	return 0;
+}
+
+int event_order_cmp(int64_t ts_a, const char *id_a, int64_t ts_b,
+		    const char *id_b)
+{
+	if (ts_a != ts_b)
+		return ts_a < ts_b ? -1 : 1;
+	return strcmp(id_a ? id_a : "", id_b ? id_b : "");
+}
+
+int event_cmp(const struct event *a, const struct event *b)
+{
+	return event_order_cmp(a->ts_ns, a->event_id, b->ts_ns, b->event_id);
+}
+
+static const char *const reserved_names[] = {
+	"daemon", "system", "thrum", "all", "broadcast", "everyone",
+};
+
+int event_valid_name(const char *name, const char **why)
+{
+	const char *p;
+	size_t i;
+
+	if (!name || !*name) {
+		if (why)
+			*why = "the name is empty";
+		return 0;
+	}
+	if (strlen(name) > 64) {
+		if (why)
+			*why = "the name is longer than 64 characters";
+		return 0;
+	}
+	if (!(*name >= 'a' && *name <= 'z') && !isdigit((unsigned char)*name)) {
+		if (why)
+			*why = "the name must start with a-z or 0-9";
+		return 0;
+	}
+	for (p = name; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !isdigit((unsigned char)*p) &&
+		    *p != '_' && *p != '-') {
+			if (why)
+				*why = "the name may only hold a-z, 0-9, '_' and '-'";
+			return 0;
+		}
+	for (i = 0; i < ARRAY_SIZE(reserved_names); i++)
+		if (!strcmp(name, reserved_names[i])) {
+			if (why)
+				*why = "the name is reserved";
+			return 0;
+		}
+	return 1;
+}
+
+int event_valid_id(const char *id, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	struct ulid u;
+
+	return id && !strncmp(id, prefix, plen) &&
+	       !ulid_parse(id + plen, strlen(id + plen), &u);
+}
+
+uint64_t event_line_hash(const char *line, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)line[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}

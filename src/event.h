@@ -1,0 +1,145 @@
+#ifndef THRUM_EVENT_H
+#define THRUM_EVENT_H
+
+/*
+ * Events: one immutable JSON object per line of the log (DESIGN §4).  This
+ * is the project's one JSON codec: lines are parsed strictly (one object,
+ * valid UTF-8, no trailing bytes) and written canonically (keys sorted at
+ * every level, no spaces, no "\/" escaping, nine fractional digits in
+ * timestamps).  Every string in a struct event is owned by it and freed by
+ * event_release().  A line read from the log is never re-encoded: callers
+ * that move events between files copy the original bytes.
+ */
+struct strbuf;
+
+enum event_type {
+	EV_UNKNOWN = 0,		/* kept in the log, ignored by the projection */
+	EV_MESSAGE_CREATE,
+	EV_MESSAGE_EDIT,
+	EV_MESSAGE_DELETE,
+	EV_MESSAGE_RECEIPT,
+	EV_AGENT_REGISTER,
+	EV_AGENT_SESSION_START,
+	EV_AGENT_SESSION_END,
+	EV_AGENT_UPDATE,
+	EV_AGENT_CLEANUP,
+	EV_GROUP_CREATE,
+	EV_GROUP_MEMBER_ADD,
+	EV_GROUP_MEMBER_REMOVE,
+	EV_GROUP_UPDATE,
+	EV_GROUP_DELETE,
+	EV_PURGE_EXECUTED,
+	EV_TYPE_MAX
+};
+
+struct event_pair {
+	char *type;
+	char *value;
+};
+
+struct event {
+	enum event_type type;
+	char *type_name;	/* as written, also for EV_UNKNOWN */
+	char *event_id;		/* "evt_" + ULID */
+	char *timestamp;	/* as written */
+	int64_t ts_ns;		/* parsed instant */
+	char *origin_daemon;
+	long v;
+
+	char *message_id;
+	char *thread_id;
+	char *agent_id;
+	char *session_id;
+	char *body_format;
+	char *body_content;
+	char *body_structured;	/* canonical JSON text of body.structured */
+	struct event_pair *scopes;
+	size_t nr_scopes;
+	struct event_pair *refs;
+	size_t nr_refs;
+	char **recipients;
+	size_t nr_recipients;
+	char *priority;
+	char *reason;
+	char *receipt_type;
+
+	char *kind;
+	char *name;
+	char *role;
+	char *module;
+	char *worktree;
+	char *display;
+	char *hostname;
+	char *intent;		/* agent.update work_contexts[0].intent */
+
+	char *group_id;
+	char *description;
+	char *actor;		/* created_by, added_by, removed_by, deleted_by */
+	char *member_type;
+	char *member_value;
+};
+
+#define EVENT_INIT { 0 }
+
+/* longest line the log accepts, newline excluded */
+#define EVENT_MAX_LINE (1024 * 1024)
+
+enum event_parse_flags {
+	/* no envelope required (identity files use the agent fields only) */
+	EVENT_PARSE_BARE = (1 << 0),
+};
+
+/*
+ * Parse one line (len bytes, no newline) into ev, which must be
+ * EVENT_INIT or released.  Returns 0, or THRUM_EINVALID with a short
+ * reason in *why (static string) when why is non-NULL; ev is released on
+ * failure.
+ */
+int event_parse(struct event *ev, const char *line, size_t len,
+		unsigned flags, const char **why);
+
+/*
+ * Append the canonical JSON of ev to out, without a newline.  With
+ * EVENT_PARSE_BARE the envelope is optional.  Returns 0 or -1.
+ */
+int event_serialize(const struct event *ev, struct strbuf *out,
+		    unsigned flags);
+
+/*
+ * Fill a new event's envelope: type, a fresh event_id, the timestamp (now,
+ * or THRUM_TEST_NOW), v = 1 and origin_daemon.  Returns 0 or -1.
+ */
+int event_init_new(struct event *ev, enum event_type type,
+		   const char *origin_daemon);
+
+void event_release(struct event *ev);
+
+const char *event_type_name(enum event_type type);
+enum event_type event_type_from_name(const char *name);
+
+/* total order of the log: (instant, event_id) */
+int event_cmp(const struct event *a, const struct event *b);
+int event_order_cmp(int64_t ts_a, const char *id_a, int64_t ts_b,
+		    const char *id_b);
+
+/* append a scope, ref or recipient (values copied) */
+void event_add_scope(struct event *ev, const char *type, const char *value);
+void event_add_ref(struct event *ev, const char *type, const char *value);
+void event_add_recipient(struct event *ev, const char *name);
+
+/*
+ * Agent names: ^[a-z0-9][a-z0-9_-]{0,63}$ and not a reserved word.
+ * Returns 1 when valid; otherwise 0 and a reason in *why if non-NULL.
+ */
+int event_valid_name(const char *name, const char **why);
+
+/*
+ * FNV-1a 64 of a line's bytes: how the projection and repair recognise a
+ * line they have seen (not a cryptographic hash; nothing trusts it).
+ */
+uint64_t event_line_hash(const char *line, size_t len);
+
+/* a prefixed id such as "msg_01J..." with a valid ULID: 1, else 0 */
+int event_valid_id(const char *id, const char *prefix);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+ * format.c: the output layer of the CLI.  Human output aims to read like
+ * git's (one header line per item, the body indented); --json output is a
+ * single object per command with the fields DESIGN §9 names.
+ */
+#include "thrum.h"
+#include <json-c/json.h>
+#include "format.h"
+#include "date.h"
+#include "identity.h"
+#include "projection.h"
+#include "strvec.h"
+
+static void print_json(json_object *obj, FILE *out)
+{
+	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+					     JSON_C_TO_STRING_NOSLASHESCAPE),
+	      out);
+	fputc('\n', out);
+	json_object_put(obj);
+}
+
+static void put(json_object *o, const char *key, const char *v)
+{
+	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
+}
+
+/* "@name" for each addressee, once, "@everyone" for a broadcast */
+static void audience_names(const struct message *m, struct strvec *out)
+{
+	size_t i, j;
+
+	for (i = 0; m->audience && i < m->audience->nr; i++) {
+		const char *entry = m->audience->v[i];
+		const char *v = strchr(entry, ':') + 1;
+		int dup = 0;
+
+		if (!strncmp(entry, "broadcast:", 10))
+			v = "everyone";
+		for (j = 0; j < out->nr && !dup; j++)
+			dup = !strcmp(out->v[j] + 1, v);
+		if (!dup)
+			strvec_pushf(out, "@%s", v);
+	}
+}
+
+static json_object *message_json(const struct message *m)
+{
+	json_object *o = json_object_new_object();
+	json_object *body = json_object_new_object();
+	json_object *rcpt = json_object_new_array();
+	struct strvec names = STRVEC_INIT;
+	size_t i;
+
+	put(o, "message_id", m->message_id);
+	put(o, "thread_id", m->thread_id);
+	put(o, "agent_id", m->agent_id);
+	put(o, "session_id", m->session_id);
+	put(o, "created_at", m->created_at);
+	put(body, "format", m->format ? m->format : "markdown");
+	put(body, "content", m->content);
+	json_object_object_add(o, "body", body);
+	audience_names(m, &names);
+	for (i = 0; i < names.nr; i++)
+		json_object_array_add(rcpt, json_object_new_string(names.v[i]));
+	strvec_clear(&names);
+	json_object_object_add(o, "recipients", rcpt);
+	put(o, "priority", m->priority ? m->priority : "normal");
+	put(o, "reply_to", m->reply_to);
+	json_object_object_add(o, "is_read", json_object_new_boolean(m->is_read));
+	json_object_object_add(o, "edited", json_object_new_boolean(m->edited));
+	json_object_object_add(o, "deleted",
+			       json_object_new_boolean(m->deleted));
+	return o;
+}
+
+void format_messages_json(const struct message_list *l, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		json_object_array_add(arr, message_json(&l->items[i]));
+	json_object_object_add(o, "messages", arr);
+	print_json(o, out);
+}
+
+void format_message_json(const struct message_list *l, size_t i, FILE *out)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "message", message_json(&l->items[i]));
+	print_json(o, out);
+}
+
+static void print_indented(const char *text, FILE *out)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+		fprintf(out, "    %.*s\n", (int)n, p);
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+void format_messages_text(const struct message_list *l, FILE *out)
+{
+	size_t i, j;
+
+	for (i = 0; i < l->nr; i++) {
+		const struct message *m = &l->items[i];
+		struct strvec names = STRVEC_INIT;
+		char when[DATE_RFC3339_LEN + 1];
+
+		date_format_rfc3339_sec(m->created_ns, when);
+		fprintf(out, "%s%s %s from %s to ", i ? "\n" : "",
+			m->is_read ? " " : "*", m->message_id, m->agent_id);
+		audience_names(m, &names);
+		for (j = 0; j < names.nr; j++)
+			fprintf(out, "%s%s", j ? "," : "", names.v[j]);
+		strvec_clear(&names);
+		fprintf(out, " at %s", when);
+		if (m->priority && strcmp(m->priority, "normal"))
+			fprintf(out, " [%s]", m->priority);
+		if (m->reply_to)
+			fprintf(out, " (reply to %s)", m->reply_to);
+		if (m->edited)
+			fputs(" (edited)", out);
+		if (m->deleted)
+			fputs(" (deleted)", out);
+		fputc('\n', out);
+		print_indented(m->content ? m->content : "", out);
+	}
+}
+
+static const char *ns_to_date(const char *ns_text, char *buf)
+{
+	long long ns;
+	char *end;
+
+	if (!ns_text)
+		return NULL;
+	ns = strtoll(ns_text, &end, 10);
+	if (*end)
+		return NULL;
+	date_format_rfc3339_sec(ns, buf);
+	return buf;
+}
+
+void format_agents_json(const struct agent_list *l, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		const struct agent_info *a = &l->items[i];
+		json_object *e = json_object_new_object();
+		char buf[DATE_RFC3339_LEN + 1];
+
+		put(e, "agent_id", a->agent_id);
+		put(e, "name", a->name);
+		put(e, "kind", a->kind);
+		put(e, "role", a->role);
+		put(e, "module", a->module);
+		put(e, "worktree", a->worktree);
+		put(e, "hostname", a->hostname);
+		put(e, "intent", a->intent);
+		put(e, "registered_at", ns_to_date(a->registered_at, buf));
+		put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
+		put(e, "session_id", a->session_id);
+		json_object_object_add(e, "active",
+				       json_object_new_boolean(!!a->session_id));
+		json_object_array_add(arr, e);
+	}
+	json_object_object_add(o, "agents", arr);
+	print_json(o, out);
+}
+
+void format_agents_text(const struct agent_list *l, FILE *out)
+{
+	size_t i, wn = 4, wr = 4, wm = 6;
+
+	for (i = 0; i < l->nr; i++) {
+		const struct agent_info *a = &l->items[i];
+
+		if (a->name && strlen(a->name) > wn)
+			wn = strlen(a->name);
+		if (a->role && strlen(a->role) > wr)
+			wr = strlen(a->role);
+		if (a->module && strlen(a->module) > wm)
+			wm = strlen(a->module);
+	}
+	for (i = 0; i < l->nr; i++) {
+		const struct agent_info *a = &l->items[i];
+		char buf[DATE_RFC3339_LEN + 1];
+		const char *seen = ns_to_date(a->last_seen_at, buf);
+
+		fprintf(out, "%-*s  %-*s  %-*s  %-8s  %s%s%s\n",
+			(int)wn, a->name ? a->name : a->agent_id,
+			(int)wr, a->role ? a->role : "-",
+			(int)wm, a->module ? a->module : "-",
+			a->session_id ? "active" : "inactive",
+			seen ? seen : "-", a->intent ? "  " : "",
+			a->intent ? a->intent : "");
+	}
+}
+
+void format_identity_json(const struct identity *id, FILE *out)
+{
+	json_object *o = json_object_new_object();
+
+	put(o, "name", id->name);
+	put(o, "agent_id", id->agent_id);
+	put(o, "kind", id->kind);
+	put(o, "role", id->role);
+	put(o, "module", id->module);
+	put(o, "session_id", id->session_id);
+	put(o, "intent", id->intent);
+	print_json(o, out);
+}
+
+void format_kv_json(FILE *out, ...)
+{
+	json_object *o = json_object_new_object();
+	const char *key;
+	va_list ap;
+
+	va_start(ap, out);
+	while ((key = va_arg(ap, const char *))) {
+		const char *v = va_arg(ap, const char *);
+
+		if (v)
+			put(o, key, v);
+	}
+	va_end(ap);
+	print_json(o, out);
+}

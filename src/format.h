@@ -1,0 +1,33 @@
+#ifndef THRUM_FORMAT_H
+#define THRUM_FORMAT_H
+
+/*
+ * What commands print: messages and agents as human text or as JSON (the
+ * --json form is a stable interface: one object per command, documented
+ * in git-thrum(1)).  JSON goes through json-c, never printf.
+ */
+struct message_list;
+struct agent_list;
+struct identity;
+
+/* {"messages":[...]} */
+void format_messages_json(const struct message_list *l, FILE *out);
+void format_messages_text(const struct message_list *l, FILE *out);
+
+/* one message: {"message": {...}} */
+void format_message_json(const struct message_list *l, size_t i, FILE *out);
+
+/* {"agents":[...]} */
+void format_agents_json(const struct agent_list *l, FILE *out);
+void format_agents_text(const struct agent_list *l, FILE *out);
+
+void format_identity_json(const struct identity *id, FILE *out);
+
+/*
+ * A small result object for commands that create something, e.g.
+ * {"message_id":"msg_...","thread_id":"thr_..."}: pairs of key and value,
+ * NULL-terminated; NULL values are left out.
+ */
+void format_kv_json(FILE *out, ...);
+
+#endif

@@ -1,0 +1,48 @@
+#ifndef THRUM_IDENTITY_H
+#define THRUM_IDENTITY_H
+
+/*
+ * Agent identities: .thrum/identities/<name>.json in each work tree (never
+ * shared through the redirect).  The file holds the agent's fields in the
+ * shape of its agent.register event plus the open session and intent.
+ * Strings are owned by the struct until identity_release().
+ */
+struct repo;
+struct strvec;
+
+struct identity {
+	char *name;
+	char *agent_id;
+	char *kind;
+	char *role;
+	char *module;
+	char *display;
+	char *worktree;
+	char *session_id;
+	char *intent;
+};
+
+#define IDENTITY_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+void identity_release(struct identity *id);
+
+/* the names with an identity file, sorted */
+void identity_list(const struct repo *r, struct strvec *out);
+
+/*
+ * Load name's identity.  0, THRUM_ENOTFOUND, or THRUM_EINVALID (reported:
+ * the file is corrupt).
+ */
+int identity_load(const struct repo *r, const char *name,
+		  struct identity *out);
+
+/*
+ * The identity this command acts as: THRUM_NAME when set, else the only
+ * identity file.  0, or -1 after error() saying what to do.
+ */
+int identity_select(const struct repo *r, struct identity *out);
+
+/* write id atomically (temp file + rename), mode 0600; 0 or -1 */
+int identity_save(const struct repo *r, const struct identity *id);
+
+#endif

@@ -1,0 +1,240 @@
+/*
+ * messaging.c: writing messages.  Addressing follows DESIGN §9: "@x"
+ * names an agent, a group or a role (looked up in that order in the
+ * projection), "@everyone" broadcasts, and an unknown name is an error
+ * before anything is written.  A message to agents carries them in
+ * recipients[] and as mention refs (what the original writes); a role is
+ * a mention ref only, so agents who take the role later see it too.
+ */
+#include "thrum.h"
+#include "messaging.h"
+#include "cmd.h"
+#include "event.h"
+#include "projection.h"
+#include "strbuf.h"
+#include "ulid.h"
+#include "usage.h"
+#include "wrapper.h"
+
+void audience_release(struct audience *a)
+{
+	strvec_clear(&a->agents);
+	strvec_clear(&a->mentions);
+	strvec_clear(&a->groups);
+	a->everyone = 0;
+}
+
+static int contains(const struct strvec *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+static void push_unique(struct strvec *sv, const char *s)
+{
+	if (!contains(sv, s))
+		strvec_push(sv, s);
+}
+
+int audience_parse(struct thrum_ctx *ctx, const char *list,
+		   struct audience *a)
+{
+	struct strbuf unknown = STRBUF_INIT;
+	const char *p = list;
+	int ret = 0;
+
+	ctx_need_projection(ctx);
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		char *name;
+		enum recipient_kind kind;
+
+		while (n && isspace((unsigned char)*p)) {
+			p++;
+			n--;
+		}
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n && *p == '@') {
+			p++;
+			n--;
+		}
+		name = xstrndup(p, n);
+		p += n;
+		while (*p && *p != ',')
+			p++;
+		if (*p == ',')
+			p++;
+		if (!*name) {
+			free(name);
+			continue;
+		}
+		if (!strcmp(name, "everyone") || !strcmp(name, "all")) {
+			a->everyone = 1;
+		} else if (projection_resolve(ctx->proj, name, &kind) < 0) {
+			ret = -1;
+		} else if (kind == RECIPIENT_AGENT) {
+			push_unique(&a->agents, name);
+		} else if (kind == RECIPIENT_GROUP) {
+			push_unique(&a->groups, name);
+		} else if (kind == RECIPIENT_ROLE) {
+			push_unique(&a->mentions, name);
+		} else {
+			strbuf_addf(&unknown, "%s@%s", unknown.len ? ", " : "",
+				    name);
+		}
+		free(name);
+	}
+	if (unknown.len)
+		ret = error("unknown recipient %s: no agent, group or role of "
+			    "that name", unknown.buf);
+	else if (!ret && !a->everyone && !a->agents.nr && !a->mentions.nr &&
+		 !a->groups.nr)
+		ret = error("no recipient in '%s'", list);
+	strbuf_release(&unknown);
+	return ret;
+}
+
+void audience_for_reply(const struct message *parent, const char *me,
+			struct audience *a)
+{
+	size_t i;
+
+	for (i = 0; parent->audience && i < parent->audience->nr; i++) {
+		const char *entry = parent->audience->v[i];
+		const char *v = strchr(entry, ':') + 1;
+
+		if (!strncmp(entry, "broadcast:", 10))
+			a->everyone = 1;
+		else if (!strncmp(entry, "group:", 6))
+			push_unique(&a->groups, v);
+		else if (!strcmp(v, me))
+			continue;
+		else if (!strncmp(entry, "to:", 3))
+			push_unique(&a->agents, v);
+	}
+	/* mentions that are not recipients are roles */
+	for (i = 0; parent->audience && i < parent->audience->nr; i++) {
+		const char *entry = parent->audience->v[i];
+
+		if (!strncmp(entry, "mention:", 8) &&
+		    !contains(&a->agents, entry + 8) && strcmp(entry + 8, me))
+			push_unique(&a->mentions, entry + 8);
+	}
+	if (strcmp(parent->agent_id, me))
+		push_unique(&a->agents, parent->agent_id);
+	if (!a->everyone && !a->agents.nr && !a->mentions.nr && !a->groups.nr)
+		push_unique(&a->agents, me);	/* replying to oneself */
+}
+
+int message_valid_priority(const char *p)
+{
+	static const char *const ok[] = { "critical", "high", "normal",
+					  "low" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!strcmp(p, ok[i]))
+			return 1;
+	return 0;
+}
+
+int message_send(struct thrum_ctx *ctx, const struct compose *c,
+		 char **message_id, char **thread_id)
+{
+	struct event ev = EVENT_INIT;
+	struct event *list[1] = { &ev };
+	const char *origin = ctx_origin(ctx);
+	size_t i;
+	int ret = -1;
+
+	if (!origin || event_init_new(&ev, EV_MESSAGE_CREATE, origin) < 0)
+		goto out;
+	ev.message_id = ulid_new_id("msg_");
+	ev.agent_id = xstrdup(ctx->me.agent_id);
+	ev.session_id = xstrdup_or_null(ctx->me.session_id);
+	ev.body_format = xstrdup("markdown");
+	ev.body_content = xstrdup(c->body);
+	if (c->priority && strcmp(c->priority, "normal"))
+		ev.priority = xstrdup(c->priority);
+	for (i = 0; i < c->to->agents.nr; i++) {
+		event_add_recipient(&ev, c->to->agents.v[i]);
+		event_add_ref(&ev, "mention", c->to->agents.v[i]);
+	}
+	for (i = 0; i < c->to->mentions.nr; i++)
+		event_add_ref(&ev, "mention", c->to->mentions.v[i]);
+	for (i = 0; i < c->to->groups.nr; i++) {
+		event_add_ref(&ev, "group", c->to->groups.v[i]);
+		event_add_scope(&ev, "group", c->to->groups.v[i]);
+	}
+	if (c->to->everyone) {
+		event_add_ref(&ev, "broadcast", "everyone");
+		event_add_scope(&ev, "broadcast", "everyone");
+	}
+	if (c->parent) {
+		event_add_ref(&ev, "reply_to", c->parent->message_id);
+		ev.thread_id = c->parent->thread_id
+			? xstrdup(c->parent->thread_id) : ulid_new_id("thr_");
+	}
+	if (ctx_append(ctx, ctx->me.name, list, 1) < 0)
+		goto out;
+	*message_id = xstrdup(ev.message_id);
+	*thread_id = xstrdup_or_null(ev.thread_id);
+	ret = 0;
+out:
+	event_release(&ev);
+	return ret;
+}
+
+int message_mark_read(struct thrum_ctx *ctx, const struct message_list *l)
+{
+	struct event *evs = xcalloc(l->nr ? l->nr : 1, sizeof(*evs));
+	struct event **list = xcalloc(l->nr ? l->nr : 1, sizeof(*list));
+	const char *origin = ctx_origin(ctx);
+	size_t i, nr = 0;
+	int ret = -1;
+
+	if (!origin)
+		goto out;
+	for (i = 0; i < l->nr; i++) {
+		const struct message *m = &l->items[i];
+		struct event *ev = &evs[nr];
+
+		if (m->is_read || !strcmp(m->agent_id, ctx->me.agent_id))
+			continue;
+		if (event_init_new(ev, EV_MESSAGE_RECEIPT, origin) < 0)
+			goto out;
+		ev->message_id = xstrdup(m->message_id);
+		ev->agent_id = xstrdup(ctx->me.agent_id);
+		ev->session_id = xstrdup_or_null(ctx->me.session_id);
+		ev->receipt_type = xstrdup("read");
+		list[nr++] = ev;
+	}
+	ret = nr ? ctx_append(ctx, ctx->me.name, list, nr) : 0;
+out:
+	for (i = 0; i < l->nr; i++)
+		event_release(&evs[i]);
+	free(evs);
+	free(list);
+	return ret;
+}
+
+int message_lookup(struct thrum_ctx *ctx, const char *id,
+		   struct message_list *out)
+{
+	int ret;
+
+	ctx_need_projection(ctx);
+	ret = projection_message(ctx->proj, id,
+				 ctx->have_me ? ctx->me.agent_id : NULL, out);
+	if (ret == THRUM_ENOTFOUND)
+		return error("no message '%s'", id);
+	if (ret == THRUM_EINVALID)
+		return error("message id '%s' is ambiguous", id);
+	return ret < 0 ? -1 : 0;
+}

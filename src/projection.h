@@ -1,0 +1,153 @@
+#ifndef THRUM_PROJECTION_H
+#define THRUM_PROJECTION_H
+
+/*
+ * The SQLite projection of the log (DESIGN §6), at var/messages.db in WAL
+ * mode.  It is derived data: projection_catch_up() brings it up to date
+ * with the log files (only the bytes appended since last time, or a whole
+ * file when it was rewritten), and deleting it loses nothing.  Applying
+ * the same set of events in any order gives the same answers.  Everything
+ * returned is owned by the caller and freed with the matching *_release().
+ */
+struct store;
+struct event;
+struct strvec;
+
+struct projection;
+
+struct catch_up_stats {
+	size_t applied;		/* new events projected */
+	size_t skipped;		/* unparseable lines */
+	size_t conflicts;	/* known event_id with different bytes */
+	size_t files_rescanned;	/* files read from the start */
+};
+
+/*
+ * Open (creating or rebuilding when missing, corrupt or of another schema
+ * version) the database in var_dir.  0, or -1 after error().
+ */
+int projection_open(struct projection **out, const char *var_dir);
+void projection_free(struct projection *p);
+
+/* delete the database files; the next open starts empty */
+int projection_remove(const char *var_dir);
+
+/*
+ * Bring the projection up to date with the log in s, in one transaction.
+ * stats may be NULL.  0, or -1 after error().
+ */
+int projection_catch_up(struct projection *p, struct store *s,
+			struct catch_up_stats *stats);
+
+/*
+ * Apply one parsed event found in the log file of shard (NULL for
+ * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
+ * new, 0 when already known, THRUM_ECONFLICT when its id is known with
+ * other bytes, -1 on database error.  Callers batch with
+ * projection_begin() / projection_commit().
+ */
+int projection_apply(struct projection *p, const struct event *ev,
+		     const char *shard, uint64_t line_hash);
+int projection_begin(struct projection *p);
+int projection_commit(struct projection *p);
+void projection_rollback(struct projection *p);
+
+/* a message as the CLI shows it */
+struct message {
+	char *message_id;
+	char *thread_id;
+	char *agent_id;
+	char *session_id;
+	char *reply_to;
+	char *created_at;
+	int64_t created_ns;
+	char *format;
+	char *content;		/* latest edit applied */
+	char *priority;
+	int edited;
+	int deleted;
+	int is_read;
+	/*
+	 * "<kind>:<value>", kind one of to (a recipient agent), mention (an
+	 * agent or role), group, broadcast; sorted
+	 */
+	struct strvec *audience;
+};
+
+struct message_list {
+	struct message *items;
+	size_t nr;
+	size_t alloc;
+};
+
+#define MESSAGE_LIST_INIT { NULL, 0, 0 }
+void message_list_release(struct message_list *l);
+
+struct inbox_query {
+	const char *me;		/* agent name; NULL with all */
+	const char *role;	/* my role, or NULL */
+	const char *from;	/* only from this agent, or NULL */
+	int all;		/* every message, mine included */
+	int unread_only;
+	int include_deleted;
+	long limit;		/* 0: no limit */
+};
+
+int projection_inbox(struct projection *p, const struct inbox_query *q,
+		     struct message_list *out);
+
+/*
+ * One message by id or unique prefix of one, for reader me (for is_read).
+ * 0, THRUM_ENOTFOUND, or THRUM_EINVALID when the prefix is ambiguous.
+ */
+int projection_message(struct projection *p, const char *id, const char *me,
+		       struct message_list *out);
+
+struct agent_info {
+	char *agent_id;
+	char *name;
+	char *kind;
+	char *role;
+	char *module;
+	char *worktree;
+	char *hostname;
+	char *intent;
+	char *registered_at;
+	char *last_seen_at;
+	char *session_id;	/* the open session, or NULL */
+};
+
+struct agent_list {
+	struct agent_info *items;
+	size_t nr;
+	size_t alloc;
+};
+
+#define AGENT_LIST_INIT { NULL, 0, 0 }
+void agent_list_release(struct agent_list *l);
+
+int projection_agents(struct projection *p, struct agent_list *out);
+
+enum recipient_kind {
+	RECIPIENT_NONE = 0,
+	RECIPIENT_AGENT,
+	RECIPIENT_GROUP,
+	RECIPIENT_ROLE,
+};
+
+/* what "@name" names, in the order agent, group, role */
+int projection_resolve(struct projection *p, const char *name,
+		       enum recipient_kind *out);
+
+/* totals for status and tests */
+struct projection_counts {
+	long events;
+	long messages;
+	long agents;
+	long skipped;
+	long conflicts;
+};
+
+int projection_counts(struct projection *p, struct projection_counts *out);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * repo.c: discovery of the work tree, git directories and thrum
+ * directories.  Follows gitrepository-layout(5): a ".git" directory, or a
+ * ".git" file holding "gitdir: <path>", whose "commondir" file (if any)
+ * names the directory shared by linked work trees.  `.thrum/redirect` is
+ * followed one hop only, so every work tree of a repository shares one
+ * database and daemon while keeping its own identities.
+ */
+#include "thrum.h"
+#include "repo.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "wrapper.h"
+
+char *path_join(const char *dir, const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, dir);
+	if (sb.len && sb.buf[sb.len - 1] != '/')
+		strbuf_addch(&sb, '/');
+	strbuf_addstr(&sb, name);
+	return strbuf_detach(&sb, NULL);
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static int is_git_dir(const char *path)
+{
+	char *head = path_join(path, "HEAD");
+	char *objects = path_join(path, "objects");
+	char *commondir = path_join(path, "commondir");
+	int ok;
+
+	ok = !access(head, F_OK) &&
+	     (is_dir(objects) || !access(commondir, F_OK));
+	free(head);
+	free(objects);
+	free(commondir);
+	return ok;
+}
+
+/* the first line of a small file, trimmed; NULL when unreadable */
+static char *read_line_file(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	sb.max = PATH_MAX + 64;
+	if (strbuf_read_file(&sb, path, 256) < 0) {
+		strbuf_release(&sb);
+		return NULL;
+	}
+	if (memchr(sb.buf, '\n', sb.len))
+		strbuf_setlen(&sb, (char *)memchr(sb.buf, '\n', sb.len) - sb.buf);
+	strbuf_trim(&sb);
+	return strbuf_detach(&sb, NULL);
+}
+
+/* path made absolute against base, then canonicalised; NULL if missing */
+static char *resolve(const char *base, const char *path)
+{
+	char *joined = path[0] == '/' ? xstrdup(path) : path_join(base, path);
+	char *real = realpath(joined, NULL);
+
+	free(joined);
+	return real;
+}
+
+static int read_gitfile(const char *dotgit, const char *dir, char **out)
+{
+	char *line = read_line_file(dotgit);
+
+	if (!line || strncmp(line, "gitdir: ", 8)) {
+		free(line);
+		return error("invalid gitfile format: %s", dotgit);
+	}
+	*out = resolve(dir, line + 8);
+	if (!*out || !is_git_dir(*out)) {
+		error("not a git repository: %s", line + 8);
+		free(line);
+		free(*out);
+		*out = NULL;
+		return THRUM_EINVALID;
+	}
+	free(line);
+	return 0;
+}
+
+static int find_git_dir(struct repo *r)
+{
+	const char *env_dir = getenv("GIT_DIR");
+	char *cwd = getcwd(NULL, 0), *p;
+
+	if (!cwd)
+		return error_errno("cannot get the current directory");
+	if (env_dir && *env_dir) {
+		const char *wt = getenv("GIT_WORK_TREE");
+
+		r->git_dir = resolve(cwd, env_dir);
+		r->worktree = wt && *wt ? resolve(cwd, wt) : xstrdup(cwd);
+		free(cwd);
+		if (!r->git_dir || !r->worktree || !is_git_dir(r->git_dir))
+			return error("not a git repository: '%s'", env_dir);
+		return 0;
+	}
+	for (p = cwd + strlen(cwd); ; ) {
+		char *dotgit;
+		struct stat st;
+
+		*p = '\0';
+		dotgit = path_join(*cwd ? cwd : "/", ".git");
+		if (!lstat(dotgit, &st) && S_ISDIR(st.st_mode) &&
+		    is_git_dir(dotgit)) {
+			r->git_dir = realpath(dotgit, NULL);
+			r->worktree = xstrdup(*cwd ? cwd : "/");
+		} else if (!lstat(dotgit, &st) && S_ISREG(st.st_mode)) {
+			int ret = read_gitfile(dotgit, *cwd ? cwd : "/",
+					       &r->git_dir);
+
+			if (ret < 0) {
+				free(dotgit);
+				free(cwd);
+				return ret;
+			}
+			r->worktree = xstrdup(*cwd ? cwd : "/");
+		} else if (is_git_dir(*cwd ? cwd : "/")) {
+			free(dotgit);
+			free(cwd);
+			return error("this operation must be run in a work tree");
+		}
+		free(dotgit);
+		if (r->git_dir)
+			break;
+		p = strrchr(cwd, '/');
+		if (!p || (p == cwd && !cwd[1])) {
+			free(cwd);
+			return THRUM_ENOTFOUND;
+		}
+		if (p == cwd)
+			p++;	/* try "/" itself next */
+	}
+	free(cwd);
+	return 0;
+}
+
+static int find_thrum_dir(struct repo *r)
+{
+	char *redirect = path_join(r->local_thrum_dir, "redirect");
+	char *target;
+
+	if (access(redirect, F_OK)) {
+		free(redirect);
+		r->thrum_dir = xstrdup(r->local_thrum_dir);
+		return 0;
+	}
+	target = read_line_file(redirect);
+	if (!target || target[0] != '/') {
+		error("invalid redirect in '%s': want an absolute path",
+		      redirect);
+		goto fail;
+	}
+	r->thrum_dir = realpath(target, NULL);
+	if (!r->thrum_dir || !is_dir(r->thrum_dir)) {
+		error("redirect in '%s' names a missing directory '%s'",
+		      redirect, target);
+		goto fail;
+	}
+	{
+		char *again = path_join(r->thrum_dir, "redirect");
+		char *self = realpath(r->local_thrum_dir, NULL);
+		int chained = !access(again, F_OK);
+		int loop = self && !strcmp(self, r->thrum_dir);
+
+		free(again);
+		free(self);
+		if (chained || loop) {
+			error("redirect in '%s' points at another redirect or "
+			      "at itself", redirect);
+			goto fail;
+		}
+	}
+	free(target);
+	free(redirect);
+	return 0;
+fail:
+	free(target);
+	free(redirect);
+	free(r->thrum_dir);
+	r->thrum_dir = NULL;
+	return THRUM_EINVALID;
+}
+
+int repo_discover(struct repo *r)
+{
+	char *commondir;
+	char *line;
+	int ret;
+
+	if ((ret = find_git_dir(r)) < 0)
+		goto fail;
+	commondir = path_join(r->git_dir, "commondir");
+	line = read_line_file(commondir);
+	free(commondir);
+	r->common_dir = line ? resolve(r->git_dir, line) : xstrdup(r->git_dir);
+	free(line);
+	if (!r->common_dir) {
+		ret = error("cannot find the common git directory of '%s'",
+			    r->git_dir);
+		goto fail;
+	}
+	r->local_thrum_dir = path_join(r->worktree, ".thrum");
+	if ((ret = find_thrum_dir(r)) < 0)
+		goto fail;
+	r->var_dir = path_join(r->thrum_dir, "var");
+	r->sync_dir = path_join(r->common_dir, "thrum-sync/a-sync");
+	return 0;
+fail:
+	repo_release(r);
+	return ret < 0 ? ret : -1;
+}
+
+void repo_release(struct repo *r)
+{
+	free(r->worktree);
+	free(r->git_dir);
+	free(r->common_dir);
+	free(r->local_thrum_dir);
+	free(r->thrum_dir);
+	free(r->var_dir);
+	free(r->sync_dir);
+	memset(r, 0, sizeof(*r));
+}
+
+int repo_is_initialised(const struct repo *r)
+{
+	return is_dir(r->thrum_dir) && is_dir(r->var_dir) &&
+	       is_dir(r->sync_dir);
+}

@@ -1,0 +1,37 @@
+#ifndef THRUM_REPO_H
+#define THRUM_REPO_H
+
+/*
+ * Where things are.  repo_discover() finds the user's work tree the way
+ * git does (GIT_DIR / GIT_WORK_TREE, else walking up to a ".git" directory
+ * or gitfile) without libgit2 and without running git, because every
+ * command needs it and both cost milliseconds.  All paths are absolute and
+ * owned by the struct until repo_release().
+ */
+struct repo {
+	char *worktree;		/* top of the user's work tree */
+	char *git_dir;		/* this work tree's git directory */
+	char *common_dir;	/* shared by all work trees */
+	char *local_thrum_dir;	/* <worktree>/.thrum: identities live here */
+	char *thrum_dir;	/* the shared .thrum (after .thrum/redirect) */
+	char *var_dir;		/* <thrum_dir>/var */
+	char *sync_dir;		/* <common_dir>/thrum-sync/a-sync */
+};
+
+#define REPO_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
+
+/*
+ * Fill r for the current directory.  Returns 0; THRUM_ENOTFOUND when not
+ * inside a git repository; THRUM_EINVALID for a bare repository or a
+ * broken .git file or redirect (reported through error()).
+ */
+int repo_discover(struct repo *r);
+void repo_release(struct repo *r);
+
+/* 1 when `git thrum init` has run here (.thrum and the sync work tree) */
+int repo_is_initialised(const struct repo *r);
+
+/* "<dir>/<name>" as a new string */
+char *path_join(const char *dir, const char *name);
+
+#endif

@@ -1,0 +1,217 @@
+/*
+ * run-command.c owns every fork/exec.  The child gets an argv, never a
+ * shell string; its environment is ours plus cp->env; stdio is inherited
+ * unless redirected.  A capture feeds stdin and drains stdout with poll()
+ * so neither side can deadlock on a full pipe.
+ */
+#include "thrum.h"
+#include <poll.h>
+#include "run-command.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static const char *const local_git_env[] = {
+	"GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR",
+	"GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+	"GIT_PREFIX", "GIT_NAMESPACE", "GIT_IMPLICIT_WORK_TREE",
+	"GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE",
+	"GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS",
+};
+
+void child_process_clear(struct child_process *cp)
+{
+	strvec_clear(&cp->args);
+	strvec_clear(&cp->env);
+}
+
+static void child_setup_env(struct child_process *cp)
+{
+	size_t i;
+
+	if (cp->clean_git_env)
+		for (i = 0; i < ARRAY_SIZE(local_git_env); i++)
+			unsetenv(local_git_env[i]);
+	for (i = 0; i < cp->env.nr; i++) {
+		const char *e = cp->env.v[i];
+		const char *eq = strchr(e, '=');
+
+		if (eq) {
+			char *name = xstrndup(e, eq - e);
+
+			setenv(name, eq + 1, 1);
+			free(name);
+		} else {
+			unsetenv(e);
+		}
+	}
+}
+
+static void child_redirect(int fd, int target_fd)
+{
+	if (fd >= 0 && fd != target_fd) {
+		dup2(fd, target_fd);
+		close(fd);
+	}
+}
+
+static pid_t start(struct child_process *cp, int in_fd, int out_fd)
+{
+	struct strvec argv = STRVEC_INIT;
+	pid_t pid;
+	int null_fd = -1;
+
+	if (cp->git_cmd)
+		strvec_push(&argv, "git");
+	strvec_pushv(&argv, cp->args.v);
+	if (!argv.nr) {
+		strvec_clear(&argv);
+		return error("run_command: no command given");
+	}
+	if (cp->no_stdin || cp->no_stdout || cp->no_stderr)
+		null_fd = xopen("/dev/null", O_RDWR, 0);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		error_errno("cannot fork '%s'", argv.v[0]);
+		if (null_fd >= 0)
+			close(null_fd);
+		strvec_clear(&argv);
+		return -1;
+	}
+	if (!pid) {
+		if (cp->no_stdin)
+			dup2(null_fd, 0);
+		else
+			child_redirect(in_fd, 0);
+		if (cp->no_stdout)
+			dup2(null_fd, 1);
+		else
+			child_redirect(out_fd, 1);
+		if (cp->no_stderr)
+			dup2(null_fd, 2);
+		if (cp->dir && chdir(cp->dir) < 0) {
+			fprintf(stderr, "error: cannot chdir to '%s': %s\n",
+				cp->dir, strerror(errno));
+			_exit(127);
+		}
+		child_setup_env(cp);
+		signal(SIGPIPE, SIG_DFL);
+		execvp(argv.v[0], (char *const *)argv.v);
+		fprintf(stderr, "error: cannot run '%s': %s\n", argv.v[0],
+			strerror(errno));
+		_exit(127);
+	}
+	if (null_fd >= 0)
+		close(null_fd);
+	strvec_clear(&argv);
+	return pid;
+}
+
+static int finish(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR)
+			return error_errno("waitpid failed");
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+int run_command(struct child_process *cp)
+{
+	pid_t pid = start(cp, -1, -1);
+	int ret = pid < 0 ? -1 : finish(pid);
+
+	child_process_clear(cp);
+	return ret;
+}
+
+int capture_command(struct child_process *cp, struct strbuf *out,
+		    const struct strbuf *in)
+{
+	int outp[2] = { -1, -1 }, inp[2] = { -1, -1 };
+	size_t written = 0;
+	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	pid_t pid;
+	int ret = -1;
+
+	if (pipe2(outp, O_CLOEXEC) < 0 ||
+	    (in && pipe2(inp, O_CLOEXEC) < 0)) {
+		error_errno("cannot create a pipe");
+		goto out;
+	}
+	pid = start(cp, in ? inp[0] : -1, outp[1]);
+	if (in) {
+		close(inp[0]);
+		inp[0] = -1;
+	}
+	close(outp[1]);
+	outp[1] = -1;
+	if (pid < 0)
+		goto out;
+
+	if (in && !in->len) {
+		close(inp[1]);
+		inp[1] = -1;
+	}
+	for (;;) {
+		struct pollfd pfd[2];
+		int n = 0, i;
+
+		pfd[n].fd = outp[0];
+		pfd[n++].events = POLLIN;
+		if (inp[1] >= 0) {
+			pfd[n].fd = inp[1];
+			pfd[n++].events = POLLOUT;
+		}
+		if (poll(pfd, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 1; i < n; i++) {
+			ssize_t w;
+
+			if (!pfd[i].revents)
+				continue;
+			w = write(inp[1], in->buf + written,
+				  in->len - written);
+			if (w > 0)
+				written += w;
+			if (w < 0 && errno != EINTR && errno != EAGAIN)
+				written = in->len;
+			if (written >= in->len) {
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		if (pfd[0].revents) {
+			char buf[8192];
+			ssize_t r = read(outp[0], buf, sizeof(buf));
+
+			if (r < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (r <= 0)
+				break;
+			strbuf_add(out, buf, r);
+		}
+	}
+	ret = finish(pid);
+out:
+	if (outp[0] >= 0)
+		close(outp[0]);
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (inp[0] >= 0)
+		close(inp[0]);
+	if (inp[1] >= 0)
+		close(inp[1]);
+	signal(SIGPIPE, old_pipe);
+	child_process_clear(cp);
+	return ret;
+}

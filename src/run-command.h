@@ -1,0 +1,45 @@
+#ifndef THRUM_RUN_COMMAND_H
+#define THRUM_RUN_COMMAND_H
+
+#include "strvec.h"
+
+struct strbuf;
+
+/*
+ * Running child processes, always from an argv (never a shell string).
+ * A struct child_process is filled in, run once, then released with
+ * child_process_clear() (run_command() and capture_command() do that).
+ */
+struct child_process {
+	struct strvec args;
+	struct strvec env;	/* "NAME=value" to set, "NAME" to unset */
+	const char *dir;	/* chdir here first (borrowed) */
+	unsigned git_cmd:1;	/* prepend "git" */
+	unsigned no_stdin:1;	/* stdin from /dev/null */
+	unsigned no_stdout:1;	/* stdout to /dev/null */
+	unsigned no_stderr:1;	/* stderr to /dev/null */
+	/*
+	 * Clear GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and friends, for a
+	 * child that targets another repository than ours.
+	 */
+	unsigned clean_git_env:1;
+};
+
+#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, 0, 0 }
+
+void child_process_clear(struct child_process *cp);
+
+/*
+ * Run and wait.  Returns the exit status (0..255), 128+signal when killed,
+ * or -1 when it could not be started (reported through error()).
+ */
+int run_command(struct child_process *cp);
+
+/*
+ * Run with stdout captured into out (appended) and, if in is non-NULL, its
+ * bytes fed to stdin.  Same return values as run_command().
+ */
+int capture_command(struct child_process *cp, struct strbuf *out,
+		    const struct strbuf *in);
+
+#endif

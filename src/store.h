@@ -1,0 +1,84 @@
+#ifndef THRUM_STORE_H
+#define THRUM_STORE_H
+
+/*
+ * The event log: JSONL files in the sync work tree (DESIGN §3, §5.5).
+ * Appends hold flock(var/log.lock), open the file O_APPEND|O_NOFOLLOW,
+ * write every line in one write(2) and fsync before returning, so an
+ * accepted event is never torn or lost.  A struct store borrows nothing:
+ * its paths are copies, freed by store_release().
+ */
+struct repo;
+struct strbuf;
+struct strvec;
+struct event;
+
+struct store {
+	char *sync_dir;		/* the sync work tree */
+	char *var_dir;
+	char *lock_path;	/* var/log.lock */
+	int lock_fd;
+	int lock_depth;
+};
+
+#define STORE_INIT { NULL, NULL, NULL, -1, 0 }
+
+/* the lifecycle log, and the legacy monolithic message log */
+#define STORE_EVENTS_FILE "events.jsonl"
+#define STORE_LEGACY_FILE "messages.jsonl"
+
+void store_init(struct store *s, const struct repo *r);
+void store_release(struct store *s);
+
+/* flock(log.lock): LOCK_EX or LOCK_SH; nests; 0 or -1 */
+int store_lock(struct store *s, int how);
+void store_unlock(struct store *s);
+
+/*
+ * The relative path of the file an event goes to: events.jsonl for agent,
+ * session and group events, messages/<shard>.jsonl for message events
+ * (shard: the writer, i.e. the author or, for receipts, the reader).
+ * Caller frees.
+ */
+char *store_path_for(const struct event *ev, const char *shard);
+
+/*
+ * Append the canonical lines of evs[0..nr) to the file for shard (see
+ * store_path_for; all events of one call go to their own files), under the
+ * lock, fsynced.  Returns 0 or -1 (reported; nothing was written to a file
+ * whose write failed).
+ */
+int store_append(struct store *s, const char *shard, struct event **evs,
+		 size_t nr);
+
+/*
+ * Append raw, newline-terminated lines to relpath under the lock, fsynced
+ * (for repair, which restores lines exactly as they were).  0 or -1.
+ */
+int store_append_raw(struct store *s, const char *relpath,
+		     const struct strbuf *lines);
+
+/*
+ * The log files present, relative to the sync work tree, in a stable
+ * order: events.jsonl, messages.jsonl (legacy, read only), then
+ * messages/<name>.jsonl for every regular file whose name passes the
+ * agent-name rule.  Anything else is not listed.
+ */
+void store_list_files(const struct store *s, struct strvec *out);
+
+/*
+ * The shard name of a log path ("messages/alice.jsonl" -> "alice"), or
+ * NULL for events.jsonl and the legacy file.  Caller frees.
+ */
+char *store_shard_of(const char *relpath);
+
+/* "<sync_dir>/<relpath>", caller frees */
+char *store_abs_path(const struct store *s, const char *relpath);
+
+/*
+ * The per-clone origin id ("d_" + ULID) kept in var/origin, created on
+ * first use.  Caller frees; NULL after error().
+ */
+char *store_origin_id(struct store *s);
+
+#endif
