@@ -96,6 +96,8 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d \
 
 .PHONY: all check unit-test test demo install doc clean deps test-deps FORCE
 .DEFAULT_GOAL := all
+# keep objects of the unit tests (make would delete them as intermediate)
+.SECONDARY:
 
 all: $(PROGRAM)
 

@@ -110,10 +110,12 @@ static int ends_with_newline(int fd)
 	struct stat st;
 	char c;
 
-	if (fstat(fd, &st) < 0 || !st.st_size)
+	if (fstat(fd, &st) < 0)
+		return 0;	/* unsure: an extra newline is harmless */
+	if (!st.st_size)
 		return 1;
 	if (pread(fd, &c, 1, st.st_size - 1) != 1)
-		return 1;
+		return 0;
 	return c == '\n';
 }
 
@@ -147,7 +149,7 @@ static int append_file(struct store *s, const char *rel,
 		free(dir);
 	}
 	created = access(path, F_OK) < 0;
-	fd = xopen(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
+	fd = xopen(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		error_errno("cannot open '%s'", path);
 		goto out;

@@ -1,0 +1,300 @@
+/*
+ * event: canonical round trips, every line shape the original writes,
+ * and malformed input (each case must be rejected, never crash).
+ */
+#include "unit.h"
+#include "event.h"
+#include "strbuf.h"
+
+#define ID1 "01JKM4T2YQ8M3E5X6Z7A9B0C1D"
+#define ID2 "01JKM4T2YQ8M3E5X6Z7A9B0C1E"
+
+/* lines in the shapes of ORIGINAL-FORMAT.md */
+static const char *const original[] = {
+	"{\"agent_id\":\"furiosa\",\"agent_pid\":4242,\"event_id\":\"evt_" ID1
+	"\",\"hostname\":\"mac\",\"kind\":\"agent\",\"module\":\"auth\","
+	"\"name\":\"furiosa\",\"origin_daemon\":\"d_" ID2 "\",\"role\":"
+	"\"implementer\",\"sequence\":1,\"timestamp\":"
+	"\"2026-02-03T10:00:00.123Z\",\"type\":\"agent.register\",\"v\":1,"
+	"\"worktree\":\"/home/u/repo\"}",
+	"{\"agent_id\":\"furiosa\",\"event_id\":\"evt_" ID1 "\","
+	"\"origin_daemon\":\"d_" ID2 "\",\"sequence\":2,\"session_id\":"
+	"\"ses_" ID2 "\",\"timestamp\":\"2026-02-03T10:00:00.2Z\",\"type\":"
+	"\"agent.session.start\",\"v\":1}",
+	"{\"event_id\":\"evt_" ID1 "\",\"origin_daemon\":\"d_" ID2 "\","
+	"\"reason\":\"normal\",\"sequence\":9,\"session_id\":\"ses_" ID2 "\","
+	"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+	"\"agent.session.end\",\"v\":1}",
+	"{\"created_by\":\"furiosa\",\"event_id\":\"evt_" ID1 "\",\"group_id\":"
+	"\"grp_" ID2 "\",\"name\":\"reviewers\",\"origin_daemon\":\"d_" ID2
+	"\",\"sequence\":12,\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+	"\"group.create\",\"v\":1}",
+	"{\"added_by\":\"furiosa\",\"event_id\":\"evt_" ID1 "\",\"group_id\":"
+	"\"grp_" ID2 "\",\"member_type\":\"role\",\"member_value\":"
+	"\"reviewer\",\"origin_daemon\":\"d_" ID2 "\",\"sequence\":13,"
+	"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+	"\"group.member.add\",\"v\":1}",
+	"{\"agent_id\":\"furiosa\",\"body\":{\"content\":\"PR \\u003cready\\u003e"
+	" \\u0026 go\",\"format\":\"markdown\"},\"event_id\":\"evt_" ID1 "\","
+	"\"message_id\":\"msg_" ID2 "\",\"origin_daemon\":\"d_" ID2 "\","
+	"\"recipients\":[\"nux\"],\"refs\":[{\"type\":\"mention\",\"value\":"
+	"\"nux\"}],\"sequence\":3,\"session_id\":\"ses_" ID2 "\",\"timestamp\":"
+	"\"2026-02-03T10:01:00.5Z\",\"type\":\"message.create\",\"v\":1}",
+	"{\"body\":{\"content\":\"PR ready (v2)\",\"format\":\"markdown\"},"
+	"\"event_id\":\"evt_" ID1 "\",\"message_id\":\"msg_" ID2 "\","
+	"\"origin_daemon\":\"d_" ID2 "\",\"sequence\":6,\"timestamp\":"
+	"\"2026-02-03T10:02:00Z\",\"type\":\"message.edit\",\"v\":1}",
+	"{\"event_id\":\"evt_" ID1 "\",\"message_id\":\"msg_" ID2 "\","
+	"\"origin_daemon\":\"d_" ID2 "\",\"reason\":\"dup\",\"sequence\":7,"
+	"\"timestamp\":\"2026-02-03T10:03:00Z\",\"type\":\"message.delete\","
+	"\"v\":1}",
+	"{\"agent_id\":\"nux\",\"event_id\":\"evt_" ID1 "\",\"message_id\":"
+	"\"msg_" ID2 "\",\"origin_daemon\":\"d_" ID2 "\",\"receipt_type\":"
+	"\"read\",\"sequence\":8,\"session_id\":\"ses_" ID2 "\",\"timestamp\":"
+	"\"2026-02-03T10:04:00Z\",\"type\":\"message.receipt\",\"v\":1}",
+	"{\"agent_id\":\"implementer_abcdefghij\",\"event_id\":\"evt_" ID1 "\","
+	"\"origin_daemon\":\"d_" ID2 "\",\"sequence\":4,\"timestamp\":"
+	"\"2026-02-03T10:00:00Z\",\"type\":\"agent.update\",\"v\":1,"
+	"\"work_contexts\":[{\"branch\":\"main\",\"intent\":\"fix auth\"}]}",
+	/* broadcast, reply */
+	"{\"agent_id\":\"nux\",\"body\":{\"content\":\"ok\",\"format\":"
+	"\"markdown\"},\"event_id\":\"evt_" ID1 "\",\"message_id\":\"msg_" ID1
+	"\",\"origin_daemon\":\"d_" ID2 "\",\"refs\":[{\"type\":\"broadcast\","
+	"\"value\":\"everyone\"},{\"type\":\"reply_to\",\"value\":\"msg_" ID2
+	"\"}],\"scopes\":[{\"type\":\"broadcast\",\"value\":\"everyone\"}],"
+	"\"sequence\":5,\"session_id\":\"ses_" ID2 "\",\"thread_id\":\"thr_"
+	ID2 "\",\"timestamp\":\"2026-02-03T10:05:00Z\",\"type\":"
+	"\"message.create\",\"v\":1}",
+};
+
+static void test_original_lines(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(original); i++) {
+		struct event ev = EVENT_INIT;
+		const char *why = NULL;
+
+		if (event_parse(&ev, original[i], strlen(original[i]), 0,
+				&why))
+			fail_msg("line %zu rejected: %s", i, why);
+		assert_true(ev.type != EV_UNKNOWN);
+		assert_string_equal(ev.event_id, "evt_" ID1);
+		event_release(&ev);
+	}
+}
+
+static void test_original_fields(void **state)
+{
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, original[5], strlen(original[5]), 0,
+				     NULL), 0);
+	assert_int_equal(ev.type, EV_MESSAGE_CREATE);
+	assert_string_equal(ev.body_content, "PR <ready> & go");
+	assert_string_equal(ev.body_format, "markdown");
+	assert_int_equal(ev.nr_recipients, 1);
+	assert_string_equal(ev.recipients[0], "nux");
+	assert_int_equal(ev.nr_refs, 1);
+	assert_string_equal(ev.refs[0].type, "mention");
+	assert_true(ev.ts_ns == 1770112860500000000LL);
+	event_release(&ev);
+
+	assert_int_equal(event_parse(&ev, original[4], strlen(original[4]), 0,
+				     NULL), 0);
+	assert_string_equal(ev.actor, "furiosa");
+	assert_string_equal(ev.member_value, "reviewer");
+	event_release(&ev);
+
+	assert_int_equal(event_parse(&ev, original[9], strlen(original[9]), 0,
+				     NULL), 0);
+	assert_string_equal(ev.intent, "fix auth");
+	event_release(&ev);
+}
+
+static void test_round_trip(void **state)
+{
+	struct event ev = EVENT_INIT, back = EVENT_INIT;
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+
+	(void)state;
+	setenv("THRUM_TEST_NOW", "2026-11-23T10:00:00.1Z", 1);
+	assert_int_equal(event_init_new(&ev, EV_MESSAGE_CREATE, "d_" ID2), 0);
+	unsetenv("THRUM_TEST_NOW");
+	ev.message_id = strdup("msg_" ID1);
+	ev.agent_id = strdup("alice");
+	ev.body_content = strdup("a/b \"quoted\" \\ caf\xc3\xa9\n<tag>");
+	ev.body_structured = strdup("{\"z\":1,\"a\":[{\"y\":2,\"b\":3}]}");
+	ev.priority = strdup("high");
+	event_add_recipient(&ev, "bob");
+	event_add_ref(&ev, "mention", "bob");
+	event_add_scope(&ev, "broadcast", "everyone");
+	assert_int_equal(event_serialize(&ev, &a, 0), 0);
+
+	/* canonical: sorted keys at every level, no \/, nine digits */
+	assert_null(strstr(a.buf, "\\/"));
+	assert_non_null(strstr(a.buf, "a/b"));
+	assert_non_null(strstr(a.buf, "\"timestamp\":"
+			       "\"2026-11-23T10:00:00.100000000Z\""));
+	assert_non_null(strstr(a.buf, "\"structured\":{\"a\":[{\"b\":3,"
+			       "\"y\":2}],\"z\":1}"));
+	assert_true(strstr(a.buf, "\"agent_id\"") < strstr(a.buf, "\"body\""));
+	assert_true(strstr(a.buf, "\"type\":\"message.create\"") <
+		    strstr(a.buf, "\"v\":1"));
+	assert_null(memchr(a.buf, '\n', a.len));
+
+	assert_int_equal(event_parse(&back, a.buf, a.len, 0, NULL), 0);
+	assert_int_equal(event_serialize(&back, &b, 0), 0);
+	assert_string_equal(a.buf, b.buf);
+	assert_string_equal(back.body_content, ev.body_content);
+	event_release(&ev);
+	event_release(&back);
+	strbuf_release(&a);
+	strbuf_release(&b);
+}
+
+static const struct {
+	const char *line;
+	const char *what;
+} malformed[] = {
+	{ "", "empty" },
+	{ "not json", "garbage" },
+	{ "[1,2,3]", "array" },
+	{ "\"string\"", "string" },
+	{ "{\"type\":\"agent.register\"", "torn" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"agent.session.end\",\"session_id\":\"s\"} trailing",
+	  "trailing bytes" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"agent.session.end\",\"session_id\":\"s\"}{}",
+	  "two objects" },
+	{ "{\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"x\"}",
+	  "no event_id" },
+	{ "{\"event_id\":\"evt_nope\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\"}", "bad event_id" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"yesterday\","
+	  "\"type\":\"x\"}", "bad timestamp" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\"}",
+	  "no type" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\"}",
+	  "create without body" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":7,\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"}}", "number where a string goes" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"},\"refs\":[\"x\"]}", "bad refs" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"},\"recipients\":\"bob\"}",
+	  "bad recipients" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"\xff\xfe\"}}", "invalid UTF-8" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\",\"v\":\"1\"}", "v not a number" },
+	{ "{'type':'x'}", "single quotes" },
+};
+
+static void test_malformed(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
+		struct event ev = EVENT_INIT;
+		const char *why = NULL;
+		int r = event_parse(&ev, malformed[i].line,
+				    strlen(malformed[i].line), 0, &why);
+
+		if (r != THRUM_EINVALID)
+			fail_msg("accepted %s", malformed[i].what);
+		assert_non_null(why);
+		assert_null(ev.event_id);	/* released on failure */
+	}
+}
+
+static void test_nul_and_length(void **state)
+{
+	static const char with_nul[] = "{\"type\":\"x\"}\0{}";
+	struct event ev = EVENT_INIT;
+	char *huge;
+	size_t n = EVENT_MAX_LINE + 10;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, with_nul, sizeof(with_nul) - 1, 0,
+				     NULL), THRUM_EINVALID);
+	huge = malloc(n);
+	memset(huge, ' ', n);
+	huge[0] = '{';
+	huge[n - 1] = '}';
+	assert_int_equal(event_parse(&ev, huge, n, 0, NULL), THRUM_EINVALID);
+	free(huge);
+}
+
+static void test_unknown_type_kept(void **state)
+{
+	static const char line[] =
+		"{\"event_id\":\"evt_" ID1 "\",\"future\":{\"x\":[1]},"
+		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"thing.new\"}";
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_int_equal(ev.type, EV_UNKNOWN);
+	assert_string_equal(ev.type_name, "thing.new");
+	event_release(&ev);
+}
+
+static void test_order(void **state)
+{
+	(void)state;
+	assert_true(event_order_cmp(1, "evt_B", 2, "evt_A") < 0);
+	assert_true(event_order_cmp(2, "evt_A", 2, "evt_B") < 0);
+	assert_true(event_order_cmp(2, "evt_B", 2, "evt_B") == 0);
+	assert_true(event_order_cmp(-1, "evt_Z", 0, "evt_A") < 0);
+}
+
+static void test_names(void **state)
+{
+	static const char *const ok[] = {
+		"a", "alice", "agent-7", "x_y", "0day",
+		"a234567890123456789012345678901234567890123456789012345678901234",
+	};
+	static const char *const bad[] = {
+		"", "Alice", "-x", "_x", "a b", "a/b", "../x", "a.b", "daemon",
+		"system", "thrum", "all", "broadcast", "everyone", "caf\xc3\xa9",
+		"a2345678901234567890123456789012345678901234567890123456789012345",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(ok); i++)
+		if (!event_valid_name(ok[i], NULL))
+			fail_msg("rejected '%s'", ok[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		const char *why = NULL;
+
+		if (event_valid_name(bad[i], &why))
+			fail_msg("accepted '%s'", bad[i]);
+		assert_non_null(why);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_original_lines),
+		cmocka_unit_test(test_original_fields),
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_nul_and_length),
+		cmocka_unit_test(test_unknown_type_kept),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
