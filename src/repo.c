@@ -91,6 +91,34 @@ static int read_gitfile(const char *dotgit, const char *dir, char **out)
 	return 0;
 }
 
+/*
+ * GIT_CEILING_DIRECTORIES: a colon-separated list of absolute paths that
+ * discovery must not step into from below (the start directory itself is
+ * always looked at).  Is the parent of cwd (cwd cut at slash) one?
+ */
+static int at_ceiling(const char *cwd, const char *slash)
+{
+	const char *list = getenv("GIT_CEILING_DIRECTORIES");
+	size_t plen = slash == cwd ? 1 : (size_t)(slash - cwd);
+	int hit = 0;
+
+	while (list && *list && !hit) {
+		const char *colon = strchr(list, ':');
+		size_t n = colon ? (size_t)(colon - list) : strlen(list);
+		char *entry = xstrndup(list, n), *real;
+
+		while (n > 1 && entry[n - 1] == '/')
+			entry[--n] = '\0';
+		real = entry[0] == '/' ? realpath(entry, NULL) : NULL;
+		if (real)
+			hit = strlen(real) == plen && !strncmp(real, cwd, plen);
+		free(real);
+		free(entry);
+		list = colon ? colon + 1 : NULL;
+	}
+	return hit;
+}
+
 static int find_git_dir(struct repo *r)
 {
 	const char *env_dir = getenv("GIT_DIR");
@@ -137,6 +165,10 @@ static int find_git_dir(struct repo *r)
 		if (r->git_dir)
 			break;
 		p = strrchr(cwd, '/');
+		if (p && at_ceiling(cwd, p)) {
+			free(cwd);
+			return THRUM_ENOTFOUND;
+		}
 		if (!p || (p == cwd && !cwd[1])) {
 			free(cwd);
 			return THRUM_ENOTFOUND;
@@ -238,6 +270,6 @@ void repo_release(struct repo *r)
 
 int repo_is_initialised(const struct repo *r)
 {
-	return is_dir(r->thrum_dir) && is_dir(r->var_dir) &&
-	       is_dir(r->sync_dir);
+	/* a missing sync work tree is broken, not uninitialised */
+	return is_dir(r->thrum_dir) && is_dir(r->var_dir);
 }

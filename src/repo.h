@@ -28,7 +28,7 @@ struct repo {
 int repo_discover(struct repo *r);
 void repo_release(struct repo *r);
 
-/* 1 when `git thrum init` has run here (.thrum and the sync work tree) */
+/* 1 when `git thrum init` has run here (.thrum/var exists) */
 int repo_is_initialised(const struct repo *r);
 
 /* "<dir>/<name>" as a new string */

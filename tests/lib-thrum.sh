@@ -1,0 +1,107 @@
+# Shared set-up of the end-to-end tests: sharness, a private HOME and git
+# configuration, the built git-thrum first on PATH, and helpers.
+# Every test script starts with:  . ./lib-thrum.sh
+
+# sharness puts the directory above tests/ (the build) first on PATH
+SHARNESS_TEST_SRCDIR=$(cd "$(dirname "$0")" && pwd)
+# trash directories live outside the project's own repository, so that
+# nothing a test does can reach it
+: "${THRUM_TEST_ROOT:=${TMPDIR:-/tmp}/git-thrum-tests.$(id -u)}"
+mkdir -p "$THRUM_TEST_ROOT" || exit 1
+root=$THRUM_TEST_ROOT
+. /usr/share/sharness/sharness.sh
+GIT_CEILING_DIRECTORIES=$THRUM_TEST_ROOT
+export GIT_CEILING_DIRECTORIES
+
+# sharness made HOME the trash directory; keep git away from the user's
+# configuration and from the machine's
+GIT_CONFIG_NOSYSTEM=1
+GIT_AUTHOR_NAME="A U Thor"
+GIT_AUTHOR_EMAIL=author@example.com
+GIT_COMMITTER_NAME="C O Mitter"
+GIT_COMMITTER_EMAIL=committer@example.com
+GIT_MERGE_AUTOEDIT=no
+export GIT_CONFIG_NOSYSTEM GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL \
+	GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL GIT_MERGE_AUTOEDIT
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_CONFIG_PARAMETERS \
+	THRUM_NAME THRUM_LOCAL_ONLY THRUM_REMOTE THRUM_TEST_NOW
+git config --global init.defaultBranch main
+git config --global user.name "A U Thor"
+git config --global user.email author@example.com
+
+test -x "$SHARNESS_BUILD_DIRECTORY/git-thrum" ||
+	error "git-thrum is not built; run make"
+
+# new_repo <dir>: a repository with one commit
+new_repo() {
+	git init -q "$1" &&
+	git -C "$1" commit -q --allow-empty -m initial
+}
+
+# thrum_repo <dir> [<agent> <role>]: a repository with thrum initialised
+# and, optionally, one agent
+thrum_repo() {
+	new_repo "$1" &&
+	(cd "$1" && git thrum init >/dev/null) &&
+	if test -n "$2"
+	then
+		(cd "$1" && git thrum quickstart --name "$2" --role "$3" \
+			--module core >/dev/null)
+	fi
+}
+
+# sync_dir <repo>: the sync work tree of a repository
+sync_dir() {
+	echo "$(cd "$1" && cd "$(git rev-parse --git-common-dir)" && pwd)/thrum-sync/a-sync"
+}
+
+# commit_sync <repo>: commit the sync work tree by hand (the sync engine
+# does this in real use) so that plain git can carry a-sync
+commit_sync() {
+	git -C "$(sync_dir "$1")" add -A &&
+	git -C "$(sync_dir "$1")" -c core.hooksPath=/dev/null \
+		commit -q -m "test: commit a-sync"
+}
+
+# json_get <file> <path>: one value of a JSON document (SQLite's JSON
+# functions, through the sqlite3 command)
+json_get() {
+	sqlite3 :memory: "SELECT json_extract(readfile('$1'), '$2');"
+}
+
+# json_valid <file>: 1 when the file holds one valid JSON value
+json_valid() {
+	test "$(sqlite3 :memory: "SELECT json_valid(readfile('$1'));")" = 1
+}
+
+# count_lines <file>: lines in a file (0 when missing)
+count_lines() {
+	if test -f "$1"; then wc -l <"$1" | tr -d ' '; else echo 0; fi
+}
+
+# test_line_count <op> <n> <file>, as in git's test-lib
+test_line_count() {
+	test $# = 3 || error "bug in the test script: test_line_count needs 3 arguments"
+	if ! test "$(wc -l <"$3")" "$1" "$2"
+	then
+		echo "test_line_count: line count for $3 !$1 $2"
+		cat "$3"
+		return 1
+	fi
+}
+
+test_path_is_missing() {
+	if test -e "$1"
+	then
+		echo "path exists unexpectedly: $1"
+		return 1
+	fi
+}
+
+test_path_is_file() {
+	if ! test -f "$1"
+	then
+		echo "file $1 does not exist"
+		return 1
+	fi
+}
