@@ -264,18 +264,18 @@ static const char *const stmt_sql[ST_MAX] = {
 		" AND message_id < ?1 || '~' ORDER BY message_id LIMIT 2",
 	[ST_INBOX] =
 		"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
-		" (:all OR (m.agent_id != :me AND m.message_id IN ("
-		"  SELECT message_id FROM audience WHERE"
-		"   (kind IN ('to', 'mention') AND value IN (:me, :role))"
-		"   OR kind = 'broadcast'"
-		"   OR (kind = 'group' AND value IN ("
+		" (:all OR (m.agent_id != :me AND EXISTS ("
+		"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id"
+		"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))"
+		"   OR a.kind = 'broadcast'"
+		"   OR (a.kind = 'group' AND a.value IN ("
 		"    SELECT g.name FROM groups g JOIN group_members gm"
 		"     ON gm.group_id = g.group_id"
 		"    WHERE gm.present AND g.group_id NOT IN"
 		"     (SELECT group_id FROM group_deletes)"
 		"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)"
 		"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
-		"     OR gm.member_value = '*'))))))"
+		"     OR gm.member_value = '*')))))))"
 		" AND (:deleted OR NOT m.deleted)"
 		" AND (:from IS NULL OR m.agent_id = :from)"
 		" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
@@ -418,6 +418,7 @@ static int open_db(struct projection *p)
 	if (rc != SQLITE_OK)
 		return -1;
 	sqlite3_busy_timeout(p->db, 30000);
+
 	if (sqlite3_prepare_v2(p->db, "PRAGMA user_version", -1, &s, NULL) ||
 	    sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
