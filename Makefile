@@ -60,6 +60,7 @@ LIB_OBJS = \
 	$(O)/src/identity.o \
 	$(O)/src/messaging.o \
 	$(O)/src/projection.o \
+	$(O)/src/projection-apply.o \
 	$(O)/src/repo.o \
 	$(O)/src/run-command.o \
 	$(O)/src/store.o \

@@ -1,5 +1,6 @@
 /*
- * projection.c: the SQLite projection, and the only file with SQL.
+ * projection.c: the SQLite projection: schema, every SQL statement (the
+ * project's only SQL, with projection-apply.c using them), and queries.
  *
  * Invariants:
  *  - derived only: every row comes from an event in the log; the database
@@ -15,8 +16,8 @@
  *    struct projection; values are always bound, never formatted into SQL.
  */
 #include "thrum.h"
-#include <sqlite3.h>
 #include "projection.h"
+#include "projection-internal.h"
 #include "event.h"
 #include "store.h"
 #include "strbuf.h"
@@ -26,7 +27,7 @@
 #include "wrapper.h"
 
 #define SCHEMA_VERSION 1
-#define TAIL_BYTES 32
+
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS events_seen("
@@ -95,41 +96,7 @@ static const char schema_sql[] =
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
 	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;";
 
-enum stmt_id {
-	ST_SEEN_INSERT,
-	ST_SEEN_HASH,
-	ST_FILE_GET,
-	ST_FILE_PUT,
-	ST_FILE_ALL,
-	ST_FILE_DEL,
-	ST_SKIPPED_ADD,
-	ST_CONFLICT_ADD,
-	ST_MSG_UPSERT,
-	ST_AUD_CLEAR,
-	ST_AUD_ADD,
-	ST_MSG_REFRESH,
-	ST_EDIT_ADD,
-	ST_DELETE_ADD,
-	ST_RECEIPT_ADD,
-	ST_AGENT_UPSERT,
-	ST_SEEN_AGENT,
-	ST_INTENT_UPSERT,
-	ST_SESSION_START,
-	ST_SESSION_END,
-	ST_GROUP_CREATE,
-	ST_GROUP_DELETE,
-	ST_MEMBER_UPSERT,
-	ST_MSG_AUDIENCE,
-	ST_MSG_GET,
-	ST_MSG_PREFIX,
-	ST_INBOX,
-	ST_AGENTS,
-	ST_IS_AGENT,
-	ST_IS_GROUP,
-	ST_IS_ROLE,
-	ST_COUNTS,
-	ST_MAX
-};
+
 
 #define MESSAGE_COLUMNS \
 	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
@@ -306,23 +273,19 @@ static const char *const stmt_sql[ST_MAX] = {
 		" (SELECT COUNT(*) FROM conflicts)",
 };
 
-struct projection {
-	sqlite3 *db;
-	char *path;
-	sqlite3_stmt *st[ST_MAX];
-};
 
-static int db_error(struct projection *p, const char *what)
+
+int proj_db_error(struct projection *p, const char *what)
 {
 	return error("%s: %s (%s)", what, sqlite3_errmsg(p->db), p->path);
 }
 
-static sqlite3_stmt *stmt(struct projection *p, enum stmt_id id)
+sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id)
 {
 	if (!p->st[id] &&
 	    sqlite3_prepare_v3(p->db, stmt_sql[id], -1,
 			       SQLITE_PREPARE_PERSISTENT, &p->st[id], NULL)) {
-		db_error(p, "cannot prepare statement");
+		proj_db_error(p, "cannot prepare statement");
 		BUG("statement %d does not prepare", id);
 	}
 	sqlite3_reset(p->st[id]);
@@ -330,7 +293,7 @@ static sqlite3_stmt *stmt(struct projection *p, enum stmt_id id)
 	return p->st[id];
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
+void proj_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -343,7 +306,7 @@ static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
 	int i = sqlite3_bind_parameter_index(s, name);
 
 	if (i)
-		bind_text(s, i, v);
+		proj_bind_text(s, i, v);
 }
 
 static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
@@ -355,24 +318,24 @@ static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
 }
 
 /* step a statement that returns no rows; 0 or -1 */
-static int run(struct projection *p, sqlite3_stmt *s, const char *what)
+int proj_run(struct projection *p, sqlite3_stmt *s, const char *what)
 {
 	int rc = sqlite3_step(s);
 
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return db_error(p, what);
+		return proj_db_error(p, what);
 	return 0;
 }
 
-static char *col_text(sqlite3_stmt *s, int i)
+char *proj_col_text(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t ? xstrdup((const char *)t) : NULL;
 }
 
-static int exec(struct projection *p, const char *sql)
+int proj_exec(struct projection *p, const char *sql)
 {
 	char *msg = NULL;
 
@@ -427,11 +390,11 @@ static int open_db(struct projection *p)
 	version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (version == SCHEMA_VERSION)
-		return exec(p, "PRAGMA synchronous = NORMAL;"
+		return proj_exec(p, "PRAGMA synchronous = NORMAL;"
 			       "PRAGMA foreign_keys = OFF;");
 	if (version != 0)
 		return -1;	/* another schema: rebuild */
-	if (exec(p, "PRAGMA journal_mode = WAL;"
+	if (proj_exec(p, "PRAGMA journal_mode = WAL;"
 		    "PRAGMA synchronous = NORMAL;"
 		    "BEGIN IMMEDIATE;") < 0)
 		return -1;
@@ -439,16 +402,16 @@ static int open_db(struct projection *p)
 	if (sqlite3_prepare_v2(p->db, "PRAGMA user_version", -1, &s, NULL) ||
 	    sqlite3_step(s) != SQLITE_ROW) {
 		sqlite3_finalize(s);
-		exec(p, "ROLLBACK");
+		proj_exec(p, "ROLLBACK");
 		return -1;
 	}
 	version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
 	if (version == SCHEMA_VERSION)
-		return exec(p, "COMMIT");
-	if (exec(p, schema_sql) < 0 ||
-	    exec(p, "PRAGMA user_version = 1; COMMIT;") < 0) {
-		exec(p, "ROLLBACK");
+		return proj_exec(p, "COMMIT");
+	if (proj_exec(p, schema_sql) < 0 ||
+	    proj_exec(p, "PRAGMA user_version = 1; COMMIT;") < 0) {
+		proj_exec(p, "ROLLBACK");
 		return -1;
 	}
 	return 0;
@@ -496,627 +459,18 @@ void projection_free(struct projection *p)
 
 int projection_begin(struct projection *p)
 {
-	return exec(p, "BEGIN IMMEDIATE");
+	return proj_exec(p, "BEGIN IMMEDIATE");
 }
 
 int projection_commit(struct projection *p)
 {
-	return exec(p, "COMMIT");
+	return proj_exec(p, "COMMIT");
 }
 
 void projection_rollback(struct projection *p)
 {
 	if (!sqlite3_get_autocommit(p->db))
-		exec(p, "ROLLBACK");
-}
-
-/* --- applying events --- */
-
-static int add_audience(struct projection *p, const char *msg,
-			const char *kind, const char *value)
-{
-	sqlite3_stmt *s = stmt(p, ST_AUD_ADD);
-
-	bind_text(s, 1, msg);
-	bind_text(s, 2, kind);
-	bind_text(s, 3, value);
-	return run(p, s, "cannot store audience");
-}
-
-static int refresh_message(struct projection *p, const char *msg)
-{
-	sqlite3_stmt *s = stmt(p, ST_MSG_REFRESH);
-
-	bind_text(s, 1, msg);
-	return run(p, s, "cannot refresh message");
-}
-
-static int seen_agent(struct projection *p, const char *agent, int64_t ns)
-{
-	sqlite3_stmt *s;
-
-	if (!agent)
-		return 0;
-	s = stmt(p, ST_SEEN_AGENT);
-	bind_text(s, 1, agent);
-	sqlite3_bind_int64(s, 2, ns);
-	return run(p, s, "cannot store last seen");
-}
-
-static int apply_create(struct projection *p, const struct event *ev)
-{
-	const char *reply_to = NULL;
-	sqlite3_stmt *s;
-	size_t i, added = 0;
-
-	for (i = 0; i < ev->nr_refs; i++)
-		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
-			reply_to = ev->refs[i].value;
-	s = stmt(p, ST_MSG_UPSERT);
-	bind_text(s, 1, ev->message_id);
-	bind_text(s, 2, ev->event_id);
-	bind_text(s, 3, ev->thread_id);
-	bind_text(s, 4, ev->agent_id);
-	bind_text(s, 5, ev->session_id);
-	sqlite3_bind_int64(s, 6, ev->ts_ns);
-	bind_text(s, 7, ev->timestamp);
-	bind_text(s, 8, ev->body_format);
-	bind_text(s, 9, ev->body_content);
-	bind_text(s, 10, ev->body_structured);
-	bind_text(s, 11, ev->priority);
-	bind_text(s, 12, reply_to);
-	if (run(p, s, "cannot store message") < 0)
-		return -1;
-	if (!sqlite3_changes(p->db))
-		return 0;	/* an earlier create of this id already won */
-
-	s = stmt(p, ST_AUD_CLEAR);
-	bind_text(s, 1, ev->message_id);
-	if (run(p, s, "cannot store audience") < 0)
-		return -1;
-	for (i = 0; i < ev->nr_recipients; i++, added++)
-		if (add_audience(p, ev->message_id, "to",
-				 ev->recipients[i]) < 0)
-			return -1;
-	for (i = 0; i < ev->nr_refs; i++) {
-		const char *t = ev->refs[i].type, *kind = NULL;
-
-		if (!strcmp(t, "mention"))
-			kind = "mention";
-		else if (!strcmp(t, "group"))
-			kind = "group";
-		else if (!strcmp(t, "broadcast"))
-			kind = "broadcast";
-		if (kind && add_audience(p, ev->message_id, kind,
-					 ev->refs[i].value) < 0)
-			return -1;
-		added += !!kind;
-	}
-	for (i = 0; i < ev->nr_scopes; i++)
-		if (!strcmp(ev->scopes[i].type, "broadcast")) {
-			if (add_audience(p, ev->message_id, "broadcast",
-					 ev->scopes[i].value) < 0)
-				return -1;
-			added++;
-		}
-	/* a message addressed to nobody in particular is for everyone */
-	if (!added &&
-	    add_audience(p, ev->message_id, "broadcast", "everyone") < 0)
-		return -1;
-	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
-		return -1;
-	return refresh_message(p, ev->message_id);
-}
-
-static int apply_edit_or_delete(struct projection *p, const struct event *ev,
-				const char *shard)
-{
-	const char *who = ev->agent_id ? ev->agent_id : shard;
-	sqlite3_stmt *s;
-
-	if (ev->type == EV_MESSAGE_EDIT) {
-		s = stmt(p, ST_EDIT_ADD);
-		bind_text(s, 5, ev->body_format);
-		bind_text(s, 6, ev->body_content);
-	} else {
-		s = stmt(p, ST_DELETE_ADD);
-		bind_text(s, 5, ev->reason);
-	}
-	bind_text(s, 1, ev->event_id);
-	bind_text(s, 2, ev->message_id);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
-	bind_text(s, 4, who);
-	if (run(p, s, "cannot store edit") < 0)
-		return -1;
-	return refresh_message(p, ev->message_id);
-}
-
-static int apply_receipt(struct projection *p, const struct event *ev)
-{
-	sqlite3_stmt *s = stmt(p, ST_RECEIPT_ADD);
-
-	bind_text(s, 1, ev->message_id);
-	bind_text(s, 2, ev->agent_id);
-	bind_text(s, 3, ev->receipt_type ? ev->receipt_type : "read");
-	if (run(p, s, "cannot store receipt") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
-}
-
-static int apply_register(struct projection *p, const struct event *ev)
-{
-	sqlite3_stmt *s = stmt(p, ST_AGENT_UPSERT);
-
-	bind_text(s, 1, ev->agent_id);
-	bind_text(s, 2, ev->name ? ev->name : ev->agent_id);
-	bind_text(s, 3, ev->kind ? ev->kind : "agent");
-	bind_text(s, 4, ev->role);
-	bind_text(s, 5, ev->module);
-	bind_text(s, 6, ev->worktree);
-	bind_text(s, 7, ev->display);
-	bind_text(s, 8, ev->hostname);
-	sqlite3_bind_int64(s, 9, ev->ts_ns);
-	bind_text(s, 10, ev->event_id);
-	if (run(p, s, "cannot store agent") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
-}
-
-static int apply_update(struct projection *p, const struct event *ev)
-{
-	sqlite3_stmt *s;
-
-	if (!ev->intent)
-		return seen_agent(p, ev->agent_id, ev->ts_ns);
-	s = stmt(p, ST_INTENT_UPSERT);
-	bind_text(s, 1, ev->agent_id);
-	bind_text(s, 2, ev->intent);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
-	bind_text(s, 4, ev->event_id);
-	if (run(p, s, "cannot store intent") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
-}
-
-static int apply_session(struct projection *p, const struct event *ev)
-{
-	sqlite3_stmt *s;
-
-	if (ev->type == EV_AGENT_SESSION_START) {
-		s = stmt(p, ST_SESSION_START);
-		bind_text(s, 1, ev->session_id);
-		bind_text(s, 2, ev->agent_id);
-		sqlite3_bind_int64(s, 3, ev->ts_ns);
-	} else {
-		s = stmt(p, ST_SESSION_END);
-		bind_text(s, 1, ev->session_id);
-		sqlite3_bind_int64(s, 2, ev->ts_ns);
-		bind_text(s, 3, ev->reason);
-	}
-	if (run(p, s, "cannot store session") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
-}
-
-static int apply_group(struct projection *p, const struct event *ev)
-{
-	sqlite3_stmt *s;
-
-	switch (ev->type) {
-	case EV_GROUP_CREATE:
-		s = stmt(p, ST_GROUP_CREATE);
-		bind_text(s, 1, ev->group_id);
-		bind_text(s, 2, ev->name);
-		bind_text(s, 3, ev->description);
-		bind_text(s, 4, ev->actor);
-		sqlite3_bind_int64(s, 5, ev->ts_ns);
-		bind_text(s, 6, ev->event_id);
-		break;
-	case EV_GROUP_DELETE:
-		s = stmt(p, ST_GROUP_DELETE);
-		bind_text(s, 1, ev->group_id);
-		break;
-	case EV_GROUP_MEMBER_ADD:
-	case EV_GROUP_MEMBER_REMOVE:
-		s = stmt(p, ST_MEMBER_UPSERT);
-		bind_text(s, 1, ev->group_id);
-		bind_text(s, 2, ev->member_type);
-		bind_text(s, 3, ev->member_value);
-		sqlite3_bind_int(s, 4, ev->type == EV_GROUP_MEMBER_ADD);
-		sqlite3_bind_int64(s, 5, ev->ts_ns);
-		bind_text(s, 6, ev->event_id);
-		break;
-	default:
-		/*
-		 * NEEDSWORK: group.update (renames, descriptions) is kept in
-		 * the log but not projected yet.
-		 */
-		return 0;
-	}
-	return run(p, s, "cannot store group");
-}
-
-int projection_apply(struct projection *p, const struct event *ev,
-		     const char *shard, uint64_t line_hash)
-{
-	sqlite3_stmt *s = stmt(p, ST_SEEN_INSERT);
-	int ret;
-
-	bind_text(s, 1, ev->event_id);
-	sqlite3_bind_int64(s, 2, (int64_t)line_hash);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
-	if (run(p, s, "cannot record event") < 0)
-		return -1;
-	if (!sqlite3_changes(p->db)) {
-		int64_t known = 0;
-
-		s = stmt(p, ST_SEEN_HASH);
-		bind_text(s, 1, ev->event_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			known = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (known == (int64_t)line_hash)
-			return 0;
-		s = stmt(p, ST_CONFLICT_ADD);
-		bind_text(s, 1, ev->event_id);
-		sqlite3_bind_int64(s, 2, (int64_t)line_hash);
-		if (run(p, s, "cannot record conflict") < 0)
-			return -1;
-		return THRUM_ECONFLICT;
-	}
-
-	switch (ev->type) {
-	case EV_MESSAGE_CREATE:
-		ret = apply_create(p, ev);
-		break;
-	case EV_MESSAGE_EDIT:
-	case EV_MESSAGE_DELETE:
-		ret = apply_edit_or_delete(p, ev, shard);
-		break;
-	case EV_MESSAGE_RECEIPT:
-		ret = apply_receipt(p, ev);
-		break;
-	case EV_AGENT_REGISTER:
-		ret = apply_register(p, ev);
-		break;
-	case EV_AGENT_UPDATE:
-		ret = apply_update(p, ev);
-		break;
-	case EV_AGENT_SESSION_START:
-	case EV_AGENT_SESSION_END:
-		ret = apply_session(p, ev);
-		break;
-	case EV_GROUP_CREATE:
-	case EV_GROUP_DELETE:
-	case EV_GROUP_MEMBER_ADD:
-	case EV_GROUP_MEMBER_REMOVE:
-	case EV_GROUP_UPDATE:
-		ret = apply_group(p, ev);
-		break;
-	default:
-		ret = 0;	/* unknown types: kept in the log, not shown */
-		break;
-	}
-	return ret < 0 ? ret : 1;
-}
-
-/* --- catching up with the log --- */
-
-struct file_state {
-	int known;
-	int64_t size;
-	unsigned char tail[TAIL_BYTES];
-	int tail_len;
-};
-
-static int get_file_state(struct projection *p, const char *rel,
-			  struct file_state *fs)
-{
-	sqlite3_stmt *s = stmt(p, ST_FILE_GET);
-	int rc;
-
-	memset(fs, 0, sizeof(*fs));
-	bind_text(s, 1, rel);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const void *blob = sqlite3_column_blob(s, 1);
-		int n = sqlite3_column_bytes(s, 1);
-
-		fs->known = 1;
-		fs->size = sqlite3_column_int64(s, 0);
-		if (blob && n > 0 && n <= TAIL_BYTES) {
-			memcpy(fs->tail, blob, n);
-			fs->tail_len = n;
-		}
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(p, "cannot read file state");
-	return 0;
-}
-
-/* the last bytes before end, as a fingerprint of what was consumed */
-static int read_tail(int fd, int64_t end, unsigned char *buf, int *len)
-{
-	int64_t start = end > TAIL_BYTES ? end - TAIL_BYTES : 0;
-	ssize_t n = pread(fd, buf, end - start, start);
-
-	if (n != end - start)
-		return -1;
-	*len = (int)n;
-	return 0;
-}
-
-/*
- * Where to resume reading fd: the recorded size when the file only grew
- * since (same bytes before it), 0 when it was rewritten; -1 when there is
- * nothing new.
- */
-static int64_t resume_offset(int fd, int64_t size, const struct file_state *fs)
-{
-	unsigned char tail[TAIL_BYTES];
-	int len;
-
-	if (!fs->known || size < fs->size)
-		return 0;
-	if (read_tail(fd, fs->size, tail, &len) < 0 || len != fs->tail_len ||
-	    memcmp(tail, fs->tail, len))
-		return 0;
-	return size == fs->size ? -1 : fs->size;
-}
-
-static const char *find_event_id(const char *line, size_t len, size_t *idlen)
-{
-	static const char key[] = "\"event_id\":\"";
-	const char *p = memmem(line, len, key, sizeof(key) - 1), *end;
-
-	if (!p)
-		return NULL;
-	p += sizeof(key) - 1;
-	end = memchr(p, '"', line + len - p);
-	if (!end || end - p > 64)
-		return NULL;
-	*idlen = end - p;
-	return p;
-}
-
-/* is this exact line already projected?  (a hint, checked by hash) */
-static int already_seen(struct projection *p, const char *line, size_t len,
-			uint64_t hash)
-{
-	sqlite3_stmt *s;
-	const char *id;
-	size_t idlen;
-	int seen = 0;
-
-	id = find_event_id(line, len, &idlen);
-	if (!id)
-		return 0;
-	s = stmt(p, ST_SEEN_HASH);
-	sqlite3_bind_text(s, 1, id, (int)idlen, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		seen = sqlite3_column_int64(s, 0) == (int64_t)hash;
-	sqlite3_reset(s);
-	return seen;
-}
-
-static int skip_line(struct projection *p, const char *rel, uint64_t hash,
-		     const char *why, struct catch_up_stats *stats)
-{
-	sqlite3_stmt *s = stmt(p, ST_SKIPPED_ADD);
-
-	bind_text(s, 1, rel);
-	sqlite3_bind_int64(s, 2, (int64_t)hash);
-	bind_text(s, 3, why);
-	if (run(p, s, "cannot record skipped line") < 0)
-		return -1;
-	if (sqlite3_changes(p->db))
-		stats->skipped++;
-	return 0;
-}
-
-static int project_lines(struct projection *p, const char *rel,
-			 const char *shard, const char *buf, size_t len,
-			 struct catch_up_stats *stats)
-{
-	const char *line = buf, *end = buf + len;
-
-	while (line < end) {
-		const char *nl = memchr(line, '\n', end - line);
-		size_t n = nl - line;
-		struct event ev = EVENT_INIT;
-		const char *why = NULL;
-		uint64_t hash;
-		int ret;
-
-		if (!n || (n == 1 && line[0] == '\r')) {
-			line = nl + 1;
-			continue;
-		}
-		hash = event_line_hash(line, n);
-		if (already_seen(p, line, n, hash)) {
-			line = nl + 1;
-			continue;
-		}
-		if (event_parse(&ev, line, n, 0, &why) < 0) {
-			if (skip_line(p, rel, hash, why, stats) < 0)
-				return -1;
-			line = nl + 1;
-			continue;
-		}
-		ret = projection_apply(p, &ev, shard, hash);
-		event_release(&ev);
-		if (ret < 0 && ret != THRUM_ECONFLICT)
-			return -1;
-		if (ret == THRUM_ECONFLICT)
-			stats->conflicts++;
-		else if (ret > 0)
-			stats->applied++;
-		line = nl + 1;
-	}
-	return 0;
-}
-
-static int catch_up_file(struct projection *p, struct store *s,
-			 const char *rel, struct catch_up_stats *stats)
-{
-	char *path = store_abs_path(s, rel);
-	char *shard = store_shard_of(rel);
-	struct strbuf buf = STRBUF_INIT;
-	struct file_state fs;
-	unsigned char tail[TAIL_BYTES];
-	struct stat st;
-	int64_t from, used;
-	sqlite3_stmt *q;
-	int fd = -1, ret = -1, tail_len;
-	ssize_t n;
-
-	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = 0;	/* vanished or not ours: nothing to read */
-		goto out;
-	}
-	if (get_file_state(p, rel, &fs) < 0)
-		goto out;
-	from = resume_offset(fd, st.st_size, &fs);
-	if (from < 0) {
-		ret = 0;
-		goto out;
-	}
-	if (!from)
-		stats->files_rescanned++;
-	if (strbuf_grow(&buf, st.st_size - from) < 0)
-		goto out;
-	n = pread(fd, buf.buf, st.st_size - from, from);
-	if (n < 0) {
-		error_errno("cannot read '%s'", path);
-		goto out;
-	}
-	strbuf_setlen(&buf, n);
-	/* only whole lines: a line still being written is read next time */
-	while (buf.len && buf.buf[buf.len - 1] != '\n')
-		buf.len--;
-	buf.buf[buf.len] = '\0';
-	if (project_lines(p, rel, shard, buf.buf, buf.len, stats) < 0)
-		goto out;
-	used = from + buf.len;
-	if (read_tail(fd, used, tail, &tail_len) < 0) {
-		error_errno("cannot read '%s'", path);
-		goto out;
-	}
-	q = stmt(p, ST_FILE_PUT);
-	bind_text(q, 1, rel);
-	sqlite3_bind_int64(q, 2, used);
-	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
-	ret = run(p, q, "cannot record file state");
-out:
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&buf);
-	free(shard);
-	free(path);
-	return ret;
-}
-
-/* cheap look: does any file differ from what was consumed? */
-static int needs_catch_up(struct projection *p, struct store *s,
-			  const struct strvec *files)
-{
-	size_t i, known = 0;
-	sqlite3_stmt *q;
-	int changed = 0;
-
-	for (i = 0; i < files->nr && !changed; i++) {
-		char *path = store_abs_path(s, files->v[i]);
-		struct file_state fs;
-		struct stat st;
-
-		if (get_file_state(p, files->v[i], &fs) < 0) {
-			free(path);
-			return -1;
-		}
-		if (!fs.known || lstat(path, &st) < 0 ||
-		    st.st_size != fs.size) {
-			changed = 1;
-		} else {
-			int fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-
-			changed = fd < 0 || resume_offset(fd, st.st_size,
-							  &fs) >= 0;
-			if (fd >= 0)
-				close(fd);
-		}
-		free(path);
-	}
-	if (changed)
-		return 1;
-	q = stmt(p, ST_FILE_ALL);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		known++;
-	sqlite3_reset(q);
-	return known != files->nr;
-}
-
-static int forget_missing_files(struct projection *p,
-				const struct strvec *files)
-{
-	struct strvec gone = STRVEC_INIT;
-	sqlite3_stmt *q = stmt(p, ST_FILE_ALL);
-	size_t i;
-	int ret = 0;
-
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(q, 0);
-		int present = 0;
-
-		for (i = 0; i < files->nr && !present; i++)
-			present = !strcmp(files->v[i], path);
-		if (!present)
-			strvec_push(&gone, path);
-	}
-	sqlite3_reset(q);
-	for (i = 0; i < gone.nr && !ret; i++) {
-		q = stmt(p, ST_FILE_DEL);
-		bind_text(q, 1, gone.v[i]);
-		ret = run(p, q, "cannot forget file");
-	}
-	strvec_clear(&gone);
-	return ret;
-}
-
-int projection_catch_up(struct projection *p, struct store *s,
-			struct catch_up_stats *stats)
-{
-	struct catch_up_stats local = { 0 };
-	struct strvec files = STRVEC_INIT;
-	size_t i;
-	int ret = -1;
-
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof(*stats));
-	if (store_lock(s, LOCK_SH) < 0)
-		return -1;
-	store_list_files(s, &files);
-	ret = needs_catch_up(p, s, &files);
-	if (ret <= 0)
-		goto out;
-	ret = -1;
-	if (projection_begin(p) < 0)
-		goto out;
-	for (i = 0; i < files.nr; i++)
-		if (catch_up_file(p, s, files.v[i], stats) < 0)
-			goto fail;
-	if (forget_missing_files(p, &files) < 0 || projection_commit(p) < 0)
-		goto fail;
-	ret = 0;
-	goto out;
-fail:
-	projection_rollback(p);
-out:
-	store_unlock(s);
-	strvec_clear(&files);
-	return ret;
+		proj_exec(p, "ROLLBACK");
 }
 
 /* --- queries --- */
@@ -1151,12 +505,12 @@ void message_list_release(struct message_list *l)
 
 static int load_audience(struct projection *p, struct message *m)
 {
-	sqlite3_stmt *s = stmt(p, ST_MSG_AUDIENCE);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE);
 	int rc;
 
 	m->audience = xcalloc(1, sizeof(*m->audience));
 	strvec_init(m->audience);
-	bind_text(s, 1, m->message_id);
+	proj_bind_text(s, 1, m->message_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(s, 0);
 		const char *value = (const char *)sqlite3_column_text(s, 1);
@@ -1164,7 +518,7 @@ static int load_audience(struct projection *p, struct message *m)
 		strvec_pushf(m->audience, "%s:%s", kind, value);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : db_error(p, "cannot read audience");
+	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
 }
 
 static int read_messages(struct projection *p, sqlite3_stmt *s,
@@ -1178,23 +532,23 @@ static int read_messages(struct projection *p, sqlite3_stmt *s,
 		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
 		m = &out->items[out->nr++];
 		memset(m, 0, sizeof(*m));
-		m->message_id = col_text(s, 0);
-		m->thread_id = col_text(s, 1);
-		m->agent_id = col_text(s, 2);
-		m->session_id = col_text(s, 3);
-		m->reply_to = col_text(s, 4);
-		m->created_at = col_text(s, 5);
+		m->message_id = proj_col_text(s, 0);
+		m->thread_id = proj_col_text(s, 1);
+		m->agent_id = proj_col_text(s, 2);
+		m->session_id = proj_col_text(s, 3);
+		m->reply_to = proj_col_text(s, 4);
+		m->created_at = proj_col_text(s, 5);
 		m->created_ns = sqlite3_column_int64(s, 6);
-		m->format = col_text(s, 7);
-		m->content = col_text(s, 8);
-		m->priority = col_text(s, 9);
+		m->format = proj_col_text(s, 7);
+		m->content = proj_col_text(s, 8);
+		m->priority = proj_col_text(s, 9);
 		m->edited = sqlite3_column_int(s, 10);
 		m->deleted = sqlite3_column_int(s, 11);
 		m->is_read = sqlite3_column_int(s, 12);
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return db_error(p, "cannot read messages");
+		return proj_db_error(p, "cannot read messages");
 	return 0;
 }
 
@@ -1212,7 +566,7 @@ static int load_all_audiences(struct projection *p, struct message_list *l,
 int projection_inbox(struct projection *p, const struct inbox_query *q,
 		     struct message_list *out)
 {
-	sqlite3_stmt *s = stmt(p, ST_INBOX);
+	sqlite3_stmt *s = proj_stmt(p, ST_INBOX);
 	size_t start = out->nr;
 
 	bind_named_text(s, ":me", q->me ? q->me : "");
@@ -1230,12 +584,12 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out)
 {
-	sqlite3_stmt *s = stmt(p, ST_MSG_PREFIX);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
 	char *full = NULL;
 	size_t start = out->nr;
 	int rc, n = 0;
 
-	bind_text(s, 1, id);
+	proj_bind_text(s, 1, id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
 
@@ -1258,7 +612,7 @@ int projection_message(struct projection *p, const char *id, const char *me,
 		free(full);
 		return THRUM_EINVALID;
 	}
-	s = stmt(p, ST_MSG_GET);
+	s = proj_stmt(p, ST_MSG_GET);
 	bind_named_text(s, ":id", full);
 	bind_named_text(s, ":me", me ? me : "");
 	rc = read_messages(p, s, out);
@@ -1307,7 +661,7 @@ static char *ns_text(sqlite3_stmt *s, int col)
 
 int projection_agents(struct projection *p, struct agent_list *out)
 {
-	sqlite3_stmt *s = stmt(p, ST_AGENTS);
+	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS);
 	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -1316,32 +670,32 @@ int projection_agents(struct projection *p, struct agent_list *out)
 		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
 		a = &out->items[out->nr++];
 		memset(a, 0, sizeof(*a));
-		a->agent_id = col_text(s, 0);
-		a->name = col_text(s, 1);
-		a->kind = col_text(s, 2);
-		a->role = col_text(s, 3);
-		a->module = col_text(s, 4);
-		a->worktree = col_text(s, 5);
-		a->hostname = col_text(s, 6);
-		a->intent = col_text(s, 7);
+		a->agent_id = proj_col_text(s, 0);
+		a->name = proj_col_text(s, 1);
+		a->kind = proj_col_text(s, 2);
+		a->role = proj_col_text(s, 3);
+		a->module = proj_col_text(s, 4);
+		a->worktree = proj_col_text(s, 5);
+		a->hostname = proj_col_text(s, 6);
+		a->intent = proj_col_text(s, 7);
 		a->registered_at = ns_text(s, 8);
 		a->last_seen_at = ns_text(s, 9);
-		a->session_id = col_text(s, 10);
+		a->session_id = proj_col_text(s, 10);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : db_error(p, "cannot read agents");
+	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
 }
 
 static int exists(struct projection *p, enum stmt_id id, const char *name)
 {
-	sqlite3_stmt *s = stmt(p, id);
+	sqlite3_stmt *s = proj_stmt(p, id);
 	int rc;
 
-	bind_text(s, 1, name);
+	proj_bind_text(s, 1, name);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return db_error(p, "cannot look up recipient");
+		return proj_db_error(p, "cannot look up recipient");
 	return rc == SQLITE_ROW;
 }
 
@@ -1374,7 +728,7 @@ int projection_resolve(struct projection *p, const char *name,
 
 int projection_counts(struct projection *p, struct projection_counts *out)
 {
-	sqlite3_stmt *s = stmt(p, ST_COUNTS);
+	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS);
 	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_ROW) {
@@ -1385,5 +739,5 @@ int projection_counts(struct projection *p, struct projection_counts *out)
 		out->conflicts = sqlite3_column_int64(s, 4);
 	}
 	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : db_error(p, "cannot count");
+	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
 }

@@ -1,0 +1,629 @@
+/*
+ * projection-apply.c: the write side of the projection.  Each event is
+ * stored as a fact (edits, deletes, receipts, memberships in their own
+ * tables) so that any order of arrival gives the same answers, and
+ * catching up reads only what the log gained since last time: a file that
+ * only grew is read from where we stopped (checked by its last bytes), a
+ * rewritten one from the start, already-known lines recognised by hash.
+ */
+#include "thrum.h"
+#include "projection.h"
+#include "projection-internal.h"
+#include "event.h"
+#include "store.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "usage.h"
+#include "wrapper.h"
+
+#define TAIL_BYTES 32
+
+/* --- applying events --- */
+
+static int add_audience(struct projection *p, const char *msg,
+			const char *kind, const char *value)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_AUD_ADD);
+
+	proj_bind_text(s, 1, msg);
+	proj_bind_text(s, 2, kind);
+	proj_bind_text(s, 3, value);
+	return proj_run(p, s, "cannot store audience");
+}
+
+static int refresh_message(struct projection *p, const char *msg)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_REFRESH);
+
+	proj_bind_text(s, 1, msg);
+	return proj_run(p, s, "cannot refresh message");
+}
+
+static int seen_agent(struct projection *p, const char *agent, int64_t ns)
+{
+	sqlite3_stmt *s;
+
+	if (!agent)
+		return 0;
+	s = proj_stmt(p, ST_SEEN_AGENT);
+	proj_bind_text(s, 1, agent);
+	sqlite3_bind_int64(s, 2, ns);
+	return proj_run(p, s, "cannot store last seen");
+}
+
+static int apply_create(struct projection *p, const struct event *ev)
+{
+	const char *reply_to = NULL;
+	sqlite3_stmt *s;
+	size_t i, added = 0;
+
+	for (i = 0; i < ev->nr_refs; i++)
+		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
+			reply_to = ev->refs[i].value;
+	s = proj_stmt(p, ST_MSG_UPSERT);
+	proj_bind_text(s, 1, ev->message_id);
+	proj_bind_text(s, 2, ev->event_id);
+	proj_bind_text(s, 3, ev->thread_id);
+	proj_bind_text(s, 4, ev->agent_id);
+	proj_bind_text(s, 5, ev->session_id);
+	sqlite3_bind_int64(s, 6, ev->ts_ns);
+	proj_bind_text(s, 7, ev->timestamp);
+	proj_bind_text(s, 8, ev->body_format);
+	proj_bind_text(s, 9, ev->body_content);
+	proj_bind_text(s, 10, ev->body_structured);
+	proj_bind_text(s, 11, ev->priority);
+	proj_bind_text(s, 12, reply_to);
+	if (proj_run(p, s, "cannot store message") < 0)
+		return -1;
+	if (!sqlite3_changes(p->db))
+		return 0;	/* an earlier create of this id already won */
+
+	s = proj_stmt(p, ST_AUD_CLEAR);
+	proj_bind_text(s, 1, ev->message_id);
+	if (proj_run(p, s, "cannot store audience") < 0)
+		return -1;
+	for (i = 0; i < ev->nr_recipients; i++, added++)
+		if (add_audience(p, ev->message_id, "to",
+				 ev->recipients[i]) < 0)
+			return -1;
+	for (i = 0; i < ev->nr_refs; i++) {
+		const char *t = ev->refs[i].type, *kind = NULL;
+
+		if (!strcmp(t, "mention"))
+			kind = "mention";
+		else if (!strcmp(t, "group"))
+			kind = "group";
+		else if (!strcmp(t, "broadcast"))
+			kind = "broadcast";
+		if (kind && add_audience(p, ev->message_id, kind,
+					 ev->refs[i].value) < 0)
+			return -1;
+		added += !!kind;
+	}
+	for (i = 0; i < ev->nr_scopes; i++)
+		if (!strcmp(ev->scopes[i].type, "broadcast")) {
+			if (add_audience(p, ev->message_id, "broadcast",
+					 ev->scopes[i].value) < 0)
+				return -1;
+			added++;
+		}
+	/* a message addressed to nobody in particular is for everyone */
+	if (!added &&
+	    add_audience(p, ev->message_id, "broadcast", "everyone") < 0)
+		return -1;
+	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+		return -1;
+	return refresh_message(p, ev->message_id);
+}
+
+static int apply_edit_or_delete(struct projection *p, const struct event *ev,
+				const char *shard)
+{
+	const char *who = ev->agent_id ? ev->agent_id : shard;
+	sqlite3_stmt *s;
+
+	if (ev->type == EV_MESSAGE_EDIT) {
+		s = proj_stmt(p, ST_EDIT_ADD);
+		proj_bind_text(s, 5, ev->body_format);
+		proj_bind_text(s, 6, ev->body_content);
+	} else {
+		s = proj_stmt(p, ST_DELETE_ADD);
+		proj_bind_text(s, 5, ev->reason);
+	}
+	proj_bind_text(s, 1, ev->event_id);
+	proj_bind_text(s, 2, ev->message_id);
+	sqlite3_bind_int64(s, 3, ev->ts_ns);
+	proj_bind_text(s, 4, who);
+	if (proj_run(p, s, "cannot store edit") < 0)
+		return -1;
+	return refresh_message(p, ev->message_id);
+}
+
+static int apply_receipt(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_RECEIPT_ADD);
+
+	proj_bind_text(s, 1, ev->message_id);
+	proj_bind_text(s, 2, ev->agent_id);
+	proj_bind_text(s, 3, ev->receipt_type ? ev->receipt_type : "read");
+	if (proj_run(p, s, "cannot store receipt") < 0)
+		return -1;
+	return seen_agent(p, ev->agent_id, ev->ts_ns);
+}
+
+static int apply_register(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_AGENT_UPSERT);
+
+	proj_bind_text(s, 1, ev->agent_id);
+	proj_bind_text(s, 2, ev->name ? ev->name : ev->agent_id);
+	proj_bind_text(s, 3, ev->kind ? ev->kind : "agent");
+	proj_bind_text(s, 4, ev->role);
+	proj_bind_text(s, 5, ev->module);
+	proj_bind_text(s, 6, ev->worktree);
+	proj_bind_text(s, 7, ev->display);
+	proj_bind_text(s, 8, ev->hostname);
+	sqlite3_bind_int64(s, 9, ev->ts_ns);
+	proj_bind_text(s, 10, ev->event_id);
+	if (proj_run(p, s, "cannot store agent") < 0)
+		return -1;
+	return seen_agent(p, ev->agent_id, ev->ts_ns);
+}
+
+static int apply_update(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s;
+
+	if (!ev->intent)
+		return seen_agent(p, ev->agent_id, ev->ts_ns);
+	s = proj_stmt(p, ST_INTENT_UPSERT);
+	proj_bind_text(s, 1, ev->agent_id);
+	proj_bind_text(s, 2, ev->intent);
+	sqlite3_bind_int64(s, 3, ev->ts_ns);
+	proj_bind_text(s, 4, ev->event_id);
+	if (proj_run(p, s, "cannot store intent") < 0)
+		return -1;
+	return seen_agent(p, ev->agent_id, ev->ts_ns);
+}
+
+static int apply_session(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s;
+
+	if (ev->type == EV_AGENT_SESSION_START) {
+		s = proj_stmt(p, ST_SESSION_START);
+		proj_bind_text(s, 1, ev->session_id);
+		proj_bind_text(s, 2, ev->agent_id);
+		sqlite3_bind_int64(s, 3, ev->ts_ns);
+	} else {
+		s = proj_stmt(p, ST_SESSION_END);
+		proj_bind_text(s, 1, ev->session_id);
+		sqlite3_bind_int64(s, 2, ev->ts_ns);
+		proj_bind_text(s, 3, ev->reason);
+	}
+	if (proj_run(p, s, "cannot store session") < 0)
+		return -1;
+	return seen_agent(p, ev->agent_id, ev->ts_ns);
+}
+
+static int apply_group(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s;
+
+	switch (ev->type) {
+	case EV_GROUP_CREATE:
+		s = proj_stmt(p, ST_GROUP_CREATE);
+		proj_bind_text(s, 1, ev->group_id);
+		proj_bind_text(s, 2, ev->name);
+		proj_bind_text(s, 3, ev->description);
+		proj_bind_text(s, 4, ev->actor);
+		sqlite3_bind_int64(s, 5, ev->ts_ns);
+		proj_bind_text(s, 6, ev->event_id);
+		break;
+	case EV_GROUP_DELETE:
+		s = proj_stmt(p, ST_GROUP_DELETE);
+		proj_bind_text(s, 1, ev->group_id);
+		break;
+	case EV_GROUP_MEMBER_ADD:
+	case EV_GROUP_MEMBER_REMOVE:
+		s = proj_stmt(p, ST_MEMBER_UPSERT);
+		proj_bind_text(s, 1, ev->group_id);
+		proj_bind_text(s, 2, ev->member_type);
+		proj_bind_text(s, 3, ev->member_value);
+		sqlite3_bind_int(s, 4, ev->type == EV_GROUP_MEMBER_ADD);
+		sqlite3_bind_int64(s, 5, ev->ts_ns);
+		proj_bind_text(s, 6, ev->event_id);
+		break;
+	default:
+		/*
+		 * NEEDSWORK: group.update (renames, descriptions) is kept in
+		 * the log but not projected yet.
+		 */
+		return 0;
+	}
+	return proj_run(p, s, "cannot store group");
+}
+
+int projection_apply(struct projection *p, const struct event *ev,
+		     const char *shard, uint64_t line_hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT);
+	int ret;
+
+	proj_bind_text(s, 1, ev->event_id);
+	sqlite3_bind_int64(s, 2, (int64_t)line_hash);
+	sqlite3_bind_int64(s, 3, ev->ts_ns);
+	if (proj_run(p, s, "cannot record event") < 0)
+		return -1;
+	if (!sqlite3_changes(p->db)) {
+		int64_t known = 0;
+
+		s = proj_stmt(p, ST_SEEN_HASH);
+		proj_bind_text(s, 1, ev->event_id);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			known = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (known == (int64_t)line_hash)
+			return 0;
+		s = proj_stmt(p, ST_CONFLICT_ADD);
+		proj_bind_text(s, 1, ev->event_id);
+		sqlite3_bind_int64(s, 2, (int64_t)line_hash);
+		if (proj_run(p, s, "cannot record conflict") < 0)
+			return -1;
+		return THRUM_ECONFLICT;
+	}
+
+	switch (ev->type) {
+	case EV_MESSAGE_CREATE:
+		ret = apply_create(p, ev);
+		break;
+	case EV_MESSAGE_EDIT:
+	case EV_MESSAGE_DELETE:
+		ret = apply_edit_or_delete(p, ev, shard);
+		break;
+	case EV_MESSAGE_RECEIPT:
+		ret = apply_receipt(p, ev);
+		break;
+	case EV_AGENT_REGISTER:
+		ret = apply_register(p, ev);
+		break;
+	case EV_AGENT_UPDATE:
+		ret = apply_update(p, ev);
+		break;
+	case EV_AGENT_SESSION_START:
+	case EV_AGENT_SESSION_END:
+		ret = apply_session(p, ev);
+		break;
+	case EV_GROUP_CREATE:
+	case EV_GROUP_DELETE:
+	case EV_GROUP_MEMBER_ADD:
+	case EV_GROUP_MEMBER_REMOVE:
+	case EV_GROUP_UPDATE:
+		ret = apply_group(p, ev);
+		break;
+	default:
+		ret = 0;	/* unknown types: kept in the log, not shown */
+		break;
+	}
+	return ret < 0 ? ret : 1;
+}
+
+/* --- catching up with the log --- */
+
+struct file_state {
+	int known;
+	int64_t size;
+	unsigned char tail[TAIL_BYTES];
+	int tail_len;
+};
+
+static int get_file_state(struct projection *p, const char *rel,
+			  struct file_state *fs)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_FILE_GET);
+	int rc;
+
+	memset(fs, 0, sizeof(*fs));
+	proj_bind_text(s, 1, rel);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const void *blob = sqlite3_column_blob(s, 1);
+		int n = sqlite3_column_bytes(s, 1);
+
+		fs->known = 1;
+		fs->size = sqlite3_column_int64(s, 0);
+		if (blob && n > 0 && n <= TAIL_BYTES) {
+			memcpy(fs->tail, blob, n);
+			fs->tail_len = n;
+		}
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read file state");
+	return 0;
+}
+
+/* the last bytes before end, as a fingerprint of what was consumed */
+static int read_tail(int fd, int64_t end, unsigned char *buf, int *len)
+{
+	int64_t start = end > TAIL_BYTES ? end - TAIL_BYTES : 0;
+	ssize_t n = pread(fd, buf, end - start, start);
+
+	if (n != end - start)
+		return -1;
+	*len = (int)n;
+	return 0;
+}
+
+/*
+ * Where to resume reading fd: the recorded size when the file only grew
+ * since (same bytes before it), 0 when it was rewritten; -1 when there is
+ * nothing new.
+ */
+static int64_t resume_offset(int fd, int64_t size, const struct file_state *fs)
+{
+	unsigned char tail[TAIL_BYTES];
+	int len;
+
+	if (!fs->known || size < fs->size)
+		return 0;
+	if (read_tail(fd, fs->size, tail, &len) < 0 || len != fs->tail_len ||
+	    memcmp(tail, fs->tail, len))
+		return 0;
+	return size == fs->size ? -1 : fs->size;
+}
+
+static const char *find_event_id(const char *line, size_t len, size_t *idlen)
+{
+	static const char key[] = "\"event_id\":\"";
+	const char *p = memmem(line, len, key, sizeof(key) - 1), *end;
+
+	if (!p)
+		return NULL;
+	p += sizeof(key) - 1;
+	end = memchr(p, '"', line + len - p);
+	if (!end || end - p > 64)
+		return NULL;
+	*idlen = end - p;
+	return p;
+}
+
+/* is this exact line already projected?  (a hint, checked by hash) */
+static int already_seen(struct projection *p, const char *line, size_t len,
+			uint64_t hash)
+{
+	sqlite3_stmt *s;
+	const char *id;
+	size_t idlen;
+	int seen = 0;
+
+	id = find_event_id(line, len, &idlen);
+	if (!id)
+		return 0;
+	s = proj_stmt(p, ST_SEEN_HASH);
+	sqlite3_bind_text(s, 1, id, (int)idlen, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		seen = sqlite3_column_int64(s, 0) == (int64_t)hash;
+	sqlite3_reset(s);
+	return seen;
+}
+
+static int skip_line(struct projection *p, const char *rel, uint64_t hash,
+		     const char *why, struct catch_up_stats *stats)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SKIPPED_ADD);
+
+	proj_bind_text(s, 1, rel);
+	sqlite3_bind_int64(s, 2, (int64_t)hash);
+	proj_bind_text(s, 3, why);
+	if (proj_run(p, s, "cannot record skipped line") < 0)
+		return -1;
+	if (sqlite3_changes(p->db))
+		stats->skipped++;
+	return 0;
+}
+
+static int project_lines(struct projection *p, const char *rel,
+			 const char *shard, const char *buf, size_t len,
+			 struct catch_up_stats *stats)
+{
+	const char *line = buf, *end = buf + len;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', end - line);
+		size_t n = nl - line;
+		struct event ev = EVENT_INIT;
+		const char *why = NULL;
+		uint64_t hash;
+		int ret;
+
+		if (!n || (n == 1 && line[0] == '\r')) {
+			line = nl + 1;
+			continue;
+		}
+		hash = event_line_hash(line, n);
+		if (already_seen(p, line, n, hash)) {
+			line = nl + 1;
+			continue;
+		}
+		if (event_parse(&ev, line, n, 0, &why) < 0) {
+			if (skip_line(p, rel, hash, why, stats) < 0)
+				return -1;
+			line = nl + 1;
+			continue;
+		}
+		ret = projection_apply(p, &ev, shard, hash);
+		event_release(&ev);
+		if (ret < 0 && ret != THRUM_ECONFLICT)
+			return -1;
+		if (ret == THRUM_ECONFLICT)
+			stats->conflicts++;
+		else if (ret > 0)
+			stats->applied++;
+		line = nl + 1;
+	}
+	return 0;
+}
+
+static int catch_up_file(struct projection *p, struct store *s,
+			 const char *rel, struct catch_up_stats *stats)
+{
+	char *path = store_abs_path(s, rel);
+	char *shard = store_shard_of(rel);
+	struct strbuf buf = STRBUF_INIT;
+	struct file_state fs;
+	unsigned char tail[TAIL_BYTES];
+	struct stat st;
+	int64_t from, used;
+	sqlite3_stmt *q;
+	int fd = -1, ret = -1, tail_len;
+	ssize_t n;
+
+	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ret = 0;	/* vanished or not ours: nothing to read */
+		goto out;
+	}
+	if (get_file_state(p, rel, &fs) < 0)
+		goto out;
+	from = resume_offset(fd, st.st_size, &fs);
+	if (from < 0) {
+		ret = 0;
+		goto out;
+	}
+	if (!from)
+		stats->files_rescanned++;
+	if (strbuf_grow(&buf, st.st_size - from) < 0)
+		goto out;
+	n = pread(fd, buf.buf, st.st_size - from, from);
+	if (n < 0) {
+		error_errno("cannot read '%s'", path);
+		goto out;
+	}
+	strbuf_setlen(&buf, n);
+	/* only whole lines: a line still being written is read next time */
+	while (buf.len && buf.buf[buf.len - 1] != '\n')
+		buf.len--;
+	buf.buf[buf.len] = '\0';
+	if (project_lines(p, rel, shard, buf.buf, buf.len, stats) < 0)
+		goto out;
+	used = from + buf.len;
+	if (read_tail(fd, used, tail, &tail_len) < 0) {
+		error_errno("cannot read '%s'", path);
+		goto out;
+	}
+	q = proj_stmt(p, ST_FILE_PUT);
+	proj_bind_text(q, 1, rel);
+	sqlite3_bind_int64(q, 2, used);
+	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
+	ret = proj_run(p, q, "cannot record file state");
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&buf);
+	free(shard);
+	free(path);
+	return ret;
+}
+
+/* cheap look: does any file differ from what was consumed? */
+static int needs_catch_up(struct projection *p, struct store *s,
+			  const struct strvec *files)
+{
+	size_t i, known = 0;
+	sqlite3_stmt *q;
+	int changed = 0;
+
+	for (i = 0; i < files->nr && !changed; i++) {
+		char *path = store_abs_path(s, files->v[i]);
+		struct file_state fs;
+		struct stat st;
+
+		if (get_file_state(p, files->v[i], &fs) < 0) {
+			free(path);
+			return -1;
+		}
+		if (!fs.known || lstat(path, &st) < 0 ||
+		    st.st_size != fs.size) {
+			changed = 1;
+		} else {
+			int fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+
+			changed = fd < 0 || resume_offset(fd, st.st_size,
+							  &fs) >= 0;
+			if (fd >= 0)
+				close(fd);
+		}
+		free(path);
+	}
+	if (changed)
+		return 1;
+	q = proj_stmt(p, ST_FILE_ALL);
+	while (sqlite3_step(q) == SQLITE_ROW)
+		known++;
+	sqlite3_reset(q);
+	return known != files->nr;
+}
+
+static int forget_missing_files(struct projection *p,
+				const struct strvec *files)
+{
+	struct strvec gone = STRVEC_INIT;
+	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL);
+	size_t i;
+	int ret = 0;
+
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(q, 0);
+		int present = 0;
+
+		for (i = 0; i < files->nr && !present; i++)
+			present = !strcmp(files->v[i], path);
+		if (!present)
+			strvec_push(&gone, path);
+	}
+	sqlite3_reset(q);
+	for (i = 0; i < gone.nr && !ret; i++) {
+		q = proj_stmt(p, ST_FILE_DEL);
+		proj_bind_text(q, 1, gone.v[i]);
+		ret = proj_run(p, q, "cannot forget file");
+	}
+	strvec_clear(&gone);
+	return ret;
+}
+
+int projection_catch_up(struct projection *p, struct store *s,
+			struct catch_up_stats *stats)
+{
+	struct catch_up_stats local = { 0 };
+	struct strvec files = STRVEC_INIT;
+	size_t i;
+	int ret = -1;
+
+	if (!stats)
+		stats = &local;
+	memset(stats, 0, sizeof(*stats));
+	if (store_lock(s, LOCK_SH) < 0)
+		return -1;
+	store_list_files(s, &files);
+	ret = needs_catch_up(p, s, &files);
+	if (ret <= 0)
+		goto out;
+	ret = -1;
+	if (projection_begin(p) < 0)
+		goto out;
+	for (i = 0; i < files.nr; i++)
+		if (catch_up_file(p, s, files.v[i], stats) < 0)
+			goto fail;
+	if (forget_missing_files(p, &files) < 0 || projection_commit(p) < 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	projection_rollback(p);
+out:
+	store_unlock(s);
+	strvec_clear(&files);
+	return ret;
+}
+

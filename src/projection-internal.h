@@ -1,0 +1,67 @@
+#ifndef THRUM_PROJECTION_INTERNAL_H
+#define THRUM_PROJECTION_INTERNAL_H
+
+/*
+ * Shared by projection.c (schema, statements, queries) and
+ * projection-apply.c (applying events, catching up with the log); no
+ * other file includes it.  Statements are prepared once, on first use,
+ * and owned by struct projection.
+ */
+#include <sqlite3.h>
+
+enum stmt_id {
+	ST_SEEN_INSERT,
+	ST_SEEN_HASH,
+	ST_FILE_GET,
+	ST_FILE_PUT,
+	ST_FILE_ALL,
+	ST_FILE_DEL,
+	ST_SKIPPED_ADD,
+	ST_CONFLICT_ADD,
+	ST_MSG_UPSERT,
+	ST_AUD_CLEAR,
+	ST_AUD_ADD,
+	ST_MSG_REFRESH,
+	ST_EDIT_ADD,
+	ST_DELETE_ADD,
+	ST_RECEIPT_ADD,
+	ST_AGENT_UPSERT,
+	ST_SEEN_AGENT,
+	ST_INTENT_UPSERT,
+	ST_SESSION_START,
+	ST_SESSION_END,
+	ST_GROUP_CREATE,
+	ST_GROUP_DELETE,
+	ST_MEMBER_UPSERT,
+	ST_MSG_AUDIENCE,
+	ST_MSG_GET,
+	ST_MSG_PREFIX,
+	ST_INBOX,
+	ST_AGENTS,
+	ST_IS_AGENT,
+	ST_IS_GROUP,
+	ST_IS_ROLE,
+	ST_COUNTS,
+	ST_MAX
+};
+
+struct projection {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *st[ST_MAX];
+};
+
+/* report sqlite3_errmsg() for what; returns -1 */
+int proj_db_error(struct projection *p, const char *what);
+/* the prepared statement id, reset and unbound */
+sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id);
+/* bind a string, or NULL */
+void proj_bind_text(sqlite3_stmt *s, int i, const char *v);
+/* step a statement that returns no rows; 0 or -1 */
+int proj_run(struct projection *p, sqlite3_stmt *s, const char *what);
+/* a copy of a text column, or NULL */
+char *proj_col_text(sqlite3_stmt *s, int i);
+/* run SQL without results; 0 or -1 */
+int proj_exec(struct projection *p, const char *sql);
+
+#endif
