@@ -4,9 +4,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
-#include "format.h"
 #include "messaging.h"
-#include "projection.h"
 #include "usage.h"
 
 static const char *const send_usage[] = {
@@ -42,11 +40,8 @@ int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct send_opts o = { 0 };
-	struct audience to = AUDIENCE_INIT;
-	struct message_list parent = MESSAGE_LIST_INIT;
-	struct compose c = { 0 };
-	char *body = NULL, *msg_id = NULL, *thread_id = NULL;
-	int i, ret = 1;
+	struct send_request rq = { 0 };
+	int i;
 
 	i = parse_options(argc, argv, opts, send_usage, send_opt, &o);
 	if (i != argc - 1)
@@ -55,38 +50,10 @@ int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (o.priority && !message_valid_priority(o.priority))
 		usage_msg(send_usage, "invalid priority '%s': want critical, "
 			  "high, normal or low", o.priority);
-	ctx_need_projection(ctx);
-	if (ctx_need_me(ctx) < 0)
-		goto out;
-	if (!(body = read_body(argv[i])))
-		goto out;
-	if (o.reply_to && message_lookup(ctx, o.reply_to, &parent) < 0)
-		goto out;
-	if (o.to) {
-		if (audience_parse(ctx, o.to, &to) < 0)
-			goto out;
-	} else if (parent.nr) {
-		audience_for_reply(&parent.items[0], ctx->me.agent_id, &to);
-	} else {
-		to.everyone = 1;
-	}
-	c.body = body;
-	c.priority = o.priority;
-	c.parent = parent.nr ? &parent.items[0] : NULL;
-	c.to = &to;
-	if (message_send(ctx, &c, &msg_id, &thread_id) < 0)
-		goto out;
-	if (o.json)
-		format_kv_json(stdout, "message_id", msg_id,
-			       "thread_id", thread_id, NULL);
-	else
-		printf("%s\n", msg_id);
-	ret = 0;
-out:
-	free(body);
-	free(msg_id);
-	free(thread_id);
-	audience_release(&to);
-	message_list_release(&parent);
-	return ret;
+	rq.body_arg = argv[i];
+	rq.to = o.to;
+	rq.priority = o.priority;
+	rq.reply_to = o.reply_to;
+	rq.json = o.json;
+	return message_send_request(ctx, &rq);
 }

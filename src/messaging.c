@@ -10,6 +10,7 @@
 #include "messaging.h"
 #include "cmd.h"
 #include "event.h"
+#include "format.h"
 #include "projection.h"
 #include "strbuf.h"
 #include "ulid.h"
@@ -188,6 +189,59 @@ int message_send(struct thrum_ctx *ctx, const struct compose *c,
 	ret = 0;
 out:
 	event_release(&ev);
+	return ret;
+}
+
+int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq)
+{
+	struct audience to = AUDIENCE_INIT;
+	struct message_list parent = MESSAGE_LIST_INIT;
+	struct compose c = { 0 };
+	char *body = NULL, *msg_id = NULL, *thread_id = NULL;
+	int ret = 1;
+
+	ctx_need_projection(ctx);
+	if (ctx_need_me(ctx) < 0)
+		goto out;
+	if (rq->reply_to) {
+		if (message_lookup(ctx, rq->reply_to, &parent) < 0)
+			goto out;
+		if (parent.items[0].deleted) {
+			error("message '%s' is deleted",
+			      parent.items[0].message_id);
+			goto out;
+		}
+	}
+	if (!(body = read_body(rq->body_arg)))
+		goto out;
+	if (rq->to) {
+		if (audience_parse(ctx, rq->to, &to) < 0)
+			goto out;
+	} else if (parent.nr) {
+		audience_for_reply(&parent.items[0], ctx->me.agent_id, &to);
+	} else {
+		to.everyone = 1;
+	}
+	c.body = body;
+	c.priority = rq->priority;
+	c.parent = parent.nr ? &parent.items[0] : NULL;
+	c.to = &to;
+	if (message_send(ctx, &c, &msg_id, &thread_id) < 0)
+		goto out;
+	if (rq->json)
+		format_kv_json(stdout, "message_id", msg_id,
+			       "thread_id", thread_id, "reply_to",
+			       parent.nr ? parent.items[0].message_id : NULL,
+			       NULL);
+	else
+		printf("%s\n", msg_id);
+	ret = 0;
+out:
+	free(body);
+	free(msg_id);
+	free(thread_id);
+	audience_release(&to);
+	message_list_release(&parent);
 	return ret;
 }
 

@@ -50,6 +50,21 @@ struct compose {
 int message_send(struct thrum_ctx *ctx, const struct compose *c,
 		 char **message_id, char **thread_id);
 
+/* what `send` and `reply` ask for */
+struct send_request {
+	const char *body_arg;	/* the body, or "-" for stdin */
+	const char *to;		/* "@a,@b", or NULL: a reply's audience or everyone */
+	const char *priority;	/* validated by the caller, or NULL */
+	const char *reply_to;	/* id or prefix of the parent, or NULL */
+	int json;
+};
+
+/*
+ * Read the body, resolve the parent and the audience, append the message
+ * and print its id (or a JSON object).  Returns the exit status.
+ */
+int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq);
+
 /*
  * Append read receipts for the messages in l that are unread and not
  * mine.  0 or -1.
