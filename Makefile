@@ -58,6 +58,7 @@ LIB_OBJS = \
 	$(O)/src/format.o \
 	$(O)/src/gitx.o \
 	$(O)/src/identity.o \
+	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
@@ -85,6 +86,7 @@ CMD_OBJS = \
 UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
+	tests/unit/t-merge \
 	tests/unit/t-projection \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \

@@ -1,0 +1,218 @@
+/*
+ * merge.c: the conflict-free union of two versions of a log file.  Pure:
+ * no I/O, no libgit2, no SQLite, so that its properties (symmetry,
+ * idempotence, convergence) are checked directly by unit tests.
+ *
+ * A version is a sequence of lines.  Both versions share a prefix (the
+ * history both sides had when they last exchanged); after it each side
+ * has lines the other may lack.  The result keeps the prefix as it is and
+ * follows it with every distinct remainder line that the prefix does not
+ * already hold: events sorted by (instant, event_id, bytes), then lines
+ * that are not events sorted by bytes.  Two lines are the same line when
+ * their bytes are; an event_id on two different lines is a conflict, and
+ * both lines are kept (the projection decides which one counts).
+ */
+#include "thrum.h"
+#include "merge.h"
+#include "event.h"
+#include "strbuf.h"
+#include "wrapper.h"
+
+struct mline {
+	const char *p;
+	size_t len;		/* without the newline */
+	uint64_t hash;
+	int valid;		/* parses as an event */
+	int64_t ts;
+	char *id;		/* event_id when valid */
+	int from_remote;
+	int from_local;
+};
+
+struct lines {
+	struct mline *v;
+	size_t nr, alloc;
+};
+
+static void split(const char *buf, size_t len, struct lines *out)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		memset(&out->v[out->nr], 0, sizeof(out->v[0]));
+		out->v[out->nr].p = p;
+		out->v[out->nr].len = n;
+		out->nr++;
+		p += n + 1;
+	}
+}
+
+/*
+ * The prefix lines, by hash (open addressing; slots hold index + 1), so
+ * "does the prefix hold this line" costs one probe and one memcmp.
+ */
+struct hset {
+	size_t *slot;
+	size_t mask;
+	const struct lines *lines;
+};
+
+static void hset_init(struct hset *h, const struct lines *lines, size_t n)
+{
+	size_t cap = 16, i, j;
+
+	while (cap < n * 2 + 1)
+		cap <<= 1;
+	h->slot = xcalloc(cap, sizeof(*h->slot));
+	h->mask = cap - 1;
+	h->lines = lines;
+	for (i = 0; i < n; i++) {
+		for (j = lines->v[i].hash & h->mask; h->slot[j];
+		     j = (j + 1) & h->mask)
+			;
+		h->slot[j] = i + 1;
+	}
+}
+
+static int hset_has(const struct hset *h, const struct mline *l)
+{
+	size_t j;
+
+	for (j = l->hash & h->mask; h->slot[j]; j = (j + 1) & h->mask) {
+		const struct mline *p = &h->lines->v[h->slot[j] - 1];
+
+		if (p->hash == l->hash && p->len == l->len &&
+		    !memcmp(p->p, l->p, l->len))
+			return 1;
+	}
+	return 0;
+}
+
+static int cmp_bytes(const struct mline *a, const struct mline *b)
+{
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->p, b->p, n);
+
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* events first by (instant, id, bytes); then the rest by bytes */
+static int cmp_order(const void *x, const void *y)
+{
+	const struct mline *a = x, *b = y;
+	int c;
+
+	if (a->valid != b->valid)
+		return a->valid ? -1 : 1;
+	if (a->valid) {
+		c = event_order_cmp(a->ts, a->id, b->ts, b->id);
+		if (c)
+			return c;
+	}
+	return cmp_bytes(a, b);
+}
+
+static void classify(struct mline *l)
+{
+	struct event ev = EVENT_INIT;
+
+	l->hash = event_line_hash(l->p, l->len);
+	if (event_parse(&ev, l->p, l->len, 0, NULL) < 0)
+		return;
+	l->valid = 1;
+	l->ts = ev.ts_ns;
+	l->id = ev.event_id;
+	ev.event_id = NULL;
+	event_release(&ev);
+}
+
+int merge_file(const char *local, size_t llen, const char *remote,
+	       size_t rlen, size_t max_line, struct strbuf *out,
+	       struct strbuf *new_lines, struct merge_stats *stats)
+{
+	struct lines a = { NULL, 0, 0 }, b = { NULL, 0, 0 };
+	struct lines cand = { NULL, 0, 0 };
+	struct merge_stats dummy;
+	struct hset prefix;
+	const char *prev_id = NULL;
+	size_t k = 0, i, j;
+
+	if (!stats)
+		stats = &dummy;
+	memset(stats, 0, sizeof(*stats));
+	split(local, llen, &a);
+	split(remote, rlen, &b);
+	while (k < a.nr && k < b.nr && a.v[k].len == b.v[k].len &&
+	       !memcmp(a.v[k].p, b.v[k].p, a.v[k].len))
+		k++;
+
+	for (i = 0; i < k; i++) {
+		a.v[i].hash = event_line_hash(a.v[i].p, a.v[i].len);
+		strbuf_add(out, a.v[i].p, a.v[i].len);
+		strbuf_addch(out, '\n');
+	}
+	hset_init(&prefix, &a, k);
+
+	for (i = k; i < a.nr + b.nr - k; i++) {
+		int remote_side = i >= a.nr;
+		struct mline l = remote_side ? b.v[i - a.nr + k] : a.v[i];
+
+		if (!l.len)
+			continue;	/* blank lines carry nothing */
+		if (remote_side && l.len > max_line) {
+			stats->skipped++;
+			continue;
+		}
+		l.hash = event_line_hash(l.p, l.len);
+		if (hset_has(&prefix, &l))
+			continue;
+		l.from_remote = remote_side;
+		l.from_local = !remote_side;
+		ALLOC_GROW(cand.v, cand.nr + 1, cand.alloc);
+		cand.v[cand.nr++] = l;
+	}
+	for (i = 0; i < cand.nr; i++)
+		classify(&cand.v[i]);
+	qsort(cand.v, cand.nr, sizeof(*cand.v), cmp_order);
+
+	for (i = 0; i < cand.nr; i = j + 1) {
+		struct mline *l = &cand.v[i];
+
+		/* one copy of a line, whichever sides hold it */
+		j = i;
+		while (j + 1 < cand.nr && !cmp_bytes(l, &cand.v[j + 1])) {
+			j++;
+			l->from_local |= cand.v[j].from_local;
+			l->from_remote |= cand.v[j].from_remote;
+		}
+		if (l->valid) {
+			if (prev_id && !strcmp(prev_id, l->id))
+				stats->conflicts++;
+			prev_id = l->id;
+		}
+		strbuf_add(out, l->p, l->len);
+		strbuf_addch(out, '\n');
+		if (l->from_remote && !l->from_local) {
+			stats->added++;
+			if (!l->valid)
+				stats->skipped++;
+			if (new_lines) {
+				strbuf_add(new_lines, l->p, l->len);
+				strbuf_addch(new_lines, '\n');
+			}
+		}
+	}
+	for (i = 0; i < cand.nr; i++)
+		free(cand.v[i].id);
+	free(cand.v);
+	free(prefix.slot);
+	free(a.v);
+	free(b.v);
+	return 0;
+}

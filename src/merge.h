@@ -1,0 +1,31 @@
+#ifndef THRUM_MERGE_H
+#define THRUM_MERGE_H
+
+/*
+ * The merge of one log file (DESIGN §5.3): the longest common prefix of
+ * whole lines, then the union of the two remainders (one copy of each
+ * distinct line, none that the prefix already holds), events ordered by
+ * (instant, event_id), unparseable lines after them in byte order.  Lines
+ * are copied byte for byte and always end in a newline.  Pure: no I/O.
+ * merge(a, b) == merge(b, a) and merge(merge(a, b), b) == merge(a, b).
+ */
+struct strbuf;
+
+struct merge_stats {
+	size_t added;		/* remote lines that local did not hold */
+	size_t skipped;		/* remote lines dropped (over the length cap)
+				 * or added but unparseable */
+	size_t conflicts;	/* an event_id with two different lines */
+};
+
+/*
+ * Merge local (llen bytes) and remote (rlen bytes) into out (appended).
+ * When new_lines is non-NULL, the lines remote contributed are appended
+ * to it too, for projection.  Remote lines longer than max_line are
+ * dropped and counted.  Returns 0 or -1 (out of memory is fatal anyway).
+ */
+int merge_file(const char *local, size_t llen, const char *remote,
+	       size_t rlen, size_t max_line, struct strbuf *out,
+	       struct strbuf *new_lines, struct merge_stats *stats);
+
+#endif
