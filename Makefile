@@ -67,6 +67,7 @@ LIB_OBJS = \
 	$(O)/src/store.o \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
+	$(O)/src/sync.o \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \
@@ -80,6 +81,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-reply.o \
 	$(O)/src/cmd-send.o \
+	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
 	$(O)/src/cmd-whoami.o
 

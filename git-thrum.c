@@ -24,6 +24,7 @@ static const struct cmd_spec commands[] = {
 	{ "rebuild", cmd_rebuild, "rebuild the database from the log" },
 	{ "reply", cmd_reply, "reply to a message" },
 	{ "send", cmd_send, "send a message" },
+	{ "sync", cmd_sync, "sync with the remote now, or show status" },
 	{ "team", cmd_team, "list the agents with an open session" },
 	{ "version", cmd_version, "print the version" },
 	{ "whoami", cmd_whoami, "show my identity" },

@@ -50,6 +50,7 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
 

@@ -7,6 +7,8 @@
  */
 #include "thrum.h"
 #include "gitx.h"
+#include "event.h"
+#include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -153,4 +155,265 @@ out:
 	git_reference_free(dst);
 	git_reference_free(src);
 	return ret;
+}
+
+void gitx_files_release(struct gitx_files *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		free(f->v[i].path);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
+}
+
+const struct gitx_file *gitx_files_find(const struct gitx_files *f,
+					const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < f->nr; i++)
+		if (!strcmp(f->v[i].path, path))
+			return &f->v[i];
+	return NULL;
+}
+
+int gitx_resolve(git_repository *repo, const char *refname, git_oid *out)
+{
+	int ret = git_reference_name_to_id(out, repo, refname);
+
+	if (ret == GIT_ENOTFOUND)
+		return THRUM_ENOTFOUND;
+	return ret < 0 ? gitx_error("cannot read ref") : 0;
+}
+
+static int is_blob_mode(git_filemode_t mode)
+{
+	return mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE;
+}
+
+static int add_file(git_repository *repo, struct gitx_files *out,
+		    const char *path, const git_tree_entry *e, size_t max)
+{
+	git_odb *odb = NULL;
+	size_t size = 0;
+	git_object_t type;
+
+	if (!is_blob_mode(git_tree_entry_filemode(e))) {
+		out->skipped++;
+		return 0;
+	}
+	/* the header only: a hostile blob is never inflated to learn its size */
+	if (git_repository_odb(&odb, repo) < 0 ||
+	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0) {
+		git_odb_free(odb);
+		return gitx_error("cannot read a blob header");
+	}
+	git_odb_free(odb);
+	if (type != GIT_OBJECT_BLOB || size > max) {
+		out->skipped++;
+		return 0;
+	}
+	ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+	out->v[out->nr].path = xstrdup(path);
+	git_oid_cpy(&out->v[out->nr].blob, git_tree_entry_id(e));
+	out->v[out->nr].size = size;
+	out->nr++;
+	return 0;
+}
+
+int gitx_log_files(git_repository *repo, const git_oid *commit_id,
+		   size_t max_bytes, struct gitx_files *out)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL, *sub = NULL;
+	size_t i, n;
+	int ret = -1;
+
+	if (git_commit_lookup(&commit, repo, commit_id) < 0 ||
+	    git_commit_tree(&tree, commit) < 0) {
+		gitx_error("cannot read an a-sync commit");
+		goto out;
+	}
+	n = git_tree_entrycount(tree);
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+
+		if (!strcmp(name, "events.jsonl") ||
+		    !strcmp(name, "messages.jsonl")) {
+			if (add_file(repo, out, name, e, max_bytes) < 0)
+				goto out;
+		} else if (!strcmp(name, "messages") &&
+			   git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
+			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
+				gitx_error("cannot read messages/");
+				goto out;
+			}
+		} else {
+			out->skipped++;
+		}
+	}
+	n = sub ? git_tree_entrycount(sub) : 0;
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
+		const char *name = git_tree_entry_name(e);
+		size_t len = strlen(name);
+		struct strbuf path = STRBUF_INIT;
+		char *agent;
+		int ok;
+
+		if (len <= 6 || strcmp(name + len - 6, ".jsonl")) {
+			out->skipped++;
+			continue;
+		}
+		agent = xstrndup(name, len - 6);
+		ok = event_valid_name(agent, NULL);
+		free(agent);
+		if (!ok) {
+			out->skipped++;
+			continue;
+		}
+		strbuf_addf(&path, "messages/%s", name);
+		ok = add_file(repo, out, path.buf, e, max_bytes);
+		strbuf_release(&path);
+		if (ok < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	git_tree_free(sub);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return ret;
+}
+
+int gitx_blob_read(git_repository *repo, const git_oid *id, struct strbuf *sb)
+{
+	git_blob *blob = NULL;
+	int ret;
+
+	if (git_blob_lookup(&blob, repo, id) < 0)
+		return gitx_error("cannot read a blob");
+	strbuf_reset(sb);
+	ret = strbuf_add(sb, git_blob_rawcontent(blob),
+			 (size_t)git_blob_rawsize(blob));
+	git_blob_free(blob);
+	return ret < 0 ? error("blob too large") : 0;
+}
+
+int gitx_blob_write(git_repository *repo, const char *buf, size_t len,
+		    git_oid *out)
+{
+	if (git_blob_create_from_buffer(out, repo, buf, len) < 0)
+		return gitx_error("cannot write a blob");
+	return 0;
+}
+
+static int insert_sorted(git_treebuilder *tb, const char *name,
+			 const git_oid *id, git_filemode_t mode)
+{
+	if (git_treebuilder_insert(NULL, tb, name, id, mode) < 0)
+		return gitx_error("cannot build a tree");
+	return 0;
+}
+
+int gitx_commit_files(git_repository *repo, const struct gitx_files *files,
+		      const git_oid *parent_id, const char *message,
+		      const char *author, git_oid *out, int *made)
+{
+	git_treebuilder *root = NULL, *msgs = NULL;
+	git_commit *parent = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_oid tree_id, sub_id;
+	size_t i, nmsgs = 0;
+	int ret = -1;
+
+	*made = 0;
+	if (git_treebuilder_new(&root, repo, NULL) < 0 ||
+	    git_treebuilder_new(&msgs, repo, NULL) < 0) {
+		gitx_error("cannot build a tree");
+		goto out;
+	}
+	for (i = 0; i < files->nr; i++) {
+		const struct gitx_file *f = &files->v[i];
+
+		if (!strncmp(f->path, "messages/", 9)) {
+			if (insert_sorted(msgs, f->path + 9, &f->blob,
+					  GIT_FILEMODE_BLOB) < 0)
+				goto out;
+			nmsgs++;
+		} else if (insert_sorted(root, f->path, &f->blob,
+					 GIT_FILEMODE_BLOB) < 0) {
+			goto out;
+		}
+	}
+	if (nmsgs) {
+		if (git_treebuilder_write(&sub_id, msgs) < 0 ||
+		    insert_sorted(root, "messages", &sub_id,
+				  GIT_FILEMODE_TREE) < 0) {
+			gitx_error("cannot write messages/");
+			goto out;
+		}
+	}
+	if (git_treebuilder_write(&tree_id, root) < 0) {
+		gitx_error("cannot write a tree");
+		goto out;
+	}
+	if (parent_id) {
+		if (git_commit_lookup(&parent, repo, parent_id) < 0) {
+			gitx_error("cannot read the parent commit");
+			goto out;
+		}
+		if (git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+			git_oid_cpy(out, parent_id);
+			ret = 0;
+			goto out;
+		}
+	}
+	if (git_tree_lookup(&tree, repo, &tree_id) < 0 ||
+	    gitx_signature(&sig, author) < 0)
+		goto out;
+	if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree,
+			      parent ? 1 : 0,
+			      (const git_commit **)&parent) < 0) {
+		gitx_error("cannot write a commit");
+		goto out;
+	}
+	*made = 1;
+	ret = 0;
+out:
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(parent);
+	git_treebuilder_free(msgs);
+	git_treebuilder_free(root);
+	return ret;
+}
+
+int gitx_ref_cas(git_repository *repo, const char *ref, const git_oid *new_id,
+		 const git_oid *old_id, const char *log_message)
+{
+	git_reference *r = NULL;
+	int ret;
+
+	if (old_id)
+		ret = git_reference_create_matching(&r, repo, ref, new_id, 1,
+						    old_id, log_message);
+	else
+		ret = git_reference_create(&r, repo, ref, new_id, 0,
+					   log_message);
+	git_reference_free(r);
+	if (ret == GIT_EMODIFIED || ret == GIT_EEXISTS)
+		return THRUM_ECONFLICT;
+	return ret < 0 ? gitx_error("cannot update a-sync") : 0;
+}
+
+int gitx_ahead_behind(git_repository *repo, const git_oid *a,
+		      const git_oid *b, size_t *ahead, size_t *behind)
+{
+	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0)
+		return gitx_error("cannot count commits");
+	return 0;
 }

@@ -92,6 +92,16 @@ static int hset_has(const struct hset *h, const struct mline *l)
 	return 0;
 }
 
+static int has_content(const struct lines *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		if (l->v[i].len)
+			return 1;
+	return 0;
+}
+
 static int cmp_bytes(const struct mline *a, const struct mline *b)
 {
 	size_t n = a->len < b->len ? a->len : b->len;
@@ -148,6 +158,34 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	memset(stats, 0, sizeof(*stats));
 	split(local, llen, &a);
 	split(remote, rlen, &b);
+	if (!has_content(&a) || !has_content(&b)) {
+		/* nothing to interleave: one side is taken as it is */
+		const struct lines *only = has_content(&a) ? &a : &b;
+
+		for (i = 0; i < only->nr; i++) {
+			const struct mline *l = &only->v[i];
+			int remote_side = only == &b;
+
+			if (!l->len)
+				continue;
+			if (remote_side && l->len > max_line) {
+				stats->skipped++;
+				continue;
+			}
+			strbuf_add(out, l->p, l->len);
+			strbuf_addch(out, '\n');
+			if (remote_side) {
+				stats->added++;
+				if (new_lines) {
+					strbuf_add(new_lines, l->p, l->len);
+					strbuf_addch(new_lines, '\n');
+				}
+			}
+		}
+		free(a.v);
+		free(b.v);
+		return 0;
+	}
 	while (k < a.nr && k < b.nr && a.v[k].len == b.v[k].len &&
 	       !memcmp(a.v[k].p, b.v[k].p, a.v[k].len))
 		k++;

@@ -465,6 +465,23 @@ static int project_lines(struct projection *p, const char *rel,
 	return 0;
 }
 
+/* remember that rel has been consumed up to used bytes */
+static int record_file_state(struct projection *p, const char *rel, int fd,
+			     int64_t used, const char *path)
+{
+	unsigned char tail[TAIL_BYTES];
+	sqlite3_stmt *q;
+	int tail_len;
+
+	if (read_tail(fd, used, tail, &tail_len) < 0)
+		return error_errno("cannot read '%s'", path);
+	q = proj_stmt(p, ST_FILE_PUT);
+	proj_bind_text(q, 1, rel);
+	sqlite3_bind_int64(q, 2, used);
+	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
+	return proj_run(p, q, "cannot record file state");
+}
+
 static int catch_up_file(struct projection *p, struct store *s,
 			 const char *rel, struct catch_up_stats *stats)
 {
@@ -472,11 +489,9 @@ static int catch_up_file(struct projection *p, struct store *s,
 	char *shard = store_shard_of(rel);
 	struct strbuf buf = STRBUF_INIT;
 	struct file_state fs;
-	unsigned char tail[TAIL_BYTES];
 	struct stat st;
 	int64_t from, used;
-	sqlite3_stmt *q;
-	int fd = -1, ret = -1, tail_len;
+	int fd = -1, ret = -1;
 	ssize_t n;
 
 	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
@@ -508,15 +523,7 @@ static int catch_up_file(struct projection *p, struct store *s,
 	if (project_lines(p, rel, shard, buf.buf, buf.len, stats) < 0)
 		goto out;
 	used = from + buf.len;
-	if (read_tail(fd, used, tail, &tail_len) < 0) {
-		error_errno("cannot read '%s'", path);
-		goto out;
-	}
-	q = proj_stmt(p, ST_FILE_PUT);
-	proj_bind_text(q, 1, rel);
-	sqlite3_bind_int64(q, 2, used);
-	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
-	ret = proj_run(p, q, "cannot record file state");
+	ret = record_file_state(p, rel, fd, used, path);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -627,3 +634,29 @@ out:
 	return ret;
 }
 
+
+int projection_ingest(struct projection *p, struct store *s, const char *rel,
+		      const char *lines, size_t len,
+		      struct catch_up_stats *stats)
+{
+	char *path = store_abs_path(s, rel);
+	char *shard = store_shard_of(rel);
+	struct stat st;
+	int fd, ret = -1;
+
+	if (project_lines(p, rel, shard, lines, len, stats) < 0)
+		goto out;
+	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		error_errno("cannot read '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	ret = record_file_state(p, rel, fd, st.st_size, path);
+	close(fd);
+out:
+	free(shard);
+	free(path);
+	return ret;
+}

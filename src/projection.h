@@ -40,6 +40,15 @@ int projection_catch_up(struct projection *p, struct store *s,
 			struct catch_up_stats *stats);
 
 /*
+ * After the sync cycle rewrote rel with a merge (under the log lock, in a
+ * transaction, with the projection caught up before): project the lines
+ * the merge brought in and remember the file as consumed.  0 or -1.
+ */
+int projection_ingest(struct projection *p, struct store *s, const char *rel,
+		      const char *lines, size_t len,
+		      struct catch_up_stats *stats);
+
+/*
  * Apply one parsed event found in the log file of shard (NULL for
  * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
  * new, 0 when already known, THRUM_ECONFLICT when its id is known with

@@ -91,6 +91,8 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd)
 			child_redirect(out_fd, 1);
 		if (cp->no_stderr)
 			dup2(null_fd, 2);
+		else if (cp->stderr_to_stdout)
+			dup2(1, 2);
 		if (cp->dir && chdir(cp->dir) < 0) {
 			fprintf(stderr, "error: cannot chdir to '%s': %s\n",
 				cp->dir, strerror(errno));

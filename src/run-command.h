@@ -18,6 +18,7 @@ struct child_process {
 	unsigned no_stdin:1;	/* stdin from /dev/null */
 	unsigned no_stdout:1;	/* stdout to /dev/null */
 	unsigned no_stderr:1;	/* stderr to /dev/null */
+	unsigned stderr_to_stdout:1;	/* 2>&1, e.g. into a capture */
 	/*
 	 * Clear GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE and friends, for a
 	 * child that targets another repository than ours.
@@ -25,7 +26,7 @@ struct child_process {
 	unsigned clean_git_env:1;
 };
 
-#define CHILD_PROCESS_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, 0, 0, 0, 0 }
+#define CHILD_PROCESS_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT }
 
 void child_process_clear(struct child_process *cp);
 

@@ -201,3 +201,21 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t hint)
 	errno = err;
 	return n;
 }
+
+char *xstrfmt(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || strbuf_grow(&sb, n) < 0)
+		return xstrdup("");
+	va_start(ap, fmt);
+	vsnprintf(sb.buf, n + 1, fmt, ap);
+	va_end(ap);
+	sb.len = n;
+	return strbuf_detach(&sb, NULL);
+}

@@ -33,6 +33,9 @@ int strbuf_addch(struct strbuf *sb, int c);
 PRINTF_LIKE(2, 3) int strbuf_addf(struct strbuf *sb, const char *fmt, ...);
 int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
 
+/* a new formatted string (caller frees) */
+PRINTF_LIKE(1, 2) char *xstrfmt(const char *fmt, ...);
+
 void strbuf_trim(struct strbuf *sb);
 void strbuf_rtrim(struct strbuf *sb);
 

@@ -1,0 +1,127 @@
+/*
+ * git thrum sync force|status: run one sync cycle now, or show how the
+ * last one went.
+ */
+#include "thrum.h"
+#include <json-c/json.h>
+#include "cmd.h"
+#include "sync.h"
+#include "usage.h"
+
+static const char *const sync_usage[] = {
+	"git thrum sync force [--json]",
+	"git thrum sync status [--json]",
+	NULL
+};
+
+static void json_opt(int opt, const char *arg, void *payload)
+{
+	(void)arg;
+	if (opt == 'j')
+		*(int *)payload = 1;
+}
+
+static void print_json(const struct sync_status *st, int local_only)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "state",
+			       json_object_new_string(sync_state_name(st->state)));
+	json_object_object_add(o, "local_only",
+			       json_object_new_boolean(local_only));
+	json_object_object_add(o, "last_sync_at", st->last_sync_at ?
+			       json_object_new_string(st->last_sync_at) : NULL);
+	json_object_object_add(o, "last_error", st->last_error ?
+			       json_object_new_string(st->last_error) : NULL);
+	json_object_object_add(o, "new_events",
+			       json_object_new_int64(st->new_events));
+	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
+	json_object_object_add(o, "conflicts",
+			       json_object_new_int64(st->conflicts));
+	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));
+	json_object_object_add(o, "behind", json_object_new_int64(st->behind));
+	json_object_object_add(o, "committed",
+			       json_object_new_boolean(st->committed));
+	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void print_summary(const struct sync_status *st)
+{
+	printf("%s", sync_state_name(st->state));
+	if (st->state == SYNC_BUSY) {
+		printf(": another sync cycle is running\n");
+		return;
+	}
+	printf(": %ld new event%s", st->new_events,
+	       st->new_events == 1 ? "" : "s");
+	if (st->skipped)
+		printf(", %ld skipped", st->skipped);
+	if (st->conflicts)
+		printf(", %ld conflicting", st->conflicts);
+	if (st->committed)
+		printf(", committed");
+	if (st->pushed)
+		printf(", pushed");
+	if (st->state == SYNC_LOCAL_ONLY)
+		printf(" (thrum.localOnly is true: nothing fetched or pushed)");
+	if (st->last_error)
+		printf(" (%s)", st->last_error);
+	putchar('\n');
+}
+
+static void print_status(const struct sync_status *st, int local_only)
+{
+	printf("state:      %s\n", sync_state_name(st->state));
+	printf("local-only: %s\n", local_only ? "yes" : "no");
+	printf("last sync:  %s\n", st->last_sync_at ? st->last_sync_at
+						     : "never");
+	if (st->last_error)
+		printf("last error: %s\n", st->last_error);
+	printf("last cycle: %ld new, %ld skipped, %ld conflicting\n",
+	       st->new_events, st->skipped, st->conflicts);
+	printf("a-sync:     %ld ahead, %ld behind the remote\n", st->ahead,
+	       st->behind);
+}
+
+int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct sync_status st = SYNC_STATUS_INIT;
+	int json = 0, ret = 0;
+
+	if (argc < 2)
+		usage_msg(sync_usage, "want force or status");
+	if (!strcmp(argv[1], "-h"))
+		usage_help(sync_usage);
+	if (parse_options(argc - 1, argv + 1, opts, sync_usage, json_opt,
+			  &json) < argc - 1)
+		usage_msg(sync_usage, "too many arguments");
+	if (strcmp(argv[1], "force") && strcmp(argv[1], "status"))
+		usage_msg(sync_usage, "unknown subcommand '%s'", argv[1]);
+	ctx_need_projection(ctx);
+	ctx_need_config(ctx);
+	if (!strcmp(argv[1], "force")) {
+		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj,
+			       &st) < 0)
+			ret = 1;
+		if (json)
+			print_json(&st, ctx->cfg.local_only);
+		else
+			print_summary(&st);
+	} else {
+		if (sync_status_read(&ctx->repo, &st) < 0)
+			ret = 1;
+		else if (json)
+			print_json(&st, ctx->cfg.local_only);
+		else
+			print_status(&st, ctx->cfg.local_only);
+	}
+	sync_status_release(&st);
+	return ret;
+}

@@ -1,0 +1,609 @@
+/*
+ * sync.c: exchanging a-sync with the remote.
+ *
+ * Invariants:
+ *  - one cycle at a time per repository: flock(var/sync.lock), and a held
+ *    lock means "busy", never an error;
+ *  - the network goes through the git command (the user's credentials,
+ *    ssh configuration and helpers apply); objects and refs through
+ *    libgit2; a-sync only ever moves by compare-and-swap;
+ *  - merging holds the log lock, so no append can be lost between reading
+ *    a file and replacing it; files are replaced by rename, never edited
+ *    in place, and nothing from the remote is followed or trusted:
+ *    entries are filtered by gitx_log_files(), lines by merge_file();
+ *  - an idle cycle makes no commit; an active one makes at most one per
+ *    attempt, whose parent is the remote tip (linear history).
+ */
+#include "thrum.h"
+#include <ini.h>
+#include "sync.h"
+#include "config.h"
+#include "date.h"
+#include "event.h"
+#include "gitx.h"
+#include "merge.h"
+#include "projection.h"
+#include "repo.h"
+#include "run-command.h"
+#include "store.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "synctree.h"
+#include "usage.h"
+#include "wrapper.h"
+
+#define PUSH_ATTEMPTS 3
+
+static const char *const state_names[SYNC_STATE_MAX] = {
+	"never", "synced", "local-only", "offline", "busy", "error",
+};
+
+const char *sync_state_name(enum sync_state state)
+{
+	return state < SYNC_STATE_MAX ? state_names[state] : "error";
+}
+
+void sync_status_release(struct sync_status *st)
+{
+	free(st->last_sync_at);
+	free(st->last_error);
+	memset(st, 0, sizeof(*st));
+}
+
+/* --- the recorded status --- */
+
+static char *status_path(const struct repo *r)
+{
+	return path_join(r->var_dir, "sync-status");
+}
+
+static int status_handler(void *payload, const char *section,
+			  const char *name, const char *value)
+{
+	struct sync_status *st = payload;
+	long n = 0;
+	int i;
+
+	if (strcmp(section, "sync"))
+		return 1;
+	if (!strcmp(name, "state")) {
+		for (i = 0; i < SYNC_STATE_MAX; i++)
+			if (!strcmp(value, state_names[i]))
+				st->state = i;
+	} else if (!strcmp(name, "last_sync_at")) {
+		free(st->last_sync_at);
+		st->last_sync_at = xstrdup(value);
+	} else if (!strcmp(name, "last_error")) {
+		free(st->last_error);
+		st->last_error = *value ? xstrdup(value) : NULL;
+	} else if (!thrum_parse_long(value, 0, LONG_MAX, &n)) {
+		if (!strcmp(name, "new"))
+			st->new_events = n;
+		else if (!strcmp(name, "skipped"))
+			st->skipped = n;
+		else if (!strcmp(name, "conflicts"))
+			st->conflicts = n;
+		else if (!strcmp(name, "ahead"))
+			st->ahead = n;
+		else if (!strcmp(name, "behind"))
+			st->behind = n;
+		else if (!strcmp(name, "committed"))
+			st->committed = !!n;
+		else if (!strcmp(name, "pushed"))
+			st->pushed = !!n;
+	}
+	return 1;
+}
+
+int sync_status_read(const struct repo *r, struct sync_status *out)
+{
+	char *path = status_path(r);
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!access(path, F_OK) && ini_parse(path, status_handler, out))
+		ret = error("cannot read '%s'", path);
+	free(path);
+	return ret;
+}
+
+/* one line of the status file; a value never holds a line break */
+static void add_value(struct strbuf *sb, const char *key, const char *v)
+{
+	strbuf_addf(sb, "%s = ", key);
+	for (; v && *v; v++)
+		strbuf_addch(sb, *v == '\n' || *v == '\r' ? ' ' : *v);
+	strbuf_addch(sb, '\n');
+}
+
+static int status_write(const struct repo *r, const struct sync_status *st)
+{
+	struct strbuf sb = STRBUF_INIT, tmp = STRBUF_INIT;
+	char *path = status_path(r);
+	int fd, ret = -1;
+
+	strbuf_addstr(&sb, "# written by git-thrum after each sync cycle\n"
+		      "[sync]\n");
+	add_value(&sb, "state", sync_state_name(st->state));
+	add_value(&sb, "last_sync_at", st->last_sync_at);
+	add_value(&sb, "last_error", st->last_error);
+	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
+		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n",
+		    st->new_events, st->skipped, st->conflicts, st->ahead,
+		    st->behind, st->committed, st->pushed);
+	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write_in_full(fd, sb.buf, sb.len) < 0 ||
+	    rename(tmp.buf, path) < 0) {
+		error_errno("cannot write '%s'", path);
+		unlink(tmp.buf);
+	} else {
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&sb);
+	strbuf_release(&tmp);
+	free(path);
+	return ret;
+}
+
+/* --- the network, through git --- */
+
+static void network_child(struct child_process *cp, const struct repo *r)
+{
+	cp->git_cmd = 1;
+	cp->dir = r->worktree;
+	cp->clean_git_env = 1;
+	cp->no_stdin = 1;
+	cp->stderr_to_stdout = 1;
+	/* our own hooks must not start another cycle */
+	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
+	/* never wait for a password nobody will type */
+	strvec_push(&cp->env, "GIT_TERMINAL_PROMPT=0");
+}
+
+/* the first line of git's output, for status and error messages */
+static char *first_line(const struct strbuf *out, const char *fallback)
+{
+	const char *p = out->buf;
+
+	while (*p == '\n')
+		p++;
+	if (!*p)
+		return xstrdup(fallback);
+	return xstrndup(p, strcspn(p, "\n"));
+}
+
+enum net_result { NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_FAILED };
+
+static enum net_result fetch(const struct repo *r, const char *remote,
+			     char **err)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	enum net_result res = NET_OK;
+
+	network_child(&cp, r);
+	strvec_pushl(&cp.args, "fetch", "--quiet", "--no-write-fetch-head",
+		     "--no-tags", remote, NULL);
+	strvec_pushf(&cp.args, "+refs/heads/a-sync:refs/remotes/%s/a-sync",
+		     remote);
+	if (capture_command(&cp, &out, NULL)) {
+		if (strstr(out.buf, "couldn't find remote ref"))
+			res = NET_NO_BRANCH;	/* the first push makes it */
+		else
+			res = NET_FAILED;
+		*err = first_line(&out, "git fetch failed");
+	}
+	strbuf_release(&out);
+	return res;
+}
+
+static enum net_result push(const struct repo *r, const char *remote,
+			    char **err)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	enum net_result res = NET_OK;
+
+	network_child(&cp, r);
+	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify", remote,
+		     "refs/heads/a-sync:refs/heads/a-sync", NULL);
+	if (capture_command(&cp, &out, NULL)) {
+		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
+		if (strstr(out.buf, "\n!\t") || !strncmp(out.buf, "!\t", 2))
+			res = NET_REJECTED;
+		else
+			res = NET_FAILED;
+		*err = first_line(&out, "git push failed");
+	}
+	strbuf_release(&out);
+	return res;
+}
+
+/* --- merging the remote into the work tree --- */
+
+/* replace path with buf: a new file, fsynced, renamed over the old one */
+static int replace_file(const char *path, const struct strbuf *buf)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = -1;
+
+	strbuf_addf(&tmp, "%s.thrum-tmp", path);
+	unlink(tmp.buf);
+	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+	if (fd < 0 || write_in_full(fd, buf->buf, buf->len) < 0 ||
+	    fsync(fd) < 0) {
+		error_errno("cannot write '%s'", tmp.buf);
+		unlink(tmp.buf);
+	} else if (rename(tmp.buf, path) < 0) {
+		error_errno("cannot replace '%s'", path);
+		unlink(tmp.buf);
+	} else {
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+/* read a work tree file; a missing one is empty */
+static int read_local(const char *path, struct strbuf *sb)
+{
+	int fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+	struct stat st;
+	ssize_t n;
+
+	strbuf_reset(sb);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : error_errno("cannot open '%s'",
+							 path);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error("'%s' is not a regular file", path);
+	}
+	n = strbuf_read_fd(sb, fd, st.st_size);
+	close(fd);
+	return n < 0 ? error_errno("cannot read '%s'", path) : 0;
+}
+
+static int ensure_messages_dir(struct store *s)
+{
+	char *dir = store_abs_path(s, "messages");
+	struct stat st;
+	int ret = 0;
+
+	if (!lstat(dir, &st)) {
+		if (!S_ISDIR(st.st_mode))
+			ret = error("'%s' is not a directory", dir);
+	} else if (mkdir(dir, 0777) < 0) {
+		ret = error_errno("cannot create '%s'", dir);
+	}
+	free(dir);
+	return ret;
+}
+
+static int merge_remote(git_repository *repo, const git_oid *remote_tip,
+			const git_oid *local_tip, const struct thrum_config *cfg,
+			struct store *s, struct projection *p,
+			struct sync_status *st)
+{
+	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
+	struct strbuf rbuf = STRBUF_INIT, wbuf = STRBUF_INIT,
+		      merged = STRBUF_INIT, fresh = STRBUF_INIT;
+	struct catch_up_stats cs = { 0 };
+	size_t i;
+	int ret = -1, in_txn = 0;
+
+	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &rfiles) < 0)
+		goto out;
+	st->skipped += rfiles.skipped;
+	if (local_tip &&
+	    gitx_log_files(repo, local_tip, SIZE_MAX, &lfiles) < 0)
+		goto out;
+
+	if (store_lock(s, LOCK_EX) < 0)
+		goto out;
+	/* the projection must hold everything the work tree holds */
+	if (projection_catch_up(p, s, NULL) < 0 || projection_begin(p) < 0)
+		goto unlock;
+	in_txn = 1;
+	for (i = 0; i < rfiles.nr; i++) {
+		const struct gitx_file *rf = &rfiles.v[i];
+		const struct gitx_file *lf = gitx_files_find(&lfiles, rf->path);
+		struct merge_stats ms = { 0 };
+		char *path;
+		int r;
+
+		/* what a-sync already holds, the work tree holds too */
+		if (lf && git_oid_equal(&lf->blob, &rf->blob))
+			continue;
+		if (gitx_blob_read(repo, &rf->blob, &rbuf) < 0)
+			goto unlock;
+		path = store_abs_path(s, rf->path);
+		r = read_local(path, &wbuf);
+		strbuf_reset(&merged);
+		strbuf_reset(&fresh);
+		if (!r)
+			merge_file(wbuf.buf, wbuf.len, rbuf.buf, rbuf.len,
+				   EVENT_MAX_LINE, &merged, &fresh, &ms);
+		if (!r && merged.len == wbuf.len &&
+		    !memcmp(merged.buf, wbuf.buf, wbuf.len)) {
+			free(path);
+			continue;	/* nothing new */
+		}
+		if (!r && !strncmp(rf->path, "messages/", 9))
+			r = ensure_messages_dir(s);
+		if (!r)
+			r = replace_file(path, &merged);
+		free(path);
+		if (r < 0 || projection_ingest(p, s, rf->path, fresh.buf,
+					       fresh.len, &cs) < 0)
+			goto unlock;
+		st->skipped += ms.skipped;
+	}
+	if (projection_commit(p) < 0)
+		goto unlock;
+	in_txn = 0;
+	st->new_events += cs.applied;
+	st->conflicts += cs.conflicts;
+	ret = 0;
+unlock:
+	if (in_txn)
+		projection_rollback(p);
+	store_unlock(s);
+out:
+	gitx_files_release(&rfiles);
+	gitx_files_release(&lfiles);
+	strbuf_release(&rbuf);
+	strbuf_release(&wbuf);
+	strbuf_release(&merged);
+	strbuf_release(&fresh);
+	return ret;
+}
+
+/* --- committing the work tree --- */
+
+static int worktree_files(git_repository *repo, struct store *s,
+			  struct gitx_files *out)
+{
+	struct strvec files = STRVEC_INIT;
+	struct strbuf buf = STRBUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	if (store_lock(s, LOCK_SH) < 0)
+		return -1;
+	store_list_files(s, &files);
+	for (i = 0; i < files.nr; i++) {
+		char *path = store_abs_path(s, files.v[i]);
+		int r = read_local(path, &buf);
+
+		free(path);
+		if (r < 0)
+			goto out;
+		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
+		out->v[out->nr].path = xstrdup(files.v[i]);
+		out->v[out->nr].size = buf.len;
+		if (gitx_blob_write(repo, buf.buf, buf.len,
+				    &out->v[out->nr++].blob) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	store_unlock(s);
+	strvec_clear(&files);
+	strbuf_release(&buf);
+	return ret;
+}
+
+/* after a-sync moved: make the sync work tree's index match it */
+static void refresh_index(const struct repo *r)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	cp.git_cmd = 1;
+	cp.dir = r->sync_dir;
+	cp.clean_git_env = 1;
+	cp.no_stdin = 1;
+	cp.no_stdout = 1;
+	strvec_pushl(&cp.args, "-c", "core.hooksPath=/dev/null", "reset",
+		     "--quiet", NULL);
+	if (run_command(&cp))
+		warning("cannot refresh the index of '%s'", r->sync_dir);
+}
+
+static int commit_worktree(git_repository *repo, const struct repo *r,
+			   const struct thrum_config *cfg, struct store *s,
+			   const git_oid *parent, const git_oid *local_tip,
+			   struct sync_status *st, git_oid *tip)
+{
+	struct gitx_files files = GITX_FILES_INIT;
+	char when[DATE_RFC3339_LEN + 1];
+	struct strbuf msg = STRBUF_INIT;
+	int made = 0, ret = -1, r2;
+
+	date_format_rfc3339_sec(date_now_ns(), when);
+	strbuf_addf(&msg, "sync: %s\n", when);
+	if (worktree_files(repo, s, &files) < 0 ||
+	    gitx_commit_files(repo, &files, parent, msg.buf,
+			      cfg->commit_author, tip, &made) < 0)
+		goto out;
+	st->committed |= made;
+	if (local_tip && git_oid_equal(local_tip, tip)) {
+		ret = 0;
+		goto out;
+	}
+	r2 = gitx_ref_cas(repo, GITX_SYNC_REF, tip, local_tip,
+			  made ? msg.buf : "sync: fast-forward");
+	if (r2 == THRUM_ECONFLICT)
+		error("a-sync moved during the sync cycle; try again");
+	if (r2 < 0)
+		goto out;
+	refresh_index(r);
+	ret = 0;
+out:
+	gitx_files_release(&files);
+	strbuf_release(&msg);
+	return ret;
+}
+
+/* --- the cycle --- */
+
+static void backoff(int attempt)
+{
+	uint32_t jitter = 0;
+	struct timespec ts;
+	long ms;
+
+	if (getrandom(&jitter, sizeof(jitter), 0) < 0)
+		jitter = (uint32_t)getpid();
+	ms = 100L * attempt + jitter % 150;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int lock_sync(const struct repo *r, int *fd)
+{
+	char *path = path_join(r->var_dir, "sync.lock");
+
+	*fd = xopen(path, O_RDWR | O_CREAT, 0600);
+	free(path);
+	if (*fd < 0)
+		return error_errno("cannot open the sync lock");
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		int busy = errno == EWOULDBLOCK;
+
+		close(*fd);
+		*fd = -1;
+		return busy ? THRUM_EBUSY : error_errno("cannot lock");
+	}
+	return 0;
+}
+
+int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
+	       struct store *s, struct projection *p, struct sync_status *st)
+{
+	git_repository *repo = NULL;
+	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
+	char when[DATE_RFC3339_LEN + 1];
+	char *err = NULL;
+	int lock_fd = -1, attempt, ret = -1;
+
+	memset(st, 0, sizeof(*st));
+	ret = lock_sync(r, &lock_fd);
+	if (ret == THRUM_EBUSY) {
+		st->state = SYNC_BUSY;
+		return 0;
+	}
+	if (ret < 0)
+		return -1;
+	ret = -1;
+	if (synctree_health(r, &why)) {
+		err = xstrfmt("the sync work tree is broken (%s); run 'git "
+			      "thrum init --force'", why.buf);
+		goto done;
+	}
+	if (gitx_open(&repo, r->git_dir) < 0) {
+		err = xstrdup("cannot open the repository");
+		goto done;
+	}
+	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
+
+	for (attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
+		git_oid remote_tip, local_tip, tip;
+		int have_remote, have_local, offline = 0;
+		enum net_result nr = NET_OK;
+
+		free(err);
+		err = NULL;
+		if (!cfg->local_only) {
+			nr = fetch(r, cfg->remote, &err);
+			offline = nr == NET_FAILED;
+			if (nr == NET_NO_BRANCH) {
+				free(err);
+				err = NULL;
+			}
+		}
+		have_remote = gitx_resolve(repo, remote_ref.buf,
+					   &remote_tip) == 0;
+		have_local = gitx_resolve(repo, GITX_SYNC_REF, &local_tip) == 0;
+		if (have_remote &&
+		    merge_remote(repo, &remote_tip, have_local ? &local_tip
+							       : NULL,
+				 cfg, s, p, st) < 0)
+			goto done;
+		if (commit_worktree(repo, r, cfg, s,
+				    have_remote ? &remote_tip
+				    : have_local ? &local_tip : NULL,
+				    have_local ? &local_tip : NULL, st,
+				    &tip) < 0)
+			goto done;
+		if (cfg->local_only) {
+			st->state = SYNC_LOCAL_ONLY;
+			break;
+		}
+		if (offline) {
+			st->state = SYNC_OFFLINE;
+			break;
+		}
+		if (have_remote && git_oid_equal(&remote_tip, &tip)) {
+			st->state = SYNC_SYNCED;
+			break;
+		}
+		nr = push(r, cfg->remote, &err);
+		if (nr == NET_OK) {
+			st->pushed = 1;
+			st->state = SYNC_SYNCED;
+			free(err);
+			err = NULL;
+			break;
+		}
+		if (nr == NET_FAILED) {
+			st->state = SYNC_OFFLINE;
+			break;
+		}
+		/* rejected: the remote moved; fetch, merge, commit, again */
+		if (attempt == PUSH_ATTEMPTS) {
+			st->state = SYNC_OFFLINE;
+			break;
+		}
+		backoff(attempt);
+	}
+	ret = 0;
+done:
+	if (ret < 0) {
+		st->state = SYNC_ERROR;
+		if (err)
+			error("%s", err);
+	}
+	free(st->last_error);
+	st->last_error = err;
+	err = NULL;
+	date_format_rfc3339_sec(date_now_ns(), when);
+	st->last_sync_at = xstrdup(when);
+	if (repo) {
+		git_oid a, b;
+
+		if (!gitx_resolve(repo, GITX_SYNC_REF, &a) &&
+		    !gitx_resolve(repo, remote_ref.buf, &b)) {
+			size_t ahead = 0, behind = 0;
+
+			if (!gitx_ahead_behind(repo, &a, &b, &ahead, &behind)) {
+				st->ahead = (long)ahead;
+				st->behind = (long)behind;
+			}
+		}
+	}
+	status_write(r, st);
+	git_repository_free(repo);
+	strbuf_release(&remote_ref);
+	strbuf_release(&why);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return ret;
+}

@@ -1,0 +1,57 @@
+#ifndef THRUM_SYNC_H
+#define THRUM_SYNC_H
+
+/*
+ * The sync cycle (DESIGN §5.2): one code path for `sync force`, the
+ * daemon and the hooks.  lock -> fetch -> merge -> project -> commit ->
+ * push, retried when the push is rejected.  The status of the last cycle
+ * is kept in var/sync-status (an INI file, read back with inih).
+ * Strings in struct sync_status are owned by it until
+ * sync_status_release().
+ */
+struct repo;
+struct store;
+struct projection;
+struct thrum_config;
+
+enum sync_state {
+	SYNC_NEVER = 0,		/* no cycle has run */
+	SYNC_SYNCED,		/* fetched, merged, pushed */
+	SYNC_LOCAL_ONLY,	/* committed locally; thrum.localOnly */
+	SYNC_OFFLINE,		/* the remote could not be reached */
+	SYNC_BUSY,		/* another cycle holds the lock */
+	SYNC_ERROR,
+	SYNC_STATE_MAX
+};
+
+struct sync_status {
+	enum sync_state state;
+	char *last_sync_at;	/* RFC 3339, whole seconds */
+	char *last_error;
+	long new_events;	/* projected from the remote this cycle */
+	long skipped;		/* remote entries and lines ignored */
+	long conflicts;
+	long ahead;		/* a-sync commits the remote lacks */
+	long behind;
+	int committed;
+	int pushed;
+};
+
+#define SYNC_STATUS_INIT { .state = SYNC_NEVER }
+
+/*
+ * Run one cycle.  Returns 0 when the cycle ran (synced, local-only or
+ * offline: see out->state) or was skipped as busy; -1 on a real error
+ * (reported, and recorded as state error).
+ */
+int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
+	       struct store *s, struct projection *p,
+	       struct sync_status *out);
+
+/* the recorded status of the last cycle (SYNC_NEVER when none); 0 or -1 */
+int sync_status_read(const struct repo *r, struct sync_status *out);
+void sync_status_release(struct sync_status *st);
+
+const char *sync_state_name(enum sync_state state);
+
+#endif
