@@ -105,3 +105,55 @@ test_path_is_file() {
 		return 1
 	fi
 }
+
+# setup_pair [<url>]: a bare remote.git and two clones, alice and bob,
+# initialised, one agent each, sync turned on.  With <url>, the clones
+# use it instead of the path of remote.git.
+setup_pair() {
+	url=${1:-"$(pwd)/remote.git"}
+	git init -q --bare remote.git &&
+	new_repo seed &&
+	git -C seed push -q "$(pwd)/remote.git" main &&
+	for who in alice bob
+	do
+		git clone -q "$url" $who &&
+		git -C $who config thrum.localOnly false &&
+		(cd $who && git thrum init >/dev/null &&
+		 git thrum quickstart --name $who --role $who-role \
+			--module m >/dev/null) || return 1
+	done &&
+	sync_round alice bob
+}
+
+# sync_round <repo>...: one sync cycle in each, then again in the first,
+# so that all of them have everything
+sync_round() {
+	first=$1
+	for r in "$@" "$first"
+	do
+		thrum_in "$r" sync force >/dev/null || return 1
+	done
+}
+
+# thrum_in <repo> <args...>: run git thrum in a repository
+thrum_in() {
+	(repo=$1 && shift && cd "$repo" && git thrum "$@")
+}
+
+# a_sync_tree <repo>: the tree of a-sync
+a_sync_tree() {
+	git -C "$1" rev-parse "a-sync^{tree}"
+}
+
+# wait_for <seconds> <command...>: poll until the command succeeds
+wait_for() {
+	limit=$(( $1 * 10 ))
+	shift
+	n=0
+	until "$@"
+	do
+		n=$((n + 1))
+		test $n -lt $limit || return 1
+		sleep 0.1
+	done
+}

@@ -1,0 +1,57 @@
+# Smart HTTP on 127.0.0.1: lighttpd runs git-http-backend over the trash
+# directory.  start_httpd sets HTTPD_URL; stop_httpd ends the server.
+# Tests that source this file are skipped when lighttpd is missing.
+
+LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+GIT_HTTP_BACKEND=$(git --exec-path)/git-http-backend
+
+if test -x "$LIGHTTPD" && test -x "$GIT_HTTP_BACKEND"
+then
+	test_set_prereq HTTPD
+fi
+
+start_httpd() {
+	root=$(pwd)
+	mkdir -p httpd/www &&
+	port=$(( 20000 + $$ % 20000 )) &&
+	tries=0 &&
+	while :
+	do
+		cat >httpd/lighttpd.conf <<-EOF
+		server.modules = ("mod_alias", "mod_cgi", "mod_setenv")
+		server.document-root = "$root/httpd/www"
+		server.bind = "127.0.0.1"
+		server.port = $port
+		server.pid-file = "$root/httpd/pid"
+		server.errorlog = "$root/httpd/error.log"
+		alias.url = ("/git" => "$GIT_HTTP_BACKEND")
+		\$HTTP["url"] =~ "^/git" {
+			cgi.assign = ("" => "")
+			setenv.add-environment = (
+				"GIT_PROJECT_ROOT" => "$root",
+				"GIT_HTTP_EXPORT_ALL" => "1"
+			)
+		}
+		EOF
+		# -D: in the foreground, our child, so stop_httpd can reap it
+		{ "$LIGHTTPD" -D -f httpd/lighttpd.conf 2>httpd/start.log &
+		  echo $! >httpd/child; } &&
+		wait_for 5 test -s httpd/pid &&
+		break
+		kill "$(cat httpd/child)" 2>/dev/null
+		tries=$((tries + 1))
+		test $tries -lt 20 || return 1
+		port=$((port + 1))
+	done &&
+	HTTPD_URL="http://127.0.0.1:$port/git"
+}
+
+stop_httpd() {
+	if test -s httpd/child
+	then
+		kill "$(cat httpd/child)" 2>/dev/null
+		wait "$(cat httpd/child)" 2>/dev/null
+		rm -f httpd/pid httpd/child
+	fi
+	return 0
+}
