@@ -217,7 +217,8 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	}
 	for (i = 0; i < cand.nr; i++)
 		classify(&cand.v[i]);
-	qsort(cand.v, cand.nr, sizeof(*cand.v), cmp_order);
+	if (cand.nr > 1)
+		qsort(cand.v, cand.nr, sizeof(*cand.v), cmp_order);
 
 	for (i = 0; i < cand.nr; i = j + 1) {
 		struct mline *l = &cand.v[i];

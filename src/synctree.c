@@ -194,13 +194,15 @@ static int restore_lines(struct store *s, const struct saved_file *f)
 		hashes[nr++] = event_line_hash(p, n);
 		p += n + 1;
 	}
-	qsort(hashes, nr, sizeof(*hashes), cmp_hash);
+	if (nr > 1)
+		qsort(hashes, nr, sizeof(*hashes), cmp_hash);
 	for (p = f->content.buf, end = p + f->content.len; p < end; ) {
 		const char *nl = memchr(p, '\n', end - p);
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		uint64_t h = event_line_hash(p, n);
 
-		if (n && !bsearch(&h, hashes, nr, sizeof(h), cmp_hash)) {
+		if (n && (!nr || !bsearch(&h, hashes, nr, sizeof(h),
+					  cmp_hash))) {
 			strbuf_add(&missing, p, n);
 			strbuf_addch(&missing, '\n');
 		}
