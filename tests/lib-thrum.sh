@@ -110,10 +110,10 @@ test_path_is_file() {
 # initialised, one agent each, sync turned on.  With <url>, the clones
 # use it instead of the path of remote.git.
 setup_pair() {
-	url=${1:-"$(pwd)/remote.git"}
+	url=${1:-"file://$(pwd)/remote.git"}
 	git init -q --bare remote.git &&
 	new_repo seed &&
-	git -C seed push -q "$(pwd)/remote.git" main &&
+	git -C seed push -q "$url" main &&
 	for who in alice bob
 	do
 		git clone -q "$url" $who &&
