@@ -41,6 +41,7 @@ ifndef V
 QUIET_CC = @echo '   CC ' $@;
 QUIET_LINK = @echo '   LINK' $@;
 QUIET_AR = @echo '   AR ' $@;
+QUIET_GEN = @echo '   GEN' $@;
 endif
 
 # build trees are separate for sanitizer builds, so objects never mix
@@ -57,6 +58,8 @@ LIB_OBJS = \
 	$(O)/src/event.o \
 	$(O)/src/format.o \
 	$(O)/src/gitx.o \
+	$(O)/src/hooks.o \
+	$(O)/hook-scripts.o \
 	$(O)/src/identity.o \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
@@ -75,6 +78,7 @@ LIB_OBJS = \
 
 CMD_OBJS = \
 	$(O)/src/cmd-init.o \
+	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-quickstart.o \
@@ -114,6 +118,16 @@ test-deps:
 
 $(O)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+HOOK_SCRIPTS = hooks/pre-push hooks/reference-transaction
+
+# the hook scripts are built into the binary
+$(O)/hook-scripts.c: $(HOOK_SCRIPTS) tools/embed-hooks
+	@mkdir -p $(dir $@)
+	$(QUIET_GEN)tools/embed-hooks $(HOOK_SCRIPTS) >$@+ && mv $@+ $@
+
+$(O)/hook-scripts.o: $(O)/hook-scripts.c | deps
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)

@@ -17,6 +17,8 @@ static int cmd_version(int argc, const char **argv, struct thrum_ctx *ctx);
 static const struct cmd_spec commands[] = {
 	{ "agent", cmd_agent, "list the agents registered here" },
 	{ "help", cmd_help, "show the commands, or a command's manual" },
+	{ "hook", cmd_hook, "(run by the installed hooks)" },
+	{ "hooks", cmd_hooks, "install, remove or check the git hooks" },
 	{ "inbox", cmd_inbox, "show the messages addressed to me" },
 	{ "init", cmd_init, "set up thrum in this repository" },
 	{ "message", cmd_message, "show, edit or delete one message" },

@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "format.h"
 #include "gitx.h"
+#include "hooks.h"
 #include "projection.h"
 #include "strbuf.h"
 #include "synctree.h"
@@ -14,12 +15,12 @@
 #include "wrapper.h"
 
 static const char *const init_usage[] = {
-	"git thrum init [--force] [--stealth] [--json]",
+	"git thrum init [--force] [--stealth] [--no-hooks] [--json]",
 	NULL
 };
 
 struct init_opts {
-	int force, stealth, json;
+	int force, stealth, no_hooks, json;
 };
 
 static void init_opt(int opt, const char *arg, void *payload)
@@ -31,6 +32,7 @@ static void init_opt(int opt, const char *arg, void *payload)
 	case 'f': o->force = 1; break;
 	case 's': o->stealth = 1; break;
 	case 'j': o->json = 1; break;
+	case 'H': o->no_hooks = 1; break;
 	}
 }
 
@@ -107,6 +109,7 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ "force", no_argument, NULL, 'f' },
 		{ "stealth", no_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-hooks", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct init_opts o = { 0 };
@@ -165,6 +168,9 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 	    projection_counts(ctx->proj, &counts) < 0)
 		return 1;
 
+	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
+		return 1;
+
 	if (o.json) {
 		char events[32], messages[32];
 
@@ -179,6 +185,9 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		printf("  a-sync: %s branch, %ld events, %ld messages\n",
 		       how, counts.events, counts.messages);
 		printf("  sync work tree: %s\n", ctx->repo.sync_dir);
+		printf("  hooks: %s\n", o.no_hooks ? "not installed (--no-hooks)"
+					       : "reference-transaction, "
+						 "pre-push");
 	}
 	return 0;
 }

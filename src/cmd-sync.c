@@ -108,7 +108,7 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 	ctx_need_config(ctx);
 	if (!strcmp(argv[1], "force")) {
 		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj,
-			       &st) < 0)
+			       0, &st) < 0)
 			ret = 1;
 		if (json)
 			print_json(&st, ctx->cfg.local_only);

@@ -43,6 +43,8 @@ struct cmd_spec {
 };
 
 int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx);

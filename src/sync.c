@@ -486,7 +486,8 @@ static int lock_sync(const struct repo *r, int *fd)
 }
 
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
-	       struct store *s, struct projection *p, struct sync_status *st)
+	       struct store *s, struct projection *p, unsigned flags,
+	       struct sync_status *st)
 {
 	git_repository *repo = NULL;
 	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
@@ -521,7 +522,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 		free(err);
 		err = NULL;
-		if (!cfg->local_only) {
+		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
 			nr = fetch(r, cfg->remote, &err);
 			offline = nr == NET_FAILED;
 			if (nr == NET_NO_BRANCH) {
@@ -545,6 +546,10 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			goto done;
 		if (cfg->local_only) {
 			st->state = SYNC_LOCAL_ONLY;
+			break;
+		}
+		if (flags & SYNC_NO_NETWORK) {
+			st->state = SYNC_SYNCED;
 			break;
 		}
 		if (offline) {

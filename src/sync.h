@@ -39,13 +39,18 @@ struct sync_status {
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }
 
+enum sync_flags {
+	/* merge what git already fetched; no fetch, no push (the hooks) */
+	SYNC_NO_NETWORK = (1 << 0),
+};
+
 /*
  * Run one cycle.  Returns 0 when the cycle ran (synced, local-only or
  * offline: see out->state) or was skipped as busy; -1 on a real error
  * (reported, and recorded as state error).
  */
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
-	       struct store *s, struct projection *p,
+	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *out);
 
 /* the recorded status of the last cycle (SYNC_NEVER when none); 0 or -1 */

@@ -1,0 +1,106 @@
+/*
+ * git thrum hooks install|uninstall|status, and `git thrum hook`, the
+ * command the installed hooks run.  A hook never fails the user's git
+ * command because of thrum: `git thrum hook` prints at most one line and
+ * exits 0.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "hooks.h"
+#include "projection.h"
+#include "strbuf.h"
+#include "sync.h"
+#include "synctree.h"
+#include "usage.h"
+
+static const char *const hooks_usage[] = {
+	"git thrum hooks (install | uninstall | status)",
+	NULL
+};
+
+static const char *const hook_usage[] = {
+	"git thrum hook reference-transaction <ref> <new-id>",
+	"git thrum hook pre-push <remote> <url>",
+	NULL
+};
+
+int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct strbuf out = STRBUF_INIT;
+	int ret = 0;
+
+	if (argc != 2)
+		usage_msg(hooks_usage, "want install, uninstall or status");
+	if (!strcmp(argv[1], "-h"))
+		usage_help(hooks_usage);
+	ctx_need_store(ctx);
+	ctx_need_config(ctx);
+	if (!strcmp(argv[1], "install")) {
+		if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
+			return 1;
+		printf("hooks installed\n");
+	} else if (!strcmp(argv[1], "uninstall")) {
+		if (hooks_uninstall(&ctx->repo) < 0)
+			return 1;
+		printf("hooks removed\n");
+	} else if (!strcmp(argv[1], "status")) {
+		ret = hooks_status(&ctx->repo, &ctx->cfg, &out);
+		fputs(out.buf, stdout);
+		ret = ret ? 1 : 0;
+	} else {
+		usage_msg(hooks_usage, "unknown subcommand '%s'", argv[1]);
+	}
+	strbuf_release(&out);
+	return ret;
+}
+
+/* the checks a hook makes before doing anything; 1 to go on */
+static int hook_applies(struct thrum_ctx *ctx)
+{
+	ctx_need_repo(ctx);
+	if (!repo_is_initialised(&ctx->repo) ||
+	    synctree_health(&ctx->repo, NULL))
+		return 0;
+	ctx_need_config(ctx);
+	return !ctx->cfg.local_only;
+}
+
+int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	struct strbuf want = STRBUF_INIT;
+	unsigned flags;
+
+	if (argc != 4)
+		usage_msg(hook_usage, "wrong arguments");
+	if (!strcmp(argv[1], "reference-transaction")) {
+		if (!hook_applies(ctx))
+			return 0;
+		strbuf_addf(&want, "refs/remotes/%s/a-sync", ctx->cfg.remote);
+		if (strcmp(argv[2], want.buf)) {
+			strbuf_release(&want);
+			return 0;	/* another remote's a-sync */
+		}
+		flags = SYNC_NO_NETWORK;
+	} else if (!strcmp(argv[1], "pre-push")) {
+		if (!hook_applies(ctx) || strcmp(argv[2], ctx->cfg.remote))
+			return 0;
+		flags = 0;
+	} else {
+		usage_msg(hook_usage, "unknown hook '%s'", argv[1]);
+	}
+	strbuf_release(&want);
+	ctx_need_projection(ctx);
+	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj, flags,
+		       &st) < 0)
+		fprintf(stderr, "thrum: sync failed (see 'git thrum sync "
+			"status')\n");
+	else if (st.state == SYNC_OFFLINE)
+		fprintf(stderr, "thrum: a-sync not pushed: %s\n",
+			st.last_error ? st.last_error : "offline");
+	else if (st.new_events)
+		fprintf(stderr, "thrum: %ld new event%s\n", st.new_events,
+			st.new_events == 1 ? "" : "s");
+	sync_status_release(&st);
+	return 0;
+}
