@@ -54,6 +54,7 @@ endif
 LIB_OBJS = \
 	$(O)/src/config.o \
 	$(O)/src/context.o \
+	$(O)/src/daemon.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/format.o \
@@ -66,6 +67,7 @@ LIB_OBJS = \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/repo.o \
+	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
 	$(O)/src/store.o \
 	$(O)/src/strbuf.o \
@@ -74,10 +76,12 @@ LIB_OBJS = \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \
+	$(O)/src/watch.o \
 	$(O)/src/wrapper.o
 
 CMD_OBJS = \
 	$(O)/src/cmd-init.o \
+	$(O)/src/cmd-daemon.o \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-message.o \
@@ -87,6 +91,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-send.o \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
+	$(O)/src/cmd-wait.o \
 	$(O)/src/cmd-whoami.o
 
 UNIT_TESTS = \

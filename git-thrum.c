@@ -16,6 +16,7 @@ static int cmd_version(int argc, const char **argv, struct thrum_ctx *ctx);
 
 static const struct cmd_spec commands[] = {
 	{ "agent", cmd_agent, "list the agents registered here" },
+	{ "daemon", cmd_daemon, "start, stop or check the sync daemon" },
 	{ "help", cmd_help, "show the commands, or a command's manual" },
 	{ "hook", cmd_hook, "(run by the installed hooks)" },
 	{ "hooks", cmd_hooks, "install, remove or check the git hooks" },
@@ -29,6 +30,7 @@ static const struct cmd_spec commands[] = {
 	{ "sync", cmd_sync, "sync with the remote now, or show status" },
 	{ "team", cmd_team, "list the agents with an open session" },
 	{ "version", cmd_version, "print the version" },
+	{ "wait", cmd_wait, "block until a message for me arrives" },
 	{ "whoami", cmd_whoami, "show my identity" },
 };
 

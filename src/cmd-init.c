@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "format.h"
+#include "daemon.h"
 #include "gitx.h"
 #include "hooks.h"
 #include "projection.h"
@@ -15,12 +16,13 @@
 #include "wrapper.h"
 
 static const char *const init_usage[] = {
-	"git thrum init [--force] [--stealth] [--no-hooks] [--json]",
+	"git thrum init [--force] [--stealth] [--no-hooks] [--no-daemon] "
+	"[--json]",
 	NULL
 };
 
 struct init_opts {
-	int force, stealth, no_hooks, json;
+	int force, stealth, no_hooks, no_daemon, json;
 };
 
 static void init_opt(int opt, const char *arg, void *payload)
@@ -33,6 +35,7 @@ static void init_opt(int opt, const char *arg, void *payload)
 	case 's': o->stealth = 1; break;
 	case 'j': o->json = 1; break;
 	case 'H': o->no_hooks = 1; break;
+	case 'D': o->no_daemon = 1; break;
 	}
 }
 
@@ -110,6 +113,7 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ "stealth", no_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-hooks", no_argument, NULL, 'H' },
+		{ "no-daemon", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct init_opts o = { 0 };
@@ -118,6 +122,7 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct projection_counts counts = { 0 };
 	char *ignore, *dir;
 	const char *how = NULL;
+	long pid = 0;
 	int health;
 
 	if (parse_options(argc, argv, opts, init_usage, init_opt, &o) < argc)
@@ -170,6 +175,16 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 
 	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		return 1;
+	/* the test suite starts daemons only where it means to */
+	if (getenv("THRUM_TEST_NO_DAEMON"))
+		o.no_daemon = 1;
+	if (!o.no_daemon) {
+		int r = daemon_start(&ctx->repo, &pid);
+
+		if (r < 0 && r != THRUM_EBUSY)
+			warning("the daemon did not start; run 'git thrum "
+				"daemon start'");
+	}
 
 	if (o.json) {
 		char events[32], messages[32];
@@ -188,6 +203,10 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		printf("  hooks: %s\n", o.no_hooks ? "not installed (--no-hooks)"
 					       : "reference-transaction, "
 						 "pre-push");
+		if (pid)
+			printf("  daemon: running (pid %ld)\n", pid);
+		else
+			printf("  daemon: not started\n");
 	}
 	return 0;
 }

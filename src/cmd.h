@@ -43,6 +43,7 @@ struct cmd_spec {
 };
 
 int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
@@ -54,6 +55,7 @@ int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
 
 /* --- helpers shared by the commands (context.c) --- */

@@ -41,6 +41,7 @@ enum stmt_id {
 	ST_IS_AGENT,
 	ST_IS_GROUP,
 	ST_IS_ROLE,
+	ST_SEQ,
 	ST_COUNTS,
 	ST_MAX
 };

@@ -245,6 +245,7 @@ static const char *const stmt_sql[ST_MAX] = {
 		"     OR gm.member_value = '*')))))))"
 		" AND (:deleted OR NOT m.deleted)"
 		" AND (:from IS NULL OR m.agent_id = :from)"
+		" AND m.rowid > :after"
 		" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
 		"  SELECT 1 FROM receipts r WHERE r.message_id = m.message_id"
 		"  AND r.agent_id = :me AND r.receipt_type = 'read')))"
@@ -265,6 +266,7 @@ static const char *const stmt_sql[ST_MAX] = {
 		"SELECT 1 FROM groups WHERE name = ?1 AND group_id NOT IN"
 		" (SELECT group_id FROM group_deletes) LIMIT 1",
 	[ST_IS_ROLE] = "SELECT 1 FROM agents WHERE role = ?1 LIMIT 1",
+	[ST_SEQ] = "SELECT COALESCE(MAX(rowid), 0) FROM messages",
 	[ST_COUNTS] =
 		"SELECT (SELECT COUNT(*) FROM events_seen),"
 		" (SELECT COUNT(*) FROM messages),"
@@ -576,6 +578,7 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 	bind_named_int(s, ":deleted", q->include_deleted);
 	bind_named_int(s, ":unread", q->unread_only);
 	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
+	bind_named_int(s, ":after", q->after_seq);
 	if (read_messages(p, s, out) < 0)
 		return -1;
 	return load_all_audiences(p, out, start);
@@ -740,4 +743,15 @@ int projection_counts(struct projection *p, struct projection_counts *out)
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
+}
+
+int projection_seq(struct projection *p, int64_t *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SEQ);
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
 }

@@ -100,7 +100,15 @@ struct inbox_query {
 	int unread_only;
 	int include_deleted;
 	long limit;		/* 0: no limit */
+	int64_t after_seq;	/* only messages projected after this point
+				 * (see projection_seq()); 0: all */
 };
+
+/*
+ * Where the projection stands: messages projected later compare greater.
+ * For `wait`.  0 or -1.
+ */
+int projection_seq(struct projection *p, int64_t *out);
 
 int projection_inbox(struct projection *p, const struct inbox_query *q,
 		     struct message_list *out);

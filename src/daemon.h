@@ -1,0 +1,33 @@
+#ifndef THRUM_DAEMON_H
+#define THRUM_DAEMON_H
+
+/*
+ * The per-repository daemon (DESIGN §7): one per repository, found
+ * through var/thrum.pid (locked while it runs) and var/thrum.sock.  It
+ * runs the sync cycle every thrum.syncInterval seconds and once at
+ * start, answers JSON-RPC (health, sync.force, sync.status, wait), logs
+ * to var/daemon.log and exits cleanly on SIGTERM after the cycle in
+ * progress.
+ */
+struct repo;
+
+/* is a daemon running for r?  1 with *pid set, 0 (stale files cleaned) */
+int daemon_running(const struct repo *r, long *pid);
+
+/*
+ * Start one in the background (re-executing this program as `git-thrum
+ * daemon run`) and wait until it answers.  0; THRUM_EBUSY when one is
+ * running already (*pid set); -1 after error().
+ */
+int daemon_start(const struct repo *r, long *pid);
+
+/* ask it to stop and wait until it has (bounded); 0, THRUM_ENOTFOUND, -1 */
+int daemon_stop(const struct repo *r);
+
+/* the loop itself, in the foreground; returns the exit status */
+int daemon_run(const struct repo *r);
+
+/* var/thrum.sock, caller frees */
+char *daemon_socket_path(const struct repo *r);
+
+#endif
