@@ -99,11 +99,12 @@ int daemon_running(const struct repo *r, long *pid)
 			if (thrum_parse_long(sb.buf, 1, LONG_MAX, pid) < 0)
 				*pid = 0;
 		}
-	} else if (fd >= 0) {
-		/* nobody holds it: a daemon died without cleaning up */
-		unlink(sock);
-		unlink(path);
 	} else {
+		/*
+		 * Nobody holds it: any socket is stale (a daemon binds only
+		 * after taking the lock).  The pid file stays: a daemon that
+		 * is starting may have it open already.
+		 */
 		unlink(sock);
 	}
 	if (fd >= 0)
@@ -433,10 +434,17 @@ static int take_pid_lock(const struct repo *r)
 	char *path = pid_path(r);
 	struct strbuf sb = STRBUF_INIT;
 	int fd = xopen(path, O_RDWR | O_CREAT, 0644);
+	int tries = 0;
 
+	/* a client probing the lock holds it for an instant: retry a bit */
+	while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && ++tries < 50) {
+		struct timespec ts = { 0, 2 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	if (fd < 0) {
 		error_errno("cannot open '%s'", path);
-	} else if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	} else if (tries == 50) {
 		close(fd);
 		fd = -1;
 		error("a daemon is running already for '%s'", r->worktree);
@@ -612,11 +620,11 @@ int daemon_start(const struct repo *r, long *pid)
 		_exit(127);
 	}
 	waitpid(child, NULL, 0);
-	/* a bounded wait until it answers */
-	for (i = 0; i < 500; i++) {
+	/* a bounded wait until it listens (it binds after taking the lock) */
+	for (i = 0; i < 1000; i++) {
 		struct timespec ts = { 0, 10 * 1000000L };
 
-		if (daemon_running(r, pid) && !access(sock, F_OK)) {
+		if (!access(sock, F_OK) && daemon_running(r, pid)) {
 			ret = 0;
 			goto out;
 		}
