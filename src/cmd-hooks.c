@@ -71,6 +71,8 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct strbuf want = STRBUF_INIT;
 	unsigned flags;
 
+	if (argc == 2 && !strcmp(argv[1], "-h"))
+		usage_help(hook_usage);
 	if (argc != 4)
 		usage_msg(hook_usage, "wrong arguments");
 	if (!strcmp(argv[1], "reference-transaction")) {
@@ -81,6 +83,14 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
 			strbuf_release(&want);
 			return 0;	/* another remote's a-sync */
 		}
+		/* gc and pack-refs replay refs: ignore what was merged */
+		if (!sync_status_read(&ctx->repo, &st) && st.remote_tip &&
+		    !strcmp(st.remote_tip, argv[3])) {
+			sync_status_release(&st);
+			strbuf_release(&want);
+			return 0;
+		}
+		sync_status_release(&st);
 		flags = SYNC_NO_NETWORK;
 	} else if (!strcmp(argv[1], "pre-push")) {
 		if (!hook_applies(ctx) || strcmp(argv[2], ctx->cfg.remote))

@@ -47,6 +47,7 @@ void sync_status_release(struct sync_status *st)
 {
 	free(st->last_sync_at);
 	free(st->last_error);
+	free(st->remote_tip);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -73,6 +74,9 @@ static int status_handler(void *payload, const char *section,
 	} else if (!strcmp(name, "last_sync_at")) {
 		free(st->last_sync_at);
 		st->last_sync_at = xstrdup(value);
+	} else if (!strcmp(name, "remote_tip")) {
+		free(st->remote_tip);
+		st->remote_tip = *value ? xstrdup(value) : NULL;
 	} else if (!strcmp(name, "last_error")) {
 		free(st->last_error);
 		st->last_error = *value ? xstrdup(value) : NULL;
@@ -127,6 +131,7 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	add_value(&sb, "state", sync_state_name(st->state));
 	add_value(&sb, "last_sync_at", st->last_sync_at);
 	add_value(&sb, "last_error", st->last_error);
+	add_value(&sb, "remote_tip", st->remote_tip);
 	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n",
 		    st->new_events, st->skipped, st->conflicts, st->ahead,
@@ -533,11 +538,17 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		have_remote = gitx_resolve(repo, remote_ref.buf,
 					   &remote_tip) == 0;
 		have_local = gitx_resolve(repo, GITX_SYNC_REF, &local_tip) == 0;
-		if (have_remote &&
-		    merge_remote(repo, &remote_tip, have_local ? &local_tip
-							       : NULL,
-				 cfg, s, p, st) < 0)
-			goto done;
+		if (have_remote) {
+			char hex[GIT_OID_HEXSZ + 1];
+
+			if (merge_remote(repo, &remote_tip,
+					 have_local ? &local_tip : NULL, cfg, s,
+					 p, st) < 0)
+				goto done;
+			git_oid_tostr(hex, sizeof(hex), &remote_tip);
+			free(st->remote_tip);
+			st->remote_tip = xstrdup(hex);
+		}
 		if (commit_worktree(repo, r, cfg, s,
 				    have_remote ? &remote_tip
 				    : have_local ? &local_tip : NULL,

@@ -35,6 +35,7 @@ struct sync_status {
 	long behind;
 	int committed;
 	int pushed;
+	char *remote_tip;	/* hex id of the remote a-sync last merged */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }

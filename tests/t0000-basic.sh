@@ -20,7 +20,8 @@ test_expect_success 'an unknown command says so, exit 129' '
 	grep "'"'"'frobnicate'"'"' is not a thrum command" err
 '
 
-for cmd in init quickstart whoami send inbox reply message team agent rebuild
+for cmd in init quickstart whoami send inbox reply message team agent rebuild \
+	sync wait daemon hooks hook
 do
 	test_expect_success "$cmd -h prints its usage, exit 129" "
 		test_expect_code 129 git thrum $cmd -h >out &&

@@ -64,6 +64,19 @@ test_expect_success 'the hook starts git-thrum only for a-sync' '
 	grep "^hook reference-transaction refs/remotes/origin/a-sync " spy.log
 '
 
+test_expect_success 'a replayed ref (pack-refs, gc) is ignored cheaply' '
+	tip=$(git -C bob rev-parse refs/remotes/origin/a-sync) &&
+	grep "^remote_tip = $tip$" bob/.thrum/var/sync-status &&
+	thrum_in bob send "not committed by a replay" >/dev/null &&
+	before=$(git -C bob rev-parse a-sync) &&
+	cp bob/.thrum/var/sync-status status.before &&
+	git -C bob pack-refs --all &&
+	thrum_in bob hook reference-transaction refs/remotes/origin/a-sync \
+		$tip &&
+	test "$(git -C bob rev-parse a-sync)" = "$before" &&
+	test_cmp status.before bob/.thrum/var/sync-status
+'
+
 test_expect_success 'a user pre-push that rejects blocks ours too' '
 	hooks=$(hooks_of alice) &&
 	mv "$hooks/pre-push" saved-pre-push &&
