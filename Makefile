@@ -81,7 +81,9 @@ LIB_OBJS = \
 
 CMD_OBJS = \
 	$(O)/src/cmd-init.o \
+	$(O)/src/cmd-config.o \
 	$(O)/src/cmd-daemon.o \
+	$(O)/src/cmd-group.o \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-message.o \
@@ -89,6 +91,8 @@ CMD_OBJS = \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-reply.o \
 	$(O)/src/cmd-send.o \
+	$(O)/src/cmd-session.o \
+	$(O)/src/cmd-setup.o \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
 	$(O)/src/cmd-wait.o \

@@ -16,7 +16,9 @@ static int cmd_version(int argc, const char **argv, struct thrum_ctx *ctx);
 
 static const struct cmd_spec commands[] = {
 	{ "agent", cmd_agent, "list the agents registered here" },
+	{ "config", cmd_config, "show every thrum setting and its source" },
 	{ "daemon", cmd_daemon, "start, stop or check the sync daemon" },
+	{ "group", cmd_group, "create and change named audiences" },
 	{ "help", cmd_help, "show the commands, or a command's manual" },
 	{ "hook", cmd_hook, "(run by the installed hooks)" },
 	{ "hooks", cmd_hooks, "install, remove or check the git hooks" },
@@ -27,6 +29,8 @@ static const struct cmd_spec commands[] = {
 	{ "rebuild", cmd_rebuild, "rebuild the database from the log" },
 	{ "reply", cmd_reply, "reply to a message" },
 	{ "send", cmd_send, "send a message" },
+	{ "session", cmd_session, "start or end my working session" },
+	{ "setup", cmd_setup, "share thrum with a linked work tree" },
 	{ "sync", cmd_sync, "sync with the remote now, or show status" },
 	{ "team", cmd_team, "list the agents with an open session" },
 	{ "version", cmd_version, "print the version" },

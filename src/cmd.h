@@ -43,7 +43,9 @@ struct cmd_spec {
 };
 
 int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
@@ -53,6 +55,8 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_session(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);

@@ -42,6 +42,9 @@ enum stmt_id {
 	ST_IS_GROUP,
 	ST_IS_ROLE,
 	ST_SEQ,
+	ST_GROUP_ID,
+	ST_GROUPS,
+	ST_GROUP_MEMBERS,
 	ST_COUNTS,
 	ST_MAX
 };

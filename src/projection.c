@@ -267,6 +267,19 @@ static const char *const stmt_sql[ST_MAX] = {
 		" (SELECT group_id FROM group_deletes) LIMIT 1",
 	[ST_IS_ROLE] = "SELECT 1 FROM agents WHERE role = ?1 LIMIT 1",
 	[ST_SEQ] = "SELECT COALESCE(MAX(rowid), 0) FROM messages",
+	/* two groups of one name (made on two clones): the first one */
+	[ST_GROUP_ID] =
+		"SELECT group_id FROM groups WHERE name = ?1 AND group_id NOT IN"
+		" (SELECT group_id FROM group_deletes)"
+		" ORDER BY created_ns, eid LIMIT 1",
+	[ST_GROUPS] =
+		"SELECT group_id, name, description, created_by, created_ns"
+		" FROM groups WHERE created_ns IS NOT NULL AND group_id NOT IN"
+		" (SELECT group_id FROM group_deletes) ORDER BY name, created_ns",
+	[ST_GROUP_MEMBERS] =
+		"SELECT member_type, member_value FROM group_members"
+		" WHERE group_id = ?1 AND present ORDER BY member_type,"
+		" member_value",
 	[ST_COUNTS] =
 		"SELECT (SELECT COUNT(*) FROM events_seen),"
 		" (SELECT COUNT(*) FROM messages),"
@@ -754,4 +767,79 @@ int projection_seq(struct projection *p, int64_t *out)
 		*out = sqlite3_column_int64(s, 0);
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
+}
+
+int projection_group_id(struct projection *p, const char *name, char **out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID);
+	int rc;
+
+	*out = NULL;
+	proj_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = proj_col_text(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot look up a group");
+	return *out ? 0 : THRUM_ENOTFOUND;
+}
+
+void group_list_release(struct group_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->items[i].group_id);
+		free(l->items[i].name);
+		free(l->items[i].description);
+		free(l->items[i].created_by);
+		strvec_clear(&l->items[i].members);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int projection_groups(struct projection *p, struct group_list *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS);
+	size_t i;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct group_info *g;
+
+		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
+		g = &out->items[out->nr++];
+		memset(g, 0, sizeof(*g));
+		g->group_id = proj_col_text(s, 0);
+		g->name = proj_col_text(s, 1);
+		g->description = proj_col_text(s, 2);
+		g->created_by = proj_col_text(s, 3);
+		g->created_ns = sqlite3_column_int64(s, 4);
+		strvec_init(&g->members);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read groups");
+	for (i = 0; i < out->nr; i++) {
+		s = proj_stmt(p, ST_GROUP_MEMBERS);
+		proj_bind_text(s, 1, out->items[i].group_id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *type = (const char *)sqlite3_column_text(s, 0);
+			const char *v = (const char *)sqlite3_column_text(s, 1);
+
+			if (!strcmp(v, "*"))
+				strvec_push(&out->items[i].members, "*");
+			else if (!strcmp(type, "role"))
+				strvec_pushf(&out->items[i].members, "role:%s",
+					     v);
+			else
+				strvec_pushf(&out->items[i].members, "@%s", v);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return proj_db_error(p, "cannot read group members");
+	}
+	return 0;
 }

@@ -9,9 +9,10 @@
  * the same set of events in any order gives the same answers.  Everything
  * returned is owned by the caller and freed with the matching *_release().
  */
+#include "strvec.h"
+
 struct store;
 struct event;
-struct strvec;
 
 struct projection;
 
@@ -155,6 +156,28 @@ enum recipient_kind {
 /* what "@name" names, in the order agent, group, role */
 int projection_resolve(struct projection *p, const char *name,
 		       enum recipient_kind *out);
+
+/* the live group of that name (the oldest if two clones made one) */
+int projection_group_id(struct projection *p, const char *name, char **out);
+
+struct group_info {
+	char *group_id;
+	char *name;
+	char *description;
+	char *created_by;
+	int64_t created_ns;
+	struct strvec members;	/* "@agent", "role:<role>", "*" */
+};
+
+struct group_list {
+	struct group_info *items;
+	size_t nr;
+	size_t alloc;
+};
+
+#define GROUP_LIST_INIT { NULL, 0, 0 }
+void group_list_release(struct group_list *l);
+int projection_groups(struct projection *p, struct group_list *out);
 
 /* totals for status and tests */
 struct projection_counts {

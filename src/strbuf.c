@@ -157,34 +157,62 @@ int strbuf_getline(struct strbuf *sb, FILE *fp)
 	return sb->len ? 0 : EOF;
 }
 
+/* what can be written at buf + len without growing, within max */
+static size_t room_left(const struct strbuf *sb)
+{
+	size_t room = sb->alloc ? sb->alloc - sb->len - 1 : 0;
+
+	if (sb->max && room > sb->max - sb->len)
+		room = sb->max - sb->len;
+	return room;
+}
+
+/* room for up to want more bytes, never past max; 0 when at max */
+static size_t grow_within(struct strbuf *sb, size_t want)
+{
+	if (sb->max && sb->len + want > sb->max)
+		want = sb->max - sb->len;
+	if (want && strbuf_grow(sb, want) < 0)
+		return 0;
+	return room_left(sb);
+}
+
 ssize_t strbuf_read_fd(struct strbuf *sb, int fd, size_t hint)
 {
-	size_t start;
-
 	strbuf_reset(sb);
-	start = sb->len;
-	if (strbuf_grow(sb, hint ? hint : 8192) < 0)
-		return -1;
+	grow_within(sb, hint ? hint : 8192);
 	for (;;) {
-		ssize_t n = read(fd, sb->buf + sb->len, sb->alloc - sb->len - 1);
+		size_t room = room_left(sb);
+		ssize_t n;
 
+		if (!room)
+			room = grow_within(sb, 8192);
+		if (!room) {
+			char c;
+
+			/* at the cap: fine only if nothing is left */
+			n = read(fd, &c, 1);
+			if (n < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (n == 0)
+				break;
+			errno = n < 0 ? errno : EFBIG;
+			return -1;
+		}
+		n = read(fd, sb->buf + sb->len, room);
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			strbuf_setlen(sb, start);
+			strbuf_setlen(sb, 0);
 			return -1;
 		}
 		if (!n)
 			break;
 		sb->len += n;
-		if (strbuf_grow(sb, 8192) < 0) {
-			sb->buf[sb->len] = '\0';
-			errno = EFBIG;
-			return -1;
-		}
 	}
-	sb->buf[sb->len] = '\0';
-	return sb->len - start;
+	if (sb->alloc)
+		sb->buf[sb->len] = '\0';
+	return sb->len;
 }
 
 ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t hint)

@@ -69,6 +69,12 @@ static void test_read_file(void **state)
 	assert_string_equal(sb.buf, "abc\ndef");
 	sb.max = 3;
 	assert_int_equal(strbuf_read_file(&sb, path, 0), -1);
+	sb.max = 7;	/* exactly the size: fits */
+	assert_int_equal(strbuf_read_file(&sb, path, 0), 7);
+	assert_string_equal(sb.buf, "abc\ndef");
+	sb.max = 4096;	/* a cap far above the size, a small hint */
+	assert_int_equal(strbuf_read_file(&sb, path, 2), 7);
+	assert_string_equal(sb.buf, "abc\ndef");
 	unlink(path);
 	assert_int_equal(strbuf_read_file(&sb, path, 0), -1);
 	strbuf_release(&sb);

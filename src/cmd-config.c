@@ -1,0 +1,89 @@
+/*
+ * git thrum config: every effective thrum.* setting and where it came
+ * from (DESIGN §8): the environment, a git config scope (command for
+ * `git -c`), .thrum/config, or the default.  Read-only: settings are
+ * changed with `git config`.
+ */
+#include "thrum.h"
+#include <json-c/json.h>
+#include "cmd.h"
+#include "config.h"
+#include "usage.h"
+
+static const char *const config_usage[] = {
+	"git thrum config [--json]",
+	NULL
+};
+
+static void json_opt(int opt, const char *arg, void *payload)
+{
+	(void)arg;
+	if (opt == 'j')
+		*(int *)payload = 1;
+}
+
+static void describe(const struct config_value *cv, char *buf, size_t len)
+{
+	switch (cv->source) {
+	case CONFIG_GIT:
+		snprintf(buf, len, "git config (%s)",
+			 cv->origin ? cv->origin : "?");
+		break;
+	case CONFIG_ENV:
+		snprintf(buf, len, "environment (%s)", cv->origin);
+		break;
+	case CONFIG_THRUM_FILE:
+		snprintf(buf, len, ".thrum/config");
+		break;
+	case CONFIG_FLAG:
+		snprintf(buf, len, "command line");
+		break;
+	default:
+		snprintf(buf, len, "default");
+		break;
+	}
+}
+
+int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_object *o = NULL;
+	int json = 0, i;
+
+	if (parse_options(argc, argv, opts, config_usage, json_opt, &json) <
+	    argc)
+		usage_msg(config_usage, "too many arguments");
+	ctx_need_repo(ctx);
+	ctx_need_config(ctx);
+	if (json)
+		o = json_object_new_object();
+	for (i = 0; i < CFG_KEY_MAX; i++) {
+		const struct config_value *cv = &ctx->cfg.v[i];
+		char from[256];
+
+		describe(cv, from, sizeof(from));
+		if (json) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "value", cv->value ?
+				json_object_new_string(cv->value) : NULL);
+			json_object_object_add(e, "source",
+				json_object_new_string(config_source_name(cv->source)));
+			json_object_object_add(e, "origin", cv->origin ?
+				json_object_new_string(cv->origin) : NULL);
+			json_object_object_add(o, config_key_name(i), e);
+		} else {
+			printf("%s=%s\t(%s)\n", config_key_name(i),
+			       cv->value ? cv->value : "", from);
+		}
+	}
+	if (json) {
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+	}
+	return 0;
+}

@@ -1,0 +1,133 @@
+/*
+ * git thrum setup: make a linked work tree (`git worktree add`) use the
+ * main work tree's thrum: .thrum/redirect names the main .thrum, so every
+ * work tree shares one database, one daemon and one sync work tree, while
+ * identities stay per work tree.
+ */
+#include "thrum.h"
+#include "cmd.h"
+#include "run-command.h"
+#include "strbuf.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static const char *const setup_usage[] = {
+	"git thrum setup",
+	NULL
+};
+
+/* the main work tree: the first entry of `git worktree list` */
+static char *main_worktree(const struct repo *r)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	char *path = NULL;
+
+	cp.git_cmd = 1;
+	cp.dir = r->worktree;
+	cp.clean_git_env = 1;
+	cp.no_stdin = 1;
+	strvec_pushl(&cp.args, "worktree", "list", "--porcelain", NULL);
+	if (!capture_command(&cp, &out, NULL) &&
+	    !strncmp(out.buf, "worktree ", 9))
+		path = xstrndup(out.buf + 9, strcspn(out.buf + 9, "\n"));
+	strbuf_release(&out);
+	return path;
+}
+
+static int is_ignored(const struct repo *r)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+
+	cp.git_cmd = 1;
+	cp.dir = r->worktree;
+	cp.clean_git_env = 1;
+	cp.no_stdin = 1;
+	cp.no_stdout = 1;
+	strvec_pushl(&cp.args, "check-ignore", "-q", ".thrum/", NULL);
+	return run_command(&cp) == 0;
+}
+
+int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct strbuf line = STRBUF_INIT, tmp = STRBUF_INIT;
+	char *main_wt = NULL, *target = NULL, *chained = NULL, *var = NULL;
+	char *redirect = NULL, *ids = NULL;
+	int fd = -1, ret = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "-h"))
+		usage_help(setup_usage);
+	if (argc != 1)
+		usage_msg(setup_usage, "too many arguments");
+	ctx_need_repo(ctx);
+	if (!strcmp(ctx->repo.git_dir, ctx->repo.common_dir)) {
+		error("this is the main work tree: run 'git thrum init' here");
+		goto out;
+	}
+	main_wt = main_worktree(&ctx->repo);
+	if (!main_wt) {
+		error("cannot find the main work tree");
+		goto out;
+	}
+	target = path_join(main_wt, ".thrum");
+	var = path_join(target, "var");
+	chained = path_join(target, "redirect");
+	if (access(var, F_OK)) {
+		error("thrum is not initialised in '%s': run 'git thrum init' "
+		      "there first", main_wt);
+		goto out;
+	}
+	if (!access(chained, F_OK)) {
+		error("'%s' is itself a redirect: chains are not allowed",
+		      target);
+		goto out;
+	}
+	ids = path_join(ctx->repo.local_thrum_dir, "identities");
+	if (mkdir_p(ids, 0700) < 0) {
+		error_errno("cannot create '%s'", ids);
+		goto out;
+	}
+	redirect = path_join(ctx->repo.local_thrum_dir, "redirect");
+	strbuf_addf(&line, "%s\n", target);
+	strbuf_addf(&tmp, "%s.tmp", redirect);
+	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+	if (fd < 0 || write_in_full(fd, line.buf, line.len) < 0 ||
+	    rename(tmp.buf, redirect) < 0) {
+		error_errno("cannot write '%s'", redirect);
+		goto out;
+	}
+	if (!is_ignored(&ctx->repo)) {
+		char *exclude = path_join(ctx->repo.common_dir, "info/exclude");
+		char *info = path_join(ctx->repo.common_dir, "info");
+		int xfd;
+
+		mkdir_p(info, 0755);
+		xfd = xopen(exclude, O_WRONLY | O_APPEND | O_CREAT, 0644);
+		if (xfd < 0 || write_in_full(xfd, "\n.thrum/\n", 9) < 0)
+			warning("cannot add .thrum/ to '%s'", exclude);
+		if (xfd >= 0)
+			close(xfd);
+		free(exclude);
+		free(info);
+	}
+	/* prove it: discovery must now follow the redirect */
+	repo_release(&ctx->repo);
+	ctx->have_repo = 0;
+	ctx_need_store(ctx);
+	printf("This work tree now shares thrum with %s\n", main_wt);
+	printf("  create an identity here: git thrum quickstart --name N "
+	       "--role R --module M\n");
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&line);
+	strbuf_release(&tmp);
+	free(main_wt);
+	free(target);
+	free(chained);
+	free(var);
+	free(redirect);
+	free(ids);
+	return ret;
+}
