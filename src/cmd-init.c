@@ -11,6 +11,7 @@
 #include "hooks.h"
 #include "projection.h"
 #include "strbuf.h"
+#include "sync.h"
 #include "synctree.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -72,8 +73,12 @@ out:
 	return ret;
 }
 
-/* make refs/heads/a-sync exist; *how says where it came from */
-static int ensure_branch(struct thrum_ctx *ctx, const char **how)
+/*
+ * Make refs/heads/a-sync exist; *how says where it came from, *diverged
+ * whether the remote's a-sync exists too and points elsewhere.
+ */
+static int ensure_branch(struct thrum_ctx *ctx, const char **how,
+			 int *diverged)
 {
 	struct strbuf remote_ref = STRBUF_INIT;
 	git_repository *repo = NULL;
@@ -84,12 +89,17 @@ static int ensure_branch(struct thrum_ctx *ctx, const char **how)
 	r = gitx_ref_exists(repo, GITX_SYNC_REF);
 	if (r < 0)
 		goto out;
+	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", ctx->cfg.remote);
 	if (r) {
+		git_oid local, remote;
+
 		*how = "existing";
+		*diverged = !gitx_resolve(repo, GITX_SYNC_REF, &local) &&
+			    !gitx_resolve(repo, remote_ref.buf, &remote) &&
+			    !git_oid_equal(&local, &remote);
 		ret = 0;
 		goto out;
 	}
-	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", ctx->cfg.remote);
 	r = gitx_ref_exists(repo, remote_ref.buf);
 	if (r < 0)
 		goto out;
@@ -106,6 +116,78 @@ out:
 	return ret;
 }
 
+int init_repository(struct thrum_ctx *ctx, int force, int stealth,
+		    const char **how)
+{
+	struct strbuf why = STRBUF_INIT;
+	char *ignore, *dir;
+	int health, diverged = 0, ret = -1;
+
+	ctx_need_repo(ctx);
+	ctx_need_config(ctx);
+	dir = path_join(ctx->repo.thrum_dir, "identities");
+	if (mkdir_p(ctx->repo.var_dir, 0755) < 0 || mkdir_p(dir, 0700) < 0) {
+		error_errno("cannot create '%s'", ctx->repo.thrum_dir);
+		free(dir);
+		goto out;
+	}
+	free(dir);
+	if (stealth) {
+		dir = path_join(ctx->repo.git_dir, "info");
+		mkdir_p(dir, 0755);
+		free(dir);
+	}
+	ignore = stealth ? path_join(ctx->repo.git_dir, "info/exclude")
+			 : path_join(ctx->repo.worktree, ".gitignore");
+	health = ignore_thrum(ignore);
+	free(ignore);
+	if (health < 0 || ensure_branch(ctx, how, &diverged) < 0)
+		goto out;
+
+	health = synctree_health(&ctx->repo, &why);
+	if (health && !access(ctx->repo.sync_dir, F_OK) && !force) {
+		error("the sync work tree is broken (%s); run 'git thrum init "
+		      "--force'", why.buf);
+		goto out;
+	}
+	if (health) {
+		if ((access(ctx->repo.sync_dir, F_OK)
+		     ? synctree_create(&ctx->repo)
+		     : synctree_repair(&ctx->repo)) < 0)
+			goto out;
+		strbuf_reset(&why);
+		if (synctree_health(&ctx->repo, &why)) {
+			error("the sync work tree is still broken after repair "
+			      "(%s)", why.buf);
+			goto out;
+		}
+	}
+	ctx_need_store(ctx);
+	if (!ctx_origin(ctx))
+		goto out;
+	if (!ctx->proj && projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
+		goto out;
+	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+		goto out;
+	if (diverged) {
+		/* both sides hold history: take the union, never drop */
+		struct sync_status st = SYNC_STATUS_INIT;
+		int r = sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store,
+				   ctx->proj,
+				   ctx->cfg.local_only ? SYNC_NO_NETWORK : 0,
+				   &st);
+
+		sync_status_release(&st);
+		if (r < 0)
+			goto out;
+		*how = "existing branch merged with the remote's";
+	}
+	ret = 0;
+out:
+	strbuf_release(&why);
+	return ret;
+}
+
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -117,60 +199,15 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct init_opts o = { 0 };
-	struct catch_up_stats stats;
-	struct strbuf why = STRBUF_INIT;
 	struct projection_counts counts = { 0 };
-	char *ignore, *dir;
 	const char *how = NULL;
 	long pid = 0;
-	int health;
 
 	if (parse_options(argc, argv, opts, init_usage, init_opt, &o) < argc)
 		usage_msg(init_usage, "too many arguments");
-	ctx_need_repo(ctx);
-	ctx_need_config(ctx);
-
-	dir = path_join(ctx->repo.thrum_dir, "identities");
-	if (mkdir_p(ctx->repo.var_dir, 0755) < 0 || mkdir_p(dir, 0700) < 0)
-		die_errno("cannot create '%s'", ctx->repo.thrum_dir);
-	free(dir);
-	ignore = o.stealth ? path_join(ctx->repo.git_dir, "info/exclude")
-			   : path_join(ctx->repo.worktree, ".gitignore");
-	if (o.stealth) {
-		dir = path_join(ctx->repo.git_dir, "info");
-		mkdir_p(dir, 0755);
-		free(dir);
-	}
-	if (ignore_thrum(ignore) < 0)
+	if (init_repository(ctx, o.force, o.stealth, &how) < 0)
 		return 1;
-	free(ignore);
-
-	if (ensure_branch(ctx, &how) < 0)
-		return 1;
-	health = synctree_health(&ctx->repo, &why);
-	if (health && !access(ctx->repo.sync_dir, F_OK) && !o.force)
-		die("the sync work tree is broken (%s); run 'git thrum init "
-		    "--force'", why.buf);
-	if (health) {
-		int ret = access(ctx->repo.sync_dir, F_OK)
-			? synctree_create(&ctx->repo)
-			: synctree_repair(&ctx->repo);
-
-		if (ret < 0)
-			return 1;
-		strbuf_reset(&why);
-		if (synctree_health(&ctx->repo, &why))
-			die("the sync work tree is still broken after repair "
-			    "(%s)", why.buf);
-	}
-	strbuf_release(&why);
-
-	ctx_need_store(ctx);
-	if (!ctx_origin(ctx))
-		return 1;
-	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0 ||
-	    projection_catch_up(ctx->proj, &ctx->store, &stats) < 0 ||
-	    projection_counts(ctx->proj, &counts) < 0)
+	if (projection_counts(ctx->proj, &counts) < 0)
 		return 1;
 
 	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)

@@ -62,6 +62,15 @@ int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
 
+/*
+ * The idempotent part of `init`: .thrum, the ignore entry, branch a-sync
+ * (joined with the remote's when both hold history), the sync work tree
+ * (rebuilt with force), the projection.  *how says where a-sync came
+ * from.  0, or -1 after error().  (cmd-init.c; migrate uses it too.)
+ */
+int init_repository(struct thrum_ctx *ctx, int force, int stealth,
+		    const char **how);
+
 /* --- helpers shared by the commands (context.c) --- */
 
 /* find the repository; dies outside one */
