@@ -83,10 +83,12 @@ CMD_OBJS = \
 	$(O)/src/cmd-init.o \
 	$(O)/src/cmd-config.o \
 	$(O)/src/cmd-daemon.o \
+	$(O)/src/cmd-fsck.o \
 	$(O)/src/cmd-group.o \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-message.o \
+	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-reply.o \

@@ -15,13 +15,6 @@ static const char *const config_usage[] = {
 	NULL
 };
 
-static void json_opt(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
 static void describe(const struct config_value *cv, char *buf, size_t len)
 {
 	switch (cv->source) {
@@ -53,7 +46,7 @@ int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
 	json_object *o = NULL;
 	int json = 0, i;
 
-	if (parse_options(argc, argv, opts, config_usage, json_opt, &json) <
+	if (parse_options(argc, argv, opts, config_usage, opt_json, &json) <
 	    argc)
 		usage_msg(config_usage, "too many arguments");
 	ctx_need_repo(ctx);

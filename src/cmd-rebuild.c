@@ -13,13 +13,6 @@ static const char *const rebuild_usage[] = {
 	NULL
 };
 
-static void rebuild_opt(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -30,7 +23,7 @@ int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct projection_counts c;
 	int json = 0;
 
-	if (parse_options(argc, argv, opts, rebuild_usage, rebuild_opt,
+	if (parse_options(argc, argv, opts, rebuild_usage, opt_json,
 			  &json) < argc)
 		usage_msg(rebuild_usage, "too many arguments");
 	ctx_need_store(ctx);

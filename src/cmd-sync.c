@@ -14,13 +14,6 @@ static const char *const sync_usage[] = {
 	NULL
 };
 
-static void json_opt(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
 static void print_json(const struct sync_status *st, int local_only)
 {
 	json_object *o = json_object_new_object();
@@ -99,7 +92,7 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 		usage_msg(sync_usage, "want force or status");
 	if (!strcmp(argv[1], "-h"))
 		usage_help(sync_usage);
-	if (parse_options(argc - 1, argv + 1, opts, sync_usage, json_opt,
+	if (parse_options(argc - 1, argv + 1, opts, sync_usage, opt_json,
 			  &json) < argc - 1)
 		usage_msg(sync_usage, "too many arguments");
 	if (strcmp(argv[1], "force") && strcmp(argv[1], "status"))

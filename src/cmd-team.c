@@ -19,13 +19,6 @@ static const char *const agent_usage[] = {
 	NULL
 };
 
-static void json_opt(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
 static int list_agents(struct thrum_ctx *ctx, int active_only, int json)
 {
 	struct agent_list l = AGENT_LIST_INIT;
@@ -73,7 +66,7 @@ int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	int json = 0;
 
-	if (parse_options(argc, argv, json_only, team_usage, json_opt,
+	if (parse_options(argc, argv, json_only, team_usage, opt_json,
 			  &json) < argc)
 		usage_msg(team_usage, "too many arguments");
 	return list_agents(ctx, 1, json);
@@ -90,7 +83,7 @@ int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (strcmp(argv[1], "list"))
 		usage_msg(agent_usage, "unknown subcommand '%s'", argv[1]);
 	if (parse_options(argc - 1, argv + 1, json_only, agent_usage,
-			  json_opt, &json) < argc - 1)
+			  opt_json, &json) < argc - 1)
 		usage_msg(agent_usage, "too many arguments");
 	return list_agents(ctx, 0, json);
 }

@@ -12,13 +12,6 @@ static const char *const whoami_usage[] = {
 	NULL
 };
 
-static void whoami_opt(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -27,7 +20,7 @@ int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 	};
 	int json = 0;
 
-	if (parse_options(argc, argv, opts, whoami_usage, whoami_opt,
+	if (parse_options(argc, argv, opts, whoami_usage, opt_json,
 			  &json) < argc)
 		usage_msg(whoami_usage, "too many arguments");
 	ctx_need_store(ctx);

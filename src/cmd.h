@@ -45,12 +45,14 @@ struct cmd_spec {
 int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
@@ -101,6 +103,9 @@ void ctx_release(struct thrum_ctx *ctx);
  * unreadable).
  */
 char *read_body(const char *arg);
+
+/* an opt_fn for commands whose only option is --json ('j') */
+void opt_json(int opt, const char *arg, void *payload);
 
 /* print usage to stdout and exit 129 (for -h) */
 NORETURN void usage_help(const char *const *usagestr);

@@ -153,6 +153,13 @@ char *read_body(const char *arg)
 	return strbuf_detach(&sb, NULL);
 }
 
+void opt_json(int opt, const char *arg, void *payload)
+{
+	(void)arg;
+	if (opt == 'j')
+		*(int *)payload = 1;
+}
+
 void usage_help(const char *const *usagestr)
 {
 	const char *prefix = "usage: ";

@@ -1,0 +1,305 @@
+/*
+ * git thrum fsck: check everything a user can break by accident, and say
+ * the command that fixes each finding:
+ *  - the sync work tree (the 4-point health check)   -> init --force
+ *  - the hooks (still ours, still chained, hooksPath) -> hooks install
+ *  - the log: unparseable lines (file:line), duplicate and conflicting
+ *    event ids, lines out of (instant, event_id) order
+ *  - the database against the log (events, messages)   -> rebuild
+ * Exit 1 when something is wrong; warnings alone exit 0.
+ */
+#include "thrum.h"
+#include <json-c/json.h>
+#include "cmd.h"
+#include "event.h"
+#include "hooks.h"
+#include "projection.h"
+#include "strbuf.h"
+#include "synctree.h"
+#include "usage.h"
+#include "wrapper.h"
+
+#define MAX_LISTED 20	/* findings of one kind printed in full */
+
+static const char *const fsck_usage[] = {
+	"git thrum fsck [--json]",
+	NULL
+};
+
+struct finding {
+	const char *check;
+	int error;		/* else a warning */
+	char *message;
+	const char *fix;
+};
+
+struct findings {
+	struct finding *v;
+	size_t nr, alloc;
+	int errors;
+};
+
+PRINTF_LIKE(5, 6)
+static void add(struct findings *f, const char *check, int err,
+		const char *fix, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	strbuf_grow(&sb, n);
+	va_start(ap, fmt);
+	vsnprintf(sb.buf, n + 1, fmt, ap);
+	va_end(ap);
+	strbuf_setlen(&sb, n);
+	ALLOC_GROW(f->v, f->nr + 1, f->alloc);
+	f->v[f->nr].check = check;
+	f->v[f->nr].error = err;
+	f->v[f->nr].message = strbuf_detach(&sb, NULL);
+	f->v[f->nr].fix = fix;
+	f->nr++;
+	f->errors += err;
+}
+
+static int nl_terminated(const struct strbuf *b)
+{
+	return !b->len || b->buf[b->len - 1] == '\n';
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+struct seen_id {
+	char *id;
+	uint64_t hash;
+	const char *file;
+	size_t line;
+};
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const struct seen_id *x = a, *y = b;
+	int c = strcmp(x->id, y->id);
+
+	if (c)
+		return c;
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+static void check_log(struct thrum_ctx *ctx, struct findings *f,
+		      long *events, long *messages)
+{
+	struct strvec files = STRVEC_INIT, msg_ids = STRVEC_INIT;
+	struct seen_id *ids = NULL;
+	size_t nr = 0, alloc = 0, i, listed = 0, dups = 0, conflicts = 0;
+	size_t skipped = 0, unordered = 0;
+
+	store_list_files(&ctx->store, &files);
+	*messages = 0;
+	for (i = 0; i < files.nr; i++) {
+		char *path = store_abs_path(&ctx->store, files.v[i]);
+		struct strbuf buf = STRBUF_INIT;
+		const char *p, *end;
+		int64_t prev_ts = INT64_MIN;
+		char *prev_id = NULL;
+		size_t line = 0;
+
+		if (strbuf_read_file(&buf, path, 0) < 0) {
+			add(f, "log", 1, NULL, "cannot read '%s': %s",
+			    files.v[i], strerror(errno));
+			free(path);
+			continue;
+		}
+		for (p = buf.buf, end = p + buf.len; p < end; ) {
+			const char *nl = memchr(p, '\n', end - p);
+			size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			struct event ev = EVENT_INIT;
+			const char *why = NULL;
+
+			line++;
+			if (!n) {
+				p += 1;
+				continue;
+			}
+			if (event_parse(&ev, p, n, 0, &why) < 0) {
+				skipped++;
+				if (listed++ < MAX_LISTED)
+					add(f, "log", 0, NULL, "%s:%zu: skipped "
+					    "line (%s)", files.v[i], line, why);
+			} else {
+				if (prev_id && event_order_cmp(ev.ts_ns,
+						ev.event_id, prev_ts,
+						prev_id) < 0)
+					unordered++;
+				free(prev_id);
+				prev_id = xstrdup(ev.event_id);
+				prev_ts = ev.ts_ns;
+				ALLOC_GROW(ids, nr + 1, alloc);
+				ids[nr].id = ev.event_id;
+				ev.event_id = NULL;
+				ids[nr].hash = event_line_hash(p, n);
+				ids[nr].file = files.v[i];
+				ids[nr].line = line;
+				nr++;
+				if (ev.type == EV_MESSAGE_CREATE)
+					strvec_push(&msg_ids, ev.message_id);
+			}
+			event_release(&ev);
+			p += n + 1;
+		}
+		if (!nl_terminated(&buf))
+			add(f, "log", 0, NULL, "%s: the last line has no "
+			    "newline (a torn write)", files.v[i]);
+		free(prev_id);
+		strbuf_release(&buf);
+		free(path);
+	}
+	if (nr > 1)
+		qsort(ids, nr, sizeof(*ids), cmp_seen);
+	*events = 0;
+	for (i = 0; i < nr; i++) {
+		if (!i || strcmp(ids[i].id, ids[i - 1].id)) {
+			(*events)++;
+			continue;
+		}
+		if (ids[i].hash == ids[i - 1].hash) {
+			dups++;
+		} else {
+			conflicts++;
+			add(f, "log", 0, NULL, "%s: two different lines, "
+			    "%s:%zu and %s:%zu (the first one seen counts)",
+			    ids[i].id, ids[i - 1].file, ids[i - 1].line,
+			    ids[i].file, ids[i].line);
+		}
+	}
+	if (skipped)
+		add(f, "log", 0, NULL, "%zu unparseable line%s kept in the log "
+		    "and never shown", skipped, skipped == 1 ? "" : "s");
+	if (dups)
+		add(f, "log", 0, NULL, "%zu duplicate line%s (same event "
+		    "twice)", dups, dups == 1 ? "" : "s");
+	if (unordered)
+		add(f, "log", 0, NULL, "%zu line%s out of (instant, event_id) "
+		    "order; harmless", unordered, unordered == 1 ? "" : "s");
+	if (msg_ids.nr > 1)
+		qsort(msg_ids.v, msg_ids.nr, sizeof(char *), cmp_str);
+	for (i = 0; i < msg_ids.nr; i++)
+		if (!i || strcmp(msg_ids.v[i], msg_ids.v[i - 1]))
+			(*messages)++;
+	for (i = 0; i < nr; i++)
+		free(ids[i].id);
+	free(ids);
+	strvec_clear(&files);
+	strvec_clear(&msg_ids);
+	(void)conflicts;
+}
+
+static void print(const struct findings *f, int json)
+{
+	size_t i;
+
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+
+		for (i = 0; i < f->nr; i++) {
+			json_object *e = json_object_new_object();
+
+			json_object_object_add(e, "check",
+				json_object_new_string(f->v[i].check));
+			json_object_object_add(e, "severity",
+				json_object_new_string(f->v[i].error ? "error"
+								     : "warning"));
+			json_object_object_add(e, "message",
+				json_object_new_string(f->v[i].message));
+			json_object_object_add(e, "fix", f->v[i].fix ?
+				json_object_new_string(f->v[i].fix) : NULL);
+			json_object_array_add(arr, e);
+		}
+		json_object_object_add(o, "ok",
+				       json_object_new_boolean(!f->errors));
+		json_object_object_add(o, "findings", arr);
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(o);
+		return;
+	}
+	for (i = 0; i < f->nr; i++) {
+		printf("%s: %s: %s\n", f->v[i].error ? "error" : "warning",
+		       f->v[i].check, f->v[i].message);
+		if (f->v[i].fix)
+			printf("  fix: %s\n", f->v[i].fix);
+	}
+	if (!f->errors)
+		printf("ok: no errors%s\n", f->nr ? " (see the warnings)" : "");
+}
+
+int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct findings f = { NULL, 0, 0, 0 };
+	struct strbuf why = STRBUF_INIT, hooks = STRBUF_INIT;
+	struct projection_counts counts;
+	long events = 0, messages = 0;
+	int json = 0;
+	size_t i;
+
+	if (parse_options(argc, argv, opts, fsck_usage, opt_json, &json) <
+	    argc)
+		usage_msg(fsck_usage, "too many arguments");
+	ctx_need_repo(ctx);
+	if (!repo_is_initialised(&ctx->repo))
+		die("thrum is not initialised in '%s'; run 'git thrum init'",
+		    ctx->repo.worktree);
+	ctx_need_config(ctx);
+	if (synctree_health(&ctx->repo, &why)) {
+		add(&f, "sync work tree", 1, "git thrum init --force", "%s",
+		    why.buf);
+		print(&f, json);
+		goto out;
+	}
+	if (hooks_status(&ctx->repo, &ctx->cfg, &hooks) > 0) {
+		const char *p = hooks.buf;
+
+		while (*p) {
+			size_t n = strcspn(p, "\n");
+
+			if (!memmem(p, n, ": installed", 11) &&
+			    !memmem(p, n, "not wanted", 10))
+				add(&f, "hooks", 1, "git thrum hooks install",
+				    "%.*s", (int)n, p);
+			p += n + (p[n] == '\n');
+		}
+	}
+	ctx_need_projection(ctx);
+	check_log(ctx, &f, &events, &messages);
+	if (projection_counts(ctx->proj, &counts) < 0) {
+		add(&f, "database", 1, "git thrum rebuild",
+		    "cannot read the database");
+	} else {
+		if (counts.events != events)
+			add(&f, "database", 1, "git thrum rebuild",
+			    "%ld events in the database, %ld in the log",
+			    counts.events, events);
+		if (counts.messages != messages)
+			add(&f, "database", 1, "git thrum rebuild",
+			    "%ld messages in the database, %ld in the log",
+			    counts.messages, messages);
+	}
+	print(&f, json);
+out:
+	for (i = 0; i < f.nr; i++)
+		free(f.v[i].message);
+	free(f.v);
+	strbuf_release(&why);
+	strbuf_release(&hooks);
+	return f.errors ? 1 : 0;
+}
