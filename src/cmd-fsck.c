@@ -78,9 +78,11 @@ struct seen_id {
 	char *id;
 	uint64_t hash;
 	const char *file;
+	size_t file_nr;		/* position of the file in the log */
 	size_t line;
 };
 
+/* by id, then where the line stands in the log */
 static int cmp_seen(const void *a, const void *b)
 {
 	const struct seen_id *x = a, *y = b;
@@ -88,7 +90,9 @@ static int cmp_seen(const void *a, const void *b)
 
 	if (c)
 		return c;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
+	if (x->file_nr != y->file_nr)
+		return x->file_nr < y->file_nr ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
 }
 
 static void check_log(struct thrum_ctx *ctx, struct findings *f,
@@ -96,7 +100,8 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 {
 	struct strvec files = STRVEC_INIT, msg_ids = STRVEC_INIT;
 	struct seen_id *ids = NULL;
-	size_t nr = 0, alloc = 0, i, listed = 0, dups = 0, conflicts = 0;
+	size_t nr = 0, alloc = 0, i, first, listed = 0, dups = 0;
+	size_t conflicts = 0;
 	size_t skipped = 0, unordered = 0;
 
 	store_list_files(&ctx->store, &files);
@@ -144,6 +149,7 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 				ev.event_id = NULL;
 				ids[nr].hash = event_line_hash(p, n);
 				ids[nr].file = files.v[i];
+				ids[nr].file_nr = i;
 				ids[nr].line = line;
 				nr++;
 				if (ev.type == EV_MESSAGE_CREATE)
@@ -162,18 +168,17 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 	if (nr > 1)
 		qsort(ids, nr, sizeof(*ids), cmp_seen);
 	*events = 0;
-	for (i = 0; i < nr; i++) {
-		if (!i || strcmp(ids[i].id, ids[i - 1].id)) {
+	for (i = 0, first = 0; i < nr; i++) {
+		if (!i || strcmp(ids[i].id, ids[first].id)) {
+			first = i;
 			(*events)++;
-			continue;
-		}
-		if (ids[i].hash == ids[i - 1].hash) {
+		} else if (ids[i].hash == ids[first].hash) {
 			dups++;
 		} else {
 			conflicts++;
 			add(f, "log", 0, NULL, "%s: two different lines, "
 			    "%s:%zu and %s:%zu (the first one seen counts)",
-			    ids[i].id, ids[i - 1].file, ids[i - 1].line,
+			    ids[i].id, ids[first].file, ids[first].line,
 			    ids[i].file, ids[i].line);
 		}
 	}

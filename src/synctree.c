@@ -218,6 +218,32 @@ out:
 	return ret;
 }
 
+/*
+ * Cheap repairs first, which touch no file of the log: links broken by a
+ * moved repository (`git worktree repair`), a work tree switched to
+ * another branch, sparse patterns lost.  0 when healthy afterwards.
+ */
+static int repair_in_place(const struct repo *r)
+{
+	const char *repair[] = { "worktree", "repair", r->sync_dir, NULL };
+	const char *head[] = { "symbolic-ref", "HEAD", "refs/heads/a-sync",
+			       NULL };
+	const char *reset[] = { "reset", "--quiet", NULL };
+	const char *sparse[] = { "sparse-checkout", "set", "--no-cone",
+				 sparse_patterns[0], sparse_patterns[1],
+				 sparse_patterns[2], NULL };
+	int h;
+
+	git_in(r->worktree, repair);
+	h = synctree_health(r, NULL);
+	if (h == 3 && !git_in(r->sync_dir, head))
+		git_in(r->sync_dir, reset);
+	h = synctree_health(r, NULL);
+	if (h == 4)
+		git_in(r->sync_dir, sparse);
+	return synctree_health(r, NULL) ? -1 : 0;
+}
+
 int synctree_repair(const struct repo *r)
 {
 	struct store s = STORE_INIT;
@@ -226,6 +252,8 @@ int synctree_repair(const struct repo *r)
 	size_t i, nr = 0;
 	int ret = -1;
 
+	if (!access(r->sync_dir, F_OK) && !repair_in_place(r))
+		return 0;
 	store_init(&s, r);
 	store_list_files(&s, &files);
 	saved = xcalloc(files.nr ? files.nr : 1, sizeof(*saved));

@@ -1,0 +1,81 @@
+#!/bin/sh
+test_description='linked work trees share one thrum through .thrum/redirect'
+. ./lib-thrum.sh
+
+test_expect_success 'setup: a repository and a feature work tree' '
+	thrum_repo main alice impl &&
+	git -C main worktree add -q ../feature &&
+	(cd feature && git thrum setup >../out) &&
+	grep "now shares thrum with .*/main" out &&
+	test "$(cat feature/.thrum/redirect)" = "$(cd main && pwd)/.thrum" &&
+	git -C feature status --porcelain >st &&
+	test_must_be_empty st
+'
+
+test_expect_success 'identities stay per work tree' '
+	(cd feature && git thrum quickstart --name bob --role impl \
+		--module ui >/dev/null) &&
+	test_path_is_file feature/.thrum/identities/bob.json &&
+	test_path_is_missing main/.thrum/identities/bob.json &&
+	(cd main && git thrum whoami >../who) &&
+	grep "^alice " who &&
+	(cd feature && git thrum whoami >../who) &&
+	grep "^bob " who
+'
+
+test_expect_success 'agents in two work trees talk with no sync at all' '
+	(cd feature && git thrum send "from the feature tree" --to @alice \
+		>/dev/null) &&
+	(cd main && git thrum inbox --no-mark-read >../inbox) &&
+	grep "from the feature tree" inbox &&
+	(cd main && git thrum reply "$(cd ../feature &&
+		git thrum inbox --all --no-mark-read --json |
+		sed -n "s/.*\"message_id\":\"\\(msg_[0-9A-Z]*\\)\".*/\\1/p" |
+		head -n 1)" "back to the feature tree" >/dev/null) &&
+	(cd feature && git thrum inbox --no-mark-read >../inbox) &&
+	grep "back to the feature tree" inbox
+'
+
+test_expect_success 'one database, one sync work tree' '
+	test_path_is_missing feature/.thrum/var &&
+	(cd feature && git thrum sync force >/dev/null) &&
+	git -C main log -1 --format=%s a-sync >subject &&
+	grep "^sync: " subject
+'
+
+test_expect_success 'setup in the main work tree is refused' '
+	(cd main && test_must_fail git thrum setup 2>../err) &&
+	grep "main work tree" err
+'
+
+test_expect_success 'setup before the main tree is initialised is refused' '
+	new_repo plain &&
+	git -C plain worktree add -q ../plainwt &&
+	(cd plainwt && test_must_fail git thrum setup 2>../err) &&
+	grep "run .git thrum init. there first" err
+'
+
+test_expect_success 'a chained redirect is rejected' '
+	git -C main worktree add -q ../second &&
+	(cd second && git thrum setup >/dev/null) &&
+	echo "$(cd feature && pwd)/.thrum" >second/.thrum/redirect &&
+	(cd second && test_must_fail git thrum inbox 2>../err) &&
+	grep "another redirect or at itself" err
+'
+
+test_expect_success 'a redirect to itself is rejected' '
+	echo "$(cd second && pwd)/.thrum" >second/.thrum/redirect &&
+	(cd second && test_must_fail git thrum inbox 2>../err) &&
+	grep "another redirect or at itself" err
+'
+
+test_expect_success 'a relative or dangling redirect is rejected' '
+	echo "../main/.thrum" >second/.thrum/redirect &&
+	(cd second && test_must_fail git thrum inbox 2>../err) &&
+	grep "want an absolute path" err &&
+	echo "/nonexistent/.thrum" >second/.thrum/redirect &&
+	(cd second && test_must_fail git thrum inbox 2>../err) &&
+	grep "missing directory" err
+'
+
+test_done
