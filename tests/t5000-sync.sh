@@ -138,6 +138,26 @@ test_expect_success 'THRUM_LOCAL_ONLY and git -c override the config' '
 	grep "^local-only" out
 '
 
+test_expect_success 'init where both local and remote a-sync hold history: union, then push' '
+	git clone -q "file://$(pwd)/remote.git" carol &&
+	git -C carol update-ref -d refs/remotes/origin/a-sync &&
+	(cd carol && git thrum init >/dev/null &&
+	 git thrum quickstart --name carol --role c --module m >/dev/null &&
+	 git thrum send "carol, alone" >/dev/null &&
+	 git thrum sync force >/dev/null) &&
+	git -C carol show a-sync:messages/carol.jsonl >c.log &&
+	grep "carol, alone" c.log &&
+	git -C carol fetch -q &&
+	git -C carol config thrum.localOnly false &&
+	(cd carol && git thrum init >../out) &&
+	grep "merged with the remote" out &&
+	git -C remote.git show a-sync:messages/carol.jsonl >r.log &&
+	grep "carol, alone" r.log &&
+	(cd carol && git thrum inbox --all --no-mark-read >all) &&
+	grep "hello bob" carol/all &&
+	grep "carol, alone" carol/all
+'
+
 test_expect_success 'sync usage' '
 	test_expect_code 129 thrum_in alice sync 2>err &&
 	test_expect_code 129 thrum_in alice sync frob 2>err &&
