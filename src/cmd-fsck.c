@@ -43,22 +43,16 @@ PRINTF_LIKE(5, 6)
 static void add(struct findings *f, const char *check, int err,
 		const char *fix, const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	int n;
+	char *msg;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	msg = xstrvfmt(fmt, ap);
 	va_end(ap);
-	strbuf_grow(&sb, n);
-	va_start(ap, fmt);
-	vsnprintf(sb.buf, n + 1, fmt, ap);
-	va_end(ap);
-	strbuf_setlen(&sb, n);
 	ALLOC_GROW(f->v, f->nr + 1, f->alloc);
 	f->v[f->nr].check = check;
 	f->v[f->nr].error = err;
-	f->v[f->nr].message = strbuf_detach(&sb, NULL);
+	f->v[f->nr].message = msg;
 	f->v[f->nr].fix = fix;
 	f->nr++;
 	f->errors += err;

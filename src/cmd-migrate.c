@@ -22,34 +22,13 @@ static const char *const migrate_usage[] = {
 	NULL
 };
 
-static int git(const struct repo *r, struct strbuf *out, ...)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf ignored = STRBUF_INIT;
-	const char *arg;
-	va_list ap;
-	int ret;
-
-	cp.git_cmd = 1;
-	cp.dir = r->worktree;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	va_start(ap, out);
-	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&cp.args, arg);
-	va_end(ap);
-	ret = capture_command(&cp, out ? out : &ignored, NULL);
-	strbuf_release(&ignored);
-	return ret;
-}
-
 /* the old layout's tracked log files, as paths in the work tree */
 static int old_files(const struct repo *r, struct strvec *out)
 {
 	struct strbuf list = STRBUF_INIT;
 	const char *p;
 
-	if (git(r, &list, "ls-files", "-z", "--", ".thrum/events.jsonl",
+	if (run_git(r->worktree, 0, &list, "ls-files", "-z", "--", ".thrum/events.jsonl",
 		".thrum/messages.jsonl", ".thrum/messages/*.jsonl", NULL)) {
 		strbuf_release(&list);
 		return error("cannot list the tracked files");
@@ -87,7 +66,7 @@ static int move_file(struct thrum_ctx *ctx, const char *tracked)
 	}
 	/* the committed content, byte for byte */
 	strbuf_addf(&spec, "HEAD:%s", tracked);
-	if (git(&ctx->repo, &old, "cat-file", "blob", spec.buf, NULL)) {
+	if (run_git(ctx->repo.worktree, 0, &old, "cat-file", "blob", spec.buf, NULL)) {
 		error("cannot read '%s' from HEAD", tracked);
 		goto out;
 	}
@@ -111,7 +90,7 @@ out:
 
 int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	struct strvec files = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, rm = STRVEC_INIT;
 	struct strbuf status = STRBUF_INIT;
 	const char *how;
 	size_t i;
@@ -130,7 +109,7 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 		ret = 0;
 		goto out;
 	}
-	if (git(&ctx->repo, &status, "status", "--porcelain",
+	if (run_git(ctx->repo.worktree, 0, &status, "status", "--porcelain",
 		"--untracked-files=no", NULL) || status.len) {
 		error("the work tree has uncommitted changes; commit or stash "
 		      "them first");
@@ -144,25 +123,17 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
 		goto out;
 	/* the main branch lets go of them, in one commit */
-	{
-		struct child_process cp = CHILD_PROCESS_INIT;
-
-		cp.git_cmd = 1;
-		cp.dir = ctx->repo.worktree;
-		cp.clean_git_env = 1;
-		cp.no_stdin = 1;
-		cp.no_stdout = 1;
-		strvec_pushl(&cp.args, "rm", "-q", "--cached", "--", NULL);
-		strvec_pushv(&cp.args, files.v);
-		if (run_command(&cp) ||
-		    git(&ctx->repo, NULL, "add", "--", ".gitignore", NULL) ||
-		    git(&ctx->repo, NULL, "commit", "-q", "--no-verify", "-m",
-			"thrum: move the event log to branch a-sync",
-			"-m", "The events are on a-sync now (git thrum "
-			"migrate); .thrum/ holds local state only.", NULL)) {
-			error("cannot commit the removal of the old log");
-			goto out;
-		}
+	strvec_pushl(&rm, "rm", "-q", "--cached", "--", NULL);
+	strvec_pushv(&rm, files.v);
+	if (run_git_v(ctx->repo.worktree, 0, NULL, rm.v) ||
+	    run_git(ctx->repo.worktree, 0, NULL, "add", "--", ".gitignore",
+		    NULL) ||
+	    run_git(ctx->repo.worktree, 0, NULL, "commit", "-q", "--no-verify",
+		    "-m", "thrum: move the event log to branch a-sync", "-m",
+		    "The events are on a-sync now (git thrum migrate); "
+		    ".thrum/ holds local state only.", NULL)) {
+		error("cannot commit the removal of the old log");
+		goto out;
 	}
 	for (i = 0; i < files.nr; i++) {
 		char *p = path_join(ctx->repo.worktree, files.v[i]);
@@ -175,6 +146,7 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 	ret = 0;
 out:
 	strvec_clear(&files);
+	strvec_clear(&rm);
 	strbuf_release(&status);
 	return ret;
 }

@@ -19,17 +19,11 @@ static const char *const setup_usage[] = {
 /* the main work tree: the first entry of `git worktree list` */
 static char *main_worktree(const struct repo *r)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf out = STRBUF_INIT;
 	char *path = NULL;
 
-	cp.git_cmd = 1;
-	cp.dir = r->worktree;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	strvec_pushl(&cp.args, "worktree", "list", "--porcelain", NULL);
-	if (!capture_command(&cp, &out, NULL) &&
-	    !strncmp(out.buf, "worktree ", 9))
+	if (!run_git(r->worktree, 0, &out, "worktree", "list", "--porcelain",
+		     NULL) && !strncmp(out.buf, "worktree ", 9))
 		path = xstrndup(out.buf + 9, strcspn(out.buf + 9, "\n"));
 	strbuf_release(&out);
 	return path;
@@ -37,15 +31,8 @@ static char *main_worktree(const struct repo *r)
 
 static int is_ignored(const struct repo *r)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.dir = r->worktree;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	cp.no_stdout = 1;
-	strvec_pushl(&cp.args, "check-ignore", "-q", ".thrum/", NULL);
-	return run_command(&cp) == 0;
+	return !run_git(r->worktree, 0, NULL, "check-ignore", "-q",
+			".thrum/", NULL);
 }
 
 int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)

@@ -3,8 +3,8 @@
  * last one went.
  */
 #include "thrum.h"
-#include <json-c/json.h>
 #include "cmd.h"
+#include "format.h"
 #include "sync.h"
 #include "usage.h"
 
@@ -13,33 +13,6 @@ static const char *const sync_usage[] = {
 	"git thrum sync status [--json]",
 	NULL
 };
-
-static void print_json(const struct sync_status *st, int local_only)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "state",
-			       json_object_new_string(sync_state_name(st->state)));
-	json_object_object_add(o, "local_only",
-			       json_object_new_boolean(local_only));
-	json_object_object_add(o, "last_sync_at", st->last_sync_at ?
-			       json_object_new_string(st->last_sync_at) : NULL);
-	json_object_object_add(o, "last_error", st->last_error ?
-			       json_object_new_string(st->last_error) : NULL);
-	json_object_object_add(o, "new_events",
-			       json_object_new_int64(st->new_events));
-	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
-	json_object_object_add(o, "conflicts",
-			       json_object_new_int64(st->conflicts));
-	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));
-	json_object_object_add(o, "behind", json_object_new_int64(st->behind));
-	json_object_object_add(o, "committed",
-			       json_object_new_boolean(st->committed));
-	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
 
 static void print_summary(const struct sync_status *st)
 {
@@ -104,14 +77,14 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 			       0, &st) < 0)
 			ret = 1;
 		if (json)
-			print_json(&st, ctx->cfg.local_only);
+			format_sync_status_json(&st, ctx->cfg.local_only, stdout);
 		else
 			print_summary(&st);
 	} else {
 		if (sync_status_read(&ctx->repo, &st) < 0)
 			ret = 1;
 		else if (json)
-			print_json(&st, ctx->cfg.local_only);
+			format_sync_status_json(&st, ctx->cfg.local_only, stdout);
 		else
 			print_status(&st, ctx->cfg.local_only);
 	}

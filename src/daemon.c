@@ -205,24 +205,21 @@ static void check_waiters(void)
 	}
 }
 
+/* a json_object of what a format_*_json() function prints */
 static json_object *status_object(const struct sync_status *st)
 {
-	json_object *o = json_object_new_object();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	json_object *o = NULL;
 
-	json_object_object_add(o, "state",
-		json_object_new_string(sync_state_name(st->state)));
-	json_object_object_add(o, "last_sync_at", st->last_sync_at ?
-		json_object_new_string(st->last_sync_at) : NULL);
-	json_object_object_add(o, "last_error", st->last_error ?
-		json_object_new_string(st->last_error) : NULL);
-	json_object_object_add(o, "new_events",
-			       json_object_new_int64(st->new_events));
-	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
-	json_object_object_add(o, "conflicts",
-			       json_object_new_int64(st->conflicts));
-	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));
-	json_object_object_add(o, "behind", json_object_new_int64(st->behind));
-	return o;
+	if (f) {
+		format_sync_status_json(st, d.cfg.local_only, f);
+		fclose(f);
+		o = json_tokener_parse(text);
+	}
+	free(text);
+	return o ? o : json_object_new_object();
 }
 
 static void run_cycle(void)

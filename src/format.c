@@ -10,6 +10,7 @@
 #include "identity.h"
 #include "projection.h"
 #include "strvec.h"
+#include "sync.h"
 
 static void print_json(json_object *obj, FILE *out)
 {
@@ -238,5 +239,28 @@ void format_kv_json(FILE *out, ...)
 			put(o, key, v);
 	}
 	va_end(ap);
+	print_json(o, out);
+}
+
+void format_sync_status_json(const struct sync_status *st, int local_only,
+			     FILE *out)
+{
+	json_object *o = json_object_new_object();
+
+	put(o, "state", sync_state_name(st->state));
+	json_object_object_add(o, "local_only",
+			       json_object_new_boolean(local_only));
+	put(o, "last_sync_at", st->last_sync_at);
+	put(o, "last_error", st->last_error);
+	json_object_object_add(o, "new_events",
+			       json_object_new_int64(st->new_events));
+	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
+	json_object_object_add(o, "conflicts",
+			       json_object_new_int64(st->conflicts));
+	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));
+	json_object_object_add(o, "behind", json_object_new_int64(st->behind));
+	json_object_object_add(o, "committed",
+			       json_object_new_boolean(st->committed));
+	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
 	print_json(o, out);
 }

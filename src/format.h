@@ -21,6 +21,11 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out);
 void format_agents_json(const struct agent_list *l, FILE *out);
 void format_agents_text(const struct agent_list *l, FILE *out);
 
+struct sync_status;
+/* the status of a sync cycle as one JSON object */
+void format_sync_status_json(const struct sync_status *st, int local_only,
+			     FILE *out);
+
 void format_identity_json(const struct identity *id, FILE *out);
 
 /*

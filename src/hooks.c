@@ -23,26 +23,20 @@
 
 #define ORIG_SUFFIX ".thrum-orig"
 
-/* run git in the work tree; stdout into out when out is non-NULL */
+/* run git in the work tree, quietly; its output trimmed into out */
 static int git_out(const struct repo *r, struct strbuf *out, ...)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf ignored = STRBUF_INIT;
+	struct strvec args = STRVEC_INIT;
 	const char *arg;
 	va_list ap;
 	int ret;
 
-	cp.git_cmd = 1;
-	cp.dir = r->worktree;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	cp.no_stderr = 1;
 	va_start(ap, out);
 	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&cp.args, arg);
+		strvec_push(&args, arg);
 	va_end(ap);
-	ret = capture_command(&cp, out ? out : &ignored, NULL);
-	strbuf_release(&ignored);
+	ret = run_git_v(r->worktree, RUN_GIT_QUIET, out, args.v);
+	strvec_clear(&args);
 	if (out)
 		strbuf_trim(out);
 	return ret;

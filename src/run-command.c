@@ -217,3 +217,39 @@ out:
 	child_process_clear(cp);
 	return ret;
 }
+
+int run_git_v(const char *dir, unsigned flags, struct strbuf *out,
+	      const char **args)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf ignored = STRBUF_INIT;
+	int ret;
+
+	cp.git_cmd = 1;
+	cp.dir = dir;
+	cp.clean_git_env = 1;
+	cp.no_stdin = 1;
+	cp.no_stderr = !!(flags & RUN_GIT_QUIET);
+	if (flags & RUN_GIT_NO_HOOKS)
+		strvec_pushl(&cp.args, "-c", "core.hooksPath=/dev/null", NULL);
+	strvec_pushv(&cp.args, args);
+	ret = capture_command(&cp, out ? out : &ignored, NULL);
+	strbuf_release(&ignored);
+	return ret;
+}
+
+int run_git(const char *dir, unsigned flags, struct strbuf *out, ...)
+{
+	struct strvec args = STRVEC_INIT;
+	const char *arg;
+	va_list ap;
+	int ret;
+
+	va_start(ap, out);
+	while ((arg = va_arg(ap, const char *)))
+		strvec_push(&args, arg);
+	va_end(ap);
+	ret = run_git_v(dir, flags, out, args.v);
+	strvec_clear(&args);
+	return ret;
+}

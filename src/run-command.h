@@ -43,4 +43,21 @@ int run_command(struct child_process *cp);
 int capture_command(struct child_process *cp, struct strbuf *out,
 		    const struct strbuf *in);
 
+enum run_git_flags {
+	RUN_GIT_QUIET = (1 << 0),	/* stderr to /dev/null */
+	RUN_GIT_NO_HOOKS = (1 << 1),	/* -c core.hooksPath=/dev/null */
+};
+
+/*
+ * Run `git <args...>` (NULL-terminated) in dir, as a child that targets
+ * that repository (GIT_DIR and friends cleared), stdin from /dev/null.
+ * Its stdout is appended to out when out is non-NULL, else discarded.
+ * Returns git's exit status, or -1 when it could not be started.
+ */
+int run_git(const char *dir, unsigned flags, struct strbuf *out, ...);
+
+/* the same with the arguments in an array */
+int run_git_v(const char *dir, unsigned flags, struct strbuf *out,
+	      const char **args);
+
 #endif

@@ -230,20 +230,29 @@ ssize_t strbuf_read_file(struct strbuf *sb, const char *path, size_t hint)
 	return n;
 }
 
-char *xstrfmt(const char *fmt, ...)
+char *xstrvfmt(const char *fmt, va_list ap)
 {
 	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
+	va_list cp;
 	int n;
 
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
 	if (n < 0 || strbuf_grow(&sb, n) < 0)
 		return xstrdup("");
-	va_start(ap, fmt);
 	vsnprintf(sb.buf, n + 1, fmt, ap);
-	va_end(ap);
 	sb.len = n;
 	return strbuf_detach(&sb, NULL);
+}
+
+char *xstrfmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	s = xstrvfmt(fmt, ap);
+	va_end(ap);
+	return s;
 }

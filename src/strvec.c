@@ -32,19 +32,13 @@ const char *strvec_push(struct strvec *sv, const char *s)
 
 const char *strvec_pushf(struct strvec *sv, const char *fmt, ...)
 {
-	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
-	int n;
+	char *s;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	s = xstrvfmt(fmt, ap);
 	va_end(ap);
-	strbuf_grow(&sb, n);
-	va_start(ap, fmt);
-	vsnprintf(sb.buf, n + 1, fmt, ap);
-	va_end(ap);
-	strbuf_setlen(&sb, n);
-	return push_owned(sv, strbuf_detach(&sb, NULL));
+	return push_owned(sv, s);
 }
 
 void strvec_pushl(struct strvec *sv, ...)

@@ -407,16 +407,8 @@ out:
 /* after a-sync moved: make the sync work tree's index match it */
 static void refresh_index(const struct repo *r)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.dir = r->sync_dir;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	cp.no_stdout = 1;
-	strvec_pushl(&cp.args, "-c", "core.hooksPath=/dev/null", "reset",
-		     "--quiet", NULL);
-	if (run_command(&cp))
+	if (run_git(r->sync_dir, RUN_GIT_NO_HOOKS, NULL, "reset", "--quiet",
+		    NULL))
 		warning("cannot refresh the index of '%s'", r->sync_dir);
 }
 

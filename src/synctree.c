@@ -121,16 +121,7 @@ out:
 
 static int git_in(const char *dir, const char **args)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
-
-	cp.git_cmd = 1;
-	cp.dir = dir;
-	cp.clean_git_env = 1;
-	cp.no_stdin = 1;
-	cp.no_stdout = 1;
-	strvec_pushl(&cp.args, "-c", "core.hooksPath=/dev/null", NULL);
-	strvec_pushv(&cp.args, args);
-	return run_command(&cp);
+	return run_git_v(dir, RUN_GIT_NO_HOOKS, NULL, args);
 }
 
 int synctree_create(const struct repo *r)
