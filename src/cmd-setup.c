@@ -37,10 +37,10 @@ static int is_ignored(const struct repo *r)
 
 int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	struct strbuf line = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	char *main_wt = NULL, *target = NULL, *chained = NULL, *var = NULL;
 	char *redirect = NULL, *ids = NULL;
-	int fd = -1, ret = 1;
+	int ret = 1;
 
 	if (argc > 1 && !strcmp(argv[1], "-h"))
 		usage_help(setup_usage);
@@ -76,13 +76,8 @@ int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 	}
 	redirect = path_join(ctx->repo.local_thrum_dir, "redirect");
 	strbuf_addf(&line, "%s\n", target);
-	strbuf_addf(&tmp, "%s.tmp", redirect);
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
-	if (fd < 0 || write_in_full(fd, line.buf, line.len) < 0 ||
-	    rename(tmp.buf, redirect) < 0) {
-		error_errno("cannot write '%s'", redirect);
+	if (write_file_atomic(redirect, line.buf, line.len, 0644) < 0)
 		goto out;
-	}
 	if (!is_ignored(&ctx->repo)) {
 		char *exclude = path_join(ctx->repo.common_dir, "info/exclude");
 		char *info = path_join(ctx->repo.common_dir, "info");
@@ -106,10 +101,7 @@ int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 	       "--role R --module M\n");
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	strbuf_release(&line);
-	strbuf_release(&tmp);
 	free(main_wt);
 	free(target);
 	free(chained);

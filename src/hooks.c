@@ -23,24 +23,17 @@
 
 #define ORIG_SUFFIX ".thrum-orig"
 
-/* run git in the work tree, quietly; its output trimmed into out */
-static int git_out(const struct repo *r, struct strbuf *out, ...)
+static int trimmed(int ret, struct strbuf *out)
 {
-	struct strvec args = STRVEC_INIT;
-	const char *arg;
-	va_list ap;
-	int ret;
-
-	va_start(ap, out);
-	while ((arg = va_arg(ap, const char *)))
-		strvec_push(&args, arg);
-	va_end(ap);
-	ret = run_git_v(r->worktree, RUN_GIT_QUIET, out, args.v);
-	strvec_clear(&args);
 	if (out)
 		strbuf_trim(out);
 	return ret;
 }
+
+/* run git in the work tree, quietly; its output trimmed into out */
+#define git_out(r, out, ...) \
+	trimmed(run_git((r)->worktree, RUN_GIT_QUIET, (out), __VA_ARGS__), \
+		(out))
 
 static int is_ours(const char *path)
 {
@@ -141,23 +134,7 @@ static void render(struct strbuf *out, const char *text, const char *orig)
 
 static int write_hook(const char *path, const struct strbuf *text)
 {
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, ret = -1;
-
-	strbuf_addf(&tmp, "%s.thrum-tmp", path);
-	unlink(tmp.buf);
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0755);
-	if (fd < 0 || write_in_full(fd, text->buf, text->len) < 0 ||
-	    rename(tmp.buf, path) < 0)
-		error_errno("cannot write hook '%s'", path);
-	else
-		ret = 0;
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
-	return ret;
+	return write_file_atomic(path, text->buf, text->len, 0755);
 }
 
 static int wanted(const struct hook_script *h, const struct thrum_config *cfg)

@@ -160,9 +160,9 @@ int identity_select(const struct repo *r, struct identity *out)
 int identity_save(const struct repo *r, const struct identity *id)
 {
 	struct event ev = EVENT_INIT;
-	struct strbuf line = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	char *dir = identity_dir(r), *path = identity_path(r, id->name);
-	int fd = -1, ret = -1;
+	int ret = -1;
 
 	/* borrow the strings; ev is not released, only cleared */
 	ev.name = id->name;
@@ -183,26 +183,12 @@ int identity_save(const struct repo *r, const struct identity *id)
 		error_errno("cannot create '%s'", dir);
 		goto out;
 	}
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write_in_full(fd, line.buf, line.len) < 0 ||
-	    fsync(fd) < 0) {
-		error_errno("cannot write '%s'", tmp.buf);
-		unlink(tmp.buf);
+	if (write_file_atomic(path, line.buf, line.len, 0600) < 0)
 		goto out;
-	}
-	if (rename(tmp.buf, path) < 0) {
-		error_errno("cannot rename '%s' to '%s'", tmp.buf, path);
-		unlink(tmp.buf);
-		goto out;
-	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	memset(&ev, 0, sizeof(ev));
 	strbuf_release(&line);
-	strbuf_release(&tmp);
 	free(dir);
 	free(path);
 	return ret;

@@ -122,9 +122,9 @@ static void add_value(struct strbuf *sb, const char *key, const char *v)
 
 static int status_write(const struct repo *r, const struct sync_status *st)
 {
-	struct strbuf sb = STRBUF_INIT, tmp = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	char *path = status_path(r);
-	int fd, ret = -1;
+	int ret;
 
 	strbuf_addstr(&sb, "# written by git-thrum after each sync cycle\n"
 		      "[sync]\n");
@@ -136,19 +136,8 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n",
 		    st->new_events, st->skipped, st->conflicts, st->ahead,
 		    st->behind, st->committed, st->pushed);
-	strbuf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
-	if (fd < 0 || write_in_full(fd, sb.buf, sb.len) < 0 ||
-	    rename(tmp.buf, path) < 0) {
-		error_errno("cannot write '%s'", path);
-		unlink(tmp.buf);
-	} else {
-		ret = 0;
-	}
-	if (fd >= 0)
-		close(fd);
+	ret = write_file_atomic(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
-	strbuf_release(&tmp);
 	free(path);
 	return ret;
 }
@@ -228,31 +217,6 @@ static enum net_result push(const struct repo *r, const char *remote,
 }
 
 /* --- merging the remote into the work tree --- */
-
-/* replace path with buf: a new file, fsynced, renamed over the old one */
-static int replace_file(const char *path, const struct strbuf *buf)
-{
-	struct strbuf tmp = STRBUF_INIT;
-	int fd, ret = -1;
-
-	strbuf_addf(&tmp, "%s.thrum-tmp", path);
-	unlink(tmp.buf);
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-	if (fd < 0 || write_in_full(fd, buf->buf, buf->len) < 0 ||
-	    fsync(fd) < 0) {
-		error_errno("cannot write '%s'", tmp.buf);
-		unlink(tmp.buf);
-	} else if (rename(tmp.buf, path) < 0) {
-		error_errno("cannot replace '%s'", path);
-		unlink(tmp.buf);
-	} else {
-		ret = 0;
-	}
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&tmp);
-	return ret;
-}
 
 /* read a work tree file; a missing one is empty */
 static int read_local(const char *path, struct strbuf *sb)
@@ -342,7 +306,8 @@ static int merge_remote(git_repository *repo, const git_oid *remote_tip,
 		if (!r && !strncmp(rf->path, "messages/", 9))
 			r = ensure_messages_dir(s);
 		if (!r)
-			r = replace_file(path, &merged);
+			r = write_file_atomic(path, merged.buf, merged.len,
+					      0644);
 		free(path);
 		if (r < 0 || projection_ingest(p, s, rf->path, fresh.buf,
 					       fresh.len, &cs) < 0)

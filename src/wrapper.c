@@ -5,6 +5,7 @@
  */
 #include "thrum.h"
 #include "wrapper.h"
+#include "strbuf.h"
 #include "usage.h"
 
 void *xmalloc(size_t size)
@@ -149,4 +150,28 @@ int thrum_parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	*out = v;
 	return 0;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = -1;
+
+	strbuf_addf(&tmp, "%s.thrum-tmp", path);
+	unlink(tmp.buf);
+	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	if (fd < 0 || write_in_full(fd, buf, len) < 0 || fsync(fd) < 0) {
+		error_errno("cannot write '%s'", tmp.buf);
+	} else if (rename(tmp.buf, path) < 0) {
+		error_errno("cannot replace '%s'", path);
+	} else {
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		unlink(tmp.buf);
+	strbuf_release(&tmp);
+	return ret;
 }

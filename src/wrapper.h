@@ -31,6 +31,15 @@ ssize_t write_in_full(int fd, const void *buf, size_t count);
 /* open(2) retried on EINTR */
 int xopen(const char *path, int flags, mode_t mode);
 
+/*
+ * Replace path with len bytes of buf: written to "<path>.thrum-tmp"
+ * (never through a symlink), fsynced, renamed over path, so a reader
+ * sees the old file or the new one, never half of either.  0, or -1
+ * after error().
+ */
+int write_file_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode);
+
 /* mkdir -p; mode for the directories created; 0 or -1 with errno */
 int mkdir_p(const char *path, mode_t mode);
 
