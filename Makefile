@@ -45,7 +45,10 @@ QUIET_GEN = @echo '   GEN' $@;
 endif
 
 # build trees are separate for sanitizer builds, so objects never mix
-ifdef SANITIZE
+ifdef FUZZ
+O = build/fuzz
+SAN = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+else ifdef SANITIZE
 O = build/sanitize
 else
 O = build/default
@@ -114,7 +117,8 @@ PROGRAM = git-thrum
 DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
-.PHONY: all check unit-test test demo install doc clean deps test-deps FORCE
+.PHONY: all check unit-test test demo install doc clean deps test-deps FORCE \
+	fuzz fuzz-run
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -171,6 +175,34 @@ test: $(PROGRAM) | test-deps
 check: test-deps
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory test
+
+# libFuzzer targets (clang): each runs FUZZ_SECONDS from the corpus in
+# tests/fuzz/corpus/<target>, into a scratch corpus under build/fuzz
+FUZZ_TARGETS = event merge rpc
+FUZZ_SECONDS ?= 60
+FUZZ_BINS = $(patsubst %,build/fuzz/fuzz-%,$(FUZZ_TARGETS))
+
+fuzz:
+	@tools/ensure-deps fuzz
+	@$(MAKE) --no-print-directory FUZZ=1 CC=clang fuzz-run
+
+fuzz-run: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus-$$t; \
+		cp tests/fuzz/corpus/$$t/* build/fuzz/corpus-$$t/; \
+		echo "*** fuzz-$$t for $(FUZZ_SECONDS)s"; \
+		build/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) \
+			-max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=build/fuzz/crash-$$t- \
+			build/fuzz/corpus-$$t 2>build/fuzz/fuzz-$$t.log || \
+			{ tail -n 40 build/fuzz/fuzz-$$t.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units|cov:.*DONE|Done" \
+			build/fuzz/fuzz-$$t.log | tail -n 2; \
+	done
+
+build/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz-%.o $(LIB)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) \
+		$(PKG_LIBS)
 
 demo: $(PROGRAM)
 	@tools/demo

@@ -3,7 +3,8 @@
  * no I/O, no libgit2, no SQLite, so that its properties (symmetry,
  * idempotence, convergence) are checked directly by unit tests.
  *
- * A version is a sequence of lines.  Both versions share a prefix (the
+ * A version is a sequence of non-blank lines (blank lines carry nothing
+ * and are dropped).  Both versions share a prefix (the
  * history both sides had when they last exchanged); after it each side
  * has lines the other may lack.  The result keeps the prefix as it is and
  * follows it with every distinct remainder line that the prefix does not
@@ -42,6 +43,11 @@ static void split(const char *buf, size_t len, struct lines *out)
 		const char *nl = memchr(p, '\n', end - p);
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 
+		/* blank lines carry nothing: the merge never sees them */
+		if (!n) {
+			p++;
+			continue;
+		}
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 		memset(&out->v[out->nr], 0, sizeof(out->v[0]));
 		out->v[out->nr].p = p;

@@ -289,6 +289,33 @@ static void test_torn_last_line(void **state)
 	strbuf_release(&out);
 }
 
+/*
+ * Found by fuzz-merge: blank lines were kept in a prefix but dropped from
+ * a side taken whole, so merging the result with its input again
+ * reordered it.
+ */
+static void test_blank_lines_idempotent(void **state)
+{
+	struct strbuf a = STRBUF_INIT, m = STRBUF_INIT, again = STRBUF_INIT;
+
+	(void)state;
+	event_line(&a, 1);
+	strbuf_addstr(&a, "\n\n\n");
+	event_line(&a, 2);
+	strbuf_addstr(&a, "garbage\n\n");
+	event_line(&a, 0);
+	assert_int_equal(merge_file(a.buf, a.len, "", 0, MAX_LINE, &m, NULL,
+				    NULL), 0);
+	assert_null(strstr(m.buf, "\n\n"));
+	assert_int_equal(merge_file(m.buf, m.len, a.buf, a.len, MAX_LINE,
+				    &again, NULL, NULL), 0);
+	assert_int_equal(again.len, m.len);
+	assert_memory_equal(again.buf, m.buf, m.len);
+	strbuf_release(&a);
+	strbuf_release(&m);
+	strbuf_release(&again);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_new_lines_and_stats),
 		cmocka_unit_test(test_conflict_counted_both_kept),
 		cmocka_unit_test(test_torn_last_line),
+		cmocka_unit_test(test_blank_lines_idempotent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
