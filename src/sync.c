@@ -369,9 +369,39 @@ out:
 	return ret;
 }
 
+/*
+ * A git lock file left by a process killed while holding it.  Every thrum
+ * writer of a-sync holds var/sync.lock, which we hold now, so a lock that
+ * outlives a real ref or index update (milliseconds) is stale: wait a
+ * little, then remove it, so that one crash cannot stop sync forever.
+ */
+static void clear_stale_lock(const char *lock)
+{
+	int i;
+
+	for (i = 0; i < 200 && !access(lock, F_OK); i++) {
+		struct timespec ts = { 0, 10 * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
+	if (!access(lock, F_OK)) {
+		warning("removing the stale lock '%s'", lock);
+		unlink(lock);
+	}
+}
+
 /* after a-sync moved: make the sync work tree's index match it */
 static void refresh_index(const struct repo *r)
 {
+	char *gitdir = synctree_git_dir(r);
+
+	if (gitdir) {
+		char *lock = path_join(gitdir, "index.lock");
+
+		clear_stale_lock(lock);
+		free(lock);
+		free(gitdir);
+	}
 	if (run_git(r->sync_dir, RUN_GIT_NO_HOOKS, NULL, "reset", "--quiet",
 		    NULL))
 		warning("cannot refresh the index of '%s'", r->sync_dir);
@@ -397,6 +427,13 @@ static int commit_worktree(git_repository *repo, const struct repo *r,
 	if (local_tip && git_oid_equal(local_tip, tip)) {
 		ret = 0;
 		goto out;
+	}
+	{
+		char *lock = path_join(r->common_dir,
+				       GITX_SYNC_REF ".lock");
+
+		clear_stale_lock(lock);
+		free(lock);
 	}
 	r2 = gitx_ref_cas(repo, GITX_SYNC_REF, tip, local_tip,
 			  made ? msg.buf : "sync: fast-forward");

@@ -47,6 +47,19 @@ static int has_line(const char *text, const char *line)
 	return 0;
 }
 
+char *synctree_git_dir(const struct repo *r)
+{
+	char *dotgit = path_join(r->sync_dir, ".git");
+	char *content = read_small(dotgit);
+	char *dir = NULL;
+
+	if (content && !strncmp(content, "gitdir: ", 8))
+		dir = xstrdup(content + 8);
+	free(content);
+	free(dotgit);
+	return dir;
+}
+
 int synctree_health(const struct repo *r, struct strbuf *why)
 {
 	char *dotgit = path_join(r->sync_dir, ".git");

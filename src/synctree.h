@@ -18,6 +18,9 @@ struct strbuf;
  */
 int synctree_health(const struct repo *r, struct strbuf *why);
 
+/* the sync work tree's own git directory (caller frees), or NULL */
+char *synctree_git_dir(const struct repo *r);
+
 /*
  * Make the sync work tree for the existing branch a-sync.  The directory
  * must not exist.  0 or -1 (git's own message is on stderr).

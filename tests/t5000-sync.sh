@@ -158,6 +158,18 @@ test_expect_success 'init where both local and remote a-sync hold history: union
 	grep "carol, alone" carol/all
 '
 
+test_expect_success 'a stale a-sync lock left by a killed cycle is cleared' '
+	: >alice/.git/refs/heads/a-sync.lock &&
+	idx="$(git -C "$(sync_dir alice)" rev-parse --git-dir)/index.lock" &&
+	: >"$idx" &&
+	thrum_in alice send "after a crash" >/dev/null &&
+	thrum_in alice sync force >out 2>err &&
+	grep "^synced.*pushed" out &&
+	grep "removing the stale lock .*a-sync.lock" err &&
+	test_path_is_missing alice/.git/refs/heads/a-sync.lock &&
+	test_path_is_missing "$idx"
+'
+
 test_expect_success 'sync usage' '
 	test_expect_code 129 thrum_in alice sync 2>err &&
 	test_expect_code 129 thrum_in alice sync frob 2>err &&
