@@ -26,6 +26,7 @@ static const struct {
 	[CFG_COMMIT_AUTHOR] = { "thrum.commitAuthor", NULL, "" },
 	[CFG_MAX_FILE_BYTES] = { "thrum.maxFileBytes", NULL, "67108864" },
 	[CFG_FETCH_HOOK] = { "thrum.fetchHook", NULL, "true" },
+	[CFG_NETWORK_TIMEOUT] = { "thrum.networkTimeout", NULL, "120" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -179,6 +180,7 @@ static int parse_values(struct thrum_config *cfg)
 			break;
 		case CFG_SYNC_INTERVAL:
 		case CFG_MAX_FILE_BYTES:
+		case CFG_NETWORK_TIMEOUT:
 			if (!v || thrum_parse_long(v, 1, LONG_MAX, &n) < 0)
 				return error("bad number '%s' for '%s' "
 					     "(from %s)", v ? v : "",
@@ -186,8 +188,10 @@ static int parse_values(struct thrum_config *cfg)
 					     config_source_name(cv->source));
 			if (i == CFG_SYNC_INTERVAL)
 				cfg->sync_interval = n;
-			else
+			else if (i == CFG_MAX_FILE_BYTES)
 				cfg->max_file_bytes = n;
+			else
+				cfg->network_timeout = n;
 			break;
 		case CFG_REMOTE:
 			if (!v || !*v || *v == '-')

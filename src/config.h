@@ -32,6 +32,7 @@ enum config_key {
 	CFG_COMMIT_AUTHOR,
 	CFG_MAX_FILE_BYTES,
 	CFG_FETCH_HOOK,
+	CFG_NETWORK_TIMEOUT,
 	CFG_KEY_MAX
 };
 
@@ -44,6 +45,7 @@ struct thrum_config {
 	char *commit_author;	/* NULL: "Thrum <thrum@local>" */
 	long max_file_bytes;
 	int fetch_hook;
+	long network_timeout;	/* seconds a fetch or push may take */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

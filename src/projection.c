@@ -386,50 +386,107 @@ int projection_remove(const char *var_dir)
 	return ret;
 }
 
-static int open_db(struct projection *p)
+/*
+ * What opening found: OPEN_OK; OPEN_REBUILD for a file that is not our
+ * database (corrupt, foreign, another schema version), which is derived
+ * data and may be thrown away; OPEN_FAILED for everything else (disk
+ * full, read-only, I/O error), reported, where throwing the database away
+ * would only make things worse.
+ */
+enum open_result { OPEN_OK = 0, OPEN_REBUILD = -2, OPEN_FAILED = -1 };
+
+static enum open_result classify(struct projection *p, int rc)
+{
+	int primary = rc & 0xff;
+
+	char *dir, *slash;
+	int writable;
+
+	if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
+		return OPEN_REBUILD;
+	/* the most common cause, named plainly */
+	dir = xstrdup(p->path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	writable = !access(dir, W_OK);
+	if (!writable)
+		error("cannot open the database '%s': '%s' is not writable (%s)",
+		      p->path, dir, strerror(errno));
+	free(dir);
+	if (!writable)
+		return OPEN_FAILED;
+	if (p->db && sqlite3_system_errno(p->db))
+		error("cannot open the database '%s': %s (%s)", p->path,
+		      sqlite3_errmsg(p->db),
+		      strerror(sqlite3_system_errno(p->db)));
+	else
+		error("cannot open the database '%s': %s", p->path,
+		      p->db ? sqlite3_errmsg(p->db) : sqlite3_errstr(rc));
+	return OPEN_FAILED;
+}
+
+static int user_version(struct projection *p, int *version)
 {
 	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(p->db, "PRAGMA user_version", -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			*version = sqlite3_column_int(s, 0);
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* run sql; a failure is classified, not reported twice */
+static int try_exec(struct projection *p, const char *sql)
+{
+	return sqlite3_exec(p->db, sql, NULL, NULL, NULL);
+}
+
+static enum open_result open_db(struct projection *p)
+{
 	int version = -1, rc;
 
 	rc = sqlite3_open_v2(p->path, &p->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
-		return -1;
+		return classify(p, rc);
+	sqlite3_extended_result_codes(p->db, 1);
 	sqlite3_busy_timeout(p->db, 30000);
-
-	if (sqlite3_prepare_v2(p->db, "PRAGMA user_version", -1, &s, NULL) ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		return -1;	/* not a database, or corrupt */
+	if ((rc = user_version(p, &version)) != SQLITE_OK)
+		return classify(p, rc);
+	if (version == SCHEMA_VERSION) {
+		rc = try_exec(p, "PRAGMA synchronous = NORMAL;");
+		return rc ? classify(p, rc) : OPEN_OK;
 	}
-	version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (version == SCHEMA_VERSION)
-		return proj_exec(p, "PRAGMA synchronous = NORMAL;"
-			       "PRAGMA foreign_keys = OFF;");
 	if (version != 0)
-		return -1;	/* another schema: rebuild */
-	if (proj_exec(p, "PRAGMA journal_mode = WAL;"
-		    "PRAGMA synchronous = NORMAL;"
-		    "BEGIN IMMEDIATE;") < 0)
-		return -1;
+		return OPEN_REBUILD;	/* another schema */
+	rc = try_exec(p, "PRAGMA journal_mode = WAL;"
+		      "PRAGMA synchronous = NORMAL;"
+		      "BEGIN IMMEDIATE;");
+	if (rc)
+		return classify(p, rc);
 	/* another process may have created it while we waited */
-	if (sqlite3_prepare_v2(p->db, "PRAGMA user_version", -1, &s, NULL) ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		sqlite3_finalize(s);
-		proj_exec(p, "ROLLBACK");
-		return -1;
+	if ((rc = user_version(p, &version)) != SQLITE_OK)
+		goto fail;
+	if (version == SCHEMA_VERSION) {
+		if ((rc = try_exec(p, "COMMIT")))
+			goto fail;
+		return OPEN_OK;
 	}
-	version = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	if (version == SCHEMA_VERSION)
-		return proj_exec(p, "COMMIT");
-	if (proj_exec(p, schema_sql) < 0 ||
-	    proj_exec(p, "PRAGMA user_version = 1; COMMIT;") < 0) {
-		proj_exec(p, "ROLLBACK");
-		return -1;
-	}
-	return 0;
+	if ((rc = try_exec(p, schema_sql)) ||
+	    (rc = try_exec(p, "PRAGMA user_version = 1; COMMIT;")))
+		goto fail;
+	return OPEN_OK;
+fail:
+	if (!sqlite3_get_autocommit(p->db))
+		try_exec(p, "ROLLBACK");
+	return classify(p, rc);
 }
 
 static void close_db(struct projection *p)
@@ -447,17 +504,20 @@ static void close_db(struct projection *p)
 int projection_open(struct projection **out, const char *var_dir)
 {
 	struct projection *p = xcalloc(1, sizeof(*p));
+	enum open_result r;
 
 	p->path = db_path(var_dir);
-	if (open_db(p) < 0) {
-		/* derived data: a broken or foreign database is rebuilt */
+	r = open_db(p);
+	if (r == OPEN_REBUILD) {
+		/* derived data: a corrupt or foreign database is rebuilt */
 		close_db(p);
-		if (projection_remove(var_dir) < 0 || open_db(p) < 0) {
-			error("cannot open database '%s': %s", p->path,
-			      p->db ? sqlite3_errmsg(p->db) : "out of memory");
-			projection_free(p);
-			return -1;
-		}
+		r = projection_remove(var_dir) < 0 ? OPEN_FAILED : open_db(p);
+	}
+	if (r == OPEN_REBUILD)
+		error("cannot create the database '%s'", p->path);
+	if (r != OPEN_OK) {
+		projection_free(p);
+		return -1;
 	}
 	*out = p;
 	return 0;

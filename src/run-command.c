@@ -93,6 +93,9 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd)
 			dup2(null_fd, 2);
 		else if (cp->stderr_to_stdout)
 			dup2(1, 2);
+		/* a group of its own, so a timeout can kill all of it */
+		if (cp->timeout_ms > 0)
+			setpgid(0, 0);
 		if (cp->dir && chdir(cp->dir) < 0) {
 			fprintf(stderr, "error: cannot chdir to '%s': %s\n",
 				cp->dir, strerror(errno));
@@ -109,6 +112,14 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd)
 		close(null_fd);
 	strvec_clear(&argv);
 	return pid;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int finish(pid_t pid)
@@ -139,6 +150,7 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 	int outp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	size_t written = 0;
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+	int64_t deadline;
 	pid_t pid;
 	int ret = -1;
 
@@ -161,9 +173,11 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 		close(inp[1]);
 		inp[1] = -1;
 	}
+	deadline = cp->timeout_ms > 0 ? now_ms() + cp->timeout_ms : -1;
+	cp->timed_out = 0;
 	for (;;) {
 		struct pollfd pfd[2];
-		int n = 0, i;
+		int n = 0, i, wait_ms = -1, ready;
 
 		pfd[n].fd = outp[0];
 		pfd[n++].events = POLLIN;
@@ -171,11 +185,26 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 			pfd[n].fd = inp[1];
 			pfd[n++].events = POLLOUT;
 		}
-		if (poll(pfd, n, -1) < 0) {
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms();
+
+			if (left <= 0) {
+				/* the child and all it started: no orphan */
+				kill(-pid, SIGKILL);
+				kill(pid, SIGKILL);
+				cp->timed_out = 1;
+				break;
+			}
+			wait_ms = (int)left;
+		}
+		ready = poll(pfd, n, wait_ms);
+		if (ready < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
+		if (!ready)
+			continue;
 		for (i = 1; i < n; i++) {
 			ssize_t w;
 

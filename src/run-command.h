@@ -24,6 +24,13 @@ struct child_process {
 	 * child that targets another repository than ours.
 	 */
 	unsigned clean_git_env:1;
+	/*
+	 * capture_command() only: kill the child and everything it started
+	 * (its own process group) after this many milliseconds; 0: never.
+	 * timed_out says whether that happened.
+	 */
+	int timeout_ms;
+	unsigned timed_out:1;
 };
 
 #define CHILD_PROCESS_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT }

@@ -144,7 +144,8 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 
 /* --- the network, through git --- */
 
-static void network_child(struct child_process *cp, const struct repo *r)
+static void network_child(struct child_process *cp, const struct repo *r,
+			  const struct thrum_config *cfg)
 {
 	cp->git_cmd = 1;
 	cp->dir = r->worktree;
@@ -155,6 +156,9 @@ static void network_child(struct child_process *cp, const struct repo *r)
 	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
 	/* never wait for a password nobody will type */
 	strvec_push(&cp->env, "GIT_TERMINAL_PROMPT=0");
+	/* nor for a remote that never answers */
+	cp->timeout_ms = (int)(cfg->network_timeout > 86400 ? 86400
+				: cfg->network_timeout) * 1000;
 }
 
 /* the first line of git's output, for status and error messages */
@@ -171,46 +175,57 @@ static char *first_line(const struct strbuf *out, const char *fallback)
 
 enum net_result { NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_FAILED };
 
-static enum net_result fetch(const struct repo *r, const char *remote,
-			     char **err)
+/* what went wrong with a git child, for status and messages */
+static char *net_error(const struct child_process *cp, const struct strbuf *out,
+		       const char *what, long timeout)
+{
+	if (cp->timed_out)
+		return xstrfmt("%s did not finish within %lds "
+			       "(thrum.networkTimeout)", what, timeout);
+	return first_line(out, what);
+}
+
+static enum net_result fetch(const struct repo *r,
+			     const struct thrum_config *cfg, char **err)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf out = STRBUF_INIT;
 	enum net_result res = NET_OK;
 
-	network_child(&cp, r);
+	network_child(&cp, r, cfg);
 	strvec_pushl(&cp.args, "fetch", "--quiet", "--no-write-fetch-head",
-		     "--no-tags", remote, NULL);
+		     "--no-tags", cfg->remote, NULL);
 	strvec_pushf(&cp.args, "+refs/heads/a-sync:refs/remotes/%s/a-sync",
-		     remote);
+		     cfg->remote);
 	if (capture_command(&cp, &out, NULL)) {
-		if (strstr(out.buf, "couldn't find remote ref"))
+		if (!cp.timed_out && strstr(out.buf, "couldn't find remote ref"))
 			res = NET_NO_BRANCH;	/* the first push makes it */
 		else
 			res = NET_FAILED;
-		*err = first_line(&out, "git fetch failed");
+		*err = net_error(&cp, &out, "git fetch", cfg->network_timeout);
 	}
 	strbuf_release(&out);
 	return res;
 }
 
-static enum net_result push(const struct repo *r, const char *remote,
-			    char **err)
+static enum net_result push(const struct repo *r,
+			    const struct thrum_config *cfg, char **err)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf out = STRBUF_INIT;
 	enum net_result res = NET_OK;
 
-	network_child(&cp, r);
-	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify", remote,
-		     "refs/heads/a-sync:refs/heads/a-sync", NULL);
+	network_child(&cp, r, cfg);
+	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify",
+		     cfg->remote, "refs/heads/a-sync:refs/heads/a-sync", NULL);
 	if (capture_command(&cp, &out, NULL)) {
 		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
-		if (strstr(out.buf, "\n!\t") || !strncmp(out.buf, "!\t", 2))
+		if (!cp.timed_out && (strstr(out.buf, "\n!\t") ||
+				      !strncmp(out.buf, "!\t", 2)))
 			res = NET_REJECTED;
 		else
 			res = NET_FAILED;
-		*err = first_line(&out, "git push failed");
+		*err = net_error(&cp, &out, "git push", cfg->network_timeout);
 	}
 	strbuf_release(&out);
 	return res;
@@ -522,7 +537,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		free(err);
 		err = NULL;
 		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
-			nr = fetch(r, cfg->remote, &err);
+			nr = fetch(r, cfg, &err);
 			offline = nr == NET_FAILED;
 			if (nr == NET_NO_BRANCH) {
 				free(err);
@@ -565,7 +580,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			st->state = SYNC_SYNCED;
 			break;
 		}
-		nr = push(r, cfg->remote, &err);
+		nr = push(r, cfg, &err);
 		if (nr == NET_OK) {
 			st->pushed = 1;
 			st->state = SYNC_SYNCED;
