@@ -9,18 +9,20 @@
 
 prefix ?= $(HOME)
 bindir = $(prefix)/bin
+moduledir = $(prefix)/lib/git-thrum
 sharedir = $(prefix)/share/git-thrum
 mandir = $(prefix)/share/man
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS = libgit2 sqlite3 json-c inih
+PKGS = sqlite3 json-c inih
 THRUM_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 # pkg-config runs when a recipe needs it, after the dependency check
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libgit2)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS))
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka)
+GIT2_LIBS = $(shell pkg-config --libs libgit2)
 
 WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
@@ -61,7 +63,7 @@ LIB_OBJS = \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/format.o \
-	$(O)/src/gitx.o \
+	$(O)/src/gitx-load.o \
 	$(O)/src/hooks.o \
 	$(O)/hook-scripts.o \
 	$(O)/src/identity.o \
@@ -114,16 +116,19 @@ UNIT_TESTS = \
 
 LIB = $(O)/libthrum.a
 PROGRAM = git-thrum
-DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d \
+# libgit2 is loaded on first use, from this module (see src/gitx.h)
+MODULE = git-thrum-git2.so
+DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d \
+	$(O)/bench/gen-history.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc clean deps test-deps FORCE \
-	fuzz fuzz-run
+	fuzz fuzz-run bench
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
 
-all: $(PROGRAM)
+all: $(PROGRAM) $(MODULE)
 
 deps:
 	@tools/ensure-deps build
@@ -146,13 +151,22 @@ $(O)/hook-scripts.o: $(O)/hook-scripts.c | deps
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIB): $(LIB_OBJS)
-	$(QUIET_AR)$(AR) rcs $@ $^
+	$(QUIET_AR)rm -f $@ && $(AR) rcs $@ $^
 
 # the binary at the top is the one tests and git run; build/.current
 # names the build it came from, so switching SANITIZE relinks it
+# -rdynamic: the module calls back into the binary (strbuf, error, ...)
 $(PROGRAM): $(O)/git-thrum.o $(CMD_OBJS) $(LIB) build/.current
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $(O)/git-thrum.o $(CMD_OBJS) \
-		$(LIB) $(PKG_LIBS)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(O)/git-thrum.o \
+		$(CMD_OBJS) $(LIB) $(PKG_LIBS) -ldl
+
+$(O)/src/gitx.pic.o: src/gitx.c | deps
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(MODULE): $(O)/src/gitx.pic.o build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(O)/src/gitx.pic.o \
+		$(GIT2_LIBS)
 
 build/.current: FORCE
 	@mkdir -p build
@@ -169,7 +183,7 @@ tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
 
-test: $(PROGRAM) | test-deps
+test: $(PROGRAM) $(MODULE) | test-deps
 	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
 
 check: test-deps
@@ -204,12 +218,26 @@ build/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz-%.o $(LIB)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) \
 		$(PKG_LIBS)
 
-demo: $(PROGRAM)
+demo: $(PROGRAM) $(MODULE)
 	@tools/demo
 
-install: $(PROGRAM)
+# benchmarks (DESIGN.md section 10): ratios against reference commands
+# timed in the same run; QUICK=1 for a short run on small histories
+BENCH_TOOLS = $(O)/bench/gen-history
+
+$(O)/bench/gen-history: $(O)/bench/gen-history.o $(LIB)
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+bench: $(PROGRAM) $(MODULE) $(BENCH_TOOLS)
+	@tools/ensure-deps bench
+	@GEN_HISTORY=$(CURDIR)/$(O)/bench/gen-history QUICK=$(QUICK) \
+		bench/run
+
+install: $(PROGRAM) $(MODULE)
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(sharedir)/templates
 	install -m 755 $(PROGRAM) $(DESTDIR)$(bindir)/
+	install -d $(DESTDIR)$(moduledir)
+	install -m 644 $(MODULE) $(DESTDIR)$(moduledir)/
 	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
 	@if [ -f Documentation/git-thrum.1 ]; then \
 		install -d $(DESTDIR)$(mandir)/man1 && \
@@ -224,7 +252,7 @@ Documentation/git-thrum.1: Documentation/git-thrum.adoc \
 	asciidoctor -b manpage -o $@ $<
 
 clean:
-	rm -rf build $(PROGRAM) $(UNIT_TESTS) tests/test-results \
+	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) tests/test-results \
 		tests/trash\ directory.* Documentation/*.1
 
 -include $(DEPS)

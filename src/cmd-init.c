@@ -81,7 +81,7 @@ static int ensure_branch(struct thrum_ctx *ctx, const char **how,
 			 int *diverged)
 {
 	struct strbuf remote_ref = STRBUF_INIT;
-	git_repository *repo = NULL;
+	struct gitx_repo *repo = NULL;
 	int ret = -1, r;
 
 	if (gitx_open(&repo, ctx->repo.git_dir) < 0)
@@ -91,12 +91,12 @@ static int ensure_branch(struct thrum_ctx *ctx, const char **how,
 		goto out;
 	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", ctx->cfg.remote);
 	if (r) {
-		git_oid local, remote;
+		struct gitx_oid local, remote;
 
 		*how = "existing";
 		*diverged = !gitx_resolve(repo, GITX_SYNC_REF, &local) &&
 			    !gitx_resolve(repo, remote_ref.buf, &remote) &&
-			    !git_oid_equal(&local, &remote);
+			    !gitx_oid_equal(&local, &remote);
 		ret = 0;
 		goto out;
 	}
@@ -111,7 +111,7 @@ static int ensure_branch(struct thrum_ctx *ctx, const char **how,
 		ret = gitx_create_orphan_branch(repo, ctx->cfg.commit_author);
 	}
 out:
-	git_repository_free(repo);
+	gitx_close(repo);
 	strbuf_release(&remote_ref);
 	return ret;
 }

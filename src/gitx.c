@@ -1,18 +1,22 @@
 /*
- * gitx.c: the thin layer between thrum and libgit2.  libgit2 is
- * initialised on first use only; object hash verification on read is
- * turned off (git itself verifies what it fetches, and the check doubles
- * the cost of reading blobs).  libgit2 fires no hooks, which is what we
- * want for our own ref updates.
+ * gitx.c: the thin layer between thrum and libgit2, built as the module
+ * git-thrum-git2.so (see gitx.h and gitx-load.c); everything here is
+ * reached through the table at the end.  Object hash verification on
+ * read is turned off (git itself verifies what it fetches, and the check
+ * doubles the cost of reading blobs).  libgit2 fires no hooks, which is
+ * what we want for our own ref updates.
  */
 #include "thrum.h"
-#include "gitx.h"
+#include <git2.h>
+#include "gitx-internal.h"
 #include "event.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
 
 static int initialised;
+
+static int gitx_error(const char *what);
 
 static void gitx_shutdown(void)
 {
@@ -31,7 +35,7 @@ static int gitx_init(void)
 	return 0;
 }
 
-int gitx_error(const char *what)
+static int gitx_error(const char *what)
 {
 	const git_error *e = git_error_last();
 
@@ -39,8 +43,10 @@ int gitx_error(const char *what)
 						     : "unknown libgit2 error");
 }
 
-int gitx_open(git_repository **out, const char *git_dir)
+static int x_open(struct gitx_repo **xout, const char *git_dir)
 {
+	git_repository **out = (git_repository **)xout;
+
 	if (gitx_init() < 0)
 		return -1;
 	if (git_repository_open_ext(out, git_dir,
@@ -49,7 +55,7 @@ int gitx_open(git_repository **out, const char *git_dir)
 	return 0;
 }
 
-int gitx_signature(git_signature **out, const char *commit_author)
+static int gitx_signature(git_signature **out, const char *commit_author)
 {
 	const char *lt, *gt;
 	char *name, *email;
@@ -72,8 +78,9 @@ int gitx_signature(git_signature **out, const char *commit_author)
 	return ret < 0 ? gitx_error("cannot make a signature") : 0;
 }
 
-int gitx_ref_exists(git_repository *repo, const char *ref)
+static int x_ref_exists(struct gitx_repo *grepo, const char *ref)
 {
+	git_repository *repo = (git_repository *)grepo;
 	git_reference *r = NULL;
 	int ret = git_reference_lookup(&r, repo, ref);
 
@@ -85,8 +92,10 @@ int gitx_ref_exists(git_repository *repo, const char *ref)
 	return 1;
 }
 
-int gitx_create_orphan_branch(git_repository *repo, const char *author)
+static int x_create_orphan_branch(struct gitx_repo *grepo,
+				  const char *author)
 {
+	git_repository *repo = (git_repository *)grepo;
 	git_treebuilder *tb = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
@@ -112,7 +121,7 @@ int gitx_create_orphan_branch(git_repository *repo, const char *author)
 				 "thrum: create a-sync") < 0) {
 		/* someone else created it first: theirs stands */
 		if (git_error_last() &&
-		    gitx_ref_exists(repo, GITX_SYNC_REF) == 1) {
+		    x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
 			ret = 0;
 			goto out;
 		}
@@ -128,8 +137,9 @@ out:
 	return ret;
 }
 
-int gitx_branch_from(git_repository *repo, const char *refname)
+static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 {
+	git_repository *repo = (git_repository *)grepo;
 	git_reference *src = NULL, *dst = NULL;
 	git_object *commit = NULL;
 	int ret = -1;
@@ -142,7 +152,7 @@ int gitx_branch_from(git_repository *repo, const char *refname)
 	if (git_reference_create(&dst, repo, GITX_SYNC_REF,
 				 git_object_id(commit), 0,
 				 "thrum: a-sync from remote") < 0) {
-		if (gitx_ref_exists(repo, GITX_SYNC_REF) == 1) {
+		if (x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
 			ret = 0;
 			goto out;
 		}
@@ -157,29 +167,11 @@ out:
 	return ret;
 }
 
-void gitx_files_release(struct gitx_files *f)
+static int x_resolve(struct gitx_repo *grepo, const char *refname,
+		     struct gitx_oid *xout)
 {
-	size_t i;
-
-	for (i = 0; i < f->nr; i++)
-		free(f->v[i].path);
-	free(f->v);
-	memset(f, 0, sizeof(*f));
-}
-
-const struct gitx_file *gitx_files_find(const struct gitx_files *f,
-					const char *path)
-{
-	size_t i;
-
-	for (i = 0; i < f->nr; i++)
-		if (!strcmp(f->v[i].path, path))
-			return &f->v[i];
-	return NULL;
-}
-
-int gitx_resolve(git_repository *repo, const char *refname, git_oid *out)
-{
+	git_repository *repo = (git_repository *)grepo;
+	git_oid *out = (git_oid *)xout;
 	int ret = git_reference_name_to_id(out, repo, refname);
 
 	if (ret == GIT_ENOTFOUND)
@@ -216,15 +208,18 @@ static int add_file(git_repository *repo, struct gitx_files *out,
 	}
 	ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 	out->v[out->nr].path = xstrdup(path);
-	git_oid_cpy(&out->v[out->nr].blob, git_tree_entry_id(e));
+	git_oid_cpy((git_oid *)&out->v[out->nr].blob, git_tree_entry_id(e));
 	out->v[out->nr].size = size;
 	out->nr++;
 	return 0;
 }
 
-int gitx_log_files(git_repository *repo, const git_oid *commit_id,
-		   size_t max_bytes, struct gitx_files *out)
+static int x_log_files(struct gitx_repo *grepo,
+		       const struct gitx_oid *xcommit_id, size_t max_bytes,
+		       struct gitx_files *out)
 {
+	git_repository *repo = (git_repository *)grepo;
+	const git_oid *commit_id = (const git_oid *)xcommit_id;
 	git_commit *commit = NULL;
 	git_tree *tree = NULL, *sub = NULL;
 	size_t i, n;
@@ -288,8 +283,11 @@ out:
 	return ret;
 }
 
-int gitx_blob_read(git_repository *repo, const git_oid *id, struct strbuf *sb)
+static int x_blob_read(struct gitx_repo *grepo, const struct gitx_oid *xid,
+		       struct strbuf *sb)
 {
+	git_repository *repo = (git_repository *)grepo;
+	const git_oid *id = (const git_oid *)xid;
 	git_blob *blob = NULL;
 	int ret;
 
@@ -302,9 +300,12 @@ int gitx_blob_read(git_repository *repo, const git_oid *id, struct strbuf *sb)
 	return ret < 0 ? error("blob too large") : 0;
 }
 
-int gitx_blob_write(git_repository *repo, const char *buf, size_t len,
-		    git_oid *out)
+static int x_blob_write(struct gitx_repo *grepo, const char *buf, size_t len,
+			struct gitx_oid *xout)
 {
+	git_repository *repo = (git_repository *)grepo;
+	git_oid *out = (git_oid *)xout;
+
 	if (git_blob_create_from_buffer(out, repo, buf, len) < 0)
 		return gitx_error("cannot write a blob");
 	return 0;
@@ -318,10 +319,14 @@ static int insert_sorted(git_treebuilder *tb, const char *name,
 	return 0;
 }
 
-int gitx_commit_files(git_repository *repo, const struct gitx_files *files,
-		      const git_oid *parent_id, const char *message,
-		      const char *author, git_oid *out, int *made)
+static int x_commit_files(struct gitx_repo *grepo,
+			  const struct gitx_files *files,
+			  const struct gitx_oid *xparent_id, const char *message,
+			  const char *author, struct gitx_oid *xout, int *made)
 {
+	git_repository *repo = (git_repository *)grepo;
+	const git_oid *parent_id = (const git_oid *)xparent_id;
+	git_oid *out = (git_oid *)xout;
 	git_treebuilder *root = NULL, *msgs = NULL;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL;
@@ -338,13 +343,14 @@ int gitx_commit_files(git_repository *repo, const struct gitx_files *files,
 	}
 	for (i = 0; i < files->nr; i++) {
 		const struct gitx_file *f = &files->v[i];
+		const git_oid *blob = (const git_oid *)&f->blob;
 
 		if (!strncmp(f->path, "messages/", 9)) {
-			if (insert_sorted(msgs, f->path + 9, &f->blob,
+			if (insert_sorted(msgs, f->path + 9, blob,
 					  GIT_FILEMODE_BLOB) < 0)
 				goto out;
 			nmsgs++;
-		} else if (insert_sorted(root, f->path, &f->blob,
+		} else if (insert_sorted(root, f->path, blob,
 					 GIT_FILEMODE_BLOB) < 0) {
 			goto out;
 		}
@@ -392,9 +398,13 @@ out:
 	return ret;
 }
 
-int gitx_ref_cas(git_repository *repo, const char *ref, const git_oid *new_id,
-		 const git_oid *old_id, const char *log_message)
+static int x_ref_cas(struct gitx_repo *grepo, const char *ref,
+		     const struct gitx_oid *xnew_id,
+		     const struct gitx_oid *xold_id, const char *log_message)
 {
+	git_repository *repo = (git_repository *)grepo;
+	const git_oid *new_id = (const git_oid *)xnew_id;
+	const git_oid *old_id = (const git_oid *)xold_id;
 	git_reference *r = NULL;
 	int ret;
 
@@ -410,10 +420,41 @@ int gitx_ref_cas(git_repository *repo, const char *ref, const git_oid *new_id,
 	return ret < 0 ? gitx_error("cannot update a-sync") : 0;
 }
 
-int gitx_ahead_behind(git_repository *repo, const git_oid *a,
-		      const git_oid *b, size_t *ahead, size_t *behind)
+static int x_ahead_behind(struct gitx_repo *grepo, const struct gitx_oid *xa,
+			  const struct gitx_oid *xb, size_t *ahead,
+			  size_t *behind)
 {
+	git_repository *repo = (git_repository *)grepo;
+	const git_oid *a = (const git_oid *)xa;
+	const git_oid *b = (const git_oid *)xb;
+
 	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0)
 		return gitx_error("cannot count commits");
 	return 0;
 }
+
+static void x_close(struct gitx_repo *repo)
+{
+	git_repository_free((git_repository *)repo);
+}
+
+/* a struct gitx_oid is read and written as a git_oid */
+typedef char oid_sizes_match[sizeof(git_oid) == sizeof(struct gitx_oid)
+			     ? 1 : -1];
+
+extern const struct gitx_ops thrum_gitx_ops;
+const struct gitx_ops thrum_gitx_ops = {
+	.abi = GITX_ABI,
+	.open = x_open,
+	.close = x_close,
+	.ref_exists = x_ref_exists,
+	.create_orphan_branch = x_create_orphan_branch,
+	.branch_from = x_branch_from,
+	.resolve = x_resolve,
+	.log_files = x_log_files,
+	.blob_read = x_blob_read,
+	.blob_write = x_blob_write,
+	.commit_files = x_commit_files,
+	.ref_cas = x_ref_cas,
+	.ahead_behind = x_ahead_behind,
+};

@@ -2,12 +2,20 @@
 #define THRUM_GITX_H
 
 /*
- * libgit2 glue: lazy library initialisation (it costs milliseconds, so
- * commands that never touch objects never pay it), repository opening,
- * and error reporting.  Objects returned are owned by the caller and freed
- * with their git_*_free().
+ * Object access for the sync engine: read the trees and blobs of a-sync,
+ * write blobs, trees and commits, move refs by compare-and-swap.
+ *
+ * The work is done by libgit2, but libgit2 is not linked into git-thrum:
+ * merely loading it (and its TLS and ssh libraries) costs ~2.5 ms at every
+ * start, and git_libgit2_init() parses the system CA bundle, another
+ * ~6 ms — more than `send` or an idle sync cycle may take in all.  So
+ * src/gitx.c is built as a module, git-thrum-git2.so, that gitx-load.c
+ * opens with dlopen() the first time one of the functions below that
+ * needs it is called.  Commands that never touch objects never pay for it.
+ *
+ * This header does not include <git2.h>: callers see opaque handles and a
+ * 20-byte object id.
  */
-#include <git2.h>
 
 struct strbuf;
 
@@ -15,34 +23,36 @@ struct strbuf;
 #define GITX_SYNC_BRANCH "a-sync"
 #define GITX_SYNC_REF "refs/heads/a-sync"
 
+#define GITX_OID_RAWSZ 20
+#define GITX_OID_HEXSZ 40
+
+/* an object id; the same bytes as libgit2's git_oid (SHA-1) */
+struct gitx_oid {
+	unsigned char id[GITX_OID_RAWSZ];
+};
+
+/* an open repository */
+struct gitx_repo;
+
 /* open the repository whose git directory is git_dir; 0 or -1 */
-int gitx_open(git_repository **out, const char *git_dir);
-
-/* report git_error_last() as "error: <what>: <message>"; returns -1 */
-int gitx_error(const char *what);
-
-/*
- * The signature for our commits: thrum.commitAuthor ("Name <email>") or
- * "Thrum <thrum@local>".  0 or -1.
- */
-int gitx_signature(git_signature **out, const char *commit_author);
+int gitx_open(struct gitx_repo **out, const char *git_dir);
+void gitx_close(struct gitx_repo *repo);
 
 /* does ref exist?  1, 0, or -1 on error */
-int gitx_ref_exists(git_repository *repo, const char *ref);
+int gitx_ref_exists(struct gitx_repo *repo, const char *ref);
 
 /*
- * Create refs/heads/a-sync as a root commit of the empty tree, unless it
- * exists (a compare-and-swap: never overwrites).  0 or -1.
+ * Create refs/heads/a-sync as an orphan: one commit of the empty tree, by
+ * author ("Name <email>", or NULL for the default).  0 or -1.
  */
-int gitx_create_orphan_branch(git_repository *repo, const char *author);
+int gitx_create_orphan_branch(struct gitx_repo *repo, const char *author);
 
-/* point refs/heads/a-sync at the commit refname names; 0 or -1 */
-int gitx_branch_from(git_repository *repo, const char *refname);
+/* point refs/heads/a-sync at what refname points to; 0 or -1 */
+int gitx_branch_from(struct gitx_repo *repo, const char *refname);
 
-/* a log file of a-sync as libgit2 sees it */
 struct gitx_file {
 	char *path;		/* "events.jsonl", "messages/<name>.jsonl" */
-	git_oid blob;
+	struct gitx_oid blob;
 	size_t size;
 };
 
@@ -52,53 +62,58 @@ struct gitx_files {
 	size_t skipped;		/* entries ignored: links, submodules, other
 				 * names, nested trees, blobs over the cap */
 };
-
 #define GITX_FILES_INIT { NULL, 0, 0, 0 }
+
 void gitx_files_release(struct gitx_files *f);
-/* the entry for path, or NULL */
 const struct gitx_file *gitx_files_find(const struct gitx_files *f,
 					const char *path);
 
-/*
- * Look up refname; 0 with *out set, THRUM_ENOTFOUND, or -1.
- */
-int gitx_resolve(git_repository *repo, const char *refname, git_oid *out);
+/* the commit refname points to: 0, THRUM_ENOTFOUND, or -1 */
+int gitx_resolve(struct gitx_repo *repo, const char *refname,
+		 struct gitx_oid *out);
 
 /*
- * The log files of commit's tree: events.jsonl, messages.jsonl and
- * messages/<valid-name>.jsonl, regular blobs of at most max_bytes.
- * Everything else is counted in out->skipped, never opened.  0 or -1.
+ * The log files of a commit's tree, as a remote may have written it: only
+ * events.jsonl, messages.jsonl and messages/<valid-name>.jsonl, regular
+ * blobs no larger than max_bytes (read from the object header, never
+ * inflated to find out).  Everything else is counted in out->skipped.
  */
-int gitx_log_files(git_repository *repo, const git_oid *commit,
+int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
 		   size_t max_bytes, struct gitx_files *out);
 
-/* read a blob into sb (replacing its content); 0 or -1 */
-int gitx_blob_read(git_repository *repo, const git_oid *blob,
+/* a blob's content into sb (replacing it); 0 or -1 */
+int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
 		   struct strbuf *sb);
 
-/* write buf as a blob; 0 or -1 */
-int gitx_blob_write(git_repository *repo, const char *buf, size_t len,
-		    git_oid *out);
+/* write a blob; 0 or -1 */
+int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
+		    struct gitx_oid *out);
 
 /*
- * Write the tree of files (paths as in struct gitx_file) and, unless its
- * tree equals the parent's, a commit of it with parent (NULL: a root
- * commit).  *made says whether a commit was made; *out is the new commit
- * or the parent.  0 or -1.
+ * Commit the files (path + blob) on top of parent (or as a root commit):
+ * *made is 0 and *out is parent when the tree would not change.
  */
-int gitx_commit_files(git_repository *repo, const struct gitx_files *files,
-		      const git_oid *parent, const char *message,
-		      const char *author, git_oid *out, int *made);
+int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
+		      const struct gitx_oid *parent, const char *message,
+		      const char *author, struct gitx_oid *out, int *made);
 
 /*
- * Move ref to new_id if it still points at old_id (NULL: must not exist).
- * 0, THRUM_ECONFLICT when it moved, or -1.
+ * Move ref to new_id if it still points to old_id (or does not exist,
+ * when old_id is NULL): 0, THRUM_ECONFLICT when it moved, or -1.
  */
-int gitx_ref_cas(git_repository *repo, const char *ref, const git_oid *new_id,
-		 const git_oid *old_id, const char *log_message);
+int gitx_ref_cas(struct gitx_repo *repo, const char *ref,
+		 const struct gitx_oid *new_id, const struct gitx_oid *old_id,
+		 const char *log_message);
 
-/* commits of a not in b and of b not in a */
-int gitx_ahead_behind(git_repository *repo, const git_oid *a,
-		      const git_oid *b, size_t *ahead, size_t *behind);
+/* commits in a and not b, and in b and not a */
+int gitx_ahead_behind(struct gitx_repo *repo, const struct gitx_oid *a,
+		      const struct gitx_oid *b, size_t *ahead, size_t *behind);
+
+/* helpers that need no library */
+int gitx_oid_equal(const struct gitx_oid *a, const struct gitx_oid *b);
+/* 40 hex digits and a NUL into out */
+void gitx_oid_hex(const struct gitx_oid *id, char *out);
+/* parse exactly 40 hex digits; 0 or -1 */
+int gitx_oid_from_hex(struct gitx_oid *out, const char *hex);
 
 #endif

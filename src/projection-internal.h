@@ -53,6 +53,7 @@ struct projection {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_MAX];
+	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
 };
 
 /* report sqlite3_errmsg() for what; returns -1 */

@@ -501,6 +501,37 @@ static void close_db(struct projection *p)
 	p->db = NULL;
 }
 
+/*
+ * THRUM_TRACE_SQL=<file> appends every statement this process runs, with
+ * its parameters expanded, so that `make bench` can time the sqlite3 CLI
+ * on exactly the queries a command ran.
+ */
+static int trace_stmt(unsigned type, void *payload, void *stmt, void *x)
+{
+	struct projection *p = payload;
+	char *sql = sqlite3_expanded_sql(stmt);
+
+	if (sql && strncmp(sql, "--", 2))
+		fprintf(p->trace, "%s;\n", sql);
+	sqlite3_free(sql);
+	return 0;
+}
+
+static void start_trace(struct projection *p)
+{
+	const char *path = getenv("THRUM_TRACE_SQL");
+
+	if (!path || !*path)
+		return;
+	p->trace = fopen(path, "a");
+	if (!p->trace) {
+		warning("cannot open THRUM_TRACE_SQL file '%s': %s", path,
+			strerror(errno));
+		return;
+	}
+	sqlite3_trace_v2(p->db, SQLITE_TRACE_STMT, trace_stmt, p);
+}
+
 int projection_open(struct projection **out, const char *var_dir)
 {
 	struct projection *p = xcalloc(1, sizeof(*p));
@@ -519,6 +550,7 @@ int projection_open(struct projection **out, const char *var_dir)
 		projection_free(p);
 		return -1;
 	}
+	start_trace(p);
 	*out = p;
 	return 0;
 }
@@ -528,6 +560,8 @@ void projection_free(struct projection *p)
 	if (!p)
 		return;
 	close_db(p);
+	if (p->trace)
+		fclose(p->trace);
 	free(p->path);
 	free(p);
 }

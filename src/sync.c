@@ -269,8 +269,8 @@ static int ensure_messages_dir(struct store *s)
 	return ret;
 }
 
-static int merge_remote(git_repository *repo, const git_oid *remote_tip,
-			const git_oid *local_tip, const struct thrum_config *cfg,
+static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
+			const struct gitx_oid *local_tip, const struct thrum_config *cfg,
 			struct store *s, struct projection *p,
 			struct sync_status *st)
 {
@@ -302,7 +302,7 @@ static int merge_remote(git_repository *repo, const git_oid *remote_tip,
 		int r;
 
 		/* what a-sync already holds, the work tree holds too */
-		if (lf && git_oid_equal(&lf->blob, &rf->blob))
+		if (lf && gitx_oid_equal(&lf->blob, &rf->blob))
 			continue;
 		if (gitx_blob_read(repo, &rf->blob, &rbuf) < 0)
 			goto unlock;
@@ -351,7 +351,7 @@ out:
 
 /* --- committing the work tree --- */
 
-static int worktree_files(git_repository *repo, struct store *s,
+static int worktree_files(struct gitx_repo *repo, struct store *s,
 			  struct gitx_files *out)
 {
 	struct strvec files = STRVEC_INIT;
@@ -422,10 +422,10 @@ static void refresh_index(const struct repo *r)
 		warning("cannot refresh the index of '%s'", r->sync_dir);
 }
 
-static int commit_worktree(git_repository *repo, const struct repo *r,
+static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 			   const struct thrum_config *cfg, struct store *s,
-			   const git_oid *parent, const git_oid *local_tip,
-			   struct sync_status *st, git_oid *tip)
+			   const struct gitx_oid *parent, const struct gitx_oid *local_tip,
+			   struct sync_status *st, struct gitx_oid *tip)
 {
 	struct gitx_files files = GITX_FILES_INIT;
 	char when[DATE_RFC3339_LEN + 1];
@@ -439,7 +439,7 @@ static int commit_worktree(git_repository *repo, const struct repo *r,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;
 	st->committed |= made;
-	if (local_tip && git_oid_equal(local_tip, tip)) {
+	if (local_tip && gitx_oid_equal(local_tip, tip)) {
 		ret = 0;
 		goto out;
 	}
@@ -503,7 +503,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *st)
 {
-	git_repository *repo = NULL;
+	struct gitx_repo *repo = NULL;
 	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
 	char when[DATE_RFC3339_LEN + 1];
 	char *err = NULL;
@@ -530,7 +530,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
 
 	for (attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
-		git_oid remote_tip, local_tip, tip;
+		struct gitx_oid remote_tip, local_tip, tip;
 		int have_remote, have_local, offline = 0;
 		enum net_result nr = NET_OK;
 
@@ -548,13 +548,13 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 					   &remote_tip) == 0;
 		have_local = gitx_resolve(repo, GITX_SYNC_REF, &local_tip) == 0;
 		if (have_remote) {
-			char hex[GIT_OID_HEXSZ + 1];
+			char hex[GITX_OID_HEXSZ + 1];
 
 			if (merge_remote(repo, &remote_tip,
 					 have_local ? &local_tip : NULL, cfg, s,
 					 p, st) < 0)
 				goto done;
-			git_oid_tostr(hex, sizeof(hex), &remote_tip);
+			gitx_oid_hex(&remote_tip, hex);
 			free(st->remote_tip);
 			st->remote_tip = xstrdup(hex);
 		}
@@ -576,7 +576,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			st->state = SYNC_OFFLINE;
 			break;
 		}
-		if (have_remote && git_oid_equal(&remote_tip, &tip)) {
+		if (have_remote && gitx_oid_equal(&remote_tip, &tip)) {
 			st->state = SYNC_SYNCED;
 			break;
 		}
@@ -612,7 +612,7 @@ done:
 	date_format_rfc3339_sec(date_now_ns(), when);
 	st->last_sync_at = xstrdup(when);
 	if (repo) {
-		git_oid a, b;
+		struct gitx_oid a, b;
 
 		if (!gitx_resolve(repo, GITX_SYNC_REF, &a) &&
 		    !gitx_resolve(repo, remote_ref.buf, &b)) {
@@ -625,7 +625,7 @@ done:
 		}
 	}
 	status_write(r, st);
-	git_repository_free(repo);
+	gitx_close(repo);
 	strbuf_release(&remote_ref);
 	strbuf_release(&why);
 	if (lock_fd >= 0)

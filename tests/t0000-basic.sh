@@ -69,4 +69,23 @@ test_expect_success 'commands before init point at init' '
 	)
 '
 
+test_expect_success 'libgit2 is loaded only by commands that need objects' '
+	new_repo lazy &&
+	mkdir lonely &&
+	cp "$SHARNESS_BUILD_DIRECTORY/git-thrum" lonely/ &&
+	(
+		cd lazy &&
+		../lonely/git-thrum version &&
+		test_must_fail ../lonely/git-thrum init 2>err &&
+		grep "cannot load the libgit2 module git-thrum-git2.so" err &&
+		THRUM_GIT2_MODULE="$SHARNESS_BUILD_DIRECTORY/git-thrum-git2.so" \
+			../lonely/git-thrum init --no-daemon &&
+		THRUM_GIT2_MODULE="$SHARNESS_BUILD_DIRECTORY/git-thrum-git2.so" \
+			../lonely/git-thrum quickstart --name a --role r \
+			--module m &&
+		../lonely/git-thrum send "no module needed" >out &&
+		grep "^msg_" out
+	)
+'
+
 test_done

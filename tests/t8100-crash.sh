@@ -65,14 +65,15 @@ test_expect_success 'no torn line in any shard' '
 test_expect_success 'every send that reported success is in the log exactly once' '
 	cat results/send.* results/steady.* 2>/dev/null | grep "^msg_" >ids &&
 	test -s ids &&
-	cat "$(sync_dir alice)"/messages/alice.jsonl >log &&
+	cat "$(sync_dir alice)"/messages/alice*.jsonl >log &&
 	while read id
 	do
 		test "$(grep -c "\"message_id\":\"$id\"" log)" = 1 || {
 			echo "$id: $(grep -c "\"message_id\":\"$id\"" log) times"
 			return 1
 		}
-	done <ids
+	done <ids &&
+	echo "$(wc -l <ids) accepted sends, each in the log exactly once"
 '
 
 test_expect_success 'the database catches up: every message shows' '
