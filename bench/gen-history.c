@@ -5,7 +5,7 @@
  *               [--append] <dir>
  *
  * writes <dir>/events.jsonl (agent.register and session starts) and
- * <dir>/messages/<agent>.jsonl: E events in all, in time order, with the
+ * the segments of <dir>/messages/<agent>.jsonl (see store.h): E events in all, in time order, with the
  * mix a team of agents produces — messages to one agent, to a group, to
  * everyone, replies in threads, read receipts from their readers, a few
  * edits and deletes.  Lines are serialised by the same codec as `send`, so
@@ -22,6 +22,8 @@
 #include "thrum.h"
 #include "date.h"
 #include "event.h"
+#include "repo.h"
+#include "store.h"
 #include "strbuf.h"
 #include "ulid.h"
 #include "usage.h"
@@ -66,7 +68,41 @@ struct agent {
 	char origin[40];
 	char session[40];
 	FILE *f;
+	unsigned segment;	/* which file of the shard f is (store.h) */
+	size_t bytes;		/* its size */
 };
+
+static const char *out_dir;
+
+static void open_segment(struct agent *a, const char *mode)
+{
+	char *rel = store_segment_path(a->name, a->segment);
+	char *path = path_join(out_dir, rel);
+	struct stat st;
+
+	a->f = fopen(path, mode);
+	if (!a->f)
+		die_errno("cannot create '%s'", path);
+	a->bytes = fstat(fileno(a->f), &st) < 0 ? 0 : (size_t)st.st_size;
+	free(path);
+	free(rel);
+}
+
+/* append mode: the segment that store_append() would write to */
+static void find_segment(struct agent *a)
+{
+	char *cur = store_current_segment(out_dir, a->name);
+
+	for (a->segment = 0;; a->segment++) {
+		char *rel = store_segment_path(a->name, a->segment);
+		int same = !strcmp(rel, cur);
+
+		free(rel);
+		if (same)
+			break;
+	}
+	free(cur);
+}
 
 struct recent {
 	char *message_id;
@@ -122,6 +158,19 @@ static void emit(FILE *f, struct event *ev, struct strbuf *line)
 	event_release(ev);
 }
 
+/* an agent's line, into its shard's segments as store_append() would */
+static void emit_shard(struct agent *a, struct event *ev, struct strbuf *line)
+{
+	emit(a->f, ev, line);
+	a->bytes += line->len;
+	if (a->bytes >= store_segment_bytes()) {
+		if (fclose(a->f))
+			die_errno("cannot write the history");
+		a->segment++;
+		open_segment(a, "w");
+	}
+}
+
 static void usage_exit(void)
 {
 	fprintf(stderr, "usage: gen-history [--agents N] [--events E] "
@@ -166,6 +215,7 @@ int main(int argc, char **argv)
 	}
 	if (!dir || nr_agents < 2 || nr_agents > 1000)
 		usage_exit();
+	out_dir = dir;
 
 	rng_state = 0x9e3779b97f4a7c15ULL ^ (uint64_t)seed;
 	sim_ms = (uint64_t)start * 1000;
@@ -193,11 +243,9 @@ int main(int argc, char **argv)
 		id = ulid_new_id("d_");
 		snprintf(a->origin, sizeof(a->origin), "%s", id);
 		free(id);
-		strbuf_reset(&path);
-		strbuf_addf(&path, "%s/messages/%s.jsonl", dir, a->name);
-		a->f = fopen(path.buf, mode);
-		if (!a->f)
-			die_errno("cannot create '%s'", path.buf);
+		if (*mode == 'a')
+			find_segment(a);
+		open_segment(a, mode);
 
 		sim_ms += 1 + pick(2000);
 		if (*mode == 'a') {
@@ -314,7 +362,7 @@ int main(int argc, char **argv)
 			ev.agent_id = xstrdup(a->name);
 			ev.reason = xstrdup("obsolete");
 		}
-		emit(a->f, &ev, &line);
+		emit_shard(a, &ev, &line);
 	}
 
 	for (i = 0; i < nr_agents; i++)

@@ -10,6 +10,7 @@
 #include <git2.h>
 #include "gitx-internal.h"
 #include "event.h"
+#include "store.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -253,22 +254,16 @@ static int x_log_files(struct gitx_repo *grepo,
 	for (i = 0; i < n; i++) {
 		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
 		const char *name = git_tree_entry_name(e);
-		size_t len = strlen(name);
 		struct strbuf path = STRBUF_INIT;
-		char *agent;
+		char *agent = store_shard_from_name(name);
 		int ok;
 
-		if (len <= 6 || strcmp(name + len - 6, ".jsonl")) {
+		/* segments of valid agent names only (see store.h) */
+		if (!agent) {
 			out->skipped++;
 			continue;
 		}
-		agent = xstrndup(name, len - 6);
-		ok = event_valid_name(agent, NULL);
 		free(agent);
-		if (!ok) {
-			out->skipped++;
-			continue;
-		}
 		strbuf_addf(&path, "messages/%s", name);
 		ok = add_file(repo, out, path.buf, e, max_bytes);
 		strbuf_release(&path);

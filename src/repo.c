@@ -273,3 +273,57 @@ int repo_is_initialised(const struct repo *r)
 	/* a missing sync work tree is broken, not uninitialised */
 	return is_dir(r->thrum_dir) && is_dir(r->var_dir);
 }
+
+static int is_hex40(const char *p, size_t len)
+{
+	size_t i;
+
+	if (len < 40)
+		return 0;
+	for (i = 0; i < 40; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return 0;
+	return len == 40 || p[40] == '\n' || p[40] == ' ';
+}
+
+int repo_read_ref(const struct repo *r, const char *refname, char *hex)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = path_join(r->common_dir, refname);
+	const char *p, *end;
+	size_t nlen = strlen(refname);
+	int ret = THRUM_ENOTFOUND;
+
+	if (strbuf_read_file(&sb, path, 64) >= 0) {
+		if (is_hex40(sb.buf, sb.len)) {
+			memcpy(hex, sb.buf, 40);
+			hex[40] = '\0';
+			ret = 0;
+		} else {
+			ret = -1;	/* "ref: ...", or being written */
+		}
+		goto out;
+	}
+	free(path);
+	path = path_join(r->common_dir, "packed-refs");
+	strbuf_reset(&sb);
+	if (strbuf_read_file(&sb, path, 0) < 0)
+		goto out;
+	/* "<hex> <refname>\n" lines; '#' and '^' lines carry no ref */
+	for (p = sb.buf; p < sb.buf + sb.len; p = end + 1) {
+		end = memchr(p, '\n', sb.buf + sb.len - p);
+		if (!end)
+			end = sb.buf + sb.len;
+		if (end - p == (ptrdiff_t)(41 + nlen) && p[40] == ' ' &&
+		    !memcmp(p + 41, refname, nlen) && is_hex40(p, 41)) {
+			memcpy(hex, p, 40);
+			hex[40] = '\0';
+			ret = 0;
+			break;
+		}
+	}
+out:
+	free(path);
+	strbuf_release(&sb);
+	return ret;
+}

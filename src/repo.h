@@ -34,4 +34,13 @@ int repo_is_initialised(const struct repo *r);
 /* "<dir>/<name>" as a new string */
 char *path_join(const char *dir, const char *name);
 
+/*
+ * The object id a ref points to, as 40 hex digits into hex (41 bytes),
+ * read from its loose file or packed-refs without libgit2 or a child
+ * process (a sync cycle with nothing to do must cost little more than its
+ * fetch).  0, THRUM_ENOTFOUND, or -1 when the ref is something this simple
+ * reader does not follow (a symbolic ref): callers then ask libgit2.
+ */
+int repo_read_ref(const struct repo *r, const char *refname, char *hex);
+
 #endif

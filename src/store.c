@@ -71,19 +71,101 @@ char *store_abs_path(const struct store *s, const char *relpath)
 	return path_join(s->sync_dir, relpath);
 }
 
-char *store_path_for(const struct event *ev, const char *shard)
+size_t store_segment_bytes(void)
 {
-	struct strbuf sb = STRBUF_INIT;
+	const char *env = getenv("THRUM_SEGMENT_BYTES");
+	long v;
 
+	if (env && !thrum_parse_long(env, 1, LONG_MAX, &v))
+		return (size_t)v;
+	return STORE_SEGMENT_BYTES;
+}
+
+char *store_segment_path(const char *shard, unsigned n)
+{
+	if (!n)
+		return xstrfmt("messages/%s.jsonl", shard);
+	return xstrfmt("messages/%s.%04u.jsonl", shard, n);
+}
+
+static int file_size(const char *dir, const char *rel, off_t *size)
+{
+	char *path = path_join(dir, rel);
+	struct stat st;
+	int ret = lstat(path, &st);
+
+	free(path);
+	if (!ret)
+		*size = st.st_size;
+	return ret;
+}
+
+char *store_current_segment(const char *sync_dir, const char *shard)
+{
+	unsigned n = 0;
+	off_t size = 0;
+	char *rel;
+
+	/* segments are made in order: the first missing number ends them */
+	for (;;) {
+		rel = store_segment_path(shard, n + 1);
+		if (file_size(sync_dir, rel, &size) < 0)
+			break;
+		free(rel);
+		n++;
+	}
+	free(rel);
+	rel = store_segment_path(shard, n);
+	if (!file_size(sync_dir, rel, &size) &&
+	    (size_t)size >= store_segment_bytes()) {
+		free(rel);
+		rel = store_segment_path(shard, n + 1);
+	}
+	return rel;
+}
+
+char *store_shard_from_name(const char *filename)
+{
+	size_t len = strlen(filename), digits = 0;
+	char *name;
+
+	if (len <= 6 || strcmp(filename + len - 6, ".jsonl"))
+		return NULL;
+	len -= 6;
+	/* ".NNNN": four to nine digits, not all zero */
+	while (digits < len && isdigit((unsigned char)filename[len - 1 - digits]))
+		digits++;
+	if (digits >= 4 && digits <= 9 && digits < len &&
+	    filename[len - 1 - digits] == '.') {
+		size_t i;
+		int zero = 1;
+
+		for (i = len - digits; i < len; i++)
+			zero &= filename[i] == '0';
+		if (zero)
+			return NULL;
+		len -= digits + 1;
+	} else if (memchr(filename, '.', len)) {
+		return NULL;
+	}
+	name = xstrndup(filename, len);
+	if (!event_valid_name(name, NULL)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+char *store_path_for(const struct store *s, const struct event *ev,
+		     const char *shard)
+{
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:
 	case EV_MESSAGE_RECEIPT:
-		if (shard) {
-			strbuf_addf(&sb, "messages/%s.jsonl", shard);
-			return strbuf_detach(&sb, NULL);
-		}
+		if (shard)
+			return store_current_segment(s->sync_dir, shard);
 		break;
 	default:
 		break;
@@ -93,15 +175,9 @@ char *store_path_for(const struct event *ev, const char *shard)
 
 char *store_shard_of(const char *relpath)
 {
-	const char *name, *dot;
-
 	if (strncmp(relpath, "messages/", 9))
 		return NULL;
-	name = relpath + 9;
-	dot = strrchr(name, '.');
-	if (!dot || strcmp(dot, ".jsonl"))
-		return NULL;
-	return xstrndup(name, dot - name);
+	return store_shard_from_name(relpath + 9);
 }
 
 /* does the open file end in a newline (or is it empty)? */
@@ -200,11 +276,13 @@ int store_append(struct store *s, const char *shard, struct event **evs,
 	int ret = 0;
 
 	for (i = 0; i < nr; i++)
-		paths[i] = store_path_for(evs[i], shard);
+	/* the segment is chosen under the lock: appends roll over in turn */
 	if (store_lock(s, LOCK_EX) < 0) {
 		ret = -1;
 		goto out;
 	}
+	for (i = 0; i < nr; i++)
+		paths[i] = store_path_for(s, evs[i], shard);
 	/* one write per file, lines in the order given */
 	for (i = 0; i < nr && !ret; i++) {
 		if (done[i])
@@ -277,13 +355,9 @@ void store_list_files(const struct store *s, struct strvec *out)
 	dir = store_abs_path(s, "messages");
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-		char *name;
+		char *name = store_shard_from_name(de->d_name);
 
-		if (len <= 6 || strcmp(de->d_name + len - 6, ".jsonl"))
-			continue;
-		name = xstrndup(de->d_name, len - 6);
-		if (event_valid_name(name, NULL)) {
+		if (name) {
 			path = path_join(dir, de->d_name);
 			if (is_regular(path))
 				strvec_pushf(&shards, "messages/%s",

@@ -40,7 +40,8 @@ void store_unlock(struct store *s);
  * (shard: the writer, i.e. the author or, for receipts, the reader).
  * Caller frees.
  */
-char *store_path_for(const struct event *ev, const char *shard);
+char *store_path_for(const struct store *s, const struct event *ev,
+		     const char *shard);
 
 /*
  * Append the canonical lines of evs[0..nr) to the file for shard (see
@@ -71,6 +72,34 @@ void store_list_files(const struct store *s, struct strvec *out);
  * NULL for events.jsonl and the legacy file.  Caller frees.
  */
 char *store_shard_of(const char *relpath);
+
+/*
+ * Segments.  An agent's shard is a series of files, so that a commit never
+ * rewrites a big blob and a merge costs what is new, not what is old:
+ * messages/<name>.jsonl (segment 0, the only file the original writes),
+ * then messages/<name>.0001.jsonl, .0002, ...  Lines are appended to the
+ * highest segment there is; once it holds STORE_SEGMENT_BYTES or more the
+ * next append starts a new one.  A line never moves between files, so
+ * every file is merged on its own, as before; readers take every segment
+ * of every shard (the original reads messages/ *.jsonl too).
+ */
+#define STORE_SEGMENT_BYTES (256 * 1024)
+
+/* the segment size in effect ($THRUM_SEGMENT_BYTES, for tests) */
+size_t store_segment_bytes(void);
+
+/* "messages/<shard>.jsonl" for n == 0, else "messages/<shard>.NNNN.jsonl" */
+char *store_segment_path(const char *shard, unsigned n);
+
+/* the segment of shard that the next append goes to, under sync_dir */
+char *store_current_segment(const char *sync_dir, const char *shard);
+
+/*
+ * The agent a file name under messages/ belongs to ("alice.jsonl",
+ * "alice.0003.jsonl" -> "alice"), or NULL when the name is not a segment
+ * of a valid agent name.
+ */
+char *store_shard_from_name(const char *filename);
 
 /* "<sync_dir>/<relpath>", caller frees */
 char *store_abs_path(const struct store *s, const char *relpath);

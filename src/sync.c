@@ -136,7 +136,7 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n",
 		    st->new_events, st->skipped, st->conflicts, st->ahead,
 		    st->behind, st->committed, st->pushed);
-	ret = write_file_atomic(path, sb.buf, sb.len, 0644);
+	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
 	free(path);
 	return ret;
@@ -193,8 +193,12 @@ static enum net_result fetch(const struct repo *r,
 	enum net_result res = NET_OK;
 
 	network_child(&cp, r, cfg);
+	/*
+	 * no auto-maintenance after every fetch of one small branch: the
+	 * daemon runs `git gc --auto` itself every few cycles
+	 */
 	strvec_pushl(&cp.args, "fetch", "--quiet", "--no-write-fetch-head",
-		     "--no-tags", cfg->remote, NULL);
+		     "--no-tags", "--no-auto-maintenance", cfg->remote, NULL);
 	strvec_pushf(&cp.args, "+refs/heads/a-sync:refs/remotes/%s/a-sync",
 		     cfg->remote);
 	if (capture_command(&cp, &out, NULL)) {
@@ -229,6 +233,158 @@ static enum net_result push(const struct repo *r,
 	}
 	strbuf_release(&out);
 	return res;
+}
+
+
+/* --- the blob cache --- */
+
+/*
+ * var/sync-cache remembers, for every work tree file, the blob it was
+ * when last committed, keyed by what stat() says (inode, size, mtime).
+ * Log files only grow by appends and are only replaced by rename, so a
+ * file whose key is unchanged holds the same bytes: it is neither read
+ * nor hashed again.  The cache also names the a-sync commit it was
+ * written for; when a-sync and the remote branch are both still there
+ * and no file changed, a cycle has nothing to do (idle_cycle()).  The
+ * file is derived data: a damaged one is ignored and rewritten.
+ *
+ *   a-sync <hex>
+ *   <blob hex> <inode> <size> <mtime ns> <path>
+ */
+struct blob_stat {
+	char *path;
+	struct gitx_oid blob;
+	uint64_t ino, size;
+	int64_t mtime_ns;
+};
+
+struct blob_cache {
+	char tip[GITX_OID_HEXSZ + 1];	/* "" when unknown */
+	struct blob_stat *v;
+	size_t nr, alloc;
+};
+#define BLOB_CACHE_INIT { "", NULL, 0, 0 }
+
+static void blob_cache_release(struct blob_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		free(c->v[i].path);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+static int stat_key(const char *path, struct blob_stat *out)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	out->ino = (uint64_t)st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+			st.st_mtim.tv_nsec;
+	return 0;
+}
+
+static int parse_u64(const char **p, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(*p, &end, 10);
+	if (errno || end == *p || *end != ' ')
+		return -1;
+	*p = end + 1;
+	return 0;
+}
+
+static int parse_cache_line(const char *line, struct blob_stat *e)
+{
+	const char *p = line + GITX_OID_HEXSZ + 1;
+	uint64_t mtime;
+
+	if (strlen(line) <= GITX_OID_HEXSZ + 1 ||
+	    line[GITX_OID_HEXSZ] != ' ' ||
+	    gitx_oid_from_hex(&e->blob, line) < 0 ||
+	    parse_u64(&p, &e->ino) < 0 || parse_u64(&p, &e->size) < 0 ||
+	    parse_u64(&p, &mtime) < 0 || !*p)
+		return -1;
+	e->mtime_ns = (int64_t)mtime;
+	e->path = xstrdup(p);
+	return 0;
+}
+
+static void blob_cache_read(const struct repo *r, struct blob_cache *c)
+{
+	char *path = path_join(r->var_dir, "sync-cache");
+	struct strbuf sb = STRBUF_INIT;
+	char *line, *next;
+
+	if (strbuf_read_file(&sb, path, 0) < 0)
+		goto out;
+	for (line = sb.buf; *line; line = next) {
+		struct blob_stat e;
+
+		next = strchrnul(line, '\n');
+		if (*next)
+			*next++ = '\0';
+		if (!strncmp(line, "a-sync ", 7) &&
+		    strlen(line + 7) == GITX_OID_HEXSZ) {
+			memcpy(c->tip, line + 7, GITX_OID_HEXSZ + 1);
+			continue;
+		}
+		if (parse_cache_line(line, &e) < 0) {
+			blob_cache_release(c);	/* damaged: start again */
+			break;
+		}
+		ALLOC_GROW(c->v, c->nr + 1, c->alloc);
+		c->v[c->nr++] = e;
+	}
+out:
+	free(path);
+	strbuf_release(&sb);
+}
+
+static const struct blob_stat *blob_cache_find(const struct blob_cache *c,
+					       const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++)
+		if (!strcmp(c->v[i].path, path))
+			return &c->v[i];
+	return NULL;
+}
+
+static int same_stat(const struct blob_stat *a, const struct blob_stat *b)
+{
+	return a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns;
+}
+
+static void blob_cache_write(const struct repo *r, const struct blob_cache *c)
+{
+	char *path = path_join(r->var_dir, "sync-cache");
+	struct strbuf sb = STRBUF_INIT;
+	size_t i;
+
+	if (*c->tip)
+		strbuf_addf(&sb, "a-sync %s\n", c->tip);
+	for (i = 0; i < c->nr; i++) {
+		const struct blob_stat *e = &c->v[i];
+		char hex[GITX_OID_HEXSZ + 1];
+
+		gitx_oid_hex(&e->blob, hex);
+		strbuf_addf(&sb, "%s %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
+			    hex, e->ino, e->size, e->mtime_ns, e->path);
+	}
+	/* a cache that cannot be written only costs time next cycle */
+	if (write_file_derived(path, sb.buf, sb.len, 0644) < 0)
+		warning("the next sync cycle will re-read every log file");
+	free(path);
+	strbuf_release(&sb);
 }
 
 /* --- merging the remote into the work tree --- */
@@ -351,8 +507,13 @@ out:
 
 /* --- committing the work tree --- */
 
+/*
+ * The work tree's log files and their blobs; a file whose stat key the
+ * cache knows is not read again.  *now receives the new cache entries.
+ */
 static int worktree_files(struct gitx_repo *repo, struct store *s,
-			  struct gitx_files *out)
+			  const struct blob_cache *cache,
+			  struct gitx_files *out, struct blob_cache *now)
 {
 	struct strvec files = STRVEC_INIT;
 	struct strbuf buf = STRBUF_INIT;
@@ -364,17 +525,36 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 	store_list_files(s, &files);
 	for (i = 0; i < files.nr; i++) {
 		char *path = store_abs_path(s, files.v[i]);
-		int r = read_local(path, &buf);
+		const struct blob_stat *known;
+		struct blob_stat key = { NULL };
+		struct gitx_file *f;
+		int have_key = !stat_key(path, &key);
 
-		free(path);
-		if (r < 0)
-			goto out;
 		ALLOC_GROW(out->v, out->nr + 1, out->alloc);
-		out->v[out->nr].path = xstrdup(files.v[i]);
-		out->v[out->nr].size = buf.len;
-		if (gitx_blob_write(repo, buf.buf, buf.len,
-				    &out->v[out->nr++].blob) < 0)
-			goto out;
+		f = &out->v[out->nr++];
+		f->path = xstrdup(files.v[i]);
+		known = have_key ? blob_cache_find(cache, files.v[i]) : NULL;
+		if (known && same_stat(known, &key)) {
+			f->blob = known->blob;
+			f->size = (size_t)known->size;
+		} else {
+			/* nothing appends while we hold the log lock */
+			int r = read_local(path, &buf);
+
+			if (r < 0 || gitx_blob_write(repo, buf.buf, buf.len,
+						     &f->blob) < 0) {
+				free(path);
+				goto out;
+			}
+			f->size = buf.len;
+		}
+		free(path);
+		if (have_key) {
+			key.path = xstrdup(files.v[i]);
+			key.blob = f->blob;
+			ALLOC_GROW(now->v, now->nr + 1, now->alloc);
+			now->v[now->nr++] = key;
+		}
 	}
 	ret = 0;
 out:
@@ -428,18 +608,22 @@ static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 			   struct sync_status *st, struct gitx_oid *tip)
 {
 	struct gitx_files files = GITX_FILES_INIT;
+	struct blob_cache cache = BLOB_CACHE_INIT, now = BLOB_CACHE_INIT;
 	char when[DATE_RFC3339_LEN + 1];
 	struct strbuf msg = STRBUF_INIT;
 	int made = 0, ret = -1, r2;
 
 	date_format_rfc3339_sec(date_now_ns(), when);
 	strbuf_addf(&msg, "sync: %s\n", when);
-	if (worktree_files(repo, s, &files) < 0 ||
+	blob_cache_read(r, &cache);
+	if (worktree_files(repo, s, &cache, &files, &now) < 0 ||
 	    gitx_commit_files(repo, &files, parent, msg.buf,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;
 	st->committed |= made;
 	if (local_tip && gitx_oid_equal(local_tip, tip)) {
+		gitx_oid_hex(tip, now.tip);
+		blob_cache_write(r, &now);
 		ret = 0;
 		goto out;
 	}
@@ -457,9 +641,13 @@ static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 	if (r2 < 0)
 		goto out;
 	refresh_index(r);
+	gitx_oid_hex(tip, now.tip);
+	blob_cache_write(r, &now);
 	ret = 0;
 out:
 	gitx_files_release(&files);
+	blob_cache_release(&cache);
+	blob_cache_release(&now);
 	strbuf_release(&msg);
 	return ret;
 }
@@ -479,6 +667,68 @@ static void backoff(int attempt)
 	ts.tv_nsec = (ms % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+/*
+ * A cycle with nothing to do, decided without libgit2 (loading it costs
+ * more than the rest of such a cycle): a-sync is where the last cycle
+ * left it, the remote branch is there too (the fetch brought nothing new,
+ * and nothing waits to be pushed), and no log file changed since.  Fills
+ * *st and returns 1 when the cycle was idle.
+ */
+static int idle_cycle(const struct repo *r, const struct thrum_config *cfg,
+		      struct store *s, const char *remote_ref,
+		      struct sync_status *st)
+{
+	struct blob_cache cache = BLOB_CACHE_INIT;
+	struct strvec files = STRVEC_INIT;
+	char local[GITX_OID_HEXSZ + 1], remote[GITX_OID_HEXSZ + 1];
+	size_t i;
+	int idle = 0;
+
+	blob_cache_read(r, &cache);
+	if (!*cache.tip || repo_read_ref(r, GITX_SYNC_REF, local) ||
+	    strcmp(local, cache.tip))
+		goto out;
+	if (!cfg->local_only && (repo_read_ref(r, remote_ref, remote) ||
+				 strcmp(remote, local)))
+		goto out;
+	if (store_lock(s, LOCK_SH) < 0)
+		goto out;
+	store_list_files(s, &files);
+	idle = files.nr == cache.nr;
+	for (i = 0; idle && i < files.nr; i++) {
+		char *path = store_abs_path(s, files.v[i]);
+		const struct blob_stat *known = blob_cache_find(&cache,
+								files.v[i]);
+		struct blob_stat key;
+
+		idle = known && !stat_key(path, &key) && same_stat(known, &key);
+		free(path);
+	}
+	store_unlock(s);
+	if (!idle)
+		goto out;
+	if (cfg->local_only) {
+		struct sync_status prev = SYNC_STATUS_INIT;
+
+		/* the remote branch did not move: neither did the counts */
+		if (!sync_status_read(r, &prev)) {
+			st->ahead = prev.ahead;
+			st->behind = prev.behind;
+			st->remote_tip = prev.remote_tip;
+			prev.remote_tip = NULL;
+		}
+		sync_status_release(&prev);
+		st->state = SYNC_LOCAL_ONLY;
+	} else {
+		st->remote_tip = xstrdup(remote);
+		st->state = SYNC_SYNCED;
+	}
+out:
+	blob_cache_release(&cache);
+	strvec_clear(&files);
+	return idle;
 }
 
 static int lock_sync(const struct repo *r, int *fd)
@@ -523,10 +773,6 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			      "thrum init --force'", why.buf);
 		goto done;
 	}
-	if (gitx_open(&repo, r->git_dir) < 0) {
-		err = xstrdup("cannot open the repository");
-		goto done;
-	}
 	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
 
 	for (attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
@@ -543,6 +789,15 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 				free(err);
 				err = NULL;
 			}
+		}
+		if (attempt == 1 && nr == NET_OK &&
+		    idle_cycle(r, cfg, s, remote_ref.buf, st)) {
+			ret = 0;
+			goto done;
+		}
+		if (!repo && gitx_open(&repo, r->git_dir) < 0) {
+			err = xstrdup("cannot open the repository");
+			goto done;
 		}
 		have_remote = gitx_resolve(repo, remote_ref.buf,
 					   &remote_tip) == 0;

@@ -152,8 +152,8 @@ int thrum_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *buf, size_t len,
-		      mode_t mode)
+static int replace_file(const char *path, const void *buf, size_t len,
+			mode_t mode, int durable)
 {
 	struct strbuf tmp = STRBUF_INIT;
 	int fd, ret = -1;
@@ -161,7 +161,8 @@ int write_file_atomic(const char *path, const void *buf, size_t len,
 	strbuf_addf(&tmp, "%s.thrum-tmp", path);
 	unlink(tmp.buf);
 	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
-	if (fd < 0 || write_in_full(fd, buf, len) < 0 || fsync(fd) < 0) {
+	if (fd < 0 || write_in_full(fd, buf, len) < 0 ||
+	    (durable && fsync(fd) < 0)) {
 		error_errno("cannot write '%s'", tmp.buf);
 	} else if (rename(tmp.buf, path) < 0) {
 		error_errno("cannot replace '%s'", path);
@@ -174,4 +175,16 @@ int write_file_atomic(const char *path, const void *buf, size_t len,
 		unlink(tmp.buf);
 	strbuf_release(&tmp);
 	return ret;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	return replace_file(path, buf, len, mode, 1);
+}
+
+int write_file_derived(const char *path, const void *buf, size_t len,
+		       mode_t mode)
+{
+	return replace_file(path, buf, len, mode, 0);
 }

@@ -142,6 +142,76 @@ static void test_shard_of(void **state)
 	free(x);
 	assert_null(store_shard_of("events.jsonl"));
 	assert_null(store_shard_of("messages.jsonl"));
+	x = store_shard_of("messages/alice.0012.jsonl");
+	assert_string_equal(x, "alice");
+	free(x);
+	x = store_shard_of("messages/a-b_c.123456789.jsonl");
+	assert_string_equal(x, "a-b_c");
+	free(x);
+	/* not segments: too few or too many digits, zero, dots, bad names */
+	assert_null(store_shard_of("messages/alice.012.jsonl"));
+	assert_null(store_shard_of("messages/alice.0000.jsonl"));
+	assert_null(store_shard_of("messages/alice.1234567890.jsonl"));
+	assert_null(store_shard_of("messages/alice.x.0001.jsonl"));
+	assert_null(store_shard_of("messages/.0001.jsonl"));
+	assert_null(store_shard_of("messages/Alice.0001.jsonl"));
+	assert_null(store_shard_of("messages/daemon.0001.jsonl"));
+	assert_null(store_shard_of("messages/alice.0001.json"));
+}
+
+static int has_file(const struct strvec *v, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr; i++)
+		if (!strcmp(v->v[i], name))
+			return 1;
+	return 0;
+}
+
+static void test_segments_roll_over(void **state)
+{
+	struct strvec files = STRVEC_INIT;
+	struct event ev;
+	struct event *list[1] = { &ev };
+	char *cur;
+	size_t i, total = 0;
+
+	(void)state;
+	setenv("THRUM_SEGMENT_BYTES", "1000", 1);
+	for (i = 0; i < 40; i++) {
+		new_event(&ev, EV_MESSAGE_CREATE);
+		assert_int_equal(store_append(&s, "seg", list, 1), 0);
+		event_release(&ev);
+	}
+	unsetenv("THRUM_SEGMENT_BYTES");
+	/* every line once, in segments that each stopped near the size */
+	store_list_files(&s, &files);
+	for (i = 0; i < files.nr; i++) {
+		struct stat st;
+		char *path = at(files.v[i]);
+		char *shard = store_shard_of(files.v[i]);
+
+		if (shard && !strcmp(shard, "seg")) {
+			total += count_lines(files.v[i]);
+			assert_int_equal(stat(path, &st), 0);
+			assert_true(st.st_size < 1000 + 400);
+		}
+		free(shard);
+		free(path);
+	}
+	assert_int_equal(total, 40);
+	assert_true(has_file(&files, "messages/seg.jsonl"));
+	assert_true(has_file(&files, "messages/seg.0001.jsonl"));
+	assert_true(has_file(&files, "messages/seg.0005.jsonl"));
+	/* the next append goes to the last segment, or one past it */
+	cur = store_current_segment(r.sync_dir, "seg");
+	assert_true(!strncmp(cur, "messages/seg.00", 15));
+	free(cur);
+	cur = store_current_segment(r.sync_dir, "nobody");
+	assert_string_equal(cur, "messages/nobody.jsonl");
+	free(cur);
+	strvec_clear(&files);
 }
 
 static void test_origin_stable(void **state)
@@ -197,6 +267,7 @@ int main(void)
 		cmocka_unit_test(test_symlink_refused),
 		cmocka_unit_test(test_list_files),
 		cmocka_unit_test(test_shard_of),
+		cmocka_unit_test(test_segments_roll_over),
 		cmocka_unit_test(test_origin_stable),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
