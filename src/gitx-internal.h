@@ -24,7 +24,8 @@ struct gitx_ops {
 	int (*resolve)(struct gitx_repo *repo, const char *refname,
 		       struct gitx_oid *out);
 	int (*log_files)(struct gitx_repo *repo, const struct gitx_oid *commit,
-			 size_t max_bytes, struct gitx_files *out);
+			 size_t max_bytes, const struct gitx_files *trusted,
+			 struct gitx_files *out);
 	int (*blob_read)(struct gitx_repo *repo, const struct gitx_oid *blob,
 			 struct strbuf *sb);
 	int (*blob_write)(struct gitx_repo *repo, const char *buf, size_t len,
@@ -43,6 +44,6 @@ struct gitx_ops {
 };
 
 /* bump the first number when a function's meaning changes */
-#define GITX_ABI (1u * 65536 + (unsigned)sizeof(struct gitx_ops))
+#define GITX_ABI (2u * 65536 + (unsigned)sizeof(struct gitx_ops))
 
 #endif

@@ -117,9 +117,10 @@ int gitx_resolve(struct gitx_repo *repo, const char *refname,
 }
 
 int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
-		   size_t max_bytes, struct gitx_files *out)
+		   size_t max_bytes, const struct gitx_files *trusted,
+		   struct gitx_files *out)
 {
-	return OPS->log_files(repo, commit, max_bytes, out);
+	return OPS->log_files(repo, commit, max_bytes, trusted, out);
 }
 
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
@@ -170,11 +171,19 @@ void gitx_files_release(struct gitx_files *f)
 const struct gitx_file *gitx_files_find(const struct gitx_files *f,
 					const char *path)
 {
-	size_t i;
+	size_t lo = 0, hi = f->nr;
 
-	for (i = 0; i < f->nr; i++)
-		if (!strcmp(f->v[i].path, path))
-			return &f->v[i];
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(path, f->v[mid].path);
+
+		if (!c)
+			return &f->v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
 	return NULL;
 }
 

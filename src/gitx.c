@@ -186,8 +186,11 @@ static int is_blob_mode(git_filemode_t mode)
 }
 
 static int add_file(git_repository *repo, struct gitx_files *out,
-		    const char *path, const git_tree_entry *e, size_t max)
+		    const char *path, const git_tree_entry *e, size_t max,
+		    const struct gitx_files *trusted)
 {
+	const struct gitx_file *known = trusted ? gitx_files_find(trusted, path)
+						: NULL;
 	git_odb *odb = NULL;
 	size_t size = 0;
 	git_object_t type;
@@ -196,6 +199,11 @@ static int add_file(git_repository *repo, struct gitx_files *out,
 		out->skipped++;
 		return 0;
 	}
+	if (max == SIZE_MAX)
+		goto add;	/* our own tree: no cap to check */
+	if (known && git_oid_equal((const git_oid *)&known->blob,
+				   git_tree_entry_id(e)))
+		goto add;	/* this very blob is ours already */
 	/* the header only: a hostile blob is never inflated to learn its size */
 	if (git_repository_odb(&odb, repo) < 0 ||
 	    git_odb_read_header(&size, &type, odb, git_tree_entry_id(e)) < 0) {
@@ -207,6 +215,7 @@ static int add_file(git_repository *repo, struct gitx_files *out,
 		out->skipped++;
 		return 0;
 	}
+add:
 	ALLOC_GROW(out->v, out->nr + 1, out->alloc);
 	out->v[out->nr].path = xstrdup(path);
 	git_oid_cpy((git_oid *)&out->v[out->nr].blob, git_tree_entry_id(e));
@@ -215,9 +224,15 @@ static int add_file(git_repository *repo, struct gitx_files *out,
 	return 0;
 }
 
+static int cmp_file(const void *a, const void *b)
+{
+	return strcmp(((const struct gitx_file *)a)->path,
+		      ((const struct gitx_file *)b)->path);
+}
+
 static int x_log_files(struct gitx_repo *grepo,
 		       const struct gitx_oid *xcommit_id, size_t max_bytes,
-		       struct gitx_files *out)
+		       const struct gitx_files *trusted, struct gitx_files *out)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *commit_id = (const git_oid *)xcommit_id;
@@ -238,7 +253,7 @@ static int x_log_files(struct gitx_repo *grepo,
 
 		if (!strcmp(name, "events.jsonl") ||
 		    !strcmp(name, "messages.jsonl")) {
-			if (add_file(repo, out, name, e, max_bytes) < 0)
+			if (add_file(repo, out, name, e, max_bytes, trusted) < 0)
 				goto out;
 		} else if (!strcmp(name, "messages") &&
 			   git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
@@ -265,11 +280,13 @@ static int x_log_files(struct gitx_repo *grepo,
 		}
 		free(agent);
 		strbuf_addf(&path, "messages/%s", name);
-		ok = add_file(repo, out, path.buf, e, max_bytes);
+		ok = add_file(repo, out, path.buf, e, max_bytes, trusted);
 		strbuf_release(&path);
 		if (ok < 0)
 			goto out;
 	}
+	/* tree order is path order already, but callers rely on it */
+	qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
 	ret = 0;
 out:
 	git_tree_free(sub);

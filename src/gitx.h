@@ -65,6 +65,7 @@ struct gitx_files {
 #define GITX_FILES_INIT { NULL, 0, 0, 0 }
 
 void gitx_files_release(struct gitx_files *f);
+/* binary search: f must be sorted by path (gitx_log_files() output is) */
 const struct gitx_file *gitx_files_find(const struct gitx_files *f,
 					const char *path);
 
@@ -74,12 +75,17 @@ int gitx_resolve(struct gitx_repo *repo, const char *refname,
 
 /*
  * The log files of a commit's tree, as a remote may have written it: only
- * events.jsonl, messages.jsonl and messages/<valid-name>.jsonl, regular
- * blobs no larger than max_bytes (read from the object header, never
- * inflated to find out).  Everything else is counted in out->skipped.
+ * events.jsonl, messages.jsonl and the segments of messages/<valid-name>,
+ * regular blobs no larger than max_bytes (read from the object header,
+ * never inflated to find out).  Everything else is counted in
+ * out->skipped.  An entry whose path and blob are in trusted (may be
+ * NULL) is taken without reading its header: a history of many segments
+ * costs one look-up per file that changed, not per file.  out is sorted
+ * by path; size is 0 for trusted entries.
  */
 int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
-		   size_t max_bytes, struct gitx_files *out);
+		   size_t max_bytes, const struct gitx_files *trusted,
+		   struct gitx_files *out);
 
 /* a blob's content into sb (replacing it); 0 or -1 */
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,

@@ -265,6 +265,12 @@ struct blob_cache {
 };
 #define BLOB_CACHE_INIT { "", NULL, 0, 0 }
 
+static int cmp_blob_stat(const void *a, const void *b)
+{
+	return strcmp(((const struct blob_stat *)a)->path,
+		      ((const struct blob_stat *)b)->path);
+}
+
 static void blob_cache_release(struct blob_cache *c)
 {
 	size_t i;
@@ -342,6 +348,8 @@ static void blob_cache_read(const struct repo *r, struct blob_cache *c)
 		ALLOC_GROW(c->v, c->nr + 1, c->alloc);
 		c->v[c->nr++] = e;
 	}
+	if (c->nr)
+		qsort(c->v, c->nr, sizeof(*c->v), cmp_blob_stat);
 out:
 	free(path);
 	strbuf_release(&sb);
@@ -350,12 +358,11 @@ out:
 static const struct blob_stat *blob_cache_find(const struct blob_cache *c,
 					       const char *path)
 {
-	size_t i;
+	struct blob_stat key;
 
-	for (i = 0; i < c->nr; i++)
-		if (!strcmp(c->v[i].path, path))
-			return &c->v[i];
-	return NULL;
+	key.path = (char *)path;
+	return c->nr ? bsearch(&key, c->v, c->nr, sizeof(*c->v),
+			       cmp_blob_stat) : NULL;
 }
 
 static int same_stat(const struct blob_stat *a, const struct blob_stat *b)
@@ -437,12 +444,14 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 	size_t i;
 	int ret = -1, in_txn = 0;
 
-	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &rfiles) < 0)
+	/* ours first: what the remote shares with us needs no checking */
+	if (local_tip &&
+	    gitx_log_files(repo, local_tip, SIZE_MAX, NULL, &lfiles) < 0)
+		goto out;
+	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &lfiles,
+			   &rfiles) < 0)
 		goto out;
 	st->skipped += rfiles.skipped;
-	if (local_tip &&
-	    gitx_log_files(repo, local_tip, SIZE_MAX, &lfiles) < 0)
-		goto out;
 
 	if (store_lock(s, LOCK_EX) < 0)
 		goto out;
