@@ -29,9 +29,8 @@ int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
 	ctx_need_store(ctx);
 	/* hold the log still while the old database goes */
 	if (store_lock(&ctx->store, LOCK_EX) < 0 ||
-	    projection_remove(ctx->repo.var_dir) < 0 ||
-	    projection_open(&ctx->proj, ctx->repo.var_dir) < 0 ||
-	    projection_catch_up(ctx->proj, &ctx->store, &stats) < 0 ||
+	    projection_rebuild(&ctx->proj, ctx->repo.var_dir, &ctx->store,
+			       &stats) < 0 ||
 	    projection_counts(ctx->proj, &c) < 0)
 		return 1;
 	store_unlock(&ctx->store);

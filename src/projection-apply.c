@@ -442,7 +442,8 @@ static int project_lines(struct projection *p, const char *rel,
 			continue;
 		}
 		hash = event_line_hash(line, n);
-		if (already_seen(p, line, n, hash)) {
+		/* (a rebuild starts empty: projection_apply() sees repeats) */
+		if (!p->bulk && already_seen(p, line, n, hash)) {
 			line = nl + 1;
 			continue;
 		}
@@ -466,10 +467,16 @@ static int project_lines(struct projection *p, const char *rel,
 }
 
 /* remember that rel has been consumed up to used bytes */
+static int64_t mtime_ns(const struct stat *st)
+{
+	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+}
+
 static int record_file_state(struct projection *p, const char *rel, int fd,
 			     int64_t used, const char *path)
 {
 	unsigned char tail[TAIL_BYTES];
+	struct stat st;
 	sqlite3_stmt *q;
 	int tail_len;
 
@@ -479,6 +486,11 @@ static int record_file_state(struct projection *p, const char *rel, int fd,
 	proj_bind_text(q, 1, rel);
 	sqlite3_bind_int64(q, 2, used);
 	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
+	/* the stat identity only when it describes exactly what was read */
+	if (!fstat(fd, &st) && st.st_size == used) {
+		sqlite3_bind_int64(q, 4, (int64_t)st.st_ino);
+		sqlite3_bind_int64(q, 5, mtime_ns(&st));
+	}
 	return proj_run(p, q, "cannot record file state");
 }
 
@@ -533,29 +545,71 @@ out:
 	return ret;
 }
 
-/* cheap look: does any file differ from what was consumed? */
+/* what log_files says of one file */
+struct known_file {
+	char *path;
+	int64_t size, ino, mtime;
+	int have_stat;
+};
+
+static int cmp_known(const void *a, const void *b)
+{
+	return strcmp(((const struct known_file *)a)->path,
+		      ((const struct known_file *)b)->path);
+}
+
+/*
+ * Cheap look: does any file differ from what was consumed?  One query
+ * and one lstat() per file: a file whose inode, size and mtime are those
+ * recorded when it was read is unchanged (log files only grow, and are
+ * only replaced by rename); any other is checked by its tail.
+ */
 static int needs_catch_up(struct projection *p, struct store *s,
 			  const struct strvec *files)
 {
-	size_t i, known = 0;
-	sqlite3_stmt *q;
+	struct known_file *known = NULL;
+	size_t nr = 0, alloc = 0, i;
+	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL);
 	int changed = 0;
+
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct known_file *k;
+
+		ALLOC_GROW(known, nr + 1, alloc);
+		k = &known[nr++];
+		k->path = proj_col_text(q, 0);
+		k->size = sqlite3_column_int64(q, 1);
+		k->have_stat = sqlite3_column_type(q, 2) != SQLITE_NULL &&
+			       sqlite3_column_type(q, 3) != SQLITE_NULL;
+		k->ino = sqlite3_column_int64(q, 2);
+		k->mtime = sqlite3_column_int64(q, 3);
+	}
+	sqlite3_reset(q);
+	if (nr != files->nr)
+		changed = 1;
+	else if (nr)
+		qsort(known, nr, sizeof(*known), cmp_known);
 
 	for (i = 0; i < files->nr && !changed; i++) {
 		char *path = store_abs_path(s, files->v[i]);
-		struct file_state fs;
+		struct known_file key, *k;
 		struct stat st;
 
-		if (get_file_state(p, files->v[i], &fs) < 0) {
-			free(path);
-			return -1;
-		}
-		if (!fs.known || lstat(path, &st) < 0 ||
-		    st.st_size != fs.size) {
+		key.path = (char *)files->v[i];
+		k = bsearch(&key, known, nr, sizeof(*known), cmp_known);
+		if (!k || lstat(path, &st) < 0 || st.st_size != k->size) {
 			changed = 1;
-		} else {
-			int fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+		} else if (!k->have_stat || (int64_t)st.st_ino != k->ino ||
+			   mtime_ns(&st) != k->mtime) {
+			struct file_state fs;
+			int fd;
 
+			if (get_file_state(p, files->v[i], &fs) < 0) {
+				free(path);
+				changed = -1;
+				break;
+			}
+			fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
 			changed = fd < 0 || resume_offset(fd, st.st_size,
 							  &fs) >= 0;
 			if (fd >= 0)
@@ -563,13 +617,10 @@ static int needs_catch_up(struct projection *p, struct store *s,
 		}
 		free(path);
 	}
-	if (changed)
-		return 1;
-	q = proj_stmt(p, ST_FILE_ALL);
-	while (sqlite3_step(q) == SQLITE_ROW)
-		known++;
-	sqlite3_reset(q);
-	return known != files->nr;
+	for (i = 0; i < nr; i++)
+		free(known[i].path);
+	free(known);
+	return changed;
 }
 
 static int forget_missing_files(struct projection *p,

@@ -54,6 +54,7 @@ struct projection {
 	char *path;
 	sqlite3_stmt *st[ST_MAX];
 	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
+	int bulk;		/* a rebuild into a private file: no journal */
 };
 
 /* report sqlite3_errmsg() for what; returns -1 */

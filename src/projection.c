@@ -26,15 +26,17 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS events_seen("
 	"  event_id TEXT PRIMARY KEY, hash INTEGER NOT NULL,"
 	"  ts INTEGER NOT NULL) WITHOUT ROWID;"
+	/* ino and mtime: the file as it was when size bytes were read */
 	"CREATE TABLE IF NOT EXISTS log_files("
-	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, tail BLOB);"
+	"  path TEXT PRIMARY KEY, size INTEGER NOT NULL, tail BLOB,"
+	"  ino INTEGER, mtime INTEGER);"
 	"CREATE TABLE IF NOT EXISTS skipped_lines("
 	"  path TEXT NOT NULL, hash INTEGER NOT NULL, reason TEXT,"
 	"  PRIMARY KEY(path, hash)) WITHOUT ROWID;"
@@ -114,10 +116,12 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_SEEN_HASH] = "SELECT hash FROM events_seen WHERE event_id = ?1",
 	[ST_FILE_GET] = "SELECT size, tail FROM log_files WHERE path = ?1",
 	[ST_FILE_PUT] =
-		"INSERT INTO log_files(path, size, tail) VALUES(?1, ?2, ?3)"
+		"INSERT INTO log_files(path, size, tail, ino, mtime)"
+		" VALUES(?1, ?2, ?3, ?4, ?5)"
 		" ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
-		" tail = excluded.tail",
-	[ST_FILE_ALL] = "SELECT path, size, tail FROM log_files",
+		" tail = excluded.tail, ino = excluded.ino,"
+		" mtime = excluded.mtime",
+	[ST_FILE_ALL] = "SELECT path, size, ino, mtime FROM log_files",
 	[ST_FILE_DEL] = "DELETE FROM log_files WHERE path = ?1",
 	[ST_SKIPPED_ADD] =
 		"INSERT OR IGNORE INTO skipped_lines(path, hash, reason)"
@@ -466,9 +470,17 @@ static enum open_result open_db(struct projection *p)
 	}
 	if (version != 0)
 		return OPEN_REBUILD;	/* another schema */
-	rc = try_exec(p, "PRAGMA journal_mode = WAL;"
-		      "PRAGMA synchronous = NORMAL;"
-		      "BEGIN IMMEDIATE;");
+	/*
+	 * a rebuild writes a file nobody else opens, fsynced once when it is
+	 * complete and only then renamed into place: no journal is needed
+	 */
+	rc = try_exec(p, p->bulk ? "PRAGMA journal_mode = OFF;"
+				   "PRAGMA synchronous = OFF;"
+				   "PRAGMA cache_size = -32768;"
+				   "BEGIN IMMEDIATE;"
+				 : "PRAGMA journal_mode = WAL;"
+				   "PRAGMA synchronous = NORMAL;"
+				   "BEGIN IMMEDIATE;");
 	if (rc)
 		return classify(p, rc);
 	/* another process may have created it while we waited */
@@ -480,7 +492,7 @@ static enum open_result open_db(struct projection *p)
 		return OPEN_OK;
 	}
 	if ((rc = try_exec(p, schema_sql)) ||
-	    (rc = try_exec(p, "PRAGMA user_version = 1; COMMIT;")))
+	    (rc = try_exec(p, "PRAGMA user_version = 2; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:
@@ -553,6 +565,53 @@ int projection_open(struct projection **out, const char *var_dir)
 	start_trace(p);
 	*out = p;
 	return 0;
+}
+
+int projection_rebuild(struct projection **out, const char *var_dir,
+		       struct store *s, struct catch_up_stats *stats)
+{
+	struct projection *p = xcalloc(1, sizeof(*p));
+	char *final = db_path(var_dir);
+	int fd, ret = -1;
+
+	p->path = xstrfmt("%s.rebuild", final);
+	p->bulk = 1;
+	unlink(p->path);
+	if (open_db(p) != OPEN_OK) {
+		error("cannot create the database '%s'", p->path);
+		goto out;
+	}
+	start_trace(p);
+	if (projection_catch_up(p, s, stats) < 0)
+		goto out;
+	close_db(p);
+	fd = xopen(p->path, O_RDWR, 0);
+	if (fd < 0 || fsync(fd) < 0) {
+		error_errno("cannot write '%s'", p->path);
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	/* the old database, its WAL and shared memory go; the new one comes */
+	if (projection_remove(var_dir) < 0)
+		goto out;
+	if (rename(p->path, final) < 0) {
+		error_errno("cannot replace '%s'", final);
+		goto out;
+	}
+	ret = projection_open(out, var_dir);
+	if (!ret && proj_exec(*out, "PRAGMA journal_mode = WAL") < 0) {
+		projection_free(*out);
+		*out = NULL;
+		ret = -1;
+	}
+out:
+	if (ret < 0)
+		unlink(p->path);
+	projection_free(p);
+	free(final);
+	return ret;
 }
 
 void projection_free(struct projection *p)

@@ -357,7 +357,11 @@ void store_list_files(const struct store *s, struct strvec *out)
 	while (d && (de = readdir(d))) {
 		char *name = store_shard_from_name(de->d_name);
 
-		if (name) {
+		/* d_type saves a stat per file; only links and odd types
+		 * ask the file system */
+		if (name && de->d_type == DT_REG) {
+			strvec_pushf(&shards, "messages/%s", de->d_name);
+		} else if (name && de->d_type == DT_UNKNOWN) {
 			path = path_join(dir, de->d_name);
 			if (is_regular(path))
 				strvec_pushf(&shards, "messages/%s",
