@@ -440,9 +440,12 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
 	struct strbuf rbuf = STRBUF_INIT, wbuf = STRBUF_INIT,
 		      merged = STRBUF_INIT, fresh = STRBUF_INIT;
+	struct strvec staged = STRVEC_INIT, staged_rel = STRVEC_INIT;
+	struct strbuf *news = NULL;	/* new lines of each staged file */
+	size_t news_alloc = 0;
 	struct catch_up_stats cs = { 0 };
 	size_t i;
-	int ret = -1, in_txn = 0;
+	int ret = -1, in_txn = 0, renamed = 0;
 
 	/* ours first: what the remote shares with us needs no checking */
 	if (local_tip &&
@@ -486,14 +489,29 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 		if (!r && !strncmp(rf->path, "messages/", 9))
 			r = ensure_messages_dir(s);
 		if (!r)
-			r = write_file_atomic(path, merged.buf, merged.len,
+			r = write_file_staged(path, merged.buf, merged.len,
 					      0644);
-		free(path);
-		if (r < 0 || projection_ingest(p, s, rf->path, fresh.buf,
-					       fresh.len, &cs) < 0)
+		if (r < 0) {
+			free(path);
 			goto unlock;
+		}
+		strvec_push(&staged, path);
+		strvec_push(&staged_rel, rf->path);
+		/* the new lines, kept whole (a hostile line may hold a NUL) */
+		ALLOC_GROW(news, staged.nr, news_alloc);
+		news[staged.nr - 1] = fresh;
+		strbuf_init(&fresh, 0);
+		free(path);
 		st->skipped += ms.skipped;
 	}
+	/* one flush for all the files, then each is renamed into place */
+	renamed = 1;
+	if (commit_staged_files(staged.v, staged.nr) < 0)
+		goto unlock;
+	for (i = 0; i < staged_rel.nr; i++)
+		if (projection_ingest(p, s, staged_rel.v[i], news[i].buf,
+				      news[i].len, &cs) < 0)
+			goto unlock;
 	if (projection_commit(p) < 0)
 		goto unlock;
 	in_txn = 0;
@@ -503,8 +521,19 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 unlock:
 	if (in_txn)
 		projection_rollback(p);
+	for (i = 0; !renamed && i < staged.nr; i++) {
+		char *tmp = xstrfmt("%s.thrum-tmp", staged.v[i]);
+
+		unlink(tmp);	/* staged, never renamed */
+		free(tmp);
+	}
 	store_unlock(s);
 out:
+	for (i = 0; i < staged.nr; i++)
+		strbuf_release(&news[i]);
+	free(news);
+	strvec_clear(&staged);
+	strvec_clear(&staged_rel);
 	gitx_files_release(&rfiles);
 	gitx_files_release(&lfiles);
 	strbuf_release(&rbuf);

@@ -183,6 +183,81 @@ int write_file_atomic(const char *path, const void *buf, size_t len,
 	return replace_file(path, buf, len, mode, 1);
 }
 
+int write_file_staged(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	int fd, ret = 0;
+
+	strbuf_addf(&tmp, "%s.thrum-tmp", path);
+	unlink(tmp.buf);
+	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	if (fd < 0 || write_in_full(fd, buf, len) < 0) {
+		ret = error_errno("cannot write '%s'", tmp.buf);
+		unlink(tmp.buf);
+	}
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&tmp);
+	return ret;
+}
+
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash - path) : xstrdup(".");
+	int fd = xopen(dir, O_RDONLY | O_DIRECTORY, 0), ret = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		ret = error_errno("cannot flush '%s'", dir);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+int commit_staged_files(const char *const *paths, size_t nr)
+{
+	struct strbuf tmp = STRBUF_INIT;
+	size_t i;
+	int ret = 0, fd;
+
+	if (!nr)
+		return 0;
+	strbuf_addf(&tmp, "%s.thrum-tmp", paths[0]);
+	fd = xopen(tmp.buf, O_RDONLY, 0);
+	/* one journal commit for every staged file */
+	if (fd < 0 || syncfs(fd) < 0)
+		ret = error_errno("cannot flush '%s'", tmp.buf);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < nr; i++) {
+		strbuf_reset(&tmp);
+		strbuf_addf(&tmp, "%s.thrum-tmp", paths[i]);
+		if (ret)
+			unlink(tmp.buf);
+		else if (rename(tmp.buf, paths[i]) < 0)
+			ret = error_errno("cannot replace '%s'", paths[i]);
+	}
+	for (i = 0; i < nr && !ret; i++) {
+		const char *a = strrchr(paths[i], '/');
+		size_t j;
+		int seen = 0;
+
+		/* each directory once */
+		for (j = 0; j < i && !seen; j++) {
+			const char *b = strrchr(paths[j], '/');
+
+			seen = a && b && a - paths[i] == b - paths[j] &&
+			       !memcmp(paths[i], paths[j], a - paths[i]);
+		}
+		if (!seen)
+			ret = fsync_parent(paths[i]);
+	}
+	strbuf_release(&tmp);
+	return ret;
+}
+
 int write_file_derived(const char *path, const void *buf, size_t len,
 		       mode_t mode)
 {

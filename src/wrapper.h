@@ -47,6 +47,18 @@ int write_file_atomic(const char *path, const void *buf, size_t len,
 int write_file_derived(const char *path, const void *buf, size_t len,
 		       mode_t mode);
 
+/*
+ * Replacing many files at once, with one flush for all of them instead of
+ * one fsync each: write_file_staged() writes "<path>.thrum-tmp" (not
+ * flushed); once every file is staged, commit_staged_files() flushes the
+ * file system holding them (syncfs), renames each over its path and
+ * fsyncs their directories.  A crash leaves each path old or new, never
+ * half written.  0, or -1 after error() (the staged files are removed).
+ */
+int write_file_staged(const char *path, const void *buf, size_t len,
+		      mode_t mode);
+int commit_staged_files(const char *const *paths, size_t nr);
+
 /* mkdir -p; mode for the directories created; 0 or -1 with errno */
 int mkdir_p(const char *path, mode_t mode);
 
