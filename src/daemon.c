@@ -17,6 +17,7 @@
  * the socket and pid file; so does the deletion of its repository.
  */
 #include "thrum.h"
+#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -24,6 +25,7 @@
 #include "config.h"
 #include "date.h"
 #include "format.h"
+#include "gitx.h"
 #include "projection.h"
 #include "repo.h"
 #include "rpc.h"
@@ -242,6 +244,9 @@ static void run_cycle(void)
 		log_info("sync: %s, %ld new, %s", sync_state_name(st.state),
 			 st.new_events, st.pushed ? "pushed" : "not pushed");
 	sync_status_release(&st);
+	/* an idle daemon keeps neither libgit2 nor freed memory */
+	gitx_unload();
+	malloc_trim(0);
 	if (++d.cycles % GC_EVERY == 0) {
 		struct child_process cp = CHILD_PROCESS_INIT;
 

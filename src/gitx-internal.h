@@ -15,6 +15,7 @@
 
 struct gitx_ops {
 	unsigned abi;		/* GITX_ABI of the build */
+	void (*shutdown)(void);
 	int (*open)(struct gitx_repo **out, const char *git_dir);
 	void (*close)(struct gitx_repo *repo);
 	int (*ref_exists)(struct gitx_repo *repo, const char *ref);
@@ -44,6 +45,6 @@ struct gitx_ops {
 };
 
 /* bump the first number when a function's meaning changes */
-#define GITX_ABI (2u * 65536 + (unsigned)sizeof(struct gitx_ops))
+#define GITX_ABI (3u * 65536 + (unsigned)sizeof(struct gitx_ops))
 
 #endif

@@ -18,6 +18,7 @@
 #define MODULE_NAME "git-thrum-git2.so"
 
 static const struct gitx_ops *ops;
+static void *handle;
 
 static void *try_open(const char *path, struct strbuf *why)
 {
@@ -72,6 +73,7 @@ static const struct gitx_ops *load(void)
 	if (!h)
 		die("cannot load the libgit2 module " MODULE_NAME ":%s",
 		    why.buf);
+	handle = h;
 	ops = dlsym(h, GITX_OPS_SYMBOL);
 	if (!ops)
 		die("%s: not a git-thrum module", MODULE_NAME);
@@ -83,6 +85,16 @@ static const struct gitx_ops *load(void)
 }
 
 #define OPS (ops ? ops : load())
+
+void gitx_unload(void)
+{
+	if (!ops)
+		return;
+	ops->shutdown();
+	ops = NULL;
+	dlclose(handle);
+	handle = NULL;
+}
 
 int gitx_open(struct gitx_repo **out, const char *git_dir)
 {

@@ -19,9 +19,12 @@ static int initialised;
 
 static int gitx_error(const char *what);
 
-static void gitx_shutdown(void)
+/* called by gitx_unload() before the module goes (not at exit: no need) */
+static void x_shutdown(void)
 {
-	git_libgit2_shutdown();
+	if (initialised)
+		git_libgit2_shutdown();
+	initialised = 0;
 }
 
 static int gitx_init(void)
@@ -32,7 +35,6 @@ static int gitx_init(void)
 		return gitx_error("cannot initialise libgit2");
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	initialised = 1;
-	atexit(gitx_shutdown);
 	return 0;
 }
 
@@ -457,6 +459,7 @@ typedef char oid_sizes_match[sizeof(git_oid) == sizeof(struct gitx_oid)
 extern const struct gitx_ops thrum_gitx_ops;
 const struct gitx_ops thrum_gitx_ops = {
 	.abi = GITX_ABI,
+	.shutdown = x_shutdown,
 	.open = x_open,
 	.close = x_close,
 	.ref_exists = x_ref_exists,

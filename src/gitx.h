@@ -34,6 +34,14 @@ struct gitx_oid {
 /* an open repository */
 struct gitx_repo;
 
+/*
+ * Let libgit2 go until it is needed again: shut it down and unload the
+ * module and the libraries it brought (the daemon does this after each
+ * cycle, so an idle daemon holds none of them).  No gitx_repo may be
+ * open.
+ */
+void gitx_unload(void);
+
 /* open the repository whose git directory is git_dir; 0 or -1 */
 int gitx_open(struct gitx_repo **out, const char *git_dir);
 void gitx_close(struct gitx_repo *repo);

@@ -432,17 +432,26 @@ static int ensure_messages_dir(struct store *s)
 	return ret;
 }
 
-static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
-			const struct gitx_oid *local_tip, const struct thrum_config *cfg,
-			struct store *s, struct projection *p,
-			struct sync_status *st)
+/*
+ * Merge the remote's log files into the work tree.  A merged file that
+ * came out byte for byte as the remote's blob (nothing of ours was
+ * missing there) goes into *learned with that blob id, so that the
+ * commit does not hash it again.
+ */
+static int merge_remote(struct gitx_repo *repo,
+			const struct gitx_oid *remote_tip,
+			const struct gitx_oid *local_tip,
+			const struct thrum_config *cfg, struct store *s,
+			struct projection *p, struct sync_status *st,
+			struct blob_cache *learned)
 {
 	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
 	struct strbuf rbuf = STRBUF_INIT, wbuf = STRBUF_INIT,
 		      merged = STRBUF_INIT, fresh = STRBUF_INIT;
 	struct strvec staged = STRVEC_INIT, staged_rel = STRVEC_INIT;
 	struct strbuf *news = NULL;	/* new lines of each staged file */
-	size_t news_alloc = 0;
+	const struct gitx_oid **as_remote = NULL;	/* or NULL */
+	size_t news_alloc = 0, as_remote_alloc = 0;
 	struct catch_up_stats cs = { 0 };
 	size_t i;
 	int ret = -1, in_txn = 0, renamed = 0;
@@ -501,6 +510,11 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 		ALLOC_GROW(news, staged.nr, news_alloc);
 		news[staged.nr - 1] = fresh;
 		strbuf_init(&fresh, 0);
+		ALLOC_GROW(as_remote, staged.nr, as_remote_alloc);
+		as_remote[staged.nr - 1] =
+			merged.len == rbuf.len &&
+			!memcmp(merged.buf, rbuf.buf, rbuf.len) ? &rf->blob
+								 : NULL;
 		free(path);
 		st->skipped += ms.skipped;
 	}
@@ -508,6 +522,19 @@ static int merge_remote(struct gitx_repo *repo, const struct gitx_oid *remote_ti
 	renamed = 1;
 	if (commit_staged_files(staged.v, staged.nr) < 0)
 		goto unlock;
+	for (i = 0; i < staged.nr; i++) {
+		struct blob_stat key = { NULL };
+
+		if (!as_remote[i] || stat_key(staged.v[i], &key) < 0)
+			continue;
+		key.path = xstrdup(staged_rel.v[i]);
+		key.blob = *as_remote[i];
+		ALLOC_GROW(learned->v, learned->nr + 1, learned->alloc);
+		learned->v[learned->nr++] = key;
+	}
+	if (learned->nr)
+		qsort(learned->v, learned->nr, sizeof(*learned->v),
+		      cmp_blob_stat);
 	for (i = 0; i < staged_rel.nr; i++)
 		if (projection_ingest(p, s, staged_rel.v[i], news[i].buf,
 				      news[i].len, &cs) < 0)
@@ -532,6 +559,7 @@ out:
 	for (i = 0; i < staged.nr; i++)
 		strbuf_release(&news[i]);
 	free(news);
+	free(as_remote);
 	strvec_clear(&staged);
 	strvec_clear(&staged_rel);
 	gitx_files_release(&rfiles);
@@ -551,6 +579,7 @@ out:
  */
 static int worktree_files(struct gitx_repo *repo, struct store *s,
 			  const struct blob_cache *cache,
+			  const struct blob_cache *learned,
 			  struct gitx_files *out, struct blob_cache *now)
 {
 	struct strvec files = STRVEC_INIT;
@@ -572,6 +601,8 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 		f = &out->v[out->nr++];
 		f->path = xstrdup(files.v[i]);
 		known = have_key ? blob_cache_find(cache, files.v[i]) : NULL;
+		if ((!known || !same_stat(known, &key)) && have_key && learned)
+			known = blob_cache_find(learned, files.v[i]);
 		if (known && same_stat(known, &key)) {
 			f->blob = known->blob;
 			f->size = (size_t)known->size;
@@ -642,7 +673,9 @@ static void refresh_index(const struct repo *r)
 
 static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 			   const struct thrum_config *cfg, struct store *s,
-			   const struct gitx_oid *parent, const struct gitx_oid *local_tip,
+			   const struct gitx_oid *parent,
+			   const struct gitx_oid *local_tip,
+			   const struct blob_cache *learned,
 			   struct sync_status *st, struct gitx_oid *tip)
 {
 	struct gitx_files files = GITX_FILES_INIT;
@@ -654,7 +687,7 @@ static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 	date_format_rfc3339_sec(date_now_ns(), when);
 	strbuf_addf(&msg, "sync: %s\n", when);
 	blob_cache_read(r, &cache);
-	if (worktree_files(repo, s, &cache, &files, &now) < 0 ||
+	if (worktree_files(repo, s, &cache, learned, &files, &now) < 0 ||
 	    gitx_commit_files(repo, &files, parent, msg.buf,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;
@@ -793,6 +826,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 {
 	struct gitx_repo *repo = NULL;
 	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
+	struct blob_cache learned = BLOB_CACHE_INIT;
 	char when[DATE_RFC3339_LEN + 1];
 	char *err = NULL;
 	int lock_fd = -1, attempt, ret = -1;
@@ -820,6 +854,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 		free(err);
 		err = NULL;
+		blob_cache_release(&learned);
 		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
 			nr = fetch(r, cfg, &err);
 			offline = nr == NET_FAILED;
@@ -845,7 +880,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 			if (merge_remote(repo, &remote_tip,
 					 have_local ? &local_tip : NULL, cfg, s,
-					 p, st) < 0)
+					 p, st, &learned) < 0)
 				goto done;
 			gitx_oid_hex(&remote_tip, hex);
 			free(st->remote_tip);
@@ -854,8 +889,8 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		if (commit_worktree(repo, r, cfg, s,
 				    have_remote ? &remote_tip
 				    : have_local ? &local_tip : NULL,
-				    have_local ? &local_tip : NULL, st,
-				    &tip) < 0)
+				    have_local ? &local_tip : NULL, &learned,
+				    st, &tip) < 0)
 			goto done;
 		if (cfg->local_only) {
 			st->state = SYNC_LOCAL_ONLY;
@@ -918,6 +953,7 @@ done:
 		}
 	}
 	status_write(r, st);
+	blob_cache_release(&learned);
 	gitx_close(repo);
 	strbuf_release(&remote_ref);
 	strbuf_release(&why);
