@@ -12,6 +12,7 @@ bindir = $(prefix)/bin
 moduledir = $(prefix)/lib/git-thrum
 sharedir = $(prefix)/share/git-thrum
 mandir = $(prefix)/share/man
+completiondir = $(prefix)/share/bash-completion/completions
 
 CC ?= cc
 CFLAGS ?= -O2 -g
@@ -36,7 +37,7 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 
 ALL_CFLAGS = -std=c99 -D_POSIX_C_SOURCE=200809L $(CFLAGS) $(WARN) $(SAN) \
-	-Isrc -MMD -MP -DTHRUM_VERSION='"$(THRUM_VERSION)"' $(PKG_CFLAGS)
+	-Isrc -MMD -MP $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SAN)
 
 ifndef V
@@ -155,10 +156,20 @@ $(LIB): $(LIB_OBJS)
 
 # the binary at the top is the one tests and git run; build/.current
 # names the build it came from, so switching SANITIZE relinks it
+# the version is rewritten only when `git describe` changes
+$(O)/version.c: FORCE
+	@mkdir -p $(dir $@)
+	@echo 'const char thrum_version[] = "$(THRUM_VERSION)";' | \
+		cmp -s - $@ || \
+		echo 'const char thrum_version[] = "$(THRUM_VERSION)";' >$@
+
+$(O)/version.o: $(O)/version.c
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
 # -rdynamic: the module calls back into the binary (strbuf, error, ...)
-$(PROGRAM): $(O)/git-thrum.o $(CMD_OBJS) $(LIB) build/.current
+$(PROGRAM): $(O)/git-thrum.o $(O)/version.o $(CMD_OBJS) $(LIB) build/.current
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(O)/git-thrum.o \
-		$(CMD_OBJS) $(LIB) $(PKG_LIBS) -ldl
+		$(O)/version.o $(CMD_OBJS) $(LIB) $(PKG_LIBS) -ldl
 
 $(O)/src/gitx.pic.o: src/gitx.c | deps
 	@mkdir -p $(dir $@)
@@ -238,6 +249,9 @@ install: $(PROGRAM) $(MODULE)
 	install -m 755 $(PROGRAM) $(DESTDIR)$(bindir)/
 	install -d $(DESTDIR)$(moduledir)
 	install -m 644 $(MODULE) $(DESTDIR)$(moduledir)/
+	install -d $(DESTDIR)$(completiondir)
+	install -m 644 contrib/completion/git-thrum.bash \
+		$(DESTDIR)$(completiondir)/git-thrum
 	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
 	@if [ -f Documentation/git-thrum.1 ]; then \
 		install -d $(DESTDIR)$(mandir)/man1 && \

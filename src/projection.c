@@ -523,10 +523,51 @@ static int trace_stmt(unsigned type, void *payload, void *stmt, void *x)
 	struct projection *p = payload;
 	char *sql = sqlite3_expanded_sql(stmt);
 
-	if (sql && strncmp(sql, "--", 2))
+	if (sql && strncmp(sql, "--", 2) && stmt != (void *)p->st[ST_INBOX])
 		fprintf(p->trace, "%s;\n", sql);
 	sqlite3_free(sql);
 	return 0;
+}
+
+/*
+ * The inbox query goes into the trace with its parameters, not expanded:
+ * with literals in their place SQLite plans another query, and the
+ * reference would not run the same one.
+ */
+static void trace_param(struct projection *p, const char *name,
+			const char *text, long num)
+{
+	const char *c;
+
+	fprintf(p->trace, ".parameter set %s ", name);
+	if (!text) {
+		fprintf(p->trace, "%ld\n", num);
+		return;
+	}
+	fputc('\'', p->trace);
+	for (c = text; *c; c++) {
+		if (*c == '\'')
+			fputc('\'', p->trace);
+		fputc(*c, p->trace);
+	}
+	fputs("'\n", p->trace);
+}
+
+static void trace_inbox(struct projection *p, const struct inbox_query *q)
+{
+	fputs(".parameter init\n", p->trace);
+	trace_param(p, ":me", q->me ? q->me : "", 0);
+	if (q->role)
+		trace_param(p, ":role", q->role, 0);
+	if (q->from)
+		trace_param(p, ":from", q->from, 0);
+	trace_param(p, ":all", NULL, q->all);
+	trace_param(p, ":deleted", NULL, q->include_deleted);
+	trace_param(p, ":unread", NULL, q->unread_only);
+	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
+	trace_param(p, ":after", NULL, q->after_seq);
+	fprintf(p->trace, "%s;\n.parameter clear\n",
+		sqlite3_sql(p->st[ST_INBOX]));
 }
 
 static void start_trace(struct projection *p)
@@ -745,6 +786,8 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 	bind_named_int(s, ":unread", q->unread_only);
 	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
 	bind_named_int(s, ":after", q->after_seq);
+	if (p->trace)
+		trace_inbox(p, q);
 	if (read_messages(p, s, out) < 0)
 		return -1;
 	return load_all_audiences(p, out, start);
