@@ -123,8 +123,8 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d 
 	$(O)/bench/gen-history.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
-.PHONY: all check unit-test test demo install doc clean deps test-deps FORCE \
-	fuzz fuzz-run bench
+.PHONY: all check unit-test test demo install doc doc-deps clean deps \
+	test-deps FORCE fuzz fuzz-run bench
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -244,29 +244,40 @@ bench: $(PROGRAM) $(MODULE) $(BENCH_TOOLS)
 	@GEN_HISTORY=$(CURDIR)/$(O)/bench/gen-history QUICK=$(QUICK) \
 		bench/run
 
-install: $(PROGRAM) $(MODULE)
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(sharedir)/templates
+install: $(PROGRAM) $(MODULE) doc
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(moduledir) \
+		$(DESTDIR)$(sharedir)/templates $(DESTDIR)$(sharedir)/hooks \
+		$(DESTDIR)$(completiondir) $(DESTDIR)$(mandir)/man1 \
+		$(DESTDIR)$(mandir)/man5
 	install -m 755 $(PROGRAM) $(DESTDIR)$(bindir)/
-	install -d $(DESTDIR)$(moduledir)
 	install -m 644 $(MODULE) $(DESTDIR)$(moduledir)/
-	install -d $(DESTDIR)$(completiondir)
+	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
+	install -m 755 $(HOOK_SCRIPTS) $(DESTDIR)$(sharedir)/hooks/
 	install -m 644 contrib/completion/git-thrum.bash \
 		$(DESTDIR)$(completiondir)/git-thrum
-	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
-	@if [ -f Documentation/git-thrum.1 ]; then \
-		install -d $(DESTDIR)$(mandir)/man1 && \
-		install -m 644 Documentation/git-thrum.1 \
-			$(DESTDIR)$(mandir)/man1/; \
-	fi
+	install -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(mandir)/man5/
 
-doc: Documentation/git-thrum.1
+# man pages (asciidoctor): git thrum --help and git help thrum open them
+MAN1 = Documentation/git-thrum.1
+MAN5 = Documentation/gitthrum-format.5
+
+doc: $(MAN1) $(MAN5)
+
+doc-deps:
+	@tools/ensure-deps doc
 
 Documentation/git-thrum.1: Documentation/git-thrum.adoc \
-	Documentation/config/thrum.adoc
-	asciidoctor -b manpage -o $@ $<
+	Documentation/config/thrum.adoc | doc-deps
+	$(QUIET_GEN)asciidoctor -b manpage -a mansource='git-thrum $(THRUM_VERSION)' \
+		-o $@ $<
+
+Documentation/gitthrum-format.5: Documentation/gitthrum-format.adoc | doc-deps
+	$(QUIET_GEN)asciidoctor -b manpage -a mansource='git-thrum $(THRUM_VERSION)' \
+		-o $@ $<
 
 clean:
 	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) tests/test-results \
-		tests/trash\ directory.* Documentation/*.1
+		tests/trash\ directory.* Documentation/*.1 Documentation/*.5
 
 -include $(DEPS)

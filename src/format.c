@@ -262,5 +262,7 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	json_object_object_add(o, "committed",
 			       json_object_new_boolean(st->committed));
 	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
+	json_object_object_add(o, "duration_us",
+			       json_object_new_int64(st->duration_us));
 	print_json(o, out);
 }

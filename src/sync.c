@@ -95,6 +95,8 @@ static int status_handler(void *payload, const char *section,
 			st->committed = !!n;
 		else if (!strcmp(name, "pushed"))
 			st->pushed = !!n;
+		else if (!strcmp(name, "duration_us"))
+			st->duration_us = n;
 	}
 	return 1;
 }
@@ -133,9 +135,10 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	add_value(&sb, "last_error", st->last_error);
 	add_value(&sb, "remote_tip", st->remote_tip);
 	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
-		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n",
+		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
+		    "duration_us = %ld\n",
 		    st->new_events, st->skipped, st->conflicts, st->ahead,
-		    st->behind, st->committed, st->pushed);
+		    st->behind, st->committed, st->pushed, st->duration_us);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
 	free(path);
@@ -830,6 +833,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	char when[DATE_RFC3339_LEN + 1];
 	char *err = NULL;
 	int lock_fd = -1, attempt, ret = -1;
+	int64_t started = date_now_ns();
 
 	memset(st, 0, sizeof(*st));
 	ret = lock_sync(r, &lock_fd);
@@ -952,6 +956,7 @@ done:
 			}
 		}
 	}
+	st->duration_us = (long)((date_now_ns() - started) / 1000);
 	status_write(r, st);
 	blob_cache_release(&learned);
 	gitx_close(repo);

@@ -36,6 +36,7 @@ struct sync_status {
 	int committed;
 	int pushed;
 	char *remote_tip;	/* hex id of the remote a-sync last merged */
+	long duration_us;	/* how long the cycle took, fetch and push too */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }
