@@ -70,6 +70,7 @@ LIB_OBJS = \
 	$(O)/src/identity.o \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
+	$(O)/src/pager.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/repo.o \

@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "format.h"
+#include "pager.h"
 #include "messaging.h"
 #include "projection.h"
 #include "usage.h"
@@ -67,12 +68,16 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 	o.q.role = ctx->me.role;
 	if (projection_inbox(ctx->proj, &o.q, &l) < 0)
 		goto out;
-	if (o.json)
+	if (o.json) {
 		format_messages_json(&l, stdout);
-	else if (!l.nr)
+	} else if (!l.nr) {
 		printf("no messages\n");
-	else
+	} else {
+		/* like git log: colour and a pager, on a terminal only */
+		format_set_color(want_color(ctx->repo.worktree));
+		setup_pager(ctx->repo.worktree);
 		format_messages_text(&l, stdout);
+	}
 	if (fflush(stdout) || ferror(stdout)) {
 		error_errno("cannot write the inbox");
 		goto out;

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "event.h"
 #include "format.h"
+#include "pager.h"
 #include "messaging.h"
 #include "projection.h"
 #include "usage.h"
@@ -45,10 +46,12 @@ static int show(struct thrum_ctx *ctx, const char *id,
 	ctx_need_me(ctx);
 	if (message_lookup(ctx, id, &l) < 0)
 		goto out;
-	if (o->json)
+	if (o->json) {
 		format_message_json(&l, 0, stdout);
-	else
+	} else {
+		format_set_color(want_color(ctx->repo.worktree));
 		format_messages_text(&l, stdout);
+	}
 	if (!o->no_mark && ctx->have_me && message_mark_read(ctx, &l) < 0)
 		goto out;
 	ret = 0;

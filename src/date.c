@@ -175,3 +175,62 @@ int64_t date_now_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
+
+static void plural(char *out, size_t n, long v, const char *unit,
+		   const char *tail)
+{
+	snprintf(out, n, "%ld %s%s%s", v, unit, v == 1 ? "" : "s", tail);
+}
+
+void date_format_relative(int64_t then_ns, int64_t now_ns, char *out)
+{
+	int64_t diff;
+
+	if (then_ns > now_ns + 1000000000LL) {
+		snprintf(out, DATE_RELATIVE_LEN, "in the future");
+		return;
+	}
+	diff = (now_ns - then_ns) / 1000000000LL;	/* seconds */
+	if (diff < 90) {
+		plural(out, DATE_RELATIVE_LEN, (long)diff, "second", " ago");
+		return;
+	}
+	diff = (diff + 30) / 60;			/* minutes */
+	if (diff < 90) {
+		plural(out, DATE_RELATIVE_LEN, (long)diff, "minute", " ago");
+		return;
+	}
+	diff = (diff + 30) / 60;			/* hours */
+	if (diff < 36) {
+		plural(out, DATE_RELATIVE_LEN, (long)diff, "hour", " ago");
+		return;
+	}
+	diff = (diff + 12) / 24;			/* days */
+	if (diff < 14) {
+		plural(out, DATE_RELATIVE_LEN, (long)diff, "day", " ago");
+		return;
+	}
+	if (diff < 70) {
+		plural(out, DATE_RELATIVE_LEN, (long)((diff + 3) / 7), "week",
+		       " ago");
+		return;
+	}
+	if (diff < 365) {
+		plural(out, DATE_RELATIVE_LEN, (long)((diff + 15) / 30),
+		       "month", " ago");
+		return;
+	}
+	{
+		long totalmonths = (long)((diff * 12 * 2 + 365) / (365 * 2));
+		long years = totalmonths / 12, months = totalmonths % 12;
+		char y[32];
+
+		if (!months) {
+			plural(out, DATE_RELATIVE_LEN, years, "year", " ago");
+			return;
+		}
+		plural(y, sizeof(y), years, "year", "");
+		snprintf(out, DATE_RELATIVE_LEN, "%s, %ld month%s ago", y,
+			 months, months == 1 ? "" : "s");
+	}
+}

@@ -20,4 +20,12 @@ void date_format_rfc3339(int64_t ns, char *out);
 /* the same, whole seconds only ("2026-11-23T10:00:00Z") */
 void date_format_rfc3339_sec(int64_t ns, char *out);
 
+/*
+ * How long before now `then` was, as git says it: "5 seconds ago",
+ * "3 hours ago", "2 weeks ago", "1 year, 2 months ago", "in the future".
+ * Pure (now is given); out holds DATE_RELATIVE_LEN bytes.
+ */
+#define DATE_RELATIVE_LEN 64
+void date_format_relative(int64_t then_ns, int64_t now_ns, char *out);
+
 #endif

@@ -9,6 +9,7 @@
 #include "date.h"
 #include "identity.h"
 #include "projection.h"
+#include "strbuf.h"
 #include "strvec.h"
 #include "sync.h"
 
@@ -108,34 +109,92 @@ static void print_indented(const char *text, FILE *out)
 	}
 }
 
+static int use_color;
+
+void format_set_color(int on)
+{
+	use_color = on;
+}
+
+#define COLOR(code) (use_color ? (code) : "")
+#define C_RESET "\033[m"
+#define C_ID "\033[33m"	/* yellow, as git shows commit ids */
+#define C_UNREAD "\033[1;33m"
+#define C_WHO "\033[1m"
+#define C_WHEN "\033[32m"
+#define C_HIGH "\033[31m"
+#define C_NOTE "\033[2m"
+
+/* "from alice to @bob,@team" */
+static void who_line(const struct message *m, struct strbuf *sb)
+{
+	struct strvec names = STRVEC_INIT;
+	size_t j;
+
+	strbuf_addf(sb, "from %s to ", m->agent_id);
+	audience_names(m, &names);
+	for (j = 0; j < names.nr; j++)
+		strbuf_addf(sb, "%s%s", j ? "," : "", names.v[j]);
+	strvec_clear(&names);
+}
+
+/*
+ * One header line per message, aligned, newest first as given:
+ *
+ *   * msg_01J...  from alice to @bob   5 minutes ago  [high] (edited)
+ *       the body, indented
+ *
+ * '*' marks what I have not read yet; times are relative to now (the
+ * exact instant is in --json).
+ */
 void format_messages_text(const struct message_list *l, FILE *out)
 {
-	size_t i, j;
+	struct strbuf who = STRBUF_INIT;
+	int64_t now = date_now_ns();
+	size_t i, width = 0;
 
 	for (i = 0; i < l->nr; i++) {
+		strbuf_reset(&who);
+		who_line(&l->items[i], &who);
+		if (who.len > width)
+			width = who.len;
+	}
+	if (width > 60)
+		width = 60;
+	for (i = 0; i < l->nr; i++) {
 		const struct message *m = &l->items[i];
-		struct strvec names = STRVEC_INIT;
-		char when[DATE_RFC3339_LEN + 1];
+		char when[DATE_RELATIVE_LEN];
 
-		date_format_rfc3339_sec(m->created_ns, when);
-		fprintf(out, "%s%s %s from %s to ", i ? "\n" : "",
-			m->is_read ? " " : "*", m->message_id, m->agent_id);
-		audience_names(m, &names);
-		for (j = 0; j < names.nr; j++)
-			fprintf(out, "%s%s", j ? "," : "", names.v[j]);
-		strvec_clear(&names);
-		fprintf(out, " at %s", when);
+		strbuf_reset(&who);
+		who_line(m, &who);
+		date_format_relative(m->created_ns, now, when);
+		if (i)
+			fputc('\n', out);
+		if (m->is_read)
+			fputc(' ', out);
+		else
+			fprintf(out, "%s*%s", COLOR(C_UNREAD), COLOR(C_RESET));
+		fprintf(out, " %s%s%s  %s%-*s%s  %s%s%s",
+			COLOR(C_ID), m->message_id, COLOR(C_RESET), COLOR(C_WHO),
+			(int)width, who.buf, COLOR(C_RESET), COLOR(C_WHEN),
+			when, COLOR(C_RESET));
 		if (m->priority && strcmp(m->priority, "normal"))
-			fprintf(out, " [%s]", m->priority);
+			fprintf(out, "  %s[%s]%s",
+				strcmp(m->priority, "low") ? COLOR(C_HIGH) : "",
+				m->priority, COLOR(C_RESET));
 		if (m->reply_to)
-			fprintf(out, " (reply to %s)", m->reply_to);
+			fprintf(out, " %s(reply to %s)%s", COLOR(C_NOTE),
+				m->reply_to, COLOR(C_RESET));
 		if (m->edited)
-			fputs(" (edited)", out);
+			fprintf(out, " %s(edited)%s", COLOR(C_NOTE),
+				COLOR(C_RESET));
 		if (m->deleted)
-			fputs(" (deleted)", out);
+			fprintf(out, " %s(deleted)%s", COLOR(C_NOTE),
+				COLOR(C_RESET));
 		fputc('\n', out);
 		print_indented(m->content ? m->content : "", out);
 	}
+	strbuf_release(&who);
 }
 
 static const char *ns_to_date(const char *ns_text, char *buf)

@@ -13,6 +13,8 @@ struct identity;
 /* {"messages":[...]} */
 void format_messages_json(const struct message_list *l, FILE *out);
 void format_messages_text(const struct message_list *l, FILE *out);
+/* colour the human forms (see want_color() in pager.h) */
+void format_set_color(int on);
 
 /* one message: {"message": {...}} */
 void format_message_json(const struct message_list *l, size_t i, FILE *out);

@@ -100,6 +100,36 @@ static void test_fixed_clock(void **state)
 	assert_true(date_now_ns() > 1770112800500000000LL);
 }
 
+static void test_relative(void **state)
+{
+	const int64_t s = 1000000000LL, now = 1800000000LL * s;
+	static const struct {
+		int64_t ago;
+		const char *want;
+	} cases[] = {
+		{ 0, "0 seconds ago" },
+		{ 1, "1 second ago" },
+		{ 89, "89 seconds ago" },
+		{ 90, "2 minutes ago" },
+		{ 60 * 60, "60 minutes ago" },
+		{ 2 * 3600, "2 hours ago" },
+		{ 3 * 86400, "3 days ago" },
+		{ 15 * 86400, "2 weeks ago" },
+		{ 100 * 86400, "3 months ago" },
+		{ 365 * 86400, "1 year ago" },
+		{ 430 * 86400, "1 year, 2 months ago" },
+		{ -3600, "in the future" },
+	};
+	char out[DATE_RELATIVE_LEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		date_format_relative(now - cases[i].ago * s, now, out);
+		assert_string_equal(out, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -108,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_order_is_by_instant),
 		cmocka_unit_test(test_fixed_clock),
+		cmocka_unit_test(test_relative),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
