@@ -10,6 +10,7 @@
 #include "event.h"
 #include "projection.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "synctree.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -91,13 +92,19 @@ const char *ctx_origin(struct thrum_ctx *ctx)
 int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
 	       size_t nr)
 {
+	struct strvec touched = STRVEC_INIT;
+	int ret = 0;
+
 	ctx_need_store(ctx);
-	if (store_append(&ctx->store, shard, evs, nr) < 0)
-		return -1;
-	if (ctx->proj &&
-	    projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
-		return -1;
-	return 0;
+	if (store_append_to(&ctx->store, shard, evs, nr, &touched) < 0)
+		ret = -1;
+	/* the projection caught up when the command began: only ours is new */
+	else if (ctx->proj &&
+		 projection_catch_up_files(ctx->proj, &ctx->store,
+					   &touched) < 0)
+		ret = -1;
+	strvec_clear(&touched);
+	return ret;
 }
 
 void ctx_release(struct thrum_ctx *ctx)

@@ -559,18 +559,20 @@ static int cmp_known(const void *a, const void *b)
 }
 
 /*
- * Cheap look: does any file differ from what was consumed?  One query
- * and one lstat() per file: a file whose inode, size and mtime are those
+ * Cheap look: which files differ from what was consumed?  One query and
+ * one lstat() per file: a file whose inode, size and mtime are those
  * recorded when it was read is unchanged (log files only grow, and are
- * only replaced by rename); any other is checked by its tail.
+ * only replaced by rename); any other is checked by its tail.  The files
+ * to read again go to *changed; returns 1 when there is anything to do
+ * (a file to read, or one gone from the log), 0, or -1.
  */
 static int needs_catch_up(struct projection *p, struct store *s,
-			  const struct strvec *files)
+			  const struct strvec *files, struct strvec *changed)
 {
 	struct known_file *known = NULL;
-	size_t nr = 0, alloc = 0, i;
+	size_t nr = 0, alloc = 0, i, matched = 0;
 	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL);
-	int changed = 0;
+	int ret = 0;
 
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct known_file *k;
@@ -585,20 +587,21 @@ static int needs_catch_up(struct projection *p, struct store *s,
 		k->mtime = sqlite3_column_int64(q, 3);
 	}
 	sqlite3_reset(q);
-	if (nr != files->nr)
-		changed = 1;
-	else if (nr)
+	if (nr)
 		qsort(known, nr, sizeof(*known), cmp_known);
 
-	for (i = 0; i < files->nr && !changed; i++) {
+	for (i = 0; i < files->nr; i++) {
 		char *path = store_abs_path(s, files->v[i]);
 		struct known_file key, *k;
 		struct stat st;
+		int differs;
 
 		key.path = (char *)files->v[i];
-		k = bsearch(&key, known, nr, sizeof(*known), cmp_known);
+		k = nr ? bsearch(&key, known, nr, sizeof(*known), cmp_known)
+		       : NULL;
+		matched += !!k;
 		if (!k || lstat(path, &st) < 0 || st.st_size != k->size) {
-			changed = 1;
+			differs = 1;
 		} else if (!k->have_stat || (int64_t)st.st_ino != k->ino ||
 			   mtime_ns(&st) != k->mtime) {
 			struct file_state fs;
@@ -606,21 +609,27 @@ static int needs_catch_up(struct projection *p, struct store *s,
 
 			if (get_file_state(p, files->v[i], &fs) < 0) {
 				free(path);
-				changed = -1;
+				ret = -1;
 				break;
 			}
 			fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-			changed = fd < 0 || resume_offset(fd, st.st_size,
+			differs = fd < 0 || resume_offset(fd, st.st_size,
 							  &fs) >= 0;
 			if (fd >= 0)
 				close(fd);
+		} else {
+			differs = 0;
 		}
 		free(path);
+		if (differs)
+			strvec_push(changed, files->v[i]);
 	}
+	if (!ret)
+		ret = changed->nr || matched != nr;
 	for (i = 0; i < nr; i++)
 		free(known[i].path);
 	free(known);
-	return changed;
+	return ret;
 }
 
 static int forget_missing_files(struct projection *p,
@@ -654,7 +663,7 @@ int projection_catch_up(struct projection *p, struct store *s,
 			struct catch_up_stats *stats)
 {
 	struct catch_up_stats local = { 0 };
-	struct strvec files = STRVEC_INIT;
+	struct strvec files = STRVEC_INIT, changed = STRVEC_INIT;
 	size_t i;
 	int ret = -1;
 
@@ -664,14 +673,15 @@ int projection_catch_up(struct projection *p, struct store *s,
 	if (store_lock(s, LOCK_SH) < 0)
 		return -1;
 	store_list_files(s, &files);
-	ret = needs_catch_up(p, s, &files);
+	ret = needs_catch_up(p, s, &files, &changed);
 	if (ret <= 0)
 		goto out;
 	ret = -1;
 	if (projection_begin(p) < 0)
 		goto out;
-	for (i = 0; i < files.nr; i++)
-		if (catch_up_file(p, s, files.v[i], stats) < 0)
+	/* only what changed is read; catch_up_file() resumes each */
+	for (i = 0; i < changed.nr; i++)
+		if (catch_up_file(p, s, changed.v[i], stats) < 0)
 			goto fail;
 	if (forget_missing_files(p, &files) < 0 || projection_commit(p) < 0)
 		goto fail;
@@ -682,9 +692,32 @@ fail:
 out:
 	store_unlock(s);
 	strvec_clear(&files);
+	strvec_clear(&changed);
 	return ret;
 }
 
+
+int projection_catch_up_files(struct projection *p, struct store *s,
+			      const struct strvec *files)
+{
+	struct catch_up_stats stats = { 0 };
+	size_t i;
+	int ret = -1;
+
+	if (store_lock(s, LOCK_SH) < 0)
+		return -1;
+	if (projection_begin(p) < 0)
+		goto out;
+	for (i = 0; i < files->nr; i++)
+		if (catch_up_file(p, s, files->v[i], &stats) < 0) {
+			projection_rollback(p);
+			goto out;
+		}
+	ret = projection_commit(p);
+out:
+	store_unlock(s);
+	return ret;
+}
 
 int projection_ingest(struct projection *p, struct store *s, const char *rel,
 		      const char *lines, size_t len,

@@ -29,6 +29,20 @@
 #define SCHEMA_VERSION 2
 
 
+/*
+ * Indexes that only queries use, never the projection itself: a rebuild
+ * creates them once at the end, which is faster than keeping them up to
+ * date row by row.
+ */
+static const char query_index_sql[] =
+	"CREATE INDEX IF NOT EXISTS messages_order"
+	"  ON messages(created_ns DESC, message_id DESC);"
+	"CREATE INDEX IF NOT EXISTS messages_author ON messages(agent_id);"
+	"CREATE INDEX IF NOT EXISTS audience_by_value"
+	"  ON audience(kind, value, message_id);"
+	"CREATE INDEX IF NOT EXISTS agents_by_role ON agents(role);"
+	"CREATE INDEX IF NOT EXISTS sessions_by_agent ON sessions(agent_id);";
+
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS events_seen("
 	"  event_id TEXT PRIMARY KEY, hash INTEGER NOT NULL,"
@@ -51,14 +65,9 @@ static const char schema_sql[] =
 	"  priority TEXT, reply_to TEXT,"
 	"  cur_format TEXT, cur_content TEXT,"
 	"  deleted INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX IF NOT EXISTS messages_order"
-	"  ON messages(created_ns DESC, message_id DESC);"
-	"CREATE INDEX IF NOT EXISTS messages_author ON messages(agent_id);"
 	"CREATE TABLE IF NOT EXISTS audience("
 	"  message_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY(message_id, kind, value)) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS audience_by_value"
-	"  ON audience(kind, value, message_id);"
 	"CREATE TABLE IF NOT EXISTS edits("
 	"  event_id TEXT PRIMARY KEY, message_id TEXT NOT NULL,"
 	"  ts INTEGER NOT NULL, editor TEXT, format TEXT,"
@@ -76,7 +85,6 @@ static const char schema_sql[] =
 	"  agent_id TEXT PRIMARY KEY, name TEXT, kind TEXT, role TEXT,"
 	"  module TEXT, worktree TEXT, display TEXT, hostname TEXT,"
 	"  reg_ns INTEGER, reg_eid TEXT);"
-	"CREATE INDEX IF NOT EXISTS agents_by_role ON agents(role);"
 	"CREATE TABLE IF NOT EXISTS agent_seen("
 	"  agent_id TEXT PRIMARY KEY, last_ns INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS agent_intent("
@@ -85,7 +93,6 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS sessions("
 	"  session_id TEXT PRIMARY KEY, agent_id TEXT, started_ns INTEGER,"
 	"  ended_ns INTEGER, end_reason TEXT) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS sessions_by_agent ON sessions(agent_id);"
 	"CREATE TABLE IF NOT EXISTS groups("
 	"  group_id TEXT PRIMARY KEY, name TEXT, description TEXT,"
 	"  created_by TEXT, created_ns INTEGER, eid TEXT) WITHOUT ROWID;"
@@ -462,6 +469,7 @@ static enum open_result open_db(struct projection *p)
 		return classify(p, rc);
 	sqlite3_extended_result_codes(p->db, 1);
 	sqlite3_busy_timeout(p->db, 30000);
+
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		return classify(p, rc);
 	if (version == SCHEMA_VERSION) {
@@ -492,6 +500,7 @@ static enum open_result open_db(struct projection *p)
 		return OPEN_OK;
 	}
 	if ((rc = try_exec(p, schema_sql)) ||
+	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
 	    (rc = try_exec(p, "PRAGMA user_version = 2; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
@@ -623,7 +632,8 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		goto out;
 	}
 	start_trace(p);
-	if (projection_catch_up(p, s, stats) < 0)
+	if (projection_catch_up(p, s, stats) < 0 ||
+	    proj_exec(p, query_index_sql) < 0)
 		goto out;
 	close_db(p);
 	fd = xopen(p->path, O_RDWR, 0);

@@ -49,6 +49,14 @@ int projection_catch_up(struct projection *p, struct store *s,
 			struct catch_up_stats *stats);
 
 /*
+ * The same for some files only (those a command has just appended to):
+ * each is read on from where the projection left it.
+ */
+struct strvec;
+int projection_catch_up_files(struct projection *p, struct store *s,
+			      const struct strvec *files);
+
+/*
  * After the sync cycle rewrote rel with a merge (under the log lock, in a
  * transaction, with the projection caught up before): project the lines
  * the merge brought in and remember the file as consumed.  0 or -1.
