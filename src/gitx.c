@@ -295,7 +295,8 @@ static int x_log_files(struct gitx_repo *grepo,
 			goto out;
 	}
 	/* tree order is path order already, but callers rely on it */
-	qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
+	if (out->nr)
+		qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
 	ret = 0;
 out:
 	git_tree_free(sub);
