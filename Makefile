@@ -246,18 +246,18 @@ bench: $(PROGRAM) $(MODULE) $(BENCH_TOOLS)
 		bench/run
 
 install: $(PROGRAM) $(MODULE) doc
-	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(moduledir) \
-		$(DESTDIR)$(sharedir)/templates $(DESTDIR)$(sharedir)/hooks \
-		$(DESTDIR)$(completiondir) $(DESTDIR)$(mandir)/man1 \
-		$(DESTDIR)$(mandir)/man5
-	install -m 755 $(PROGRAM) $(DESTDIR)$(bindir)/
-	install -m 644 $(MODULE) $(DESTDIR)$(moduledir)/
-	install -m 644 templates/* $(DESTDIR)$(sharedir)/templates/
-	install -m 755 $(HOOK_SCRIPTS) $(DESTDIR)$(sharedir)/hooks/
+	install -d "$(DESTDIR)$(bindir)" "$(DESTDIR)$(moduledir)" \
+		"$(DESTDIR)$(sharedir)/templates" "$(DESTDIR)$(sharedir)/hooks" \
+		"$(DESTDIR)$(completiondir)" "$(DESTDIR)$(mandir)/man1" \
+		"$(DESTDIR)$(mandir)/man5"
+	install -m 755 $(PROGRAM) "$(DESTDIR)$(bindir)/"
+	install -m 644 $(MODULE) "$(DESTDIR)$(moduledir)/"
+	install -m 644 templates/* "$(DESTDIR)$(sharedir)/templates/"
+	install -m 755 $(HOOK_SCRIPTS) "$(DESTDIR)$(sharedir)/hooks/"
 	install -m 644 contrib/completion/git-thrum.bash \
-		$(DESTDIR)$(completiondir)/git-thrum
-	install -m 644 $(MAN1) $(DESTDIR)$(mandir)/man1/
-	install -m 644 $(MAN5) $(DESTDIR)$(mandir)/man5/
+		"$(DESTDIR)$(completiondir)/git-thrum"
+	install -m 644 $(MAN1) "$(DESTDIR)$(mandir)/man1/"
+	install -m 644 $(MAN5) "$(DESTDIR)$(mandir)/man5/"
 
 # man pages (asciidoctor): git thrum --help and git help thrum open them
 MAN1 = Documentation/git-thrum.1
