@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "format.h"
+#include "pager.h"
 #include "projection.h"
 #include "usage.h"
 
@@ -50,6 +51,7 @@ static int list_agents(struct thrum_ctx *ctx, int active_only, int json)
 		size_t all = l.nr;
 
 		l.nr = kept;
+		format_set_color(want_color(ctx->repo.worktree));
 		format_agents_text(&l, stdout);
 		l.nr = all;
 	}

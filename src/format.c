@@ -241,9 +241,25 @@ void format_agents_json(const struct agent_list *l, FILE *out)
 	print_json(o, out);
 }
 
+/* "5 minutes ago" for a nanosecond count held as text, or "-" */
+static void seen_text(const char *ns_text, int64_t now, char *out)
+{
+	long long ns;
+	char *end;
+
+	if (!ns_text || (ns = strtoll(ns_text, &end, 10), *end)) {
+		snprintf(out, DATE_RELATIVE_LEN, "-");
+		return;
+	}
+	date_format_relative(ns, now, out);
+}
+
+/* one aligned line per agent: name, role, module, session, last seen */
 void format_agents_text(const struct agent_list *l, FILE *out)
 {
-	size_t i, wn = 4, wr = 4, wm = 6;
+	size_t i, wn = 4, wr = 4, wm = 6, ws = 1;
+	int64_t now = date_now_ns();
+	char seen[DATE_RELATIVE_LEN];
 
 	for (i = 0; i < l->nr; i++) {
 		const struct agent_info *a = &l->items[i];
@@ -254,18 +270,20 @@ void format_agents_text(const struct agent_list *l, FILE *out)
 			wr = strlen(a->role);
 		if (a->module && strlen(a->module) > wm)
 			wm = strlen(a->module);
+		seen_text(a->last_seen_at, now, seen);
+		if (strlen(seen) > ws)
+			ws = strlen(seen);
 	}
 	for (i = 0; i < l->nr; i++) {
 		const struct agent_info *a = &l->items[i];
-		char buf[DATE_RFC3339_LEN + 1];
-		const char *seen = ns_to_date(a->last_seen_at, buf);
 
-		fprintf(out, "%-*s  %-*s  %-*s  %-8s  %s%s%s\n",
-			(int)wn, a->name ? a->name : a->agent_id,
-			(int)wr, a->role ? a->role : "-",
+		seen_text(a->last_seen_at, now, seen);
+		fprintf(out, "%s%-*s%s  %-*s  %-*s  %-8s  %-*s%s%s\n",
+			COLOR(C_WHO), (int)wn, a->name ? a->name : a->agent_id,
+			COLOR(C_RESET), (int)wr, a->role ? a->role : "-",
 			(int)wm, a->module ? a->module : "-",
 			a->session_id ? "active" : "inactive",
-			seen ? seen : "-", a->intent ? "  " : "",
+			a->intent ? (int)ws : 0, seen, a->intent ? "  " : "",
 			a->intent ? a->intent : "");
 	}
 }
