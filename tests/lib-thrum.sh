@@ -160,3 +160,13 @@ wait_for() {
 		sleep 0.1
 	done
 }
+
+# rpc <repo> <line>: send one raw line to the daemon, print the answer
+rpc() {
+	perl -MIO::Socket::UNIX -e '
+		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
+		print $s $ARGV[1], "\n";
+		my $l = <$s>;
+		print $l;
+	' "$1/.thrum/var/thrum.sock" "$2"
+}

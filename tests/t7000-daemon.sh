@@ -6,16 +6,6 @@ daemon_pid() {
 	cat "$1/.thrum/var/thrum.pid" 2>/dev/null
 }
 
-# rpc <repo> <line>: send one raw line to the daemon, print the answer
-rpc() {
-	perl -MIO::Socket::UNIX -e '
-		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
-		print $s $ARGV[1], "\n";
-		my $l = <$s>;
-		print $l;
-	' "$1/.thrum/var/thrum.sock" "$2"
-}
-
 test_expect_success 'setup: two clones syncing every second' '
 	setup_pair &&
 	git -C alice config thrum.syncInterval 1 &&

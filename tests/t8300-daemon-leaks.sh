@@ -10,15 +10,6 @@ test "$(cat "$SHARNESS_BUILD_DIRECTORY/build/.current" 2>/dev/null)" = \
 command -v valgrind >/dev/null && test_have_prereq NATIVE &&
 	test_set_prereq VALGRIND
 
-rpc() {
-	perl -MIO::Socket::UNIX -e '
-		my $s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "connect: $!";
-		print $s $ARGV[1], "\n";
-		my $l = <$s>;
-		print $l;
-	' "$1/.thrum/var/thrum.sock" "$2"
-}
-
 cycles() {	# cycles <repo> <n>: n sync cycles through the daemon, with traffic
 	n=0
 	while test $n -lt $2
