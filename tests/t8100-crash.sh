@@ -24,6 +24,14 @@ test_expect_success "$THRUM_CRASH_TRIALS trials of kill -9 on send, sync and the
 	while test $i -lt $THRUM_CRASH_TRIALS
 	do
 		i=$((i + 1))
+		# every third trial the other side moves too, so that the
+		# cycle being killed has a merge to make
+		if test $((i % 3)) = 0
+		then
+			thrum_in bob send "bob $i" --to @alice \
+				>>results/bob 2>/dev/null &&
+			thrum_in bob sync force >/dev/null 2>&1
+		fi
 		victim=$(rand 3)
 		delay=$(rand 60)
 		case $victim in
@@ -97,10 +105,24 @@ test_expect_success 'the next sync succeeds and the other clone gets everything'
 	do
 		grep -q "\"message_id\":\"$id\"" b.json || return 1
 	done <ids &&
-	git -C remote.git show a-sync:messages/alice.jsonl >remote.log &&
+	for f in $(git -C remote.git ls-tree --name-only a-sync messages/ |
+		   grep "^messages/alice\.")
+	do
+		git -C remote.git show "a-sync:$f" || return 1
+	done >remote.log &&
 	sed -n "s/.*\"event_id\":\"\\(evt_[0-9A-Z]*\\)\".*/\\1/p" remote.log |
 		sort | uniq -d >dups &&
 	test_must_be_empty dups
+'
+
+test_expect_success 'alice got every message bob sent while she crashed' '
+	grep "^msg_" results/bob >bob_ids &&
+	test -s bob_ids &&
+	thrum_in alice inbox --no-mark-read --json --limit 100000 >a.json &&
+	while read id
+	do
+		grep -q "\"message_id\":\"$id\"" a.json || return 1
+	done <bob_ids
 '
 
 test_done
