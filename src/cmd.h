@@ -29,6 +29,7 @@ struct thrum_ctx {
 	struct thrum_config cfg;
 	char *origin;
 	unsigned have_repo:1, have_store:1, have_me:1, have_cfg:1;
+	unsigned proj_current:1;	/* caught up with the whole log */
 };
 
 /* designated, so that new members start zeroed */
@@ -81,6 +82,12 @@ void ctx_need_repo(struct thrum_ctx *ctx);
 void ctx_need_store(struct thrum_ctx *ctx);
 /* the store plus an up-to-date projection; dies on failure */
 void ctx_need_projection(struct thrum_ctx *ctx);
+/*
+ * The projection caught up with events.jsonl (and the legacy
+ * messages.jsonl) only: agents, roles, groups and sessions, all that
+ * addressing a message needs; dies on failure
+ */
+void ctx_need_directory(struct thrum_ctx *ctx);
 /* also who I am; 0, or -1 after error() */
 int ctx_need_me(struct thrum_ctx *ctx);
 /* effective configuration; dies on a bad value */
@@ -89,8 +96,10 @@ void ctx_need_config(struct thrum_ctx *ctx);
 const char *ctx_origin(struct thrum_ctx *ctx);
 
 /*
- * Append evs under my shard (message events) or events.jsonl (the rest),
- * then bring the projection up to date.  0 or -1.
+ * Append evs under my shard (message events) or events.jsonl (the rest).
+ * The projection is not touched: it follows the log, caught up by the
+ * next command that reads it (or at once by the daemon, which watches
+ * the log), so that a write costs one append and one fsync.  0 or -1.
  */
 int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
 	       size_t nr);

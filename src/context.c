@@ -50,15 +50,35 @@ void ctx_need_store(struct thrum_ctx *ctx)
 	ctx->have_store = 1;
 }
 
-void ctx_need_projection(struct thrum_ctx *ctx)
+static void open_projection(struct thrum_ctx *ctx)
 {
 	ctx_need_store(ctx);
-	if (ctx->proj)
-		return;
-	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
+	if (!ctx->proj && projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
 		exit(1);
+}
+
+void ctx_need_projection(struct thrum_ctx *ctx)
+{
+	if (ctx->proj_current)
+		return;
+	open_projection(ctx);
 	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
 		exit(1);
+	ctx->proj_current = 1;
+}
+
+void ctx_need_directory(struct thrum_ctx *ctx)
+{
+	struct strvec files = STRVEC_INIT;
+
+	if (ctx->proj_current)
+		return;
+	open_projection(ctx);
+	/* the legacy monolithic log may register agents too */
+	strvec_pushl(&files, STORE_EVENTS_FILE, STORE_LEGACY_FILE, NULL);
+	if (projection_catch_up_files(ctx->proj, &ctx->store, &files) < 0)
+		exit(1);
+	strvec_clear(&files);
 }
 
 int ctx_need_me(struct thrum_ctx *ctx)
@@ -92,25 +112,17 @@ const char *ctx_origin(struct thrum_ctx *ctx)
 int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
 	       size_t nr)
 {
-	struct strvec touched = STRVEC_INIT;
-	int ret = 0;
-
 	ctx_need_store(ctx);
-	if (store_append_to(&ctx->store, shard, evs, nr, &touched) < 0)
-		ret = -1;
-	/* the projection caught up when the command began: only ours is new */
-	else if (ctx->proj &&
-		 projection_catch_up_files(ctx->proj, &ctx->store,
-					   &touched) < 0)
-		ret = -1;
-	strvec_clear(&touched);
-	return ret;
+	/* what this process reads next, it reads caught up again */
+	ctx->proj_current = 0;
+	return store_append(&ctx->store, shard, evs, nr);
 }
 
 void ctx_release(struct thrum_ctx *ctx)
 {
 	projection_free(ctx->proj);
 	ctx->proj = NULL;
+	ctx->proj_current = 0;
 	if (ctx->have_store)
 		store_release(&ctx->store);
 	if (ctx->have_repo)

@@ -48,7 +48,7 @@ int audience_parse(struct thrum_ctx *ctx, const char *list,
 	const char *p = list;
 	int ret = 0;
 
-	ctx_need_projection(ctx);
+	ctx_need_directory(ctx);
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -200,7 +200,7 @@ int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq)
 	char *body = NULL, *msg_id = NULL, *thread_id = NULL;
 	int ret = 1;
 
-	ctx_need_projection(ctx);
+	ctx_need_store(ctx);
 	if (ctx_need_me(ctx) < 0)
 		goto out;
 	if (rq->reply_to) {

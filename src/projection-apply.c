@@ -701,20 +701,29 @@ int projection_catch_up_files(struct projection *p, struct store *s,
 			      const struct strvec *files)
 {
 	struct catch_up_stats stats = { 0 };
+	struct strvec changed = STRVEC_INIT;
 	size_t i;
 	int ret = -1;
 
 	if (store_lock(s, LOCK_SH) < 0)
 		return -1;
+	/* only the files named: what else is gone is not our question */
+	if (needs_catch_up(p, s, files, &changed) < 0)
+		goto out;
+	ret = 0;
+	if (!changed.nr)
+		goto out;
+	ret = -1;
 	if (projection_begin(p) < 0)
 		goto out;
-	for (i = 0; i < files->nr; i++)
-		if (catch_up_file(p, s, files->v[i], &stats) < 0) {
+	for (i = 0; i < changed.nr; i++)
+		if (catch_up_file(p, s, changed.v[i], &stats) < 0) {
 			projection_rollback(p);
 			goto out;
 		}
 	ret = projection_commit(p);
 out:
+	strvec_clear(&changed);
 	store_unlock(s);
 	return ret;
 }

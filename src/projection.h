@@ -49,8 +49,9 @@ int projection_catch_up(struct projection *p, struct store *s,
 			struct catch_up_stats *stats);
 
 /*
- * The same for some files only (those a command has just appended to):
- * each is read on from where the projection left it.
+ * The same for some files only (events.jsonl, when a command needs only
+ * agents, roles and groups): each that changed is read on from where the
+ * projection left it.  0, or -1 after error().
  */
 struct strvec;
 int projection_catch_up_files(struct projection *p, struct store *s,

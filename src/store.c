@@ -269,19 +269,12 @@ out:
 int store_append(struct store *s, const char *shard, struct event **evs,
 		 size_t nr)
 {
-	return store_append_to(s, shard, evs, nr, NULL);
-}
-
-int store_append_to(struct store *s, const char *shard, struct event **evs,
-		    size_t nr, struct strvec *touched)
-{
 	struct strbuf lines = STRBUF_INIT;
 	char **paths = xcalloc(nr ? nr : 1, sizeof(char *));
 	int *done = xcalloc(nr ? nr : 1, sizeof(int));
 	size_t i, j;
 	int ret = 0;
 
-	for (i = 0; i < nr; i++)
 	/* the segment is chosen under the lock: appends roll over in turn */
 	if (store_lock(s, LOCK_EX) < 0) {
 		ret = -1;
@@ -307,8 +300,6 @@ int store_append_to(struct store *s, const char *shard, struct event **evs,
 		}
 		if (!ret)
 			ret = append_file(s, paths[i], &lines);
-		if (!ret && touched)
-			strvec_push(touched, paths[i]);
 	}
 	store_unlock(s);
 out:

@@ -51,9 +51,6 @@ char *store_path_for(const struct store *s, const struct event *ev,
  */
 int store_append(struct store *s, const char *shard, struct event **evs,
 		 size_t nr);
-/* the same, naming in *touched the files appended to */
-int store_append_to(struct store *s, const char *shard, struct event **evs,
-		    size_t nr, struct strvec *touched);
 
 /*
  * Append raw, newline-terminated lines to relpath under the lock, fsynced

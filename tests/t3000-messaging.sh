@@ -242,6 +242,32 @@ test_expect_success 'a group from the log can be addressed' '
 	! grep "leads only" b
 '
 
+test_expect_success 'an agent known only from the legacy messages.jsonl' '
+	E=01JKM4T2YQ8M3E5X6Z7A9B0C &&
+	cat >"$(sync_dir repo)/messages.jsonl" <<-EOF &&
+	{"agent_id":"max","event_id":"evt_${E}L1","kind":"agent","module":"road","name":"max","origin_daemon":"d_${E}99","role":"driver","timestamp":"2026-01-03T10:00:00Z","type":"agent.register","v":1}
+	EOF
+	as alice send "for max" --to @max >/dev/null &&
+	as alice send "for drivers" --to @driver >/dev/null &&
+	as alice inbox --all --no-mark-read --limit 2 >a &&
+	grep "for max" a &&
+	grep "for drivers" a
+'
+
+# writes only append: the database follows the log at the next read
+test_expect_success 'what a run of writes appended, the next read shows' '
+	as alice send "w1" --to @bob >id1 &&
+	as alice send "w2" --to @bob >/dev/null &&
+	as alice message edit "$(cat id1)" "w1, edited" >/dev/null &&
+	as bob inbox --limit 2 >b &&
+	grep "w1, edited" b &&
+	grep "w2" b &&
+	as bob inbox --unread --limit 2 >b2 &&
+	! grep "w2" b2 &&
+	as alice message show "$(cat id1)" >show &&
+	grep "w1, edited" show
+'
+
 test_expect_success 'every line in the log is canonical JSON' '
 	for f in "$(sync_dir repo)"/messages/*.jsonl
 	do
