@@ -100,8 +100,8 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
 		usage_msg(hook_usage, "unknown hook '%s'", argv[1]);
 	}
 	strbuf_release(&want);
-	ctx_need_projection(ctx);
-	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj, flags,
+	ctx_need_store(ctx);
+	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL, flags,
 		       &st) < 0)
 		fprintf(stderr, "thrum: sync failed (see 'git thrum sync "
 			"status')\n");

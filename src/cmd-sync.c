@@ -70,11 +70,12 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 		usage_msg(sync_usage, "too many arguments");
 	if (strcmp(argv[1], "force") && strcmp(argv[1], "status"))
 		usage_msg(sync_usage, "unknown subcommand '%s'", argv[1]);
-	ctx_need_projection(ctx);
+	ctx_need_store(ctx);
 	ctx_need_config(ctx);
 	if (!strcmp(argv[1], "force")) {
-		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj,
-			       0, &st) < 0)
+		/* the cycle opens the database only when something arrived */
+		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL, 0,
+			       &st) < 0)
 			ret = 1;
 		if (json)
 			format_sync_status_json(&st, ctx->cfg.local_only, stdout);

@@ -828,6 +828,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct sync_status *st)
 {
 	struct gitx_repo *repo = NULL;
+	struct projection *own = NULL;	/* opened here when p is NULL */
 	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
 	struct blob_cache learned = BLOB_CACHE_INIT;
 	char when[DATE_RFC3339_LEN + 1];
@@ -879,6 +880,13 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		have_remote = gitx_resolve(repo, remote_ref.buf,
 					   &remote_tip) == 0;
 		have_local = gitx_resolve(repo, GITX_SYNC_REF, &local_tip) == 0;
+		if (have_remote && !p) {
+			if (projection_open(&own, r->var_dir) < 0) {
+				err = xstrdup("cannot open the database");
+				goto done;
+			}
+			p = own;
+		}
 		if (have_remote) {
 			char hex[GITX_OID_HEXSZ + 1];
 
@@ -960,6 +968,7 @@ done:
 	status_write(r, st);
 	blob_cache_release(&learned);
 	gitx_close(repo);
+	projection_free(own);
 	strbuf_release(&remote_ref);
 	strbuf_release(&why);
 	if (lock_fd >= 0)

@@ -47,9 +47,11 @@ enum sync_flags {
 };
 
 /*
- * Run one cycle.  Returns 0 when the cycle ran (synced, local-only or
- * offline: see out->state) or was skipped as busy; -1 on a real error
- * (reported, and recorded as state error).
+ * Run one cycle.  p is the projection to bring new events into; NULL has
+ * the cycle open it only when there is something to merge (an idle cycle
+ * never reads the database).  Returns 0 when the cycle ran (synced,
+ * local-only or offline: see out->state) or was skipped as busy; -1 on a
+ * real error (reported, and recorded as state error).
  */
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
