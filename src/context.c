@@ -11,6 +11,7 @@
 #include "projection.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "sync.h"
 #include "synctree.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -57,10 +58,34 @@ static void open_projection(struct thrum_ctx *ctx)
 		exit(1);
 }
 
+/*
+ * A git fetch that ran no hook of ours (init --no-hooks, or a tool that
+ * reset core.hooksPath) moved the remote's a-sync: merge it now, as the
+ * hook would have, so that delivery never depends on hooks.
+ */
+static void merge_fetched(struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	char *remote = NULL;
+
+	if (!sync_remote_moved(&ctx->repo, &remote))
+		return;
+	ctx_need_config(ctx);
+	if (!ctx->cfg.local_only && !strcmp(remote, ctx->cfg.remote) &&
+	    sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL,
+		       SYNC_NO_NETWORK, &st) < 0)
+		warning("could not merge the fetched '%s/a-sync' (see 'git "
+			"thrum sync status')", remote);
+	sync_status_release(&st);
+	free(remote);
+}
+
 void ctx_need_projection(struct thrum_ctx *ctx)
 {
 	if (ctx->proj_current)
 		return;
+	ctx_need_store(ctx);
+	merge_fetched(ctx);
 	open_projection(ctx);
 	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
 		exit(1);

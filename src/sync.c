@@ -47,6 +47,7 @@ void sync_status_release(struct sync_status *st)
 {
 	free(st->last_sync_at);
 	free(st->last_error);
+	free(st->remote);
 	free(st->remote_tip);
 	memset(st, 0, sizeof(*st));
 }
@@ -74,6 +75,9 @@ static int status_handler(void *payload, const char *section,
 	} else if (!strcmp(name, "last_sync_at")) {
 		free(st->last_sync_at);
 		st->last_sync_at = xstrdup(value);
+	} else if (!strcmp(name, "remote")) {
+		free(st->remote);
+		st->remote = *value ? xstrdup(value) : NULL;
 	} else if (!strcmp(name, "remote_tip")) {
 		free(st->remote_tip);
 		st->remote_tip = *value ? xstrdup(value) : NULL;
@@ -133,6 +137,7 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	add_value(&sb, "state", sync_state_name(st->state));
 	add_value(&sb, "last_sync_at", st->last_sync_at);
 	add_value(&sb, "last_error", st->last_error);
+	add_value(&sb, "remote", st->remote);
 	add_value(&sb, "remote_tip", st->remote_tip);
 	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
@@ -805,6 +810,30 @@ out:
 	return idle;
 }
 
+int sync_remote_moved(const struct repo *r, char **remote)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	char tip[GITX_OID_HEXSZ + 1], *ref;
+	int moved = 0;
+
+	*remote = NULL;
+	/* a cycle that failed is not retried by every command */
+	if (sync_status_read(r, &st) < 0 || !st.remote ||
+	    (st.state != SYNC_SYNCED && st.state != SYNC_OFFLINE))
+		goto out;
+	ref = xstrfmt("refs/remotes/%s/a-sync", st.remote);
+	moved = !repo_read_ref(r, ref, tip) &&
+		(!st.remote_tip || strcmp(tip, st.remote_tip));
+	free(ref);
+	if (moved) {
+		*remote = st.remote;
+		st.remote = NULL;
+	}
+out:
+	sync_status_release(&st);
+	return moved;
+}
+
 static int lock_sync(const struct repo *r, int *fd)
 {
 	char *path = path_join(r->var_dir, "sync.lock");
@@ -837,6 +866,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	int64_t started = date_now_ns();
 
 	memset(st, 0, sizeof(*st));
+	st->remote = xstrdup(cfg->remote);
 	ret = lock_sync(r, &lock_fd);
 	if (ret == THRUM_EBUSY) {
 		st->state = SYNC_BUSY;

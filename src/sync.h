@@ -35,6 +35,7 @@ struct sync_status {
 	long behind;
 	int committed;
 	int pushed;
+	char *remote;		/* the remote of that cycle (thrum.remote) */
 	char *remote_tip;	/* hex id of the remote a-sync last merged */
 	long duration_us;	/* how long the cycle took, fetch and push too */
 };
@@ -45,6 +46,18 @@ enum sync_flags {
 	/* merge what git already fetched; no fetch, no push (the hooks) */
 	SYNC_NO_NETWORK = (1 << 0),
 };
+
+/*
+ * The cheap check at the start of a command that reads (DESIGN §5.4):
+ * did refs/remotes/<remote>/a-sync move since the last cycle merged it,
+ * through a git fetch that ran no hook of ours (init --no-hooks, a hooks
+ * path another tool reset)?  Reads var/sync-status and one ref, nothing
+ * else: 1 when it moved and the last cycle was not local-only (the caller
+ * then runs a cycle with SYNC_NO_NETWORK), else 0.  *remote is that
+ * cycle's remote, for the caller to compare with thrum.remote; freed by
+ * the caller.
+ */
+int sync_remote_moved(const struct repo *r, char **remote);
 
 /*
  * Run one cycle.  p is the projection to bring new events into; NULL has

@@ -197,6 +197,42 @@ test_expect_success 'a reset of core.hooksPath is detected; uninstall restores' 
 	test_must_fail git -C husky config thrum.hooksPathOrig
 '
 
+# DESIGN §5.4: correctness never depends on hooks
+test_expect_success 'without our hooks, the next command merges what git fetch brought' '
+	thrum_in bob hooks uninstall >/dev/null &&
+	! grep -s "git thrum hook" "$(hooks_of bob)/reference-transaction" &&
+	thrum_in alice send "no hook on bob" --to @bob >/dev/null &&
+	thrum_in alice sync force >/dev/null &&
+	before=$(git -C bob rev-parse a-sync) &&
+	git -C bob fetch -q &&
+	test "$(git -C bob rev-parse a-sync)" = "$before" &&
+	thrum_in bob inbox --no-mark-read >inbox &&
+	grep "no hook on bob" inbox &&
+	tip=$(git -C bob rev-parse refs/remotes/origin/a-sync) &&
+	test "$(git -C bob rev-parse a-sync)" = "$tip" &&
+	grep "^remote_tip = $tip$" bob/.thrum/var/sync-status &&
+	after=$(git -C bob rev-parse a-sync) &&
+	thrum_in bob inbox --no-mark-read >/dev/null &&
+	test "$(git -C bob rev-parse a-sync)" = "$after" &&
+	thrum_in bob hooks install >/dev/null
+'
+
+test_expect_success 'local-only: a fetched a-sync waits for sync' '
+	thrum_in bob hooks uninstall >/dev/null &&
+	git -C bob config thrum.localOnly true &&
+	thrum_in bob sync force >/dev/null &&
+	thrum_in alice send "bob is local-only" --to @bob >/dev/null &&
+	thrum_in alice sync force >/dev/null &&
+	git -C bob fetch -q &&
+	thrum_in bob inbox --no-mark-read >inbox &&
+	! grep "bob is local-only" inbox &&
+	git -C bob config thrum.localOnly false &&
+	thrum_in bob sync force >/dev/null &&
+	thrum_in bob inbox --no-mark-read >inbox &&
+	grep "bob is local-only" inbox &&
+	thrum_in bob hooks install >/dev/null
+'
+
 test_expect_success 'thrum.fetchHook=false: no reference-transaction hook' '
 	new_repo nofetch &&
 	git -C nofetch config thrum.fetchHook false &&
