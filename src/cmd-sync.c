@@ -4,6 +4,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "daemon.h"
 #include "format.h"
 #include "sync.h"
 #include "usage.h"
@@ -38,10 +39,17 @@ static void print_summary(const struct sync_status *st)
 	putchar('\n');
 }
 
-static void print_status(const struct sync_status *st, int local_only)
+static void print_status(const struct sync_status *st,
+			 const struct thrum_config *cfg)
 {
 	printf("state:      %s\n", sync_state_name(st->state));
-	printf("local-only: %s\n", local_only ? "yes" : "no");
+	printf("local-only: %s\n", cfg->local_only ? "yes" : "no");
+	if (st->daemon_pid)
+		printf("daemon:     running (pid %ld), a cycle every %ld s\n",
+		       st->daemon_pid, (long)cfg->sync_interval);
+	else
+		printf("daemon:     stopped ('git thrum daemon start' runs "
+		       "it)\n");
 	printf("last sync:  %s\n", st->last_sync_at ? st->last_sync_at
 						     : "never");
 	if (st->last_error)
@@ -50,6 +58,16 @@ static void print_status(const struct sync_status *st, int local_only)
 	       st->new_events, st->skipped, st->conflicts);
 	printf("a-sync:     %ld ahead, %ld behind the remote\n", st->ahead,
 	       st->behind);
+}
+
+/* the daemon's pid for the status: 0 when none runs, -1 while one starts */
+static long daemon_pid(struct thrum_ctx *ctx)
+{
+	long pid = 0;
+
+	if (!daemon_running(&ctx->repo, &pid))
+		return 0;
+	return pid > 0 ? pid : -1;
 }
 
 int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
@@ -77,17 +95,23 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL, 0,
 			       &st) < 0)
 			ret = 1;
+		st.daemon_pid = daemon_pid(ctx);
 		if (json)
 			format_sync_status_json(&st, ctx->cfg.local_only, stdout);
 		else
 			print_summary(&st);
 	} else {
-		if (sync_status_read(&ctx->repo, &st) < 0)
+		if (sync_status_read(&ctx->repo, &st) < 0) {
 			ret = 1;
-		else if (json)
-			format_sync_status_json(&st, ctx->cfg.local_only, stdout);
-		else
-			print_status(&st, ctx->cfg.local_only);
+		} else {
+			st.daemon_pid = daemon_pid(ctx);
+			if (json)
+				format_sync_status_json(&st,
+							ctx->cfg.local_only,
+							stdout);
+			else
+				print_status(&st, &ctx->cfg);
+		}
 	}
 	sync_status_release(&st);
 	return ret;

@@ -216,7 +216,10 @@ static json_object *status_object(const struct sync_status *st)
 	json_object *o = NULL;
 
 	if (f) {
-		format_sync_status_json(st, d.cfg.local_only, f);
+		struct sync_status mine = *st;
+
+		mine.daemon_pid = getpid();
+		format_sync_status_json(&mine, d.cfg.local_only, f);
 		fclose(f);
 		o = json_tokener_parse(text);
 	}

@@ -341,5 +341,9 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
 	json_object_object_add(o, "duration_us",
 			       json_object_new_int64(st->duration_us));
+	put(o, "daemon", st->daemon_pid ? "running" : "stopped");
+	if (st->daemon_pid > 0)
+		json_object_object_add(o, "daemon_pid",
+				       json_object_new_int64(st->daemon_pid));
 	print_json(o, out);
 }

@@ -38,6 +38,7 @@ struct sync_status {
 	char *remote;		/* the remote of that cycle (thrum.remote) */
 	char *remote_tip;	/* hex id of the remote a-sync last merged */
 	long duration_us;	/* how long the cycle took, fetch and push too */
+	long daemon_pid;	/* the daemon's; 0: none runs, -1: one starts */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }

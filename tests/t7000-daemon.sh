@@ -23,6 +23,21 @@ test_expect_success 'daemon start, and a second start finds it' '
 		readlink /proc/$p/cwd; done | grep -c "/alice$")" = 1
 '
 
+test_expect_success 'sync status tells whether the daemon runs' '
+	pid=$(daemon_pid alice) &&
+	thrum_in alice sync status >st &&
+	grep "^daemon:     running (pid $pid), a cycle every 1 s$" st &&
+	thrum_in alice sync status --json >st.json &&
+	test "$(json_get st.json "$.daemon")" = running &&
+	test "$(json_get st.json "$.daemon_pid")" = "$pid" &&
+	rpc alice "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sync.status\"}" >s &&
+	grep "\"daemon\":\"running\",\"daemon_pid\":$pid" s &&
+	thrum_in bob sync status >st &&
+	grep "^daemon:     stopped" st &&
+	thrum_in bob sync status --json >st.json &&
+	test "$(json_get st.json "$.daemon")" = stopped
+'
+
 test_expect_success 'its socket is 0600, its log is written' '
 	test "$(stat -c %a alice/.thrum/var/thrum.sock)" = 600 &&
 	grep "daemon started for" alice/.thrum/var/daemon.log
