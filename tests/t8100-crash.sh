@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='SIGKILL at random points: no torn line, no lost or doubled event'
+test_description='SIGKILL at random points of send, sync force, the daemon and inbox: no torn line, no lost or doubled event'
 . ./lib-thrum.sh
 
 # trials in make check; the full run sets THRUM_CRASH_TRIALS=200 or more
@@ -19,7 +19,7 @@ test_expect_success 'setup' '
 	mkdir -p results
 '
 
-test_expect_success "$THRUM_CRASH_TRIALS trials of kill -9 on send, sync and the daemon" '
+test_expect_success "$THRUM_CRASH_TRIALS trials of kill -9 on send, sync, the daemon and inbox" '
 	i=0 &&
 	while test $i -lt $THRUM_CRASH_TRIALS
 	do
@@ -32,7 +32,7 @@ test_expect_success "$THRUM_CRASH_TRIALS trials of kill -9 on send, sync and the
 				>>results/bob 2>/dev/null &&
 			thrum_in bob sync force >/dev/null 2>&1
 		fi
-		victim=$(rand 3)
+		victim=$(rand 4)
 		delay=$(rand 60)
 		case $victim in
 		0)
@@ -48,6 +48,13 @@ test_expect_success "$THRUM_CRASH_TRIALS trials of kill -9 on send, sync and the
 		2)
 			(cd alice && git-thrum daemon start >/dev/null 2>&1)
 			pid=$(cat alice/.thrum/var/thrum.pid 2>/dev/null)
+			;;
+		3)
+			# a reader: it catches the database up with what the
+			# sends appended, and appends read receipts
+			(cd alice && exec git-thrum inbox --all >/dev/null \
+				2>&1) &
+			pid=$!
 			;;
 		esac
 		# work that completes while the victim dies
