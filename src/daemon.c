@@ -119,7 +119,8 @@ int daemon_running(const struct repo *r, long *pid)
 
 /* --- logging --- */
 
-static void log_report(const char *prefix, const char *fmt, va_list ap)
+PRINTF_LIKE(2, 0) static void log_report(const char *prefix,
+					 const char *fmt, va_list ap)
 {
 	char when[DATE_RFC3339_LEN + 1];
 

@@ -35,7 +35,7 @@ int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
 
 /* a new formatted string (caller frees) */
 PRINTF_LIKE(1, 2) char *xstrfmt(const char *fmt, ...);
-char *xstrvfmt(const char *fmt, va_list ap);
+PRINTF_LIKE(1, 0) char *xstrvfmt(const char *fmt, va_list ap);
 
 void strbuf_trim(struct strbuf *sb);
 void strbuf_rtrim(struct strbuf *sb);

@@ -531,7 +531,7 @@ static int merge_remote(struct gitx_repo *repo,
 	if (commit_staged_files(staged.v, staged.nr) < 0)
 		goto unlock;
 	for (i = 0; i < staged.nr; i++) {
-		struct blob_stat key = { NULL };
+		struct blob_stat key = { 0 };
 
 		if (!as_remote[i] || stat_key(staged.v[i], &key) < 0)
 			continue;
@@ -601,7 +601,7 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 	for (i = 0; i < files.nr; i++) {
 		char *path = store_abs_path(s, files.v[i]);
 		const struct blob_stat *known;
-		struct blob_stat key = { NULL };
+		struct blob_stat key = { 0 };
 		struct gitx_file *f;
 		int have_key = !stat_key(path, &key);
 

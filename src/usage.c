@@ -7,6 +7,7 @@
 
 static int quiet;
 
+PRINTF_LIKE(2, 0)
 static void default_report(const char *prefix, const char *fmt, va_list ap)
 {
 	char msg[4096];
@@ -44,6 +45,7 @@ void die(const char *fmt, ...)
 	exit(128);
 }
 
+PRINTF_LIKE(3, 0)
 static void report_errno(const char *prefix, int err, const char *fmt,
 			 va_list ap)
 {
