@@ -952,6 +952,12 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		}
 		nr = push(r, cfg, &err);
 		if (nr == NET_OK) {
+			char hex[GITX_OID_HEXSZ + 1];
+
+			/* the remote, and git's tracking ref, now hold ours */
+			gitx_oid_hex(&tip, hex);
+			free(st->remote_tip);
+			st->remote_tip = xstrdup(hex);
 			st->pushed = 1;
 			st->state = SYNC_SYNCED;
 			free(err);

@@ -36,7 +36,7 @@ struct sync_status {
 	int committed;
 	int pushed;
 	char *remote;		/* the remote of that cycle (thrum.remote) */
-	char *remote_tip;	/* hex id of the remote a-sync last merged */
+	char *remote_tip;	/* the remote's a-sync last merged or pushed */
 	long duration_us;	/* how long the cycle took, fetch and push too */
 	long daemon_pid;	/* the daemon's; 0: none runs, -1: one starts */
 };

@@ -85,6 +85,18 @@ test_expect_success 'both push at once: the loser retries, nothing lost' '
 	test "$(a_sync_tree alice)" = "$(a_sync_tree bob)"
 '
 
+test_expect_success 'after a push the status holds the tip the remote has; a read starts no cycle' '
+	thrum_in alice send "pushed tip" >/dev/null &&
+	thrum_in alice sync force >out &&
+	grep "pushed" out &&
+	tip=$(git -C alice rev-parse refs/remotes/origin/a-sync) &&
+	test "$tip" = "$(git -C alice rev-parse a-sync)" &&
+	grep "^remote_tip = $tip$" alice/.thrum/var/sync-status &&
+	cp alice/.thrum/var/sync-status status.before &&
+	thrum_in alice inbox --no-mark-read >/dev/null &&
+	test_cmp status.before alice/.thrum/var/sync-status
+'
+
 test_expect_success 'the sync work tree is clean after a cycle' '
 	git -C "$(sync_dir alice)" status --porcelain >st &&
 	test_must_be_empty st
