@@ -852,6 +852,16 @@ static int lock_sync(const struct repo *r, int *fd)
 	return 0;
 }
 
+/* what the remote's a-sync holds now, as far as this cycle knows */
+static void set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
+{
+	char hex[GITX_OID_HEXSZ + 1];
+
+	gitx_oid_hex(oid, hex);
+	free(st->remote_tip);
+	st->remote_tip = xstrdup(hex);
+}
+
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *st)
@@ -918,15 +928,11 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			p = own;
 		}
 		if (have_remote) {
-			char hex[GITX_OID_HEXSZ + 1];
-
 			if (merge_remote(repo, &remote_tip,
 					 have_local ? &local_tip : NULL, cfg, s,
 					 p, st, &learned) < 0)
 				goto done;
-			gitx_oid_hex(&remote_tip, hex);
-			free(st->remote_tip);
-			st->remote_tip = xstrdup(hex);
+			set_remote_tip(st, &remote_tip);
 		}
 		if (commit_worktree(repo, r, cfg, s,
 				    have_remote ? &remote_tip
@@ -952,12 +958,8 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		}
 		nr = push(r, cfg, &err);
 		if (nr == NET_OK) {
-			char hex[GITX_OID_HEXSZ + 1];
-
 			/* the remote, and git's tracking ref, now hold ours */
-			gitx_oid_hex(&tip, hex);
-			free(st->remote_tip);
-			st->remote_tip = xstrdup(hex);
+			set_remote_tip(st, &tip);
 			st->pushed = 1;
 			st->state = SYNC_SYNCED;
 			free(err);
