@@ -18,7 +18,9 @@ test_expect_success INSTALL 'make install into a fresh $HOME/.local' '
 	newhome=$(mktemp -d /tmp/thrum-install.XXXXXX) &&
 	echo "$newhome" >newhome &&
 	prefix="$newhome/.local" &&
-	make -s -C "$SHARNESS_BUILD_DIRECTORY" $variant install \
+	# a make of our own: under "make -j" the descriptors of the jobserver
+	# named in MAKEFLAGS are not open here
+	MAKEFLAGS= MFLAGS= make -s -C "$SHARNESS_BUILD_DIRECTORY" $variant install \
 		prefix="$prefix" >install.out 2>&1 &&
 	test -x "$prefix/bin/git-thrum" &&
 	test -f "$prefix/lib/git-thrum/git-thrum-git2.so" &&
