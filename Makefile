@@ -17,7 +17,7 @@ completiondir = $(prefix)/share/bash-completion/completions
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-PKGS = sqlite3 json-c inih
+PKGS = sqlite3 json-c inih libsodium
 THRUM_VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
 
 # pkg-config runs when a recipe needs it, after the dependency check

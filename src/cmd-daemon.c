@@ -16,7 +16,10 @@ static const char *const daemon_usage[] = {
 static int start(struct thrum_ctx *ctx)
 {
 	long pid = 0;
-	int ret = daemon_start(&ctx->repo, &pid);
+	int ret;
+
+	daemon_clear_stopped(&ctx->repo);
+	ret = daemon_start(&ctx->repo, &pid);
 
 	if (ret == THRUM_EBUSY) {
 		printf("daemon is running already (pid %ld)\n", pid);
@@ -32,6 +35,9 @@ static int stop(struct thrum_ctx *ctx)
 {
 	int ret = daemon_stop(&ctx->repo);
 
+	/* no command starts it again behind the user's back */
+	if (ret != -1)
+		daemon_mark_stopped(&ctx->repo);
 	if (ret == THRUM_ENOTFOUND) {
 		printf("daemon is not running\n");
 		return 0;

@@ -98,7 +98,7 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 	size_t conflicts = 0;
 	size_t skipped = 0, unordered = 0;
 
-	store_list_files(&ctx->store, &files);
+	store_list_projected(&ctx->store, &files);
 	*messages = 0;
 	for (i = 0; i < files.nr; i++) {
 		char *path = store_abs_path(&ctx->store, files.v[i]);

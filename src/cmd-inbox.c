@@ -62,7 +62,7 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 		usage_msg(inbox_usage, "invalid --limit '%s': want a positive "
 			  "number", o.limit);
 	ctx_need_projection(ctx);
-	if (ctx_need_me(ctx) < 0)
+	if (ctx_need_reader(ctx) < 0)
 		goto out;
 	o.q.me = ctx->me.agent_id;
 	o.q.role = ctx->me.role;

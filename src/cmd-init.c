@@ -10,6 +10,7 @@
 #include "gitx.h"
 #include "hooks.h"
 #include "projection.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "sync.h"
 #include "synctree.h"
@@ -17,13 +18,13 @@
 #include "wrapper.h"
 
 static const char *const init_usage[] = {
-	"git thrum init [--force] [--stealth] [--no-hooks] [--no-daemon] "
-	"[--json]",
+	"git thrum init [--force] [--gitignore] [--stealth] [--no-hooks] "
+	"[--no-daemon] [--json]",
 	NULL
 };
 
 struct init_opts {
-	int force, stealth, no_hooks, no_daemon, json;
+	int force, gitignore, no_hooks, no_daemon, json;
 };
 
 static void init_opt(int opt, const char *arg, void *payload)
@@ -33,18 +34,19 @@ static void init_opt(int opt, const char *arg, void *payload)
 	(void)arg;
 	switch (opt) {
 	case 'f': o->force = 1; break;
-	case 's': o->stealth = 1; break;
+	case 's': break;	/* the default now: .git/info/exclude */
+	case 'g': o->gitignore = 1; break;
 	case 'j': o->json = 1; break;
 	case 'H': o->no_hooks = 1; break;
 	case 'D': o->no_daemon = 1; break;
 	}
 }
 
-/* add ".thrum/" to the ignore file unless a line already says so */
-static int ignore_thrum(const char *path)
+int ignore_thrum(const char *path)
 {
 	struct strbuf sb = STRBUF_INIT, add = STRBUF_INIT;
 	const char *p;
+	char *dir;
 	int fd, ret = 0;
 
 	if (strbuf_read_file(&sb, path, 0) < 0 && errno != ENOENT)
@@ -62,6 +64,12 @@ static int ignore_thrum(const char *path)
 	if (sb.len && sb.buf[sb.len - 1] != '\n')
 		strbuf_addch(&add, '\n');
 	strbuf_addstr(&add, ".thrum/\n");
+	dir = xstrdup(path);
+	if (strrchr(dir, '/')) {
+		*strrchr(dir, '/') = '\0';
+		mkdir_p(dir, 0755);
+	}
+	free(dir);
 	fd = xopen(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
 	if (fd < 0 || write_in_full(fd, add.buf, add.len) < 0)
 		ret = error_errno("cannot update '%s'", path);
@@ -116,7 +124,7 @@ out:
 	return ret;
 }
 
-int init_repository(struct thrum_ctx *ctx, int force, int stealth,
+int init_repository(struct thrum_ctx *ctx, int force, int gitignore,
 		    const char **how)
 {
 	struct strbuf why = STRBUF_INIT;
@@ -132,13 +140,12 @@ int init_repository(struct thrum_ctx *ctx, int force, int stealth,
 		goto out;
 	}
 	free(dir);
-	if (stealth) {
-		dir = path_join(ctx->repo.git_dir, "info");
-		mkdir_p(dir, 0755);
-		free(dir);
-	}
-	ignore = stealth ? path_join(ctx->repo.git_dir, "info/exclude")
-			 : path_join(ctx->repo.worktree, ".gitignore");
+	/*
+	 * .git/info/exclude unless asked: an untracked .gitignore of ours
+	 * would stop a later `git pull` that brings the project's own
+	 */
+	ignore = gitignore ? path_join(ctx->repo.worktree, ".gitignore")
+			   : path_join(ctx->repo.common_dir, "info/exclude");
 	health = ignore_thrum(ignore);
 	free(ignore);
 	if (health < 0 || ensure_branch(ctx, how, &diverged) < 0)
@@ -188,11 +195,40 @@ out:
 	return ret;
 }
 
+void init_start_daemon(struct thrum_ctx *ctx, long *pid)
+{
+	int r;
+
+	*pid = 0;
+	/* the test suite starts daemons only where it means to */
+	if (getenv("THRUM_TEST_NO_DAEMON") || !ctx->cfg.daemon)
+		return;
+	daemon_clear_stopped(&ctx->repo);
+	r = daemon_start(&ctx->repo, pid);
+	if (r < 0 && r != THRUM_EBUSY)
+		warning("the daemon did not start; run 'git thrum daemon "
+			"start'");
+}
+
+/*
+ * --no-daemon lasts: no later command starts one either, until the user
+ * says `git config thrum.daemon true` (or `daemon start`, once)
+ */
+static int set_daemon_off(struct thrum_ctx *ctx)
+{
+	if (run_git(ctx->repo.worktree, 0, NULL, "config", "--local",
+		    "thrum.daemon", "false", NULL))
+		return error("cannot set thrum.daemon in the repository's "
+			     "configuration");
+	return config_set_flag(&ctx->cfg, CFG_DAEMON, "false");
+}
+
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	static const struct option opts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "stealth", no_argument, NULL, 's' },
+		{ "gitignore", no_argument, NULL, 'g' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "no-hooks", no_argument, NULL, 'H' },
 		{ "no-daemon", no_argument, NULL, 'D' },
@@ -205,23 +241,29 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 
 	if (parse_options(argc, argv, opts, init_usage, init_opt, &o) < argc)
 		usage_msg(init_usage, "too many arguments");
-	if (init_repository(ctx, o.force, o.stealth, &how) < 0)
+	if (ctx_is_linked_worktree(ctx)) {
+		/* one thrum per repository: share the main work tree's */
+		if (setup_linked_worktree(ctx, o.json) < 0)
+			return 1;
+		if (o.json)
+			format_kv_json(stdout, "worktree", ctx->repo.worktree,
+				       "shares", ctx->repo.thrum_dir,
+				       "sync_worktree", ctx->repo.sync_dir,
+				       NULL);
+		return 0;
+	}
+	if (init_repository(ctx, o.force, o.gitignore, &how) < 0)
 		return 1;
 	if (projection_counts(ctx->proj, &counts) < 0)
 		return 1;
 
 	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		return 1;
-	/* the test suite starts daemons only where it means to */
-	if (getenv("THRUM_TEST_NO_DAEMON"))
-		o.no_daemon = 1;
-	if (!o.no_daemon) {
-		int r = daemon_start(&ctx->repo, &pid);
-
-		if (r < 0 && r != THRUM_EBUSY)
-			warning("the daemon did not start; run 'git thrum "
-				"daemon start'");
-	}
+	if (o.no_daemon && !getenv("THRUM_TEST_NO_DAEMON") &&
+	    set_daemon_off(ctx) < 0)
+		return 1;
+	if (!o.no_daemon)
+		init_start_daemon(ctx, &pid);
 
 	if (o.json) {
 		char events[32], messages[32];
@@ -242,6 +284,8 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 						 "pre-push");
 		if (pid)
 			printf("  daemon: running (pid %ld)\n", pid);
+		else if (o.no_daemon || !ctx->cfg.daemon)
+			printf("  daemon: off (thrum.daemon is false)\n");
 		else
 			printf("  daemon: not started\n");
 	}

@@ -41,9 +41,10 @@ static int show(struct thrum_ctx *ctx, const char *id,
 	struct message_list l = MESSAGE_LIST_INIT;
 	int ret = 1;
 
-	/* without an identity a message can still be shown, not marked */
+	/* without an identity the clone's human user reads it */
 	ctx_need_projection(ctx);
-	ctx_need_me(ctx);
+	if (ctx_need_reader(ctx) < 0)
+		goto out;
 	if (message_lookup(ctx, id, &l) < 0)
 		goto out;
 	if (o->json) {

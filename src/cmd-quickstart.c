@@ -8,12 +8,15 @@
 #include "cmd.h"
 #include "event.h"
 #include "format.h"
+#include "run-command.h"
+#include "strbuf.h"
+#include "strvec.h"
 #include "ulid.h"
 #include "usage.h"
 #include "wrapper.h"
 
 static const char *const quickstart_usage[] = {
-	"git thrum quickstart --name <name> --role <role> --module <module> "
+	"git thrum quickstart --role <role> --module <module> [--name <name>] "
 	"[--intent <text>] [--json]",
 	NULL
 };
@@ -34,6 +37,37 @@ static void qs_opt(int opt, const char *arg, void *payload)
 	case 'i': o->intent = arg; break;
 	case 'j': o->json = 1; break;
 	}
+}
+
+/*
+ * No --name: THRUM_NAME, else the one identity this work tree has (a
+ * name is stable for a work tree), else the name the original makes
+ * from the role, the module and origin's URL.
+ */
+static char *default_name(struct thrum_ctx *ctx, const char *role,
+			  const char *module)
+{
+	struct strvec names = STRVEC_INIT;
+	struct strbuf url = STRBUF_INIT;
+	const char *env = getenv("THRUM_NAME");
+	char *name;
+
+	if (env && *env)
+		return xstrdup(env);
+	identity_list(&ctx->repo, &names);
+	if (names.nr == 1) {
+		name = xstrdup(names.v[0]);
+		strvec_clear(&names);
+		return name;
+	}
+	strvec_clear(&names);
+	if (run_git(ctx->repo.worktree, RUN_GIT_QUIET, &url, "remote", "get-url",
+		    "origin", NULL))
+		strbuf_reset(&url);
+	strbuf_trim(&url);
+	name = identity_default_name(url.len ? url.buf : NULL, role, module);
+	strbuf_release(&url);
+	return name;
 }
 
 static int differs(const char *a, const char *b)
@@ -57,6 +91,7 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct event *list[4];
 	const char *why, *origin;
 	char host[256] = "";
+	char *made_name = NULL;
 	size_t nr = 0, i;
 	int have_old, ret = 1;
 
@@ -64,10 +99,9 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (parse_options(argc, argv, opts, quickstart_usage, qs_opt, &o) <
 	    argc)
 		usage_msg(quickstart_usage, "too many arguments");
-	if (!o.name || !o.role || !o.module)
-		usage_msg(quickstart_usage,
-			  "--name, --role and --module are required");
-	if (!event_valid_name(o.name, &why))
+	if (!o.role || !o.module)
+		usage_msg(quickstart_usage, "--role and --module are required");
+	if (o.name && !event_valid_name(o.name, &why))
 		usage_msg(quickstart_usage, "invalid agent name '%s': %s",
 			  o.name, why);
 	if (!event_valid_name(o.role, &why))
@@ -76,9 +110,16 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (!*o.module)
 		usage_msg(quickstart_usage, "empty module");
 	ctx_need_projection(ctx);
+	if (!o.name)
+		o.name = made_name = default_name(ctx, o.role, o.module);
+	if (!event_valid_name(o.name, &why)) {
+		error("cannot make an agent name from role '%s': %s; give one "
+		      "with --name", o.role, why);
+		goto out;
+	}
 	origin = ctx_origin(ctx);
 	if (!origin)
-		return 1;
+		goto out;
 
 	have_old = identity_load(&ctx->repo, o.name, &old);
 	if (have_old == THRUM_EINVALID)
@@ -156,5 +197,6 @@ out:
 		event_release(&evs[i]);
 	identity_release(&old);
 	identity_release(&id);
+	free(made_name);
 	return ret;
 }

@@ -1,6 +1,7 @@
 /*
  * git thrum setup: make a linked work tree (`git worktree add`) use the
- * main work tree's thrum: .thrum/redirect names the main .thrum, so every
+ * main work tree's thrum: <git-dir>/thrum-redirect names the main .thrum
+ * (`git thrum init` in a linked work tree does the same), so every
  * work tree shares one database, one daemon and one sync work tree, while
  * identities stay per work tree.
  */
@@ -29,23 +30,13 @@ static char *main_worktree(const struct repo *r)
 	return path;
 }
 
-static int is_ignored(const struct repo *r)
-{
-	return !run_git(r->worktree, 0, NULL, "check-ignore", "-q",
-			".thrum/", NULL);
-}
-
-int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
+int setup_linked_worktree(struct thrum_ctx *ctx, int quiet)
 {
 	struct strbuf line = STRBUF_INIT;
 	char *main_wt = NULL, *target = NULL, *chained = NULL, *var = NULL;
-	char *redirect = NULL, *ids = NULL;
-	int ret = 1;
+	char *redirect = NULL, *ids = NULL, *exclude = NULL;
+	int ret = -1;
 
-	if (argc > 1 && !strcmp(argv[1], "-h"))
-		usage_help(setup_usage);
-	if (argc != 1)
-		usage_msg(setup_usage, "too many arguments");
 	ctx_need_repo(ctx);
 	if (!strcmp(ctx->repo.git_dir, ctx->repo.common_dir)) {
 		error("this is the main work tree: run 'git thrum init' here");
@@ -74,31 +65,23 @@ int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 		error_errno("cannot create '%s'", ids);
 		goto out;
 	}
-	redirect = path_join(ctx->repo.local_thrum_dir, "redirect");
+	/* in this work tree's git directory: nothing tracked can move it */
+	redirect = path_join(ctx->repo.git_dir, REPO_REDIRECT_FILE);
 	strbuf_addf(&line, "%s\n", target);
 	if (write_file_atomic(redirect, line.buf, line.len, 0644) < 0)
 		goto out;
-	if (!is_ignored(&ctx->repo)) {
-		char *exclude = path_join(ctx->repo.common_dir, "info/exclude");
-		char *info = path_join(ctx->repo.common_dir, "info");
-		int xfd;
-
-		mkdir_p(info, 0755);
-		xfd = xopen(exclude, O_WRONLY | O_APPEND | O_CREAT, 0644);
-		if (xfd < 0 || write_in_full(xfd, "\n.thrum/\n", 9) < 0)
-			warning("cannot add .thrum/ to '%s'", exclude);
-		if (xfd >= 0)
-			close(xfd);
-		free(exclude);
-		free(info);
-	}
+	exclude = path_join(ctx->repo.common_dir, "info/exclude");
+	if (ignore_thrum(exclude) < 0)
+		goto out;
 	/* prove it: discovery must now follow the redirect */
 	repo_release(&ctx->repo);
 	ctx->have_repo = 0;
 	ctx_need_store(ctx);
-	printf("This work tree now shares thrum with %s\n", main_wt);
-	printf("  create an identity here: git thrum quickstart --name N "
-	       "--role R --module M\n");
+	if (!quiet) {
+		printf("This work tree now shares thrum with %s\n", main_wt);
+		printf("  create an identity here: git thrum quickstart "
+		       "--role R --module M [--name N]\n");
+	}
 	ret = 0;
 out:
 	strbuf_release(&line);
@@ -108,5 +91,15 @@ out:
 	free(var);
 	free(redirect);
 	free(ids);
+	free(exclude);
 	return ret;
+}
+
+int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	if (argc > 1 && !strcmp(argv[1], "-h"))
+		usage_help(setup_usage);
+	if (argc != 1)
+		usage_msg(setup_usage, "too many arguments");
+	return setup_linked_worktree(ctx, 0) < 0 ? 1 : 0;
 }

@@ -153,7 +153,7 @@ int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx)
 		deadline = now_ms() + timeout_ms;
 	}
 	ctx_need_projection(ctx);
-	if (ctx_need_me(ctx) < 0 && !o.all)
+	if (ctx_need_reader(ctx) < 0 && !o.all)
 		return 1;
 	q.me = ctx->have_me ? ctx->me.agent_id : NULL;
 	q.role = ctx->have_me ? ctx->me.role : NULL;

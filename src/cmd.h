@@ -30,6 +30,8 @@ struct thrum_ctx {
 	char *origin;
 	unsigned have_repo:1, have_store:1, have_me:1, have_cfg:1;
 	unsigned proj_current:1;	/* caught up with the whole log */
+	unsigned me_is_user:1;		/* me: the human user, no identity */
+	unsigned no_daemon_check:1;	/* daemon and hook commands */
 };
 
 /* designated, so that new members start zeroed */
@@ -71,8 +73,32 @@ int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
  * (rebuilt with force), the projection.  *how says where a-sync came
  * from.  0, or -1 after error().  (cmd-init.c; migrate uses it too.)
  */
-int init_repository(struct thrum_ctx *ctx, int force, int stealth,
+int init_repository(struct thrum_ctx *ctx, int force, int gitignore,
 		    const char **how);
+
+/*
+ * Start the daemon unless thrum.daemon is false (or the test suite says
+ * THRUM_TEST_NO_DAEMON); *pid is its pid, 0 when none was started.  A
+ * failure is a warning (cmd-init.c).
+ */
+void init_start_daemon(struct thrum_ctx *ctx, long *pid);
+
+/*
+ * Add ".thrum/" to the ignore file at path unless a line already says so
+ * (cmd-init.c).  0, or -1 after error().
+ */
+int ignore_thrum(const char *path);
+
+/*
+ * Make this linked work tree share the main work tree's thrum (what
+ * `setup` does, and `init` in a linked work tree): the redirect in this
+ * work tree's git directory, .thrum/ ignored.  0, or -1 after error()
+ * (cmd-setup.c).
+ */
+int setup_linked_worktree(struct thrum_ctx *ctx, int quiet);
+
+/* 1 when the current work tree is a linked one (git worktree add) */
+int ctx_is_linked_worktree(struct thrum_ctx *ctx);
 
 /* --- helpers shared by the commands (context.c) --- */
 
@@ -88,8 +114,18 @@ void ctx_need_projection(struct thrum_ctx *ctx);
  * addressing a message needs; dies on failure
  */
 void ctx_need_directory(struct thrum_ctx *ctx);
-/* also who I am; 0, or -1 after error() */
+/*
+ * Who I am, to write: an identity of this work tree; 0, or -1 after
+ * error() saying how to make one
+ */
 int ctx_need_me(struct thrum_ctx *ctx);
+/*
+ * Who I am, to read: my identity, or, when nobody registered in this
+ * work tree, the clone's human user ("user:<user.name>", me_is_user set):
+ * they see broadcasts and what is addressed to them, and their read
+ * marks stay in this clone.  0, or -1 after error().
+ */
+int ctx_need_reader(struct thrum_ctx *ctx);
 /* effective configuration; dies on a bad value */
 void ctx_need_config(struct thrum_ctx *ctx);
 /* this clone's origin id, or NULL after error() */
@@ -103,6 +139,12 @@ const char *ctx_origin(struct thrum_ctx *ctx);
  */
 int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
 	       size_t nr);
+
+/*
+ * Append evs to this clone's local log (var/local.jsonl: read marks of the
+ * human user), which the projection reads and sync never carries.
+ */
+int ctx_append_local(struct thrum_ctx *ctx, struct event **evs, size_t nr);
 
 void ctx_release(struct thrum_ctx *ctx);
 

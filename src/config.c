@@ -27,6 +27,7 @@ static const struct {
 	[CFG_MAX_FILE_BYTES] = { "thrum.maxFileBytes", NULL, "67108864" },
 	[CFG_FETCH_HOOK] = { "thrum.fetchHook", NULL, "true" },
 	[CFG_NETWORK_TIMEOUT] = { "thrum.networkTimeout", NULL, "120" },
+	[CFG_DAEMON] = { "thrum.daemon", "THRUM_DAEMON", "true" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -97,12 +98,38 @@ static int config_ini_handler(void *payload, const char *section,
 	return 1;
 }
 
+/*
+ * Git takes no configuration from tracked files, and neither do we: a
+ * .thrum/config committed to the project (which would turn sync on for
+ * everybody who clones it) is ignored, with one warning.
+ */
+static int tracked_file(const struct repo *r, const char *path)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT;
+	int tracked;
+
+	cp.git_cmd = 1;
+	cp.no_stdin = 1;
+	cp.no_stderr = 1;
+	cp.dir = r->worktree;
+	strvec_pushl(&cp.args, "ls-files", "-z", "--", path, NULL);
+	/* an error counts as tracked: obeying the file needs a clear no */
+	tracked = capture_command(&cp, &out, NULL) != 0 || out.len;
+	strbuf_release(&out);
+	return tracked;
+}
+
 static int load_thrum_file(struct thrum_config *cfg, const struct repo *r)
 {
 	char *path = path_join(r->thrum_dir, "config");
 	int ret = 0, line;
 
-	if (!access(path, F_OK)) {
+	if (!access(path, F_OK) && tracked_file(r, path)) {
+		warning("ignoring '%s': git tracks it, and thrum takes no "
+			"configuration from tracked files (use 'git config "
+			"thrum.<key>')", path);
+	} else if (!access(path, F_OK)) {
 		line = ini_parse(path, config_ini_handler, cfg);
 		if (line)
 			ret = error("bad config line %d in '%s'", line, path);
@@ -169,14 +196,17 @@ static int parse_values(struct thrum_config *cfg)
 		switch (i) {
 		case CFG_LOCAL_ONLY:
 		case CFG_FETCH_HOOK:
+		case CFG_DAEMON:
 			if ((b = config_parse_bool(v)) < 0)
 				return error("bad boolean value '%s' for '%s' "
 					     "(from %s)", v, keys[i].name,
 					     config_source_name(cv->source));
 			if (i == CFG_LOCAL_ONLY)
 				cfg->local_only = b;
-			else
+			else if (i == CFG_FETCH_HOOK)
 				cfg->fetch_hook = b;
+			else
+				cfg->daemon = b;
 			break;
 		case CFG_SYNC_INTERVAL:
 		case CFG_MAX_FILE_BYTES:

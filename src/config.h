@@ -33,6 +33,7 @@ enum config_key {
 	CFG_MAX_FILE_BYTES,
 	CFG_FETCH_HOOK,
 	CFG_NETWORK_TIMEOUT,
+	CFG_DAEMON,
 	CFG_KEY_MAX
 };
 
@@ -46,6 +47,7 @@ struct thrum_config {
 	long max_file_bytes;
 	int fetch_hook;
 	long network_timeout;	/* seconds a fetch or push may take */
+	int daemon;		/* keep a daemon running while sync is on */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

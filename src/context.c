@@ -8,7 +8,9 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "event.h"
+#include "daemon.h"
 #include "projection.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "sync.h"
@@ -33,6 +35,45 @@ void ctx_need_repo(struct thrum_ctx *ctx)
 	ctx->have_repo = 1;
 }
 
+int ctx_is_linked_worktree(struct thrum_ctx *ctx)
+{
+	ctx_need_repo(ctx);
+	return strcmp(ctx->repo.git_dir, ctx->repo.common_dir) != 0;
+}
+
+/*
+ * The daemon is there when sync is on: a command that finds it gone
+ * (a reboot, a kill) starts it again, quietly.  What this costs a command
+ * when a daemon runs, or when the last cycle was local-only: two file
+ * checks and one flock probe; the configuration (a git child) is read
+ * only when a daemon should run and does not.
+ */
+static void keep_daemon(struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	char *stopped;
+	long pid = 0;
+	int skip;
+
+	if (ctx->no_daemon_check || getenv("THRUM_TEST_NO_DAEMON"))
+		return;
+	stopped = path_join(ctx->repo.var_dir, "daemon.stopped");
+	skip = !access(stopped, F_OK) || daemon_running(&ctx->repo, &pid);
+	free(stopped);
+	if (skip)
+		return;
+	/* the last cycle says whether sync was on; never: nothing to keep */
+	skip = sync_status_read(&ctx->repo, &st) < 0 ||
+	       st.state == SYNC_NEVER || st.state == SYNC_LOCAL_ONLY;
+	sync_status_release(&st);
+	if (skip)
+		return;
+	ctx_need_config(ctx);
+	if (daemon_keep_alive(&ctx->repo, &ctx->cfg) < 0)
+		warning("the daemon is not running; start it with 'git thrum "
+			"daemon start'");
+}
+
 void ctx_need_store(struct thrum_ctx *ctx)
 {
 	struct strbuf why = STRBUF_INIT;
@@ -40,15 +81,21 @@ void ctx_need_store(struct thrum_ctx *ctx)
 	if (ctx->have_store)
 		return;
 	ctx_need_repo(ctx);
-	if (!repo_is_initialised(&ctx->repo))
+	if (!repo_is_initialised(&ctx->repo)) {
+		if (ctx_is_linked_worktree(ctx))
+			die("thrum is not set up in this linked work tree "
+			    "'%s'; run 'git thrum init' here (it shares the "
+			    "main work tree's thrum)", ctx->repo.worktree);
 		die("thrum is not initialised in '%s'; run 'git thrum init'",
 		    ctx->repo.worktree);
+	}
 	if (synctree_health(&ctx->repo, &why))
 		die("the sync work tree is broken (%s); run 'git thrum init "
 		    "--force'", why.buf);
 	strbuf_release(&why);
 	store_init(&ctx->store, &ctx->repo);
 	ctx->have_store = 1;
+	keep_daemon(ctx);
 }
 
 static void open_projection(struct thrum_ctx *ctx)
@@ -108,12 +155,93 @@ void ctx_need_directory(struct thrum_ctx *ctx)
 
 int ctx_need_me(struct thrum_ctx *ctx)
 {
+	if (ctx->have_me && !ctx->me_is_user)
+		return 0;
+	if (ctx->have_me)
+		return error("no identity in this work tree; create one with "
+			     "'git thrum quickstart --role R --module M' "
+			     "(--name N to choose the name)");
+	ctx_need_repo(ctx);
+	if (identity_select(&ctx->repo, &ctx->me, 0) < 0)
+		return -1;
+	ctx->have_me = 1;
+	return 0;
+}
+
+/* "A U Thor" -> "a-u-thor": the user's name as an agent name */
+static char *user_slug(const char *name)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p;
+
+	for (p = name; *p && sb.len < 64; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (isalnum(c))
+			strbuf_addch(&sb, (char)tolower(c));
+		else if ((c == '-' || c == '_' || c == ' ' || c == '.') &&
+			 sb.len && sb.buf[sb.len - 1] != '-')
+			strbuf_addch(&sb, '-');
+	}
+	while (sb.len && sb.buf[sb.len - 1] == '-')
+		strbuf_setlen(&sb, sb.len - 1);
+	if (!sb.len)
+		strbuf_addstr(&sb, "user");
+	return strbuf_detach(&sb, NULL);
+}
+
+/* git config user.name, else the login name */
+static char *user_name(const struct repo *r)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *login;
+
+	if (!run_git(r->worktree, RUN_GIT_QUIET, &out, "config", "user.name",
+		     NULL)) {
+		strbuf_trim(&out);
+		if (out.len)
+			return strbuf_detach(&out, NULL);
+	}
+	strbuf_release(&out);
+	login = getenv("USER");
+	if (!login || !*login) {
+		struct passwd *pw = getpwuid(geteuid());
+
+		login = pw ? pw->pw_name : "user";
+	}
+	return xstrdup(login);
+}
+
+int ctx_need_reader(struct thrum_ctx *ctx)
+{
+	char *slug, *name;
+	int ret;
+
 	if (ctx->have_me)
 		return 0;
 	ctx_need_repo(ctx);
-	if (identity_select(&ctx->repo, &ctx->me) < 0)
+	ret = identity_select(&ctx->repo, &ctx->me, IDENTITY_NONE_QUIET);
+	if (ret == 0) {
+		ctx->have_me = 1;
+		return 0;
+	}
+	if (ret != THRUM_ENOTFOUND)
 		return -1;
+	/*
+	 * nobody registered here: the clone's human user reads, as
+	 * "user:<name>" (the original's user ids); bare mentions of the
+	 * name reach them too, through the role slot of the inbox query
+	 */
+	name = user_name(&ctx->repo);
+	slug = user_slug(name);
+	memset(&ctx->me, 0, sizeof(ctx->me));
+	ctx->me.name = xstrdup(slug);
+	ctx->me.agent_id = xstrfmt("user:%s", slug);
+	ctx->me.kind = xstrdup("user");
+	ctx->me.role = slug;
+	ctx->me.display = name;
 	ctx->have_me = 1;
+	ctx->me_is_user = 1;
 	return 0;
 }
 
@@ -141,6 +269,13 @@ int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
 	/* what this process reads next, it reads caught up again */
 	ctx->proj_current = 0;
 	return store_append(&ctx->store, shard, evs, nr);
+}
+
+int ctx_append_local(struct thrum_ctx *ctx, struct event **evs, size_t nr)
+{
+	ctx_need_store(ctx);
+	ctx->proj_current = 0;
+	return store_append_local(&ctx->store, evs, nr);
 }
 
 void ctx_release(struct thrum_ctx *ctx)

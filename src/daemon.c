@@ -686,3 +686,47 @@ int daemon_stop(const struct repo *r)
 	}
 	return error("the daemon (pid %ld) did not stop within 30s", pid);
 }
+
+/*
+ * `daemon stop` leaves var/daemon.stopped, so that the next command does
+ * not start the daemon the user just stopped; `daemon start` and `init`
+ * remove it.
+ */
+static char *stopped_path(const struct repo *r)
+{
+	return path_join(r->var_dir, "daemon.stopped");
+}
+
+void daemon_mark_stopped(const struct repo *r)
+{
+	char *path = stopped_path(r);
+
+	if (write_file_derived(path, "", 0, 0644) < 0)
+		warning("cannot write '%s'", path);
+	free(path);
+}
+
+void daemon_clear_stopped(const struct repo *r)
+{
+	char *path = stopped_path(r);
+
+	unlink(path);
+	free(path);
+}
+
+int daemon_keep_alive(const struct repo *r, const struct thrum_config *cfg)
+{
+	char *path;
+	long pid = 0;
+	int stopped;
+
+	if (!cfg->daemon || cfg->local_only || getenv("THRUM_TEST_NO_DAEMON"))
+		return 0;
+	path = stopped_path(r);
+	stopped = !access(path, F_OK);
+	free(path);
+	if (stopped || daemon_running(r, &pid))
+		return 0;
+	/* quietly: the command the user typed is what they want to see */
+	return daemon_start(r, &pid) < 0 ? -1 : 1;
+}

@@ -27,6 +27,19 @@ int daemon_stop(const struct repo *r);
 /* the loop itself, in the foreground; returns the exit status */
 int daemon_run(const struct repo *r);
 
+/* `daemon stop` was said: commands leave the daemon stopped */
+void daemon_mark_stopped(const struct repo *r);
+void daemon_clear_stopped(const struct repo *r);
+
+/*
+ * The daemon is there when sync is on: start it (in the background,
+ * quietly) when sync is on, thrum.daemon is true, nobody said `daemon
+ * stop`, and none runs.  1 when one was started, 0 when nothing was to
+ * be done, -1 after error().
+ */
+struct thrum_config;
+int daemon_keep_alive(const struct repo *r, const struct thrum_config *cfg);
+
 /* var/thrum.sock, caller frees */
 char *daemon_socket_path(const struct repo *r);
 

@@ -346,6 +346,36 @@ static const char *missing_field(const struct event *ev)
 	}
 }
 
+/*
+ * The ids a line names, when present, must be opaque ids too: a line whose
+ * message_id holds a control character is not an event.
+ */
+static const char *bad_id_field(const struct event *ev)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} ids[] = {
+#define F(name) { "'" #name "'", offsetof(struct event, name) }
+		F(message_id), F(session_id), F(group_id), F(thread_id),
+#undef F
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		const char *v = *FIELD(ev, ids[i].off);
+
+		if (v && !event_opaque_id(v))
+			return "an id field is empty, too long or holds a "
+			       "control character";
+	}
+	for (i = 0; i < ev->nr_refs; i++)
+		if (!strcmp(ev->refs[i].type, "reply_to") &&
+		    !event_opaque_id(ev->refs[i].value))
+			return "a reply_to ref is not a valid id";
+	return NULL;
+}
+
 static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 		      const char **why)
 {
@@ -386,10 +416,12 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 		*why = "no 'type'";
 		return -1;
 	}
-	if (!ev->event_id || !event_valid_id(ev->event_id, "evt_")) {
+	if (!event_opaque_id(ev->event_id)) {
 		*why = "no valid 'event_id'";
 		return -1;
 	}
+	if ((*why = bad_id_field(ev)))
+		return -1;
 	if (!ev->timestamp ||
 	    date_parse_rfc3339(ev->timestamp, &ev->ts_ns) < 0) {
 		*why = "no valid 'timestamp'";
@@ -607,6 +639,24 @@ int event_valid_name(const char *name, const char **why)
 				*why = "the name is reserved";
 			return 0;
 		}
+	return 1;
+}
+
+int event_opaque_id(const char *id)
+{
+	const unsigned char *p = (const unsigned char *)id;
+	size_t len;
+
+	if (!id || !*id || (len = strlen(id)) > EVENT_MAX_ID)
+		return 0;
+	for (; *p; p++) {
+		/* C0 controls and DEL */
+		if (*p < 0x20 || *p == 0x7f)
+			return 0;
+		/* C1 controls, U+0080..U+009F, are C2 80..C2 9F in UTF-8 */
+		if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			return 0;
+	}
 	return 1;
 }
 

@@ -40,7 +40,7 @@ struct event_pair {
 struct event {
 	enum event_type type;
 	char *type_name;	/* as written, also for EV_UNKNOWN */
-	char *event_id;		/* "evt_" + ULID */
+	char *event_id;		/* opaque; we write "evt_" + ULID */
 	char *timestamp;	/* as written */
 	int64_t ts_ns;		/* parsed instant */
 	char *origin_daemon;
@@ -139,7 +139,17 @@ int event_valid_name(const char *name, const char **why);
  */
 uint64_t event_line_hash(const char *line, size_t len);
 
-/* a prefixed id such as "msg_01J..." with a valid ULID: 1, else 0 */
+/*
+ * Ids are opaque: any non-empty string of at most EVENT_MAX_ID bytes with
+ * no control character (C0, DEL, C1) is a valid event_id, message_id,
+ * session_id, group_id or thread_id.  Real repositories written by the
+ * original hold "evt_00000362" or "grp_0000" next to our "evt_" + ULID.
+ * (Strings are valid UTF-8 already: the parser checks.)  1 or 0.
+ */
+#define EVENT_MAX_ID 128
+int event_opaque_id(const char *id);
+
+/* a prefixed id such as "d_01J..." with a valid ULID: 1, else 0 */
 int event_valid_id(const char *id, const char *prefix);
 
 #endif

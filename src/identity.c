@@ -5,11 +5,14 @@
  * agent.register event), so there is one JSON reader in the project.
  */
 #include "thrum.h"
+#include <sodium.h>
 #include "identity.h"
 #include "event.h"
 #include "repo.h"
+#include "run-command.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "ulid.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -42,6 +45,122 @@ static char *identity_path(const struct repo *r, const char *name)
 	return strbuf_detach(&sb, NULL);
 }
 
+/*
+ * Identities are never taken from files git tracks (a project that
+ * commits .thrum/identities/x.json must not make every clone act as x).
+ * <git-dir>/thrum-identities, which nothing tracked can write, lists the
+ * files thrum wrote, by name and what stat() said then:
+ *
+ *   <name> <inode> <size> <mtime ns>
+ *
+ * A file listed with its current stat is ours.  Any other (written by an
+ * older thrum, or checked out) is asked about once with `git ls-files`:
+ * untracked, it is registered; tracked, it is ignored with a warning.
+ */
+static char *registry_path(const struct repo *r)
+{
+	return path_join(r->git_dir, "thrum-identities");
+}
+
+static void stat_line(struct strbuf *sb, const char *name,
+		      const struct stat *st)
+{
+	strbuf_addf(sb, "%s %" PRIu64 " %" PRIu64 " %" PRId64 "\n", name,
+		    (uint64_t)st->st_ino, (uint64_t)st->st_size,
+		    (int64_t)st->st_mtim.tv_sec * 1000000000 +
+		    st->st_mtim.tv_nsec);
+}
+
+/* the registry without name's line, into out */
+static void registry_others(const struct strbuf *reg, const char *name,
+			    struct strbuf *out)
+{
+	const char *p = reg->buf, *end = reg->buf + reg->len;
+	size_t n = strlen(name);
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		size_t len = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+
+		if (!(len > n && !strncmp(p, name, n) && p[n] == ' '))
+			strbuf_add(out, p, len);
+		p += len;
+	}
+}
+
+static int registry_put(const struct repo *r, const char *name,
+			const char *path)
+{
+	struct strbuf reg = STRBUF_INIT, out = STRBUF_INIT;
+	char *rpath = registry_path(r);
+	struct stat st;
+	int ret = -1;
+
+	if (lstat(path, &st) < 0) {
+		error_errno("cannot stat '%s'", path);
+		goto out;
+	}
+	if (strbuf_read_file(&reg, rpath, 0) < 0 && errno != ENOENT) {
+		error_errno("cannot read '%s'", rpath);
+		goto out;
+	}
+	registry_others(&reg, name, &out);
+	stat_line(&out, name, &st);
+	ret = write_file_atomic(rpath, out.buf, out.len, 0600);
+out:
+	strbuf_release(&reg);
+	strbuf_release(&out);
+	free(rpath);
+	return ret;
+}
+
+static int is_tracked(const struct repo *r, const char *path)
+{
+	struct strbuf out = STRBUF_INIT;
+	int tracked;
+
+	/* an error counts as tracked: trust needs a yes */
+	tracked = run_git(r->worktree, RUN_GIT_QUIET, &out, "ls-files", "-z", "--",
+			  path, NULL) || out.len;
+	strbuf_release(&out);
+	return tracked;
+}
+
+/* 1 when the identity file of name is one thrum wrote, else 0 */
+static int trusted(const struct repo *r, const char *name, const char *path)
+{
+	struct strbuf reg = STRBUF_INIT, want = STRBUF_INIT;
+	char *rpath = registry_path(r);
+	struct stat st;
+	int ok = 0;
+
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	stat_line(&want, name, &st);
+	if (strbuf_read_file(&reg, rpath, 0) >= 0) {
+		const char *hit = strstr(reg.buf, want.buf);
+
+		ok = hit && (hit == reg.buf || hit[-1] == '\n');
+	}
+	if (ok)
+		goto out;
+	if (is_tracked(r, path)) {
+		static int warned;
+
+		if (!warned++)
+			warning("ignoring the identity '%s': git tracks it, "
+				"and thrum takes no identity from tracked "
+				"files", path);
+		goto out;
+	}
+	ok = registry_put(r, name, path) == 0;
+out:
+	strbuf_release(&reg);
+	strbuf_release(&want);
+	free(rpath);
+	return ok;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -61,8 +180,13 @@ void identity_list(const struct repo *r, struct strvec *out)
 		if (len <= 5 || strcmp(de->d_name + len - 5, ".json"))
 			continue;
 		name = xstrndup(de->d_name, len - 5);
-		if (event_valid_name(name, NULL))
-			strvec_push(out, name);
+		if (event_valid_name(name, NULL)) {
+			char *path = identity_path(r, name);
+
+			if (trusted(r, name, path))
+				strvec_push(out, name);
+			free(path);
+		}
 		free(name);
 	}
 	if (d)
@@ -81,6 +205,10 @@ int identity_load(const struct repo *r, const char *name,
 	int ret;
 
 	sb.max = 1 << 20;
+	if (!access(path, F_OK) && !trusted(r, name, path)) {
+		ret = THRUM_ENOTFOUND;
+		goto out;
+	}
 	if (strbuf_read_file(&sb, path, 512) < 0) {
 		ret = errno == ENOENT ? THRUM_ENOTFOUND
 				      : error_errno("cannot read '%s'", path);
@@ -118,7 +246,8 @@ out:
 	return ret;
 }
 
-int identity_select(const struct repo *r, struct identity *out)
+int identity_select(const struct repo *r, struct identity *out,
+		    unsigned flags)
 {
 	const char *env = getenv("THRUM_NAME");
 	struct strvec names = STRVEC_INIT;
@@ -137,10 +266,12 @@ int identity_select(const struct repo *r, struct identity *out)
 		return ret < 0 ? -1 : 0;
 	}
 	identity_list(r, &names);
-	if (!names.nr) {
+	if (!names.nr && (flags & IDENTITY_NONE_QUIET)) {
+		ret = THRUM_ENOTFOUND;
+	} else if (!names.nr) {
 		ret = error("no identity in this work tree; create one with "
-			    "'git thrum quickstart --name N --role R "
-			    "--module M'");
+			    "'git thrum quickstart --role R --module M' "
+			    "(--name N to choose the name)");
 	} else if (names.nr > 1) {
 		struct strbuf list = STRBUF_INIT;
 		size_t i;
@@ -183,7 +314,8 @@ int identity_save(const struct repo *r, const struct identity *id)
 		error_errno("cannot create '%s'", dir);
 		goto out;
 	}
-	if (write_file_atomic(path, line.buf, line.len, 0600) < 0)
+	if (write_file_atomic(path, line.buf, line.len, 0600) < 0 ||
+	    registry_put(r, id->name, path) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -192,4 +324,105 @@ out:
 	free(dir);
 	free(path);
 	return ret;
+}
+
+/*
+ * The original normalises a remote URL before hashing it: scp-like
+ * "git@host:path" and "scheme://[user@]host/path" both become
+ * "https://<host>/<path>" without ".git"; anything it cannot parse gives
+ * no repository id at all.  0, or -1 when there is none.
+ */
+static int normalize_url(const char *url, struct strbuf *out)
+{
+	const char *p, *host, *path, *end;
+	size_t n;
+
+	if (!*url)
+		return -1;
+	if (!strncmp(url, "git@", 4)) {
+		const char *colon = strchr(url, ':');
+
+		if (!colon)
+			return -1;
+		strbuf_addf(out, "https://%.*s/", (int)(colon - url - 4),
+			    url + 4);
+		path = colon + 1;
+		n = strlen(path);
+		if (n >= 4 && !strcmp(path + n - 4, ".git"))
+			n -= 4;
+		strbuf_add(out, path, n);
+		return 0;
+	}
+	/* a scheme: a letter, then letters, digits, '+', '-', '.', then ':' */
+	for (p = url; isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+		      *p == '.'; p++)
+		;
+	if (*p == ':' && p > url && isalpha((unsigned char)*url)) {
+		p++;
+	} else {
+		/* no scheme: a colon before the first '/' does not parse */
+		const char *slash = strchr(url, '/'), *colon = strchr(url, ':');
+
+		if (colon && (!slash || colon < slash))
+			return -1;
+		p = url;
+	}
+	host = "";
+	n = 0;
+	if (!strncmp(p, "//", 2)) {
+		const char *at;
+
+		p += 2;
+		end = p + strcspn(p, "/?#");
+		at = memchr(p, '@', end - p);
+		while (at && memchr(at + 1, '@', end - at - 1))
+			at = memchr(at + 1, '@', end - at - 1);
+		host = at ? at + 1 : p;
+		n = end - host;
+		p = end;
+	}
+	strbuf_addstr(out, "https://");
+	for (; n; n--, host++)
+		strbuf_addch(out, (char)tolower((unsigned char)*host));
+	n = strcspn(p, "?#");
+	if (n >= 4 && !strncmp(p + n - 4, ".git", 4))
+		n -= 4;
+	strbuf_add(out, p, n);
+	return 0;
+}
+
+/* Crockford base32 of the SHA-256 of text, the first len characters */
+static void hash_text(const char *text, size_t len, int lower,
+		      struct strbuf *out)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	char enc[(crypto_hash_sha256_BYTES * 8 + 4) / 5 + 1];
+	size_t i;
+
+	crypto_hash_sha256(digest, (const unsigned char *)text, strlen(text));
+	crockford_encode(digest, sizeof(digest), enc);
+	for (i = 0; i < len && enc[i]; i++)
+		strbuf_addch(out, lower ? (char)tolower((unsigned char)enc[i])
+					: enc[i]);
+}
+
+char *identity_default_name(const char *origin_url, const char *role,
+			    const char *module)
+{
+	struct strbuf url = STRBUF_INIT, repo_id = STRBUF_INIT,
+		      input = STRBUF_INIT, name = STRBUF_INIT;
+
+	if (sodium_init() < 0)
+		BUG("libsodium does not initialise");
+	if (origin_url && !normalize_url(origin_url, &url)) {
+		strbuf_addstr(&repo_id, "r_");
+		hash_text(url.buf, 12, 0, &repo_id);
+	}
+	strbuf_addf(&input, "%s|%s|%s", repo_id.buf, role, module);
+	strbuf_addf(&name, "%s_", role);
+	hash_text(input.buf, 10, 1, &name);
+	strbuf_release(&url);
+	strbuf_release(&repo_id);
+	strbuf_release(&input);
+	return strbuf_detach(&name, NULL);
 }

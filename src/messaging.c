@@ -269,7 +269,13 @@ int message_mark_read(struct thrum_ctx *ctx, const struct message_list *l)
 		ev->receipt_type = xstrdup("read");
 		list[nr++] = ev;
 	}
-	ret = nr ? ctx_append(ctx, ctx->me.name, list, nr) : 0;
+	if (!nr)
+		ret = 0;
+	else if (ctx->me_is_user)
+		/* the human user's read marks stay in this clone */
+		ret = ctx_append_local(ctx, list, nr);
+	else
+		ret = ctx_append(ctx, ctx->me.name, list, nr);
 out:
 	for (i = 0; i < l->nr; i++)
 		event_release(&evs[i]);

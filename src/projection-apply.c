@@ -382,7 +382,8 @@ static const char *find_event_id(const char *line, size_t len, size_t *idlen)
 		return NULL;
 	p += sizeof(key) - 1;
 	end = memchr(p, '"', line + len - p);
-	if (!end || end - p > 64)
+	/* an id of EVENT_MAX_ID bytes, each written as \uXXXX at worst */
+	if (!end || end - p > EVENT_MAX_ID * 6)
 		return NULL;
 	*idlen = end - p;
 	return p;
@@ -672,7 +673,7 @@ int projection_catch_up(struct projection *p, struct store *s,
 	memset(stats, 0, sizeof(*stats));
 	if (store_lock(s, LOCK_SH) < 0)
 		return -1;
-	store_list_files(s, &files);
+	store_list_projected(s, &files);
 	ret = needs_catch_up(p, s, &files, &changed);
 	if (ret <= 0)
 		goto out;

@@ -239,7 +239,7 @@ static const char *const stmt_sql[ST_MAX] = {
 		" WHERE m.message_id = :id",
 	[ST_MSG_PREFIX] =
 		"SELECT message_id FROM messages WHERE message_id >= ?1"
-		" AND message_id < ?1 || '~' ORDER BY message_id LIMIT 2",
+		" AND message_id < ?2 ORDER BY message_id LIMIT 2",
 	[ST_INBOX] =
 		"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
 		" (:all OR (m.agent_id != :me AND EXISTS ("
@@ -807,11 +807,17 @@ int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
-	char *full = NULL;
+	char *full = NULL, *upper;
 	size_t start = out->nr;
 	int rc, n = 0;
 
+	/*
+	 * ids are opaque: every id that starts with the prefix sorts (as
+	 * bytes) before the prefix followed by 0xff, which no UTF-8 text holds
+	 */
+	upper = xstrfmt("%s\xff", id);
 	proj_bind_text(s, 1, id);
+	proj_bind_text(s, 2, upper);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
 
@@ -826,6 +832,7 @@ int projection_message(struct projection *p, const char *id, const char *me,
 		n++;
 	}
 	sqlite3_reset(s);
+	free(upper);
 	if (!n) {
 		free(full);
 		return THRUM_ENOTFOUND;

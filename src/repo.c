@@ -2,9 +2,10 @@
  * repo.c: discovery of the work tree, git directories and thrum
  * directories.  Follows gitrepository-layout(5): a ".git" directory, or a
  * ".git" file holding "gitdir: <path>", whose "commondir" file (if any)
- * names the directory shared by linked work trees.  `.thrum/redirect` is
- * followed one hop only, so every work tree of a repository shares one
- * database and daemon while keeping its own identities.
+ * names the directory shared by linked work trees.  A linked work tree's
+ * redirect (<git-dir>/thrum-redirect) is followed one hop only, so every
+ * work tree of a repository shares one database and daemon while keeping
+ * its own identities.
  */
 #include "thrum.h"
 #include "repo.h"
@@ -180,16 +181,31 @@ static int find_git_dir(struct repo *r)
 	return 0;
 }
 
+/*
+ * A linked work tree shares the main work tree's .thrum through a
+ * redirect kept in its own git directory (<git-dir>/thrum-redirect),
+ * never in the work tree: a file there may be tracked, and a project must
+ * not be able to move anybody's database by committing one.  A
+ * .thrum/redirect left in the work tree (written by older versions, or
+ * checked out) is not read.
+ */
 static int find_thrum_dir(struct repo *r)
 {
-	char *redirect = path_join(r->local_thrum_dir, "redirect");
+	char *redirect = path_join(r->git_dir, REPO_REDIRECT_FILE);
+	char *legacy = path_join(r->local_thrum_dir, "redirect");
 	char *target;
 
 	if (access(redirect, F_OK)) {
+		if (!access(legacy, F_OK))
+			warning("ignoring '%s': thrum reads no redirect from the "
+				"work tree; run 'git thrum init' here to share "
+				"the main work tree's thrum", legacy);
+		free(legacy);
 		free(redirect);
 		r->thrum_dir = xstrdup(r->local_thrum_dir);
 		return 0;
 	}
+	free(legacy);
 	target = read_line_file(redirect);
 	if (!target || target[0] != '/') {
 		error("invalid redirect in '%s': want an absolute path",
@@ -206,7 +222,8 @@ static int find_thrum_dir(struct repo *r)
 		char *again = path_join(r->thrum_dir, "redirect");
 		char *self = realpath(r->local_thrum_dir, NULL);
 		int chained = !access(again, F_OK);
-		int loop = self && !strcmp(self, r->thrum_dir);
+		int loop = (self && !strcmp(self, r->thrum_dir)) ||
+			   !strcmp(r->local_thrum_dir, r->thrum_dir);
 
 		free(again);
 		free(self);

@@ -13,10 +13,13 @@ struct repo {
 	char *git_dir;		/* this work tree's git directory */
 	char *common_dir;	/* shared by all work trees */
 	char *local_thrum_dir;	/* <worktree>/.thrum: identities live here */
-	char *thrum_dir;	/* the shared .thrum (after .thrum/redirect) */
+	char *thrum_dir;	/* the shared .thrum (after the redirect) */
 	char *var_dir;		/* <thrum_dir>/var */
 	char *sync_dir;		/* <common_dir>/thrum-sync/a-sync */
 };
+
+/* in a linked work tree's git directory: the absolute path of the shared .thrum */
+#define REPO_REDIRECT_FILE "thrum-redirect"
 
 #define REPO_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL }
 

@@ -68,6 +68,8 @@ void store_unlock(struct store *s)
 
 char *store_abs_path(const struct store *s, const char *relpath)
 {
+	if (!strncmp(relpath, "local:", 6))
+		return path_join(s->var_dir, relpath + 6);
 	return path_join(s->sync_dir, relpath);
 }
 
@@ -421,4 +423,33 @@ out:
 	strbuf_release(&sb);
 	free(path);
 	return id;
+}
+
+void store_list_projected(const struct store *s, struct strvec *out)
+{
+	char *path = store_abs_path(s, STORE_LOCAL_FILE);
+
+	store_list_files(s, out);
+	if (is_regular(path))
+		strvec_push(out, STORE_LOCAL_FILE);
+	free(path);
+}
+
+int store_append_local(struct store *s, struct event **evs, size_t nr)
+{
+	struct strbuf lines = STRBUF_INIT;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < nr; i++) {
+		if (event_serialize(evs[i], &lines, 0) < 0) {
+			strbuf_release(&lines);
+			return error("cannot serialise event '%s'",
+				     evs[i]->event_id);
+		}
+		strbuf_addch(&lines, '\n');
+	}
+	ret = store_append_raw(s, STORE_LOCAL_FILE, &lines);
+	strbuf_release(&lines);
+	return ret;
 }

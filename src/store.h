@@ -26,6 +26,12 @@ struct store {
 /* the lifecycle log, and the legacy monolithic message log */
 #define STORE_EVENTS_FILE "events.jsonl"
 #define STORE_LEGACY_FILE "messages.jsonl"
+/*
+ * This clone's own log, var/local.jsonl, named by this relative path:
+ * events that must never leave the clone (the human user's read marks).
+ * The projection reads it like the others; sync never sees it.
+ */
+#define STORE_LOCAL_FILE "local:local.jsonl"
 
 void store_init(struct store *s, const struct repo *r);
 void store_release(struct store *s);
@@ -66,6 +72,12 @@ int store_append_raw(struct store *s, const char *relpath,
  * agent-name rule.  Anything else is not listed.
  */
 void store_list_files(const struct store *s, struct strvec *out);
+
+/* store_list_files() plus the local log when it exists: what to project */
+void store_list_projected(const struct store *s, struct strvec *out);
+
+/* append evs to the local log (see STORE_LOCAL_FILE); 0 or -1 */
+int store_append_local(struct store *s, struct event **evs, size_t nr);
 
 /*
  * The shard name of a log path ("messages/alice.jsonl" -> "alice"), or

@@ -186,3 +186,23 @@ char *ulid_new_id(const char *prefix)
 	ulid_format(&id, s + plen);
 	return s;
 }
+
+size_t crockford_encode(const uint8_t *in, size_t len, char *out)
+{
+	uint32_t acc = 0;
+	size_t i, n = 0;
+	int bits = 0;
+
+	for (i = 0; i < len; i++) {
+		acc = (acc << 8) | in[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			out[n++] = crockford[(acc >> bits) & 31];
+		}
+	}
+	if (bits)
+		out[n++] = crockford[(acc << (5 - bits)) & 31];
+	out[n] = '\0';
+	return n;
+}

@@ -43,6 +43,14 @@ void ulid_format(const struct ulid *id, char *out);
 int ulid_parse(const char *s, size_t len, struct ulid *out);
 
 int ulid_cmp(const struct ulid *a, const struct ulid *b);
+
+/*
+ * Crockford base32 of len bytes in RFC 4648 bit order (five bits at a
+ * time, most significant first, the last group zero-padded, no '='), the
+ * encoding the original Thrum uses for its hashed ids; out holds at least
+ * (len * 8 + 4) / 5 + 1 bytes.  Returns the number of characters.
+ */
+size_t crockford_encode(const uint8_t *in, size_t len, char *out);
 uint64_t ulid_time_ms(const struct ulid *id);
 
 /*

@@ -11,7 +11,8 @@ test_expect_success 'init in a fresh repository' '
 	grep "a-sync: new branch" out &&
 	test -d fresh/.thrum/var &&
 	test -d fresh/.thrum/identities &&
-	grep -x ".thrum/" fresh/.gitignore &&
+	grep -x ".thrum/" fresh/.git/info/exclude &&
+	test_path_is_missing fresh/.gitignore &&
 	git -C fresh rev-parse --verify -q refs/heads/a-sync &&
 	test "$(git -C fresh rev-parse "a-sync^{tree}")" = $empty_tree &&
 	test_must_fail git -C fresh rev-parse -q --verify "a-sync^"
@@ -32,8 +33,7 @@ test_expect_success 'the sync work tree is linked, on a-sync, sparse' '
 test_expect_success 'the main branch is untouched' '
 	test "$(git -C fresh symbolic-ref HEAD)" = refs/heads/main &&
 	git -C fresh status --porcelain >status &&
-	grep -x "?? .gitignore" status &&
-	test_line_count = 1 status
+	test_must_be_empty status
 '
 
 test_expect_success 'init again is harmless' '
@@ -41,16 +41,40 @@ test_expect_success 'init again is harmless' '
 		--module core >/dev/null && git thrum send "kept" >/dev/null &&
 		git thrum init >../out2) &&
 	grep "a-sync: existing branch" out2 &&
-	test "$(grep -c "^.thrum/$" fresh/.gitignore)" = 1 &&
+	test "$(grep -c "^.thrum/$" fresh/.git/info/exclude)" = 1 &&
 	(cd fresh && git thrum inbox --all --no-mark-read >../inbox) &&
 	grep "kept" inbox
 '
 
-test_expect_success 'init --stealth writes .git/info/exclude' '
+test_expect_success 'init --stealth (the default now) writes .git/info/exclude' '
 	new_repo stealth &&
 	(cd stealth && git thrum init --stealth >/dev/null) &&
 	grep -x ".thrum/" stealth/.git/info/exclude &&
 	test_path_is_missing stealth/.gitignore
+'
+
+test_expect_success 'init --gitignore writes the ignore line to .gitignore' '
+	new_repo tracked &&
+	(cd tracked && git thrum init --gitignore >/dev/null) &&
+	grep -x ".thrum/" tracked/.gitignore
+'
+
+# an untracked .gitignore of ours used to stop a later pull that brought
+# the project its own .gitignore
+test_expect_success 'git pull after another clone committed its own .gitignore' '
+	git init -q --bare ign.git &&
+	new_repo ign-a &&
+	git -C ign-a push -q ../ign.git HEAD:main &&
+	git clone -q ign.git ign-b &&
+	(cd ign-b && git thrum init >/dev/null) &&
+	printf "*.o\n" >ign-a/.gitignore &&
+	git -C ign-a add .gitignore &&
+	git -C ign-a commit -q -m "the project ignores objects" &&
+	git -C ign-a push -q ../ign.git HEAD:main &&
+	git -C ign-b pull -q origin main &&
+	test_cmp ign-a/.gitignore ign-b/.gitignore &&
+	git -C ign-b status --porcelain >st &&
+	test_must_be_empty st
 '
 
 test_expect_success 'init --json' '

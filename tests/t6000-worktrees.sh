@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='linked work trees share one thrum through .thrum/redirect'
+test_description='linked work trees share one thrum through a redirect in their git directory'
 . ./lib-thrum.sh
 
 test_expect_success 'setup: a repository and a feature work tree' '
@@ -7,7 +7,9 @@ test_expect_success 'setup: a repository and a feature work tree' '
 	git -C main worktree add -q ../feature &&
 	(cd feature && git thrum setup >../out) &&
 	grep "now shares thrum with .*/main" out &&
-	test "$(cat feature/.thrum/redirect)" = "$(cd main && pwd)/.thrum" &&
+	test "$(cat "$(git -C feature rev-parse --absolute-git-dir)/thrum-redirect")" = \
+		"$(cd main && pwd)/.thrum" &&
+	test_path_is_missing feature/.thrum/redirect &&
 	git -C feature status --porcelain >st &&
 	test_must_be_empty st
 '
@@ -55,25 +57,65 @@ test_expect_success 'setup before the main tree is initialised is refused' '
 	grep "run .git thrum init. there first" err
 '
 
+redirect_of() {
+	echo "$(git -C "$1" rev-parse --absolute-git-dir)/thrum-redirect"
+}
+
+test_expect_success 'init in a linked work tree does what setup does' '
+	git -C main worktree add -q ../viainit &&
+	(cd viainit && git thrum init >../out) &&
+	grep "now shares thrum with .*/main" out &&
+	test_path_is_missing viainit/.thrum/var &&
+	test "$(cat "$(redirect_of viainit)")" = "$(cd main && pwd)/.thrum" &&
+	(cd viainit && git thrum quickstart --role impl --module v >/dev/null &&
+		git thrum send "one thrum" >/dev/null) &&
+	(cd main && git thrum inbox --all --no-mark-read >../inbox) &&
+	grep "one thrum" inbox
+'
+
+test_expect_success 'an uninitialised linked work tree names the right command' '
+	git -C main worktree add -q ../bare-wt &&
+	(cd bare-wt && test_must_fail git thrum quickstart --role r \
+		--module m 2>../err) &&
+	grep "run .git thrum init. here" err &&
+	test_path_is_missing bare-wt/.thrum/var
+'
+
+# a project that commits .thrum/redirect must not move anybody's database
+test_expect_success 'a redirect in the work tree is never followed' '
+	mkdir -p /tmp/thrum-t6000-$$ &&
+	git -C main worktree add -q ../planted &&
+	mkdir -p planted/.thrum &&
+	echo "/tmp/thrum-t6000-$$" >planted/.thrum/redirect &&
+	(cd planted && test_must_fail git thrum inbox 2>../err) &&
+	grep "ignoring .*/planted/.thrum/redirect" err &&
+	(cd planted && git thrum init >/dev/null) &&
+	test "$(cat "$(redirect_of planted)")" = "$(cd main && pwd)/.thrum" &&
+	test_path_is_missing /tmp/thrum-t6000-$$/var &&
+	rmdir /tmp/thrum-t6000-$$
+'
+
 test_expect_success 'a chained redirect is rejected' '
 	git -C main worktree add -q ../second &&
 	(cd second && git thrum setup >/dev/null) &&
-	echo "$(cd feature && pwd)/.thrum" >second/.thrum/redirect &&
+	mkdir -p feature/.thrum &&
+	echo "$(cd main && pwd)/.thrum" >feature/.thrum/redirect &&
+	echo "$(cd feature && pwd)/.thrum" >"$(redirect_of second)" &&
 	(cd second && test_must_fail git thrum inbox 2>../err) &&
 	grep "another redirect or at itself" err
 '
 
 test_expect_success 'a redirect to itself is rejected' '
-	echo "$(cd second && pwd)/.thrum" >second/.thrum/redirect &&
+	echo "$(cd second && pwd)/.thrum" >"$(redirect_of second)" &&
 	(cd second && test_must_fail git thrum inbox 2>../err) &&
 	grep "another redirect or at itself" err
 '
 
 test_expect_success 'a relative or dangling redirect is rejected' '
-	echo "../main/.thrum" >second/.thrum/redirect &&
+	echo "../main/.thrum" >"$(redirect_of second)" &&
 	(cd second && test_must_fail git thrum inbox 2>../err) &&
 	grep "want an absolute path" err &&
-	echo "/nonexistent/.thrum" >second/.thrum/redirect &&
+	echo "/nonexistent/.thrum" >"$(redirect_of second)" &&
 	(cd second && test_must_fail git thrum inbox 2>../err) &&
 	grep "missing directory" err
 '

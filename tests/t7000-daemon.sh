@@ -20,7 +20,8 @@ test_expect_success 'daemon start, and a second start finds it' '
 	thrum_in alice daemon status >out &&
 	grep "^daemon is running (pid $(daemon_pid alice)" out &&
 	test "$(pgrep -f "git-thrum daemon run" | while read p; do
-		readlink /proc/$p/cwd; done | grep -c "/alice$")" = 1
+		readlink /proc/$p/cwd; done |
+		grep -c -x -F "$SHARNESS_TRASH_DIRECTORY/alice")" = 1
 '
 
 test_expect_success 'sync status tells whether the daemon runs' '
@@ -120,7 +121,8 @@ test_expect_success 'init starts a daemon unless --no-daemon' '
 	new_repo nod &&
 	(cd nod && env -u THRUM_TEST_NO_DAEMON git thrum init --no-daemon \
 		>../out) &&
-	grep "daemon: not started" out &&
+	grep "daemon: off (thrum.daemon is false)" out &&
+	test "$(git -C nod config thrum.daemon)" = false &&
 	test_path_is_missing nod/.thrum/var/thrum.pid
 '
 
@@ -141,7 +143,7 @@ test_expect_success 'stop the daemons: none of ours is left' '
 	do
 		readlink /proc/$p/cwd
 	done >cwds &&
-	! grep "trash directory.t7000" cwds
+	! grep -F "$SHARNESS_TRASH_DIRECTORY/" cwds
 '
 
 test_done

@@ -155,6 +155,52 @@ static void test_round_trip(void **state)
 	strbuf_release(&b);
 }
 
+/* 128 bytes: the longest id there may be */
+#define LONG_ID "evt_0123456789012345678901234567890123456789012345678901" \
+	"234567890123456789012345678901234567890123456789012345678901234567890123"
+
+/* lines the original's own tooling wrote: counter ids, no origin_daemon */
+static void test_opaque_ids(void **state)
+{
+	static const char *const lines[] = {
+		"{\"agent_id\":\"agent_07\",\"event_id\":\"evt_00000362\","
+		"\"kind\":\"agent\",\"module\":\"m\",\"name\":\"agent_07\","
+		"\"role\":\"impl\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+		"\"type\":\"agent.register\",\"v\":1}",
+		"{\"agent_id\":\"agent_07\",\"body\":{\"content\":\"hi\","
+		"\"format\":\"markdown\"},\"event_id\":\"evt_00000363\","
+		"\"message_id\":\"msg_00000041\",\"refs\":[{\"type\":"
+		"\"reply_to\",\"value\":\"msg_00000040\"}],\"session_id\":"
+		"\"ses_000099\",\"thread_id\":\"thr_7\",\"timestamp\":"
+		"\"2026-02-03T10:00:01Z\",\"type\":\"message.create\",\"v\":1}",
+		"{\"created_by\":\"agent_07\",\"event_id\":\"evt_00000364\","
+		"\"group_id\":\"grp_0000\",\"name\":\"team\",\"timestamp\":"
+		"\"2026-02-03T10:00:02Z\",\"type\":\"group.create\",\"v\":1}",
+		"{\"event_id\":\"" LONG_ID "\",\"session_id\":\"s \u00e9\","
+		"\"timestamp\":\"2026-02-03T10:00:03Z\",\"type\":"
+		"\"agent.session.end\",\"v\":1}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(lines); i++) {
+		struct event ev = EVENT_INIT;
+		const char *why = NULL;
+
+		if (event_parse(&ev, lines[i], strlen(lines[i]), 0, &why))
+			fail_msg("rejected line %zu: %s", i, why);
+		assert_null(ev.origin_daemon);
+		event_release(&ev);
+	}
+	assert_int_equal(event_opaque_id("evt_00000362"), 1);
+	assert_int_equal(event_opaque_id(""), 0);
+	assert_int_equal(event_opaque_id(NULL), 0);
+	assert_int_equal(event_opaque_id("a\tb"), 0);
+	assert_int_equal(event_opaque_id("a\x7f"), 0);
+	assert_int_equal(event_opaque_id(LONG_ID), 1);
+	assert_int_equal(event_opaque_id(LONG_ID "x"), 0);
+}
+
 static const struct {
 	const char *line;
 	const char *what;
@@ -172,8 +218,25 @@ static const struct {
 	  "two objects" },
 	{ "{\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"x\"}",
 	  "no event_id" },
-	{ "{\"event_id\":\"evt_nope\",\"timestamp\":\"2026-02-03T10:00:00Z\","
-	  "\"type\":\"x\"}", "bad event_id" },
+	{ "{\"event_id\":\"\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\"}", "empty event_id" },
+	{ "{\"event_id\":\"evt_\\u0007\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\"}", "event_id with a control character" },
+	{ "{\"event_id\":\"evt_\\u009b1m\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\"}", "event_id with a C1 control" },
+	{ "{\"event_id\":\"" LONG_ID "x\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"x\"}", "event_id of 129 bytes" },
+	{ "{\"event_id\":\"evt_1\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\\u001b[2J\","
+	  "\"agent_id\":\"a\",\"body\":{\"content\":\"x\"}}",
+	  "message_id with an escape" },
+	{ "{\"event_id\":\"evt_1\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"},\"refs\":[{\"type\":\"reply_to\","
+	  "\"value\":\"\"}]}", "empty reply_to" },
+	{ "{\"event_id\":\"evt_1\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"agent.session.end\",\"session_id\":\"\"}",
+	  "empty session_id" },
 	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"yesterday\","
 	  "\"type\":\"x\"}", "bad timestamp" },
 	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\"}",
@@ -291,6 +354,7 @@ int main(void)
 		cmocka_unit_test(test_original_fields),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_opaque_ids),
 		cmocka_unit_test(test_nul_and_length),
 		cmocka_unit_test(test_unknown_type_kept),
 		cmocka_unit_test(test_order),
