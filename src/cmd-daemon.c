@@ -86,6 +86,8 @@ int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx)
 	sub = argv[1];
 	if (!strcmp(sub, "-h"))
 		usage_help(daemon_usage);
+	/* these commands decide about the daemon themselves */
+	ctx->no_daemon_check = 1;
 	ctx_need_store(ctx);
 	if (!strcmp(sub, "start"))
 		return start(ctx);

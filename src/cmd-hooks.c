@@ -71,6 +71,9 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct strbuf want = STRBUF_INIT;
 	unsigned flags;
 
+	/* a hook runs inside the user's git command: nothing more */
+	ctx->no_daemon_check = 1;
+
 	if (argc == 2 && !strcmp(argv[1], "-h"))
 		usage_help(hook_usage);
 	if (argc != 4)

@@ -91,9 +91,12 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 	ctx_need_store(ctx);
 	ctx_need_config(ctx);
 	if (!strcmp(argv[1], "force")) {
-		/* the cycle opens the database only when something arrived */
-		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL, 0,
-			       &st) < 0)
+		/*
+		 * the cycle opens the database only when something arrived;
+		 * a cycle that runs already is waited for, not reported busy
+		 */
+		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL,
+			       SYNC_WAIT, &st) < 0)
 			ret = 1;
 		st.daemon_pid = daemon_pid(ctx);
 		if (json)

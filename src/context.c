@@ -55,7 +55,9 @@ static void keep_daemon(struct thrum_ctx *ctx)
 	long pid = 0;
 	int skip;
 
-	if (ctx->no_daemon_check || getenv("THRUM_TEST_NO_DAEMON"))
+	/* nor from the git children of a sync cycle (THRUM_IN_HOOK) */
+	if (ctx->no_daemon_check || getenv("THRUM_TEST_NO_DAEMON") ||
+	    getenv("THRUM_IN_HOOK"))
 		return;
 	stopped = path_join(ctx->repo.var_dir, "daemon.stopped");
 	skip = !access(stopped, F_OK) || daemon_running(&ctx->repo, &pid);

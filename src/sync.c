@@ -834,15 +834,25 @@ out:
 	return moved;
 }
 
-static int lock_sync(const struct repo *r, int *fd)
+static int lock_sync(const struct repo *r, int *fd, long wait_ms)
 {
 	char *path = path_join(r->var_dir, "sync.lock");
+	long waited = 0;
+	int ret;
 
 	*fd = xopen(path, O_RDWR | O_CREAT, 0600);
 	free(path);
 	if (*fd < 0)
 		return error_errno("cannot open the sync lock");
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+	/* a bounded wait: the other cycle's network step has a timeout too */
+	while ((ret = flock(*fd, LOCK_EX | LOCK_NB)) < 0 &&
+	       errno == EWOULDBLOCK && waited < wait_ms) {
+		struct timespec ts = { 0, 20 * 1000000L };
+
+		nanosleep(&ts, NULL);
+		waited += 20;
+	}
+	if (ret < 0) {
 		int busy = errno == EWOULDBLOCK;
 
 		close(*fd);
@@ -877,7 +887,8 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 	memset(st, 0, sizeof(*st));
 	st->remote = xstrdup(cfg->remote);
-	ret = lock_sync(r, &lock_fd);
+	ret = lock_sync(r, &lock_fd, (flags & SYNC_WAIT)
+			? (cfg->network_timeout * 2 + 10) * 1000 : 0);
 	if (ret == THRUM_EBUSY) {
 		st->state = SYNC_BUSY;
 		return 0;

@@ -46,6 +46,12 @@ struct sync_status {
 enum sync_flags {
 	/* merge what git already fetched; no fetch, no push (the hooks) */
 	SYNC_NO_NETWORK = (1 << 0),
+	/*
+	 * another cycle runs: wait for it to end (a bounded wait), then run
+	 * this one, instead of reporting busy (`sync force`: the user asked
+	 * for a cycle that includes what they just wrote)
+	 */
+	SYNC_WAIT = (1 << 1),
 };
 
 /*
