@@ -6,6 +6,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "format.h"
 #include "hooks.h"
 #include "projection.h"
 #include "strbuf.h"
@@ -14,7 +15,7 @@
 #include "usage.h"
 
 static const char *const hooks_usage[] = {
-	"git thrum hooks (install | uninstall | status)",
+	"git thrum hooks (install | uninstall | status) [--json]",
 	NULL
 };
 
@@ -24,34 +25,62 @@ static const char *const hook_usage[] = {
 	NULL
 };
 
+static const struct option json_only[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int status(struct thrum_ctx *ctx, int json)
+{
+	struct hooks_report rep;
+	struct strbuf out = STRBUF_INIT;
+	int bad;
+
+	if (!json) {
+		bad = hooks_status(&ctx->repo, &ctx->cfg, &out);
+		fputs(out.buf, stdout);
+		strbuf_release(&out);
+		return bad ? 1 : 0;
+	}
+	bad = hooks_inspect(&ctx->repo, &ctx->cfg, &rep);
+	format_hooks_json(&rep, stdout);
+	hooks_report_release(&rep);
+	return bad ? 1 : 0;
+}
+
 int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	struct strbuf out = STRBUF_INIT;
-	int ret = 0;
+	int json = 0;
 
-	if (argc != 2)
+	if (argc < 2)
 		usage_msg(hooks_usage, "want install, uninstall or status");
 	if (!strcmp(argv[1], "-h"))
 		usage_help(hooks_usage);
+	if (parse_options(argc - 1, argv + 1, json_only, hooks_usage,
+			  opt_json, &json) < argc - 1)
+		usage_msg(hooks_usage, "too many arguments");
 	ctx_need_store(ctx);
 	ctx_need_config(ctx);
 	if (!strcmp(argv[1], "install")) {
 		if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
 			return 1;
-		printf("hooks installed\n");
+		if (json)
+			format_kv_json(stdout, "hooks", "installed", NULL);
+		else
+			printf("hooks installed\n");
 	} else if (!strcmp(argv[1], "uninstall")) {
 		if (hooks_uninstall(&ctx->repo) < 0)
 			return 1;
-		printf("hooks removed\n");
+		if (json)
+			format_kv_json(stdout, "hooks", "removed", NULL);
+		else
+			printf("hooks removed\n");
 	} else if (!strcmp(argv[1], "status")) {
-		ret = hooks_status(&ctx->repo, &ctx->cfg, &out);
-		fputs(out.buf, stdout);
-		ret = ret ? 1 : 0;
+		return status(ctx, json);
 	} else {
 		usage_msg(hooks_usage, "unknown subcommand '%s'", argv[1]);
 	}
-	strbuf_release(&out);
-	return ret;
+	return 0;
 }
 
 /* the checks a hook makes before doing anything; 1 to go on */

@@ -49,7 +49,7 @@ static void migrate_opt(int opt, const char *arg, void *payload)
 struct old_log {
 	struct strbuf *content;	/* one per tracked file, as committed */
 	size_t events, unreadable;
-	struct strvec reasons;	/* "<file>:<line>: <why>", the first few */
+	struct strvec reasons;	/* "<file>:<line>: <why>", the first */
 };
 
 /* the old layout's tracked log files, as paths in the work tree */

@@ -61,8 +61,8 @@ static char *default_name(struct thrum_ctx *ctx, const char *role,
 		return name;
 	}
 	strvec_clear(&names);
-	if (run_git(ctx->repo.worktree, RUN_GIT_QUIET, &url, "remote", "get-url",
-		    "origin", NULL))
+	if (run_git(ctx->repo.worktree, RUN_GIT_QUIET, &url, "remote",
+		    "get-url", "origin", NULL))
 		strbuf_reset(&url);
 	strbuf_trim(&url);
 	name = identity_default_name(url.len ? url.buf : NULL, role, module);

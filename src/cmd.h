@@ -30,7 +30,7 @@ struct thrum_ctx {
 	char *origin;
 	unsigned have_repo:1, have_store:1, have_me:1, have_cfg:1;
 	unsigned proj_current:1;	/* caught up with the whole log */
-	unsigned me_is_user:1;		/* me: the human user, no identity */
+	unsigned me_is_user:1;	/* me: the human user, no identity */
 	unsigned no_daemon_check:1;	/* daemon and hook commands */
 };
 

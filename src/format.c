@@ -7,6 +7,7 @@
 #include <json-c/json.h>
 #include "format.h"
 #include "date.h"
+#include "hooks.h"
 #include "identity.h"
 #include "projection.h"
 #include "strbuf.h"
@@ -345,5 +346,26 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	if (st->daemon_pid > 0)
 		json_object_object_add(o, "daemon_pid",
 				       json_object_new_int64(st->daemon_pid));
+	print_json(o, out);
+}
+
+void format_hooks_json(const struct hooks_report *rep, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(o, "ok", json_object_new_boolean(!rep->bad));
+	put(o, "hooks_path_reset", rep->hooks_path_reset);
+	for (i = 0; i < rep->nr; i++) {
+		json_object *h = json_object_new_object();
+
+		put(h, "name", rep->v[i].name);
+		put(h, "state", hook_state_name(rep->v[i].state));
+		put(h, "path", rep->v[i].path);
+		put(h, "chains_to", rep->v[i].chains_to);
+		json_object_array_add(arr, h);
+	}
+	json_object_object_add(o, "hooks", arr);
 	print_json(o, out);
 }

@@ -30,6 +30,10 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 
 void format_identity_json(const struct identity *id, FILE *out);
 
+struct hooks_report;
+/* {"ok":bool,"hooks_path_reset":...,"hooks":[{"name","state","path","chains_to"}]} */
+void format_hooks_json(const struct hooks_report *rep, FILE *out);
+
 /*
  * A small result object for commands that create something, e.g.
  * {"message_id":"msg_...","thread_id":"thr_..."}: pairs of key and value,

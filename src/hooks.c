@@ -355,15 +355,27 @@ int hooks_uninstall(const struct repo *r)
 	return ret;
 }
 
-int hooks_status(const struct repo *r, const struct thrum_config *cfg,
-		 struct strbuf *out)
+void hooks_report_release(struct hooks_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nr; i++) {
+		free(rep->v[i].path);
+		free(rep->v[i].chains_to);
+	}
+	free(rep->hooks_path_reset);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int hooks_inspect(const struct repo *r, const struct thrum_config *cfg,
+		  struct hooks_report *rep)
 {
 	char *tracked = tracked_dir(r);
 	char *dir = tracked ? own_dir(r) : effective_dir(r);
 	struct strbuf hp = STRBUF_INIT;
 	const struct hook_script *h;
-	int bad = 0;
 
+	memset(rep, 0, sizeof(*rep));
 	/* an own directory that is no longer core.hooksPath: reset */
 	if (tracked) {
 		char *real;
@@ -371,40 +383,87 @@ int hooks_status(const struct repo *r, const struct thrum_config *cfg,
 		git_out(r, &hp, "config", "core.hooksPath", NULL);
 		real = hp.len ? realpath(hp.buf, NULL) : NULL;
 		if (!real || strcmp(real, dir)) {
-			strbuf_addf(out, "core.hooksPath: reset to '%s' (run "
-				    "'git thrum hooks install')\n", hp.buf);
-			bad++;
+			rep->hooks_path_reset = xstrdup(hp.buf);
+			rep->bad++;
 		}
 		free(real);
 	}
-	for (h = hook_scripts; h->name; h++) {
-		char *path = path_join(dir, h->name);
+	for (h = hook_scripts; h->name && rep->nr < HOOKS_MAX; h++) {
+		struct hook_state *st = &rep->v[rep->nr++];
 		struct strbuf orig = STRBUF_INIT;
 
+		st->name = h->name;
+		st->path = path_join(dir, h->name);
 		if (tracked)
 			strbuf_addf(&orig, "%s/%s", tracked, h->name);
 		else
-			strbuf_addf(&orig, "%s%s", path, ORIG_SUFFIX);
-		strbuf_addf(out, "%s: ", h->name);
+			strbuf_addf(&orig, "%s%s", st->path, ORIG_SUFFIX);
 		if (!wanted(h, cfg)) {
-			strbuf_addstr(out, "not wanted (thrum.fetchHook)");
-		} else if (access(path, F_OK)) {
-			strbuf_addstr(out, "missing");
-			bad++;
-		} else if (!is_ours(path)) {
-			strbuf_addstr(out, "replaced by another hook");
-			bad++;
+			st->state = HOOK_NOT_WANTED;
+		} else if (access(st->path, F_OK)) {
+			st->state = HOOK_MISSING;
+			rep->bad++;
+		} else if (!is_ours(st->path)) {
+			st->state = HOOK_REPLACED;
+			rep->bad++;
 		} else {
-			strbuf_addstr(out, "installed");
+			st->state = HOOK_INSTALLED;
 			if (!access(orig.buf, X_OK))
-				strbuf_addf(out, ", chains to '%s'", orig.buf);
+				st->chains_to = strbuf_detach(&orig, NULL);
 		}
-		strbuf_addf(out, " (%s)\n", path);
 		strbuf_release(&orig);
-		free(path);
 	}
 	strbuf_release(&hp);
 	free(tracked);
 	free(dir);
+	return rep->bad;
+}
+
+const char *hook_state_name(enum hook_state_kind k)
+{
+	static const char *const names[] = {
+		[HOOK_INSTALLED] = "installed",
+		[HOOK_MISSING] = "missing",
+		[HOOK_REPLACED] = "replaced",
+		[HOOK_NOT_WANTED] = "not-wanted",
+	};
+	return names[k];
+}
+
+int hooks_status(const struct repo *r, const struct thrum_config *cfg,
+		 struct strbuf *out)
+{
+	struct hooks_report rep;
+	size_t i;
+	int bad = hooks_inspect(r, cfg, &rep);
+
+	if (rep.hooks_path_reset)
+		strbuf_addf(out, "core.hooksPath: reset to '%s' (run "
+			    "'git thrum hooks install')\n",
+			    rep.hooks_path_reset);
+	for (i = 0; i < rep.nr; i++) {
+		const struct hook_state *st = &rep.v[i];
+
+		strbuf_addf(out, "%s: ", st->name);
+		switch (st->state) {
+		case HOOK_NOT_WANTED:
+			strbuf_addstr(out, "not wanted (thrum.fetchHook)");
+			break;
+		case HOOK_MISSING:
+			strbuf_addstr(out, "missing");
+			break;
+		case HOOK_REPLACED:
+			strbuf_addstr(out, "replaced by another hook");
+			break;
+		case HOOK_INSTALLED:
+			strbuf_addstr(out, "installed");
+			if (st->chains_to)
+				strbuf_addf(out, ", chains to '%s'",
+					    st->chains_to);
+			break;
+		}
+		strbuf_addf(out, " (%s)\n", st->path);
+	}
+	hooks_report_release(&rep);
 	return bad;
 }

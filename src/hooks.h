@@ -33,6 +33,38 @@ int hooks_install(const struct repo *r, const struct thrum_config *cfg);
 /* remove ours, put the user's back; 0 or -1 */
 int hooks_uninstall(const struct repo *r);
 
+enum hook_state_kind {
+	HOOK_INSTALLED,
+	HOOK_MISSING,
+	HOOK_REPLACED,		/* another hook of that name */
+	HOOK_NOT_WANTED,	/* thrum.fetchHook=false */
+};
+
+struct hook_state {
+	const char *name;	/* static */
+	enum hook_state_kind state;
+	char *path;		/* where git runs it */
+	char *chains_to;	/* the user's hook ours runs first, or NULL */
+};
+
+#define HOOKS_MAX 4
+struct hooks_report {
+	struct hook_state v[HOOKS_MAX];
+	size_t nr;
+	char *hooks_path_reset;	/* core.hooksPath another tool set, or NULL */
+	int bad;		/* hooks not as installed */
+};
+
+/*
+ * What is installed, hook by hook; returns rep->bad.  Release with
+ * hooks_report_release().
+ */
+int hooks_inspect(const struct repo *r, const struct thrum_config *cfg,
+		  struct hooks_report *rep);
+void hooks_report_release(struct hooks_report *rep);
+/* "installed", "missing", "replaced", "not-wanted" */
+const char *hook_state_name(enum hook_state_kind k);
+
 /*
  * One line per hook into out: "<name>: <state>".  Returns the number of
  * hooks that are not as installed (0: all good), or -1.

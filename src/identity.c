@@ -120,8 +120,8 @@ static int is_tracked(const struct repo *r, const char *path)
 	int tracked;
 
 	/* an error counts as tracked: trust needs a yes */
-	tracked = run_git(r->worktree, RUN_GIT_QUIET, &out, "ls-files", "-z", "--",
-			  path, NULL) || out.len;
+	tracked = run_git(r->worktree, RUN_GIT_QUIET, &out, "ls-files", "-z",
+			  "--", path, NULL) || out.len;
 	strbuf_release(&out);
 	return tracked;
 }

@@ -254,4 +254,17 @@ test_expect_success 'a single-branch clone gets the a-sync refspec' '
 	grep "^+refs/heads/a-sync:refs/remotes/origin/a-sync$" specs
 '
 
+test_expect_success 'hooks status --json: each hook, its state and what it chains to' '
+	(cd nofetch && git thrum hooks status --json >../hooks.json) &&
+	test "$(json_get hooks.json "$.ok")" = 1 &&
+	test "$(json_get hooks.json "$.hooks[0].name")" = pre-push &&
+	test "$(json_get hooks.json "$.hooks[0].state")" = installed &&
+	test "$(json_get hooks.json "$.hooks[1].state")" = not-wanted &&
+	rm "$(hooks_of nofetch)/pre-push" &&
+	(cd nofetch && test_expect_code 1 git thrum hooks status --json \
+		>../hooks.json) &&
+	test "$(json_get hooks.json "$.ok")" = 0 &&
+	test "$(json_get hooks.json "$.hooks[0].state")" = missing
+'
+
 test_done
