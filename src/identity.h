@@ -4,8 +4,8 @@
 /*
  * Agent identities: .thrum/identities/<name>.json in each work tree (never
  * shared through the redirect; never taken from a file git tracks).  The
- * file holds the agent's fields in the
- * shape of its agent.register event plus the open session and intent.
+ * file holds the agent's fields in the shape of its agent.register event
+ * plus the open session and intent.
  * Strings are owned by the struct until identity_release().
  */
 struct repo;
