@@ -79,6 +79,7 @@ LIB_OBJS = \
 	$(O)/src/hooks.o \
 	$(O)/hook-scripts.o \
 	$(O)/src/identity.o \
+	$(O)/src/mcp.o \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
@@ -105,6 +106,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-group.o \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
+	$(O)/src/cmd-mcp.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
@@ -113,6 +115,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-send.o \
 	$(O)/src/cmd-session.o \
 	$(O)/src/cmd-setup.o \
+	$(O)/src/cmd-setup-agents.o \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
 	$(O)/src/cmd-wait.o \
@@ -277,7 +280,7 @@ install: $(PROGRAM) $(MODULE) doc
 	install -m 644 $(MAN5) "$(DESTDIR)$(mandir)/man5/"
 
 # man pages (asciidoctor): git thrum --help and git help thrum open them
-MAN1 = Documentation/git-thrum.1
+MAN1 = Documentation/git-thrum.1 Documentation/git-thrum-mcp.1
 MAN5 = Documentation/gitthrum-format.5
 
 doc: $(MAN1) $(MAN5)
@@ -287,6 +290,10 @@ doc-deps:
 
 Documentation/git-thrum.1: Documentation/git-thrum.adoc \
 	Documentation/config/thrum.adoc | doc-deps
+	$(QUIET_GEN)asciidoctor -b manpage -a mansource='git-thrum $(THRUM_VERSION)' \
+		-o $@ $<
+
+Documentation/git-thrum-mcp.1: Documentation/git-thrum-mcp.adoc | doc-deps
 	$(QUIET_GEN)asciidoctor -b manpage -a mansource='git-thrum $(THRUM_VERSION)' \
 		-o $@ $<
 

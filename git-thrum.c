@@ -24,6 +24,7 @@ static const struct cmd_spec commands[] = {
 	{ "hooks", cmd_hooks, "install, remove or check the git hooks" },
 	{ "inbox", cmd_inbox, "show the messages addressed to me" },
 	{ "init", cmd_init, "set up thrum in this repository" },
+	{ "mcp", cmd_mcp, "serve the Model Context Protocol on stdio" },
 	{ "message", cmd_message, "show, edit or delete one message" },
 	{ "migrate", cmd_migrate, "move a log tracked on the main branch" },
 	{ "quickstart", cmd_quickstart, "create my identity, start a session" },

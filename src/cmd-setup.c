@@ -14,6 +14,8 @@
 
 static const char *const setup_usage[] = {
 	"git thrum setup",
+	"git thrum setup agents [--runtime (claude | codex | cursor | all)] "
+	"[--apply] [--json]",
 	NULL
 };
 
@@ -99,7 +101,9 @@ int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	if (argc > 1 && !strcmp(argv[1], "-h"))
 		usage_help(setup_usage);
+	if (argc > 1 && !strcmp(argv[1], "agents"))
+		return cmd_setup_agents(argc - 1, argv + 1, ctx);
 	if (argc != 1)
-		usage_msg(setup_usage, "too many arguments");
+		usage_msg(setup_usage, "unknown argument '%s'", argv[1]);
 	return setup_linked_worktree(ctx, 0) < 0 ? 1 : 0;
 }

@@ -54,6 +54,7 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
+int cmd_mcp(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
@@ -62,6 +63,8 @@ int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_session(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx);
+/* `git thrum setup agents` (cmd-setup-agents.c) */
+int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);

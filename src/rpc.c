@@ -89,10 +89,16 @@ int rpc_send_error(int fd, json_object *id, int code, const char *msg)
 int rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
 		      const char **msg)
 {
+	return rpc_parse_message(line, len, RPC_MAX_REQUEST, req, msg);
+}
+
+int rpc_parse_message(const char *line, size_t len, size_t max,
+		      struct rpc_request *req, const char **msg)
+{
 	json_object *obj, *v;
 
 	memset(req, 0, sizeof(*req));
-	if (len > RPC_MAX_REQUEST) {
+	if (len > max) {
 		*msg = "request too long";
 		return RPC_INVALID_REQUEST;
 	}

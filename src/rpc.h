@@ -45,6 +45,9 @@ struct rpc_request {
  */
 int rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
 		      const char **msg);
+/* the same with another cap on the line (the MCP server's is larger) */
+int rpc_parse_message(const char *line, size_t len, size_t max,
+		      struct rpc_request *req, const char **msg);
 void rpc_request_release(struct rpc_request *req);
 
 /* write a response line to fd (blocking); result is taken; 0 or -1 */

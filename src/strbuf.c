@@ -105,21 +105,30 @@ int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other)
 	return strbuf_add(sb, other->buf, other->len);
 }
 
+int strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	va_list copy;
+	int n;
+
+	va_copy(copy, ap);
+	n = vsnprintf(NULL, 0, fmt, copy);
+	va_end(copy);
+	if (n < 0 || strbuf_grow(sb, n) < 0)
+		return -1;
+	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
+	sb->len += n;
+	return 0;
+}
+
 int strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
+	int ret;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	ret = strbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
-	if (n < 0 || strbuf_grow(sb, n) < 0)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(sb->buf + sb->len, n + 1, fmt, ap);
-	va_end(ap);
-	sb->len += n;
-	return 0;
+	return ret;
 }
 
 void strbuf_rtrim(struct strbuf *sb)

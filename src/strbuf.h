@@ -31,6 +31,8 @@ int strbuf_add(struct strbuf *sb, const void *data, size_t len);
 int strbuf_addstr(struct strbuf *sb, const char *s);
 int strbuf_addch(struct strbuf *sb, int c);
 PRINTF_LIKE(2, 3) int strbuf_addf(struct strbuf *sb, const char *fmt, ...);
+PRINTF_LIKE(2, 0) int strbuf_vaddf(struct strbuf *sb, const char *fmt,
+				   va_list ap);
 int strbuf_addbuf(struct strbuf *sb, const struct strbuf *other);
 
 /* a new formatted string (caller frees) */
