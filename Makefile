@@ -139,7 +139,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d 
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
-	test-deps FORCE fuzz fuzz-run bench
+	test-deps FORCE fuzz fuzz-run bench bench-scale
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -264,6 +264,12 @@ bench: $(PROGRAM) $(MODULE) $(BENCH_TOOLS)
 	@tools/ensure-deps bench
 	@GEN_HISTORY=$(CURDIR)/$(O)/bench/gen-history QUICK=$(QUICK) \
 		bench/run
+
+# many clones with daemons on one remote (bench/scale): delivery delays,
+# pushes and give-ups per N; QUICK=1 for N = 4 and 8
+bench-scale: $(PROGRAM) $(MODULE)
+	@tools/ensure-deps bench
+	@QUICK=$(QUICK) bench/scale
 
 install: $(PROGRAM) $(MODULE) doc
 	install -d "$(DESTDIR)$(bindir)" "$(DESTDIR)$(moduledir)" \
