@@ -83,6 +83,7 @@ LIB_OBJS = \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
+	$(O)/src/peer.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/repo.o \
@@ -125,6 +126,7 @@ UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
 	tests/unit/t-merge \
+	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
