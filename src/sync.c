@@ -28,6 +28,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "sync-net.h"
 #include "synctree.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -149,100 +150,6 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	free(path);
 	return ret;
 }
-
-/* --- the network, through git --- */
-
-static void network_child(struct child_process *cp, const struct repo *r,
-			  const struct thrum_config *cfg)
-{
-	cp->git_cmd = 1;
-	cp->dir = r->worktree;
-	cp->clean_git_env = 1;
-	cp->no_stdin = 1;
-	cp->stderr_to_stdout = 1;
-	/* our own hooks must not start another cycle */
-	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
-	/* never wait for a password nobody will type */
-	strvec_push(&cp->env, "GIT_TERMINAL_PROMPT=0");
-	/* nor for a remote that never answers */
-	cp->timeout_ms = (int)(cfg->network_timeout > 86400 ? 86400
-				: cfg->network_timeout) * 1000;
-}
-
-/* the first line of git's output, for status and error messages */
-static char *first_line(const struct strbuf *out, const char *fallback)
-{
-	const char *p = out->buf;
-
-	while (*p == '\n')
-		p++;
-	if (!*p)
-		return xstrdup(fallback);
-	return xstrndup(p, strcspn(p, "\n"));
-}
-
-enum net_result { NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_FAILED };
-
-/* what went wrong with a git child, for status and messages */
-static char *net_error(const struct child_process *cp, const struct strbuf *out,
-		       const char *what, long timeout)
-{
-	if (cp->timed_out)
-		return xstrfmt("%s did not finish within %lds "
-			       "(thrum.networkTimeout)", what, timeout);
-	return first_line(out, what);
-}
-
-static enum net_result fetch(const struct repo *r,
-			     const struct thrum_config *cfg, char **err)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT;
-	enum net_result res = NET_OK;
-
-	network_child(&cp, r, cfg);
-	/*
-	 * no auto-maintenance after every fetch of one small branch: the
-	 * daemon runs `git gc --auto` itself every few cycles
-	 */
-	strvec_pushl(&cp.args, "fetch", "--quiet", "--no-write-fetch-head",
-		     "--no-tags", "--no-auto-maintenance", cfg->remote, NULL);
-	strvec_pushf(&cp.args, "+refs/heads/a-sync:refs/remotes/%s/a-sync",
-		     cfg->remote);
-	if (capture_command(&cp, &out, NULL)) {
-		if (!cp.timed_out && strstr(out.buf, "couldn't find remote ref"))
-			res = NET_NO_BRANCH;	/* the first push makes it */
-		else
-			res = NET_FAILED;
-		*err = net_error(&cp, &out, "git fetch", cfg->network_timeout);
-	}
-	strbuf_release(&out);
-	return res;
-}
-
-static enum net_result push(const struct repo *r,
-			    const struct thrum_config *cfg, char **err)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT;
-	enum net_result res = NET_OK;
-
-	network_child(&cp, r, cfg);
-	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify",
-		     cfg->remote, "refs/heads/a-sync:refs/heads/a-sync", NULL);
-	if (capture_command(&cp, &out, NULL)) {
-		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
-		if (!cp.timed_out && (strstr(out.buf, "\n!\t") ||
-				      !strncmp(out.buf, "!\t", 2)))
-			res = NET_REJECTED;
-		else
-			res = NET_FAILED;
-		*err = net_error(&cp, &out, "git push", cfg->network_timeout);
-	}
-	strbuf_release(&out);
-	return res;
-}
-
 
 /* --- the blob cache --- */
 
@@ -901,7 +808,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		err = NULL;
 		blob_cache_release(&learned);
 		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
-			nr = fetch(r, cfg, &err);
+			nr = sync_fetch(r, cfg, &err);
 			offline = nr == NET_FAILED;
 			if (nr == NET_NO_BRANCH) {
 				free(err);
@@ -956,7 +863,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			st->state = SYNC_SYNCED;
 			break;
 		}
-		nr = push(r, cfg, &err);
+		nr = sync_push(r, cfg, &err);
 		if (nr == NET_OK) {
 			/* the remote, and git's tracking ref, now hold ours */
 			set_remote_tip(st, &tip);
