@@ -93,6 +93,7 @@ LIB_OBJS = \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
 	$(O)/src/sync.o \
+	$(O)/src/sync-net.o \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \

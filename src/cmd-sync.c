@@ -8,6 +8,7 @@
 #include "format.h"
 #include "sync.h"
 #include "usage.h"
+#include "wrapper.h"
 
 static const char *const sync_usage[] = {
 	"git thrum sync force [--json]",
@@ -18,7 +19,7 @@ static const char *const sync_usage[] = {
 static void print_summary(const struct sync_status *st)
 {
 	printf("%s", sync_state_name(st->state));
-	if (st->state == SYNC_BUSY) {
+	if (st->state == SYNC_BUSY && !st->last_error) {
 		printf(": another sync cycle is running\n");
 		return;
 	}
@@ -40,10 +41,13 @@ static void print_summary(const struct sync_status *st)
 }
 
 static void print_status(const struct sync_status *st,
-			 const struct thrum_config *cfg)
+			 const struct thrum_config *cfg, int daemon_local)
 {
-	printf("state:      %s\n", sync_state_name(st->state));
-	printf("local-only: %s\n", cfg->local_only ? "yes" : "no");
+	printf("state:      %s%s\n", sync_state_name(st->state),
+	       st->running ? " (a cycle is running now)" : "");
+	printf("remote:     %s\n", cfg->remote);
+	printf("local-only: %s\n", daemon_local ? "yes (daemon start --local)"
+				    : cfg->local_only ? "yes" : "no");
 	if (st->daemon_pid)
 		printf("daemon:     running (pid %ld), a cycle every %ld s\n",
 		       st->daemon_pid, (long)cfg->sync_interval);
@@ -54,6 +58,9 @@ static void print_status(const struct sync_status *st,
 						     : "never");
 	if (st->last_error)
 		printf("last error: %s\n", st->last_error);
+	if (st->state == SYNC_AUTH && st->retry_at)
+		printf("back-off:   the daemon asks the remote again at %s "
+		       "('git thrum sync force' now)\n", st->retry_at);
 	printf("last cycle: %ld new, %ld skipped, %ld conflicting\n",
 	       st->new_events, st->skipped, st->conflicts);
 	printf("a-sync:     %ld ahead, %ld behind the remote\n", st->ahead,
@@ -77,7 +84,7 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sync_status st = SYNC_STATUS_INIT;
-	int json = 0, ret = 0;
+	int json = 0, ret = 0, daemon_local;
 
 	if (argc < 2)
 		usage_msg(sync_usage, "want force or status");
@@ -90,13 +97,21 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 		usage_msg(sync_usage, "unknown subcommand '%s'", argv[1]);
 	ctx_need_store(ctx);
 	ctx_need_config(ctx);
+	/* a daemon started with --local keeps this clone off the network */
+	daemon_local = daemon_local_only(&ctx->repo);
+	if (daemon_local)
+		ctx->cfg.local_only = 1;
 	if (!strcmp(argv[1], "force")) {
 		/*
-		 * the cycle opens the database only when something arrived;
-		 * a cycle that runs already is waited for, not reported busy
+		 * The cycle opens the database only when something arrived,
+		 * waits for one that runs already rather than saying busy.
+		 * The user is there: git may prompt.  Every outcome but
+		 * these three is a failure (the events wait, committed).
 		 */
 		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL,
-			       SYNC_WAIT, &st) < 0)
+			       SYNC_WAIT | SYNC_INTERACTIVE, &st) < 0 ||
+		    (st.state != SYNC_SYNCED && st.state != SYNC_LOCAL_ONLY &&
+		     st.state != SYNC_BUSY))
 			ret = 1;
 		st.daemon_pid = daemon_pid(ctx);
 		if (json)
@@ -108,12 +123,16 @@ int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
 			ret = 1;
 		} else {
 			st.daemon_pid = daemon_pid(ctx);
+			st.running = sync_running(&ctx->repo);
+			/* the remote it uses, even before the first cycle */
+			free(st.remote);
+			st.remote = xstrdup(ctx->cfg.remote);
 			if (json)
 				format_sync_status_json(&st,
 							ctx->cfg.local_only,
 							stdout);
 			else
-				print_status(&st, &ctx->cfg);
+				print_status(&st, &ctx->cfg, daemon_local);
 		}
 	}
 	sync_status_release(&st);

@@ -8,7 +8,10 @@
  *    line and get one response per line;
  *  - the sync loop: a cycle at start, then every thrum.syncInterval
  *    seconds (`sync.force` runs one at once); now and then
- *    `git gc --auto`;
+ *    `git gc --auto`.  After the remote said no to our credentials it
+ *    does not knock again every cycle: it backs off (1 min, doubling, at
+ *    most 1 h) until a cycle succeeds, `sync.force` asks, or another
+ *    command's cycle (`git thrum sync force`) ended otherwise;
  *  - waiters: `wait` requests held open until a message for the caller
  *    is projected (inotify on the log sees local appends at once; sync
  *    cycles bring the rest) or their timeout passes.
@@ -39,6 +42,8 @@
 
 #define MAX_CLIENTS 64
 #define GC_EVERY 20		/* cycles between two `git gc --auto` */
+#define AUTH_BACKOFF_MIN 60	/* seconds, doubled after each failure */
+#define AUTH_BACKOFF_MAX 3600
 
 struct client {
 	int fd;
@@ -66,6 +71,10 @@ static struct daemon_state {
 	unsigned cycles;
 	int64_t next_tick;
 	int stop;
+	unsigned flags;		/* enum daemon_flags */
+	long auth_failures;	/* in a row */
+	int64_t retry_at;	/* ms, monotonic; 0: no back-off */
+	unsigned skipped;	/* ticks skipped while backing off */
 } d;
 
 static int64_t now_ms(void)
@@ -96,7 +105,9 @@ int daemon_running(const struct repo *r, long *pid)
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
 	    errno == EWOULDBLOCK) {
 		running = 1;
-		if (strbuf_read_file(&sb, path, 32) >= 0) {
+		if (strbuf_read_file(&sb, path, 64) >= 0) {
+			/* "<pid>\n", then "local-only\n" after start --local */
+			strbuf_setlen(&sb, strcspn(sb.buf, "\n"));
 			strbuf_trim(&sb);
 			if (thrum_parse_long(sb.buf, 1, LONG_MAX, pid) < 0)
 				*pid = 0;
@@ -115,6 +126,23 @@ int daemon_running(const struct repo *r, long *pid)
 	free(path);
 	free(sock);
 	return running;
+}
+
+int daemon_local_only(const struct repo *r)
+{
+	char *path = pid_path(r);
+	struct strbuf sb = STRBUF_INIT;
+	long pid = 0;
+	int local = 0;
+
+	if (daemon_running(r, &pid) && strbuf_read_file(&sb, path, 64) >= 0) {
+		const char *nl = strchr(sb.buf, '\n');
+
+		local = nl && !strcmp(nl + 1, "local-only\n");
+	}
+	strbuf_release(&sb);
+	free(path);
+	return local;
 }
 
 /* --- logging --- */
@@ -220,6 +248,8 @@ static json_object *status_object(const struct sync_status *st)
 		struct sync_status mine = *st;
 
 		mine.daemon_pid = getpid();
+		mine.running = sync_running(d.r);
+		mine.remote = d.cfg.remote;	/* borrowed: the one it uses */
 		format_sync_status_json(&mine, d.cfg.local_only, f);
 		fclose(f);
 		o = json_tokener_parse(text);
@@ -228,11 +258,73 @@ static json_object *status_object(const struct sync_status *st)
 	return o ? o : json_object_new_object();
 }
 
-static void run_cycle(void)
+/* what the command line says beats git config: start --local */
+static void apply_flags(void)
+{
+	if (d.flags & DAEMON_LOCAL_ONLY)
+		d.cfg.local_only = 1;
+}
+
+/*
+ * While backing off after an auth failure: 1 to skip this tick.  The
+ * back-off ends early when the recorded status is no longer auth: a
+ * `git thrum sync force` (which may prompt) ran a cycle of its own.
+ */
+static int backing_off(void)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	int skip;
+
+	if (!d.retry_at || now_ms() >= d.retry_at)
+		return 0;
+	skip = !sync_status_read(d.r, &st) && st.state == SYNC_AUTH;
+	sync_status_release(&st);
+	if (!skip) {
+		log_info("sync: another cycle ended the auth back-off");
+		d.auth_failures = 0;
+		d.retry_at = 0;
+	}
+	return skip;
+}
+
+/* the remote refused our credentials: wait longer before asking again */
+static void back_off(struct sync_status *st)
+{
+	char when[DATE_RFC3339_LEN + 1];
+	long delay = AUTH_BACKOFF_MIN;
+	long i;
+
+	for (i = 1; i < d.auth_failures && delay < AUTH_BACKOFF_MAX; i++)
+		delay *= 2;
+	if (delay > AUTH_BACKOFF_MAX)
+		delay = AUTH_BACKOFF_MAX;
+	d.retry_at = now_ms() + delay * 1000;
+	date_format_rfc3339_sec(date_now_ns() + (int64_t)delay * 1000000000,
+				when);
+	free(st->retry_at);
+	st->retry_at = xstrdup(when);
+	st->auth_failures = d.auth_failures;
+	if (sync_status_write(d.r, st) < 0)
+		warning("cannot record the auth back-off");
+	log_info("sync: auth failed %ld time%s in a row; next try at %s "
+		 "(or 'git thrum sync force')", d.auth_failures,
+		 d.auth_failures == 1 ? "" : "s", when);
+}
+
+static void run_cycle(int forced)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
 	struct thrum_config fresh = THRUM_CONFIG_INIT;
 
+	if (forced) {
+		d.auth_failures = 0;
+		d.retry_at = 0;
+	} else if (backing_off()) {
+		d.skipped++;
+		d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+		check_waiters();
+		return;
+	}
 	/* pick up `git config thrum.*` changes between cycles */
 	if (!config_load(&fresh, d.r)) {
 		config_release(&d.cfg);
@@ -240,13 +332,24 @@ static void run_cycle(void)
 	} else {
 		config_release(&fresh);
 	}
+	apply_flags();
 	if (sync_cycle(d.r, &d.cfg, &d.store, d.proj, 0, &st) < 0)
 		log_info("sync cycle failed: %s",
 			 st.last_error ? st.last_error : "?");
-	else if (st.state != SYNC_BUSY && (st.new_events || st.pushed ||
-					   st.state == SYNC_OFFLINE))
-		log_info("sync: %s, %ld new, %s", sync_state_name(st.state),
-			 st.new_events, st.pushed ? "pushed" : "not pushed");
+	else if (st.state != SYNC_BUSY &&
+		 (st.new_events || st.pushed || st.state == SYNC_ERROR ||
+		  sync_state_network_failed(st.state)))
+		log_info("sync: %s, %ld new, %s%s%s", sync_state_name(st.state),
+			 st.new_events, st.pushed ? "pushed" : "not pushed",
+			 st.last_error ? ": " : "",
+			 st.last_error ? st.last_error : "");
+	if (st.state == SYNC_AUTH) {
+		d.auth_failures++;
+		back_off(&st);
+	} else if (st.state != SYNC_BUSY) {
+		d.auth_failures = 0;
+		d.retry_at = 0;
+	}
 	sync_status_release(&st);
 	/* an idle daemon keeps neither libgit2 nor freed memory */
 	gitx_unload();
@@ -307,13 +410,26 @@ static int handle(struct client *c, const char *line, size_t len)
 				       json_object_new_string(d.r->worktree));
 		json_object_object_add(o, "cycles",
 				       json_object_new_int64(d.cycles));
+		json_object_object_add(o, "local_only",
+				       json_object_new_boolean(d.cfg.local_only));
+		json_object_object_add(o, "sync_interval",
+				       json_object_new_int64(d.cfg.sync_interval));
+		json_object_object_add(o, "auth_failures",
+				       json_object_new_int64(d.auth_failures));
+		json_object_object_add(o, "backoff_skips",
+				       json_object_new_int64(d.skipped));
 		rpc_send_result(c->fd, req.id, o);
 	} else if (!strcmp(req.method, "sync.force")) {
 		struct sync_status st = SYNC_STATUS_INIT;
+		json_object *o;
 
-		run_cycle();
+		run_cycle(1);
 		sync_status_read(d.r, &st);
-		rpc_send_result(c->fd, req.id, status_object(&st));
+		/* the specification's {triggered, last_sync_at, sync_state} */
+		o = status_object(&st);
+		json_object_object_add(o, "triggered",
+				       json_object_new_boolean(1));
+		rpc_send_result(c->fd, req.id, o);
 		sync_status_release(&st);
 	} else if (!strcmp(req.method, "sync.status")) {
 		struct sync_status st = SYNC_STATUS_INIT;
@@ -435,7 +551,7 @@ static int listen_on(const char *path)
 	return fd;
 }
 
-static int take_pid_lock(const struct repo *r)
+static int take_pid_lock(const struct repo *r, unsigned flags)
 {
 	char *path = pid_path(r);
 	struct strbuf sb = STRBUF_INIT;
@@ -456,6 +572,8 @@ static int take_pid_lock(const struct repo *r)
 		error("a daemon is running already for '%s'", r->worktree);
 	} else {
 		strbuf_addf(&sb, "%ld\n", (long)getpid());
+		if (flags & DAEMON_LOCAL_ONLY)
+			strbuf_addstr(&sb, "local-only\n");
 		if (ftruncate(fd, 0) < 0 ||
 		    write_in_full(fd, sb.buf, sb.len) < 0)
 			warning("cannot write '%s'", path);
@@ -465,7 +583,7 @@ static int take_pid_lock(const struct repo *r)
 	return fd;
 }
 
-int daemon_run(const struct repo *r)
+int daemon_run(const struct repo *r, unsigned flags)
 {
 	char *sock = daemon_socket_path(r);
 	struct sigaction sa;
@@ -473,15 +591,17 @@ int daemon_run(const struct repo *r)
 
 	memset(&d, 0, sizeof(d));
 	d.r = r;
+	d.flags = flags;
 	d.listen_fd = d.pid_fd = -1;
 	d.sig_pipe[0] = d.sig_pipe[1] = -1;
 	set_error_routine(log_report);
 	set_warning_routine(log_report);
-	if ((d.pid_fd = take_pid_lock(r)) < 0)
+	if ((d.pid_fd = take_pid_lock(r, flags)) < 0)
 		goto out;
 	if (config_load(&d.cfg, r) < 0 || pipe2(d.sig_pipe, O_CLOEXEC |
 						 O_NONBLOCK) < 0)
 		goto out;
+	apply_flags();
 	store_init(&d.store, r);
 	/* listen first: replacing a stale socket must not look like a stop */
 	if (projection_open(&d.proj, r->var_dir) < 0 ||
@@ -494,10 +614,11 @@ int daemon_run(const struct repo *r)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
-	log_info("daemon started for %s (sync every %lds)", r->worktree,
-		 d.cfg.sync_interval);
+	log_info("daemon started for %s (sync every %lds%s)", r->worktree,
+		 d.cfg.sync_interval,
+		 flags & DAEMON_LOCAL_ONLY ? ", local only" : "");
 	projection_catch_up(d.proj, &d.store, NULL);
-	run_cycle();
+	run_cycle(0);
 
 	while (!d.stop) {
 		struct pollfd pfd[3 + MAX_CLIENTS];
@@ -547,7 +668,7 @@ int daemon_run(const struct repo *r)
 		if (pfd[2].revents)
 			accept_client();
 		if (now_ms() >= d.next_tick)
-			run_cycle();
+			run_cycle(0);
 		else
 			check_waiters();
 	}
@@ -581,6 +702,11 @@ out:
 }
 
 int daemon_start(const struct repo *r, long *pid)
+{
+	return daemon_start_flags(r, 0, pid);
+}
+
+int daemon_start_flags(const struct repo *r, unsigned flags, long *pid)
 {
 	char *log = path_join(r->var_dir, "daemon.log");
 	char *sock = daemon_socket_path(r);
@@ -622,7 +748,11 @@ int daemon_start(const struct repo *r, long *pid)
 		}
 		if (chdir(r->worktree) < 0)
 			_exit(127);
-		execl(self, "git-thrum", "daemon", "run", (char *)NULL);
+		if (flags & DAEMON_LOCAL_ONLY)
+			execl(self, "git-thrum", "daemon", "run", "--local",
+			      (char *)NULL);
+		else
+			execl(self, "git-thrum", "daemon", "run", (char *)NULL);
 		_exit(127);
 	}
 	waitpid(child, NULL, 0);

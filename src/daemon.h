@@ -11,8 +11,16 @@
  */
 struct repo;
 
+enum daemon_flags {
+	/* sync only locally whatever thrum.localOnly says (start --local) */
+	DAEMON_LOCAL_ONLY = (1 << 0),
+};
+
 /* is a daemon running for r?  1 with *pid set, 0 (stale files cleaned) */
 int daemon_running(const struct repo *r, long *pid);
+
+/* 1 when a daemon runs for r and was started with DAEMON_LOCAL_ONLY */
+int daemon_local_only(const struct repo *r);
 
 /*
  * Start one in the background (re-executing this program as `git-thrum
@@ -20,12 +28,14 @@ int daemon_running(const struct repo *r, long *pid);
  * running already (*pid set); -1 after error().
  */
 int daemon_start(const struct repo *r, long *pid);
+/* the same with enum daemon_flags */
+int daemon_start_flags(const struct repo *r, unsigned flags, long *pid);
 
 /* ask it to stop and wait until it has (bounded); 0, THRUM_ENOTFOUND, -1 */
 int daemon_stop(const struct repo *r);
 
 /* the loop itself, in the foreground; returns the exit status */
-int daemon_run(const struct repo *r);
+int daemon_run(const struct repo *r, unsigned flags);
 
 /* `daemon stop` was said: commands leave the daemon stopped */
 void daemon_mark_stopped(const struct repo *r);

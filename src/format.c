@@ -326,10 +326,17 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	json_object *o = json_object_new_object();
 
 	put(o, "state", sync_state_name(st->state));
+	put(o, "sync_state", sync_spec_state(st));
+	json_object_object_add(o, "running",
+			       json_object_new_boolean(st->running));
 	json_object_object_add(o, "local_only",
 			       json_object_new_boolean(local_only));
+	put(o, "remote", st->remote);
 	put(o, "last_sync_at", st->last_sync_at);
 	put(o, "last_error", st->last_error);
+	put(o, "retry_at", st->retry_at);
+	json_object_object_add(o, "auth_failures",
+			       json_object_new_int64(st->auth_failures));
 	json_object_object_add(o, "new_events",
 			       json_object_new_int64(st->new_events));
 	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));

@@ -55,7 +55,39 @@ static void child_redirect(int fd, int target_fd)
 	}
 }
 
-static pid_t start(struct child_process *cp, int in_fd, int out_fd)
+/* make pgrp the terminal's foreground job (we may be in the background) */
+static void set_foreground(int tty, pid_t pgrp)
+{
+	void (*old)(int) = signal(SIGTTOU, SIG_IGN);
+
+	tcsetpgrp(tty, pgrp);
+	signal(SIGTTOU, old);
+}
+
+/* our terminal, when cp->foreground asks for it and it is ours; or -1 */
+static int grab_tty(const struct child_process *cp)
+{
+	int fd;
+
+	if (!cp->foreground || cp->no_tty)
+		return -1;
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd >= 0 && tcgetpgrp(fd) != getpgrp()) {
+		close(fd);	/* a background job prompts as git would */
+		fd = -1;
+	}
+	return fd;
+}
+
+static void release_tty(int tty)
+{
+	if (tty < 0)
+		return;
+	set_foreground(tty, getpgrp());
+	close(tty);
+}
+
+static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 {
 	struct strvec argv = STRVEC_INIT;
 	pid_t pid;
@@ -94,8 +126,14 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd)
 		else if (cp->stderr_to_stdout)
 			dup2(1, 2);
 		/* a group of its own, so a timeout can kill all of it */
-		if (cp->timeout_ms > 0)
+		if (cp->no_tty) {
+			setsid();
+		} else if (cp->timeout_ms > 0 || tty >= 0) {
 			setpgid(0, 0);
+			/* both sides do it: either may run first */
+			if (tty >= 0)
+				set_foreground(tty, getpid());
+		}
 		if (cp->dir && chdir(cp->dir) < 0) {
 			fprintf(stderr, "error: cannot chdir to '%s': %s\n",
 				cp->dir, strerror(errno));
@@ -107,6 +145,10 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd)
 		fprintf(stderr, "error: cannot run '%s': %s\n", argv.v[0],
 			strerror(errno));
 		_exit(127);
+	}
+	if (tty >= 0) {
+		setpgid(pid, pid);
+		set_foreground(tty, pid);
 	}
 	if (null_fd >= 0)
 		close(null_fd);
@@ -137,9 +179,11 @@ static int finish(pid_t pid)
 
 int run_command(struct child_process *cp)
 {
-	pid_t pid = start(cp, -1, -1);
+	int tty = grab_tty(cp);
+	pid_t pid = start(cp, -1, -1, tty);
 	int ret = pid < 0 ? -1 : finish(pid);
 
+	release_tty(tty);
 	child_process_clear(cp);
 	return ret;
 }
@@ -150,16 +194,16 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 	int outp[2] = { -1, -1 }, inp[2] = { -1, -1 };
 	size_t written = 0;
 	void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
-	int64_t deadline;
+	int64_t deadline, slow_at;
 	pid_t pid;
-	int ret = -1;
+	int ret = -1, tty = grab_tty(cp);
 
 	if (pipe2(outp, O_CLOEXEC) < 0 ||
 	    (in && pipe2(inp, O_CLOEXEC) < 0)) {
 		error_errno("cannot create a pipe");
 		goto out;
 	}
-	pid = start(cp, in ? inp[0] : -1, outp[1]);
+	pid = start(cp, in ? inp[0] : -1, outp[1], tty);
 	if (in) {
 		close(inp[0]);
 		inp[0] = -1;
@@ -174,6 +218,8 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 		inp[1] = -1;
 	}
 	deadline = cp->timeout_ms > 0 ? now_ms() + cp->timeout_ms : -1;
+	slow_at = cp->slow_ms > 0 && cp->slow_notice ? now_ms() + cp->slow_ms
+						      : -1;
 	cp->timed_out = 0;
 	for (;;) {
 		struct pollfd pfd[2];
@@ -196,6 +242,18 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 				break;
 			}
 			wait_ms = (int)left;
+		}
+		if (slow_at >= 0) {
+			int64_t left = slow_at - now_ms();
+
+			if (left <= 0) {
+				fprintf(stderr, "%s\n", cp->slow_notice);
+				fflush(stderr);
+				slow_at = -1;
+				continue;
+			}
+			if (wait_ms < 0 || left < wait_ms)
+				wait_ms = (int)left;
 		}
 		ready = poll(pfd, n, wait_ms);
 		if (ready < 0) {
@@ -234,6 +292,7 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 	}
 	ret = finish(pid);
 out:
+	release_tty(tty);
 	if (outp[0] >= 0)
 		close(outp[0]);
 	if (outp[1] >= 0)

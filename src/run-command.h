@@ -31,6 +31,25 @@ struct child_process {
 	 */
 	int timeout_ms;
 	unsigned timed_out:1;
+	/*
+	 * A session of its own (setsid()): no controlling terminal, so
+	 * neither the child nor what it starts (ssh) can prompt on ours.
+	 */
+	unsigned no_tty:1;
+	/*
+	 * When we are the terminal's foreground job: the child's process
+	 * group becomes it while the child runs, so that what it starts
+	 * can prompt there (a background group is stopped by SIGTTIN
+	 * when it reads the terminal); ours again afterwards.
+	 */
+	unsigned foreground:1;
+	/*
+	 * capture_command() only: print slow_notice (borrowed) and a
+	 * newline to stderr once, when the child still runs after slow_ms
+	 * milliseconds; 0: never.
+	 */
+	int slow_ms;
+	const char *slow_notice;
 };
 
 #define CHILD_PROCESS_INIT { .args = STRVEC_INIT, .env = STRVEC_INIT }

@@ -28,6 +28,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "strvec.h"
+#include "sync-net.h"
 #include "synctree.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -36,11 +37,35 @@
 
 static const char *const state_names[SYNC_STATE_MAX] = {
 	"never", "synced", "local-only", "offline", "busy", "error",
+	"refused", "auth", "timeout", "rejected",
 };
 
 const char *sync_state_name(enum sync_state state)
 {
 	return state < SYNC_STATE_MAX ? state_names[state] : "error";
+}
+
+int sync_state_network_failed(enum sync_state state)
+{
+	return state == SYNC_OFFLINE || state == SYNC_REFUSED ||
+	       state == SYNC_AUTH || state == SYNC_TIMEOUT ||
+	       state == SYNC_REJECTED;
+}
+
+const char *sync_spec_state(const struct sync_status *st)
+{
+	if (st->running)
+		return "syncing";
+	switch (st->state) {
+	case SYNC_NEVER:
+		return st->daemon_pid ? "idle" : "stopped";
+	case SYNC_SYNCED:
+	case SYNC_LOCAL_ONLY:
+	case SYNC_BUSY:
+		return sync_state_name(st->state);
+	default:
+		return "error";
+	}
 }
 
 void sync_status_release(struct sync_status *st)
@@ -49,6 +74,7 @@ void sync_status_release(struct sync_status *st)
 	free(st->last_error);
 	free(st->remote);
 	free(st->remote_tip);
+	free(st->retry_at);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -84,6 +110,9 @@ static int status_handler(void *payload, const char *section,
 	} else if (!strcmp(name, "last_error")) {
 		free(st->last_error);
 		st->last_error = *value ? xstrdup(value) : NULL;
+	} else if (!strcmp(name, "retry_at")) {
+		free(st->retry_at);
+		st->retry_at = *value ? xstrdup(value) : NULL;
 	} else if (!thrum_parse_long(value, 0, LONG_MAX, &n)) {
 		if (!strcmp(name, "new"))
 			st->new_events = n;
@@ -101,6 +130,8 @@ static int status_handler(void *payload, const char *section,
 			st->pushed = !!n;
 		else if (!strcmp(name, "duration_us"))
 			st->duration_us = n;
+		else if (!strcmp(name, "auth_failures"))
+			st->auth_failures = n;
 	}
 	return 1;
 }
@@ -117,16 +148,38 @@ int sync_status_read(const struct repo *r, struct sync_status *out)
 	return ret;
 }
 
-/* one line of the status file; a value never holds a line break */
+/*
+ * The longest line inih reads back (its INI_MAX_LINE, newline and NUL
+ * included): a longer one would make the whole file unreadable.
+ */
+#define STATUS_MAX_LINE 200
+
+/*
+ * one line of the status file; a value never holds a line break, and
+ * one too long is cut (at a character boundary) and ends in "..."
+ */
 static void add_value(struct strbuf *sb, const char *key, const char *v)
 {
+	size_t start = sb->len, room;
+
 	strbuf_addf(sb, "%s = ", key);
+	room = STATUS_MAX_LINE - 2 - (sb->len - start);
+	if (v && strlen(v) > room) {
+		size_t cut = room - 3;
+
+		while (cut && ((unsigned char)v[cut] & 0xc0) == 0x80)
+			cut--;
+		for (; cut--; v++)
+			strbuf_addch(sb, *v == '\n' || *v == '\r' ? ' ' : *v);
+		strbuf_addstr(sb, "...");
+		v = NULL;
+	}
 	for (; v && *v; v++)
 		strbuf_addch(sb, *v == '\n' || *v == '\r' ? ' ' : *v);
 	strbuf_addch(sb, '\n');
 }
 
-static int status_write(const struct repo *r, const struct sync_status *st)
+int sync_status_write(const struct repo *r, const struct sync_status *st)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *path = status_path(r);
@@ -139,6 +192,10 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	add_value(&sb, "last_error", st->last_error);
 	add_value(&sb, "remote", st->remote);
 	add_value(&sb, "remote_tip", st->remote_tip);
+	if (st->retry_at)
+		add_value(&sb, "retry_at", st->retry_at);
+	if (st->auth_failures)
+		strbuf_addf(&sb, "auth_failures = %ld\n", st->auth_failures);
 	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
 		    "duration_us = %ld\n",
@@ -149,100 +206,6 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	free(path);
 	return ret;
 }
-
-/* --- the network, through git --- */
-
-static void network_child(struct child_process *cp, const struct repo *r,
-			  const struct thrum_config *cfg)
-{
-	cp->git_cmd = 1;
-	cp->dir = r->worktree;
-	cp->clean_git_env = 1;
-	cp->no_stdin = 1;
-	cp->stderr_to_stdout = 1;
-	/* our own hooks must not start another cycle */
-	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
-	/* never wait for a password nobody will type */
-	strvec_push(&cp->env, "GIT_TERMINAL_PROMPT=0");
-	/* nor for a remote that never answers */
-	cp->timeout_ms = (int)(cfg->network_timeout > 86400 ? 86400
-				: cfg->network_timeout) * 1000;
-}
-
-/* the first line of git's output, for status and error messages */
-static char *first_line(const struct strbuf *out, const char *fallback)
-{
-	const char *p = out->buf;
-
-	while (*p == '\n')
-		p++;
-	if (!*p)
-		return xstrdup(fallback);
-	return xstrndup(p, strcspn(p, "\n"));
-}
-
-enum net_result { NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_FAILED };
-
-/* what went wrong with a git child, for status and messages */
-static char *net_error(const struct child_process *cp, const struct strbuf *out,
-		       const char *what, long timeout)
-{
-	if (cp->timed_out)
-		return xstrfmt("%s did not finish within %lds "
-			       "(thrum.networkTimeout)", what, timeout);
-	return first_line(out, what);
-}
-
-static enum net_result fetch(const struct repo *r,
-			     const struct thrum_config *cfg, char **err)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT;
-	enum net_result res = NET_OK;
-
-	network_child(&cp, r, cfg);
-	/*
-	 * no auto-maintenance after every fetch of one small branch: the
-	 * daemon runs `git gc --auto` itself every few cycles
-	 */
-	strvec_pushl(&cp.args, "fetch", "--quiet", "--no-write-fetch-head",
-		     "--no-tags", "--no-auto-maintenance", cfg->remote, NULL);
-	strvec_pushf(&cp.args, "+refs/heads/a-sync:refs/remotes/%s/a-sync",
-		     cfg->remote);
-	if (capture_command(&cp, &out, NULL)) {
-		if (!cp.timed_out && strstr(out.buf, "couldn't find remote ref"))
-			res = NET_NO_BRANCH;	/* the first push makes it */
-		else
-			res = NET_FAILED;
-		*err = net_error(&cp, &out, "git fetch", cfg->network_timeout);
-	}
-	strbuf_release(&out);
-	return res;
-}
-
-static enum net_result push(const struct repo *r,
-			    const struct thrum_config *cfg, char **err)
-{
-	struct child_process cp = CHILD_PROCESS_INIT;
-	struct strbuf out = STRBUF_INIT;
-	enum net_result res = NET_OK;
-
-	network_child(&cp, r, cfg);
-	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify",
-		     cfg->remote, "refs/heads/a-sync:refs/heads/a-sync", NULL);
-	if (capture_command(&cp, &out, NULL)) {
-		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
-		if (!cp.timed_out && (strstr(out.buf, "\n!\t") ||
-				      !strncmp(out.buf, "!\t", 2)))
-			res = NET_REJECTED;
-		else
-			res = NET_FAILED;
-		*err = net_error(&cp, &out, "git push", cfg->network_timeout);
-	}
-	strbuf_release(&out);
-	return res;
-}
-
 
 /* --- the blob cache --- */
 
@@ -819,7 +782,7 @@ int sync_remote_moved(const struct repo *r, char **remote)
 	*remote = NULL;
 	/* a cycle that failed is not retried by every command */
 	if (sync_status_read(r, &st) < 0 || !st.remote ||
-	    (st.state != SYNC_SYNCED && st.state != SYNC_OFFLINE))
+	    (st.state != SYNC_SYNCED && !sync_state_network_failed(st.state)))
 		goto out;
 	ref = xstrfmt("refs/remotes/%s/a-sync", st.remote);
 	moved = !repo_read_ref(r, ref, tip) &&
@@ -860,6 +823,21 @@ static int lock_sync(const struct repo *r, int *fd, long wait_ms)
 		return busy ? THRUM_EBUSY : error_errno("cannot lock");
 	}
 	return 0;
+}
+
+int sync_running(const struct repo *r)
+{
+	char *path = path_join(r->var_dir, "sync.lock");
+	int fd = xopen(path, O_RDONLY, 0), running = 0;
+
+	/* a probe: held for an instant, never waited for */
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
+	    errno == EWOULDBLOCK)
+		running = 1;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return running;
 }
 
 /* what the remote's a-sync holds now, as far as this cycle knows */
@@ -907,12 +885,13 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		struct gitx_oid remote_tip, local_tip, tip;
 		int have_remote, have_local, offline = 0;
 		enum net_result nr = NET_OK;
+		enum sync_state failed = SYNC_ERROR;
 
 		free(err);
 		err = NULL;
 		blob_cache_release(&learned);
 		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
-			nr = fetch(r, cfg, &err);
+			nr = sync_fetch(r, cfg, flags, &err, &failed);
 			offline = nr == NET_FAILED;
 			if (nr == NET_NO_BRANCH) {
 				free(err);
@@ -960,14 +939,15 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			break;
 		}
 		if (offline) {
-			st->state = SYNC_OFFLINE;
+			/* committed here; the events wait for the network */
+			st->state = failed;
 			break;
 		}
 		if (have_remote && gitx_oid_equal(&remote_tip, &tip)) {
 			st->state = SYNC_SYNCED;
 			break;
 		}
-		nr = push(r, cfg, &err);
+		nr = sync_push(r, cfg, flags, &err, &failed);
 		if (nr == NET_OK) {
 			/* the remote, and git's tracking ref, now hold ours */
 			set_remote_tip(st, &tip);
@@ -978,12 +958,16 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			break;
 		}
 		if (nr == NET_FAILED) {
-			st->state = SYNC_OFFLINE;
+			st->state = failed;
 			break;
 		}
-		/* rejected: the remote moved; fetch, merge, commit, again */
+		/*
+		 * rejected: the remote moved; fetch, merge, commit, again.
+		 * Still rejected after that: the remote was reachable, so
+		 * the class is rejected, never offline.
+		 */
 		if (attempt == PUSH_ATTEMPTS) {
-			st->state = SYNC_OFFLINE;
+			st->state = SYNC_REJECTED;
 			break;
 		}
 		backoff(attempt);
@@ -1014,7 +998,7 @@ done:
 		}
 	}
 	st->duration_us = (long)((date_now_ns() - started) / 1000);
-	status_write(r, st);
+	sync_status_write(r, st);
 	blob_cache_release(&learned);
 	gitx_close(repo);
 	projection_free(own);

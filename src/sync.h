@@ -14,13 +14,23 @@ struct store;
 struct projection;
 struct thrum_config;
 
+/*
+ * The state of a cycle.  The failure classes of the network (offline ..
+ * rejected, and error for a remote that is not there) say what went
+ * wrong; the cycle still merged and committed locally, and the events
+ * wait for the next one.
+ */
 enum sync_state {
 	SYNC_NEVER = 0,		/* no cycle has run */
 	SYNC_SYNCED,		/* fetched, merged, pushed */
 	SYNC_LOCAL_ONLY,	/* committed locally; thrum.localOnly */
-	SYNC_OFFLINE,		/* the remote could not be reached */
-	SYNC_BUSY,		/* another cycle holds the lock */
-	SYNC_ERROR,
+	SYNC_OFFLINE,		/* the remote's host could not be reached */
+	SYNC_BUSY,		/* another cycle, or a git fetch, holds a lock */
+	SYNC_ERROR,		/* a real error, or no such remote */
+	SYNC_REFUSED,		/* the host refused the connection */
+	SYNC_AUTH,		/* the remote said no: credentials, ssh key */
+	SYNC_TIMEOUT,		/* no answer within thrum.networkTimeout */
+	SYNC_REJECTED,		/* the push was still rejected after retries */
 	SYNC_STATE_MAX
 };
 
@@ -39,6 +49,13 @@ struct sync_status {
 	char *remote_tip;	/* the remote's a-sync last merged or pushed */
 	long duration_us;	/* how long the cycle took, fetch and push too */
 	long daemon_pid;	/* the daemon's; 0: none runs, -1: one starts */
+	/*
+	 * After an auth failure the daemon waits before it asks the remote
+	 * again: until retry_at (RFC 3339), its auth_failures-th back-off.
+	 */
+	char *retry_at;
+	long auth_failures;
+	int running;		/* not kept: a cycle holds the sync lock now */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }
@@ -52,6 +69,14 @@ enum sync_flags {
 	 * for a cycle that includes what they just wrote)
 	 */
 	SYNC_WAIT = (1 << 1),
+	/*
+	 * a command the user typed: git and ssh may prompt on the terminal
+	 * (the child gets it as the foreground job), and a fetch that takes
+	 * long says so on stderr.  Without it (the daemon, the hooks) they
+	 * never prompt: no terminal prompts, no askpass, no controlling
+	 * terminal for ssh.
+	 */
+	SYNC_INTERACTIVE = (1 << 2),
 };
 
 /*
@@ -79,8 +104,23 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 /* the recorded status of the last cycle (SYNC_NEVER when none); 0 or -1 */
 int sync_status_read(const struct repo *r, struct sync_status *out);
+/* record st as the last cycle's status (the daemon adds its back-off) */
+int sync_status_write(const struct repo *r, const struct sync_status *st);
 void sync_status_release(struct sync_status *st);
 
+/* 1 when a cycle holds the sync lock now, else 0 */
+int sync_running(const struct repo *r);
+
 const char *sync_state_name(enum sync_state state);
+
+/* offline, refused, auth, timeout, rejected: the network failed */
+int sync_state_network_failed(enum sync_state state);
+
+/*
+ * The specification's sync_state for st: "syncing" while a cycle runs,
+ * "stopped" or "idle" (no daemon, a daemon) before any cycle, "synced",
+ * "local-only", "busy", or "error" for every failure class.
+ */
+const char *sync_spec_state(const struct sync_status *st);
 
 #endif

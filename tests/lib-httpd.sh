@@ -1,8 +1,13 @@
 # Smart HTTP on 127.0.0.1: lighttpd runs git-http-backend over the trash
 # directory.  start_httpd sets HTTPD_URL; stop_httpd ends the server.
+# Every request is logged in httpd/access.log.
 # Tests that source this file are skipped when lighttpd is missing.
 
 LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
+# /git/auth/<path> asks for basic auth (this user and password) and
+# serves <path>; /git/forbidden/<path> answers 403
+HTTPD_USER=thrum
+HTTPD_PASSWORD=secret
 GIT_HTTP_BACKEND=$(git --exec-path)/git-http-backend
 
 if test -x "$LIGHTTPD" && test -x "$GIT_HTTP_BACKEND"
@@ -13,13 +18,19 @@ fi
 start_httpd() {
 	root=$(pwd)
 	mkdir -p httpd/www &&
+	echo "$HTTPD_USER:$HTTPD_PASSWORD" >httpd/passwd &&
 	port=$(( 20000 + $$ % 20000 )) &&
 	tries=0 &&
 	while :
 	do
 		cat >httpd/lighttpd.conf <<-EOF
-		server.modules = ("mod_alias", "mod_cgi", "mod_setenv")
+		server.modules = ("mod_access", "mod_alias", "mod_auth",
+				  "mod_authn_file", "mod_cgi", "mod_setenv",
+				  "mod_accesslog")
 		server.document-root = "$root/httpd/www"
+		accesslog.filename = "$root/httpd/access.log"
+		auth.backend = "plain"
+		auth.backend.plain.userfile = "$root/httpd/passwd"
 		server.bind = "127.0.0.1"
 		server.port = $port
 		server.pid-file = "$root/httpd/pid"
@@ -31,6 +42,13 @@ start_httpd() {
 				"GIT_PROJECT_ROOT" => "$root",
 				"GIT_HTTP_EXPORT_ALL" => "1"
 			)
+		}
+		\$HTTP["url"] =~ "^/git/auth/" {
+			auth.require = ("" => ("method" => "basic",
+				"realm" => "thrum", "require" => "valid-user"))
+		}
+		\$HTTP["url"] =~ "^/git/forbidden/" {
+			url.access-deny = ("")
 		}
 		EOF
 		# -D: in the foreground, our child, so stop_httpd can reap it

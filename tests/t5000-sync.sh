@@ -102,13 +102,13 @@ test_expect_success 'the sync work tree is clean after a cycle' '
 	test_must_be_empty st
 '
 
-test_expect_success 'an unreachable remote is offline, not an error' '
+test_expect_success 'a remote gone away: error, exit 1, the events wait committed' '
 	mv remote.git remote.away &&
 	thrum_in alice send "while offline" >/dev/null &&
-	thrum_in alice sync force >out &&
-	grep "^offline" out &&
+	test_expect_code 1 thrum_in alice sync force >out &&
+	grep "^error: .*does not appear to be a git repository" out &&
 	thrum_in alice sync status --json >s.json &&
-	test "$(json_get s.json "$.state")" = offline &&
+	test "$(json_get s.json "$.state")" = error &&
 	test -n "$(json_get s.json "$.last_error")" &&
 	git -C alice log -1 --format=%s a-sync >subject &&
 	grep "^sync: " subject

@@ -62,11 +62,11 @@ test_expect_success 'a push race over HTTP: both end with everything' '
 	grep "race b" all
 '
 
-test_expect_success 'server gone: offline; back: catches up' '
+test_expect_success 'server gone: refused, exit 1; back: catches up' '
 	stop_httpd &&
 	thrum_in alice send "sent while the server was down" >/dev/null &&
-	thrum_in alice sync force >out &&
-	grep "^offline" out &&
+	test_expect_code 1 thrum_in alice sync force >out &&
+	grep "^refused: " out &&
 	start_httpd &&
 	git -C alice remote set-url origin "$HTTPD_URL/remote.git" &&
 	git -C bob remote set-url origin "$HTTPD_URL/remote.git" &&

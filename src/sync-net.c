@@ -1,0 +1,319 @@
+/*
+ * sync-net.c: the network step of a sync cycle, through the user's git.
+ *
+ * Invariants:
+ *  - fetch and push run `git` (the user's remotes, credentials, helpers
+ *    and ssh configuration apply), killed with everything they started
+ *    after thrum.networkTimeout;
+ *  - a failure is classified from git's own words (and our timeout) into
+ *    one of the states of sync.h, and described by the line of git's
+ *    output that says it;
+ *  - only a command the user typed (SYNC_INTERACTIVE) may prompt; the
+ *    daemon's and the hooks' git never prompts, never waits for a
+ *    terminal, and never makes a credential helper erase what it gave.
+ */
+#include "thrum.h"
+#include "sync-net.h"
+#include "config.h"
+#include "repo.h"
+#include "run-command.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "sync.h"
+#include "wrapper.h"
+
+/* a fetch that takes longer than this says so, on a terminal */
+#define SLOW_NOTICE_MS 3000
+/* a ref lock held by a concurrent git fetch: tries before "busy" */
+#define LOCKED_ATTEMPTS 3
+
+/* a pause before the next try: attempt * 100 ms */
+static void pause_before(int attempt)
+{
+	struct timespec ts = { 0, attempt * 100 * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * An unattended git must not erase the user's stored credential: after
+ * a 401 git tells every credential helper to "erase" what it gave, so a
+ * server that says no once (or a password changed elsewhere) would cost
+ * the user their stored password, with nobody there to type it again.
+ * So git's helpers are replaced, through the environment (GIT_CONFIG_COUNT
+ * comes before any `git -c`, and an empty credential.helper empties the
+ * list), by `git-thrum hook credential`, which hands "get" and "store" to
+ * `git credential fill|approve` with the user's own configuration and
+ * drops "erase".  THRUM_CONFIG_COUNT tells it how many entries were the
+ * user's.
+ */
+static void guard_credentials(struct child_process *cp)
+{
+	const char *count = getenv("GIT_CONFIG_COUNT");
+	struct strbuf helper = STRBUF_INIT;
+	char self[PATH_MAX];
+	const char *p;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	long have = 0;
+
+	if (n < 0 || (count && *count &&
+		      thrum_parse_long(count, 0, INT_MAX - 2, &have) < 0))
+		return;		/* git's own helpers: they may erase */
+	self[n] = '\0';
+	/* "!" runs a shell command: the path in single quotes */
+	strbuf_addstr(&helper, "!'");
+	for (p = self; *p; p++)
+		if (*p == '\'')
+			strbuf_addstr(&helper, "'\\''");
+		else
+			strbuf_addch(&helper, *p);
+	strbuf_addstr(&helper, "' hook credential");
+	strvec_pushf(&cp->env, "THRUM_CONFIG_COUNT=%ld", have);
+	strvec_pushf(&cp->env, "GIT_CONFIG_COUNT=%ld", have + 2);
+	strvec_pushf(&cp->env, "GIT_CONFIG_KEY_%ld=credential.helper", have);
+	strvec_pushf(&cp->env, "GIT_CONFIG_VALUE_%ld=", have);
+	strvec_pushf(&cp->env, "GIT_CONFIG_KEY_%ld=credential.helper",
+		     have + 1);
+	strvec_pushf(&cp->env, "GIT_CONFIG_VALUE_%ld=%s", have + 1,
+		     helper.buf);
+	strbuf_release(&helper);
+}
+
+static void network_child(struct child_process *cp, const struct repo *r,
+			  const struct thrum_config *cfg, unsigned flags,
+			  const char *what, struct strbuf *notice)
+{
+	cp->git_cmd = 1;
+	cp->dir = r->worktree;
+	cp->clean_git_env = 1;
+	cp->no_stdin = 1;
+	cp->stderr_to_stdout = 1;
+	/* our own hooks must not start another cycle */
+	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
+	if (flags & SYNC_INTERACTIVE) {
+		/*
+		 * the user is there: git and ssh prompt on the terminal,
+		 * which the child gets as the foreground job (a background
+		 * ssh would be stopped by SIGTTIN before it could ask)
+		 */
+		cp->foreground = 1;
+		if (isatty(2)) {
+			const char *ms = getenv("THRUM_TEST_SLOW_MS");
+			long n;
+
+			strbuf_addf(notice, "thrum: waiting for '%s' (%s; at "
+				    "most %lds, thrum.networkTimeout)",
+				    cfg->remote, what, cfg->network_timeout);
+			cp->slow_notice = notice->buf;
+			cp->slow_ms = ms && !thrum_parse_long(ms, 1, INT_MAX,
+							      &n) ?
+				      (int)n : SLOW_NOTICE_MS;
+		}
+	} else {
+		/*
+		 * never wait for a password nobody will type: no terminal
+		 * prompt, no askpass program (an empty GIT_ASKPASS turns
+		 * off core.askPass and SSH_ASKPASS too), and no controlling
+		 * terminal, so ssh fails at once where it would ask
+		 */
+		strvec_push(&cp->env, "GIT_TERMINAL_PROMPT=0");
+		strvec_push(&cp->env, "GIT_ASKPASS=");
+		strvec_push(&cp->env, "SSH_ASKPASS_REQUIRE=never");
+		cp->no_tty = 1;
+		guard_credentials(cp);
+	}
+	/* nor for a remote that never answers */
+	cp->timeout_ms = (int)(cfg->network_timeout > 86400 ? 86400
+				: cfg->network_timeout) * 1000;
+}
+
+/* the first line of git's output, for status and error messages */
+static char *first_line(const struct strbuf *out, const char *fallback)
+{
+	const char *p = out->buf;
+
+	while (*p == '\n' || *p == '\r')
+		p++;
+	if (!*p)
+		return xstrdup(fallback);
+	return xstrndup(p, strcspn(p, "\r\n"));
+}
+
+/*
+ * What git (curl, ssh) says when the network fails, and its class; the
+ * first that matches wins, so the specific come before the generic.
+ */
+static const struct net_class {
+	const char *needle;
+	enum sync_state state;
+} net_classes[] = {
+	{ "cannot lock ref", SYNC_BUSY },
+	{ ".lock': File exists", SYNC_BUSY },
+	{ "Could not resolve host", SYNC_OFFLINE },
+	{ "Temporary failure in name resolution", SYNC_OFFLINE },
+	{ "Name or service not known", SYNC_OFFLINE },
+	{ "Network is unreachable", SYNC_OFFLINE },
+	{ "No route to host", SYNC_OFFLINE },
+	{ "Connection refused", SYNC_REFUSED },
+	{ "Couldn't connect to server", SYNC_REFUSED },	/* curl's */
+	{ "timed out", SYNC_TIMEOUT },
+	{ "Authentication failed", SYNC_AUTH },
+	{ "Permission denied", SYNC_AUTH },
+	{ "Host key verification failed", SYNC_AUTH },
+	{ "terminal prompts disabled", SYNC_AUTH },
+	{ "could not read Username", SYNC_AUTH },
+	{ "could not read Password", SYNC_AUTH },
+	{ "returned error: 401", SYNC_AUTH },
+	{ "returned error: 403", SYNC_AUTH },
+	{ "does not appear to be a git repository", SYNC_ERROR },
+	{ "No such remote", SYNC_ERROR },
+	{ "returned error: 404", SYNC_ERROR },
+	{ "not found", SYNC_ERROR },
+	{ "hung up unexpectedly", SYNC_OFFLINE },
+	{ "Connection reset", SYNC_OFFLINE },
+};
+
+/* the line of out that holds needle */
+static char *line_with(const struct strbuf *out, const char *needle)
+{
+	const char *hit = strstr(out->buf, needle), *bol = hit;
+
+	while (bol > out->buf && bol[-1] != '\n' && bol[-1] != '\r')
+		bol--;
+	return xstrndup(bol, strcspn(hit, "\r\n") + (hit - bol));
+}
+
+/*
+ * What went wrong with a git child, for status and messages: *state
+ * receives its class (SYNC_ERROR when none matches).
+ */
+static char *net_error(const struct child_process *cp, const struct strbuf *out,
+		       const char *what, const struct thrum_config *cfg,
+		       unsigned flags, enum sync_state *state)
+{
+	size_t i;
+	char *line, *msg;
+
+	if (cp->timed_out) {
+		*state = SYNC_TIMEOUT;
+		return xstrfmt("%s did not finish within %lds "
+			       "(thrum.networkTimeout)", what,
+			       cfg->network_timeout);
+	}
+	for (i = 0; i < ARRAY_SIZE(net_classes); i++)
+		if (strstr(out->buf, net_classes[i].needle))
+			break;
+	if (i == ARRAY_SIZE(net_classes)) {
+		*state = SYNC_ERROR;
+		return first_line(out, what);
+	}
+	*state = net_classes[i].state;
+	line = line_with(out, net_classes[i].needle);
+	switch (*state) {
+	case SYNC_ERROR:
+		msg = xstrfmt("%s; check thrum.remote ('%s') and 'git remote "
+			      "-v'", line, cfg->remote);
+		break;
+	case SYNC_BUSY:
+		/* git's line names the lock file's whole path: too long */
+		msg = xstrfmt("cannot lock ref 'refs/remotes/%s/a-sync': a "
+			      "concurrent git fetch or pull holds it; try "
+			      "again", cfg->remote);
+		break;
+	case SYNC_AUTH:
+		msg = flags & SYNC_INTERACTIVE ? xstrdup(line) :
+		      xstrfmt("%s; the daemon and the hooks never prompt: "
+			      "'git thrum sync force' can", line);
+		break;
+	default:
+		msg = xstrdup(line);
+		break;
+	}
+	free(line);
+	return msg;
+}
+
+enum net_result sync_fetch(const struct repo *r,
+			   const struct thrum_config *cfg, unsigned flags,
+			   char **err, enum sync_state *failed)
+{
+	struct strbuf out = STRBUF_INIT, notice = STRBUF_INIT;
+	enum net_result res;
+	int attempt;
+
+	for (attempt = 1; ; attempt++) {
+		struct child_process cp = CHILD_PROCESS_INIT;
+
+		strbuf_reset(&out);
+		strbuf_reset(&notice);
+		network_child(&cp, r, cfg, flags, "git fetch", &notice);
+		/*
+		 * no auto-maintenance after every fetch of one small
+		 * branch: the daemon runs `git gc --auto` itself every few
+		 * cycles
+		 */
+		strvec_pushl(&cp.args, "fetch", "--quiet",
+			     "--no-write-fetch-head", "--no-tags",
+			     "--no-auto-maintenance", cfg->remote, NULL);
+		strvec_pushf(&cp.args,
+			     "+refs/heads/a-sync:refs/remotes/%s/a-sync",
+			     cfg->remote);
+		res = NET_OK;
+		if (!capture_command(&cp, &out, NULL))
+			break;
+		free(*err);
+		if (!cp.timed_out &&
+		    strstr(out.buf, "couldn't find remote ref")) {
+			res = NET_NO_BRANCH;	/* the first push makes it */
+			*err = first_line(&out, "git fetch");
+			break;
+		}
+		res = NET_FAILED;
+		*err = net_error(&cp, &out, "git fetch", cfg, flags, failed);
+		/*
+		 * a concurrent `git fetch` or `git pull` holds the tracking
+		 * ref's lock for a moment: try again, then say busy
+		 */
+		if (*failed != SYNC_BUSY || attempt == LOCKED_ATTEMPTS)
+			break;
+		pause_before(attempt);
+	}
+	strbuf_release(&out);
+	strbuf_release(&notice);
+	return res;
+}
+
+enum net_result sync_push(const struct repo *r,
+			  const struct thrum_config *cfg, unsigned flags,
+			  char **err, enum sync_state *failed)
+{
+	struct child_process cp = CHILD_PROCESS_INIT;
+	struct strbuf out = STRBUF_INIT, notice = STRBUF_INIT;
+	enum net_result res = NET_OK;
+
+	network_child(&cp, r, cfg, flags, "git push", &notice);
+	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify",
+		     cfg->remote, "refs/heads/a-sync:refs/heads/a-sync", NULL);
+	if (capture_command(&cp, &out, NULL)) {
+		free(*err);
+		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
+		if (!cp.timed_out && (strstr(out.buf, "\n!\t") ||
+				      !strncmp(out.buf, "!\t", 2))) {
+			char *line = line_with(&out, "!\t");
+			const char *why = strrchr(line, '\t');
+
+			res = NET_REJECTED;
+			*failed = SYNC_REJECTED;
+			*err = xstrfmt("git push: %s", why ? why + 1 : line);
+			free(line);
+		} else {
+			res = NET_FAILED;
+			*err = net_error(&cp, &out, "git push", cfg, flags,
+					 failed);
+		}
+	}
+	strbuf_release(&out);
+	strbuf_release(&notice);
+	return res;
+}
