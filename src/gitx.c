@@ -6,9 +6,16 @@
  * doubles the cost of reading blobs), and so is the existence check of
  * every object a new tree names.  libgit2 fires no hooks, which is what
  * we want for our own ref updates.
+ *
+ * Commits on a-sync may have been written by anyone with push access, and
+ * git reads commits that libgit2 refuses (an author with no e-mail is
+ * only a warning to git fsck).  We need a commit's tree and parents,
+ * never its author, so a commit is never parsed by libgit2 here: its
+ * header lines are read from the raw object (read_commit()).
  */
 #include "thrum.h"
 #include <git2.h>
+#include <git2/sys/commit.h>
 #include "gitx-internal.h"
 #include "event.h"
 #include "store.h"
@@ -51,6 +58,51 @@ static int gitx_error(const char *what)
 
 	return error("%s: %s", what, e && e->message ? e->message
 						     : "unknown libgit2 error");
+}
+
+/*
+ * The tree and first parent of a commit, from the raw object: "tree
+ * <hex>" is the first header line and the parents follow it; nothing
+ * else of the commit is looked at.  parent may be NULL; *has_parent says
+ * whether there was one.  0, or -1 with the error set.
+ */
+static int read_commit(git_repository *repo, const git_oid *id,
+		       git_oid *tree, git_oid *parent, int *has_parent)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	const char *p, *end;
+	size_t len;
+	int ret = -1;
+
+	if (has_parent)
+		*has_parent = 0;
+	if (git_repository_odb(&odb, repo) < 0 ||
+	    git_odb_read(&obj, odb, id) < 0)
+		goto out;
+	if (git_odb_object_type(obj) != GIT_OBJECT_COMMIT) {
+		git_error_set_str(GIT_ERROR_OBJECT, "not a commit");
+		goto out;
+	}
+	p = git_odb_object_data(obj);
+	len = git_odb_object_size(obj);
+	end = p + len;
+	if (len < 5 + GIT_OID_HEXSZ + 1 || memcmp(p, "tree ", 5) ||
+	    p[5 + GIT_OID_HEXSZ] != '\n' ||
+	    git_oid_fromstrn(tree, p + 5, GIT_OID_HEXSZ) < 0) {
+		git_error_set_str(GIT_ERROR_OBJECT, "a commit without a tree");
+		goto out;
+	}
+	p += 5 + GIT_OID_HEXSZ + 1;
+	if (parent && (size_t)(end - p) >= 7 + GIT_OID_HEXSZ + 1 &&
+	    !memcmp(p, "parent ", 7) && p[7 + GIT_OID_HEXSZ] == '\n' &&
+	    !git_oid_fromstrn(parent, p + 7, GIT_OID_HEXSZ) && has_parent)
+		*has_parent = 1;
+	ret = 0;
+out:
+	git_odb_object_free(obj);
+	git_odb_free(odb);
+	return ret;
 }
 
 static int x_open(struct gitx_repo **xout, const char *git_dir)
@@ -150,17 +202,17 @@ out:
 static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 {
 	git_repository *repo = (git_repository *)grepo;
-	git_reference *src = NULL, *dst = NULL;
-	git_object *commit = NULL;
+	git_reference *dst = NULL;
+	git_oid id, tree;
 	int ret = -1;
 
-	if (git_reference_lookup(&src, repo, refname) < 0 ||
-	    git_reference_peel(&commit, src, GIT_OBJECT_COMMIT) < 0) {
+	/* any commit with a tree will do: its author is none of our business */
+	if (git_reference_name_to_id(&id, repo, refname) < 0 ||
+	    read_commit(repo, &id, &tree, NULL, NULL) < 0) {
 		gitx_error("cannot read the remote a-sync branch");
 		goto out;
 	}
-	if (git_reference_create(&dst, repo, GITX_SYNC_REF,
-				 git_object_id(commit), 0,
+	if (git_reference_create(&dst, repo, GITX_SYNC_REF, &id, 0,
 				 "thrum: a-sync from remote") < 0) {
 		if (x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
 			ret = 0;
@@ -171,9 +223,7 @@ static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 	}
 	ret = 0;
 out:
-	git_object_free(commit);
 	git_reference_free(dst);
-	git_reference_free(src);
 	return ret;
 }
 
@@ -245,13 +295,13 @@ static int x_log_files(struct gitx_repo *grepo,
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *commit_id = (const git_oid *)xcommit_id;
-	git_commit *commit = NULL;
 	git_tree *tree = NULL, *sub = NULL;
+	git_oid tree_id;
 	size_t i, n;
 	int ret = -1;
 
-	if (git_commit_lookup(&commit, repo, commit_id) < 0 ||
-	    git_commit_tree(&tree, commit) < 0) {
+	if (read_commit(repo, commit_id, &tree_id, NULL, NULL) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
 		gitx_error("cannot read an a-sync commit");
 		goto out;
 	}
@@ -301,7 +351,6 @@ static int x_log_files(struct gitx_repo *grepo,
 out:
 	git_tree_free(sub);
 	git_tree_free(tree);
-	git_commit_free(commit);
 	return ret;
 }
 
@@ -350,8 +399,6 @@ static int x_commit_files(struct gitx_repo *grepo,
 	const git_oid *parent_id = (const git_oid *)xparent_id;
 	git_oid *out = (git_oid *)xout;
 	git_treebuilder *root = NULL, *msgs = NULL;
-	git_commit *parent = NULL;
-	git_tree *tree = NULL;
 	git_signature *sig = NULL;
 	git_oid tree_id, sub_id;
 	size_t i, nmsgs = 0;
@@ -390,22 +437,24 @@ static int x_commit_files(struct gitx_repo *grepo,
 		goto out;
 	}
 	if (parent_id) {
-		if (git_commit_lookup(&parent, repo, parent_id) < 0) {
+		git_oid parent_tree;
+
+		if (read_commit(repo, parent_id, &parent_tree, NULL, NULL) < 0) {
 			gitx_error("cannot read the parent commit");
 			goto out;
 		}
-		if (git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+		if (git_oid_equal(&parent_tree, &tree_id)) {
 			git_oid_cpy(out, parent_id);
 			ret = 0;
 			goto out;
 		}
 	}
-	if (git_tree_lookup(&tree, repo, &tree_id) < 0 ||
-	    gitx_signature(&sig, author) < 0)
+	if (gitx_signature(&sig, author) < 0)
 		goto out;
-	if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0,
-			      (const git_commit **)&parent) < 0) {
+	/* by id: the parent is never parsed (see read_commit()) */
+	if (git_commit_create_from_ids(out, repo, NULL, sig, sig, NULL,
+				       message, &tree_id, parent_id ? 1 : 0,
+				       &parent_id) < 0) {
 		gitx_error("cannot write a commit");
 		goto out;
 	}
@@ -413,8 +462,6 @@ static int x_commit_files(struct gitx_repo *grepo,
 	ret = 0;
 out:
 	git_signature_free(sig);
-	git_tree_free(tree);
-	git_commit_free(parent);
 	git_treebuilder_free(msgs);
 	git_treebuilder_free(root);
 	return ret;
@@ -442,6 +489,143 @@ static int x_ref_cas(struct gitx_repo *grepo, const char *ref,
 	return ret < 0 ? gitx_error("cannot update a-sync") : 0;
 }
 
+/*
+ * A commit for the lenient walk below: which of the two tips reach it
+ * (bit 1: a, bit 2: b).
+ */
+struct walk_node {
+	git_oid id;
+	unsigned flags;
+	int used;
+};
+
+struct walk {
+	struct walk_node *slot;
+	size_t mask, nr;
+	size_t *todo;		/* indexes into slot */
+	size_t todo_nr, todo_alloc;
+};
+
+#define WALK_MAX_COMMITS (1u << 20)
+
+static size_t walk_hash(const git_oid *id)
+{
+	size_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+static void walk_grow(struct walk *w);
+
+/* mark id with flags; queue it when that changed anything */
+static int walk_mark(struct walk *w, const git_oid *id, unsigned flags)
+{
+	size_t j;
+
+	if (w->nr * 2 >= w->mask)
+		walk_grow(w);
+	for (j = walk_hash(id) & w->mask; w->slot[j].used;
+	     j = (j + 1) & w->mask)
+		if (git_oid_equal(&w->slot[j].id, id))
+			break;
+	if (!w->slot[j].used) {
+		if (w->nr >= WALK_MAX_COMMITS) {
+			git_error_set_str(GIT_ERROR_OBJECT,
+					  "too many commits to count");
+			return -1;
+		}
+		w->slot[j].used = 1;
+		git_oid_cpy(&w->slot[j].id, id);
+		w->nr++;
+	} else if ((w->slot[j].flags | flags) == w->slot[j].flags) {
+		return 0;
+	}
+	w->slot[j].flags |= flags;
+	ALLOC_GROW(w->todo, w->todo_nr + 1, w->todo_alloc);
+	w->todo[w->todo_nr++] = j;
+	return 0;
+}
+
+static void walk_grow(struct walk *w)
+{
+	struct walk_node *old = w->slot;
+	size_t old_cap = w->mask + 1, i, j;
+
+	w->mask = old_cap * 2 - 1;
+	w->slot = xcalloc(w->mask + 1, sizeof(*w->slot));
+	w->todo_nr = 0;		/* slots move: queue everything again */
+	for (i = 0; i < old_cap; i++) {
+		if (!old[i].used)
+			continue;
+		for (j = walk_hash(&old[i].id) & w->mask; w->slot[j].used;
+		     j = (j + 1) & w->mask)
+			;
+		w->slot[j] = old[i];
+		ALLOC_GROW(w->todo, w->todo_nr + 1, w->todo_alloc);
+		w->todo[w->todo_nr++] = j;
+	}
+	free(old);
+}
+
+/*
+ * git_graph_ahead_behind() parses every commit it meets, author and all,
+ * and gives up on one that git itself reads.  When it does, count again
+ * from the raw parent lines: mark each commit with the tips that reach
+ * it until nothing changes, then count the commits only one tip reaches.
+ */
+static int lenient_ahead_behind(git_repository *repo, const git_oid *a,
+				const git_oid *b, size_t *ahead,
+				size_t *behind)
+{
+	struct walk w = { NULL, 15, 0, NULL, 0, 0 };
+	git_odb *odb = NULL;
+	size_t i;
+	int ret = -1;
+
+	w.slot = xcalloc(w.mask + 1, sizeof(*w.slot));
+	if (git_repository_odb(&odb, repo) < 0 ||
+	    walk_mark(&w, a, 1) < 0 || walk_mark(&w, b, 2) < 0)
+		goto out;
+	while (w.todo_nr) {
+		size_t j = w.todo[--w.todo_nr];
+		git_oid id = w.slot[j].id, parent;
+		unsigned flags = w.slot[j].flags;
+		git_odb_object *obj = NULL;
+		const char *p, *end;
+
+		if (git_odb_read(&obj, odb, &id) < 0)
+			goto out;
+		p = git_odb_object_data(obj);
+		end = p + git_odb_object_size(obj);
+		/* the tree line, then one line per parent */
+		p = memchr(p, '\n', end - p);
+		while (p && (size_t)(end - ++p) > 7 + GIT_OID_HEXSZ &&
+		       !memcmp(p, "parent ", 7) &&
+		       !git_oid_fromstrn(&parent, p + 7, GIT_OID_HEXSZ)) {
+			if (walk_mark(&w, &parent, flags) < 0) {
+				git_odb_object_free(obj);
+				goto out;
+			}
+			p = memchr(p, '\n', end - p);
+		}
+		git_odb_object_free(obj);
+	}
+	*ahead = *behind = 0;
+	for (i = 0; i <= w.mask; i++) {
+		if (w.slot[i].used && w.slot[i].flags == 1)
+			(*ahead)++;
+		else if (w.slot[i].used && w.slot[i].flags == 2)
+			(*behind)++;
+	}
+	ret = 0;
+out:
+	git_odb_free(odb);
+	free(w.slot);
+	free(w.todo);
+	return ret;
+}
+
 static int x_ahead_behind(struct gitx_repo *grepo, const struct gitx_oid *xa,
 			  const struct gitx_oid *xb, size_t *ahead,
 			  size_t *behind)
@@ -450,7 +634,8 @@ static int x_ahead_behind(struct gitx_repo *grepo, const struct gitx_oid *xa,
 	const git_oid *a = (const git_oid *)xa;
 	const git_oid *b = (const git_oid *)xb;
 
-	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0)
+	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0 &&
+	    lenient_ahead_behind(repo, a, b, ahead, behind) < 0)
 		return gitx_error("cannot count commits");
 	return 0;
 }
