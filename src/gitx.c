@@ -289,6 +289,56 @@ static int cmp_file(const void *a, const void *b)
 		      ((const struct gitx_file *)b)->path);
 }
 
+struct file_pos {
+	const char *path;
+	size_t pos;		/* in tree order */
+};
+
+/* by path, then by position in the tree: the first of a name sorts first */
+static int cmp_file_pos(const void *a, const void *b)
+{
+	const struct file_pos *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * A tree may name one file twice (git mktree refuses to write such a
+ * tree, a hand-made object need not): like git, take the first entry of
+ * a name and skip the others, counted.
+ */
+static void drop_duplicates(struct gitx_files *out)
+{
+	struct file_pos *by_path;
+	size_t i, j;
+	char *drop;
+
+	if (out->nr < 2)
+		return;
+	by_path = xcalloc(out->nr, sizeof(*by_path));
+	drop = xcalloc(out->nr, 1);
+	for (i = 0; i < out->nr; i++) {
+		by_path[i].path = out->v[i].path;
+		by_path[i].pos = i;
+	}
+	qsort(by_path, out->nr, sizeof(*by_path), cmp_file_pos);
+	for (i = 1; i < out->nr; i++)
+		if (!strcmp(by_path[i].path, by_path[i - 1].path))
+			drop[by_path[i].pos] = 1;
+	for (i = j = 0; i < out->nr; i++) {
+		if (drop[i]) {
+			free(out->v[i].path);
+			out->skipped++;
+			continue;
+		}
+		out->v[j++] = out->v[i];
+	}
+	out->nr = j;
+	free(drop);
+	free(by_path);
+}
+
 static int x_log_files(struct gitx_repo *grepo,
 		       const struct gitx_oid *xcommit_id, size_t max_bytes,
 		       const struct gitx_files *trusted, struct gitx_files *out)
@@ -344,6 +394,7 @@ static int x_log_files(struct gitx_repo *grepo,
 		if (ok < 0)
 			goto out;
 	}
+	drop_duplicates(out);
 	/* tree order is path order already, but callers rely on it */
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), cmp_file);

@@ -148,6 +148,16 @@ static void classify(struct mline *l)
 	event_release(&ev);
 }
 
+/* is a line an event?  (the one-sided merge does not classify lines) */
+static int parses(const struct mline *l)
+{
+	struct event ev = EVENT_INIT;
+	int ok = event_parse(&ev, l->p, l->len, 0, NULL) >= 0;
+
+	event_release(&ev);
+	return ok;
+}
+
 int merge_file(const char *local, size_t llen, const char *remote,
 	       size_t rlen, size_t max_line, struct strbuf *out,
 	       struct strbuf *new_lines, struct merge_stats *stats)
@@ -176,12 +186,15 @@ int merge_file(const char *local, size_t llen, const char *remote,
 				continue;
 			if (remote_side && l->len > max_line) {
 				stats->skipped++;
+				stats->dropped++;
 				continue;
 			}
 			strbuf_add(out, l->p, l->len);
 			strbuf_addch(out, '\n');
 			if (remote_side) {
 				stats->added++;
+				if (!parses(l))
+					stats->skipped++;
 				if (new_lines) {
 					strbuf_add(new_lines, l->p, l->len);
 					strbuf_addch(new_lines, '\n');
@@ -211,6 +224,7 @@ int merge_file(const char *local, size_t llen, const char *remote,
 			continue;	/* blank lines carry nothing */
 		if (remote_side && l.len > max_line) {
 			stats->skipped++;
+			stats->dropped++;
 			continue;
 		}
 		l.hash = event_line_hash(l.p, l.len);

@@ -15,7 +15,9 @@ struct strbuf;
 struct merge_stats {
 	size_t added;		/* remote lines that local did not hold */
 	size_t skipped;		/* remote lines dropped (over the length cap)
-				 * or added but unparseable */
+				 * or added but unparseable: each line, as
+				 * git thrum fsck counts them */
+	size_t dropped;		/* of which over the length cap */
 	size_t conflicts;	/* an event_id with two different lines */
 };
 

@@ -89,6 +89,8 @@ static int status_handler(void *payload, const char *section,
 			st->new_events = n;
 		else if (!strcmp(name, "skipped"))
 			st->skipped = n;
+		else if (!strcmp(name, "skipped_entries"))
+			st->skipped_entries = n;
 		else if (!strcmp(name, "conflicts"))
 			st->conflicts = n;
 		else if (!strcmp(name, "ahead"))
@@ -139,10 +141,12 @@ static int status_write(const struct repo *r, const struct sync_status *st)
 	add_value(&sb, "last_error", st->last_error);
 	add_value(&sb, "remote", st->remote);
 	add_value(&sb, "remote_tip", st->remote_tip);
-	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
+	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nskipped_entries = %ld\n"
+		    "conflicts = %ld\n"
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
 		    "duration_us = %ld\n",
-		    st->new_events, st->skipped, st->conflicts, st->ahead,
+		    st->new_events, st->skipped, st->skipped_entries,
+		    st->conflicts, st->ahead,
 		    st->behind, st->committed, st->pushed, st->duration_us);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
@@ -471,7 +475,7 @@ static int merge_remote(struct gitx_repo *repo,
 	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &lfiles,
 			   &rfiles) < 0)
 		goto out;
-	st->skipped += rfiles.skipped;
+	st->skipped_entries += rfiles.skipped;
 
 	if (store_lock(s, LOCK_EX) < 0)
 		goto out;

@@ -112,6 +112,93 @@ test_expect_success 'a fresh clone takes a-sync from a remote whose tip has such
 	grep "sent under a bad author" inbox
 '
 
+# raw_tree <mode> <name> <blob> ...: a tree object written as given, in
+# that order, duplicates and all (git mktree would refuse it)
+raw_tree() {
+	perl -e '
+		my $out = "";
+		while (@ARGV) {
+			my ($mode, $name, $hex) = splice(@ARGV, 0, 3);
+			$out .= "$mode $name\0" . pack("H40", $hex);
+		}
+		print $out;
+	' "$@" | git hash-object -t tree -w --literally --stdin
+}
+
+test_expect_success 'mallory pushes a tree naming messages/alice.jsonl three times' '
+	(
+		cd mallory &&
+		git fetch -q origin a-sync &&
+		base=$(git rev-parse FETCH_HEAD) &&
+		git show FETCH_HEAD:messages/alice.jsonl >alice.jsonl &&
+		first=$(git hash-object -w alice.jsonl) &&
+		ev D2 alice "from the second alice.jsonl" >>alice.jsonl &&
+		second=$(git hash-object -w alice.jsonl) &&
+		ev D1 mallory "next to the duplicates" >m.jsonl &&
+		mal=$(git hash-object -w m.jsonl) &&
+		msgs=$(raw_tree 100644 alice.jsonl $first \
+			100644 alice.jsonl $second 100644 alice.jsonl $second \
+			100644 mallory.jsonl $mal) &&
+		git ls-tree -r $msgs >listing &&
+		test_line_count = 4 listing &&
+		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
+		{
+			cat top &&
+			printf "040000 tree %s\tmessages\n" $msgs
+		} | git mktree >tree &&
+		commit=$(git commit-tree -p $base -m dups $(cat tree)) &&
+		git push -q origin $commit:refs/heads/a-sync
+	)
+'
+
+test_expect_success 'alice syncs: the first entry counts, the others are skipped' '
+	thrum_in alice sync force >out &&
+	grep "^synced" out &&
+	thrum_in alice inbox --no-mark-read >inbox &&
+	grep "next to the duplicates" inbox &&
+	! grep "from the second alice.jsonl" inbox &&
+	thrum_in alice sync status --json >s.json &&
+	test "$(json_get s.json "$.skipped_entries")" = 2 &&
+	thrum_in alice sync force >out &&
+	grep "^synced" out &&
+	git -C remote.git ls-tree a-sync:messages >listing &&
+	test "$(grep -c "	alice.jsonl$" listing)" = 1
+'
+
+test_expect_success 'sync status and fsck count the same skipped lines' '
+	(cd alice && git thrum fsck >../fsck.before 2>&1) || : &&
+	! grep unparseable fsck.before &&
+	(
+		cd mallory &&
+		git fetch -q origin a-sync &&
+		awk "BEGIN { for (i = 0; i < 100001; i++) print \"x\" }" >g.jsonl &&
+		ev G1 garbage "one good line" >>g.jsonl &&
+		blob=$(git hash-object -w g.jsonl) &&
+		git ls-tree FETCH_HEAD:messages >msgs &&
+		{
+			cat msgs &&
+			printf "100644 blob %s\tgarbage.jsonl\n" $blob &&
+			printf "100644 blob %s\tnot-a-log.txt\n" $blob
+		} | git mktree >msgtree &&
+		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
+		{
+			cat top &&
+			printf "040000 tree %s\tmessages\n" $(cat msgtree)
+		} | git mktree >tree &&
+		commit=$(git commit-tree -p FETCH_HEAD -m garbage $(cat tree)) &&
+		git push -q origin $commit:refs/heads/a-sync
+	) &&
+	thrum_in alice sync force >out &&
+	grep "^synced: 1 new event, 100001 lines skipped, 1 tree entry skipped, committed, pushed$" out &&
+	thrum_in alice sync status --json >s.json &&
+	test "$(json_get s.json "$.skipped")" = 100001 &&
+	test "$(json_get s.json "$.skipped_entries")" = 1 &&
+	thrum_in alice sync status >status &&
+	grep "^last cycle: 1 new, 100001 lines and 1 tree entries skipped, 0 conflicting$" status &&
+	(cd alice && git thrum fsck >../fsck.after 2>&1) || : &&
+	grep "100001 unparseable lines kept in the log" fsck.after
+'
+
 test_expect_success 'a thrum.commitAuthor that would write such a commit is refused' '
 	thrum_in alice send "waiting for a good author" >/dev/null &&
 	git -C alice rev-parse a-sync >before &&

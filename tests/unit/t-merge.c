@@ -242,6 +242,7 @@ static void test_new_lines_and_stats(void **state)
 				    &fresh, &st), 0);
 	assert_int_equal(st.added, 2);		/* event 3 and the garbage */
 	assert_int_equal(st.skipped, 2);	/* the garbage and the big */
+	assert_int_equal(st.dropped, 1);
 	assert_non_null(memmem(fresh.buf, fresh.len, "remote garbage\n", 15));
 	assert_null(memmem(out.buf, out.len, big.buf, big.len));
 	assert_null(memmem(fresh.buf, fresh.len, "evt_0111111111111111111112",
@@ -250,6 +251,30 @@ static void test_new_lines_and_stats(void **state)
 	strbuf_release(&b);
 	strbuf_release(&out);
 	strbuf_release(&fresh);
+	strbuf_release(&big);
+}
+
+/* a file new to us: every unparseable line counts, as fsck counts them */
+static void test_one_sided_skipped_each_line(void **state)
+{
+	struct strbuf b = STRBUF_INIT, out = STRBUF_INIT, big = STRBUF_INIT;
+	struct merge_stats st;
+
+	(void)state;
+	event_line(&b, 1);
+	strbuf_addstr(&b, "x\nx\nx\n");
+	strbuf_addch(&big, '{');
+	while (big.len < 2000)
+		strbuf_addch(&big, ' ');
+	strbuf_addstr(&big, "}\n");
+	strbuf_addbuf(&b, &big);
+	assert_int_equal(merge_file("", 0, b.buf, b.len, 1000, &out, NULL,
+				    &st), 0);
+	assert_int_equal(st.added, 4);
+	assert_int_equal(st.skipped, 4);	/* three x and the big */
+	assert_int_equal(st.dropped, 1);
+	strbuf_release(&b);
+	strbuf_release(&out);
 	strbuf_release(&big);
 }
 
@@ -323,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_convergence),
 		cmocka_unit_test(test_order_by_instant),
 		cmocka_unit_test(test_new_lines_and_stats),
+		cmocka_unit_test(test_one_sided_skipped_each_line),
 		cmocka_unit_test(test_conflict_counted_both_kept),
 		cmocka_unit_test(test_torn_last_line),
 		cmocka_unit_test(test_blank_lines_idempotent),
