@@ -33,7 +33,8 @@ struct gitx_ops {
 			  struct gitx_oid *out);
 	int (*commit_files)(struct gitx_repo *repo,
 			    const struct gitx_files *files,
-			    const struct gitx_oid *parent, const char *message,
+			    const struct gitx_oid *parent,
+			    const struct gitx_oid *current, const char *message,
 			    const char *author, struct gitx_oid *out,
 			    int *made);
 	int (*ref_cas)(struct gitx_repo *repo, const char *ref,
@@ -45,6 +46,6 @@ struct gitx_ops {
 };
 
 /* bump the first number when a function's meaning changes */
-#define GITX_ABI (3u * 65536 + (unsigned)sizeof(struct gitx_ops))
+#define GITX_ABI (4u * 65536 + (unsigned)sizeof(struct gitx_ops))
 
 #endif

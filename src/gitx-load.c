@@ -148,11 +148,12 @@ int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 }
 
 int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
-		      const struct gitx_oid *parent, const char *message,
+		      const struct gitx_oid *parent,
+		      const struct gitx_oid *current, const char *message,
 		      const char *author, struct gitx_oid *out, int *made)
 {
-	return OPS->commit_files(repo, files, parent, message, author, out,
-				 made);
+	return OPS->commit_files(repo, files, parent, current, message, author,
+				 out, made);
 }
 
 int gitx_ref_cas(struct gitx_repo *repo, const char *ref,

@@ -443,11 +443,13 @@ static int insert_sorted(git_treebuilder *tb, const char *name,
 
 static int x_commit_files(struct gitx_repo *grepo,
 			  const struct gitx_files *files,
-			  const struct gitx_oid *xparent_id, const char *message,
+			  const struct gitx_oid *xparent_id,
+			  const struct gitx_oid *xcurrent, const char *message,
 			  const char *author, struct gitx_oid *xout, int *made)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *parent_id = (const git_oid *)xparent_id;
+	const git_oid *current = (const git_oid *)xcurrent;
 	git_oid *out = (git_oid *)xout;
 	git_treebuilder *root = NULL, *msgs = NULL;
 	git_signature *sig = NULL;
@@ -496,6 +498,29 @@ static int x_commit_files(struct gitx_repo *grepo,
 		}
 		if (git_oid_equal(&parent_tree, &tree_id)) {
 			git_oid_cpy(out, parent_id);
+			ret = 0;
+			goto out;
+		}
+	}
+	if (current) {
+		git_oid current_tree, current_parent;
+		int has_parent;
+
+		/*
+		 * the commit a cycle that could not push made already: same
+		 * tree, on the same parent (or none).  Making it again with
+		 * a new date is noise in the history and the reflog.
+		 */
+		if (read_commit(repo, current, &current_tree, &current_parent,
+				&has_parent) < 0) {
+			gitx_error("cannot read the a-sync commit");
+			goto out;
+		}
+		if (git_oid_equal(&current_tree, &tree_id) &&
+		    (parent_id ? has_parent && git_oid_equal(&current_parent,
+							     parent_id)
+			       : !has_parent)) {
+			git_oid_cpy(out, current);
 			ret = 0;
 			goto out;
 		}

@@ -105,10 +105,14 @@ int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 
 /*
  * Commit the files (path + blob) on top of parent (or as a root commit):
- * *made is 0 and *out is parent when the tree would not change.
+ * *made is 0 and *out is parent when the tree would not change, or
+ * current (the commit a-sync points to, may be NULL) when current is
+ * that very commit already: the same tree on the same parent, made by a
+ * cycle that could not push it.
  */
 int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
-		      const struct gitx_oid *parent, const char *message,
+		      const struct gitx_oid *parent,
+		      const struct gitx_oid *current, const char *message,
 		      const char *author, struct gitx_oid *out, int *made);
 
 /*

@@ -700,7 +700,7 @@ static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 	strbuf_addf(&msg, "sync: %s\n", when);
 	blob_cache_read(r, &cache);
 	if (worktree_files(repo, s, &cache, learned, &files, &now) < 0 ||
-	    gitx_commit_files(repo, &files, parent, msg.buf,
+	    gitx_commit_files(repo, &files, parent, local_tip, msg.buf,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;
 	st->committed |= made;

@@ -199,6 +199,44 @@ test_expect_success 'sync status and fsck count the same skipped lines' '
 	grep "100001 unparseable lines kept in the log" fsck.after
 '
 
+test_expect_success 'a cycle that cannot reach the remote commits once, then nothing' '
+	sync_round alice bob &&
+	thrum_in alice send "waits for the network" >/dev/null &&
+	test_when_finished "git -C alice remote set-url origin \"$(pwd)/remote.git\"" &&
+	git -C alice remote set-url origin "$(pwd)/nowhere.git" &&
+	{ thrum_in alice sync force >out 2>&1 || :; } &&
+	grep committed out &&
+	git -C alice rev-parse a-sync >tip &&
+	git -C alice reflog show --format=%H refs/heads/a-sync >reflog &&
+	for i in 2 3 4 5
+	do
+		{ thrum_in alice sync force >out 2>&1 || :; } &&
+		! grep committed out &&
+		git -C alice rev-parse a-sync >now &&
+		test_cmp tip now &&
+		git -C alice reflog show --format=%H refs/heads/a-sync >now &&
+		test_cmp reflog now || return 1
+	done &&
+	git -C alice remote set-url origin "$(pwd)/remote.git" &&
+	thrum_in alice sync force >out &&
+	grep "^synced.*pushed" out &&
+	test "$(git -C remote.git rev-parse a-sync)" = "$(cat tip)"
+'
+
+test_expect_success 'a cycle whose push fails commits nothing new either' '
+	thrum_in alice send "waits for a push" >/dev/null &&
+	test_when_finished "rm -f remote.git/hooks/pre-receive" &&
+	printf "#!/bin/sh\nexit 1\n" >remote.git/hooks/pre-receive &&
+	chmod +x remote.git/hooks/pre-receive &&
+	{ thrum_in alice sync force >out 2>&1 || :; } &&
+	grep committed out &&
+	git -C alice rev-parse a-sync >tip &&
+	{ thrum_in alice sync force >out 2>&1 || :; } &&
+	! grep committed out &&
+	git -C alice rev-parse a-sync >now &&
+	test_cmp tip now
+'
+
 test_expect_success 'a thrum.commitAuthor that would write such a commit is refused' '
 	thrum_in alice send "waiting for a good author" >/dev/null &&
 	git -C alice rev-parse a-sync >before &&
