@@ -29,6 +29,10 @@ struct gitx_ops {
 			 struct gitx_files *out);
 	int (*blob_read)(struct gitx_repo *repo, const struct gitx_oid *blob,
 			 struct strbuf *sb);
+	int (*blob_borrow)(struct gitx_repo *repo, const struct gitx_oid *blob,
+			   struct gitx_blob **out, const char **buf,
+			   size_t *len);
+	void (*blob_release)(struct gitx_blob *blob);
 	int (*blob_write)(struct gitx_repo *repo, const char *buf, size_t len,
 			  struct gitx_oid *out);
 	int (*commit_files)(struct gitx_repo *repo,

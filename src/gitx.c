@@ -422,6 +422,26 @@ static int x_blob_read(struct gitx_repo *grepo, const struct gitx_oid *xid,
 	return ret < 0 ? error("blob too large") : 0;
 }
 
+static int x_blob_borrow(struct gitx_repo *grepo, const struct gitx_oid *xid,
+			 struct gitx_blob **out, const char **buf, size_t *len)
+{
+	git_repository *repo = (git_repository *)grepo;
+	git_blob *blob = NULL;
+
+	*out = NULL;
+	if (git_blob_lookup(&blob, repo, (const git_oid *)xid) < 0)
+		return gitx_error("cannot read a blob");
+	*buf = git_blob_rawcontent(blob);
+	*len = (size_t)git_blob_rawsize(blob);
+	*out = (struct gitx_blob *)blob;
+	return 0;
+}
+
+static void x_blob_release(struct gitx_blob *blob)
+{
+	git_blob_free((git_blob *)blob);
+}
+
 static int x_blob_write(struct gitx_repo *grepo, const char *buf, size_t len,
 			struct gitx_oid *xout)
 {
@@ -737,6 +757,8 @@ const struct gitx_ops thrum_gitx_ops = {
 	.resolve = x_resolve,
 	.log_files = x_log_files,
 	.blob_read = x_blob_read,
+	.blob_borrow = x_blob_borrow,
+	.blob_release = x_blob_release,
 	.blob_write = x_blob_write,
 	.commit_files = x_commit_files,
 	.ref_cas = x_ref_cas,

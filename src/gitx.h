@@ -99,6 +99,15 @@ int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
 		   struct strbuf *sb);
 
+/*
+ * A blob's content without a copy: *buf and *len are valid until
+ * gitx_blob_release(*out) (which takes NULL).  0 or -1.
+ */
+struct gitx_blob;
+int gitx_blob_borrow(struct gitx_repo *repo, const struct gitx_oid *blob,
+		     struct gitx_blob **out, const char **buf, size_t *len);
+void gitx_blob_release(struct gitx_blob *blob);
+
 /* write a blob; 0 or -1 */
 int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 		    struct gitx_oid *out);

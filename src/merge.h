@@ -31,4 +31,14 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	       size_t rlen, size_t max_line, struct strbuf *out,
 	       struct strbuf *new_lines, struct merge_stats *stats);
 
+/*
+ * Is remote (rlen bytes) what merge_file() makes of it and an empty local
+ * file, byte for byte: at least one line, none blank or longer than
+ * max_line, the last one ended?  Then the caller may take remote itself
+ * as the result and as its new lines, without a copy; *stats is what
+ * merge_file() would have counted.  1 or 0 (*stats untouched).
+ */
+int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
+		    struct merge_stats *stats);
+
 #endif

@@ -65,6 +65,16 @@ int projection_catch_up_files(struct projection *p, struct store *s,
 int projection_ingest(struct projection *p, struct store *s, const char *rel,
 		      const char *lines, size_t len,
 		      struct catch_up_stats *stats);
+/*
+ * The same in two steps, so that a merge of many files holds one file's
+ * lines at a time: project the lines of rel (the file may not be in
+ * place yet), then, once it is, remember it as consumed.
+ */
+int projection_ingest_lines(struct projection *p, const char *rel,
+			    const char *lines, size_t len,
+			    struct catch_up_stats *stats);
+int projection_ingest_done(struct projection *p, struct store *s,
+			   const char *rel);
 
 /*
  * Apply one parsed event found in the log file of shard (NULL for
