@@ -132,7 +132,7 @@ PROGRAM = git-thrum
 # libgit2 is loaded on first use, from this module (see src/gitx.h)
 MODULE = git-thrum-git2.so
 DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d \
-	$(O)/bench/gen-history.d \
+	$(O)/src/gitx-commit.pic.d $(O)/bench/gen-history.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
@@ -189,12 +189,14 @@ $(PROGRAM): $(O)/git-thrum.o $(O)/version.o $(CMD_OBJS) $(LIB) build/.current \
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(O)/git-thrum.o \
 		$(O)/version.o $(CMD_OBJS) $(LIB) $(PROGRAM_LIBS) -ldl
 
-$(O)/src/gitx.pic.o: src/gitx.c | deps
+MODULE_OBJS = $(O)/src/gitx.pic.o $(O)/src/gitx-commit.pic.o
+
+$(O)/src/%.pic.o: src/%.c | deps
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(MODULE): $(O)/src/gitx.pic.o build/.current
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(O)/src/gitx.pic.o \
+$(MODULE): $(MODULE_OBJS) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(MODULE_OBJS) \
 		$(GIT2_LIBS)
 
 build/.current: FORCE
