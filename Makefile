@@ -121,6 +121,7 @@ CMD_OBJS = \
 UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
+	tests/unit/t-gitx-commit \
 	tests/unit/t-merge \
 	tests/unit/t-projection \
 	tests/unit/t-store \
@@ -210,6 +211,12 @@ $(O)/tests/unit/%.o: tests/unit/%.c | test-deps
 tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(CMOCKA_LIBS)
+
+# the module's code, with libgit2 linked in (the binary never links it)
+tests/unit/t-gitx-commit: $(O)/tests/unit/t-gitx-commit.o \
+		$(O)/src/gitx-commit.pic.o $(LIB) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/src/gitx-commit.pic.o \
+		$(LIB) $(PKG_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done

@@ -19,9 +19,10 @@ int gitx_read_commit(git_repository *repo, const git_oid *id, git_oid *tree,
 		     git_oid *parent, int *has_parent);
 
 /*
- * Commits reachable from a and not b (*ahead) and the reverse, from the
- * raw parent lines: for when git_graph_ahead_behind() refuses a commit.
- * 0, or -1 with libgit2's error set.
+ * Commits reachable from a and not b (*ahead) and the reverse, counted
+ * as git_graph_ahead_behind() counts them but from the raw parent and
+ * committer lines (see gitx-commit.c).  0, or -1 with libgit2's error
+ * set.
  */
 int gitx_lenient_ahead_behind(git_repository *repo, const git_oid *a,
 			      const git_oid *b, size_t *ahead, size_t *behind);

@@ -548,8 +548,7 @@ static int x_ahead_behind(struct gitx_repo *grepo, const struct gitx_oid *xa,
 	const git_oid *a = (const git_oid *)xa;
 	const git_oid *b = (const git_oid *)xb;
 
-	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0 &&
-	    gitx_lenient_ahead_behind(repo, a, b, ahead, behind) < 0)
+	if (gitx_lenient_ahead_behind(repo, a, b, ahead, behind) < 0)
 		return gitx_error("cannot count commits");
 	return 0;
 }

@@ -176,8 +176,7 @@ int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
 		if (!l.len || l.len > max_line)
 			return 0;
 		st.added++;
-		if (!parses(&l))
-			st.skipped++;
+		st.skipped += !parses(&l);
 		p = nl + 1;
 	}
 	*stats = st;
@@ -226,8 +225,7 @@ int merge_file(const char *local, size_t llen, const char *remote,
 			strbuf_addch(out, '\n');
 			if (remote_side) {
 				stats->added++;
-				if (!parses(&l))
-					stats->skipped++;
+				stats->skipped += !parses(&l);
 				if (new_lines) {
 					strbuf_add(new_lines, l.p, l.len);
 					strbuf_addch(new_lines, '\n');
