@@ -149,16 +149,6 @@ static void classify(struct mline *l)
 	event_release(&ev);
 }
 
-/* is a line an event?  (the one-sided merge does not classify lines) */
-static int parses(const struct mline *l)
-{
-	struct event ev = EVENT_INIT;
-	int ok = event_parse(&ev, l->p, l->len, 0, NULL) >= 0;
-
-	event_release(&ev);
-	return ok;
-}
-
 int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
 		    struct merge_stats *stats)
 {
@@ -176,7 +166,6 @@ int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
 		if (!l.len || l.len > max_line)
 			return 0;
 		st.added++;
-		st.skipped += !parses(&l);
 		p = nl + 1;
 	}
 	*stats = st;
@@ -225,7 +214,6 @@ int merge_file(const char *local, size_t llen, const char *remote,
 			strbuf_addch(out, '\n');
 			if (remote_side) {
 				stats->added++;
-				stats->skipped += !parses(&l);
 				if (new_lines) {
 					strbuf_add(new_lines, l.p, l.len);
 					strbuf_addch(new_lines, '\n');

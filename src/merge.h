@@ -15,9 +15,10 @@ struct strbuf;
 struct merge_stats {
 	size_t added;		/* remote lines that local did not hold */
 	size_t skipped;		/* remote lines dropped (over the length cap)
-				 * or added but unparseable: each line, as
-				 * git thrum fsck counts them */
-	size_t dropped;		/* of which over the length cap */
+				 * or added but unparseable (only where both
+				 * sides have lines: a one-sided merge parses
+				 * nothing, the projection counts those) */
+	size_t dropped;		/* remote lines over the length cap */
 	size_t conflicts;	/* an event_id with two different lines */
 };
 

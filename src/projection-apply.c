@@ -448,6 +448,7 @@ static int project_lines(struct projection *p, const char *rel,
 			continue;
 		}
 		if (event_parse(&ev, line, n, 0, &why) < 0) {
+			stats->unparseable++;
 			if (skip_line(p, rel, hash, why, stats) < 0)
 				return -1;
 			line = nl + 1;

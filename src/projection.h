@@ -18,7 +18,8 @@ struct projection;
 
 struct catch_up_stats {
 	size_t applied;		/* new events projected */
-	size_t skipped;		/* unparseable lines */
+	size_t skipped;		/* unparseable lines (each distinct one once) */
+	size_t unparseable;	/* unparseable lines read, each one */
 	size_t conflicts;	/* known event_id with different bytes */
 	size_t files_rescanned;	/* files read from the start */
 };

@@ -565,7 +565,8 @@ static int merge_remote(struct gitx_repo *repo,
 			res == rbuf || (res_len == rlen &&
 					!memcmp(res, rbuf, rlen)) ? &rf->blob
 								  : NULL;
-		st->skipped += ms.skipped;
+		/* unparseable lines: the projection counts each one */
+		st->skipped += ms.dropped;
 		/*
 		 * the new lines, whole (a hostile line may hold a NUL): all
 		 * of the result when we had none of the file
@@ -605,6 +606,7 @@ static int merge_remote(struct gitx_repo *repo,
 		goto unlock;
 	in_txn = 0;
 	st->new_events += cs.applied;
+	st->skipped += cs.unparseable;
 	st->conflicts += cs.conflicts;
 	ret = 0;
 unlock:
