@@ -484,14 +484,12 @@ static int x_commit_files(struct gitx_repo *grepo,
 		/*
 		 * the commit a cycle that could not push made already: same
 		 * tree, on the same parent (or none).  Making it again with
-		 * a new date is noise in the history and the reflog.
+		 * a new date is noise in the history and the reflog.  (One
+		 * we cannot read is simply not reused.)
 		 */
-		if (gitx_read_commit(repo, current, &current_tree,
-				     &current_parent, &has_parent) < 0) {
-			gitx_error("cannot read the a-sync commit");
-			goto out;
-		}
-		if (git_oid_equal(&current_tree, &tree_id) &&
+		if (!gitx_read_commit(repo, current, &current_tree,
+				      &current_parent, &has_parent) &&
+		    git_oid_equal(&current_tree, &tree_id) &&
 		    (parent_id ? has_parent && git_oid_equal(&current_parent,
 							     parent_id)
 			       : !has_parent)) {
