@@ -126,6 +126,7 @@ CMD_OBJS = \
 UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
+	tests/unit/t-gitx-commit \
 	tests/unit/t-merge \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
@@ -138,7 +139,7 @@ PROGRAM = git-thrum
 # libgit2 is loaded on first use, from this module (see src/gitx.h)
 MODULE = git-thrum-git2.so
 DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d \
-	$(O)/bench/gen-history.d \
+	$(O)/src/gitx-commit.pic.d $(O)/bench/gen-history.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
@@ -195,12 +196,14 @@ $(PROGRAM): $(O)/git-thrum.o $(O)/version.o $(CMD_OBJS) $(LIB) build/.current \
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -rdynamic -o $@ $(O)/git-thrum.o \
 		$(O)/version.o $(CMD_OBJS) $(LIB) $(PROGRAM_LIBS) -ldl
 
-$(O)/src/gitx.pic.o: src/gitx.c | deps
+MODULE_OBJS = $(O)/src/gitx.pic.o $(O)/src/gitx-commit.pic.o
+
+$(O)/src/%.pic.o: src/%.c | deps
 	@mkdir -p $(dir $@)
 	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
 
-$(MODULE): $(O)/src/gitx.pic.o build/.current
-	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(O)/src/gitx.pic.o \
+$(MODULE): $(MODULE_OBJS) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -shared -o $@ $(MODULE_OBJS) \
 		$(GIT2_LIBS)
 
 build/.current: FORCE
@@ -214,6 +217,12 @@ $(O)/tests/unit/%.o: tests/unit/%.c | test-deps
 tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(CMOCKA_LIBS)
+
+# the module's code, with libgit2 linked in (the binary never links it)
+tests/unit/t-gitx-commit: $(O)/tests/unit/t-gitx-commit.o \
+		$(O)/src/gitx-commit.pic.o $(LIB) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(O)/src/gitx-commit.pic.o \
+		$(LIB) $(PKG_LIBS) $(GIT2_LIBS) $(CMOCKA_LIBS)
 
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done

@@ -26,7 +26,11 @@ static void print_summary(const struct sync_status *st)
 	printf(": %ld new event%s", st->new_events,
 	       st->new_events == 1 ? "" : "s");
 	if (st->skipped)
-		printf(", %ld skipped", st->skipped);
+		printf(", %ld line%s skipped", st->skipped,
+		       st->skipped == 1 ? "" : "s");
+	if (st->skipped_entries)
+		printf(", %ld tree entr%s skipped", st->skipped_entries,
+		       st->skipped_entries == 1 ? "y" : "ies");
 	if (st->conflicts)
 		printf(", %ld conflicting", st->conflicts);
 	if (st->committed)
@@ -61,8 +65,9 @@ static void print_status(const struct sync_status *st,
 	if (st->state == SYNC_AUTH && st->retry_at)
 		printf("back-off:   the daemon asks the remote again at %s "
 		       "('git thrum sync force' now)\n", st->retry_at);
-	printf("last cycle: %ld new, %ld skipped, %ld conflicting\n",
-	       st->new_events, st->skipped, st->conflicts);
+	printf("last cycle: %ld new, %ld lines and %ld tree entries "
+	       "skipped, %ld conflicting\n", st->new_events, st->skipped,
+	       st->skipped_entries, st->conflicts);
 	printf("a-sync:     %ld ahead, %ld behind the remote\n", st->ahead,
 	       st->behind);
 }

@@ -183,13 +183,36 @@ out:
 	strbuf_release(&out);
 }
 
+/*
+ * thrum.commitAuthor goes into the author and committer lines of every
+ * a-sync commit we write and push: "Name <email>" on one line, one pair
+ * of angle brackets, the name not empty.  NULL when it is fine, else why
+ * not.
+ */
+static const char *bad_commit_author(const char *v)
+{
+	const char *lt = strchr(v, '<'), *gt = strchr(v, '>'), *p;
+
+	for (p = v; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "a line break or control character in it";
+	if (!lt || !gt || gt < lt || gt[1] || strchr(lt + 1, '<') ||
+	    strchr(gt + 1, '>'))
+		return "want 'Name <email>'";
+	for (p = v; p < lt && *p == ' '; p++)
+		;
+	if (p == lt)
+		return "the name is empty";
+	return NULL;
+}
+
 static int parse_values(struct thrum_config *cfg)
 {
 	int i;
 
 	for (i = 0; i < CFG_KEY_MAX; i++) {
 		const struct config_value *cv = &cfg->v[i];
-		const char *v = cv->value;
+		const char *v = cv->value, *why;
 		long n;
 		int b;
 
@@ -231,6 +254,11 @@ static int parse_values(struct thrum_config *cfg)
 			cfg->remote = xstrdup(v);
 			break;
 		case CFG_COMMIT_AUTHOR:
+			if (v && *v && (why = bad_commit_author(v)))
+				return error("bad value for '%s' (from %s): %s",
+					     keys[i].name,
+					     config_source_name(cv->source),
+					     why);
 			free(cfg->commit_author);
 			cfg->commit_author = v && *v ? xstrdup(v) : NULL;
 			break;

@@ -340,6 +340,8 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	json_object_object_add(o, "new_events",
 			       json_object_new_int64(st->new_events));
 	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
+	json_object_object_add(o, "skipped_entries",
+			       json_object_new_int64(st->skipped_entries));
 	json_object_object_add(o, "conflicts",
 			       json_object_new_int64(st->conflicts));
 	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));

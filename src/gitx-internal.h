@@ -29,11 +29,16 @@ struct gitx_ops {
 			 struct gitx_files *out);
 	int (*blob_read)(struct gitx_repo *repo, const struct gitx_oid *blob,
 			 struct strbuf *sb);
+	int (*blob_borrow)(struct gitx_repo *repo, const struct gitx_oid *blob,
+			   struct gitx_blob **out, const char **buf,
+			   size_t *len);
+	void (*blob_release)(struct gitx_blob *blob);
 	int (*blob_write)(struct gitx_repo *repo, const char *buf, size_t len,
 			  struct gitx_oid *out);
 	int (*commit_files)(struct gitx_repo *repo,
 			    const struct gitx_files *files,
-			    const struct gitx_oid *parent, const char *message,
+			    const struct gitx_oid *parent,
+			    const struct gitx_oid *current, const char *message,
 			    const char *author, struct gitx_oid *out,
 			    int *made);
 	int (*ref_cas)(struct gitx_repo *repo, const char *ref,
@@ -45,6 +50,6 @@ struct gitx_ops {
 };
 
 /* bump the first number when a function's meaning changes */
-#define GITX_ABI (3u * 65536 + (unsigned)sizeof(struct gitx_ops))
+#define GITX_ABI (4u * 65536 + (unsigned)sizeof(struct gitx_ops))
 
 #endif

@@ -141,6 +141,18 @@ int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
 	return OPS->blob_read(repo, blob, sb);
 }
 
+int gitx_blob_borrow(struct gitx_repo *repo, const struct gitx_oid *blob,
+		     struct gitx_blob **out, const char **buf, size_t *len)
+{
+	return OPS->blob_borrow(repo, blob, out, buf, len);
+}
+
+void gitx_blob_release(struct gitx_blob *blob)
+{
+	if (blob)
+		OPS->blob_release(blob);
+}
+
 int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 		    struct gitx_oid *out)
 {
@@ -148,11 +160,12 @@ int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 }
 
 int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
-		      const struct gitx_oid *parent, const char *message,
+		      const struct gitx_oid *parent,
+		      const struct gitx_oid *current, const char *message,
 		      const char *author, struct gitx_oid *out, int *made)
 {
-	return OPS->commit_files(repo, files, parent, message, author, out,
-				 made);
+	return OPS->commit_files(repo, files, parent, current, message, author,
+				 out, made);
 }
 
 int gitx_ref_cas(struct gitx_repo *repo, const char *ref,

@@ -6,10 +6,18 @@
  * doubles the cost of reading blobs), and so is the existence check of
  * every object a new tree names.  libgit2 fires no hooks, which is what
  * we want for our own ref updates.
+ *
+ * Commits on a-sync may have been written by anyone with push access, and
+ * git reads commits that libgit2 refuses (an author with no e-mail is
+ * only a warning to git fsck).  We need a commit's tree and parents,
+ * never its author, so a commit is never parsed by libgit2 here: its
+ * header lines are read from the raw object (gitx-commit.c).
  */
 #include "thrum.h"
 #include <git2.h>
+#include <git2/sys/commit.h>
 #include "gitx-internal.h"
+#include "gitx-module.h"
 #include "event.h"
 #include "store.h"
 #include "strbuf.h"
@@ -17,8 +25,6 @@
 #include "wrapper.h"
 
 static int initialised;
-
-static int gitx_error(const char *what);
 
 /* called by gitx_unload() before the module goes (not at exit: no need) */
 static void x_shutdown(void)
@@ -45,7 +51,7 @@ static int gitx_init(void)
 	return 0;
 }
 
-static int gitx_error(const char *what)
+int gitx_error(const char *what)
 {
 	const git_error *e = git_error_last();
 
@@ -150,17 +156,17 @@ out:
 static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 {
 	git_repository *repo = (git_repository *)grepo;
-	git_reference *src = NULL, *dst = NULL;
-	git_object *commit = NULL;
+	git_reference *dst = NULL;
+	git_oid id, tree;
 	int ret = -1;
 
-	if (git_reference_lookup(&src, repo, refname) < 0 ||
-	    git_reference_peel(&commit, src, GIT_OBJECT_COMMIT) < 0) {
+	/* any commit with a tree will do: its author is none of our business */
+	if (git_reference_name_to_id(&id, repo, refname) < 0 ||
+	    gitx_read_commit(repo, &id, &tree, NULL, NULL) < 0) {
 		gitx_error("cannot read the remote a-sync branch");
 		goto out;
 	}
-	if (git_reference_create(&dst, repo, GITX_SYNC_REF,
-				 git_object_id(commit), 0,
+	if (git_reference_create(&dst, repo, GITX_SYNC_REF, &id, 0,
 				 "thrum: a-sync from remote") < 0) {
 		if (x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
 			ret = 0;
@@ -171,9 +177,7 @@ static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 	}
 	ret = 0;
 out:
-	git_object_free(commit);
 	git_reference_free(dst);
-	git_reference_free(src);
 	return ret;
 }
 
@@ -239,19 +243,69 @@ static int cmp_file(const void *a, const void *b)
 		      ((const struct gitx_file *)b)->path);
 }
 
+struct file_pos {
+	const char *path;
+	size_t pos;		/* in tree order */
+};
+
+/* by path, then by position in the tree: the first of a name sorts first */
+static int cmp_file_pos(const void *a, const void *b)
+{
+	const struct file_pos *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * A tree may name one file twice (git mktree refuses to write such a
+ * tree, a hand-made object need not): like git, take the first entry of
+ * a name and skip the others, counted.
+ */
+static void drop_duplicates(struct gitx_files *out)
+{
+	struct file_pos *by_path;
+	size_t i, j;
+	char *drop;
+
+	if (out->nr < 2)
+		return;
+	by_path = xcalloc(out->nr, sizeof(*by_path));
+	drop = xcalloc(out->nr, 1);
+	for (i = 0; i < out->nr; i++) {
+		by_path[i].path = out->v[i].path;
+		by_path[i].pos = i;
+	}
+	qsort(by_path, out->nr, sizeof(*by_path), cmp_file_pos);
+	for (i = 1; i < out->nr; i++)
+		if (!strcmp(by_path[i].path, by_path[i - 1].path))
+			drop[by_path[i].pos] = 1;
+	for (i = j = 0; i < out->nr; i++) {
+		if (drop[i]) {
+			free(out->v[i].path);
+			out->skipped++;
+			continue;
+		}
+		out->v[j++] = out->v[i];
+	}
+	out->nr = j;
+	free(drop);
+	free(by_path);
+}
+
 static int x_log_files(struct gitx_repo *grepo,
 		       const struct gitx_oid *xcommit_id, size_t max_bytes,
 		       const struct gitx_files *trusted, struct gitx_files *out)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *commit_id = (const git_oid *)xcommit_id;
-	git_commit *commit = NULL;
 	git_tree *tree = NULL, *sub = NULL;
+	git_oid tree_id;
 	size_t i, n;
 	int ret = -1;
 
-	if (git_commit_lookup(&commit, repo, commit_id) < 0 ||
-	    git_commit_tree(&tree, commit) < 0) {
+	if (gitx_read_commit(repo, commit_id, &tree_id, NULL, NULL) < 0 ||
+	    git_tree_lookup(&tree, repo, &tree_id) < 0) {
 		gitx_error("cannot read an a-sync commit");
 		goto out;
 	}
@@ -294,6 +348,7 @@ static int x_log_files(struct gitx_repo *grepo,
 		if (ok < 0)
 			goto out;
 	}
+	drop_duplicates(out);
 	/* tree order is path order already, but callers rely on it */
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
@@ -301,7 +356,6 @@ static int x_log_files(struct gitx_repo *grepo,
 out:
 	git_tree_free(sub);
 	git_tree_free(tree);
-	git_commit_free(commit);
 	return ret;
 }
 
@@ -320,6 +374,26 @@ static int x_blob_read(struct gitx_repo *grepo, const struct gitx_oid *xid,
 			 (size_t)git_blob_rawsize(blob));
 	git_blob_free(blob);
 	return ret < 0 ? error("blob too large") : 0;
+}
+
+static int x_blob_borrow(struct gitx_repo *grepo, const struct gitx_oid *xid,
+			 struct gitx_blob **out, const char **buf, size_t *len)
+{
+	git_repository *repo = (git_repository *)grepo;
+	git_blob *blob = NULL;
+
+	*out = NULL;
+	if (git_blob_lookup(&blob, repo, (const git_oid *)xid) < 0)
+		return gitx_error("cannot read a blob");
+	*buf = git_blob_rawcontent(blob);
+	*len = (size_t)git_blob_rawsize(blob);
+	*out = (struct gitx_blob *)blob;
+	return 0;
+}
+
+static void x_blob_release(struct gitx_blob *blob)
+{
+	git_blob_free((git_blob *)blob);
 }
 
 static int x_blob_write(struct gitx_repo *grepo, const char *buf, size_t len,
@@ -343,15 +417,15 @@ static int insert_sorted(git_treebuilder *tb, const char *name,
 
 static int x_commit_files(struct gitx_repo *grepo,
 			  const struct gitx_files *files,
-			  const struct gitx_oid *xparent_id, const char *message,
+			  const struct gitx_oid *xparent_id,
+			  const struct gitx_oid *xcurrent, const char *message,
 			  const char *author, struct gitx_oid *xout, int *made)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *parent_id = (const git_oid *)xparent_id;
+	const git_oid *current = (const git_oid *)xcurrent;
 	git_oid *out = (git_oid *)xout;
 	git_treebuilder *root = NULL, *msgs = NULL;
-	git_commit *parent = NULL;
-	git_tree *tree = NULL;
 	git_signature *sig = NULL;
 	git_oid tree_id, sub_id;
 	size_t i, nmsgs = 0;
@@ -390,22 +464,46 @@ static int x_commit_files(struct gitx_repo *grepo,
 		goto out;
 	}
 	if (parent_id) {
-		if (git_commit_lookup(&parent, repo, parent_id) < 0) {
+		git_oid parent_tree;
+
+		if (gitx_read_commit(repo, parent_id, &parent_tree, NULL,
+				     NULL) < 0) {
 			gitx_error("cannot read the parent commit");
 			goto out;
 		}
-		if (git_oid_equal(git_commit_tree_id(parent), &tree_id)) {
+		if (git_oid_equal(&parent_tree, &tree_id)) {
 			git_oid_cpy(out, parent_id);
 			ret = 0;
 			goto out;
 		}
 	}
-	if (git_tree_lookup(&tree, repo, &tree_id) < 0 ||
-	    gitx_signature(&sig, author) < 0)
+	if (current) {
+		git_oid current_tree, current_parent;
+		int has_parent;
+
+		/*
+		 * the commit a cycle that could not push made already: same
+		 * tree, on the same parent (or none).  Making it again with
+		 * a new date is noise in the history and the reflog.  (One
+		 * we cannot read is simply not reused.)
+		 */
+		if (!gitx_read_commit(repo, current, &current_tree,
+				      &current_parent, &has_parent) &&
+		    git_oid_equal(&current_tree, &tree_id) &&
+		    (parent_id ? has_parent && git_oid_equal(&current_parent,
+							     parent_id)
+			       : !has_parent)) {
+			git_oid_cpy(out, current);
+			ret = 0;
+			goto out;
+		}
+	}
+	if (gitx_signature(&sig, author) < 0)
 		goto out;
-	if (git_commit_create(out, repo, NULL, sig, sig, NULL, message, tree,
-			      parent ? 1 : 0,
-			      (const git_commit **)&parent) < 0) {
+	/* by id: the parent is never parsed (see gitx-module.h) */
+	if (git_commit_create_from_ids(out, repo, NULL, sig, sig, NULL,
+				       message, &tree_id, parent_id ? 1 : 0,
+				       &parent_id) < 0) {
 		gitx_error("cannot write a commit");
 		goto out;
 	}
@@ -413,8 +511,6 @@ static int x_commit_files(struct gitx_repo *grepo,
 	ret = 0;
 out:
 	git_signature_free(sig);
-	git_tree_free(tree);
-	git_commit_free(parent);
 	git_treebuilder_free(msgs);
 	git_treebuilder_free(root);
 	return ret;
@@ -450,7 +546,7 @@ static int x_ahead_behind(struct gitx_repo *grepo, const struct gitx_oid *xa,
 	const git_oid *a = (const git_oid *)xa;
 	const git_oid *b = (const git_oid *)xb;
 
-	if (git_graph_ahead_behind(ahead, behind, repo, a, b) < 0)
+	if (gitx_lenient_ahead_behind(repo, a, b, ahead, behind) < 0)
 		return gitx_error("cannot count commits");
 	return 0;
 }
@@ -476,6 +572,8 @@ const struct gitx_ops thrum_gitx_ops = {
 	.resolve = x_resolve,
 	.log_files = x_log_files,
 	.blob_read = x_blob_read,
+	.blob_borrow = x_blob_borrow,
+	.blob_release = x_blob_release,
 	.blob_write = x_blob_write,
 	.commit_files = x_commit_files,
 	.ref_cas = x_ref_cas,

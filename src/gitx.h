@@ -99,16 +99,29 @@ int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
 		   struct strbuf *sb);
 
+/*
+ * A blob's content without a copy: *buf and *len are valid until
+ * gitx_blob_release(*out) (which takes NULL).  0 or -1.
+ */
+struct gitx_blob;
+int gitx_blob_borrow(struct gitx_repo *repo, const struct gitx_oid *blob,
+		     struct gitx_blob **out, const char **buf, size_t *len);
+void gitx_blob_release(struct gitx_blob *blob);
+
 /* write a blob; 0 or -1 */
 int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 		    struct gitx_oid *out);
 
 /*
  * Commit the files (path + blob) on top of parent (or as a root commit):
- * *made is 0 and *out is parent when the tree would not change.
+ * *made is 0 and *out is parent when the tree would not change, or
+ * current (the commit a-sync points to, may be NULL) when current is
+ * that very commit already: the same tree on the same parent, made by a
+ * cycle that could not push it.
  */
 int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
-		      const struct gitx_oid *parent, const char *message,
+		      const struct gitx_oid *parent,
+		      const struct gitx_oid *current, const char *message,
 		      const char *author, struct gitx_oid *out, int *made);
 
 /*

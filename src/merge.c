@@ -98,12 +98,13 @@ static int hset_has(const struct hset *h, const struct mline *l)
 	return 0;
 }
 
-static int has_content(const struct lines *l)
+/* a line that is not blank? */
+static int buf_has_content(const char *buf, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < l->nr; i++)
-		if (l->v[i].len)
+	for (i = 0; i < len; i++)
+		if (buf[i] != '\n')
 			return 1;
 	return 0;
 }
@@ -148,6 +149,29 @@ static void classify(struct mline *l)
 	event_release(&ev);
 }
 
+int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
+		    struct merge_stats *stats)
+{
+	const char *p = remote, *end = remote + rlen;
+	struct merge_stats st = { 0 };
+
+	if (!rlen || remote[rlen - 1] != '\n')
+		return 0;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', end - p);
+		struct mline l = { 0 };
+
+		l.p = p;
+		l.len = nl - p;
+		if (!l.len || l.len > max_line)
+			return 0;
+		st.added++;
+		p = nl + 1;
+	}
+	*stats = st;
+	return 1;
+}
+
 int merge_file(const char *local, size_t llen, const char *remote,
 	       size_t rlen, size_t max_line, struct strbuf *out,
 	       struct strbuf *new_lines, struct merge_stats *stats)
@@ -162,36 +186,44 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	if (!stats)
 		stats = &dummy;
 	memset(stats, 0, sizeof(*stats));
-	split(local, llen, &a);
-	split(remote, rlen, &b);
-	if (!has_content(&a) || !has_content(&b)) {
-		/* nothing to interleave: one side is taken as it is */
-		const struct lines *only = has_content(&a) ? &a : &b;
+	if (!buf_has_content(local, llen) || !buf_has_content(remote, rlen)) {
+		/*
+		 * nothing to interleave: one side is taken as it is, line by
+		 * line, without an array of lines (a file of tiny lines
+		 * would cost many times its size)
+		 */
+		int remote_side = !buf_has_content(local, llen);
+		const char *p = remote_side ? remote : local;
+		const char *end = p + (remote_side ? rlen : llen);
 
-		for (i = 0; i < only->nr; i++) {
-			const struct mline *l = &only->v[i];
-			int remote_side = only == &b;
+		while (p < end) {
+			const char *nl = memchr(p, '\n', end - p);
+			struct mline l = { 0 };
 
-			if (!l->len)
+			l.p = p;
+			l.len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+			p += l.len + 1;
+			if (!l.len)
 				continue;
-			if (remote_side && l->len > max_line) {
+			if (remote_side && l.len > max_line) {
 				stats->skipped++;
+				stats->dropped++;
 				continue;
 			}
-			strbuf_add(out, l->p, l->len);
+			strbuf_add(out, l.p, l.len);
 			strbuf_addch(out, '\n');
 			if (remote_side) {
 				stats->added++;
 				if (new_lines) {
-					strbuf_add(new_lines, l->p, l->len);
+					strbuf_add(new_lines, l.p, l.len);
 					strbuf_addch(new_lines, '\n');
 				}
 			}
 		}
-		free(a.v);
-		free(b.v);
 		return 0;
 	}
+	split(local, llen, &a);
+	split(remote, rlen, &b);
 	while (k < a.nr && k < b.nr && a.v[k].len == b.v[k].len &&
 	       !memcmp(a.v[k].p, b.v[k].p, a.v[k].len))
 		k++;
@@ -211,6 +243,7 @@ int merge_file(const char *local, size_t llen, const char *remote,
 			continue;	/* blank lines carry nothing */
 		if (remote_side && l.len > max_line) {
 			stats->skipped++;
+			stats->dropped++;
 			continue;
 		}
 		l.hash = event_line_hash(l.p, l.len);

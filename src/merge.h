@@ -15,7 +15,10 @@ struct strbuf;
 struct merge_stats {
 	size_t added;		/* remote lines that local did not hold */
 	size_t skipped;		/* remote lines dropped (over the length cap)
-				 * or added but unparseable */
+				 * or added but unparseable (only where both
+				 * sides have lines: a one-sided merge parses
+				 * nothing, the projection counts those) */
+	size_t dropped;		/* remote lines over the length cap */
 	size_t conflicts;	/* an event_id with two different lines */
 };
 
@@ -28,5 +31,15 @@ struct merge_stats {
 int merge_file(const char *local, size_t llen, const char *remote,
 	       size_t rlen, size_t max_line, struct strbuf *out,
 	       struct strbuf *new_lines, struct merge_stats *stats);
+
+/*
+ * Is remote (rlen bytes) what merge_file() makes of it and an empty local
+ * file, byte for byte: at least one line, none blank or longer than
+ * max_line, the last one ended?  Then the caller may take remote itself
+ * as the result and as its new lines, without a copy; *stats is what
+ * merge_file() would have counted.  1 or 0 (*stats untouched).
+ */
+int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
+		    struct merge_stats *stats);
 
 #endif

@@ -449,6 +449,7 @@ static int project_lines(struct projection *p, const char *rel,
 			continue;
 		}
 		if (event_parse(&ev, line, n, 0, &why) < 0) {
+			stats->unparseable++;
 			if (skip_line(p, rel, hash, why, stats) < 0)
 				return -1;
 			line = nl + 1;
@@ -729,17 +730,24 @@ out:
 	return ret;
 }
 
-int projection_ingest(struct projection *p, struct store *s, const char *rel,
-		      const char *lines, size_t len,
-		      struct catch_up_stats *stats)
+int projection_ingest_lines(struct projection *p, const char *rel,
+			    const char *lines, size_t len,
+			    struct catch_up_stats *stats)
+{
+	char *shard = store_shard_of(rel);
+	int ret = project_lines(p, rel, shard, lines, len, stats);
+
+	free(shard);
+	return ret;
+}
+
+int projection_ingest_done(struct projection *p, struct store *s,
+			   const char *rel)
 {
 	char *path = store_abs_path(s, rel);
-	char *shard = store_shard_of(rel);
 	struct stat st;
 	int fd, ret = -1;
 
-	if (project_lines(p, rel, shard, lines, len, stats) < 0)
-		goto out;
 	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		error_errno("cannot read '%s'", path);
@@ -750,7 +758,15 @@ int projection_ingest(struct projection *p, struct store *s, const char *rel,
 	ret = record_file_state(p, rel, fd, st.st_size, path);
 	close(fd);
 out:
-	free(shard);
 	free(path);
 	return ret;
+}
+
+int projection_ingest(struct projection *p, struct store *s, const char *rel,
+		      const char *lines, size_t len,
+		      struct catch_up_stats *stats)
+{
+	if (projection_ingest_lines(p, rel, lines, len, stats) < 0)
+		return -1;
+	return projection_ingest_done(p, s, rel);
 }

@@ -18,7 +18,8 @@ struct projection;
 
 struct catch_up_stats {
 	size_t applied;		/* new events projected */
-	size_t skipped;		/* unparseable lines */
+	size_t skipped;		/* unparseable lines (each distinct one once) */
+	size_t unparseable;	/* unparseable lines read, each one */
 	size_t conflicts;	/* known event_id with different bytes */
 	size_t files_rescanned;	/* files read from the start */
 };
@@ -65,6 +66,16 @@ int projection_catch_up_files(struct projection *p, struct store *s,
 int projection_ingest(struct projection *p, struct store *s, const char *rel,
 		      const char *lines, size_t len,
 		      struct catch_up_stats *stats);
+/*
+ * The same in two steps, so that a merge of many files holds one file's
+ * lines at a time: project the lines of rel (the file may not be in
+ * place yet), then, once it is, remember it as consumed.
+ */
+int projection_ingest_lines(struct projection *p, const char *rel,
+			    const char *lines, size_t len,
+			    struct catch_up_stats *stats);
+int projection_ingest_done(struct projection *p, struct store *s,
+			   const char *rel);
 
 /*
  * Apply one parsed event found in the log file of shard (NULL for

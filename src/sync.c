@@ -11,6 +11,7 @@
  *    a file and replacing it; files are replaced by rename, never edited
  *    in place, and nothing from the remote is followed or trusted:
  *    entries are filtered by gitx_log_files(), lines by merge_file();
+ *  - the merge holds one file at a time, however many the remote names;
  *  - an idle cycle makes no commit; an active one makes at most one per
  *    attempt, whose parent is the remote tip (linear history).
  */
@@ -118,6 +119,8 @@ static int status_handler(void *payload, const char *section,
 			st->new_events = n;
 		else if (!strcmp(name, "skipped"))
 			st->skipped = n;
+		else if (!strcmp(name, "skipped_entries"))
+			st->skipped_entries = n;
 		else if (!strcmp(name, "conflicts"))
 			st->conflicts = n;
 		else if (!strcmp(name, "ahead"))
@@ -196,10 +199,12 @@ int sync_status_write(const struct repo *r, const struct sync_status *st)
 		add_value(&sb, "retry_at", st->retry_at);
 	if (st->auth_failures)
 		strbuf_addf(&sb, "auth_failures = %ld\n", st->auth_failures);
-	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nconflicts = %ld\n"
+	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nskipped_entries = %ld\n"
+		    "conflicts = %ld\n"
 		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
 		    "duration_us = %ld\n",
-		    st->new_events, st->skipped, st->conflicts, st->ahead,
+		    st->new_events, st->skipped, st->skipped_entries,
+		    st->conflicts, st->ahead,
 		    st->behind, st->committed, st->pushed, st->duration_us);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
@@ -403,11 +408,30 @@ static int ensure_messages_dir(struct store *s)
 	return ret;
 }
 
+/* does a log file hold a line (blank lines carry nothing)? */
+static int has_lines(const struct strbuf *sb)
+{
+	size_t i;
+
+	for (i = 0; i < sb->len; i++)
+		if (sb->buf[i] != '\n')
+			return 1;
+	return 0;
+}
+
 /*
  * Merge the remote's log files into the work tree.  A merged file that
  * came out byte for byte as the remote's blob (nothing of ours was
  * missing there) goes into *learned with that blob id, so that the
  * commit does not hash it again.
+ *
+ * Memory follows the largest file, not the number of files: each file
+ * is read, merged, staged and its new lines projected (into the open
+ * transaction) before the next is read, and nothing of it is kept but
+ * its name.  Crash safety is unchanged: the projection commits only
+ * after every staged file was flushed and renamed into place, and each
+ * file is recorded as consumed only once it is there; a crash before
+ * leaves the old files and the old projection.
  */
 static int merge_remote(struct gitx_repo *repo,
 			const struct gitx_oid *remote_tip,
@@ -417,12 +441,11 @@ static int merge_remote(struct gitx_repo *repo,
 			struct blob_cache *learned)
 {
 	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
-	struct strbuf rbuf = STRBUF_INIT, wbuf = STRBUF_INIT,
-		      merged = STRBUF_INIT, fresh = STRBUF_INIT;
+	struct strbuf wbuf = STRBUF_INIT, merged = STRBUF_INIT,
+		      fresh = STRBUF_INIT;
 	struct strvec staged = STRVEC_INIT, staged_rel = STRVEC_INIT;
-	struct strbuf *news = NULL;	/* new lines of each staged file */
 	const struct gitx_oid **as_remote = NULL;	/* or NULL */
-	size_t news_alloc = 0, as_remote_alloc = 0;
+	size_t as_remote_alloc = 0;
 	struct catch_up_stats cs = { 0 };
 	size_t i;
 	int ret = -1, in_txn = 0, renamed = 0;
@@ -434,7 +457,7 @@ static int merge_remote(struct gitx_repo *repo,
 	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &lfiles,
 			   &rfiles) < 0)
 		goto out;
-	st->skipped += rfiles.skipped;
+	st->skipped_entries += rfiles.skipped;
 
 	if (store_lock(s, LOCK_EX) < 0)
 		goto out;
@@ -446,49 +469,82 @@ static int merge_remote(struct gitx_repo *repo,
 		const struct gitx_file *rf = &rfiles.v[i];
 		const struct gitx_file *lf = gitx_files_find(&lfiles, rf->path);
 		struct merge_stats ms = { 0 };
+		struct gitx_blob *blob = NULL;
+		const char *rbuf, *res;
+		size_t rlen, res_len = 0;
 		char *path;
-		int r;
+		int r, had;
 
 		/* what a-sync already holds, the work tree holds too */
 		if (lf && gitx_oid_equal(&lf->blob, &rf->blob))
 			continue;
-		if (gitx_blob_read(repo, &rf->blob, &rbuf) < 0)
+		if (gitx_blob_borrow(repo, &rf->blob, &blob, &rbuf, &rlen) < 0)
 			goto unlock;
 		path = store_abs_path(s, rf->path);
 		r = read_local(path, &wbuf);
+		had = !r && has_lines(&wbuf);
 		strbuf_reset(&merged);
 		strbuf_reset(&fresh);
-		if (!r)
-			merge_file(wbuf.buf, wbuf.len, rbuf.buf, rbuf.len,
-				   EVENT_MAX_LINE, &merged, &fresh, &ms);
-		if (!r && merged.len == wbuf.len &&
-		    !memcmp(merged.buf, wbuf.buf, wbuf.len)) {
+		res = merged.buf;
+		if (!r && !had &&
+		    merge_is_remote(rbuf, rlen, EVENT_MAX_LINE, &ms)) {
+			/* new to us and clean: the blob is the result */
+			res = rbuf;
+			res_len = rlen;
+		} else if (!r) {
+			/*
+			 * room for the largest result at once: growing by
+			 * copies would hold two of them for a moment
+			 */
+			strbuf_grow(&merged, wbuf.len + rlen + 2);
+			if (had)
+				strbuf_grow(&fresh, rlen + 1);
+			merge_file(wbuf.buf, wbuf.len, rbuf, rlen,
+				   EVENT_MAX_LINE, &merged, had ? &fresh : NULL,
+				   &ms);
+			res = merged.buf;
+			res_len = merged.len;
+		}
+		if (!r && res_len == wbuf.len &&
+		    !memcmp(res, wbuf.buf, wbuf.len)) {
+			gitx_blob_release(blob);
 			free(path);
 			continue;	/* nothing new */
 		}
 		if (!r && !strncmp(rf->path, "messages/", 9))
 			r = ensure_messages_dir(s);
 		if (!r)
-			r = write_file_staged(path, merged.buf, merged.len,
-					      0644);
+			r = write_file_staged(path, res, res_len, 0644);
 		if (r < 0) {
+			gitx_blob_release(blob);
 			free(path);
 			goto unlock;
 		}
 		strvec_push(&staged, path);
 		strvec_push(&staged_rel, rf->path);
-		/* the new lines, kept whole (a hostile line may hold a NUL) */
-		ALLOC_GROW(news, staged.nr, news_alloc);
-		news[staged.nr - 1] = fresh;
-		strbuf_init(&fresh, 0);
+		free(path);
 		ALLOC_GROW(as_remote, staged.nr, as_remote_alloc);
 		as_remote[staged.nr - 1] =
-			merged.len == rbuf.len &&
-			!memcmp(merged.buf, rbuf.buf, rbuf.len) ? &rf->blob
-								 : NULL;
-		free(path);
-		st->skipped += ms.skipped;
+			res == rbuf || (res_len == rlen &&
+					!memcmp(res, rbuf, rlen)) ? &rf->blob
+								  : NULL;
+		/* unparseable lines: the projection counts each one */
+		st->skipped += ms.dropped;
+		/*
+		 * the new lines, whole (a hostile line may hold a NUL): all
+		 * of the result when we had none of the file
+		 */
+		r = projection_ingest_lines(p, rf->path, had ? fresh.buf : res,
+					    had ? fresh.len : res_len, &cs);
+		gitx_blob_release(blob);
+		if (r < 0)
+			goto unlock;
+		/* one file's buffers at a time, not the largest file's */
+		strbuf_release(&merged);
+		strbuf_release(&fresh);
 	}
+	/* what one file needed is not kept through the renames */
+	strbuf_release(&wbuf);
 	/* one flush for all the files, then each is renamed into place */
 	renamed = 1;
 	if (commit_staged_files(staged.v, staged.nr) < 0)
@@ -507,13 +563,13 @@ static int merge_remote(struct gitx_repo *repo,
 		qsort(learned->v, learned->nr, sizeof(*learned->v),
 		      cmp_blob_stat);
 	for (i = 0; i < staged_rel.nr; i++)
-		if (projection_ingest(p, s, staged_rel.v[i], news[i].buf,
-				      news[i].len, &cs) < 0)
+		if (projection_ingest_done(p, s, staged_rel.v[i]) < 0)
 			goto unlock;
 	if (projection_commit(p) < 0)
 		goto unlock;
 	in_txn = 0;
 	st->new_events += cs.applied;
+	st->skipped += cs.unparseable;
 	st->conflicts += cs.conflicts;
 	ret = 0;
 unlock:
@@ -527,15 +583,11 @@ unlock:
 	}
 	store_unlock(s);
 out:
-	for (i = 0; i < staged.nr; i++)
-		strbuf_release(&news[i]);
-	free(news);
 	free(as_remote);
 	strvec_clear(&staged);
 	strvec_clear(&staged_rel);
 	gitx_files_release(&rfiles);
 	gitx_files_release(&lfiles);
-	strbuf_release(&rbuf);
 	strbuf_release(&wbuf);
 	strbuf_release(&merged);
 	strbuf_release(&fresh);
@@ -659,7 +711,7 @@ static int commit_worktree(struct gitx_repo *repo, const struct repo *r,
 	strbuf_addf(&msg, "sync: %s\n", when);
 	blob_cache_read(r, &cache);
 	if (worktree_files(repo, s, &cache, learned, &files, &now) < 0 ||
-	    gitx_commit_files(repo, &files, parent, msg.buf,
+	    gitx_commit_files(repo, &files, parent, local_tip, msg.buf,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;
 	st->committed |= made;

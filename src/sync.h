@@ -39,7 +39,11 @@ struct sync_status {
 	char *last_sync_at;	/* RFC 3339, whole seconds */
 	char *last_error;
 	long new_events;	/* projected from the remote this cycle */
-	long skipped;		/* remote entries and lines ignored */
+	long skipped;		/* remote lines ignored: dropped (over
+				 * 1 MiB) or kept but unparseable, each
+				 * line, as git thrum fsck counts them */
+	long skipped_entries;	/* remote tree entries ignored: other
+				 * names, links, duplicates, over the cap */
 	long conflicts;
 	long ahead;		/* a-sync commits the remote lacks */
 	long behind;

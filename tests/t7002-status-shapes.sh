@@ -23,7 +23,7 @@ test_expect_success 'sync status before any cycle: stopped, and the remote it wi
 	thrum_repo fresh &&
 	thrum_in fresh sync status --json >out &&
 	cat >expect <<-\EOF &&
-	{"state":"never","sync_state":"stopped","running":false,"local_only":true,"remote":"origin","last_sync_at":null,"last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"conflicts":0,"ahead":0,"behind":0,"committed":false,"pushed":false,"duration_us":0,"daemon":"stopped"}
+	{"state":"never","sync_state":"stopped","running":false,"local_only":true,"remote":"origin","last_sync_at":null,"last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"skipped_entries":0,"conflicts":0,"ahead":0,"behind":0,"committed":false,"pushed":false,"duration_us":0,"daemon":"stopped"}
 	EOF
 	test_cmp expect out
 '
@@ -38,7 +38,7 @@ test_expect_success 'sync status names the remote it uses' '
 	local-only: no
 	daemon:     stopped ('"'"'git thrum daemon start'"'"' runs it)
 	last sync:  <time>
-	last cycle: 0 new, 0 skipped, 0 conflicting
+	last cycle: 0 new, 0 lines and 0 tree entries skipped, 0 conflicting
 	a-sync:     0 ahead, 0 behind the remote
 	EOF
 	test_cmp expect out
@@ -48,7 +48,7 @@ test_expect_success 'sync status --json: the specification fields, and ours' '
 	thrum_in alice sync status --json >raw &&
 	normalise <raw >out &&
 	cat >expect <<-\EOF &&
-	{"state":"synced","sync_state":"synced","running":false,"local_only":false,"remote":"origin","last_sync_at":"<time>","last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"conflicts":0,"ahead":0,"behind":0,"committed":false,"pushed":false,"duration_us":<us>,"daemon":"stopped"}
+	{"state":"synced","sync_state":"synced","running":false,"local_only":false,"remote":"origin","last_sync_at":"<time>","last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"skipped_entries":0,"conflicts":0,"ahead":0,"behind":0,"committed":false,"pushed":false,"duration_us":<us>,"daemon":"stopped"}
 	EOF
 	test_cmp expect out
 '
@@ -127,7 +127,7 @@ test_expect_success 'sync.status over RPC: the same shape as sync status --json'
 	rpc alice "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"sync.status\"}" >raw &&
 	normalise <raw >out &&
 	cat >expect <<-\EOF &&
-	{"jsonrpc":"2.0","id":<id>,"result":{"state":"local-only","sync_state":"local-only","running":false,"local_only":true,"remote":"origin","last_sync_at":"<time>","last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"conflicts":0,"ahead":1,"behind":0,"committed":false,"pushed":false,"duration_us":<us>,"daemon":"running","daemon_pid":<pid>}}
+	{"jsonrpc":"2.0","id":<id>,"result":{"state":"local-only","sync_state":"local-only","running":false,"local_only":true,"remote":"origin","last_sync_at":"<time>","last_error":null,"retry_at":null,"auth_failures":0,"new_events":0,"skipped":0,"skipped_entries":0,"conflicts":0,"ahead":1,"behind":0,"committed":false,"pushed":false,"duration_us":<us>,"daemon":"running","daemon_pid":<pid>}}
 	EOF
 	test_cmp expect out
 '

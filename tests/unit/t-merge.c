@@ -242,6 +242,7 @@ static void test_new_lines_and_stats(void **state)
 				    &fresh, &st), 0);
 	assert_int_equal(st.added, 2);		/* event 3 and the garbage */
 	assert_int_equal(st.skipped, 2);	/* the garbage and the big */
+	assert_int_equal(st.dropped, 1);
 	assert_non_null(memmem(fresh.buf, fresh.len, "remote garbage\n", 15));
 	assert_null(memmem(out.buf, out.len, big.buf, big.len));
 	assert_null(memmem(fresh.buf, fresh.len, "evt_0111111111111111111112",
@@ -251,6 +252,77 @@ static void test_new_lines_and_stats(void **state)
 	strbuf_release(&out);
 	strbuf_release(&fresh);
 	strbuf_release(&big);
+}
+
+/* a file new to us: what is dropped is counted, and nothing is parsed */
+static void test_one_sided_skipped_each_line(void **state)
+{
+	struct strbuf b = STRBUF_INIT, out = STRBUF_INIT, big = STRBUF_INIT;
+	struct merge_stats st;
+
+	(void)state;
+	event_line(&b, 1);
+	strbuf_addstr(&b, "x\nx\nx\n");
+	strbuf_addch(&big, '{');
+	while (big.len < 2000)
+		strbuf_addch(&big, ' ');
+	strbuf_addstr(&big, "}\n");
+	strbuf_addbuf(&b, &big);
+	assert_int_equal(merge_file("", 0, b.buf, b.len, 1000, &out, NULL,
+				    &st), 0);
+	assert_int_equal(st.added, 4);
+	/* the big only: a one-sided merge parses nothing */
+	assert_int_equal(st.skipped, 1);
+	assert_int_equal(st.dropped, 1);
+	strbuf_release(&b);
+	strbuf_release(&out);
+	strbuf_release(&big);
+}
+
+/* when a new file may be taken as the remote sent it, and only then */
+static void test_is_remote(void **state)
+{
+	static const struct {
+		const char *remote;
+		int is_remote;
+	} cases[] = {
+		{ "", 0 },
+		{ "x\n", 1 },
+		{ "x\ny\n", 1 },
+		{ "x\ny", 0 },		/* the last line not ended */
+		{ "x\n\ny\n", 0 },	/* a blank line */
+		{ "\n", 0 },
+		{ "x\n0123456789\n", 0 },	/* over the cap of 8 */
+	};
+	struct strbuf b = STRBUF_INIT, out = STRBUF_INIT;
+	struct merge_stats st, want;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		const char *r = cases[i].remote;
+
+		memset(&st, 0xff, sizeof(st));
+		assert_int_equal(merge_is_remote(r, strlen(r), 8, &st),
+				 cases[i].is_remote);
+		strbuf_reset(&out);
+		merge_file("", 0, r, strlen(r), 8, &out, NULL, &want);
+		/* and then merge_file() gives exactly that, and counts so */
+		if (cases[i].is_remote) {
+			assert_int_equal(out.len, strlen(r));
+			assert_memory_equal(out.buf, r, out.len);
+			assert_int_equal(st.added, want.added);
+			assert_int_equal(st.skipped, want.skipped);
+			assert_int_equal(st.dropped, 0);
+		}
+	}
+	event_line(&b, 1);
+	strbuf_addstr(&b, "garbage\n");
+	assert_int_equal(merge_is_remote(b.buf, b.len, 1000, &st), 1);
+	assert_int_equal(st.added, 2);
+	assert_int_equal(st.skipped, 0);
+	strbuf_release(&b);
+	strbuf_release(&out);
 }
 
 static void test_conflict_counted_both_kept(void **state)
@@ -323,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_convergence),
 		cmocka_unit_test(test_order_by_instant),
 		cmocka_unit_test(test_new_lines_and_stats),
+		cmocka_unit_test(test_one_sided_skipped_each_line),
+		cmocka_unit_test(test_is_remote),
 		cmocka_unit_test(test_conflict_counted_both_kept),
 		cmocka_unit_test(test_torn_last_line),
 		cmocka_unit_test(test_blank_lines_idempotent),
