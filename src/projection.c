@@ -11,7 +11,8 @@
  *    with "last writer by (instant, event_id)", "delete wins" and "first
  *    create wins", so any order of arrival gives the same answers;
  *  - an edit or delete counts only when made by the message's author
- *    (its agent_id, or the shard it was written to);
+ *    (its agent_id, or the shard it was written to); one that names no
+ *    author (no agent_id, in events.jsonl) counts for nobody;
  *  - one transaction per batch; statements are prepared once and owned by
  *    struct projection; values are always bound, never formatted into SQL.
  */
@@ -157,17 +158,14 @@ static const char *const stmt_sql[ST_MAX] = {
 		" VALUES(?1, ?2, ?3)",
 	[ST_MSG_REFRESH] =
 		"UPDATE messages SET"
-		" cur_content = (SELECT content FROM edits e"
+		" (cur_content, cur_format) = (SELECT content, format"
+		"   FROM edits e"
 		"   WHERE e.message_id = messages.message_id"
-		"   AND (e.editor IS NULL OR e.editor = messages.agent_id)"
-		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-		" cur_format = (SELECT format FROM edits e"
-		"   WHERE e.message_id = messages.message_id"
-		"   AND (e.editor IS NULL OR e.editor = messages.agent_id)"
+		"   AND e.editor = messages.agent_id"
 		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
 		" deleted = EXISTS (SELECT 1 FROM deletes d"
 		"   WHERE d.message_id = messages.message_id"
-		"   AND (d.actor IS NULL OR d.actor = messages.agent_id))"
+		"   AND d.actor = messages.agent_id)"
 		" WHERE message_id = ?1",
 	[ST_EDIT_ADD] =
 		"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"

@@ -426,6 +426,67 @@ static void test_prefix_lookup(void **state)
 	projection_free(p);
 }
 
+/* parse and apply one kept line, found in the log file of shard */
+static int apply_line(struct projection *p, const char *text,
+		      const char *shard)
+{
+	struct event ev;
+	int r;
+
+	assert_int_equal(event_parse(&ev, text, strlen(text), 0, NULL), 0);
+	r = projection_apply(p, &ev, shard, event_line_hash(text,
+							     strlen(text)));
+	event_release(&ev);
+	return r;
+}
+
+/* the last kept line, taken out of the shared history */
+static char *take_last(void)
+{
+	char *text = lines[--nr_lines].text;
+
+	free(lines[nr_lines].shard);
+	return text;
+}
+
+static void test_anonymous_edit_delete(void **state)
+{
+	struct projection *p = fresh(102);
+	struct message_list l = MESSAGE_LIST_INIT;
+	char *id = message("a1", "a2", NULL, NULL, 0, 10);
+	char *create = take_last(), *ed, *del;
+	struct event ev;
+
+	(void)state;
+	/* no agent_id, and in events.jsonl: no author at all */
+	fill(&ev, EV_MESSAGE_EDIT, 20);
+	ev.message_id = strdup(id);
+	ev.body_content = strdup("anonymous");
+	keep(&ev, NULL);
+	ed = take_last();
+	fill(&ev, EV_MESSAGE_DELETE, 21);
+	ev.message_id = strdup(id);
+	keep(&ev, NULL);
+	del = take_last();
+
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(apply_line(p, create, "a1"), 1);
+	assert_int_equal(apply_line(p, ed, NULL), 1);
+	assert_int_equal(apply_line(p, del, NULL), 1);
+	assert_int_equal(projection_commit(p), 0);
+	assert_int_equal(projection_message(p, id, "a1", &l), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.items[0].content, id + 20);
+	assert_int_equal(l.items[0].edited, 0);
+	assert_int_equal(l.items[0].deleted, 0);
+	message_list_release(&l);
+	free(create);
+	free(ed);
+	free(del);
+	free(id);
+	projection_free(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -462,6 +523,7 @@ int main(void)
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
+		cmocka_unit_test(test_anonymous_edit_delete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
