@@ -400,6 +400,28 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	return 0;
 }
 
+/*
+ * Does a JSON string in line hold "\u0000"?  json-c would decode it, and
+ * every C string made of it would end there: a body cut short without a
+ * word.  The escape is real when an odd number of backslashes lead to
+ * it (outside strings valid JSON has no backslash).
+ */
+static int has_escaped_nul(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+
+	while ((p = memmem(p, end - p, "\\u0000", 6))) {
+		const char *b = p;
+
+		while (b > line && b[-1] == '\\')
+			b--;
+		if ((p - b) % 2 == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 int event_parse(struct event *ev, const char *line, size_t len,
 		unsigned flags, const char **why)
 {
@@ -415,6 +437,10 @@ int event_parse(struct event *ev, const char *line, size_t len,
 	}
 	if (memchr(line, '\0', len)) {
 		reason = "NUL byte in line";
+		goto out;
+	}
+	if (has_escaped_nul(line, len)) {
+		reason = "\\u0000 in a string";
 		goto out;
 	}
 	tok = json_tokener_new();

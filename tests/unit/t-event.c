@@ -197,6 +197,16 @@ static const struct {
 	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
 	  "\"type\":\"x\",\"v\":\"1\"}", "v not a number" },
 	{ "{'type':'x'}", "single quotes" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"kept\\u0000cut\"}}", "\\u0000 in a body" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"},\"recipients\":[\"bob\\u0000x\"]}",
+	  "\\u0000 in a recipient" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\\\\\\u0000\","
+	  "\"agent_id\":\"a\",\"body\":\"x\"}", "\\u0000 after a \\\\" },
 };
 
 static void test_malformed(void **state)
@@ -233,6 +243,22 @@ static void test_nul_and_length(void **state)
 	huge[n - 1] = '}';
 	assert_int_equal(event_parse(&ev, huge, n, 0, NULL), THRUM_EINVALID);
 	free(huge);
+}
+
+/* a "\\u0000" that is a backslash and then text is kept exactly */
+static void test_escaped_backslash_kept(void **state)
+{
+	static const char line[] =
+		"{\"event_id\":\"evt_" ID1 "\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"type\":\"message.create\","
+		"\"message_id\":\"m\",\"agent_id\":\"a\","
+		"\"body\":{\"content\":\"a\\\\u0000b\"}}";
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_string_equal(ev.body_content, "a\\u0000b");
+	event_release(&ev);
 }
 
 static void test_unknown_type_kept(void **state)
@@ -293,6 +319,7 @@ int main(void)
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_nul_and_length),
 		cmocka_unit_test(test_unknown_type_kept),
+		cmocka_unit_test(test_escaped_backslash_kept),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
 	};
