@@ -51,16 +51,14 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 	return proj_run(p, s, "cannot store last seen");
 }
 
-static int apply_create(struct projection *p, const struct event *ev)
+static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 {
 	const char *reply_to = NULL;
-	sqlite3_stmt *s;
-	size_t i, added = 0;
+	size_t i;
 
 	for (i = 0; i < ev->nr_refs; i++)
 		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
 			reply_to = ev->refs[i].value;
-	s = proj_stmt(p, ST_MSG_UPSERT);
 	proj_bind_text(s, 1, ev->message_id);
 	proj_bind_text(s, 2, ev->event_id);
 	proj_bind_text(s, 3, ev->thread_id);
@@ -73,10 +71,82 @@ static int apply_create(struct projection *p, const struct event *ev)
 	proj_bind_text(s, 10, ev->body_structured);
 	proj_bind_text(s, 11, ev->priority);
 	proj_bind_text(s, 12, reply_to);
+	sqlite3_bind_int(s, 13, own);
+}
+
+static int record_conflict(struct projection *p, const char *event_id,
+			   uint64_t hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_CONFLICT_ADD);
+
+	proj_bind_text(s, 1, event_id);
+	sqlite3_bind_int64(s, 2, (int64_t)hash);
+	return proj_run(p, s, "cannot record conflict");
+}
+
+/*
+ * A create of a message_id already projected: the better of the two by
+ * projection_create_cmp() stays in messages, the other is a conflict.
+ * Returns 1 when ev replaced the row, 0 when it lost, -1 on error.
+ */
+static int second_create(struct projection *p, const struct event *ev,
+			 int own, uint64_t hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK);
+	char *old_id = NULL;
+	int64_t old_ns = 0;
+	int old_own = 0, rc, ret = -1;
+
+	proj_bind_text(s, 1, ev->message_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		old_own = sqlite3_column_int(s, 0);
+		old_ns = sqlite3_column_int64(s, 1);
+		old_id = proj_col_text(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		proj_db_error(p, "cannot read message");
+		goto out;
+	}
+	if (projection_create_cmp(own, ev->ts_ns, ev->event_id, old_own,
+				  old_ns, old_id) > 0) {
+		ret = record_conflict(p, ev->event_id, hash);
+		goto out;
+	}
+	s = proj_stmt(p, ST_CONFLICT_LOSER);
+	proj_bind_text(s, 1, old_id);
+	if (proj_run(p, s, "cannot record conflict") < 0)
+		goto out;
+	s = proj_stmt(p, ST_MSG_REPLACE);
+	bind_create(s, ev, own);
+	if (proj_run(p, s, "cannot store message") < 0)
+		goto out;
+	ret = 1;
+out:
+	free(old_id);
+	return ret;
+}
+
+/* 1 when new, THRUM_ECONFLICT when another create of its id exists */
+static int apply_create(struct projection *p, const struct event *ev,
+			const char *shard, uint64_t hash)
+{
+	int own = shard && !strcmp(shard, ev->agent_id);
+	int ret = 1, r;
+	sqlite3_stmt *s;
+	size_t i, added = 0;
+
+	s = proj_stmt(p, ST_MSG_INSERT);
+	bind_create(s, ev, own);
 	if (proj_run(p, s, "cannot store message") < 0)
 		return -1;
-	if (!sqlite3_changes(p->db))
-		return 0;	/* an earlier create of this id already won */
+	if (!sqlite3_changes(p->db)) {
+		r = second_create(p, ev, own, hash);
+		if (r <= 0)
+			return r < 0 ? -1 : THRUM_ECONFLICT;
+		ret = THRUM_ECONFLICT;
+	}
 
 	s = proj_stmt(p, ST_AUD_CLEAR);
 	proj_bind_text(s, 1, ev->message_id);
@@ -111,9 +181,10 @@ static int apply_create(struct projection *p, const struct event *ev)
 	if (!added &&
 	    add_audience(p, ev->message_id, "broadcast", "everyone") < 0)
 		return -1;
-	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0 ||
+	    refresh_message(p, ev->message_id) < 0)
 		return -1;
-	return refresh_message(p, ev->message_id);
+	return ret;
 }
 
 static int apply_edit_or_delete(struct projection *p, const struct event *ev,
@@ -265,17 +336,14 @@ int projection_apply(struct projection *p, const struct event *ev,
 		sqlite3_reset(s);
 		if (known == (int64_t)line_hash)
 			return 0;
-		s = proj_stmt(p, ST_CONFLICT_ADD);
-		proj_bind_text(s, 1, ev->event_id);
-		sqlite3_bind_int64(s, 2, (int64_t)line_hash);
-		if (proj_run(p, s, "cannot record conflict") < 0)
+		if (record_conflict(p, ev->event_id, line_hash) < 0)
 			return -1;
 		return THRUM_ECONFLICT;
 	}
 
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
-		ret = apply_create(p, ev);
+		ret = apply_create(p, ev, shard, line_hash);
 		break;
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:

@@ -9,7 +9,8 @@
  *    receipts, memberships each in their own table, keyed by event or by
  *    what they describe) and the visible state is derived from the facts
  *    with "last writer by (instant, event_id)", "delete wins" and "first
- *    create wins", so any order of arrival gives the same answers;
+ *    create in its author's shard wins" (projection_create_cmp()), so any
+ *    order of arrival gives the same answers;
  *  - an edit or delete counts only when made by the message's author
  *    (its agent_id, or the shard it was written to); one that names no
  *    author (no agent_id, in events.jsonl) counts for nobody;
@@ -27,7 +28,9 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 
 /*
@@ -65,7 +68,7 @@ static const char schema_sql[] =
 	"  format TEXT, content TEXT NOT NULL, structured TEXT,"
 	"  priority TEXT, reply_to TEXT,"
 	"  cur_format TEXT, cur_content TEXT,"
-	"  deleted INTEGER NOT NULL DEFAULT 0);"
+	"  deleted INTEGER NOT NULL DEFAULT 0, own INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS audience("
 	"  message_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY(message_id, kind, value)) WITHOUT ROWID;"
@@ -136,22 +139,25 @@ static const char *const stmt_sql[ST_MAX] = {
 		" VALUES(?1, ?2, ?3)",
 	[ST_CONFLICT_ADD] =
 		"INSERT OR IGNORE INTO conflicts(event_id, hash) VALUES(?1, ?2)",
-	/* first create by (instant, event_id) wins */
-	[ST_MSG_UPSERT] =
-		"INSERT INTO messages(message_id, event_id, thread_id, agent_id,"
-		" session_id, created_ns, created_at, format, content,"
-		" structured, priority, reply_to)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-		" ON CONFLICT(message_id) DO UPDATE SET"
-		" event_id = excluded.event_id, thread_id = excluded.thread_id,"
-		" agent_id = excluded.agent_id,"
-		" session_id = excluded.session_id,"
-		" created_ns = excluded.created_ns,"
-		" created_at = excluded.created_at, format = excluded.format,"
-		" content = excluded.content, structured = excluded.structured,"
-		" priority = excluded.priority, reply_to = excluded.reply_to"
-		" WHERE (excluded.created_ns, excluded.event_id)"
-		"  < (messages.created_ns, messages.event_id)",
+	/* a second create of the id: see projection_create_cmp() */
+	[ST_MSG_INSERT] =
+		"INSERT OR IGNORE INTO messages(message_id, event_id, thread_id,"
+		" agent_id, session_id, created_ns, created_at, format, content,"
+		" structured, priority, reply_to, own)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[ST_MSG_RANK] =
+		"SELECT own, created_ns, event_id FROM messages"
+		" WHERE message_id = ?1",
+	[ST_MSG_REPLACE] =
+		"UPDATE messages SET event_id = ?2, thread_id = ?3,"
+		" agent_id = ?4, session_id = ?5, created_ns = ?6,"
+		" created_at = ?7, format = ?8, content = ?9, structured = ?10,"
+		" priority = ?11, reply_to = ?12, own = ?13"
+		" WHERE message_id = ?1",
+	/* the create that lost is a conflict; the winner is not */
+	[ST_CONFLICT_LOSER] =
+		"INSERT OR IGNORE INTO conflicts(event_id, hash)"
+		" SELECT event_id, hash FROM events_seen WHERE event_id = ?1",
 	[ST_AUD_CLEAR] = "DELETE FROM audience WHERE message_id = ?1",
 	[ST_AUD_ADD] =
 		"INSERT OR IGNORE INTO audience(message_id, kind, value)"
@@ -298,6 +304,14 @@ static const char *const stmt_sql[ST_MAX] = {
 };
 
 
+
+int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
+			  int own_b, int64_t ts_b, const char *id_b)
+{
+	if (own_a != own_b)
+		return own_a ? -1 : 1;
+	return event_order_cmp(ts_a, id_a, ts_b, id_b);
+}
 
 int proj_db_error(struct projection *p, const char *what)
 {
@@ -499,7 +513,7 @@ static enum open_result open_db(struct projection *p)
 	}
 	if ((rc = try_exec(p, schema_sql)) ||
 	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
-	    (rc = try_exec(p, "PRAGMA user_version = 2; COMMIT;")))
+	    (rc = try_exec(p, "PRAGMA user_version = " XSTR(SCHEMA_VERSION) "; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:
