@@ -94,6 +94,7 @@ LIB_OBJS = \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \
+	$(O)/src/utf8.o \
 	$(O)/src/watch.o \
 	$(O)/src/wrapper.o
 
@@ -125,7 +126,8 @@ UNIT_TESTS = \
 	tests/unit/t-projection \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
-	tests/unit/t-ulid
+	tests/unit/t-ulid \
+	tests/unit/t-utf8
 
 LIB = $(O)/libthrum.a
 PROGRAM = git-thrum

@@ -11,6 +11,7 @@
 #include "projection.h"
 #include "ulid.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const group_usage[] = {
@@ -244,6 +245,7 @@ int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx)
 	};
 	struct group_opts o = { 0 };
 	const char *sub;
+	size_t bad;
 	int i, n;
 
 	if (argc < 2)
@@ -254,6 +256,9 @@ int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx)
 	i = 1 + parse_options(argc - 1, argv + 1, opts, group_usage,
 			      group_opt, &o);
 	n = argc - i;
+	if ((bad = utf8_invalid_at(o.description)))
+		usage_msg(group_usage, "--description is not valid UTF-8 "
+			  "(byte %zu)", bad);
 	ctx_need_projection(ctx);
 	if (!strcmp(sub, "list")) {
 		if (n)

@@ -10,6 +10,7 @@
 #include "messaging.h"
 #include "projection.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const message_usage[] = {
@@ -127,6 +128,7 @@ int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx)
 	};
 	struct message_opts o = { 0 };
 	const char *sub;
+	size_t bad;
 	int i;
 
 	if (argc < 2)
@@ -150,6 +152,9 @@ int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (!strcmp(sub, "delete")) {
 		if (argc - i != 1 || o.no_mark)
 			usage_msg(message_usage, "want: message delete <id>");
+		if ((bad = utf8_invalid_at(o.reason)))
+			usage_msg(message_usage, "--reason is not valid UTF-8 "
+				  "(byte %zu)", bad);
 		return change(ctx, 0, argv[i], NULL, &o);
 	}
 	usage_msg(message_usage, "unknown subcommand '%s'", sub);

@@ -10,6 +10,7 @@
 #include "format.h"
 #include "ulid.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const quickstart_usage[] = {
@@ -57,7 +58,7 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct event *list[4];
 	const char *why, *origin;
 	char host[256] = "";
-	size_t nr = 0, i;
+	size_t nr = 0, i, bad;
 	int have_old, ret = 1;
 
 	memset(evs, 0, sizeof(evs));
@@ -75,6 +76,11 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 			  why);
 	if (!*o.module)
 		usage_msg(quickstart_usage, "empty module");
+	if ((bad = utf8_invalid_at(o.module)) ||
+	    (bad = utf8_invalid_at(o.intent)))
+		usage_msg(quickstart_usage, "%s is not valid UTF-8 (byte %zu)",
+			  utf8_invalid_at(o.module) ? "--module" : "--intent",
+			  bad);
 	ctx_need_projection(ctx);
 	origin = ctx_origin(ctx);
 	if (!origin)

@@ -502,6 +502,8 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 		    unsigned flags)
 {
 	json_object *obj = json_object_new_object(), *sorted;
+	struct event check = EVENT_INIT;
+	const char *text;
 	size_t i;
 	int ret = 0;
 
@@ -557,8 +559,17 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 		json_object_object_add(obj, "v", json_object_new_int64(ev->v));
 
 	sorted = sorted_copy(obj);
-	if (strbuf_addstr(out, to_text(sorted)) < 0)
+	text = to_text(sorted);
+	/*
+	 * never write a line that readers would skip (a string that is not
+	 * UTF-8, a missing field): it would be lost without a word
+	 */
+	if (!(flags & EVENT_PARSE_BARE) &&
+	    event_parse(&check, text, strlen(text), 0, NULL) < 0)
 		ret = -1;
+	else if (strbuf_addstr(out, text) < 0)
+		ret = -1;
+	event_release(&check);
 	json_object_put(sorted);
 	json_object_put(obj);
 	return ret;

@@ -261,6 +261,33 @@ static void test_escaped_backslash_kept(void **state)
 	event_release(&ev);
 }
 
+/* the writer refuses what the reader would skip */
+static void test_serialize_refuses_bad_lines(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_init_new(&ev, EV_MESSAGE_CREATE,
+					"d_" ID1), 0);
+	ev.message_id = strdup("msg_" ID1);
+	ev.agent_id = strdup("alice");
+	ev.body_content = strdup("not \xff UTF-8");
+	strbuf_addstr(&out, "kept");
+	assert_int_equal(event_serialize(&ev, &out, 0), -1);
+	assert_string_equal(out.buf, "kept");
+	free(ev.body_content);
+	ev.body_content = strdup("caf\xc3\xa9");
+	assert_int_equal(event_serialize(&ev, &out, 0), 0);
+	free(ev.body_content);
+	ev.body_content = NULL;	/* a create without a body */
+	strbuf_reset(&out);
+	assert_int_equal(event_serialize(&ev, &out, 0), -1);
+	assert_int_equal(out.len, 0);
+	event_release(&ev);
+	strbuf_release(&out);
+}
+
 static void test_unknown_type_kept(void **state)
 {
 	static const char line[] =
@@ -320,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_nul_and_length),
 		cmocka_unit_test(test_unknown_type_kept),
 		cmocka_unit_test(test_escaped_backslash_kept),
+		cmocka_unit_test(test_serialize_refuses_bad_lines),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
 	};
