@@ -122,6 +122,7 @@ CMD_OBJS = \
 UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
+	tests/unit/t-format \
 	tests/unit/t-merge \
 	tests/unit/t-projection \
 	tests/unit/t-store \

@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "cmd.h"
 #include "event.h"
+#include "format.h"
 #include "hooks.h"
 #include "projection.h"
 #include "strbuf.h"
@@ -276,6 +277,7 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 
 static void print(const struct findings *f, int json)
 {
+	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
 	if (json) {
@@ -306,12 +308,13 @@ static void print(const struct findings *f, int json)
 	}
 	for (i = 0; i < f->nr; i++) {
 		printf("%s: %s: %s\n", f->v[i].error ? "error" : "warning",
-		       f->v[i].check, f->v[i].message);
+		       f->v[i].check, format_safe(&sb, f->v[i].message));
 		if (f->v[i].fix)
 			printf("  fix: %s\n", f->v[i].fix);
 	}
 	if (!f->errors)
 		printf("ok: no errors%s\n", f->nr ? " (see the warnings)" : "");
+	strbuf_release(&sb);
 }
 
 int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)

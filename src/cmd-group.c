@@ -8,7 +8,9 @@
 #include <json-c/json.h>
 #include "cmd.h"
 #include "event.h"
+#include "format.h"
 #include "projection.h"
+#include "strbuf.h"
 #include "ulid.h"
 #include "usage.h"
 #include "utf8.h"
@@ -186,6 +188,7 @@ out:
 static int list(struct thrum_ctx *ctx, int json)
 {
 	struct group_list l = GROUP_LIST_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	size_t i, j;
 
 	if (projection_groups(ctx->proj, &l) < 0)
@@ -223,15 +226,16 @@ static int list(struct thrum_ctx *ctx, int json)
 	for (i = 0; !json && i < l.nr; i++) {
 		const struct group_info *gi = &l.items[i];
 
-		printf("%s:", gi->name);
+		printf("%s:", format_safe(&sb, gi->name));
 		for (j = 0; j < gi->members.nr; j++)
-			printf(" %s", gi->members.v[j]);
+			printf(" %s", format_safe(&sb, gi->members.v[j]));
 		if (!gi->members.nr)
 			printf(" (no members)");
 		if (gi->description)
-			printf("  # %s", gi->description);
+			printf("  # %s", format_safe(&sb, gi->description));
 		putchar('\n');
 	}
+	strbuf_release(&sb);
 	group_list_release(&l);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "event.h"
 #include "format.h"
+#include "strbuf.h"
 #include "pager.h"
 #include "messaging.h"
 #include "projection.h"
@@ -77,8 +78,14 @@ static int change(struct thrum_ctx *ctx, int is_edit, const char *id,
 		goto out;
 	m = &l.items[0];
 	if (strcmp(m->agent_id, ctx->me.agent_id)) {
+		struct strbuf who = STRBUF_INIT, msg = STRBUF_INIT;
+
 		error("only the author ('%s') can %s message '%s'",
-		      m->agent_id, is_edit ? "edit" : "delete", m->message_id);
+		      format_safe(&who, m->agent_id),
+		      is_edit ? "edit" : "delete",
+		      format_safe(&msg, m->message_id));
+		strbuf_release(&who);
+		strbuf_release(&msg);
 		goto out;
 	}
 	if (m->deleted) {
