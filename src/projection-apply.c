@@ -9,6 +9,7 @@
 #include "thrum.h"
 #include "projection.h"
 #include "projection-internal.h"
+#include "date.h"
 #include "event.h"
 #include "store.h"
 #include "strbuf.h"
@@ -17,6 +18,7 @@
 #include "wrapper.h"
 
 #define TAIL_BYTES 32
+#define CLAMP_AHEAD_NS (86400LL * 1000000000)	/* one day */
 
 /* --- applying events --- */
 
@@ -315,10 +317,50 @@ static int apply_group(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot store group");
 }
 
-int projection_apply(struct projection *p, const struct event *ev,
+/*
+ * The instant an event counts at for every "latest wins" order (and the
+ * order of the inbox): its own, unless that is more than a day ahead of
+ * this clone's clock when the event first arrived, then that day's end.
+ * A line claiming 2261 therefore cannot pin an agent's registration, an
+ * intent, a membership or an edit: a day later, anything newer wins.
+ * The instant given is kept in the database (and across a rebuild), so
+ * that applying the same events again, in any order, gives the same
+ * answers.  The event's own timestamp is not changed.
+ */
+static int clamp_ns(struct projection *p, const struct event *ev,
+		    int64_t *out)
+{
+	int64_t limit;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!p->now)	/* applied outside projection_begin() */
+		p->now = date_now_ns();
+	limit = p->now + CLAMP_AHEAD_NS;
+	*out = ev->ts_ns;
+	if (ev->ts_ns <= limit)
+		return 0;
+	s = proj_stmt(p, ST_CLAMP_GET);
+	proj_bind_text(s, 1, ev->event_id);
+	rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : limit;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read the clamped instants");
+	if (rc == SQLITE_ROW)
+		return 0;
+	s = proj_stmt(p, ST_CLAMP_PUT);
+	proj_bind_text(s, 1, ev->event_id);
+	sqlite3_bind_int64(s, 2, limit);
+	return proj_run(p, s, "cannot record a clamped instant");
+}
+
+int projection_apply(struct projection *p, const struct event *orig,
 		     const char *shard, uint64_t line_hash)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT);
+	struct event copy = *orig;
+	const struct event *ev = orig;
 	int ret;
 
 	proj_bind_text(s, 1, ev->event_id);
@@ -340,6 +382,10 @@ int projection_apply(struct projection *p, const struct event *ev,
 			return -1;
 		return THRUM_ECONFLICT;
 	}
+	/* a shallow copy that orders at the clamped instant */
+	if (clamp_ns(p, orig, &copy.ts_ns) < 0)
+		return -1;
+	ev = &copy;
 
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:

@@ -49,6 +49,8 @@ enum stmt_id {
 	ST_GROUPS,
 	ST_GROUP_MEMBERS,
 	ST_COUNTS,
+	ST_CLAMP_GET,
+	ST_CLAMP_PUT,
 	ST_MAX
 };
 
@@ -58,6 +60,7 @@ struct projection {
 	sqlite3_stmt *st[ST_MAX];
 	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
 	int bulk;		/* a rebuild into a private file: no journal */
+	int64_t now;		/* the clock, read at projection_begin() */
 };
 
 /* report sqlite3_errmsg() for what; returns -1 */

@@ -20,6 +20,7 @@
 #include "thrum.h"
 #include "projection.h"
 #include "projection-internal.h"
+#include "date.h"
 #include "event.h"
 #include "store.h"
 #include "strbuf.h"
@@ -107,7 +108,10 @@ static const char schema_sql[] =
 	"  group_id TEXT NOT NULL, member_type TEXT NOT NULL,"
 	"  member_value TEXT NOT NULL, present INTEGER NOT NULL,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;";
+	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;"
+	/* the order instant of each event that came from the far future */
+	"CREATE TABLE IF NOT EXISTS clamped("
+	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;";
 
 
 
@@ -301,6 +305,9 @@ static const char *const stmt_sql[ST_MAX] = {
 		" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
 		" (SELECT COUNT(*) FROM skipped_lines),"
 		" (SELECT COUNT(*) FROM conflicts)",
+	[ST_CLAMP_GET] = "SELECT ns FROM clamped WHERE event_id = ?1",
+	[ST_CLAMP_PUT] =
+		"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(?1, ?2)",
 };
 
 
@@ -629,6 +636,30 @@ int projection_open(struct projection **out, const char *var_dir)
 	return 0;
 }
 
+/*
+ * A rebuild keeps the order instants the old database gave to events
+ * from the far future (see clamp_ns() in projection-apply.c): they were
+ * taken from the clock when the event first arrived, which the log does
+ * not record.  An old database that is missing, corrupt or without the
+ * table has none to give.
+ */
+static void keep_clamps(struct projection *p, const char *old)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (access(old, F_OK) ||
+	    sqlite3_prepare_v2(p->db, "ATTACH ?1 AS old", -1, &s, NULL))
+		goto out;
+	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto out;
+	try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
+		    " FROM old.clamped");
+	try_exec(p, "DETACH old");
+out:
+	sqlite3_finalize(s);
+}
+
 int projection_rebuild(struct projection **out, const char *var_dir,
 		       struct store *s, struct catch_up_stats *stats)
 {
@@ -644,6 +675,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		goto out;
 	}
 	start_trace(p);
+	keep_clamps(p, final);
 	if (projection_catch_up(p, s, stats) < 0 ||
 	    proj_exec(p, query_index_sql) < 0)
 		goto out;
@@ -690,6 +722,7 @@ void projection_free(struct projection *p)
 
 int projection_begin(struct projection *p)
 {
+	p->now = date_now_ns();
 	return proj_exec(p, "BEGIN IMMEDIATE");
 }
 

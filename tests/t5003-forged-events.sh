@@ -42,4 +42,27 @@ test_expect_success 'the second create is a conflict, counted and shown by fsck'
 	test "$(json_get m.json "$.message.body.content")" = "the real content"
 '
 
+# bob claims alice registered in 2261 as "pinned"; alice registers
+# again for real two days later, and then once more after a rebuild
+test_expect_success 'a far-future registration does not pin the agent' '
+	now=2030-01-01T10:00:00Z &&
+	later=2030-01-03T10:00:00Z &&
+	sd=$(sync_dir bob) &&
+	echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"alice\",\"role\":\"pinned\",\"timestamp\":\"2261-12-31T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" \
+		>>"$sd/events.jsonl" &&
+	THRUM_TEST_NOW=$now sync_round bob alice &&
+	THRUM_TEST_NOW=$now thrum_in alice agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].role")" = pinned &&
+	THRUM_TEST_NOW=$later thrum_in alice quickstart --name alice \
+		--role reviewer --module m >/dev/null &&
+	THRUM_TEST_NOW=$later thrum_in alice agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].name")" = alice &&
+	test "$(json_get a.json "$.agents[0].role")" = reviewer &&
+	THRUM_TEST_NOW=$later thrum_in alice team >team &&
+	grep "^alice  *reviewer " team &&
+	THRUM_TEST_NOW=$later thrum_in alice rebuild >/dev/null &&
+	THRUM_TEST_NOW=$later thrum_in alice agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].role")" = reviewer
+'
+
 test_done

@@ -29,7 +29,10 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static int64_t base_ns = 1770112800000000000LL;
+static int64_t base_ns = 1770112800000000000LL;	/* THRUM_TEST_NOW */
+#define TEST_NOW "2026-02-03T10:00:00Z"
+#define FAR_FUTURE_MS 7416000000000LL	/* about 2261 */
+#define TWO_DAYS_MS (2 * 86400000LL)
 
 static void fill(struct event *ev, enum event_type type, int64_t offset_ms)
 {
@@ -185,6 +188,12 @@ static void make_history(void)
 	agent("a3", "review", 2);
 	agent("a4", "review", 3);
 	agent("a4", "impl", 50);	/* a later registration wins */
+	/*
+	 * from the far future (2261): it orders at the clock of its arrival
+	 * plus a day, so the real registration two days later wins
+	 */
+	agent("a3", "pinned", FAR_FUTURE_MS);
+	agent("a3", "review", TWO_DAYS_MS);
 	session("a1", "ses_1", 1, 4);
 	session("a2", "ses_2", 1, 5);
 	session("a2", "ses_2", 0, 60);
@@ -234,6 +243,10 @@ static void make_history(void)
 			delete(m[i], strcmp(author, "a1") ? "a1" : "a2", 300);
 		if (i % 2 == 0)
 			receipt(m[i], names[i % 4], 400 + i);
+		if (i == 3) {	/* an edit from 2261 does not pin the content */
+			edit(m[i], author, "pinned edit", FAR_FUTURE_MS, 1);
+			edit(m[i], author, "edit three", TWO_DAYS_MS, 1);
+		}
 		/*
 		 * the same message_id again, claimed earlier: from another
 		 * shard in the author's name, and later in the forger's own
@@ -372,6 +385,9 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "forged"));
 	assert_non_null(strstr(first, "d1"));
 	assert_non_null(strstr(first, "agent a4 impl"));
+	assert_non_null(strstr(first, "agent a3 review"));
+	assert_non_null(strstr(first, "edit three"));
+	assert_null(strstr(first, "pinned"));
 	assert_non_null(strstr(first, "31 messages, 2 conflicts"));
 	free(first);
 	free(order);
@@ -520,7 +536,7 @@ static void test_anonymous_edit_delete(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tmpdir) || setenv("THRUM_TEST_NOW", TEST_NOW, 1))
 		return -1;
 	make_history();
 	return 0;
