@@ -12,6 +12,7 @@
 #include "date.h"
 #include "event.h"
 #include "store.h"
+#include "sync.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "usage.h"
@@ -537,8 +538,25 @@ static int skip_line(struct projection *p, const char *rel, uint64_t hash,
 	return 0;
 }
 
+/* keep the exact bytes of a line that a-sync does not hold yet */
+static int keep_pending(struct projection *p, const char *rel, int64_t off,
+			const char *line, size_t n)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_PENDING_ADD);
+
+	proj_bind_text(s, 1, rel);
+	sqlite3_bind_int64(s, 2, off);
+	sqlite3_bind_blob(s, 3, line, (int)n, SQLITE_STATIC);
+	return proj_run(p, s, "cannot keep an uncommitted line");
+}
+
+/*
+ * Project the lines of buf, which starts at offset off of rel; those
+ * newly projected at or after committed (-1: none) are kept as pending.
+ */
 static int project_lines(struct projection *p, const char *rel,
 			 const char *shard, const char *buf, size_t len,
+			 int64_t off, int64_t committed,
 			 struct catch_up_stats *stats)
 {
 	const char *line = buf, *end = buf + len;
@@ -568,6 +586,12 @@ static int project_lines(struct projection *p, const char *rel,
 			continue;
 		}
 		ret = projection_apply(p, &ev, shard, hash);
+		/* written here, after the last commit: not in a-sync yet */
+		if (ret > 0 && committed >= 0 &&
+		    off + (line - buf) >= committed && p->origin &&
+		    ev.origin_daemon && !strcmp(ev.origin_daemon, p->origin) &&
+		    keep_pending(p, rel, off + (line - buf), line, n) < 0)
+			ret = -1;
 		event_release(&ev);
 		if (ret < 0 && ret != THRUM_ECONFLICT)
 			return -1;
@@ -608,6 +632,26 @@ static int record_file_state(struct projection *p, const char *rel, int fd,
 	return proj_run(p, q, "cannot record file state");
 }
 
+/*
+ * Forget the pending lines of rel that a-sync now holds (the commit of a
+ * sync cycle took the file up to *committed bytes).
+ */
+static int prune_pending(struct projection *p, struct store *s,
+			 const char *rel, int64_t *committed)
+{
+	sqlite3_stmt *q;
+
+	if (!p->origin)
+		p->origin = store_origin_id(s);
+	*committed = (int64_t)sync_committed_size(s->var_dir, rel);
+	if (!*committed)
+		return 0;
+	q = proj_stmt(p, ST_PENDING_PRUNE);
+	proj_bind_text(q, 1, rel);
+	sqlite3_bind_int64(q, 2, *committed);
+	return proj_run(p, q, "cannot forget committed lines");
+}
+
 static int catch_up_file(struct projection *p, struct store *s,
 			 const char *rel, struct catch_up_stats *stats)
 {
@@ -616,7 +660,7 @@ static int catch_up_file(struct projection *p, struct store *s,
 	struct strbuf buf = STRBUF_INIT;
 	struct file_state fs;
 	struct stat st;
-	int64_t from, used;
+	int64_t from, used, committed = 0;
 	int fd = -1, ret = -1;
 	ssize_t n;
 
@@ -646,7 +690,10 @@ static int catch_up_file(struct projection *p, struct store *s,
 	while (buf.len && buf.buf[buf.len - 1] != '\n')
 		buf.len--;
 	buf.buf[buf.len] = '\0';
-	if (project_lines(p, rel, shard, buf.buf, buf.len, stats) < 0)
+	if (!p->bulk && prune_pending(p, s, rel, &committed) < 0)
+		goto out;
+	if (project_lines(p, rel, shard, buf.buf, buf.len, from,
+			  p->bulk ? -1 : committed, stats) < 0)
 		goto out;
 	used = from + buf.len;
 	ret = record_file_state(p, rel, fd, used, path);
@@ -851,7 +898,8 @@ int projection_ingest(struct projection *p, struct store *s, const char *rel,
 	struct stat st;
 	int fd, ret = -1;
 
-	if (project_lines(p, rel, shard, lines, len, stats) < 0)
+	/* merged in from the remote: the cycle commits them at once */
+	if (project_lines(p, rel, shard, lines, len, 0, -1, stats) < 0)
 		goto out;
 	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -865,5 +913,141 @@ int projection_ingest(struct projection *p, struct store *s, const char *rel,
 out:
 	free(shard);
 	free(path);
+	return ret;
+}
+
+/* --- writing back what the log lost --- */
+
+struct pending_line {
+	char *path;
+	int64_t offset;
+	struct strbuf line;
+};
+
+static void release_pending(struct pending_line *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(v[i].path);
+		strbuf_release(&v[i].line);
+	}
+	free(v);
+}
+
+/* where the whole line is in "\n" + file, or -1 */
+static int64_t find_line(const struct strbuf *file, const struct strbuf *line)
+{
+	struct strbuf needle = STRBUF_INIT;
+	const char *at;
+
+	strbuf_addch(&needle, '\n');
+	strbuf_addbuf(&needle, line);
+	strbuf_addch(&needle, '\n');
+	at = memmem(file->buf, file->len, needle.buf, needle.len);
+	strbuf_release(&needle);
+	return at ? at - file->buf : -1;
+}
+
+/*
+ * The rows of one file, v[0..nr): append those the file lacks, then
+ * record where each now is.
+ */
+static int recover_file(struct projection *p, struct store *s,
+			struct pending_line *v, size_t nr, size_t *restored)
+{
+	char *path = store_abs_path(s, v[0].path);
+	struct strbuf file = STRBUF_INIT, add = STRBUF_INIT;
+	sqlite3_stmt *q;
+	int64_t base;
+	size_t i;
+	int ret = -1;
+
+	if (strbuf_read_file(&add, path, 0) < 0) {
+		if (errno != ENOENT) {
+			error_errno("cannot read '%s'", path);
+			goto out;
+		}
+		strbuf_reset(&add);
+	}
+	/* a leading "\n" makes the first line findable like the others */
+	strbuf_addch(&file, '\n');
+	strbuf_addbuf(&file, &add);
+	strbuf_reset(&add);
+	/* the appender completes a torn last line first */
+	base = file.len - 1 + (file.len > 1 && file.buf[file.len - 1] != '\n');
+	for (i = 0; i < nr; i++) {
+		int64_t at = find_line(&file, &v[i].line);
+
+		if (at >= 0) {
+			v[i].offset = at;
+			continue;
+		}
+		v[i].offset = base + add.len;
+		strbuf_addbuf(&add, &v[i].line);
+		strbuf_addch(&add, '\n');
+		(*restored)++;
+	}
+	if (add.len && store_append_raw(s, v[0].path, &add) < 0)
+		goto out;
+	q = proj_stmt(p, ST_PENDING_DROP);
+	proj_bind_text(q, 1, v[0].path);
+	if (proj_run(p, q, "cannot update uncommitted lines") < 0)
+		goto out;
+	for (i = 0; i < nr; i++)
+		if (keep_pending(p, v[i].path, v[i].offset, v[i].line.buf,
+				 v[i].line.len) < 0)
+			goto out;
+	ret = 0;
+out:
+	strbuf_release(&file);
+	strbuf_release(&add);
+	free(path);
+	return ret;
+}
+
+int projection_recover(struct projection *p, struct store *s,
+		       size_t *restored)
+{
+	struct pending_line *v = NULL;
+	size_t nr = 0, alloc = 0, i, start, local = 0;
+	sqlite3_stmt *q = proj_stmt(p, ST_PENDING_ALL);
+	int rc, ret = -1;
+
+	if (!restored)
+		restored = &local;
+	*restored = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pending_line *e;
+
+		ALLOC_GROW(v, nr + 1, alloc);
+		e = &v[nr++];
+		e->path = proj_col_text(q, 0);
+		e->offset = sqlite3_column_int64(q, 1);
+		strbuf_init(&e->line, 0);
+		strbuf_add(&e->line, sqlite3_column_blob(q, 2),
+			   sqlite3_column_bytes(q, 2));
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		proj_db_error(p, "cannot read uncommitted lines");
+		goto out;
+	}
+	if (!nr || projection_begin(p) < 0) {
+		ret = nr ? -1 : 0;
+		goto out;
+	}
+	for (start = 0, i = 1; i <= nr; i++)
+		if (i == nr || strcmp(v[i].path, v[start].path)) {
+			if (recover_file(p, s, v + start, i - start,
+					 restored) < 0) {
+				projection_rollback(p);
+				goto out;
+			}
+			start = i;
+		}
+	ret = projection_commit(p);
+out:
+	release_pending(v, nr);
 	return ret;
 }

@@ -51,12 +51,17 @@ enum stmt_id {
 	ST_COUNTS,
 	ST_CLAMP_GET,
 	ST_CLAMP_PUT,
+	ST_PENDING_ADD,
+	ST_PENDING_PRUNE,
+	ST_PENDING_ALL,
+	ST_PENDING_DROP,
 	ST_MAX
 };
 
 struct projection {
 	sqlite3 *db;
 	char *path;
+	char *origin;		/* this clone's origin_daemon, once known */
 	sqlite3_stmt *st[ST_MAX];
 	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
 	int bulk;		/* a rebuild into a private file: no journal */

@@ -111,7 +111,11 @@ static const char schema_sql[] =
 	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;"
 	/* the order instant of each event that came from the far future */
 	"CREATE TABLE IF NOT EXISTS clamped("
-	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;";
+	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;"
+	/* lines appended here and not committed to a-sync yet, exactly */
+	"CREATE TABLE IF NOT EXISTS pending("
+	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
+	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
 
 
 
@@ -308,6 +312,14 @@ static const char *const stmt_sql[ST_MAX] = {
 	[ST_CLAMP_GET] = "SELECT ns FROM clamped WHERE event_id = ?1",
 	[ST_CLAMP_PUT] =
 		"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(?1, ?2)",
+	[ST_PENDING_ADD] =
+		"INSERT OR REPLACE INTO pending(path, offset, line)"
+		" VALUES(?1, ?2, ?3)",
+	[ST_PENDING_PRUNE] =
+		"DELETE FROM pending WHERE path = ?1 AND offset < ?2",
+	[ST_PENDING_ALL] =
+		"SELECT path, offset, line FROM pending ORDER BY path, offset",
+	[ST_PENDING_DROP] = "DELETE FROM pending WHERE path = ?1",
 };
 
 
@@ -637,13 +649,14 @@ int projection_open(struct projection **out, const char *var_dir)
 }
 
 /*
- * A rebuild keeps the order instants the old database gave to events
- * from the far future (see clamp_ns() in projection-apply.c): they were
- * taken from the clock when the event first arrived, which the log does
- * not record.  An old database that is missing, corrupt or without the
- * table has none to give.
+ * A rebuild keeps what the log does not record: the order instants the
+ * old database gave to events from the far future (see clamp_ns() in
+ * projection-apply.c; taken from the clock when the event first
+ * arrived), and the uncommitted lines it holds (see
+ * projection_recover()).  An old database that is missing, corrupt or
+ * without the tables has none to give.
  */
-static void keep_clamps(struct projection *p, const char *old)
+static void keep_local_state(struct projection *p, const char *old)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -655,6 +668,8 @@ static void keep_clamps(struct projection *p, const char *old)
 		goto out;
 	try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
 		    " FROM old.clamped");
+	try_exec(p, "INSERT OR IGNORE INTO pending SELECT path, offset, line"
+		    " FROM old.pending");
 	try_exec(p, "DETACH old");
 out:
 	sqlite3_finalize(s);
@@ -675,7 +690,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		goto out;
 	}
 	start_trace(p);
-	keep_clamps(p, final);
+	keep_local_state(p, final);
 	if (projection_catch_up(p, s, stats) < 0 ||
 	    proj_exec(p, query_index_sql) < 0)
 		goto out;
@@ -717,6 +732,7 @@ void projection_free(struct projection *p)
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
+	free(p->origin);
 	free(p);
 }
 

@@ -67,6 +67,19 @@ int projection_ingest(struct projection *p, struct store *s, const char *rel,
 		      struct catch_up_stats *stats);
 
 /*
+ * The lines this clone appends stay in the database, byte for byte,
+ * until a sync cycle commits them to a-sync (they are kept when a
+ * command first projects them: any command that reads, or the daemon).
+ * When the log lacks some of them, because its sync work tree was
+ * deleted and made again from a-sync, write them back, in their order,
+ * to the file they were in.  *restored (may be NULL) counts the lines
+ * written.  Lines the log holds are left alone: calling it again does
+ * nothing.  0, or -1 after error().
+ */
+int projection_recover(struct projection *p, struct store *s,
+		       size_t *restored);
+
+/*
  * Apply one parsed event found in the log file of shard (NULL for
  * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
  * new, 0 when already known, THRUM_ECONFLICT when its id is known with

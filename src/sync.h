@@ -73,6 +73,14 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 
 /* the recorded status of the last cycle (SYNC_NEVER when none); 0 or -1 */
 int sync_status_read(const struct repo *r, struct sync_status *out);
+
+/*
+ * How many bytes of the log file rel (e.g. "messages/alice.jsonl") the
+ * last commit of a-sync holds, as var/sync-cache in var_dir recorded it
+ * when the cycle committed; 0 when nothing is known.  Bytes after that
+ * are not committed yet.
+ */
+uint64_t sync_committed_size(const char *var_dir, const char *rel);
 void sync_status_release(struct sync_status *st);
 
 const char *sync_state_name(enum sync_state state);
