@@ -42,6 +42,17 @@ test_expect_success 'the second create is a conflict, counted and shown by fsck'
 	test "$(json_get m.json "$.message.body.content")" = "the real content"
 '
 
+test_expect_success 'a body with \u0000 is skipped and listed, never cut short' '
+	sd=$(sync_dir bob) &&
+	echo "{\"agent_id\":\"bob\",\"body\":{\"content\":\"kept\\u0000cut\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}F3\",\"message_id\":\"msg_${E}F3\",\"recipients\":[\"alice\"],\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"message.create\",\"v\":1}" \
+		>>"$sd/messages/bob.jsonl" &&
+	sync_round bob alice &&
+	thrum_in alice inbox --all --no-mark-read >inbox &&
+	! grep kept inbox &&
+	thrum_in alice fsck >out &&
+	grep "^warning: log: messages/bob.jsonl:[0-9]*: skipped line (\\\\u0000 in a string)$" out
+'
+
 # bob claims alice registered in 2261 as "pinned"; alice registers
 # again for real two days later, and then once more after a rebuild
 test_expect_success 'a far-future registration does not pin the agent' '
