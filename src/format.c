@@ -265,10 +265,12 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		if (m->priority && strcmp(m->priority, "normal"))
 			fprintf(out, "  %s[%s]%s",
 				strcmp(m->priority, "low") ? COLOR(C_HIGH) : "",
-				format_safe(&note, m->priority), COLOR(C_RESET));
+				format_safe(&note, m->priority),
+				COLOR(C_RESET));
 		if (m->reply_to)
 			fprintf(out, " %s(reply to %s)%s", COLOR(C_NOTE),
-				format_safe(&note, m->reply_to), COLOR(C_RESET));
+				format_safe(&note, m->reply_to),
+				COLOR(C_RESET));
 		if (m->edited)
 			fprintf(out, " %s(edited)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));

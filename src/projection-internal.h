@@ -61,7 +61,7 @@ enum stmt_id {
 struct projection {
 	sqlite3 *db;
 	char *path;
-	char *origin;		/* this clone's origin_daemon, once known */
+	char *origin;		/* our origin_daemon, once known */
 	sqlite3_stmt *st[ST_MAX];
 	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
 	int bulk;		/* a rebuild into a private file: no journal */

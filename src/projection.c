@@ -149,10 +149,11 @@ static const char *const stmt_sql[ST_MAX] = {
 		"INSERT OR IGNORE INTO conflicts(event_id, hash) VALUES(?1, ?2)",
 	/* a second create of the id: see projection_create_cmp() */
 	[ST_MSG_INSERT] =
-		"INSERT OR IGNORE INTO messages(message_id, event_id, thread_id,"
-		" agent_id, session_id, created_ns, created_at, format, content,"
-		" structured, priority, reply_to, own)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+		"INSERT OR IGNORE INTO messages(message_id, event_id,"
+		" thread_id, agent_id, session_id, created_ns, created_at,"
+		" format, content, structured, priority, reply_to, own)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)",
 	[ST_MSG_RANK] =
 		"SELECT own, created_ns, event_id FROM messages"
 		" WHERE message_id = ?1",
@@ -532,7 +533,8 @@ static enum open_result open_db(struct projection *p)
 	}
 	if ((rc = try_exec(p, schema_sql)) ||
 	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
-	    (rc = try_exec(p, "PRAGMA user_version = " XSTR(SCHEMA_VERSION) "; COMMIT;")))
+	    (rc = try_exec(p, "PRAGMA user_version = "
+			   XSTR(SCHEMA_VERSION) "; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:

@@ -84,8 +84,8 @@ int projection_recover(struct projection *p, struct store *s,
  * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
  * new, 0 when already known, THRUM_ECONFLICT when its id is known with
  * other bytes or it is a second message.create of a message_id (see
- * projection_create_cmp(); the loser is recorded), -1 on database error.  Callers batch with
- * projection_begin() / projection_commit().
+ * projection_create_cmp(); the loser is recorded), -1 on database
+ * error.  Callers batch with projection_begin() / projection_commit().
  */
 int projection_apply(struct projection *p, const struct event *ev,
 		     const char *shard, uint64_t line_hash);

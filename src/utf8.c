@@ -31,7 +31,7 @@ int utf8_valid(const char *s, size_t len, size_t *bad)
 			cp = c & 0x07;
 			min = 0x10000;
 		} else {
-			goto fail;	/* a continuation, 0xc0, 0xc1, 0xf5.. */
+			goto fail;	/* continuation, 0xc0, 0xc1, 0xf5.. */
 		}
 		if (len - i <= n)
 			goto fail;

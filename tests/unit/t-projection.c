@@ -243,7 +243,8 @@ static void make_history(void)
 			delete(m[i], strcmp(author, "a1") ? "a1" : "a2", 300);
 		if (i % 2 == 0)
 			receipt(m[i], names[i % 4], 400 + i);
-		if (i == 3) {	/* an edit from 2261 does not pin the content */
+		/* an edit from 2261 does not pin the content */
+		if (i == 3) {
 			edit(m[i], author, "pinned edit", FAR_FUTURE_MS, 1);
 			edit(m[i], author, "edit three", TWO_DAYS_MS, 1);
 		}
