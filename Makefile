@@ -97,6 +97,7 @@ LIB_OBJS = \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \
+	$(O)/src/utf8.o \
 	$(O)/src/watch.o \
 	$(O)/src/wrapper.o
 
@@ -127,12 +128,14 @@ UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
+	tests/unit/t-format \
 	tests/unit/t-merge \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
-	tests/unit/t-ulid
+	tests/unit/t-ulid \
+	tests/unit/t-utf8
 
 LIB = $(O)/libthrum.a
 PROGRAM = git-thrum

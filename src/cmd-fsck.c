@@ -12,6 +12,7 @@
 #include <json-c/json.h>
 #include "cmd.h"
 #include "event.h"
+#include "format.h"
 #include "hooks.h"
 #include "projection.h"
 #include "strbuf.h"
@@ -76,6 +77,74 @@ struct seen_id {
 	size_t line;
 };
 
+struct create {
+	char *message_id, *event_id;
+	int own;		/* in its author's shard */
+	int64_t ts;
+	const char *file;
+	size_t line;
+};
+
+/* by message_id, the create that counts first */
+static int cmp_create(const void *a, const void *b)
+{
+	const struct create *x = a, *y = b;
+	int c = strcmp(x->message_id, y->message_id);
+
+	if (c)
+		return c;
+	return projection_create_cmp(x->own, x->ts, x->event_id, y->own, y->ts,
+				     y->event_id);
+}
+
+static void add_create(struct create **v, size_t *nr, size_t *alloc,
+		       const struct event *ev, const char *event_id,
+		       const char *file, size_t line)
+{
+	char *shard = store_shard_of(file);
+	struct create *c;
+
+	ALLOC_GROW(*v, *nr + 1, *alloc);
+	c = &(*v)[(*nr)++];
+	c->message_id = xstrdup(ev->message_id);
+	c->event_id = xstrdup(event_id);
+	c->own = shard && !strcmp(shard, ev->agent_id);
+	c->ts = ev->ts_ns;
+	c->file = file;
+	c->line = line;
+	free(shard);
+}
+
+/*
+ * Two creates of one message_id: the one that counts, and each other one
+ * as a conflict (an exact copy of a line is one event, and not listed).
+ */
+static size_t check_creates(struct findings *f, struct create *v, size_t nr)
+{
+	size_t i, first = 0, conflicts = 0;
+
+	if (nr > 1)
+		qsort(v, nr, sizeof(*v), cmp_create);
+	for (i = 0; i < nr; i++) {
+		if (!i || strcmp(v[i].message_id, v[first].message_id)) {
+			first = i;
+		} else if (strcmp(v[i].event_id, v[first].event_id) &&
+			   (!i || strcmp(v[i].event_id, v[i - 1].event_id))) {
+			conflicts++;
+			add(f, "log", 0, NULL, "%s: created again at %s:%zu (a "
+			    "conflict; the create at %s:%zu counts)",
+			    v[i].message_id, v[i].file, v[i].line,
+			    v[first].file, v[first].line);
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		free(v[i].message_id);
+		free(v[i].event_id);
+	}
+	free(v);
+	return conflicts;
+}
+
 /* by id, then where the line stands in the log */
 static int cmp_seen(const void *a, const void *b)
 {
@@ -94,6 +163,8 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 {
 	struct strvec files = STRVEC_INIT, msg_ids = STRVEC_INIT;
 	struct seen_id *ids = NULL;
+	struct create *creates = NULL;
+	size_t nr_creates = 0, alloc_creates = 0;
 	size_t nr = 0, alloc = 0, i, first, listed = 0, dups = 0;
 	size_t conflicts = 0;
 	size_t skipped = 0, unordered = 0;
@@ -146,8 +217,13 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 				ids[nr].file_nr = i;
 				ids[nr].line = line;
 				nr++;
-				if (ev.type == EV_MESSAGE_CREATE)
+				if (ev.type == EV_MESSAGE_CREATE) {
 					strvec_push(&msg_ids, ev.message_id);
+					add_create(&creates, &nr_creates,
+						   &alloc_creates, &ev,
+						   ids[nr - 1].id, files.v[i],
+						   line);
+				}
 			}
 			event_release(&ev);
 			p += n + 1;
@@ -176,6 +252,7 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 			    ids[i].file, ids[i].line);
 		}
 	}
+	conflicts += check_creates(f, creates, nr_creates);
 	if (skipped)
 		add(f, "log", 0, NULL, "%zu unparseable line%s kept in the log "
 		    "and never shown", skipped, skipped == 1 ? "" : "s");
@@ -200,6 +277,7 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 
 static void print(const struct findings *f, int json)
 {
+	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
 	if (json) {
@@ -230,12 +308,13 @@ static void print(const struct findings *f, int json)
 	}
 	for (i = 0; i < f->nr; i++) {
 		printf("%s: %s: %s\n", f->v[i].error ? "error" : "warning",
-		       f->v[i].check, f->v[i].message);
+		       f->v[i].check, format_safe(&sb, f->v[i].message));
 		if (f->v[i].fix)
 			printf("  fix: %s\n", f->v[i].fix);
 	}
 	if (!f->errors)
 		printf("ok: no errors%s\n", f->nr ? " (see the warnings)" : "");
+	strbuf_release(&sb);
 }
 
 int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)

@@ -8,9 +8,12 @@
 #include <json-c/json.h>
 #include "cmd.h"
 #include "event.h"
+#include "format.h"
 #include "projection.h"
+#include "strbuf.h"
 #include "ulid.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const group_usage[] = {
@@ -185,6 +188,7 @@ out:
 static int list(struct thrum_ctx *ctx, int json)
 {
 	struct group_list l = GROUP_LIST_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	size_t i, j;
 
 	if (projection_groups(ctx->proj, &l) < 0)
@@ -222,15 +226,16 @@ static int list(struct thrum_ctx *ctx, int json)
 	for (i = 0; !json && i < l.nr; i++) {
 		const struct group_info *gi = &l.items[i];
 
-		printf("%s:", gi->name);
+		printf("%s:", format_safe(&sb, gi->name));
 		for (j = 0; j < gi->members.nr; j++)
-			printf(" %s", gi->members.v[j]);
+			printf(" %s", format_safe(&sb, gi->members.v[j]));
 		if (!gi->members.nr)
 			printf(" (no members)");
 		if (gi->description)
-			printf("  # %s", gi->description);
+			printf("  # %s", format_safe(&sb, gi->description));
 		putchar('\n');
 	}
+	strbuf_release(&sb);
 	group_list_release(&l);
 	return 0;
 }
@@ -244,6 +249,7 @@ int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx)
 	};
 	struct group_opts o = { 0 };
 	const char *sub;
+	size_t bad;
 	int i, n;
 
 	if (argc < 2)
@@ -254,6 +260,9 @@ int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx)
 	i = 1 + parse_options(argc - 1, argv + 1, opts, group_usage,
 			      group_opt, &o);
 	n = argc - i;
+	if ((bad = utf8_invalid_at(o.description)))
+		usage_msg(group_usage, "--description is not valid UTF-8 "
+			  "(byte %zu)", bad);
 	ctx_need_projection(ctx);
 	if (!strcmp(sub, "list")) {
 		if (n)

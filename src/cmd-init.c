@@ -174,7 +174,9 @@ int init_repository(struct thrum_ctx *ctx, int force, int gitignore,
 		goto out;
 	if (!ctx->proj && projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
 		goto out;
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+	/* and what the log lost with its work tree goes back into it */
+	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0 ||
+	    projection_recover(ctx->proj, &ctx->store, NULL) < 0)
 		goto out;
 	if (diverged) {
 		/* both sides hold history: take the union, never drop */

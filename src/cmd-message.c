@@ -6,10 +6,12 @@
 #include "cmd.h"
 #include "event.h"
 #include "format.h"
+#include "strbuf.h"
 #include "pager.h"
 #include "messaging.h"
 #include "projection.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const message_usage[] = {
@@ -77,8 +79,14 @@ static int change(struct thrum_ctx *ctx, int is_edit, const char *id,
 		goto out;
 	m = &l.items[0];
 	if (strcmp(m->agent_id, ctx->me.agent_id)) {
+		struct strbuf who = STRBUF_INIT, msg = STRBUF_INIT;
+
 		error("only the author ('%s') can %s message '%s'",
-		      m->agent_id, is_edit ? "edit" : "delete", m->message_id);
+		      format_safe(&who, m->agent_id),
+		      is_edit ? "edit" : "delete",
+		      format_safe(&msg, m->message_id));
+		strbuf_release(&who);
+		strbuf_release(&msg);
 		goto out;
 	}
 	if (m->deleted) {
@@ -128,6 +136,7 @@ int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx)
 	};
 	struct message_opts o = { 0 };
 	const char *sub;
+	size_t bad;
 	int i;
 
 	if (argc < 2)
@@ -151,6 +160,9 @@ int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (!strcmp(sub, "delete")) {
 		if (argc - i != 1 || o.no_mark)
 			usage_msg(message_usage, "want: message delete <id>");
+		if ((bad = utf8_invalid_at(o.reason)))
+			usage_msg(message_usage, "--reason is not valid UTF-8 "
+				  "(byte %zu)", bad);
 		return change(ctx, 0, argv[i], NULL, &o);
 	}
 	usage_msg(message_usage, "unknown subcommand '%s'", sub);

@@ -13,6 +13,7 @@
 #include "strvec.h"
 #include "ulid.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const quickstart_usage[] = {
@@ -92,7 +93,7 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	const char *why, *origin;
 	char host[256] = "";
 	char *made_name = NULL;
-	size_t nr = 0, i;
+	size_t nr = 0, i, bad;
 	int have_old, ret = 1;
 
 	memset(evs, 0, sizeof(evs));
@@ -109,6 +110,11 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 			  why);
 	if (!*o.module)
 		usage_msg(quickstart_usage, "empty module");
+	if ((bad = utf8_invalid_at(o.module)) ||
+	    (bad = utf8_invalid_at(o.intent)))
+		usage_msg(quickstart_usage, "%s is not valid UTF-8 (byte %zu)",
+			  utf8_invalid_at(o.module) ? "--module" : "--intent",
+			  bad);
 	ctx_need_projection(ctx);
 	if (!o.name)
 		o.name = made_name = default_name(ctx, o.role, o.module);

@@ -9,6 +9,7 @@
 #include "event.h"
 #include "ulid.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 static const char *const session_usage[] = {
@@ -52,7 +53,7 @@ int cmd_session(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct session_opts o = { 0 };
 	struct event evs[3];
 	struct event *list[3];
-	size_t nr = 0, i;
+	size_t nr = 0, i, bad;
 	int start, ret = 1;
 
 	memset(evs, 0, sizeof(evs));
@@ -69,6 +70,9 @@ int cmd_session(int argc, const char **argv, struct thrum_ctx *ctx)
 	if ((start && o.reason) || (!start && o.intent))
 		usage_msg(session_usage, "--intent goes with start, --reason "
 			  "with end");
+	if ((bad = utf8_invalid_at(start ? o.intent : o.reason)))
+		usage_msg(session_usage, "%s is not valid UTF-8 (byte %zu)",
+			  start ? "--intent" : "--reason", bad);
 	ctx_need_projection(ctx);
 	if (ctx_need_me(ctx) < 0 || !ctx_origin(ctx))
 		return 1;

@@ -6,6 +6,7 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "format.h"
+#include "strbuf.h"
 #include "sync.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -39,8 +40,12 @@ static void print_summary(const struct sync_status *st)
 		printf(", pushed");
 	if (st->state == SYNC_LOCAL_ONLY)
 		printf(" (thrum.localOnly is true: nothing fetched or pushed)");
-	if (st->last_error)
-		printf(" (%s)", st->last_error);
+	if (st->last_error) {
+		struct strbuf sb = STRBUF_INIT;
+
+		printf(" (%s)", format_safe(&sb, st->last_error));
+		strbuf_release(&sb);
+	}
 	putchar('\n');
 }
 
@@ -60,8 +65,12 @@ static void print_status(const struct sync_status *st,
 		       "it)\n");
 	printf("last sync:  %s\n", st->last_sync_at ? st->last_sync_at
 						     : "never");
-	if (st->last_error)
-		printf("last error: %s\n", st->last_error);
+	if (st->last_error) {
+		struct strbuf sb = STRBUF_INIT;
+
+		printf("last error: %s\n", format_safe(&sb, st->last_error));
+		strbuf_release(&sb);
+	}
 	if (st->state == SYNC_AUTH && st->retry_at)
 		printf("back-off:   the daemon asks the remote again at %s "
 		       "('git thrum sync force' now)\n", st->retry_at);

@@ -5,6 +5,7 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "format.h"
+#include "strbuf.h"
 #include "usage.h"
 
 static const char *const whoami_usage[] = {
@@ -18,6 +19,7 @@ int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct strbuf sb = STRBUF_INIT;
 	int json = 0;
 
 	if (parse_options(argc, argv, opts, whoami_usage, opt_json,
@@ -30,13 +32,17 @@ int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 		format_identity_json(&ctx->me, stdout);
 		return 0;
 	}
-	printf("%s (role %s, module %s)\n", ctx->me.name,
-	       ctx->me.role ? ctx->me.role : "-",
-	       ctx->me.module ? ctx->me.module : "-");
-	printf("  agent id: %s\n", ctx->me.agent_id);
+	printf("%s", format_safe(&sb, ctx->me.name));
+	printf(" (role %s,", format_safe(&sb, ctx->me.role ? ctx->me.role
+							  : "-"));
+	printf(" module %s)\n", format_safe(&sb, ctx->me.module
+					    ? ctx->me.module : "-"));
+	printf("  agent id: %s\n", format_safe(&sb, ctx->me.agent_id));
 	if (ctx->me.session_id)
-		printf("  session:  %s\n", ctx->me.session_id);
+		printf("  session:  %s\n",
+		       format_safe(&sb, ctx->me.session_id));
 	if (ctx->me.intent)
-		printf("  intent:   %s\n", ctx->me.intent);
+		printf("  intent:   %s\n", format_safe(&sb, ctx->me.intent));
+	strbuf_release(&sb);
 	return 0;
 }

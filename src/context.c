@@ -16,6 +16,7 @@
 #include "sync.h"
 #include "synctree.h"
 #include "usage.h"
+#include "utf8.h"
 #include "wrapper.h"
 
 #define MAX_BODY (512 * 1024)
@@ -328,6 +329,12 @@ char *read_body(const char *arg)
 	}
 	if (memchr(sb.buf, '\0', sb.len)) {
 		error("message body contains a NUL byte");
+		strbuf_release(&sb);
+		return NULL;
+	}
+	/* every reader would skip the line: refuse it before it is written */
+	if (!utf8_valid(sb.buf, sb.len, &i)) {
+		error("message body is not valid UTF-8 (byte %zu)", i + 1);
 		strbuf_release(&sb);
 		return NULL;
 	}

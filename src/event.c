@@ -432,6 +432,28 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	return 0;
 }
 
+/*
+ * Does a JSON string in line hold "\u0000"?  json-c would decode it, and
+ * every C string made of it would end there: a body cut short without a
+ * word.  The escape is real when an odd number of backslashes lead to
+ * it (outside strings valid JSON has no backslash).
+ */
+static int has_escaped_nul(const char *line, size_t len)
+{
+	const char *p = line, *end = line + len;
+
+	while ((p = memmem(p, end - p, "\\u0000", 6))) {
+		const char *b = p;
+
+		while (b > line && b[-1] == '\\')
+			b--;
+		if ((p - b) % 2 == 0)
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 int event_parse(struct event *ev, const char *line, size_t len,
 		unsigned flags, const char **why)
 {
@@ -447,6 +469,10 @@ int event_parse(struct event *ev, const char *line, size_t len,
 	}
 	if (memchr(line, '\0', len)) {
 		reason = "NUL byte in line";
+		goto out;
+	}
+	if (has_escaped_nul(line, len)) {
+		reason = "\\u0000 in a string";
 		goto out;
 	}
 	tok = json_tokener_new();
@@ -508,6 +534,8 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 		    unsigned flags)
 {
 	json_object *obj = json_object_new_object(), *sorted;
+	struct event check = EVENT_INIT;
+	const char *text;
 	size_t i;
 	int ret = 0;
 
@@ -563,8 +591,17 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 		json_object_object_add(obj, "v", json_object_new_int64(ev->v));
 
 	sorted = sorted_copy(obj);
-	if (strbuf_addstr(out, to_text(sorted)) < 0)
+	text = to_text(sorted);
+	/*
+	 * never write a line that readers would skip (a string that is not
+	 * UTF-8, a missing field): it would be lost without a word
+	 */
+	if (!(flags & EVENT_PARSE_BARE) &&
+	    event_parse(&check, text, strlen(text), 0, NULL) < 0)
 		ret = -1;
+	else if (strbuf_addstr(out, text) < 0)
+		ret = -1;
+	event_release(&check);
 	json_object_put(sorted);
 	json_object_put(obj);
 	return ret;

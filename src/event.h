@@ -100,7 +100,10 @@ int event_parse(struct event *ev, const char *line, size_t len,
 
 /*
  * Append the canonical JSON of ev to out, without a newline.  With
- * EVENT_PARSE_BARE the envelope is optional.  Returns 0 or -1.
+ * EVENT_PARSE_BARE the envelope is optional.  Returns 0, or -1 (out
+ * unchanged) when the line would not parse back (event_parse()), for
+ * instance a string that is not UTF-8: no writer appends what every
+ * reader would skip.
  */
 int event_serialize(const struct event *ev, struct strbuf *out,
 		    unsigned flags);

@@ -13,6 +13,79 @@
 #include "strbuf.h"
 #include "strvec.h"
 #include "sync.h"
+#include "utf8.h"
+
+static int is_bidi(unsigned cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	       (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* the length of the UTF-8 sequence at p (of at most len bytes), or 0 */
+static size_t sequence(const unsigned char *p, size_t len, unsigned *cp)
+{
+	size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4, i;
+
+	if (n > len || !utf8_valid((const char *)p, n, NULL))
+		return 0;
+	*cp = n == 1 ? *p : n == 2 ? *p & 0x1f : n == 3 ? *p & 0x0f : *p & 0x07;
+	for (i = 1; i < n; i++)
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	return n;
+}
+
+/* the letter of a C escape for c, or 0 */
+static char named_escape(unsigned c)
+{
+	switch (c) {
+	case '\a': return 'a';
+	case '\b': return 'b';
+	case '\033': return 'e';
+	case '\n': return 'n';
+	case '\r': return 'r';
+	case '\t': return 't';
+	default: return 0;
+	}
+}
+
+void format_escape(struct strbuf *out, const char *s, unsigned flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s);
+
+	while (len) {
+		unsigned cp = 0;
+		size_t n = sequence(p, len, &cp);
+
+		if (!n) {
+			strbuf_addf(out, "\\x%02x", *p);	/* not UTF-8 */
+			p++;
+			len--;
+			continue;
+		}
+		if ((flags & FORMAT_KEEP_LINES) && (cp == '\n' || cp == '\t'))
+			strbuf_addch(out, cp);
+		else if (named_escape(cp))
+			strbuf_addf(out, "\\%c", named_escape(cp));
+		else if (cp < 0x20 || cp == 0x7f)
+			strbuf_addf(out, "\\x%02x", cp);
+		else if ((cp >= 0x80 && cp <= 0x9f) || is_bidi(cp))
+			strbuf_addf(out, "\\u%04x", cp);
+		else
+			strbuf_add(out, p, n);
+		p += n;
+		len -= n;
+	}
+}
+
+const char *format_safe(struct strbuf *buf, const char *s)
+{
+	strbuf_reset(buf);
+	if (s)
+		format_escape(buf, s, 0);
+	return buf->buf;
+}
 
 static void print_json(json_object *obj, FILE *out)
 {
@@ -97,9 +170,13 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out)
 	print_json(o, out);
 }
 
-static void print_indented(const char *text, FILE *out)
+static void print_indented(const char *raw, FILE *out)
 {
-	const char *p = text;
+	struct strbuf text = STRBUF_INIT;
+	const char *p;
+
+	format_escape(&text, raw, FORMAT_KEEP_LINES);
+	p = text.buf;
 
 	while (*p) {
 		const char *nl = strchr(p, '\n');
@@ -108,6 +185,7 @@ static void print_indented(const char *text, FILE *out)
 		fprintf(out, "    %.*s\n", (int)n, p);
 		p += n + (nl ? 1 : 0);
 	}
+	strbuf_release(&text);
 }
 
 static int use_color;
@@ -132,10 +210,15 @@ static void who_line(const struct message *m, struct strbuf *sb)
 	struct strvec names = STRVEC_INIT;
 	size_t j;
 
-	strbuf_addf(sb, "from %s to ", m->agent_id);
+	strbuf_addstr(sb, "from ");
+	format_escape(sb, m->agent_id, 0);
+	strbuf_addstr(sb, " to ");
 	audience_names(m, &names);
-	for (j = 0; j < names.nr; j++)
-		strbuf_addf(sb, "%s%s", j ? "," : "", names.v[j]);
+	for (j = 0; j < names.nr; j++) {
+		if (j)
+			strbuf_addch(sb, ',');
+		format_escape(sb, names.v[j], 0);
+	}
 	strvec_clear(&names);
 }
 
@@ -150,7 +233,7 @@ static void who_line(const struct message *m, struct strbuf *sb)
  */
 void format_messages_text(const struct message_list *l, FILE *out)
 {
-	struct strbuf who = STRBUF_INIT;
+	struct strbuf who = STRBUF_INIT, id = STRBUF_INIT, note = STRBUF_INIT;
 	int64_t now = date_now_ns();
 	size_t i, width = 0;
 
@@ -176,16 +259,19 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		else
 			fprintf(out, "%s*%s", COLOR(C_UNREAD), COLOR(C_RESET));
 		fprintf(out, " %s%s%s  %s%-*s%s  %s%s%s",
-			COLOR(C_ID), m->message_id, COLOR(C_RESET), COLOR(C_WHO),
+			COLOR(C_ID), format_safe(&id, m->message_id),
+			COLOR(C_RESET), COLOR(C_WHO),
 			(int)width, who.buf, COLOR(C_RESET), COLOR(C_WHEN),
 			when, COLOR(C_RESET));
 		if (m->priority && strcmp(m->priority, "normal"))
 			fprintf(out, "  %s[%s]%s",
 				strcmp(m->priority, "low") ? COLOR(C_HIGH) : "",
-				m->priority, COLOR(C_RESET));
+				format_safe(&note, m->priority),
+				COLOR(C_RESET));
 		if (m->reply_to)
 			fprintf(out, " %s(reply to %s)%s", COLOR(C_NOTE),
-				m->reply_to, COLOR(C_RESET));
+				format_safe(&note, m->reply_to),
+				COLOR(C_RESET));
 		if (m->edited)
 			fprintf(out, " %s(edited)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));
@@ -196,6 +282,8 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		print_indented(m->content ? m->content : "", out);
 	}
 	strbuf_release(&who);
+	strbuf_release(&id);
+	strbuf_release(&note);
 }
 
 static const char *ns_to_date(const char *ns_text, char *buf)
@@ -255,38 +343,56 @@ static void seen_text(const char *ns_text, int64_t now, char *out)
 	date_format_relative(ns, now, out);
 }
 
+/* the columns of one agent, escaped */
+struct agent_cols {
+	struct strbuf name, role, module, intent;
+};
+
+static void agent_cols(struct agent_cols *c, const struct agent_info *a)
+{
+	format_safe(&c->name, a->name ? a->name : a->agent_id);
+	format_safe(&c->role, a->role ? a->role : "-");
+	format_safe(&c->module, a->module ? a->module : "-");
+	format_safe(&c->intent, a->intent);
+}
+
 /* one aligned line per agent: name, role, module, session, last seen */
 void format_agents_text(const struct agent_list *l, FILE *out)
 {
+	struct agent_cols c = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
+				STRBUF_INIT };
 	size_t i, wn = 4, wr = 4, wm = 6, ws = 1;
 	int64_t now = date_now_ns();
 	char seen[DATE_RELATIVE_LEN];
 
 	for (i = 0; i < l->nr; i++) {
-		const struct agent_info *a = &l->items[i];
-
-		if (a->name && strlen(a->name) > wn)
-			wn = strlen(a->name);
-		if (a->role && strlen(a->role) > wr)
-			wr = strlen(a->role);
-		if (a->module && strlen(a->module) > wm)
-			wm = strlen(a->module);
-		seen_text(a->last_seen_at, now, seen);
+		agent_cols(&c, &l->items[i]);
+		if (c.name.len > wn)
+			wn = c.name.len;
+		if (c.role.len > wr)
+			wr = c.role.len;
+		if (c.module.len > wm)
+			wm = c.module.len;
+		seen_text(l->items[i].last_seen_at, now, seen);
 		if (strlen(seen) > ws)
 			ws = strlen(seen);
 	}
 	for (i = 0; i < l->nr; i++) {
 		const struct agent_info *a = &l->items[i];
 
+		agent_cols(&c, a);
 		seen_text(a->last_seen_at, now, seen);
 		fprintf(out, "%s%-*s%s  %-*s  %-*s  %-8s  %-*s%s%s\n",
-			COLOR(C_WHO), (int)wn, a->name ? a->name : a->agent_id,
-			COLOR(C_RESET), (int)wr, a->role ? a->role : "-",
-			(int)wm, a->module ? a->module : "-",
+			COLOR(C_WHO), (int)wn, c.name.buf, COLOR(C_RESET),
+			(int)wr, c.role.buf, (int)wm, c.module.buf,
 			a->session_id ? "active" : "inactive",
 			a->intent ? (int)ws : 0, seen, a->intent ? "  " : "",
-			a->intent ? a->intent : "");
+			c.intent.buf);
 	}
+	strbuf_release(&c.name);
+	strbuf_release(&c.role);
+	strbuf_release(&c.module);
+	strbuf_release(&c.intent);
 }
 
 void format_identity_json(const struct identity *id, FILE *out)

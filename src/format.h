@@ -9,6 +9,25 @@
 struct message_list;
 struct agent_list;
 struct identity;
+struct strbuf;
+
+/*
+ * Human output never passes text from the log (or from anyone) raw to a
+ * terminal: control characters (C0, DEL, C1), the bidi controls
+ * (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and bytes that
+ * are not UTF-8 are appended to out as escapes, as git log shows odd
+ * bytes: \e, \r, \n, \t, \b, \a, \xHH for other bytes, \uXXXX for
+ * other code points.  With FORMAT_KEEP_LINES, \n and \t pass (a body,
+ * which the caller indents line by line).  --json keeps exact strings.
+ */
+#define FORMAT_KEEP_LINES (1 << 0)
+void format_escape(struct strbuf *out, const char *s, unsigned flags);
+
+/*
+ * s escaped for one line (NULL gives ""), in buf: valid until buf is
+ * used again.
+ */
+const char *format_safe(struct strbuf *buf, const char *s);
 
 /* {"messages":[...]} */
 void format_messages_json(const struct message_list *l, FILE *out);

@@ -9,14 +9,17 @@
 #include "thrum.h"
 #include "projection.h"
 #include "projection-internal.h"
+#include "date.h"
 #include "event.h"
 #include "store.h"
+#include "sync.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
 #define TAIL_BYTES 32
+#define CLAMP_AHEAD_NS (86400LL * 1000000000)	/* one day */
 
 /* --- applying events --- */
 
@@ -51,16 +54,14 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 	return proj_run(p, s, "cannot store last seen");
 }
 
-static int apply_create(struct projection *p, const struct event *ev)
+static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 {
 	const char *reply_to = NULL;
-	sqlite3_stmt *s;
-	size_t i, added = 0;
+	size_t i;
 
 	for (i = 0; i < ev->nr_refs; i++)
 		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
 			reply_to = ev->refs[i].value;
-	s = proj_stmt(p, ST_MSG_UPSERT);
 	proj_bind_text(s, 1, ev->message_id);
 	proj_bind_text(s, 2, ev->event_id);
 	proj_bind_text(s, 3, ev->thread_id);
@@ -73,10 +74,82 @@ static int apply_create(struct projection *p, const struct event *ev)
 	proj_bind_text(s, 10, ev->body_structured);
 	proj_bind_text(s, 11, ev->priority);
 	proj_bind_text(s, 12, reply_to);
+	sqlite3_bind_int(s, 13, own);
+}
+
+static int record_conflict(struct projection *p, const char *event_id,
+			   uint64_t hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_CONFLICT_ADD);
+
+	proj_bind_text(s, 1, event_id);
+	sqlite3_bind_int64(s, 2, (int64_t)hash);
+	return proj_run(p, s, "cannot record conflict");
+}
+
+/*
+ * A create of a message_id already projected: the better of the two by
+ * projection_create_cmp() stays in messages, the other is a conflict.
+ * Returns 1 when ev replaced the row, 0 when it lost, -1 on error.
+ */
+static int second_create(struct projection *p, const struct event *ev,
+			 int own, uint64_t hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK);
+	char *old_id = NULL;
+	int64_t old_ns = 0;
+	int old_own = 0, rc, ret = -1;
+
+	proj_bind_text(s, 1, ev->message_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		old_own = sqlite3_column_int(s, 0);
+		old_ns = sqlite3_column_int64(s, 1);
+		old_id = proj_col_text(s, 2);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW) {
+		proj_db_error(p, "cannot read message");
+		goto out;
+	}
+	if (projection_create_cmp(own, ev->ts_ns, ev->event_id, old_own,
+				  old_ns, old_id) > 0) {
+		ret = record_conflict(p, ev->event_id, hash);
+		goto out;
+	}
+	s = proj_stmt(p, ST_CONFLICT_LOSER);
+	proj_bind_text(s, 1, old_id);
+	if (proj_run(p, s, "cannot record conflict") < 0)
+		goto out;
+	s = proj_stmt(p, ST_MSG_REPLACE);
+	bind_create(s, ev, own);
+	if (proj_run(p, s, "cannot store message") < 0)
+		goto out;
+	ret = 1;
+out:
+	free(old_id);
+	return ret;
+}
+
+/* 1 when new, THRUM_ECONFLICT when another create of its id exists */
+static int apply_create(struct projection *p, const struct event *ev,
+			const char *shard, uint64_t hash)
+{
+	int own = shard && !strcmp(shard, ev->agent_id);
+	int ret = 1, r;
+	sqlite3_stmt *s;
+	size_t i, added = 0;
+
+	s = proj_stmt(p, ST_MSG_INSERT);
+	bind_create(s, ev, own);
 	if (proj_run(p, s, "cannot store message") < 0)
 		return -1;
-	if (!sqlite3_changes(p->db))
-		return 0;	/* an earlier create of this id already won */
+	if (!sqlite3_changes(p->db)) {
+		r = second_create(p, ev, own, hash);
+		if (r <= 0)
+			return r < 0 ? -1 : THRUM_ECONFLICT;
+		ret = THRUM_ECONFLICT;
+	}
 
 	s = proj_stmt(p, ST_AUD_CLEAR);
 	proj_bind_text(s, 1, ev->message_id);
@@ -111,9 +184,10 @@ static int apply_create(struct projection *p, const struct event *ev)
 	if (!added &&
 	    add_audience(p, ev->message_id, "broadcast", "everyone") < 0)
 		return -1;
-	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0 ||
+	    refresh_message(p, ev->message_id) < 0)
 		return -1;
-	return refresh_message(p, ev->message_id);
+	return ret;
 }
 
 static int apply_edit_or_delete(struct projection *p, const struct event *ev,
@@ -244,10 +318,50 @@ static int apply_group(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot store group");
 }
 
-int projection_apply(struct projection *p, const struct event *ev,
+/*
+ * The instant an event counts at for every "latest wins" order (and the
+ * order of the inbox): its own, unless that is more than a day ahead of
+ * this clone's clock when the event first arrived, then that day's end.
+ * A line claiming 2261 therefore cannot pin an agent's registration, an
+ * intent, a membership or an edit: a day later, anything newer wins.
+ * The instant given is kept in the database (and across a rebuild), so
+ * that applying the same events again, in any order, gives the same
+ * answers.  The event's own timestamp is not changed.
+ */
+static int clamp_ns(struct projection *p, const struct event *ev,
+		    int64_t *out)
+{
+	int64_t limit;
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!p->now)	/* applied outside projection_begin() */
+		p->now = date_now_ns();
+	limit = p->now + CLAMP_AHEAD_NS;
+	*out = ev->ts_ns;
+	if (ev->ts_ns <= limit)
+		return 0;
+	s = proj_stmt(p, ST_CLAMP_GET);
+	proj_bind_text(s, 1, ev->event_id);
+	rc = sqlite3_step(s);
+	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : limit;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read the clamped instants");
+	if (rc == SQLITE_ROW)
+		return 0;
+	s = proj_stmt(p, ST_CLAMP_PUT);
+	proj_bind_text(s, 1, ev->event_id);
+	sqlite3_bind_int64(s, 2, limit);
+	return proj_run(p, s, "cannot record a clamped instant");
+}
+
+int projection_apply(struct projection *p, const struct event *orig,
 		     const char *shard, uint64_t line_hash)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT);
+	struct event copy = *orig;
+	const struct event *ev = orig;
 	int ret;
 
 	proj_bind_text(s, 1, ev->event_id);
@@ -265,17 +379,18 @@ int projection_apply(struct projection *p, const struct event *ev,
 		sqlite3_reset(s);
 		if (known == (int64_t)line_hash)
 			return 0;
-		s = proj_stmt(p, ST_CONFLICT_ADD);
-		proj_bind_text(s, 1, ev->event_id);
-		sqlite3_bind_int64(s, 2, (int64_t)line_hash);
-		if (proj_run(p, s, "cannot record conflict") < 0)
+		if (record_conflict(p, ev->event_id, line_hash) < 0)
 			return -1;
 		return THRUM_ECONFLICT;
 	}
+	/* a shallow copy that orders at the clamped instant */
+	if (clamp_ns(p, orig, &copy.ts_ns) < 0)
+		return -1;
+	ev = &copy;
 
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
-		ret = apply_create(p, ev);
+		ret = apply_create(p, ev, shard, line_hash);
 		break;
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:
@@ -424,8 +539,25 @@ static int skip_line(struct projection *p, const char *rel, uint64_t hash,
 	return 0;
 }
 
+/* keep the exact bytes of a line that a-sync does not hold yet */
+static int keep_pending(struct projection *p, const char *rel, int64_t off,
+			const char *line, size_t n)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_PENDING_ADD);
+
+	proj_bind_text(s, 1, rel);
+	sqlite3_bind_int64(s, 2, off);
+	sqlite3_bind_blob(s, 3, line, (int)n, SQLITE_STATIC);
+	return proj_run(p, s, "cannot keep an uncommitted line");
+}
+
+/*
+ * Project the lines of buf, which starts at offset off of rel; those
+ * newly projected at or after committed (-1: none) are kept as pending.
+ */
 static int project_lines(struct projection *p, const char *rel,
 			 const char *shard, const char *buf, size_t len,
+			 int64_t off, int64_t committed,
 			 struct catch_up_stats *stats)
 {
 	const char *line = buf, *end = buf + len;
@@ -456,6 +588,12 @@ static int project_lines(struct projection *p, const char *rel,
 			continue;
 		}
 		ret = projection_apply(p, &ev, shard, hash);
+		/* written here, after the last commit: not in a-sync yet */
+		if (ret > 0 && committed >= 0 &&
+		    off + (line - buf) >= committed && p->origin &&
+		    ev.origin_daemon && !strcmp(ev.origin_daemon, p->origin) &&
+		    keep_pending(p, rel, off + (line - buf), line, n) < 0)
+			ret = -1;
 		event_release(&ev);
 		if (ret < 0 && ret != THRUM_ECONFLICT)
 			return -1;
@@ -496,6 +634,26 @@ static int record_file_state(struct projection *p, const char *rel, int fd,
 	return proj_run(p, q, "cannot record file state");
 }
 
+/*
+ * Forget the pending lines of rel that a-sync now holds (the commit of a
+ * sync cycle took the file up to *committed bytes).
+ */
+static int prune_pending(struct projection *p, struct store *s,
+			 const char *rel, int64_t *committed)
+{
+	sqlite3_stmt *q;
+
+	if (!p->origin)
+		p->origin = store_origin_id(s);
+	*committed = (int64_t)sync_committed_size(s->var_dir, rel);
+	if (!*committed)
+		return 0;
+	q = proj_stmt(p, ST_PENDING_PRUNE);
+	proj_bind_text(q, 1, rel);
+	sqlite3_bind_int64(q, 2, *committed);
+	return proj_run(p, q, "cannot forget committed lines");
+}
+
 static int catch_up_file(struct projection *p, struct store *s,
 			 const char *rel, struct catch_up_stats *stats)
 {
@@ -504,7 +662,7 @@ static int catch_up_file(struct projection *p, struct store *s,
 	struct strbuf buf = STRBUF_INIT;
 	struct file_state fs;
 	struct stat st;
-	int64_t from, used;
+	int64_t from, used, committed = 0;
 	int fd = -1, ret = -1;
 	ssize_t n;
 
@@ -534,7 +692,10 @@ static int catch_up_file(struct projection *p, struct store *s,
 	while (buf.len && buf.buf[buf.len - 1] != '\n')
 		buf.len--;
 	buf.buf[buf.len] = '\0';
-	if (project_lines(p, rel, shard, buf.buf, buf.len, stats) < 0)
+	if (!p->bulk && prune_pending(p, s, rel, &committed) < 0)
+		goto out;
+	if (project_lines(p, rel, shard, buf.buf, buf.len, from,
+			  p->bulk ? -1 : committed, stats) < 0)
 		goto out;
 	used = from + buf.len;
 	ret = record_file_state(p, rel, fd, used, path);
@@ -735,7 +896,8 @@ int projection_ingest_lines(struct projection *p, const char *rel,
 			    struct catch_up_stats *stats)
 {
 	char *shard = store_shard_of(rel);
-	int ret = project_lines(p, rel, shard, lines, len, stats);
+	/* merged in from the remote: the cycle commits them at once */
+	int ret = project_lines(p, rel, shard, lines, len, 0, -1, stats);
 
 	free(shard);
 	return ret;
@@ -769,4 +931,140 @@ int projection_ingest(struct projection *p, struct store *s, const char *rel,
 	if (projection_ingest_lines(p, rel, lines, len, stats) < 0)
 		return -1;
 	return projection_ingest_done(p, s, rel);
+}
+
+/* --- writing back what the log lost --- */
+
+struct pending_line {
+	char *path;
+	int64_t offset;
+	struct strbuf line;
+};
+
+static void release_pending(struct pending_line *v, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		free(v[i].path);
+		strbuf_release(&v[i].line);
+	}
+	free(v);
+}
+
+/* where the whole line is in "\n" + file, or -1 */
+static int64_t find_line(const struct strbuf *file, const struct strbuf *line)
+{
+	struct strbuf needle = STRBUF_INIT;
+	const char *at;
+
+	strbuf_addch(&needle, '\n');
+	strbuf_addbuf(&needle, line);
+	strbuf_addch(&needle, '\n');
+	at = memmem(file->buf, file->len, needle.buf, needle.len);
+	strbuf_release(&needle);
+	return at ? at - file->buf : -1;
+}
+
+/*
+ * The rows of one file, v[0..nr): append those the file lacks, then
+ * record where each now is.
+ */
+static int recover_file(struct projection *p, struct store *s,
+			struct pending_line *v, size_t nr, size_t *restored)
+{
+	char *path = store_abs_path(s, v[0].path);
+	struct strbuf file = STRBUF_INIT, add = STRBUF_INIT;
+	sqlite3_stmt *q;
+	int64_t base;
+	size_t i;
+	int ret = -1;
+
+	if (strbuf_read_file(&add, path, 0) < 0) {
+		if (errno != ENOENT) {
+			error_errno("cannot read '%s'", path);
+			goto out;
+		}
+		strbuf_reset(&add);
+	}
+	/* a leading "\n" makes the first line findable like the others */
+	strbuf_addch(&file, '\n');
+	strbuf_addbuf(&file, &add);
+	strbuf_reset(&add);
+	/* the appender completes a torn last line first */
+	base = file.len - 1 + (file.len > 1 && file.buf[file.len - 1] != '\n');
+	for (i = 0; i < nr; i++) {
+		int64_t at = find_line(&file, &v[i].line);
+
+		if (at >= 0) {
+			v[i].offset = at;
+			continue;
+		}
+		v[i].offset = base + add.len;
+		strbuf_addbuf(&add, &v[i].line);
+		strbuf_addch(&add, '\n');
+		(*restored)++;
+	}
+	if (add.len && store_append_raw(s, v[0].path, &add) < 0)
+		goto out;
+	q = proj_stmt(p, ST_PENDING_DROP);
+	proj_bind_text(q, 1, v[0].path);
+	if (proj_run(p, q, "cannot update uncommitted lines") < 0)
+		goto out;
+	for (i = 0; i < nr; i++)
+		if (keep_pending(p, v[i].path, v[i].offset, v[i].line.buf,
+				 v[i].line.len) < 0)
+			goto out;
+	ret = 0;
+out:
+	strbuf_release(&file);
+	strbuf_release(&add);
+	free(path);
+	return ret;
+}
+
+int projection_recover(struct projection *p, struct store *s,
+		       size_t *restored)
+{
+	struct pending_line *v = NULL;
+	size_t nr = 0, alloc = 0, i, start, local = 0;
+	sqlite3_stmt *q = proj_stmt(p, ST_PENDING_ALL);
+	int rc, ret = -1;
+
+	if (!restored)
+		restored = &local;
+	*restored = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct pending_line *e;
+
+		ALLOC_GROW(v, nr + 1, alloc);
+		e = &v[nr++];
+		e->path = proj_col_text(q, 0);
+		e->offset = sqlite3_column_int64(q, 1);
+		strbuf_init(&e->line, 0);
+		strbuf_add(&e->line, sqlite3_column_blob(q, 2),
+			   sqlite3_column_bytes(q, 2));
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		proj_db_error(p, "cannot read uncommitted lines");
+		goto out;
+	}
+	if (!nr || projection_begin(p) < 0) {
+		ret = nr ? -1 : 0;
+		goto out;
+	}
+	for (start = 0, i = 1; i <= nr; i++)
+		if (i == nr || strcmp(v[i].path, v[start].path)) {
+			if (recover_file(p, s, v + start, i - start,
+					 restored) < 0) {
+				projection_rollback(p);
+				goto out;
+			}
+			start = i;
+		}
+	ret = projection_commit(p);
+out:
+	release_pending(v, nr);
+	return ret;
 }

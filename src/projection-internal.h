@@ -18,7 +18,10 @@ enum stmt_id {
 	ST_FILE_DEL,
 	ST_SKIPPED_ADD,
 	ST_CONFLICT_ADD,
-	ST_MSG_UPSERT,
+	ST_MSG_INSERT,
+	ST_MSG_RANK,
+	ST_MSG_REPLACE,
+	ST_CONFLICT_LOSER,
 	ST_AUD_CLEAR,
 	ST_AUD_ADD,
 	ST_MSG_REFRESH,
@@ -46,15 +49,23 @@ enum stmt_id {
 	ST_GROUPS,
 	ST_GROUP_MEMBERS,
 	ST_COUNTS,
+	ST_CLAMP_GET,
+	ST_CLAMP_PUT,
+	ST_PENDING_ADD,
+	ST_PENDING_PRUNE,
+	ST_PENDING_ALL,
+	ST_PENDING_DROP,
 	ST_MAX
 };
 
 struct projection {
 	sqlite3 *db;
 	char *path;
+	char *origin;		/* our origin_daemon, once known */
 	sqlite3_stmt *st[ST_MAX];
 	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
 	int bulk;		/* a rebuild into a private file: no journal */
+	int64_t now;		/* the clock, read at projection_begin() */
 };
 
 /* report sqlite3_errmsg() for what; returns -1 */

@@ -9,15 +9,18 @@
  *    receipts, memberships each in their own table, keyed by event or by
  *    what they describe) and the visible state is derived from the facts
  *    with "last writer by (instant, event_id)", "delete wins" and "first
- *    create wins", so any order of arrival gives the same answers;
+ *    create in its author's shard wins" (projection_create_cmp()), so any
+ *    order of arrival gives the same answers;
  *  - an edit or delete counts only when made by the message's author
- *    (its agent_id, or the shard it was written to);
+ *    (its agent_id, or the shard it was written to); one that names no
+ *    author (no agent_id, in events.jsonl) counts for nobody;
  *  - one transaction per batch; statements are prepared once and owned by
  *    struct projection; values are always bound, never formatted into SQL.
  */
 #include "thrum.h"
 #include "projection.h"
 #include "projection-internal.h"
+#include "date.h"
 #include "event.h"
 #include "store.h"
 #include "strbuf.h"
@@ -26,7 +29,9 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
+#define STR(x) #x
+#define XSTR(x) STR(x)
 
 
 /*
@@ -64,7 +69,7 @@ static const char schema_sql[] =
 	"  format TEXT, content TEXT NOT NULL, structured TEXT,"
 	"  priority TEXT, reply_to TEXT,"
 	"  cur_format TEXT, cur_content TEXT,"
-	"  deleted INTEGER NOT NULL DEFAULT 0);"
+	"  deleted INTEGER NOT NULL DEFAULT 0, own INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS audience("
 	"  message_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY(message_id, kind, value)) WITHOUT ROWID;"
@@ -103,7 +108,14 @@ static const char schema_sql[] =
 	"  group_id TEXT NOT NULL, member_type TEXT NOT NULL,"
 	"  member_value TEXT NOT NULL, present INTEGER NOT NULL,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;";
+	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;"
+	/* the order instant of each event that came from the far future */
+	"CREATE TABLE IF NOT EXISTS clamped("
+	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;"
+	/* lines appended here and not committed to a-sync yet, exactly */
+	"CREATE TABLE IF NOT EXISTS pending("
+	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
+	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
 
 
 
@@ -135,39 +147,40 @@ static const char *const stmt_sql[ST_MAX] = {
 		" VALUES(?1, ?2, ?3)",
 	[ST_CONFLICT_ADD] =
 		"INSERT OR IGNORE INTO conflicts(event_id, hash) VALUES(?1, ?2)",
-	/* first create by (instant, event_id) wins */
-	[ST_MSG_UPSERT] =
-		"INSERT INTO messages(message_id, event_id, thread_id, agent_id,"
-		" session_id, created_ns, created_at, format, content,"
-		" structured, priority, reply_to)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-		" ON CONFLICT(message_id) DO UPDATE SET"
-		" event_id = excluded.event_id, thread_id = excluded.thread_id,"
-		" agent_id = excluded.agent_id,"
-		" session_id = excluded.session_id,"
-		" created_ns = excluded.created_ns,"
-		" created_at = excluded.created_at, format = excluded.format,"
-		" content = excluded.content, structured = excluded.structured,"
-		" priority = excluded.priority, reply_to = excluded.reply_to"
-		" WHERE (excluded.created_ns, excluded.event_id)"
-		"  < (messages.created_ns, messages.event_id)",
+	/* a second create of the id: see projection_create_cmp() */
+	[ST_MSG_INSERT] =
+		"INSERT OR IGNORE INTO messages(message_id, event_id,"
+		" thread_id, agent_id, session_id, created_ns, created_at,"
+		" format, content, structured, priority, reply_to, own)"
+		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+		" ?13)",
+	[ST_MSG_RANK] =
+		"SELECT own, created_ns, event_id FROM messages"
+		" WHERE message_id = ?1",
+	[ST_MSG_REPLACE] =
+		"UPDATE messages SET event_id = ?2, thread_id = ?3,"
+		" agent_id = ?4, session_id = ?5, created_ns = ?6,"
+		" created_at = ?7, format = ?8, content = ?9, structured = ?10,"
+		" priority = ?11, reply_to = ?12, own = ?13"
+		" WHERE message_id = ?1",
+	/* the create that lost is a conflict; the winner is not */
+	[ST_CONFLICT_LOSER] =
+		"INSERT OR IGNORE INTO conflicts(event_id, hash)"
+		" SELECT event_id, hash FROM events_seen WHERE event_id = ?1",
 	[ST_AUD_CLEAR] = "DELETE FROM audience WHERE message_id = ?1",
 	[ST_AUD_ADD] =
 		"INSERT OR IGNORE INTO audience(message_id, kind, value)"
 		" VALUES(?1, ?2, ?3)",
 	[ST_MSG_REFRESH] =
 		"UPDATE messages SET"
-		" cur_content = (SELECT content FROM edits e"
+		" (cur_content, cur_format) = (SELECT content, format"
+		"   FROM edits e"
 		"   WHERE e.message_id = messages.message_id"
-		"   AND (e.editor IS NULL OR e.editor = messages.agent_id)"
-		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-		" cur_format = (SELECT format FROM edits e"
-		"   WHERE e.message_id = messages.message_id"
-		"   AND (e.editor IS NULL OR e.editor = messages.agent_id)"
+		"   AND e.editor = messages.agent_id"
 		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
 		" deleted = EXISTS (SELECT 1 FROM deletes d"
 		"   WHERE d.message_id = messages.message_id"
-		"   AND (d.actor IS NULL OR d.actor = messages.agent_id))"
+		"   AND d.actor = messages.agent_id)"
 		" WHERE message_id = ?1",
 	[ST_EDIT_ADD] =
 		"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"
@@ -297,9 +310,28 @@ static const char *const stmt_sql[ST_MAX] = {
 		" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
 		" (SELECT COUNT(*) FROM skipped_lines),"
 		" (SELECT COUNT(*) FROM conflicts)",
+	[ST_CLAMP_GET] = "SELECT ns FROM clamped WHERE event_id = ?1",
+	[ST_CLAMP_PUT] =
+		"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(?1, ?2)",
+	[ST_PENDING_ADD] =
+		"INSERT OR REPLACE INTO pending(path, offset, line)"
+		" VALUES(?1, ?2, ?3)",
+	[ST_PENDING_PRUNE] =
+		"DELETE FROM pending WHERE path = ?1 AND offset < ?2",
+	[ST_PENDING_ALL] =
+		"SELECT path, offset, line FROM pending ORDER BY path, offset",
+	[ST_PENDING_DROP] = "DELETE FROM pending WHERE path = ?1",
 };
 
 
+
+int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
+			  int own_b, int64_t ts_b, const char *id_b)
+{
+	if (own_a != own_b)
+		return own_a ? -1 : 1;
+	return event_order_cmp(ts_a, id_a, ts_b, id_b);
+}
 
 int proj_db_error(struct projection *p, const char *what)
 {
@@ -501,7 +533,8 @@ static enum open_result open_db(struct projection *p)
 	}
 	if ((rc = try_exec(p, schema_sql)) ||
 	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
-	    (rc = try_exec(p, "PRAGMA user_version = 2; COMMIT;")))
+	    (rc = try_exec(p, "PRAGMA user_version = "
+			   XSTR(SCHEMA_VERSION) "; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:
@@ -617,6 +650,33 @@ int projection_open(struct projection **out, const char *var_dir)
 	return 0;
 }
 
+/*
+ * A rebuild keeps what the log does not record: the order instants the
+ * old database gave to events from the far future (see clamp_ns() in
+ * projection-apply.c; taken from the clock when the event first
+ * arrived), and the uncommitted lines it holds (see
+ * projection_recover()).  An old database that is missing, corrupt or
+ * without the tables has none to give.
+ */
+static void keep_local_state(struct projection *p, const char *old)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (access(old, F_OK) ||
+	    sqlite3_prepare_v2(p->db, "ATTACH ?1 AS old", -1, &s, NULL))
+		goto out;
+	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		goto out;
+	try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
+		    " FROM old.clamped");
+	try_exec(p, "INSERT OR IGNORE INTO pending SELECT path, offset, line"
+		    " FROM old.pending");
+	try_exec(p, "DETACH old");
+out:
+	sqlite3_finalize(s);
+}
+
 int projection_rebuild(struct projection **out, const char *var_dir,
 		       struct store *s, struct catch_up_stats *stats)
 {
@@ -632,6 +692,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		goto out;
 	}
 	start_trace(p);
+	keep_local_state(p, final);
 	if (projection_catch_up(p, s, stats) < 0 ||
 	    proj_exec(p, query_index_sql) < 0)
 		goto out;
@@ -673,11 +734,13 @@ void projection_free(struct projection *p)
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
+	free(p->origin);
 	free(p);
 }
 
 int projection_begin(struct projection *p)
 {
+	p->now = date_now_ns();
 	return proj_exec(p, "BEGIN IMMEDIATE");
 }
 

@@ -78,17 +78,40 @@ int projection_ingest_done(struct projection *p, struct store *s,
 			   const char *rel);
 
 /*
+ * The lines this clone appends stay in the database, byte for byte,
+ * until a sync cycle commits them to a-sync (they are kept when a
+ * command first projects them: any command that reads, or the daemon).
+ * When the log lacks some of them, because its sync work tree was
+ * deleted and made again from a-sync, write them back, in their order,
+ * to the file they were in.  *restored (may be NULL) counts the lines
+ * written.  Lines the log holds are left alone: calling it again does
+ * nothing.  0, or -1 after error().
+ */
+int projection_recover(struct projection *p, struct store *s,
+		       size_t *restored);
+
+/*
  * Apply one parsed event found in the log file of shard (NULL for
  * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
  * new, 0 when already known, THRUM_ECONFLICT when its id is known with
- * other bytes, -1 on database error.  Callers batch with
- * projection_begin() / projection_commit().
+ * other bytes or it is a second message.create of a message_id (see
+ * projection_create_cmp(); the loser is recorded), -1 on database
+ * error.  Callers batch with projection_begin() / projection_commit().
  */
 int projection_apply(struct projection *p, const struct event *ev,
 		     const char *shard, uint64_t line_hash);
 int projection_begin(struct projection *p);
 int projection_commit(struct projection *p);
 void projection_rollback(struct projection *p);
+
+/*
+ * Which of two message.create events of one message_id counts: the one
+ * in its author's shard (found in messages/<agent_id>*.jsonl: own), then
+ * the first by (instant, event_id).  Negative when a wins, positive when
+ * b does.  The other creates are conflicts.
+ */
+int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
+			  int own_b, int64_t ts_b, const char *id_b);
 
 /* a message as the CLI shows it */
 struct message {

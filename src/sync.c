@@ -370,6 +370,21 @@ static void blob_cache_write(const struct repo *r, const struct blob_cache *c)
 	strbuf_release(&sb);
 }
 
+uint64_t sync_committed_size(const char *var_dir, const char *rel)
+{
+	struct repo r = REPO_INIT;
+	struct blob_cache c = BLOB_CACHE_INIT;
+	const struct blob_stat *e;
+	uint64_t size;
+
+	r.var_dir = (char *)var_dir;
+	blob_cache_read(&r, &c);
+	e = blob_cache_find(&c, rel);
+	size = e ? e->size : 0;
+	blob_cache_release(&c);
+	return size;
+}
+
 /* --- merging the remote into the work tree --- */
 
 /* read a work tree file; a missing one is empty */

@@ -260,6 +260,16 @@ static const struct {
 	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
 	  "\"type\":\"x\",\"v\":\"1\"}", "v not a number" },
 	{ "{'type':'x'}", "single quotes" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"kept\\u0000cut\"}}", "\\u0000 in a body" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\",\"agent_id\":\"a\","
+	  "\"body\":{\"content\":\"x\"},\"recipients\":[\"bob\\u0000x\"]}",
+	  "\\u0000 in a recipient" },
+	{ "{\"event_id\":\"evt_" ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"message.create\",\"message_id\":\"m\\\\\\u0000\","
+	  "\"agent_id\":\"a\",\"body\":\"x\"}", "\\u0000 after a \\\\" },
 };
 
 static void test_malformed(void **state)
@@ -296,6 +306,49 @@ static void test_nul_and_length(void **state)
 	huge[n - 1] = '}';
 	assert_int_equal(event_parse(&ev, huge, n, 0, NULL), THRUM_EINVALID);
 	free(huge);
+}
+
+/* a "\\u0000" that is a backslash and then text is kept exactly */
+static void test_escaped_backslash_kept(void **state)
+{
+	static const char line[] =
+		"{\"event_id\":\"evt_" ID1 "\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"type\":\"message.create\","
+		"\"message_id\":\"m\",\"agent_id\":\"a\","
+		"\"body\":{\"content\":\"a\\\\u0000b\"}}";
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_string_equal(ev.body_content, "a\\u0000b");
+	event_release(&ev);
+}
+
+/* the writer refuses what the reader would skip */
+static void test_serialize_refuses_bad_lines(void **state)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct event ev = EVENT_INIT;
+
+	(void)state;
+	assert_int_equal(event_init_new(&ev, EV_MESSAGE_CREATE,
+					"d_" ID1), 0);
+	ev.message_id = strdup("msg_" ID1);
+	ev.agent_id = strdup("alice");
+	ev.body_content = strdup("not \xff UTF-8");
+	strbuf_addstr(&out, "kept");
+	assert_int_equal(event_serialize(&ev, &out, 0), -1);
+	assert_string_equal(out.buf, "kept");
+	free(ev.body_content);
+	ev.body_content = strdup("caf\xc3\xa9");
+	assert_int_equal(event_serialize(&ev, &out, 0), 0);
+	free(ev.body_content);
+	ev.body_content = NULL;	/* a create without a body */
+	strbuf_reset(&out);
+	assert_int_equal(event_serialize(&ev, &out, 0), -1);
+	assert_int_equal(out.len, 0);
+	event_release(&ev);
+	strbuf_release(&out);
 }
 
 static void test_unknown_type_kept(void **state)
@@ -357,6 +410,8 @@ int main(void)
 		cmocka_unit_test(test_opaque_ids),
 		cmocka_unit_test(test_nul_and_length),
 		cmocka_unit_test(test_unknown_type_kept),
+		cmocka_unit_test(test_escaped_backslash_kept),
+		cmocka_unit_test(test_serialize_refuses_bad_lines),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
 	};

@@ -29,7 +29,10 @@ static uint64_t next_rand(void)
 	return rng;
 }
 
-static int64_t base_ns = 1770112800000000000LL;
+static int64_t base_ns = 1770112800000000000LL;	/* THRUM_TEST_NOW */
+#define TEST_NOW "2026-02-03T10:00:00Z"
+#define FAR_FUTURE_MS 7416000000000LL	/* about 2261 */
+#define TWO_DAYS_MS (2 * 86400000LL)
 
 static void fill(struct event *ev, enum event_type type, int64_t offset_ms)
 {
@@ -92,6 +95,20 @@ static char *message(const char *from, const char *to_agent,
 		event_add_scope(&ev, "broadcast", "everyone");
 	keep(&ev, from);
 	return id;
+}
+
+/* another create of msg: by agent_id, written to shard */
+static void forged_create(const char *msg, const char *agent_id,
+			  const char *shard, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_MESSAGE_CREATE, at);
+	ev.message_id = strdup(msg);
+	ev.agent_id = strdup(agent_id);
+	ev.body_content = strdup("forged create");
+	event_add_recipient(&ev, "a4");
+	keep(&ev, shard);
 }
 
 static void edit(const char *msg, const char *who, const char *text,
@@ -171,6 +188,12 @@ static void make_history(void)
 	agent("a3", "review", 2);
 	agent("a4", "review", 3);
 	agent("a4", "impl", 50);	/* a later registration wins */
+	/*
+	 * from the far future (2261): it orders at the clock of its arrival
+	 * plus a day, so the real registration two days later wins
+	 */
+	agent("a3", "pinned", FAR_FUTURE_MS);
+	agent("a3", "review", TWO_DAYS_MS);
 	session("a1", "ses_1", 1, 4);
 	session("a2", "ses_2", 1, 5);
 	session("a2", "ses_2", 0, 60);
@@ -194,7 +217,7 @@ static void make_history(void)
 	m[n++] = message("a1", "a2", NULL, NULL, 0, 30);
 	for (i = 0; i < n; i++) {
 		struct event probe;
-		const char *author;
+		const char *author, *other;
 		char *line = NULL;
 		size_t k;
 
@@ -206,6 +229,7 @@ static void make_history(void)
 		assert_int_equal(event_parse(&probe, line, strlen(line), 0,
 					     NULL), 0);
 		author = probe.agent_id;
+		other = strcmp(author, "a1") ? "a1" : "a2";
 		if (i % 3 == 0)
 			edit(m[i], author, "edit one", 100 + i, 1);
 		if (i % 3 == 0)
@@ -219,6 +243,19 @@ static void make_history(void)
 			delete(m[i], strcmp(author, "a1") ? "a1" : "a2", 300);
 		if (i % 2 == 0)
 			receipt(m[i], names[i % 4], 400 + i);
+		/* an edit from 2261 does not pin the content */
+		if (i == 3) {
+			edit(m[i], author, "pinned edit", FAR_FUTURE_MS, 1);
+			edit(m[i], author, "edit three", TWO_DAYS_MS, 1);
+		}
+		/*
+		 * the same message_id again, claimed earlier: from another
+		 * shard in the author's name, and later in the forger's own
+		 */
+		if (i == 1)
+			forged_create(m[i], author, other, 0);
+		if (i == 2)
+			forged_create(m[i], other, other, 100);
 		event_release(&probe);
 		free(m[i]);
 	}
@@ -239,7 +276,9 @@ static void apply_all(struct projection *p, const size_t *order)
 		r = projection_apply(p, &ev, l->shard,
 				     event_line_hash(l->text,
 						     strlen(l->text)));
-		assert_int_equal(r, 1);
+		/* a second create of a message is counted as a conflict */
+		if (r != THRUM_ECONFLICT || ev.type != EV_MESSAGE_CREATE)
+			assert_int_equal(r, 1);
 		event_release(&ev);
 	}
 	assert_int_equal(projection_commit(p), 0);
@@ -269,6 +308,7 @@ static char *digest(struct projection *p)
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
+	struct projection_counts c;
 	size_t i, flags;
 
 	for (i = 0; i < ARRAY_SIZE(who); i++)
@@ -293,6 +333,9 @@ static char *digest(struct projection *p)
 			    agents.items[i].session_id ? "on" : "off",
 			    agents.items[i].last_seen_at);
 	agent_list_release(&agents);
+	assert_int_equal(projection_counts(p, &c), 0);
+	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
+		    c.conflicts);
 	return strbuf_detach(&out, NULL);
 }
 
@@ -343,6 +386,10 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "forged"));
 	assert_non_null(strstr(first, "d1"));
 	assert_non_null(strstr(first, "agent a4 impl"));
+	assert_non_null(strstr(first, "agent a3 review"));
+	assert_non_null(strstr(first, "edit three"));
+	assert_null(strstr(first, "pinned"));
+	assert_non_null(strstr(first, "31 messages, 2 conflicts"));
 	free(first);
 	free(order);
 }
@@ -426,10 +473,71 @@ static void test_prefix_lookup(void **state)
 	projection_free(p);
 }
 
+/* parse and apply one kept line, found in the log file of shard */
+static int apply_line(struct projection *p, const char *text,
+		      const char *shard)
+{
+	struct event ev;
+	int r;
+
+	assert_int_equal(event_parse(&ev, text, strlen(text), 0, NULL), 0);
+	r = projection_apply(p, &ev, shard, event_line_hash(text,
+							     strlen(text)));
+	event_release(&ev);
+	return r;
+}
+
+/* the last kept line, taken out of the shared history */
+static char *take_last(void)
+{
+	char *text = lines[--nr_lines].text;
+
+	free(lines[nr_lines].shard);
+	return text;
+}
+
+static void test_anonymous_edit_delete(void **state)
+{
+	struct projection *p = fresh(102);
+	struct message_list l = MESSAGE_LIST_INIT;
+	char *id = message("a1", "a2", NULL, NULL, 0, 10);
+	char *create = take_last(), *ed, *del;
+	struct event ev;
+
+	(void)state;
+	/* no agent_id, and in events.jsonl: no author at all */
+	fill(&ev, EV_MESSAGE_EDIT, 20);
+	ev.message_id = strdup(id);
+	ev.body_content = strdup("anonymous");
+	keep(&ev, NULL);
+	ed = take_last();
+	fill(&ev, EV_MESSAGE_DELETE, 21);
+	ev.message_id = strdup(id);
+	keep(&ev, NULL);
+	del = take_last();
+
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(apply_line(p, create, "a1"), 1);
+	assert_int_equal(apply_line(p, ed, NULL), 1);
+	assert_int_equal(apply_line(p, del, NULL), 1);
+	assert_int_equal(projection_commit(p), 0);
+	assert_int_equal(projection_message(p, id, "a1", &l), 0);
+	assert_int_equal(l.nr, 1);
+	assert_string_equal(l.items[0].content, id + 20);
+	assert_int_equal(l.items[0].edited, 0);
+	assert_int_equal(l.items[0].deleted, 0);
+	message_list_release(&l);
+	free(create);
+	free(ed);
+	free(del);
+	free(id);
+	projection_free(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (!mkdtemp(tmpdir) || setenv("THRUM_TEST_NOW", TEST_NOW, 1))
 		return -1;
 	make_history();
 	return 0;
@@ -462,6 +570,7 @@ int main(void)
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
+		cmocka_unit_test(test_anonymous_edit_delete),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
