@@ -136,7 +136,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d 
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
-	test-deps FORCE fuzz fuzz-run bench
+	test-deps FORCE fuzz fuzz-run bench test-helpers
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -209,10 +209,19 @@ tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(CMOCKA_LIBS)
 
+# LD_PRELOAD shims of the shell tests (tests/helper/*.c): built without
+# the sanitizers, which a preloaded library cannot carry
+TEST_SHIMS = tests/helper/fail-fsync.so
+
+tests/helper/%.so: tests/helper/%.c
+	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+test-helpers: $(TEST_SHIMS)
+
 unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
 
-test: $(PROGRAM) $(MODULE) | test-deps
+test: $(PROGRAM) $(MODULE) $(TEST_SHIMS) | test-deps
 	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
 
 check: test-deps
@@ -295,7 +304,8 @@ Documentation/gitthrum-format.5: Documentation/gitthrum-format.adoc | doc-deps
 		-o $@ $<
 
 clean:
-	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) tests/test-results \
+	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) $(TEST_SHIMS) \
+		tests/test-results \
 		tests/trash\ directory.* Documentation/*.1 Documentation/*.5
 
 -include $(DEPS)
