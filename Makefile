@@ -3,6 +3,8 @@
 #   make check           build and run every test (unit, then end-to-end)
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan
 #   make demo            a scripted tour on a throw-away repository
+#   make mutate          one fault at a time from tests/mutants.txt: the
+#                        tests named must fail with each (MUTANTS=a,b: some)
 #   make install prefix=DIR
 #   SHARED=1             link sqlite3, json-c and inih as shared libraries
 #   make doc             man pages (asciidoctor)
@@ -136,7 +138,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d 
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
-	test-deps FORCE fuzz fuzz-run bench test-helpers
+	test-deps FORCE fuzz fuzz-run bench test-helpers mutate
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -258,6 +260,12 @@ build/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz-%.o $(LIB)
 
 demo: $(PROGRAM) $(MODULE)
 	@tools/demo
+
+# the mutation check of the tests: each mutant of tests/mutants.txt is
+# applied alone to a copy of the project in /tmp, built, and must make the
+# tests it names fail (see tools/mutate); MUTANTS=a,b runs only those
+mutate: | test-deps
+	@MUTANTS="$(MUTANTS)" tools/mutate
 
 # benchmarks (DESIGN.md section 10): ratios against reference commands
 # timed in the same run; QUICK=1 for a short run on small histories
