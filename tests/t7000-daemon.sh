@@ -20,7 +20,7 @@ test_expect_success 'daemon start, and a second start finds it' '
 	thrum_in alice daemon status >out &&
 	grep "^daemon is running (pid $(daemon_pid alice)" out &&
 	test "$(pgrep -f "git-thrum daemon run" | while read p; do
-		readlink /proc/$p/cwd; done | grep -c "/alice$")" = 1
+		readlink /proc/$p/cwd; done | grep -c -x -F "$(pwd)/alice")" = 1
 '
 
 test_expect_success 'sync status tells whether the daemon runs' '
