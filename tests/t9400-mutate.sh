@@ -3,6 +3,8 @@ test_description='tools/mutate: the list is checked before anything runs; every 
 . ./lib-thrum.sh
 
 mutate="$SHARNESS_BUILD_DIRECTORY/tools/mutate"
+# this script may itself run under make mutate
+unset MUTANTS MUTANTS_FILE MUTATE_TOP
 tab=$(printf '\t')
 
 # list <file> <line>...: a list of mutants, fields separated by " | "
