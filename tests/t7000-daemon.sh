@@ -20,7 +20,8 @@ test_expect_success 'daemon start, and a second start finds it' '
 	thrum_in alice daemon status >out &&
 	grep "^daemon is running (pid $(daemon_pid alice)" out &&
 	test "$(pgrep -f "git-thrum daemon run" | while read p; do
-		readlink /proc/$p/cwd; done | grep -c -x -F "$(pwd)/alice")" = 1
+		readlink /proc/$p/cwd; done |
+		grep -c -x -F "$SHARNESS_TRASH_DIRECTORY/alice")" = 1
 '
 
 test_expect_success 'sync status tells whether the daemon runs' '
@@ -141,7 +142,7 @@ test_expect_success 'stop the daemons: none of ours is left' '
 	do
 		readlink /proc/$p/cwd
 	done >cwds &&
-	! grep -F "$(pwd)/" cwds
+	! grep -F "$SHARNESS_TRASH_DIRECTORY/" cwds
 '
 
 test_done
