@@ -211,6 +211,16 @@ tests/unit/%: $(O)/tests/unit/%.o $(LIB) build/.current
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) \
 		$(CMOCKA_LIBS)
 
+unit-test: $(UNIT_TESTS)
+	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
+
+test: $(PROGRAM) $(MODULE) | test-deps
+	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
+
+check: test-deps
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory test
+
 # LD_PRELOAD shims of the shell tests (tests/helper/*.c): built without
 # the sanitizers, which a preloaded library cannot carry
 TEST_SHIMS = tests/helper/fail-fsync.so
@@ -219,16 +229,7 @@ tests/helper/%.so: tests/helper/%.c
 	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 test-helpers: $(TEST_SHIMS)
-
-unit-test: $(UNIT_TESTS)
-	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
-
-test: $(PROGRAM) $(MODULE) $(TEST_SHIMS) | test-deps
-	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
-
-check: test-deps
-	@$(MAKE) --no-print-directory unit-test
-	@$(MAKE) --no-print-directory test
+test: $(TEST_SHIMS)
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS from the corpus in
 # tests/fuzz/corpus/<target>, into a scratch corpus under build/fuzz

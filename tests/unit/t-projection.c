@@ -426,6 +426,36 @@ static void test_prefix_lookup(void **state)
 	projection_free(p);
 }
 
+static int setup(void **state)
+{
+	(void)state;
+	if (!mkdtemp(tmpdir))
+		return -1;
+	make_history();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nr_lines; i++) {
+		free(lines[i].text);
+		free(lines[i].shard);
+	}
+	free(lines);
+	/* remove the temporary tree: run rm, not a shell */
+	if (fork() == 0) {
+		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
+		_exit(127);
+	}
+	wait(NULL);
+	strbuf_release(&cmd);
+	return 0;
+}
+
 /* apply one event, written to shard, in a transaction of its own */
 static void apply_one(struct projection *p, struct event *ev,
 		      const char *shard)
@@ -469,7 +499,7 @@ static void show(struct projection *p, const char *id,
 static void test_delete_by_author_only(void **state)
 {
 	static const char id[] = "msg_01JKM4T2YQ8M3E5X6Z7A9B0C1D";
-	struct projection *p = fresh(102);
+	struct projection *p = fresh(200);
 	struct message_list l = MESSAGE_LIST_INIT;
 	struct event ev;
 
@@ -511,7 +541,7 @@ static void test_equal_instant_edits(void **state)
 
 	(void)state;
 	for (run = 0; run < 2; run++) {
-		struct projection *p = fresh(103 + run);
+		struct projection *p = fresh(201 + run);
 		struct message_list l = MESSAGE_LIST_INIT;
 
 		create_msg(p, id, "a1");
@@ -535,44 +565,14 @@ static void test_equal_instant_edits(void **state)
 	}
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	if (!mkdtemp(tmpdir))
-		return -1;
-	make_history();
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct strbuf cmd = STRBUF_INIT;
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < nr_lines; i++) {
-		free(lines[i].text);
-		free(lines[i].shard);
-	}
-	free(lines);
-	/* remove the temporary tree: run rm, not a shell */
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
-	strbuf_release(&cmd);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_delete_by_author_only),
+		cmocka_unit_test(test_equal_instant_edits),
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
-		cmocka_unit_test(test_delete_by_author_only),
-		cmocka_unit_test(test_equal_instant_edits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
