@@ -60,6 +60,7 @@ test_expect_success 'a remote that hangs: offline after thrum.networkTimeout' '
 	setup_pair &&
 	cat >hang-ssh <<-\EOF &&
 	#!/bin/sh
+	echo $$ >"$HOME/hang-ssh.pid"
 	exec sleep 300
 	EOF
 	chmod +x hang-ssh &&
@@ -73,7 +74,9 @@ test_expect_success 'a remote that hangs: offline after thrum.networkTimeout' '
 	test $(( $(date +%s) - start )) -lt 20 &&
 	grep "^offline" out &&
 	grep "did not finish within 2s" out &&
-	! pgrep -f "sleep 300" >/dev/null
+	# that sleep, not any other on the machine, is gone
+	test_path_is_file hang-ssh.pid &&
+	! kill -0 "$(cat hang-ssh.pid)" 2>/dev/null
 '
 
 test_expect_success 'a slow remote is slow, not offline' '
