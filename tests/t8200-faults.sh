@@ -74,9 +74,13 @@ test_expect_success 'a remote that hangs: offline after thrum.networkTimeout' '
 	test $(( $(date +%s) - start )) -lt 20 &&
 	grep "^offline" out &&
 	grep "did not finish within 2s" out &&
-	# that sleep, not any other on the machine, is gone
+	# that sleep, not any other on the machine, is gone (dead: a
+	# zombie not reaped yet counts)
 	test_path_is_file hang-ssh.pid &&
-	! kill -0 "$(cat hang-ssh.pid)" 2>/dev/null
+	pid=$(cat hang-ssh.pid) &&
+	{ ! kill -0 $pid 2>/dev/null ||
+	  grep -q "^State:.*Z" /proc/$pid/status 2>/dev/null ||
+	  ! kill -0 $pid 2>/dev/null; }
 '
 
 test_expect_success 'a slow remote is slow, not offline' '
