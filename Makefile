@@ -3,6 +3,8 @@
 #   make check           build and run every test (unit, then end-to-end)
 #   make check SANITIZE=1  the same under AddressSanitizer + UBSan
 #   make demo            a scripted tour on a throw-away repository
+#   make mutate          one fault at a time from tests/mutants.txt: the
+#                        tests named must fail with each (MUTANTS=a,b: some)
 #   make install prefix=DIR
 #   SHARED=1             link sqlite3, json-c and inih as shared libraries
 #   make doc             man pages (asciidoctor)
@@ -146,7 +148,7 @@ DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d 
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
-	test-deps FORCE fuzz fuzz-run bench bench-scale
+	test-deps FORCE fuzz fuzz-run bench bench-scale test-helpers mutate
 .DEFAULT_GOAL := all
 # keep objects of the unit tests (make would delete them as intermediate)
 .SECONDARY:
@@ -237,6 +239,16 @@ check: test-deps
 	@$(MAKE) --no-print-directory unit-test
 	@$(MAKE) --no-print-directory test
 
+# LD_PRELOAD shims of the shell tests (tests/helper/*.c): built without
+# the sanitizers, which a preloaded library cannot carry
+TEST_SHIMS = tests/helper/fail-fsync.so
+
+tests/helper/%.so: tests/helper/%.c
+	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
+
+test-helpers: $(TEST_SHIMS)
+test: $(TEST_SHIMS)
+
 # libFuzzer targets (clang): each runs FUZZ_SECONDS from the corpus in
 # tests/fuzz/corpus/<target>, into a scratch corpus under build/fuzz
 FUZZ_TARGETS = event merge rpc
@@ -267,6 +279,12 @@ build/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz-%.o $(LIB)
 
 demo: $(PROGRAM) $(MODULE)
 	@tools/demo
+
+# the mutation check of the tests: each mutant of tests/mutants.txt is
+# applied alone to a copy of the project in /tmp, built, and must make the
+# tests it names fail (see tools/mutate); MUTANTS=a,b runs only those
+mutate: | test-deps
+	@MUTANTS="$(MUTANTS)" tools/mutate
 
 # benchmarks (DESIGN.md section 10): ratios against reference commands
 # timed in the same run; QUICK=1 for a short run on small histories
@@ -323,7 +341,8 @@ Documentation/gitthrum-format.5: Documentation/gitthrum-format.adoc | doc-deps
 		-o $@ $<
 
 clean:
-	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) tests/test-results \
+	rm -rf build $(PROGRAM) $(MODULE) $(UNIT_TESTS) $(TEST_SHIMS) \
+		tests/test-results \
 		tests/trash\ directory.* Documentation/*.1 Documentation/*.5
 
 -include $(DEPS)

@@ -108,12 +108,15 @@ test_expect_success 'session start with one open ends it first' '
 		grep agent.session.end
 '
 
+# team shows "last seen" relative to now: both reads at one pinned instant
 test_expect_success 'groups and sessions survive a rebuild' '
 	as alice group list >before &&
-	as alice team >team.before &&
+	(THRUM_TEST_NOW=2030-01-01T00:00:00Z && export THRUM_TEST_NOW &&
+	 as alice team) >team.before &&
 	as alice rebuild >/dev/null &&
 	as alice group list >after &&
-	as alice team >team.after &&
+	(THRUM_TEST_NOW=2030-01-01T00:00:00Z && export THRUM_TEST_NOW &&
+	 as alice team) >team.after &&
 	test_cmp before after &&
 	test_cmp team.before team.after
 '

@@ -85,6 +85,31 @@ test_expect_success 'both push at once: the loser retries, nothing lost' '
 	test "$(a_sync_tree alice)" = "$(a_sync_tree bob)"
 '
 
+test_expect_success 'a push rejected because the remote moved meanwhile is fetched, merged and pushed again' '
+	cat >race-upload-pack <<-EOF &&
+	#!/bin/sh
+	# serve the fetch, then (once) let bob push before alice does
+	git upload-pack "\$@" || exit
+	test -f "$PWD/raced" && exit 0
+	: >"$PWD/raced"
+	(cd "$PWD/bob" && git thrum sync force) >"$PWD/race.log" 2>&1 </dev/null
+	EOF
+	chmod +x race-upload-pack &&
+	thrum_in bob send "bob pushes in between" >/dev/null &&
+	thrum_in alice send "alice pushes second" >/dev/null &&
+	git -C alice config remote.origin.uploadpack \
+		"\"$PWD/race-upload-pack\"" &&
+	test_when_finished "git -C alice config --unset remote.origin.uploadpack" &&
+	thrum_in alice sync force >out &&
+	test_path_is_file raced &&
+	grep "^synced: .*pushed" race.log &&
+	grep "^synced: .*pushed" out &&
+	git -C remote.git show a-sync:messages/alice.jsonl >r.alice &&
+	git -C remote.git show a-sync:messages/bob.jsonl >r.bob &&
+	grep "alice pushes second" r.alice &&
+	grep "bob pushes in between" r.bob
+'
+
 test_expect_success 'after a push the status holds the tip the remote has; a read starts no cycle' '
 	thrum_in alice send "pushed tip" >/dev/null &&
 	thrum_in alice sync force >out &&

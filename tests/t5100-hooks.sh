@@ -134,6 +134,39 @@ test_expect_success 'user hooks still run, with the same argv and stdin' '
 	grep "pushed by bob" log
 '
 
+test_expect_success 'a user reference-transaction hook that refuses still aborts the update' '
+	new_repo refuses &&
+	hooks=$(hooks_of refuses) &&
+	cat >"$hooks/reference-transaction" <<-\EOF &&
+	#!/bin/sh
+	cat >/dev/null
+	test "$1" != prepared || exit 1
+	EOF
+	chmod +x "$hooks/reference-transaction" &&
+	(cd refuses && git thrum init >/dev/null) &&
+	test_path_is_file "$hooks/reference-transaction.thrum-orig" &&
+	test_must_fail git -C refuses update-ref refs/heads/refused HEAD \
+		2>err &&
+	grep "aborted by hook" err &&
+	test_must_fail git -C refuses rev-parse -q --verify refs/heads/refused
+'
+
+test_expect_success 'an existing <hook>.thrum-orig is never overwritten' '
+	new_repo twice &&
+	hooks=$(hooks_of twice) &&
+	(cd twice && git thrum init --no-hooks >/dev/null) &&
+	printf "#!/bin/sh\necho current\n" >"$hooks/pre-push" &&
+	printf "#!/bin/sh\necho saved earlier\n" >"$hooks/pre-push.thrum-orig" &&
+	chmod +x "$hooks/pre-push" "$hooks/pre-push.thrum-orig" &&
+	cp "$hooks/pre-push" expect.current &&
+	cp "$hooks/pre-push.thrum-orig" expect.saved &&
+	test_must_fail thrum_in twice hooks install 2>err &&
+	grep "pre-push.thrum-orig.* exists already" err &&
+	test_line_count = 1 err &&
+	test_cmp expect.current "$hooks/pre-push" &&
+	test_cmp expect.saved "$hooks/pre-push.thrum-orig"
+'
+
 test_expect_success 'local-only: a plain push sends no a-sync' '
 	git -C alice config thrum.localOnly true &&
 	before=$(git -C remote.git rev-parse a-sync) &&

@@ -400,6 +400,46 @@ static void test_names(void **state)
 	}
 }
 
+/*
+ * A line one byte over EVENT_MAX_LINE is refused for its length alone:
+ * the same event one byte shorter is valid.
+ */
+static void test_length_limit_alone(void **state)
+{
+	static const char head[] =
+		"{\"agent_id\":\"a\",\"body\":{\"content\":\"";
+	static const char tail[] =
+		"\"},\"event_id\":\"evt_" ID1 "\",\"message_id\":\"msg_" ID2
+		"\",\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"message.create\"}";
+	struct strbuf line = STRBUF_INIT;
+	struct event ev = EVENT_INIT;
+	const char *why = NULL;
+
+	(void)state;
+	strbuf_addstr(&line, head);
+	while (line.len < EVENT_MAX_LINE - strlen(tail))
+		strbuf_addch(&line, 'x');
+	strbuf_addstr(&line, tail);
+	assert_int_equal(line.len, EVENT_MAX_LINE);
+	assert_int_equal(event_parse(&ev, line.buf, line.len, 0, &why), 0);
+	assert_int_equal(strlen(ev.body_content),
+			 EVENT_MAX_LINE - strlen(head) - strlen(tail));
+	event_release(&ev);
+
+	strbuf_reset(&line);
+	strbuf_addstr(&line, head);
+	while (line.len < EVENT_MAX_LINE + 1 - strlen(tail))
+		strbuf_addch(&line, 'x');
+	strbuf_addstr(&line, tail);
+	assert_int_equal(line.len, EVENT_MAX_LINE + 1);
+	assert_int_equal(event_parse(&ev, line.buf, line.len, 0, &why),
+			 THRUM_EINVALID);
+	assert_string_equal(why, "line too long");
+	assert_null(ev.event_id);
+	strbuf_release(&line);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +454,7 @@ int main(void)
 		cmocka_unit_test(test_serialize_refuses_bad_lines),
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_length_limit_alone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

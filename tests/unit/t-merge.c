@@ -388,6 +388,42 @@ static void test_blank_lines_idempotent(void **state)
 	strbuf_release(&again);
 }
 
+/*
+ * A remote line that the common prefix holds already is not added again,
+ * wherever it comes in the remote: local A with remote A,B,A gives A,B
+ * (the prefix A, then the one candidate B).
+ */
+static void test_prefix_line_not_repeated(void **state)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, line_b = STRBUF_INIT,
+		      want = STRBUF_INIT, out = STRBUF_INIT,
+		      fresh = STRBUF_INIT;
+	struct merge_stats st;
+
+	(void)state;
+	event_line(&a, 1);
+	event_line(&line_b, 2);
+	strbuf_addbuf(&b, &a);
+	strbuf_addbuf(&b, &line_b);
+	strbuf_addbuf(&b, &a);
+	strbuf_addbuf(&want, &a);
+	strbuf_addbuf(&want, &line_b);
+	assert_int_equal(merge_file(a.buf, a.len, b.buf, b.len, MAX_LINE, &out,
+				    &fresh, &st), 0);
+	assert_int_equal(out.len, want.len);
+	assert_memory_equal(out.buf, want.buf, want.len);
+	assert_int_equal(fresh.len, line_b.len);
+	assert_memory_equal(fresh.buf, line_b.buf, line_b.len);
+	assert_int_equal(st.added, 1);
+	assert_int_equal(st.conflicts, 0);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&line_b);
+	strbuf_release(&want);
+	strbuf_release(&out);
+	strbuf_release(&fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_conflict_counted_both_kept),
 		cmocka_unit_test(test_torn_last_line),
 		cmocka_unit_test(test_blank_lines_idempotent),
+		cmocka_unit_test(test_prefix_line_not_repeated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -564,9 +564,120 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* apply one event, written to shard, in a transaction of its own */
+static void apply_one(struct projection *p, struct event *ev,
+		      const char *shard)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	assert_int_equal(event_serialize(ev, &sb, 0), 0);
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(projection_apply(p, ev, shard,
+					  event_line_hash(sb.buf, sb.len)), 1);
+	assert_int_equal(projection_commit(p), 0);
+	strbuf_release(&sb);
+	event_release(ev);
+}
+
+static void create_msg(struct projection *p, const char *id,
+		       const char *from)
+{
+	struct event ev;
+
+	fill(&ev, EV_MESSAGE_CREATE, 0);
+	ev.message_id = strdup(id);
+	ev.agent_id = strdup(from);
+	ev.body_content = strdup("original");
+	event_add_scope(&ev, "broadcast", "everyone");
+	apply_one(p, &ev, from);
+}
+
+/* the message as a1 sees it (deleted ones included) */
+static void show(struct projection *p, const char *id,
+		 struct message_list *l)
+{
+	assert_int_equal(projection_message(p, id, "a1", l), 0);
+	assert_int_equal(l->nr, 1);
+}
+
+/*
+ * A delete written by someone else (in their own shard, as the original
+ * writes it: no agent_id) does not delete; the author's own does.
+ */
+static void test_delete_by_author_only(void **state)
+{
+	static const char id[] = "msg_01JKM4T2YQ8M3E5X6Z7A9B0C1D";
+	struct projection *p = fresh(200);
+	struct message_list l = MESSAGE_LIST_INIT;
+	struct event ev;
+
+	(void)state;
+	create_msg(p, id, "a1");
+	fill(&ev, EV_MESSAGE_DELETE, 10);
+	ev.message_id = strdup(id);
+	apply_one(p, &ev, "a2");
+	fill(&ev, EV_MESSAGE_DELETE, 11);
+	ev.message_id = strdup(id);
+	ev.agent_id = strdup("a2");
+	apply_one(p, &ev, "a2");
+	show(p, id, &l);
+	assert_int_equal(l.items[0].deleted, 0);
+	message_list_release(&l);
+
+	fill(&ev, EV_MESSAGE_DELETE, 12);
+	ev.message_id = strdup(id);
+	apply_one(p, &ev, "a1");
+	show(p, id, &l);
+	assert_int_equal(l.items[0].deleted, 1);
+	message_list_release(&l);
+	projection_free(p);
+}
+
+/*
+ * Two edits by the author at the same instant: the greater event_id
+ * wins, whichever arrives first.
+ */
+static void test_equal_instant_edits(void **state)
+{
+	static const char id[] = "msg_01JKM4T2YQ8M3E5X6Z7A9B0C1E";
+	static const char *const eid[] = {
+		"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1F",	/* smaller */
+		"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1G",	/* greater */
+	};
+	static const char *const text[] = { "smaller id", "greater id" };
+	int run, k;
+
+	(void)state;
+	for (run = 0; run < 2; run++) {
+		struct projection *p = fresh(201 + run);
+		struct message_list l = MESSAGE_LIST_INIT;
+
+		create_msg(p, id, "a1");
+		for (k = 0; k < 2; k++) {
+			int which = run ? 1 - k : k;
+			struct event ev;
+
+			fill(&ev, EV_MESSAGE_EDIT, 20);
+			free(ev.event_id);
+			ev.event_id = strdup(eid[which]);
+			ev.message_id = strdup(id);
+			ev.agent_id = strdup("a1");
+			ev.body_content = strdup(text[which]);
+			apply_one(p, &ev, "a1");
+		}
+		show(p, id, &l);
+		assert_int_equal(l.items[0].edited, 1);
+		assert_string_equal(l.items[0].content, "greater id");
+		message_list_release(&l);
+		projection_free(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_delete_by_author_only),
+		cmocka_unit_test(test_equal_instant_edits),
 		cmocka_unit_test(test_order_independence),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
