@@ -286,7 +286,7 @@ demo: $(PROGRAM) $(MODULE)
 mutate: | test-deps
 	@MUTANTS="$(MUTANTS)" tools/mutate
 
-# benchmarks (DESIGN.md section 10): ratios against reference commands
+# benchmarks (README, Performance): ratios against reference commands
 # timed in the same run; QUICK=1 for a short run on small histories
 BENCH_TOOLS = $(O)/bench/gen-history
 

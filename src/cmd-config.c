@@ -1,6 +1,6 @@
 /*
  * git thrum config: every effective thrum.* setting and where it came
- * from (DESIGN §8): the environment, a git config scope (command for
+ * from (git-thrum(1), CONFIGURATION): the environment, a git config scope (command for
  * `git -c`), .thrum/config, or the default.  Read-only: settings are
  * changed with `git config`.
  */

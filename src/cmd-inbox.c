@@ -1,5 +1,5 @@
 /*
- * git thrum inbox: the messages addressed to me, newest first (DESIGN §9).
+ * git thrum inbox: the messages addressed to me, newest first (git-thrum(1)).
  * Showing a message marks it read, by appending a message.receipt event,
  * unless --no-mark-read or --unread is given.
  */

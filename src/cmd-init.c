@@ -1,5 +1,5 @@
 /*
- * git thrum init: make this repository thrum-ready (DESIGN §5.1).  Every
+ * git thrum init: make this repository thrum-ready (git-thrum(1), init).  Every
  * step is idempotent, so running init again is harmless; --force also
  * rebuilds a broken sync work tree, keeping every line it held.
  */

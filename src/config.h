@@ -2,7 +2,7 @@
 #define THRUM_CONFIG_H
 
 /*
- * Effective configuration.  Precedence (DESIGN §8): command-line flag >
+ * Effective configuration.  Precedence (git-thrum(1), CONFIGURATION): command-line flag >
  * environment > `git config thrum.*` (read through the git command, so
  * `git -c thrum.x=y thrum ...`, includes and every scope apply) >
  * .thrum/config (INI, read with inih) > default.  Each value remembers

@@ -2,7 +2,7 @@
 #define THRUM_DAEMON_H
 
 /*
- * The per-repository daemon (DESIGN §7): one per repository, found
+ * The per-repository daemon (technical/architecture.adoc, "The daemon"): one per repository, found
  * through var/thrum.pid (locked while it runs) and var/thrum.sock.  It
  * runs the sync cycle every thrum.syncInterval seconds and once at
  * start, answers JSON-RPC (health, sync.force, sync.status, wait), logs

@@ -2,7 +2,7 @@
 #define THRUM_EVENT_H
 
 /*
- * Events: one immutable JSON object per line of the log (DESIGN §4).  This
+ * Events: one immutable JSON object per line of the log (gitthrum-format(5)).  This
  * is the project's one JSON codec: lines are parsed strictly (one object,
  * valid UTF-8, no trailing bytes) and written canonically (keys sorted at
  * every level, no spaces, no "\/" escaping, nine fractional digits in

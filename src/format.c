@@ -1,7 +1,7 @@
 /*
  * format.c: the output layer of the CLI.  Human output aims to read like
  * git's (one header line per item, the body indented); --json output is a
- * single object per command with the fields DESIGN §9 names.
+ * single object per command with the fields git-thrum(1) documents.
  */
 #include "thrum.h"
 #include <json-c/json.h>

@@ -2,7 +2,7 @@
 #define THRUM_HOOKS_H
 
 /*
- * Installing the hook dispatchers of hooks/ (DESIGN §5.4) into the
+ * Installing the hook dispatchers of hooks/ (git-thrum(1), HOOKS) into the
  * effective hooks directory, chaining the user's own hooks, and removing
  * them again so that the user's hooks come back byte for byte.
  */

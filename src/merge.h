@@ -2,7 +2,7 @@
 #define THRUM_MERGE_H
 
 /*
- * The merge of one log file (DESIGN §5.3): the longest common prefix of
+ * The merge of one log file (gitthrum-format(5), THE MERGE): the longest common prefix of
  * whole lines, then the union of the two remainders (one copy of each
  * distinct line, none that the prefix already holds), events ordered by
  * (instant, event_id), unparseable lines after them in byte order.  Lines

@@ -1,5 +1,5 @@
 /*
- * messaging.c: writing messages.  Addressing follows DESIGN §9: "@x"
+ * messaging.c: writing messages.  Addressing, as git-thrum(1) says: "@x"
  * names an agent, a group or a role (looked up in that order in the
  * projection), "@everyone" broadcasts, and an unknown name is an error
  * before anything is written.  A message to agents carries them in

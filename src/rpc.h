@@ -2,7 +2,7 @@
 #define THRUM_RPC_H
 
 /*
- * JSON-RPC 2.0 over the daemon's unix socket (DESIGN §7): one request
+ * JSON-RPC 2.0 over the daemon's unix socket (technical/architecture.adoc, "The daemon"): one request
  * and one response per line, lines bounded in length.  json_object
  * arguments marked "taken" belong to the callee afterwards; results
  * returned through out-parameters belong to the caller (json_object_put).

@@ -2,7 +2,7 @@
 #define THRUM_SYNC_H
 
 /*
- * The sync cycle (DESIGN §5.2): one code path for `sync force`, the
+ * The sync cycle (technical/architecture.adoc, "The path of one message"): one code path for `sync force`, the
  * daemon and the hooks.  lock -> fetch -> merge -> project -> commit ->
  * push, retried when the push is rejected.  The status of the last cycle
  * is kept in var/sync-status (an INI file, read back with inih).
@@ -84,7 +84,7 @@ enum sync_flags {
 };
 
 /*
- * The cheap check at the start of a command that reads (DESIGN §5.4):
+ * The cheap check at the start of a command that reads (git-thrum(1), HOOKS):
  * did refs/remotes/<remote>/a-sync move since the last cycle merged it,
  * through a git fetch that ran no hook of ours (init --no-hooks, a hooks
  * path another tool reset)?  Reads var/sync-status and one ref, nothing

@@ -119,7 +119,7 @@ test_expect_success 'inbox is newest first, --limit, --from' '
 	grep "invalid --limit" err
 '
 
-test_expect_success 'inbox --json carries the fields DESIGN names' '
+test_expect_success 'inbox --json carries the documented fields' '
 	for f in message_id thread_id agent_id created_at body recipients \
 		priority is_read edited
 	do

@@ -230,7 +230,7 @@ test_expect_success 'a reset of core.hooksPath is detected; uninstall restores' 
 	test_must_fail git -C husky config thrum.hooksPathOrig
 '
 
-# DESIGN §5.4: correctness never depends on hooks
+# git-thrum(1), HOOKS: correctness never depends on hooks
 test_expect_success 'without our hooks, the next command merges what git fetch brought' '
 	thrum_in bob hooks uninstall >/dev/null &&
 	! grep -s "git thrum hook" "$(hooks_of bob)/reference-transaction" &&

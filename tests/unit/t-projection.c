@@ -1,6 +1,6 @@
 /*
  * projection: the same set of events applied in 50 random orders gives
- * identical answers (DESIGN §6), duplicates are no-ops, conflicting
+ * identical answers (technical/architecture.adoc), duplicates are no-ops, conflicting
  * duplicates are counted, edits and deletes count only from the author.
  */
 #include "unit.h"
