@@ -1,7 +1,7 @@
 /*
- * git thrum config: every effective thrum.* setting and where it came
- * from (git-thrum(1), CONFIGURATION): the environment, a git config scope (command for
- * `git -c`), .thrum/config, or the default.  Read-only: settings are
+ * git thrum config: every effective thrum.* setting and where it came from
+ * (git-thrum(1), CONFIGURATION): the environment, a git config scope (command
+ * for `git -c`), .thrum/config, or the default. Read-only: settings are
  * changed with `git config`.
  */
 #include "thrum.h"

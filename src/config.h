@@ -2,12 +2,12 @@
 #define THRUM_CONFIG_H
 
 /*
- * Effective configuration.  Precedence (git-thrum(1), CONFIGURATION): command-line flag >
- * environment > `git config thrum.*` (read through the git command, so
- * `git -c thrum.x=y thrum ...`, includes and every scope apply) >
- * .thrum/config (INI, read with inih) > default.  Each value remembers
- * where it came from, for `git thrum config`.  Strings are owned by the
- * struct until config_release().
+ * Effective configuration. Precedence (git-thrum(1), CONFIGURATION):
+ * command-line flag > environment > `git config thrum.*` (read through the git
+ * command, so `git -c thrum.x=y thrum ...`, includes and every scope apply) >
+ * .thrum/config (INI, read with inih) > default. Each value remembers where it
+ * came from, for `git thrum config`. Strings are owned by the struct until
+ * config_release().
  */
 struct repo;
 

@@ -2,11 +2,11 @@
 #define THRUM_DAEMON_H
 
 /*
- * The per-repository daemon (technical/architecture.adoc, "The daemon"): one per repository, found
- * through var/thrum.pid (locked while it runs) and var/thrum.sock.  It
- * runs the sync cycle every thrum.syncInterval seconds and once at
- * start, answers JSON-RPC (health, sync.force, sync.status, wait), logs
- * to var/daemon.log and exits cleanly on SIGTERM after the cycle in
+ * The per-repository daemon (technical/architecture.adoc, "The daemon"): one
+ * per repository, found through var/thrum.pid (locked while it runs) and
+ * var/thrum.sock. It runs the sync cycle every thrum.syncInterval seconds and
+ * once at start, answers JSON-RPC (health, sync.force, sync.status, wait),
+ * logs to var/daemon.log and exits cleanly on SIGTERM after the cycle in
  * progress.
  */
 struct repo;

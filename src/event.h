@@ -2,13 +2,13 @@
 #define THRUM_EVENT_H
 
 /*
- * Events: one immutable JSON object per line of the log (gitthrum-format(5)).  This
- * is the project's one JSON codec: lines are parsed strictly (one object,
+ * Events: one immutable JSON object per line of the log (gitthrum-format(5)).
+ * This is the project's one JSON codec: lines are parsed strictly (one object,
  * valid UTF-8, no trailing bytes) and written canonically (keys sorted at
  * every level, no spaces, no "\/" escaping, nine fractional digits in
- * timestamps).  Every string in a struct event is owned by it and freed by
- * event_release().  A line read from the log is never re-encoded: callers
- * that move events between files copy the original bytes.
+ * timestamps). Every string in a struct event is owned by it and freed by
+ * event_release(). A line read from the log is never re-encoded: callers that
+ * move events between files copy the original bytes.
  */
 struct strbuf;
 

@@ -2,13 +2,13 @@
 #define THRUM_MERGE_H
 
 /*
- * The merge of one log file (gitthrum-format(5), THE MERGE): the longest common prefix of
- * whole lines, then the union of the two remainders (one copy of each
- * distinct line, none that the prefix already holds), events ordered by
- * (instant, event_id), unparseable lines after them in byte order.  Lines
+ * The merge of one log file (gitthrum-format(5), THE MERGE): the longest
+ * common prefix of whole lines, then the union of the two remainders (one copy
+ * of each distinct line, none that the prefix already holds), events ordered
+ * by (instant, event_id), unparseable lines after them in byte order. Lines
  * are copied byte for byte and always end in a newline; blank lines are
- * dropped.  Pure: no I/O.
- * merge(a, b) == merge(b, a) and merge(merge(a, b), b) == merge(a, b).
+ * dropped. Pure: no I/O. merge(a, b) == merge(b, a) and merge(merge(a, b), b)
+ * == merge(a, b).
  */
 struct strbuf;
 

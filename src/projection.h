@@ -2,12 +2,13 @@
 #define THRUM_PROJECTION_H
 
 /*
- * The SQLite projection of the log (technical/architecture.adoc, "The projection"), at var/messages.db in WAL
- * mode.  It is derived data: projection_catch_up() brings it up to date
- * with the log files (only the bytes appended since last time, or a whole
- * file when it was rewritten), and deleting it loses nothing.  Applying
- * the same set of events in any order gives the same answers.  Everything
- * returned is owned by the caller and freed with the matching *_release().
+ * The SQLite projection of the log (technical/architecture.adoc, "The
+ * projection"), at var/messages.db in WAL mode. It is derived data:
+ * projection_catch_up() brings it up to date with the log files (only the
+ * bytes appended since last time, or a whole file when it was rewritten), and
+ * deleting it loses nothing. Applying the same set of events in any order
+ * gives the same answers. Everything returned is owned by the caller and freed
+ * with the matching *_release().
  */
 #include "strvec.h"
 

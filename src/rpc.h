@@ -2,10 +2,11 @@
 #define THRUM_RPC_H
 
 /*
- * JSON-RPC 2.0 over the daemon's unix socket (technical/architecture.adoc, "The daemon"): one request
- * and one response per line, lines bounded in length.  json_object
- * arguments marked "taken" belong to the callee afterwards; results
- * returned through out-parameters belong to the caller (json_object_put).
+ * JSON-RPC 2.0 over the daemon's unix socket (technical/architecture.adoc,
+ * "The daemon"): one request and one response per line, lines bounded in
+ * length. json_object arguments marked "taken" belong to the callee
+ * afterwards; results returned through out-parameters belong to the caller
+ * (json_object_put).
  */
 #include <json-c/json.h>
 

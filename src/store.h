@@ -2,11 +2,12 @@
 #define THRUM_STORE_H
 
 /*
- * The event log: JSONL files in the sync work tree (technical/architecture.adoc, "Where things are").
- * Appends hold flock(var/log.lock), open the file O_APPEND|O_NOFOLLOW,
- * write every line in one write(2) and fsync before returning, so an
- * accepted event is never torn or lost.  A struct store borrows nothing:
- * its paths are copies, freed by store_release().
+ * The event log: JSONL files in the sync work tree
+ * (technical/architecture.adoc, "Where things are"). Appends hold
+ * flock(var/log.lock), open the file O_APPEND|O_NOFOLLOW, write every line in
+ * one write(2) and fsync before returning, so an accepted event is never torn
+ * or lost. A struct store borrows nothing: its paths are copies, freed by
+ * store_release().
  */
 struct repo;
 struct strbuf;

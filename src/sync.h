@@ -2,11 +2,11 @@
 #define THRUM_SYNC_H
 
 /*
- * The sync cycle (technical/architecture.adoc, "The path of one message"): one code path for `sync force`, the
- * daemon and the hooks.  lock -> fetch -> merge -> project -> commit ->
- * push, retried when the push is rejected.  The status of the last cycle
- * is kept in var/sync-status (an INI file, read back with inih).
- * Strings in struct sync_status are owned by it until
+ * The sync cycle (technical/architecture.adoc, "The path of one message"): one
+ * code path for `sync force`, the daemon and the hooks. lock -> fetch -> merge
+ * -> project -> commit -> push, retried when the push is rejected. The status
+ * of the last cycle is kept in var/sync-status (an INI file, read back with
+ * inih). Strings in struct sync_status are owned by it until
  * sync_status_release().
  */
 struct repo;

@@ -3,9 +3,9 @@
 
 /*
  * The sync work tree: a linked, sparse work tree of branch a-sync at
- * <git-common-dir>/thrum-sync/a-sync (technical/architecture.adoc), made and repaired with
- * the git command (libgit2 1.5 has no sparse checkout), always with hooks
- * disabled so the user's hooks never see our checkouts.
+ * <git-common-dir>/thrum-sync/a-sync (technical/architecture.adoc), made and
+ * repaired with the git command (libgit2 1.5 has no sparse checkout), always
+ * with hooks disabled so the user's hooks never see our checkouts.
  */
 struct repo;
 struct strbuf;
