@@ -701,6 +701,22 @@ out:
 	return ret;
 }
 
+/*
+ * Keep nothing of the caller's but stdin, stdout and stderr (which we
+ * set): a pipe the caller writes to, a lock it holds, must not live as
+ * long as the daemon (a reader of that pipe would wait for its end).
+ */
+static void close_other_fds(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > 65536)
+		max = 65536;
+	for (fd = 3; fd < max; fd++)
+		close(fd);
+}
+
 int daemon_start(const struct repo *r, long *pid)
 {
 	return daemon_start_flags(r, 0, pid);
@@ -746,6 +762,7 @@ int daemon_start_flags(const struct repo *r, unsigned flags, long *pid)
 			dup2(log_fd, 1);
 			dup2(log_fd, 2);
 		}
+		close_other_fds();
 		if (chdir(r->worktree) < 0)
 			_exit(127);
 		if (flags & DAEMON_LOCAL_ONLY)

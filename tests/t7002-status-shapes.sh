@@ -143,6 +143,14 @@ test_expect_success 'stop the daemon (also after a failed test)' '
 	thrum_in alice daemon stop >/dev/null
 '
 
+test_expect_success 'daemon start keeps no descriptor of its caller: a pipe ends' '
+	test_when_finished "thrum_in alice daemon stop >/dev/null" &&
+	# the reader of a pipe the caller wrote to sees its end when the
+	# caller exits, not when the daemon does
+	timeout 20 sh -c "cd alice && git thrum daemon start 3>&1 | cat" >out &&
+	grep "^daemon started" out
+'
+
 test_expect_success 'daemon: --local only with start and restart, --json only with status' '
 	test_expect_code 129 thrum_in alice daemon stop --local 2>err &&
 	grep "^usage: " err &&
