@@ -247,8 +247,16 @@ int capture_command(struct child_process *cp, struct strbuf *out,
 			int64_t left = slow_at - now_ms();
 
 			if (left <= 0) {
+				/*
+				 * the child may hold the terminal: a write
+				 * from the background must not stop us
+				 * (stty tostop)
+				 */
+				void (*prev)(int) = signal(SIGTTOU, SIG_IGN);
+
 				fprintf(stderr, "%s\n", cp->slow_notice);
 				fflush(stderr);
+				signal(SIGTTOU, prev);
 				slow_at = -1;
 				continue;
 			}

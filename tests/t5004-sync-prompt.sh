@@ -88,6 +88,15 @@ test_expect_success SCRIPT 'a slow fetch on a terminal says what it waits for' '
 	! grep "waiting for" err
 '
 
+test_expect_success SCRIPT 'the notice, written while git holds the terminal, does not stop us (stty tostop)' '
+	thrum_in alice send "slow again" >/dev/null &&
+	timeout 30 sh -c "printf \"secret\\nsecret\\n\" |
+		script -qfec \"stty tostop; cd alice &&
+			THRUM_TEST_SLOW_MS=200 git thrum sync force\" /dev/null" >out &&
+	grep "^thrum: waiting for .origin." out &&
+	grep "synced: .*pushed" out
+'
+
 test_expect_success 'the daemon never prompts' '
 	git -C alice config core.sshCommand "\"$(pwd)/fake-ssh\"" &&
 	rm -f ssh.log &&
