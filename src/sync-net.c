@@ -80,6 +80,16 @@ static void guard_credentials(struct child_process *cp)
 	strbuf_release(&helper);
 }
 
+/*
+ * Someone may answer a prompt: a command the user typed, reading from
+ * and writing to a terminal.  A program that runs sync force with pipes
+ * (an agent) may still have a controlling terminal nobody watches.
+ */
+static int can_prompt(unsigned flags)
+{
+	return (flags & SYNC_INTERACTIVE) && isatty(0) && isatty(2);
+}
+
 static void network_child(struct child_process *cp, const struct repo *r,
 			  const struct thrum_config *cfg, unsigned flags,
 			  const char *what, struct strbuf *notice)
@@ -91,25 +101,22 @@ static void network_child(struct child_process *cp, const struct repo *r,
 	cp->stderr_to_stdout = 1;
 	/* our own hooks must not start another cycle */
 	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
-	if (flags & SYNC_INTERACTIVE) {
+	if (can_prompt(flags)) {
+		const char *ms = getenv("THRUM_TEST_SLOW_MS");
+		long n;
+
 		/*
 		 * the user is there: git and ssh prompt on the terminal,
 		 * which the child gets as the foreground job (a background
 		 * ssh would be stopped by SIGTTIN before it could ask)
 		 */
 		cp->foreground = 1;
-		if (isatty(2)) {
-			const char *ms = getenv("THRUM_TEST_SLOW_MS");
-			long n;
-
-			strbuf_addf(notice, "thrum: waiting for '%s' (%s; at "
-				    "most %lds, thrum.networkTimeout)",
-				    cfg->remote, what, cfg->network_timeout);
-			cp->slow_notice = notice->buf;
-			cp->slow_ms = ms && !thrum_parse_long(ms, 1, INT_MAX,
-							      &n) ?
-				      (int)n : SLOW_NOTICE_MS;
-		}
+		strbuf_addf(notice, "thrum: waiting for '%s' (%s; at most "
+			    "%lds, thrum.networkTimeout)", cfg->remote, what,
+			    cfg->network_timeout);
+		cp->slow_notice = notice->buf;
+		cp->slow_ms = ms && !thrum_parse_long(ms, 1, INT_MAX, &n) ?
+			      (int)n : SLOW_NOTICE_MS;
 	} else {
 		/*
 		 * never wait for a password nobody will type: no terminal
@@ -222,7 +229,10 @@ static char *net_error(const struct child_process *cp, const struct strbuf *out,
 			      "again", cfg->remote);
 		break;
 	case SYNC_AUTH:
-		msg = flags & SYNC_INTERACTIVE ? xstrdup(line) :
+		msg = can_prompt(flags) ? xstrdup(line) :
+		      flags & SYNC_INTERACTIVE ?
+		      xstrfmt("%s; nothing prompts without a terminal",
+			      line) :
 		      xstrfmt("%s; the daemon and the hooks never prompt: "
 			      "'git thrum sync force' can", line);
 		break;

@@ -74,11 +74,12 @@ enum sync_flags {
 	 */
 	SYNC_WAIT = (1 << 1),
 	/*
-	 * a command the user typed: git and ssh may prompt on the terminal
-	 * (the child gets it as the foreground job), and a fetch that takes
-	 * long says so on stderr.  Without it (the daemon, the hooks) they
-	 * never prompt: no terminal prompts, no askpass, no controlling
-	 * terminal for ssh.
+	 * a command the user typed: when its stdin and stderr are a
+	 * terminal, git and ssh may prompt there (the child gets it as the
+	 * foreground job), and a fetch that takes long says so on stderr.
+	 * Otherwise (the daemon, the hooks, a command run by a program)
+	 * they never prompt: no terminal prompts, no askpass, no
+	 * controlling terminal for ssh.
 	 */
 	SYNC_INTERACTIVE = (1 << 2),
 };

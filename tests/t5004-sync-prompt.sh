@@ -61,6 +61,14 @@ test_expect_success 'sync force without a terminal fails at once, saying why' '
 	test "$(sort -u ssh.log)" = "no terminal"
 '
 
+test_expect_success SCRIPT 'sync force run by a program (stdin no terminal) never prompts, even with one around' '
+	rm -f ssh.log &&
+	on_tty "cd alice && git thrum sync force </dev/null; echo exit=\$?" >out &&
+	grep "auth: .*Permission denied (publickey).*; nothing prompts without a terminal" out &&
+	grep "exit=1" out &&
+	test "$(sort -u ssh.log)" = "no terminal"
+'
+
 test_expect_success SCRIPT 'the pre-push hook never prompts, and says why at once' '
 	rm -f ssh.log &&
 	start=$(date +%s) &&
