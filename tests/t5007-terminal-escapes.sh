@@ -19,8 +19,8 @@ test_expect_success 'setup: alice, and hostile events from bob' '
 	} >>"$sd/events.jsonl" &&
 	{
 		printf "%s\n" "{\"agent_id\":\"bob\",\"body\":{\"content\":\"red \\u001b[31mtext\\u001b[0m\\nclip \\u001b]52;c;ZXZpbA==\\u0007 link \\u001b]8;;http://x\\u0007\\n\\tcr\\rover \\u202eright c1 \\u009b end\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}M1\",\"message_id\":\"msg_${E}M1\",\"recipients\":[\"alice\"],\"refs\":[{\"type\":\"mention\",\"value\":\"alice\"}],\"timestamp\":\"$T\",\"type\":\"message.create\",\"v\":1}" &&
-		printf "%s\n" "{\"agent_id\":\"b\\u001b[1mob\",\"body\":{\"content\":\"x\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}M2\",\"message_id\":\"msg_${E}M2\",\"priority\":\"high\\u001b[0m\",\"timestamp\":\"2026-02-03T09:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
-		printf "%s\n" "{\"agent_id\":\"b\\u001b[1mob\",\"body\":{\"content\":\"y\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}M3\",\"message_id\":\"msg_${E}M2\",\"timestamp\":\"2026-02-03T09:30:00Z\",\"type\":\"message.create\",\"v\":1}"
+		printf "%s\n" "{\"agent_id\":\"b\\u001b[1mob\",\"body\":{\"content\":\"x\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}M2\",\"message_id\":\"msg_\\u202eM2\",\"priority\":\"high\\u001b[0m\",\"timestamp\":\"2026-02-03T09:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
+		printf "%s\n" "{\"agent_id\":\"b\\u001b[1mob\",\"body\":{\"content\":\"y\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}M3\",\"message_id\":\"msg_\\u202eM2\",\"timestamp\":\"2026-02-03T09:30:00Z\",\"type\":\"message.create\",\"v\":1}"
 	} >"$sd/messages/bob.jsonl"
 '
 
@@ -31,7 +31,7 @@ test_expect_success 'inbox and message show' '
 	    clip \e]52;c;ZXZpbA==\a link \e]8;;http://x\a
 	    	cr\rover \u202eright c1 \u009b end
 
-	* msg_01JKM4T2YQ8M3E5X6Z7A9B0CM2  from b\e[1mob to @everyone  65 minutes ago  [high\e[0m]
+	* msg_\u202eM2  from b\e[1mob to @everyone  65 minutes ago  [high\e[0m]
 	    x
 	EOF
 	thrum_in repo inbox --no-mark-read >out &&
@@ -68,8 +68,9 @@ test_expect_success 'group list' '
 
 test_expect_success 'fsck findings' '
 	thrum_in repo fsck >out &&
-	grep -F "warning: log: msg_${E}M2: created again at messages/bob.jsonl:3" out &&
-	! grep "$(printf "\033")" out
+	grep -F "warning: log: msg_\u202eM2: created again at messages/bob.jsonl:3" out &&
+	! grep "$(printf "\033")" out &&
+	! grep "$(printf "\342\200\256")" out
 '
 
 # late <n>: one more message from bob, as a sync would bring it (until
