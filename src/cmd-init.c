@@ -183,7 +183,8 @@ int init_repository(struct thrum_ctx *ctx, int force, int gitignore,
 		struct sync_status st = SYNC_STATUS_INIT;
 		int r = sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store,
 				   ctx->proj,
-				   ctx->cfg.local_only ? SYNC_NO_NETWORK : 0,
+				   ctx->cfg.local_only ? SYNC_NO_NETWORK
+						       : SYNC_INTERACTIVE,
 				   &st);
 
 		sync_status_release(&st);

@@ -199,8 +199,9 @@ static void commit_moved_log(struct thrum_ctx *ctx)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
 
-	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj, 0,
-		       &st) < 0)
+	/* the user typed it: git may prompt, as for sync force */
+	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, ctx->proj,
+		       SYNC_WAIT | SYNC_INTERACTIVE, &st) < 0)
 		warning("the moved log is safe in the sync work tree, but "
 			"could not be committed; see 'git thrum sync status'");
 	else if (st.state != SYNC_SYNCED && st.state != SYNC_LOCAL_ONLY)
