@@ -250,6 +250,17 @@ static int append_file(struct store *s, const char *rel,
 		goto out;
 	}
 	if (fsync(fd) < 0) {
+		int err = errno;
+
+		/*
+		 * not durable, so not accepted: take the lines back, so that
+		 * a send that said "error" never delivers (a retry would
+		 * deliver the message twice)
+		 */
+		if (ftruncate(fd, st.st_size) != 0)
+			warning("cannot undo an append to '%s' that was not "
+				"made durable", path);
+		errno = err;
 		error_errno("cannot fsync '%s'", path);
 		goto out;
 	}

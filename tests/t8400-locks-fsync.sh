@@ -83,6 +83,9 @@ test_expect_success 'an append whose fsync fails is an error, not a message id' 
 	test_must_be_empty sent &&
 	grep "cannot fsync .*messages/alice.*Input/output error" err &&
 	test_line_count = 1 err &&
+	! grep -r "not durable" "$(sync_dir repo)" &&
+	thrum_in repo inbox --all --no-mark-read >inbox &&
+	! grep "not durable" inbox &&
 	thrum_in repo send "durable again" >sent &&
 	grep "^msg_" sent
 '
