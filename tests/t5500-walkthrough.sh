@@ -54,7 +54,8 @@ test_expect_success 'receive on machine B: sync force, inbox --unread (nobody re
 	(cd machine-b && export THRUM_LOCAL_ONLY=false &&
 	 git thrum sync force >../force-b &&
 	 git thrum inbox --unread >../inbox-b) &&
-	grep "^synced: [1-9][0-9]* new event" force-b &&
+	# (B'"'"'s daemon may have fetched it first: then this cycle brings 0)
+	grep "^synced: " force-b &&
 	grep "Deploy script updated, ready to test on staging" inbox-b &&
 	grep "from implementer_" inbox-b
 '
