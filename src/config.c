@@ -28,6 +28,7 @@ static const struct {
 	[CFG_FETCH_HOOK] = { "thrum.fetchHook", NULL, "true" },
 	[CFG_NETWORK_TIMEOUT] = { "thrum.networkTimeout", NULL, "120" },
 	[CFG_DAEMON] = { "thrum.daemon", "THRUM_DAEMON", "true" },
+	[CFG_WRITE_DELAY] = { "thrum.writeDelay", "THRUM_WRITE_DELAY", "200" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -245,6 +246,15 @@ static int parse_values(struct thrum_config *cfg)
 				cfg->max_file_bytes = n;
 			else
 				cfg->network_timeout = n;
+			break;
+		case CFG_WRITE_DELAY:
+			/* milliseconds; 0 pushes at once, -1 turns it off */
+			if (!v || thrum_parse_long(v, -1, 60000, &n) < 0)
+				return error("bad value '%s' for '%s' (from %s): "
+					     "want milliseconds from -1 (off) to "
+					     "60000", v ? v : "", keys[i].name,
+					     config_source_name(cv->source));
+			cfg->write_delay = n;
 			break;
 		case CFG_REMOTE:
 			if (!v || !*v || *v == '-')

@@ -34,6 +34,7 @@ enum config_key {
 	CFG_FETCH_HOOK,
 	CFG_NETWORK_TIMEOUT,
 	CFG_DAEMON,
+	CFG_WRITE_DELAY,
 	CFG_KEY_MAX
 };
 
@@ -48,6 +49,7 @@ struct thrum_config {
 	int fetch_hook;
 	long network_timeout;	/* seconds a fetch or push may take */
 	int daemon;		/* keep a daemon running while sync is on */
+	long write_delay;	/* ms from a local append to its cycle */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

@@ -75,6 +75,7 @@ static struct daemon_state {
 	long auth_failures;	/* in a row */
 	int64_t retry_at;	/* ms, monotonic; 0: no back-off */
 	unsigned skipped;	/* ticks skipped while backing off */
+	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
 } d;
 
 static int64_t now_ms(void)
@@ -311,6 +312,21 @@ static void back_off(struct sync_status *st)
 		 d.auth_failures == 1 ? "" : "s", when);
 }
 
+/*
+ * Sync on write: a local append is pushed thrum.writeDelay ms after it
+ * (not at the next tick), and the appends of a burst go in one cycle:
+ * the first sets the time, the others find it set.  Only when the log
+ * differs from what the last cycle committed, so that the daemon's own
+ * merges and commits schedule nothing.
+ */
+static void schedule_write_cycle(void)
+{
+	if (d.write_due || d.cfg.local_only || d.cfg.write_delay < 0 ||
+	    !sync_worktree_changed(d.r, &d.store))
+		return;
+	d.write_due = now_ms() + d.cfg.write_delay;
+}
+
 static void run_cycle(int forced)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
@@ -321,6 +337,7 @@ static void run_cycle(int forced)
 		d.retry_at = 0;
 	} else if (backing_off()) {
 		d.skipped++;
+		d.write_due = 0;	/* the back-off covers local appends too */
 		d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
 		check_waiters();
 		return;
@@ -366,6 +383,15 @@ static void run_cycle(int forced)
 		run_command(&cp);
 	}
 	d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+	d.write_due = 0;
+	/*
+	 * what the cycle wrote itself woke the watch: drop that, then look
+	 * at the log as it is, so that an append made while the cycle ran
+	 * still wakes its waiters and gets its own cycle
+	 */
+	if (watch_drain(&d.watch) & WATCH_LOG_CHANGED)
+		projection_catch_up(d.proj, &d.store, NULL);
+	schedule_write_cycle();
 	check_waiters();
 }
 
@@ -625,6 +651,8 @@ int daemon_run(const struct repo *r, unsigned flags)
 		int64_t now = now_ms(), wake = d.next_tick;
 		int n = 0, nc = d.nr_clients, timeout;
 
+		if (d.write_due && d.write_due < wake)
+			wake = d.write_due;
 		for (i = 0; i < d.nr_clients; i++)
 			if (d.clients[i].waiting && d.clients[i].deadline >= 0 &&
 			    d.clients[i].deadline < wake)
@@ -658,6 +686,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 			if (w & WATCH_LOG_CHANGED) {
 				projection_catch_up(d.proj, &d.store, NULL);
 				check_waiters();
+				schedule_write_cycle();
 			}
 		}
 		/* clients, last to first, as closing moves the last one */
@@ -667,7 +696,8 @@ int daemon_run(const struct repo *r, unsigned flags)
 				client_close(&d.clients[i]);
 		if (pfd[2].revents)
 			accept_client();
-		if (now_ms() >= d.next_tick)
+		if (now_ms() >= d.next_tick ||
+		    (d.write_due && now_ms() >= d.write_due))
 			run_cycle(0);
 		else
 			check_waiters();

@@ -840,6 +840,36 @@ out:
 	return idle;
 }
 
+int sync_worktree_changed(const struct repo *r, struct store *s)
+{
+	struct blob_cache cache = BLOB_CACHE_INIT;
+	struct strvec files = STRVEC_INIT;
+	size_t i;
+	int changed;
+
+	blob_cache_read(r, &cache);
+	if (store_lock(s, LOCK_SH) < 0) {
+		blob_cache_release(&cache);
+		return 1;	/* unsure: a cycle will tell */
+	}
+	store_list_files(s, &files);
+	changed = files.nr != cache.nr;
+	for (i = 0; !changed && i < files.nr; i++) {
+		char *path = store_abs_path(s, files.v[i]);
+		const struct blob_stat *known = blob_cache_find(&cache,
+								files.v[i]);
+		struct blob_stat key;
+
+		changed = !known || stat_key(path, &key) ||
+			  !same_stat(known, &key);
+		free(path);
+	}
+	store_unlock(s);
+	blob_cache_release(&cache);
+	strvec_clear(&files);
+	return changed;
+}
+
 int sync_remote_moved(const struct repo *r, char **remote)
 {
 	struct sync_status st = SYNC_STATUS_INIT;

@@ -97,6 +97,14 @@ enum sync_flags {
 int sync_remote_moved(const struct repo *r, char **remote);
 
 /*
+ * Did the log files change since the last cycle committed them (by the
+ * stat of each, as var/sync-cache recorded it)?  1 or 0.  The daemon
+ * asks after each cycle: an append made while the cycle ran is pushed
+ * by the next one, not at the next tick.
+ */
+int sync_worktree_changed(const struct repo *r, struct store *s);
+
+/*
  * Run one cycle.  p is the projection to bring new events into; NULL has
  * the cycle open it only when there is something to merge (an idle cycle
  * never reads the database).  Returns 0 when the cycle ran (synced,
