@@ -331,6 +331,7 @@ static void run_cycle(int forced)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
 	struct thrum_config fresh = THRUM_CONFIG_INIT;
+	int w;
 
 	if (forced) {
 		d.auth_failures = 0;
@@ -389,7 +390,13 @@ static void run_cycle(int forced)
 	 * at the log as it is, so that an append made while the cycle ran
 	 * still wakes its waiters and gets its own cycle
 	 */
-	if (watch_drain(&d.watch) & WATCH_LOG_CHANGED)
+	w = watch_drain(&d.watch);
+	if (w & (WATCH_GONE | WATCH_DAEMON_FILES)) {
+		log_info("the repository went away; stopping");
+		d.stop = 1;
+		return;
+	}
+	if (w & WATCH_LOG_CHANGED)
 		projection_catch_up(d.proj, &d.store, NULL);
 	schedule_write_cycle();
 	check_waiters();
