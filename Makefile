@@ -82,6 +82,8 @@ LIB_OBJS = \
 	$(O)/hook-scripts.o \
 	$(O)/src/identity.o \
 	$(O)/src/mcp.o \
+	$(O)/src/mcp-tools.o \
+	$(O)/src/mcp-wait.o \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
