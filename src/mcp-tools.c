@@ -22,6 +22,7 @@
 #include "wrapper.h"
 
 #define CHECK_DEFAULT_LIMIT 50
+#define JSON_TEXT (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define MAX_CONTENT (512 * 1024)
 
 /* --- building answers --- */
@@ -40,8 +41,7 @@ json_object *mcp_tool_result(json_object *data, int is_error)
 
 	json_object_object_add(text, "type", json_object_new_string("text"));
 	json_object_object_add(text, "text", json_object_new_string(
-		json_object_to_json_string_ext(data,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+		json_object_to_json_string_ext(data, JSON_TEXT)));
 	json_object_array_add(content, text);
 	json_object_object_add(res, "content", content);
 	if (!is_error)
