@@ -287,6 +287,22 @@ out:
 	return res;
 }
 
+/* content and priority, as send_message and reply_message take them */
+static int message_args(json_object *args, const char **content,
+			const char **priority, struct strbuf *why)
+{
+	if (arg_string(args, "content", 1, content, why) < 0 ||
+	    arg_string(args, "priority", 0, priority, why) < 0 ||
+	    check_content(*content, why) < 0)
+		return -1;
+	if (*priority && !message_valid_priority(*priority)) {
+		strbuf_addf(why, "unknown priority '%s': want critical, high, "
+			    "normal or low", *priority);
+		return -1;
+	}
+	return 0;
+}
+
 static json_object *tool_send_message(struct mcp_server *s, json_object *args,
 				      struct strbuf *why)
 {
@@ -296,16 +312,9 @@ static json_object *tool_send_message(struct mcp_server *s, json_object *args,
 
 	if (mcp_only_args(args, known, why) < 0 ||
 	    arg_string(args, "to", 1, &to, why) < 0 ||
-	    arg_string(args, "content", 1, &content, why) < 0 ||
 	    arg_string(args, "reply_to", 0, &reply_to, why) < 0 ||
-	    arg_string(args, "priority", 0, &priority, why) < 0 ||
-	    check_content(content, why) < 0)
+	    message_args(args, &content, &priority, why) < 0)
 		return NULL;
-	if (priority && !message_valid_priority(priority)) {
-		strbuf_addf(why, "unknown priority '%s': want critical, high, "
-			    "normal or low", priority);
-		return NULL;
-	}
 	if (!*to) {
 		strbuf_addstr(why, "empty 'to': name an @agent, @role, @group "
 			      "or @everyone");
@@ -323,14 +332,8 @@ static json_object *tool_reply_message(struct mcp_server *s,
 
 	if (mcp_only_args(args, known, why) < 0 ||
 	    arg_string(args, "message_id", 1, &id, why) < 0 ||
-	    arg_string(args, "content", 1, &content, why) < 0 ||
-	    arg_string(args, "priority", 0, &priority, why) < 0 ||
-	    check_content(content, why) < 0)
+	    message_args(args, &content, &priority, why) < 0)
 		return NULL;
-	if (priority && !message_valid_priority(priority)) {
-		strbuf_addf(why, "unknown priority '%s'", priority);
-		return NULL;
-	}
 	return do_send(s, NULL, content, id, priority);
 }
 
