@@ -71,6 +71,7 @@ O = build/default
 endif
 
 LIB_OBJS = \
+	$(O)/src/clock.o \
 	$(O)/src/config.o \
 	$(O)/src/context.o \
 	$(O)/src/daemon.o \
@@ -84,6 +85,7 @@ LIB_OBJS = \
 	$(O)/src/mcp.o \
 	$(O)/src/mcp-tools.o \
 	$(O)/src/mcp-wait.o \
+	$(O)/src/lockfile.o \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
