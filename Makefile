@@ -38,7 +38,7 @@ PROGRAM_LIBS = -Wl,-Bstatic $(shell pkg-config --libs-only-l $(PKGS)) \
 endif
 GIT2_LIBS = $(shell pkg-config --libs libgit2)
 
-WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+WARN = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wvla
 ifdef DEVELOPER
 WARN += -Werror
@@ -74,11 +74,13 @@ LIB_OBJS = \
 	$(O)/src/clock.o \
 	$(O)/src/config.o \
 	$(O)/src/context.o \
+	$(O)/src/core.o \
 	$(O)/src/daemon.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/format.o \
 	$(O)/src/gitx-load.o \
+	$(O)/src/groups.o \
 	$(O)/src/hooks.o \
 	$(O)/hook-scripts.o \
 	$(O)/src/identity.o \
@@ -89,12 +91,14 @@ LIB_OBJS = \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
+	$(O)/src/parse-options.o \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
+	$(O)/src/session.o \
 	$(O)/src/store.o \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
@@ -120,7 +124,6 @@ CMD_OBJS = \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
-	$(O)/src/cmd-reply.o \
 	$(O)/src/cmd-send.o \
 	$(O)/src/cmd-session.o \
 	$(O)/src/cmd-setup.o \

@@ -7,12 +7,24 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "cmd.h"
+#include "parse-options.h"
 #include "config.h"
 #include "usage.h"
+
+static int json;
 
 static const char *const config_usage[] = {
 	"git thrum config [--json]",
 	NULL
+};
+
+static const struct thrum_option config_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
+
+const struct cmd_args config_args = {
+	config_usage, config_options, 0, 0, NULL, NULL, NULL
 };
 
 static void describe(const struct config_value *cv, char *buf, size_t len)
@@ -39,18 +51,9 @@ static void describe(const struct config_value *cv, char *buf, size_t len)
 
 int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	json_object *o = NULL;
-	int json = 0, i;
+	int i;
 
-	if (parse_options(argc, argv, opts, config_usage, opt_json, &json) <
-	    argc)
-		usage_msg(config_usage, "too many arguments");
-	ctx_need_repo(ctx);
-	ctx_need_config(ctx);
 	if (json)
 		o = json_object_new_object();
 	for (i = 0; i < CFG_KEY_MAX; i++) {

@@ -4,32 +4,23 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "parse-options.h"
 #include "rpc.h"
 #include "strbuf.h"
 #include "usage.h"
 
-static const char *const daemon_usage[] = {
-	"git thrum daemon start [--local]",
-	"git thrum daemon stop",
-	"git thrum daemon restart [--local]",
-	"git thrum daemon status [--json]",
-	NULL
+static int local, json;
+
+static const struct thrum_option local_options[] = {
+	OPT_BOOL("local", &local,
+		 "sync nothing over the network (like thrum.localOnly)"),
+	OPT_END()
 };
 
-struct daemon_opts {
-	int local;
-	int json;
+static const struct thrum_option json_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
 };
-
-static void daemon_opt(int opt, const char *arg, void *payload)
-{
-	struct daemon_opts *o = payload;
-
-	if (opt == 'l')
-		o->local = 1;
-	else
-		o->json = 1;
-}
 
 static int start(struct thrum_ctx *ctx, unsigned flags)
 {
@@ -108,7 +99,7 @@ static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
 	json_object_put(o);
 }
 
-static int status(struct thrum_ctx *ctx, int json)
+static int status(struct thrum_ctx *ctx, int as_json)
 {
 	char *sock = daemon_socket_path(&ctx->repo);
 	struct strbuf err = STRBUF_INIT;
@@ -117,14 +108,14 @@ static int status(struct thrum_ctx *ctx, int json)
 	int ret = 1;
 
 	if (!daemon_running(&ctx->repo, &pid)) {
-		if (json)
+		if (as_json)
 			status_json(ctx, "stopped", 0, sock, NULL, NULL);
 		else
 			printf("daemon is not running\n");
 		goto out;
 	}
 	if (rpc_call(sock, "health", NULL, 5000, &res, &err) < 0) {
-		if (json)
+		if (as_json)
 			status_json(ctx, "not-answering", pid, sock, NULL,
 				    &err);
 		else
@@ -151,46 +142,70 @@ out:
 	return ret;
 }
 
-int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx)
+static int daemon_start_cmd(int argc, const char **argv,
+			    struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "local", no_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct daemon_opts o = { 0 };
-	const char *sub;
-	unsigned flags;
-	int ret;
-
-	if (argc < 2)
-		usage_msg(daemon_usage, "want start, stop, restart or status");
-	sub = argv[1];
-	if (!strcmp(sub, "-h"))
-		usage_help(daemon_usage);
-	/* these commands decide about the daemon themselves */
-	ctx->no_daemon_check = 1;
-	if (parse_options(argc - 1, argv + 1, opts, daemon_usage, daemon_opt,
-			  &o) < argc - 1)
-		usage_msg(daemon_usage, "too many arguments");
-	if (o.local && strcmp(sub, "start") && strcmp(sub, "restart") &&
-	    strcmp(sub, "run"))
-		usage_msg(daemon_usage, "--local is for start and restart");
-	if (o.json && strcmp(sub, "status"))
-		usage_msg(daemon_usage, "--json is for status");
-	flags = o.local ? DAEMON_LOCAL_ONLY : 0;
-	ctx_need_store(ctx);
-	if (!strcmp(sub, "start"))
-		return start(ctx, flags);
-	if (!strcmp(sub, "stop"))
-		return stop(ctx);
-	if (!strcmp(sub, "restart")) {
-		ret = stop(ctx);
-		return ret ? ret : start(ctx, flags);
-	}
-	if (!strcmp(sub, "status"))
-		return status(ctx, o.json);
-	if (!strcmp(sub, "run"))	/* the daemon itself, in the foreground */
-		return daemon_run(&ctx->repo, flags);
-	usage_msg(daemon_usage, "unknown subcommand '%s'", sub);
+	return start(ctx, local ? DAEMON_LOCAL_ONLY : 0);
 }
+
+static int daemon_stop_cmd(int argc, const char **argv,
+			   struct thrum_ctx *ctx)
+{
+	return stop(ctx);
+}
+
+static int daemon_restart_cmd(int argc, const char **argv,
+			      struct thrum_ctx *ctx)
+{
+	int ret = stop(ctx);
+
+	return ret ? ret : start(ctx, local ? DAEMON_LOCAL_ONLY : 0);
+}
+
+static int daemon_status_cmd(int argc, const char **argv,
+			     struct thrum_ctx *ctx)
+{
+	return status(ctx, json);
+}
+
+/* the daemon itself, in the foreground */
+static int daemon_run_cmd(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	return daemon_run(&ctx->repo, local ? DAEMON_LOCAL_ONLY : 0);
+}
+
+static const char *const start_usage[] = {
+	"git thrum daemon start [--local]", NULL
+};
+static const char *const stop_usage[] = { "git thrum daemon stop", NULL };
+static const char *const restart_usage[] = {
+	"git thrum daemon restart [--local]", NULL
+};
+static const char *const status_usage[] = {
+	"git thrum daemon status [--json]", NULL
+};
+static const char *const run_usage[] = {
+	"git thrum daemon run [--local]", NULL
+};
+
+static const struct cmd_args start_args = { start_usage, local_options };
+static const struct cmd_args stop_args = { stop_usage, NULL };
+static const struct cmd_args restart_args = {
+	restart_usage, local_options
+};
+static const struct cmd_args status_args = { status_usage, json_options };
+static const struct cmd_args run_args = { run_usage, local_options };
+
+static const struct cmd_spec daemon_sub[] = {
+	{ "start", daemon_start_cmd, 0, "start it", &start_args },
+	{ "stop", daemon_stop_cmd, 0, "stop it", &stop_args },
+	{ "restart", daemon_restart_cmd, 0, "stop, then start it",
+	  &restart_args },
+	{ "status", daemon_status_cmd, 0, "say whether it runs",
+	  &status_args },
+	{ "run", daemon_run_cmd, CMD_HIDDEN, "be it, in the foreground",
+	  &run_args },
+	{ NULL }
+};
+
+const struct cmd_args daemon_args = { NULL, NULL, 0, 0, NULL, daemon_sub };

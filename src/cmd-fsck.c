@@ -11,6 +11,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "cmd.h"
+#include "parse-options.h"
 #include "event.h"
 #include "format.h"
 #include "hooks.h"
@@ -22,9 +23,20 @@
 
 #define MAX_LISTED 20	/* findings of one kind printed in full */
 
+static int json;
+
 static const char *const fsck_usage[] = {
 	"git thrum fsck [--json]",
 	NULL
+};
+
+static const struct thrum_option fsck_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
+
+const struct cmd_args fsck_args = {
+	fsck_usage, fsck_options, 0, 0, NULL, NULL, NULL
 };
 
 struct finding {
@@ -275,12 +287,12 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 	(void)conflicts;
 }
 
-static void print(const struct findings *f, int json)
+static void print(const struct findings *f, int as_json)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t i;
 
-	if (json) {
+	if (as_json) {
 		json_object *o = json_object_new_object();
 		json_object *arr = json_object_new_array();
 
@@ -319,25 +331,15 @@ static void print(const struct findings *f, int json)
 
 int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct findings f = { NULL, 0, 0, 0 };
 	struct strbuf why = STRBUF_INIT, hooks = STRBUF_INIT;
 	struct projection_counts counts;
 	long events = 0, messages = 0;
-	int json = 0;
 	size_t i;
 
-	if (parse_options(argc, argv, opts, fsck_usage, opt_json, &json) <
-	    argc)
-		usage_msg(fsck_usage, "too many arguments");
-	ctx_need_repo(ctx);
 	if (!repo_is_initialised(&ctx->repo))
 		die("thrum is not initialised in '%s'; run 'git thrum init'",
 		    ctx->repo.worktree);
-	ctx_need_config(ctx);
 	if (synctree_health(&ctx->repo, &why)) {
 		add(&f, "sync work tree", 1, "git thrum init --force", "%s",
 		    why.buf);

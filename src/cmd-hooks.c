@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "format.h"
 #include "hooks.h"
+#include "parse-options.h"
 #include "projection.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -28,12 +29,14 @@ static const char *const hook_usage[] = {
 	NULL
 };
 
-static const struct option json_only[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ NULL, 0, NULL, 0 }
+static int json;
+
+static const struct thrum_option json_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
 };
 
-static int status(struct thrum_ctx *ctx, int json)
+static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	struct hooks_report rep;
 	struct strbuf out = STRBUF_INIT;
@@ -51,40 +54,41 @@ static int status(struct thrum_ctx *ctx, int json)
 	return bad ? 1 : 0;
 }
 
-int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx)
+static int install(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	int json = 0;
-
-	if (argc < 2)
-		usage_msg(hooks_usage, "want install, uninstall or status");
-	if (!strcmp(argv[1], "-h"))
-		usage_help(hooks_usage);
-	if (parse_options(argc - 1, argv + 1, json_only, hooks_usage,
-			  opt_json, &json) < argc - 1)
-		usage_msg(hooks_usage, "too many arguments");
-	ctx_need_store(ctx);
-	ctx_need_config(ctx);
-	if (!strcmp(argv[1], "install")) {
-		if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
-			return 1;
-		if (json)
-			format_kv_json(stdout, "hooks", "installed", NULL);
-		else
-			printf("hooks installed\n");
-	} else if (!strcmp(argv[1], "uninstall")) {
-		if (hooks_uninstall(&ctx->repo) < 0)
-			return 1;
-		if (json)
-			format_kv_json(stdout, "hooks", "removed", NULL);
-		else
-			printf("hooks removed\n");
-	} else if (!strcmp(argv[1], "status")) {
-		return status(ctx, json);
-	} else {
-		usage_msg(hooks_usage, "unknown subcommand '%s'", argv[1]);
-	}
+	if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
+		return 1;
+	if (json)
+		format_kv_json(stdout, "hooks", "installed", NULL);
+	else
+		printf("hooks installed\n");
 	return 0;
 }
+
+static int uninstall(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	if (hooks_uninstall(&ctx->repo) < 0)
+		return 1;
+	if (json)
+		format_kv_json(stdout, "hooks", "removed", NULL);
+	else
+		printf("hooks removed\n");
+	return 0;
+}
+
+/* the subcommands share the one usage line of the manual */
+static const struct cmd_args hooks_sub_args = { NULL, json_options };
+
+static const struct cmd_spec hooks_sub[] = {
+	{ "install", install, 0, "install them", &hooks_sub_args },
+	{ "uninstall", uninstall, 0, "remove them", &hooks_sub_args },
+	{ "status", status, 0, "say what is installed", &hooks_sub_args },
+	{ NULL }
+};
+
+const struct cmd_args hooks_args = {
+	hooks_usage, NULL, 0, 0, NULL, hooks_sub
+};
 
 /* the checks a hook makes before doing anything; 1 to go on */
 static int hook_applies(struct thrum_ctx *ctx)
@@ -140,46 +144,11 @@ out:
 	return 0;
 }
 
-int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
+/* a sync cycle, as a hook runs it: never failing the user's git command */
+static int hook_cycle(struct thrum_ctx *ctx, unsigned flags)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
-	struct strbuf want = STRBUF_INIT;
-	unsigned flags;
 
-	/* a hook runs inside the user's git command: nothing more */
-	ctx->no_daemon_check = 1;
-
-	if (argc == 2 && !strcmp(argv[1], "-h"))
-		usage_help(hook_usage);
-	if (argc == 3 && !strcmp(argv[1], "credential"))
-		return credential_guard(argv[2]);
-	if (argc != 4)
-		usage_msg(hook_usage, "wrong arguments");
-	if (!strcmp(argv[1], "reference-transaction")) {
-		if (!hook_applies(ctx))
-			return 0;
-		strbuf_addf(&want, "refs/remotes/%s/a-sync", ctx->cfg.remote);
-		if (strcmp(argv[2], want.buf)) {
-			strbuf_release(&want);
-			return 0;	/* another remote's a-sync */
-		}
-		/* gc and pack-refs replay refs: ignore what was merged */
-		if (!sync_status_read(&ctx->repo, &st) && st.remote_tip &&
-		    !strcmp(st.remote_tip, argv[3])) {
-			sync_status_release(&st);
-			strbuf_release(&want);
-			return 0;
-		}
-		sync_status_release(&st);
-		flags = SYNC_NO_NETWORK;
-	} else if (!strcmp(argv[1], "pre-push")) {
-		if (!hook_applies(ctx) || strcmp(argv[2], ctx->cfg.remote))
-			return 0;
-		flags = 0;
-	} else {
-		usage_msg(hook_usage, "unknown hook '%s'", argv[1]);
-	}
-	strbuf_release(&want);
 	ctx_need_store(ctx);
 	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL, flags,
 		       &st) < 0)
@@ -195,3 +164,53 @@ int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx)
 	sync_status_release(&st);
 	return 0;
 }
+
+/* reference-transaction <ref> <new-id>: a fetch moved the remote's a-sync */
+static int hook_ref(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	struct strbuf want = STRBUF_INIT;
+	int mine, replayed;
+
+	if (!hook_applies(ctx))
+		return 0;
+	strbuf_addf(&want, "refs/remotes/%s/a-sync", ctx->cfg.remote);
+	mine = !strcmp(argv[0], want.buf);	/* not another remote's */
+	strbuf_release(&want);
+	if (!mine)
+		return 0;
+	/* gc and pack-refs replay refs: ignore what was merged */
+	replayed = !sync_status_read(&ctx->repo, &st) && st.remote_tip &&
+		   !strcmp(st.remote_tip, argv[1]);
+	sync_status_release(&st);
+	return replayed ? 0 : hook_cycle(ctx, SYNC_NO_NETWORK);
+}
+
+/* pre-push <remote> <url>: the user pushes; a-sync goes along */
+static int hook_push(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	if (!hook_applies(ctx) || strcmp(argv[0], ctx->cfg.remote))
+		return 0;
+	return hook_cycle(ctx, 0);
+}
+
+static int hook_credential(int argc, const char **argv,
+			   struct thrum_ctx *ctx)
+{
+	return credential_guard(argv[0]);
+}
+
+static const struct cmd_args hook_ref_args = { NULL, NULL, 2, 2 };
+static const struct cmd_args hook_cred_args = { NULL, NULL, 1, 1 };
+
+/* a hook runs inside the user's git command: nothing more */
+static const struct cmd_spec hook_sub[] = {
+	{ "reference-transaction", hook_ref, 0, "after a ref moved",
+	  &hook_ref_args },
+	{ "pre-push", hook_push, 0, "before a push", &hook_ref_args },
+	{ "credential", hook_credential, 0, "the unattended credential "
+	  "helper", &hook_cred_args },
+	{ NULL }
+};
+
+const struct cmd_args hook_args = { hook_usage, NULL, 0, 0, NULL, hook_sub };

@@ -8,9 +8,16 @@
 #include "format.h"
 #include "pager.h"
 #include "messaging.h"
+#include "parse-options.h"
 #include "projection.h"
 #include "usage.h"
 #include "wrapper.h"
+
+static struct {
+	struct inbox_query q;
+	int no_mark, json;
+	const char *from;
+} opt;
 
 static const char *const inbox_usage[] = {
 	"git thrum inbox [--unread] [--all] [--limit <n>] [--from <@name>] "
@@ -18,57 +25,36 @@ static const char *const inbox_usage[] = {
 	NULL
 };
 
-struct inbox_opts {
-	struct inbox_query q;
-	int no_mark, json;
-	const char *limit;
+static const struct thrum_option inbox_options[] = {
+	OPT_BOOL("unread", &opt.q.unread_only,
+		 "only what I have not read (marks nothing read)"),
+	OPT_BOOL("all", &opt.q.all, "every message, not only mine"),
+	OPT_INT("limit", &opt.q.limit, "<n>", "at most n messages", 1,
+		LONG_MAX),
+	OPT_STRING("from", &opt.from, "<@name>", "only from this agent"),
+	OPT_BOOL("include-deleted", &opt.q.include_deleted,
+		 "show deleted messages too"),
+	OPT_BOOL("no-mark-read", &opt.no_mark, "leave them unread"),
+	OPT_JSON(&opt.json),
+	OPT_END()
 };
 
-static void inbox_opt(int opt, const char *arg, void *payload)
-{
-	struct inbox_opts *o = payload;
-
-	switch (opt) {
-	case 'u': o->q.unread_only = 1; break;
-	case 'a': o->q.all = 1; break;
-	case 'l': o->limit = arg; break;
-	case 'f': o->q.from = arg[0] == '@' ? arg + 1 : arg; break;
-	case 'd': o->q.include_deleted = 1; break;
-	case 'n': o->no_mark = 1; break;
-	case 'j': o->json = 1; break;
-	}
-}
+const struct cmd_args inbox_args = {
+	inbox_usage, inbox_options, 0, 0, NULL, NULL, NULL
+};
 
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "unread", no_argument, NULL, 'u' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "include-deleted", no_argument, NULL, 'd' },
-		{ "no-mark-read", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct inbox_opts o;
 	struct message_list l = MESSAGE_LIST_INIT;
 	int ret = 1;
 
-	memset(&o, 0, sizeof(o));
-	if (parse_options(argc, argv, opts, inbox_usage, inbox_opt, &o) < argc)
-		usage_msg(inbox_usage, "too many arguments");
-	if (o.limit && thrum_parse_long(o.limit, 1, LONG_MAX, &o.q.limit) < 0)
-		usage_msg(inbox_usage, "invalid --limit '%s': want a positive "
-			  "number", o.limit);
-	ctx_need_projection(ctx);
-	if (ctx_need_reader(ctx) < 0)
+	if (opt.from)
+		opt.q.from = opt.from[0] == '@' ? opt.from + 1 : opt.from;
+	opt.q.me = ctx->me.agent_id;
+	opt.q.role = ctx->me.role;
+	if (projection_inbox(ctx->proj, &opt.q, &l) < 0)
 		goto out;
-	o.q.me = ctx->me.agent_id;
-	o.q.role = ctx->me.role;
-	if (projection_inbox(ctx->proj, &o.q, &l) < 0)
-		goto out;
-	if (o.json) {
+	if (opt.json) {
 		format_messages_json(&l, stdout);
 	} else if (!l.nr) {
 		printf("no messages\n");
@@ -83,8 +69,8 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 		goto out;
 	}
 	/* only what was actually shown counts as read */
-	if (!o.no_mark && !o.q.unread_only &&
-	    message_mark_read(ctx, &l) < 0)
+	if (!opt.no_mark && !opt.q.unread_only &&
+	    message_mark_read(ctx_core(ctx), &l) < 0)
 		goto out;
 	ret = 0;
 out:

@@ -5,6 +5,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "parse-options.h"
 #include "format.h"
 #include "daemon.h"
 #include "gitx.h"
@@ -24,23 +25,27 @@ static const char *const init_usage[] = {
 };
 
 struct init_opts {
-	int force, gitignore, no_hooks, no_daemon, json;
+	int force, gitignore, stealth, no_hooks, no_daemon, json;
 };
 
-static void init_opt(int opt, const char *arg, void *payload)
-{
-	struct init_opts *o = payload;
+static struct init_opts opt;
 
-	(void)arg;
-	switch (opt) {
-	case 'f': o->force = 1; break;
-	case 's': break;	/* the default now: .git/info/exclude */
-	case 'g': o->gitignore = 1; break;
-	case 'j': o->json = 1; break;
-	case 'H': o->no_hooks = 1; break;
-	case 'D': o->no_daemon = 1; break;
-	}
-}
+static const struct thrum_option init_options[] = {
+	OPT_BOOL("force", &opt.force,
+		 "rebuild a broken sync work tree, keeping its lines"),
+	OPT_BOOL("gitignore", &opt.gitignore,
+		 "ignore .thrum/ in .gitignore, not .git/info/exclude"),
+	OPT_BOOL("stealth", &opt.stealth, "(the default now; accepted)"),
+	OPT_BOOL("no-hooks", &opt.no_hooks, "install no git hooks"),
+	OPT_BOOL("no-daemon", &opt.no_daemon,
+		 "start no daemon, and set thrum.daemon to false"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+const struct cmd_args init_args = {
+	init_usage, init_options, 0, 0, NULL, NULL, NULL
+};
 
 int ignore_thrum(const char *path)
 {
@@ -228,47 +233,35 @@ static int set_daemon_off(struct thrum_ctx *ctx)
 
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ "stealth", no_argument, NULL, 's' },
-		{ "gitignore", no_argument, NULL, 'g' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "no-hooks", no_argument, NULL, 'H' },
-		{ "no-daemon", no_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct init_opts o = { 0 };
 	struct projection_counts counts = { 0 };
 	const char *how = NULL;
 	long pid = 0;
 
-	if (parse_options(argc, argv, opts, init_usage, init_opt, &o) < argc)
-		usage_msg(init_usage, "too many arguments");
 	if (ctx_is_linked_worktree(ctx)) {
 		/* one thrum per repository: share the main work tree's */
-		if (setup_linked_worktree(ctx, o.json) < 0)
+		if (setup_linked_worktree(ctx, opt.json) < 0)
 			return 1;
-		if (o.json)
+		if (opt.json)
 			format_kv_json(stdout, "worktree", ctx->repo.worktree,
 				       "shares", ctx->repo.thrum_dir,
 				       "sync_worktree", ctx->repo.sync_dir,
 				       NULL);
 		return 0;
 	}
-	if (init_repository(ctx, o.force, o.gitignore, &how) < 0)
+	if (init_repository(ctx, opt.force, opt.gitignore, &how) < 0)
 		return 1;
 	if (projection_counts(ctx->proj, &counts) < 0)
 		return 1;
 
-	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
+	if (!opt.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		return 1;
-	if (o.no_daemon && !getenv("THRUM_TEST_NO_DAEMON") &&
+	if (opt.no_daemon && !getenv("THRUM_TEST_NO_DAEMON") &&
 	    set_daemon_off(ctx) < 0)
 		return 1;
-	if (!o.no_daemon)
+	if (!opt.no_daemon)
 		init_start_daemon(ctx, &pid);
 
-	if (o.json) {
+	if (opt.json) {
 		char events[32], messages[32];
 
 		snprintf(events, sizeof(events), "%ld", counts.events);
@@ -282,12 +275,12 @@ int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx)
 		printf("  a-sync: %s branch, %ld events, %ld messages\n",
 		       how, counts.events, counts.messages);
 		printf("  sync work tree: %s\n", ctx->repo.sync_dir);
-		printf("  hooks: %s\n", o.no_hooks ? "not installed (--no-hooks)"
+		printf("  hooks: %s\n", opt.no_hooks ? "not installed (--no-hooks)"
 					       : "reference-transaction, "
 						 "pre-push");
 		if (pid)
 			printf("  daemon: running (pid %ld)\n", pid);
-		else if (o.no_daemon || !ctx->cfg.daemon)
+		else if (opt.no_daemon || !ctx->cfg.daemon)
 			printf("  daemon: off (thrum.daemon is false)\n");
 		else
 			printf("  daemon: not started\n");

@@ -8,44 +8,41 @@
 #include "cmd.h"
 #include "event.h"
 #include "mcp.h"
+#include "parse-options.h"
 #include "usage.h"
+
+static const char *agent;
 
 static const char *const mcp_usage[] = {
 	"git thrum mcp [serve] [--agent <name>]",
 	NULL
 };
 
-static void mcp_opt(int opt, const char *arg, void *payload)
-{
-	if (opt == 'a')
-		*(const char **)payload = arg;
-}
+static const struct thrum_option mcp_options[] = {
+	OPT_STRING("agent", &agent, "<name>",
+		   "act as this agent (default: as the CLI would)"),
+	OPT_ALIAS_STRING("agent-id", &agent, "<name>"),
+	OPT_END()
+};
+
+const struct cmd_args mcp_args = {
+	mcp_usage, mcp_options, 0, 1, NULL, NULL, "thrum-mcp"
+};
 
 int cmd_mcp(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "agent", required_argument, NULL, 'a' },
-		{ "agent-id", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *agent = NULL;
-	int i;
-
-	i = parse_options(argc, argv, opts, mcp_usage, mcp_opt, &agent);
-	if (i < argc && !strcmp(argv[i], "serve"))
-		i++;
-	if (i < argc)
-		usage_msg(mcp_usage, "unknown argument '%s'", argv[i]);
+	if (argc && strcmp(argv[0], "serve"))
+		usage_opt_msg(mcp_usage, mcp_options, "unknown argument '%s'",
+			      argv[0]);
 	if (agent) {
 		const char *why;
 
 		if (!event_valid_name(agent, &why))
-			usage_msg(mcp_usage, "invalid agent name '%s': %s",
+			usage_opt_msg(mcp_usage, mcp_options, "invalid agent name '%s': %s",
 				  agent, why);
 		/* chosen as THRUM_NAME chooses, for everything it runs */
 		setenv("THRUM_NAME", agent, 1);
 	}
-	ctx_need_store(ctx);
 	if (agent && ctx_need_me(ctx) < 0)
 		return 1;
 	return mcp_serve(ctx, 0, 1);

@@ -4,58 +4,35 @@
  */
 #include "thrum.h"
 #include "cmd.h"
-#include "event.h"
 #include "format.h"
-#include "strbuf.h"
 #include "pager.h"
 #include "messaging.h"
+#include "parse-options.h"
 #include "projection.h"
 #include "usage.h"
-#include "utf8.h"
 #include "wrapper.h"
 
-static const char *const message_usage[] = {
-	"git thrum message show <id> [--no-mark-read] [--json]",
-	"git thrum message edit <id> (<body> | -) [--json]",
-	"git thrum message delete <id> [--reason <text>] [--json]",
-	NULL
-};
-
-struct message_opts {
+static struct {
 	const char *reason;
 	int no_mark, json;
-};
+} opt;
 
-static void message_opt(int opt, const char *arg, void *payload)
-{
-	struct message_opts *o = payload;
-
-	switch (opt) {
-	case 'r': o->reason = arg; break;
-	case 'n': o->no_mark = 1; break;
-	case 'j': o->json = 1; break;
-	}
-}
-
-static int show(struct thrum_ctx *ctx, const char *id,
-		const struct message_opts *o)
+static int show(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	struct message_list l = MESSAGE_LIST_INIT;
+	struct core *c = ctx_core(ctx);
 	int ret = 1;
 
 	/* without an identity the clone's human user reads it */
-	ctx_need_projection(ctx);
-	if (ctx_need_reader(ctx) < 0)
+	if (message_lookup(c, argv[0], &l) < 0)
 		goto out;
-	if (message_lookup(ctx, id, &l) < 0)
-		goto out;
-	if (o->json) {
+	if (opt.json) {
 		format_message_json(&l, 0, stdout);
 	} else {
 		format_set_color(want_color(ctx->repo.worktree));
 		format_messages_text(&l, stdout);
 	}
-	if (!o->no_mark && ctx->have_me && message_mark_read(ctx, &l) < 0)
+	if (!opt.no_mark && message_mark_read(c, &l) < 0)
 		goto out;
 	ret = 0;
 out:
@@ -63,107 +40,84 @@ out:
 	return ret;
 }
 
-static int change(struct thrum_ctx *ctx, int is_edit, const char *id,
-		  const char *body_arg, const struct message_opts *o)
+/* edit (body_arg non-NULL) or delete */
+static int change(struct thrum_ctx *ctx, const char *id, const char *body_arg)
 {
-	struct message_list l = MESSAGE_LIST_INIT;
-	struct event ev = EVENT_INIT;
-	struct event *list[1] = { &ev };
-	const struct message *m;
-	char *body = NULL;
-	const char *origin;
+	char *body = NULL, *msg_id = NULL, *ev_id = NULL;
 	int ret = 1;
 
-	ctx_need_projection(ctx);
-	if (ctx_need_me(ctx) < 0 || message_lookup(ctx, id, &l) < 0)
+	if (body_arg && !(body = read_body(body_arg)))
 		goto out;
-	m = &l.items[0];
-	if (strcmp(m->agent_id, ctx->me.agent_id)) {
-		struct strbuf who = STRBUF_INIT, msg = STRBUF_INIT;
-
-		error("only the author ('%s') can %s message '%s'",
-		      format_safe(&who, m->agent_id),
-		      is_edit ? "edit" : "delete",
-		      format_safe(&msg, m->message_id));
-		strbuf_release(&who);
-		strbuf_release(&msg);
+	if (message_change(ctx_core(ctx), id, body, opt.reason, &msg_id,
+			   &ev_id) < 0)
 		goto out;
-	}
-	if (m->deleted) {
-		error("message '%s' is already deleted", m->message_id);
-		goto out;
-	}
-	if (is_edit && !(body = read_body(body_arg)))
-		goto out;
-	origin = ctx_origin(ctx);
-	if (!origin || event_init_new(&ev, is_edit ? EV_MESSAGE_EDIT
-						    : EV_MESSAGE_DELETE,
-				      origin) < 0)
-		goto out;
-	ev.message_id = xstrdup(m->message_id);
-	ev.agent_id = xstrdup(ctx->me.agent_id);
-	ev.session_id = xstrdup_or_null(ctx->me.session_id);
-	if (is_edit) {
-		ev.body_format = xstrdup("markdown");
-		ev.body_content = body;
-		body = NULL;
-	} else if (o->reason) {
-		ev.reason = xstrdup(o->reason);
-	}
-	if (ctx_append(ctx, ctx->me.name, list, 1) < 0)
-		goto out;
-	if (o->json)
-		format_kv_json(stdout, "message_id", m->message_id,
-			       "event_id", ev.event_id, NULL);
+	if (opt.json)
+		format_kv_json(stdout, "message_id", msg_id,
+			       "event_id", ev_id, NULL);
 	else
-		printf("%s %s\n", is_edit ? "edited" : "deleted",
-		       m->message_id);
+		printf("%s %s\n", body_arg ? "edited" : "deleted", msg_id);
 	ret = 0;
 out:
 	free(body);
-	event_release(&ev);
-	message_list_release(&l);
+	free(msg_id);
+	free(ev_id);
 	return ret;
 }
 
-int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx)
+static int edit(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "no-mark-read", no_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct message_opts o = { 0 };
-	const char *sub;
-	size_t bad;
-	int i;
-
-	if (argc < 2)
-		usage_msg(message_usage, "want show, edit or delete");
-	if (!strcmp(argv[1], "-h"))
-		usage_help(message_usage);
-	sub = argv[1];
-	i = 1 + parse_options(argc - 1, argv + 1, opts, message_usage,
-			      message_opt, &o);
-	if (!strcmp(sub, "show")) {
-		if (argc - i != 1 || o.reason)
-			usage_msg(message_usage, "want: message show <id>");
-		return show(ctx, argv[i], &o);
-	}
-	if (!strcmp(sub, "edit")) {
-		if (argc - i != 2 || o.reason || o.no_mark)
-			usage_msg(message_usage,
-				  "want: message edit <id> <body>");
-		return change(ctx, 1, argv[i], argv[i + 1], &o);
-	}
-	if (!strcmp(sub, "delete")) {
-		if (argc - i != 1 || o.no_mark)
-			usage_msg(message_usage, "want: message delete <id>");
-		if ((bad = utf8_invalid_at(o.reason)))
-			usage_msg(message_usage, "--reason is not valid UTF-8 "
-				  "(byte %zu)", bad);
-		return change(ctx, 0, argv[i], NULL, &o);
-	}
-	usage_msg(message_usage, "unknown subcommand '%s'", sub);
+	return change(ctx, argv[0], argv[1]);
 }
+
+static int delete(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	return change(ctx, argv[0], NULL);
+}
+
+static const struct thrum_option show_options[] = {
+	OPT_BOOL("no-mark-read", &opt.no_mark, "leave it unread"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+static const struct thrum_option edit_options[] = {
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+static const struct thrum_option delete_options[] = {
+	OPT_TEXT("reason", &opt.reason, "<text>", "why, for the readers"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+static const char *const show_usage[] = {
+	"git thrum message show <id> [--no-mark-read] [--json]", NULL
+};
+static const char *const edit_usage[] = {
+	"git thrum message edit <id> (<body> | -) [--json]", NULL
+};
+static const char *const delete_usage[] = {
+	"git thrum message delete <id> [--reason <text>] [--json]", NULL
+};
+
+static const struct cmd_args show_args = {
+	show_usage, show_options, 1, 1, "want: message show <id>"
+};
+static const struct cmd_args edit_args = {
+	edit_usage, edit_options, 2, 2, "want: message edit <id> <body>"
+};
+static const struct cmd_args delete_args = {
+	delete_usage, delete_options, 1, 1, "want: message delete <id>"
+};
+
+static const struct cmd_spec message_sub[] = {
+	{ "show", show, NEED_READER, "one message", &show_args },
+	{ "edit", edit, NEED_ME, "change my message", &edit_args },
+	{ "delete", delete, NEED_ME, "delete my message", &delete_args },
+	{ NULL }
+};
+
+const struct cmd_args message_args = {
+	NULL, NULL, 0, 0, NULL, message_sub
+};

@@ -12,6 +12,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "parse-options.h"
 #include "event.h"
 #include "merge.h"
 #include "daemon.h"
@@ -34,16 +35,17 @@ struct migrate_opts {
 	int no_hooks, no_daemon;
 };
 
-static void migrate_opt(int opt, const char *arg, void *payload)
-{
-	struct migrate_opts *o = payload;
+static struct migrate_opts opt;
 
-	(void)arg;
-	switch (opt) {
-	case 'H': o->no_hooks = 1; break;
-	case 'D': o->no_daemon = 1; break;
-	}
-}
+static const struct thrum_option migrate_options[] = {
+	OPT_BOOL("no-hooks", &opt.no_hooks, "install no git hooks"),
+	OPT_BOOL("no-daemon", &opt.no_daemon, "start no daemon"),
+	OPT_END()
+};
+
+const struct cmd_args migrate_args = {
+	migrate_usage, migrate_options, 0, 0, NULL, NULL, NULL
+};
 
 /* what the old log holds, counted before anything moves */
 struct old_log {
@@ -212,12 +214,6 @@ static void commit_moved_log(struct thrum_ctx *ctx)
 
 int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "no-hooks", no_argument, NULL, 'H' },
-		{ "no-daemon", no_argument, NULL, 'D' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct migrate_opts o = { 0 };
 	struct strvec files = STRVEC_INIT, rm = STRVEC_INIT;
 	struct strbuf status = STRBUF_INIT;
 	struct old_log log = { NULL, 0, 0, STRVEC_INIT };
@@ -226,10 +222,6 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 	size_t i;
 	int ret = 1;
 
-	if (parse_options(argc, argv, opts, migrate_usage, migrate_opt,
-			  &o) < argc)
-		usage_msg(migrate_usage, "too many arguments");
-	ctx_need_repo(ctx);
 	if (ctx_is_linked_worktree(ctx)) {
 		error("run 'git thrum migrate' in the main work tree; linked "
 		      "work trees share its thrum");
@@ -263,7 +255,7 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 	/* everything init does */
 	if (init_repository(ctx, 0, 0, &how) < 0)
 		goto out;
-	if (!o.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
+	if (!opt.no_hooks && hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		goto out;
 	for (i = 0; i < files.nr; i++)
 		if (move_file(ctx, files.v[i], &log.content[i]) < 0)
@@ -284,7 +276,7 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 		goto out;
 	}
 	remove_old_files(&ctx->repo, &files);
-	if (!o.no_daemon && !ctx->cfg.local_only)
+	if (!opt.no_daemon && !ctx->cfg.local_only)
 		init_start_daemon(ctx, &pid);
 
 	printf("migrated %zu event%s from %zu file%s to a-sync",

@@ -6,6 +6,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "parse-options.h"
 #include "event.h"
 #include "format.h"
 #include "run-command.h"
@@ -27,18 +28,21 @@ struct qs_opts {
 	int json;
 };
 
-static void qs_opt(int opt, const char *arg, void *payload)
-{
-	struct qs_opts *o = payload;
+static struct qs_opts opt;
 
-	switch (opt) {
-	case 'n': o->name = arg; break;
-	case 'r': o->role = arg; break;
-	case 'm': o->module = arg; break;
-	case 'i': o->intent = arg; break;
-	case 'j': o->json = 1; break;
-	}
-}
+static const struct thrum_option quickstart_options[] = {
+	OPT_STRING("role", &opt.role, "<role>", "what I do (coder, reviewer...)"),
+	OPT_TEXT("module", &opt.module, "<module>", "the part I work on"),
+	OPT_STRING("name", &opt.name, "<name>",
+		   "my agent name (default: made from role and module)"),
+	OPT_TEXT("intent", &opt.intent, "<text>", "what this session is for"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+const struct cmd_args quickstart_args = {
+	quickstart_usage, quickstart_options, 0, 0, NULL, NULL, NULL
+};
 
 /*
  * No --name: THRUM_NAME, else the one identity this work tree has (a
@@ -78,67 +82,51 @@ static int differs(const char *a, const char *b)
 
 int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "name", required_argument, NULL, 'n' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "module", required_argument, NULL, 'm' },
-		{ "intent", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct qs_opts o = { 0 };
 	struct identity old = IDENTITY_INIT, id = IDENTITY_INIT;
 	struct event evs[4];
 	struct event *list[4];
 	const char *why, *origin;
 	char host[256] = "";
 	char *made_name = NULL;
-	size_t nr = 0, i, bad;
+	size_t nr = 0, i;
 	int have_old, ret = 1;
 
 	memset(evs, 0, sizeof(evs));
-	if (parse_options(argc, argv, opts, quickstart_usage, qs_opt, &o) <
-	    argc)
-		usage_msg(quickstart_usage, "too many arguments");
-	if (!o.role || !o.module)
-		usage_msg(quickstart_usage, "--role and --module are required");
-	if (o.name && !event_valid_name(o.name, &why))
-		usage_msg(quickstart_usage, "invalid agent name '%s': %s",
-			  o.name, why);
-	if (!event_valid_name(o.role, &why))
-		usage_msg(quickstart_usage, "invalid role '%s': %s", o.role,
-			  why);
-	if (!*o.module)
-		usage_msg(quickstart_usage, "empty module");
-	if ((bad = utf8_invalid_at(o.module)) ||
-	    (bad = utf8_invalid_at(o.intent)))
-		usage_msg(quickstart_usage, "%s is not valid UTF-8 (byte %zu)",
-			  utf8_invalid_at(o.module) ? "--module" : "--intent",
-			  bad);
-	ctx_need_projection(ctx);
-	if (!o.name)
-		o.name = made_name = default_name(ctx, o.role, o.module);
-	if (!event_valid_name(o.name, &why)) {
+	if (!opt.role || !opt.module)
+		usage_opt_msg(quickstart_usage, quickstart_options,
+			      "--role and --module are required");
+	if (opt.name && !event_valid_name(opt.name, &why))
+		usage_opt_msg(quickstart_usage, quickstart_options,
+			      "invalid agent name '%s': %s", opt.name, why);
+	if (!event_valid_name(opt.role, &why))
+		usage_opt_msg(quickstart_usage, quickstart_options,
+			      "invalid role '%s': %s", opt.role, why);
+	if (!*opt.module)
+		usage_opt_msg(quickstart_usage, quickstart_options,
+			      "empty module");
+	if (!opt.name)
+		opt.name = made_name = default_name(ctx, opt.role, opt.module);
+	if (!event_valid_name(opt.name, &why)) {
 		error("cannot make an agent name from role '%s': %s; give one "
-		      "with --name", o.role, why);
+		      "with --name", opt.role, why);
 		goto out;
 	}
 	origin = ctx_origin(ctx);
 	if (!origin)
 		goto out;
 
-	have_old = identity_load(&ctx->repo, o.name, &old);
+	have_old = identity_load(&ctx->repo, opt.name, &old);
 	if (have_old == THRUM_EINVALID)
-		warning("replacing the corrupt identity of '%s'", o.name);
+		warning("replacing the corrupt identity of '%s'", opt.name);
 	have_old = have_old == 0;
-	id.name = xstrdup(o.name);
-	id.agent_id = xstrdup(have_old ? old.agent_id : o.name);
+	id.name = xstrdup(opt.name);
+	id.agent_id = xstrdup(have_old ? old.agent_id : opt.name);
 	id.kind = xstrdup("agent");
-	id.role = xstrdup(o.role);
-	id.module = xstrdup(o.module);
+	id.role = xstrdup(opt.role);
+	id.module = xstrdup(opt.module);
 	id.worktree = xstrdup(ctx->repo.worktree);
 	id.session_id = ulid_new_id("ses_");
-	id.intent = xstrdup_or_null(o.intent ? o.intent
+	id.intent = xstrdup_or_null(opt.intent ? opt.intent
 				    : have_old ? old.intent : NULL);
 	gethostname(host, sizeof(host) - 1);
 
@@ -177,21 +165,21 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 	evs[nr].session_id = xstrdup(id.session_id);
 	list[nr] = &evs[nr];
 	nr++;
-	if (o.intent) {
+	if (opt.intent) {
 		if (event_init_new(&evs[nr], EV_AGENT_UPDATE, origin) < 0)
 			goto out;
 		evs[nr].agent_id = xstrdup(id.agent_id);
 		evs[nr].session_id = xstrdup(id.session_id);
-		evs[nr].intent = xstrdup(o.intent);
+		evs[nr].intent = xstrdup(opt.intent);
 		list[nr] = &evs[nr];
 		nr++;
 	}
 	/* log first: an identity without its events would be a lie */
-	if (ctx_append(ctx, NULL, list, nr) < 0 ||
+	if (core_append(ctx_core(ctx), NULL, list, nr) < 0 ||
 	    identity_save(&ctx->repo, &id) < 0)
 		goto out;
 
-	if (o.json)
+	if (opt.json)
 		format_identity_json(&id, stdout);
 	else
 		printf("%s agent '%s' (role %s, module %s), session %s\n",

@@ -4,29 +4,32 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "parse-options.h"
 #include "format.h"
 #include "projection.h"
 #include "usage.h"
+
+static int json;
 
 static const char *const rebuild_usage[] = {
 	"git thrum rebuild [--json]",
 	NULL
 };
 
+static const struct thrum_option rebuild_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
+
+const struct cmd_args rebuild_args = {
+	rebuild_usage, rebuild_options, 0, 0, NULL, NULL, NULL
+};
+
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct catch_up_stats stats;
 	struct projection_counts c;
-	int json = 0;
 
-	if (parse_options(argc, argv, opts, rebuild_usage, opt_json,
-			  &json) < argc)
-		usage_msg(rebuild_usage, "too many arguments");
-	ctx_need_store(ctx);
 	/* hold the log still while the old database goes */
 	if (store_lock(&ctx->store, LOCK_EX) < 0 ||
 	    projection_rebuild(&ctx->proj, ctx->repo.var_dir, &ctx->store,

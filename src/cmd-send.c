@@ -1,11 +1,20 @@
 /*
- * git thrum send: append one message from me.  Nothing is written unless
- * every recipient resolves, the body is non-empty and the priority known.
+ * git thrum send and git thrum reply: append one message from me.
+ * Nothing is written unless every recipient resolves, the body is
+ * non-empty and the priority known.  A reply goes to its parent's author
+ * and audience, in its thread.
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "format.h"
 #include "messaging.h"
+#include "parse-options.h"
 #include "usage.h"
+
+static struct {
+	const char *to, *priority, *reply_to;
+	int json;
+} opt;
 
 static const char *const send_usage[] = {
 	"git thrum send (<body> | -) [--to <@name>[,<@name>...]] "
@@ -13,47 +22,84 @@ static const char *const send_usage[] = {
 	NULL
 };
 
-struct send_opts {
-	const char *to, *priority, *reply_to;
-	int json;
+static const struct thrum_option send_options[] = {
+	OPT_STRING("to", &opt.to, "<@name>[,<@name>...]",
+		   "agents, groups or roles (default: everyone)"),
+	OPT_STRING("priority", &opt.priority, "<priority>",
+		   "critical, high, normal (default) or low"),
+	OPT_STRING("reply-to", &opt.reply_to, "<id>",
+		   "the message this answers (an id or a prefix)"),
+	OPT_JSON(&opt.json),
+	OPT_END()
 };
 
-static void send_opt(int opt, const char *arg, void *payload)
-{
-	struct send_opts *o = payload;
+const struct cmd_args send_args = {
+	send_usage, send_options, 1, 1, "no message body given", NULL, NULL
+};
 
-	switch (opt) {
-	case 't': o->to = arg; break;
-	case 'p': o->priority = arg; break;
-	case 'r': o->reply_to = arg; break;
-	case 'j': o->json = 1; break;
-	}
+static const char *const reply_usage[] = {
+	"git thrum reply <id> (<body> | -) [--priority <priority>] [--json]",
+	NULL
+};
+
+static const struct thrum_option reply_options[] = {
+	OPT_STRING("priority", &opt.priority, "<priority>",
+		   "critical, high, normal (default) or low"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+const struct cmd_args reply_args = {
+	reply_usage, reply_options, 2, 2, "want a message id and a body",
+	NULL, NULL
+};
+
+static int send(struct thrum_ctx *ctx, const char *body_arg,
+		const char *const *usagestr, const struct thrum_option *opts)
+{
+	struct send_request rq = { 0 };
+	struct audience to = AUDIENCE_INIT;
+	char *body = NULL, *msg_id = NULL, *thread_id = NULL, *parent = NULL;
+	int ret = 1;
+
+	if (opt.priority && !message_valid_priority(opt.priority))
+		usage_opt_msg(usagestr, opts, "invalid priority '%s': want "
+			      "critical, high, normal or low", opt.priority);
+	/* looking the parent up takes the messages, not just the names */
+	if (opt.reply_to)
+		ctx_need_projection(ctx);
+	if (!(body = read_body(body_arg)))
+		goto out;
+	rq.body = body;
+	rq.to = opt.to;
+	rq.priority = opt.priority;
+	rq.reply_to = opt.reply_to;
+	if (message_send_request(ctx_core(ctx), &rq, &to, &msg_id,
+				 &thread_id, &parent) < 0)
+		goto out;
+	if (opt.json)
+		format_kv_json(stdout, "message_id", msg_id,
+			       "thread_id", thread_id, "reply_to", parent,
+			       NULL);
+	else
+		printf("%s\n", msg_id);
+	ret = 0;
+out:
+	free(body);
+	free(msg_id);
+	free(thread_id);
+	free(parent);
+	audience_release(&to);
+	return ret;
 }
 
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "priority", required_argument, NULL, 'p' },
-		{ "reply-to", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct send_opts o = { 0 };
-	struct send_request rq = { 0 };
-	int i;
+	return send(ctx, argv[0], send_usage, send_options);
+}
 
-	i = parse_options(argc, argv, opts, send_usage, send_opt, &o);
-	if (i != argc - 1)
-		usage_msg(send_usage, i == argc ? "no message body given"
-						: "too many arguments");
-	if (o.priority && !message_valid_priority(o.priority))
-		usage_msg(send_usage, "invalid priority '%s': want critical, "
-			  "high, normal or low", o.priority);
-	rq.body_arg = argv[i];
-	rq.to = o.to;
-	rq.priority = o.priority;
-	rq.reply_to = o.reply_to;
-	rq.json = o.json;
-	return message_send_request(ctx, &rq);
+int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	opt.reply_to = argv[0];
+	return send(ctx, argv[1], reply_usage, reply_options);
 }

@@ -16,6 +16,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "cmd.h"
+#include "parse-options.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -279,16 +280,19 @@ struct agents_opts {
 	int apply, json;
 };
 
-static void agents_opt(int opt, const char *arg, void *payload)
-{
-	struct agents_opts *o = payload;
+static struct agents_opts opt;
 
-	switch (opt) {
-	case 'r': o->runtime = arg; break;
-	case 'a': o->apply = 1; break;
-	case 'j': o->json = 1; break;
-	}
-}
+static const struct thrum_option agents_options[] = {
+	OPT_STRING("runtime", &opt.runtime, "<runtime>",
+		   "claude, codex, cursor or all (the default)"),
+	OPT_BOOL("apply", &opt.apply, "write the files (default: show them)"),
+	OPT_JSON(&opt.json),
+	OPT_END()
+};
+
+const struct cmd_args setup_agents_args = {
+	agents_usage, agents_options, 0, 0, NULL, NULL, NULL
+};
 
 static int load(struct thrum_ctx *ctx, struct change *c)
 {
@@ -323,29 +327,21 @@ static int write_change(struct thrum_ctx *ctx, const struct change *c)
 
 int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "runtime", required_argument, NULL, 'r' },
-		{ "apply", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct agents_opts o = { "all", 0, 0 };
 	struct change ch[5];
 	json_object *files = NULL;
 	size_t nr = 0, i;
 	int claude, codex, cursor, ret = 1, changed = 0;
 
 	memset(ch, 0, sizeof(ch));
-	if (parse_options(argc, argv, opts, agents_usage, agents_opt, &o) <
-	    argc)
-		usage_msg(agents_usage, "too many arguments");
-	claude = !strcmp(o.runtime, "claude") || !strcmp(o.runtime, "all");
-	codex = !strcmp(o.runtime, "codex") || !strcmp(o.runtime, "all");
-	cursor = !strcmp(o.runtime, "cursor") || !strcmp(o.runtime, "all");
+	if (!opt.runtime)
+		opt.runtime = "all";
+	claude = !strcmp(opt.runtime, "claude") || !strcmp(opt.runtime, "all");
+	codex = !strcmp(opt.runtime, "codex") || !strcmp(opt.runtime, "all");
+	cursor = !strcmp(opt.runtime, "cursor") || !strcmp(opt.runtime, "all");
 	if (!claude && !codex && !cursor)
-		usage_msg(agents_usage, "unknown runtime '%s': want claude, "
-			  "codex, cursor or all", o.runtime);
-	ctx_need_repo(ctx);
+		usage_opt_msg(agents_usage, agents_options,
+			      "unknown runtime '%s': want claude, "
+			  "codex, cursor or all", opt.runtime);
 	if (claude) {
 		ch[nr++].path = ".mcp.json";
 		ch[nr++].path = "CLAUDE.md";
@@ -374,7 +370,7 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 				   ? BLOCK_BEGIN : NULL, BLOCK_END);
 		}
 	}
-	if (o.json)
+	if (opt.json)
 		files = json_object_new_array();
 	for (i = 0; i < nr; i++) {
 		const struct change *c = &ch[i];
@@ -384,7 +380,7 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 				   : c->exists ? "update" : "create";
 
 		changed += differs;
-		if (o.apply && differs && write_change(ctx, c) < 0)
+		if (opt.apply && differs && write_change(ctx, c) < 0)
 			goto out;
 		if (files) {
 			json_object *f = json_object_new_object();
@@ -396,7 +392,7 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 			json_object_object_add(f, "content",
 				json_object_new_string(c->want.buf));
 			json_object_array_add(files, f);
-		} else if (o.apply) {
+		} else if (opt.apply) {
 			printf("%s: %s\n", c->path, !differs ? "up to date"
 			       : c->exists ? "updated" : "created");
 		} else {
@@ -412,12 +408,12 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 		json_object *top = json_object_new_object();
 
 		json_object_object_add(top, "applied",
-				       json_object_new_boolean(o.apply));
+				       json_object_new_boolean(opt.apply));
 		json_object_object_add(top, "files", files);
 		puts(json_object_to_json_string_ext(top,
 			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(top);
-	} else if (!o.apply && changed) {
+	} else if (!opt.apply && changed) {
 		printf("(nothing was changed; run with --apply to write)\n");
 	}
 	ret = 0;

@@ -14,9 +14,18 @@
 
 static const char *const setup_usage[] = {
 	"git thrum setup",
-	"git thrum setup agents [--runtime (claude | codex | cursor | all)] "
-	"[--apply] [--json]",
 	NULL
+};
+
+static const struct cmd_spec setup_sub[] = {
+	{ "agents", cmd_setup_agents, 0,
+	  "write the MCP configuration of agent runtimes",
+	  &setup_agents_args },
+	{ NULL }
+};
+
+const struct cmd_args setup_args = {
+	setup_usage, NULL, 0, 0, NULL, setup_sub, NULL
 };
 
 /* the main work tree: the first entry of `git worktree list` */
@@ -99,11 +108,5 @@ out:
 
 int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	if (argc > 1 && !strcmp(argv[1], "-h"))
-		usage_help(setup_usage);
-	if (argc > 1 && !strcmp(argv[1], "agents"))
-		return cmd_setup_agents(argc - 1, argv + 1, ctx);
-	if (argc != 1)
-		usage_msg(setup_usage, "unknown argument '%s'", argv[1]);
 	return setup_linked_worktree(ctx, 0) < 0 ? 1 : 0;
 }

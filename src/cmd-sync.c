@@ -6,16 +6,13 @@
 #include "cmd.h"
 #include "daemon.h"
 #include "format.h"
+#include "parse-options.h"
 #include "strbuf.h"
 #include "sync.h"
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const sync_usage[] = {
-	"git thrum sync force [--json]",
-	"git thrum sync status [--json]",
-	NULL
-};
+static int json;
 
 static void print_summary(const struct sync_status *st)
 {
@@ -91,64 +88,83 @@ static long daemon_pid(struct thrum_ctx *ctx)
 	return pid > 0 ? pid : -1;
 }
 
-int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx)
+/* a daemon started with --local keeps this clone off the network */
+static int daemon_local(struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct sync_status st = SYNC_STATUS_INIT;
-	int json = 0, ret = 0, daemon_local;
+	int local = daemon_local_only(&ctx->repo);
 
-	if (argc < 2)
-		usage_msg(sync_usage, "want force or status");
-	if (!strcmp(argv[1], "-h"))
-		usage_help(sync_usage);
-	if (parse_options(argc - 1, argv + 1, opts, sync_usage, opt_json,
-			  &json) < argc - 1)
-		usage_msg(sync_usage, "too many arguments");
-	if (strcmp(argv[1], "force") && strcmp(argv[1], "status"))
-		usage_msg(sync_usage, "unknown subcommand '%s'", argv[1]);
-	ctx_need_store(ctx);
-	ctx_need_config(ctx);
-	/* a daemon started with --local keeps this clone off the network */
-	daemon_local = daemon_local_only(&ctx->repo);
-	if (daemon_local)
+	if (local)
 		ctx->cfg.local_only = 1;
-	if (!strcmp(argv[1], "force")) {
-		/*
-		 * The cycle opens the database only when something arrived,
-		 * waits for one that runs already rather than saying busy.
-		 * The user is there: git may prompt.  Every outcome but
-		 * these three is a failure (the events wait, committed).
-		 */
-		if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL,
-			       SYNC_WAIT | SYNC_INTERACTIVE, &st) < 0 ||
-		    (st.state != SYNC_SYNCED && st.state != SYNC_LOCAL_ONLY &&
-		     st.state != SYNC_BUSY))
-			ret = 1;
-		st.daemon_pid = daemon_pid(ctx);
-		if (json)
-			format_sync_status_json(&st, ctx->cfg.local_only, stdout);
-		else
-			print_summary(&st);
-	} else {
-		if (sync_status_read(&ctx->repo, &st) < 0) {
-			ret = 1;
-		} else {
-			st.daemon_pid = daemon_pid(ctx);
-			st.running = sync_running(&ctx->repo);
-			/* the remote it uses, even before the first cycle */
-			free(st.remote);
-			st.remote = xstrdup(ctx->cfg.remote);
-			if (json)
-				format_sync_status_json(&st,
-							ctx->cfg.local_only,
-							stdout);
-			else
-				print_status(&st, &ctx->cfg, daemon_local);
-		}
-	}
+	return local;
+}
+
+static int force(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	int ret = 0;
+
+	daemon_local(ctx);
+	/*
+	 * The cycle opens the database only when something arrived, waits
+	 * for one that runs already rather than saying busy.  The user is
+	 * there: git may prompt.  Every outcome but these three is a
+	 * failure (the events wait, committed).
+	 */
+	if (sync_cycle(&ctx->repo, &ctx->cfg, &ctx->store, NULL,
+		       SYNC_WAIT | SYNC_INTERACTIVE, &st) < 0 ||
+	    (st.state != SYNC_SYNCED && st.state != SYNC_LOCAL_ONLY &&
+	     st.state != SYNC_BUSY))
+		ret = 1;
+	st.daemon_pid = daemon_pid(ctx);
+	if (json)
+		format_sync_status_json(&st, ctx->cfg.local_only, stdout);
+	else
+		print_summary(&st);
 	sync_status_release(&st);
 	return ret;
 }
+
+static int status(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	int local = daemon_local(ctx), ret = 1;
+
+	if (sync_status_read(&ctx->repo, &st) < 0)
+		goto out;
+	st.daemon_pid = daemon_pid(ctx);
+	st.running = sync_running(&ctx->repo);
+	/* the remote it uses, even before the first cycle */
+	free(st.remote);
+	st.remote = xstrdup(ctx->cfg.remote);
+	if (json)
+		format_sync_status_json(&st, ctx->cfg.local_only, stdout);
+	else
+		print_status(&st, &ctx->cfg, local);
+	ret = 0;
+out:
+	sync_status_release(&st);
+	return ret;
+}
+
+static const struct thrum_option json_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
+
+static const char *const force_usage[] = {
+	"git thrum sync force [--json]", NULL
+};
+static const char *const status_usage[] = {
+	"git thrum sync status [--json]", NULL
+};
+
+static const struct cmd_args force_args = { force_usage, json_options };
+static const struct cmd_args status_args = { status_usage, json_options };
+
+static const struct cmd_spec sync_sub[] = {
+	{ "force", force, 0, "one sync cycle now", &force_args },
+	{ "status", status, 0, "how the last cycle went", &status_args },
+	{ NULL }
+};
+
+const struct cmd_args sync_args = { NULL, NULL, 0, 0, NULL, sync_sub };

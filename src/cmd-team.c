@@ -7,25 +7,49 @@
 #include "cmd.h"
 #include "format.h"
 #include "pager.h"
+#include "parse-options.h"
 #include "projection.h"
 #include "usage.h"
+
+static int json;
+
+static const struct thrum_option json_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
 
 static const char *const team_usage[] = {
 	"git thrum team [--json]",
 	NULL
 };
 
-static const char *const agent_usage[] = {
+const struct cmd_args team_args = {
+	team_usage, json_options, 0, 0, NULL, NULL, NULL
+};
+
+static int agent_list(int argc, const char **argv, struct thrum_ctx *ctx);
+
+static const char *const agent_list_usage[] = {
 	"git thrum agent list [--json]",
 	NULL
 };
 
-static int list_agents(struct thrum_ctx *ctx, int active_only, int json)
+static const struct cmd_args agent_list_args = {
+	agent_list_usage, json_options, 0, 0, NULL, NULL, NULL
+};
+
+static const struct cmd_spec agent_sub[] = {
+	{ "list", agent_list, 0, "every agent registered", &agent_list_args },
+	{ NULL }
+};
+
+const struct cmd_args agent_args = { NULL, NULL, 0, 0, NULL, agent_sub };
+
+static int list_agents(struct thrum_ctx *ctx, int active_only)
 {
 	struct agent_list l = AGENT_LIST_INIT;
 	size_t i, kept = 0;
 
-	ctx_need_projection(ctx);
 	if (projection_agents(ctx->proj, &l) < 0)
 		return 1;
 	for (i = 0; i < l.nr; i++) {
@@ -59,33 +83,12 @@ static int list_agents(struct thrum_ctx *ctx, int active_only, int json)
 	return 0;
 }
 
-static const struct option json_only[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ NULL, 0, NULL, 0 }
-};
-
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	int json = 0;
-
-	if (parse_options(argc, argv, json_only, team_usage, opt_json,
-			  &json) < argc)
-		usage_msg(team_usage, "too many arguments");
-	return list_agents(ctx, 1, json);
+	return list_agents(ctx, 1);
 }
 
-int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx)
+static int agent_list(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	int json = 0;
-
-	if (argc < 2)
-		usage_msg(agent_usage, "want a subcommand");
-	if (!strcmp(argv[1], "-h"))
-		usage_help(agent_usage);
-	if (strcmp(argv[1], "list"))
-		usage_msg(agent_usage, "unknown subcommand '%s'", argv[1]);
-	if (parse_options(argc - 1, argv + 1, json_only, agent_usage,
-			  opt_json, &json) < argc - 1)
-		usage_msg(agent_usage, "too many arguments");
-	return list_agents(ctx, 0, json);
+	return list_agents(ctx, 0);
 }

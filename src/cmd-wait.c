@@ -7,8 +7,10 @@
 #include "thrum.h"
 #include <poll.h>
 #include "cmd.h"
+#include "clock.h"
 #include "daemon.h"
 #include "format.h"
+#include "parse-options.h"
 #include "projection.h"
 #include "rpc.h"
 #include "strbuf.h"
@@ -16,34 +18,27 @@
 #include "watch.h"
 #include "wrapper.h"
 
+static struct {
+	long timeout;
+	int all, json;
+} opt = { -1, 0, 0 };
+
 static const char *const wait_usage[] = {
 	"git thrum wait [--timeout <seconds>] [--all] [--json]",
 	NULL
 };
 
-struct wait_opts {
-	const char *timeout;
-	int all, json;
+static const struct thrum_option wait_options[] = {
+	OPT_INT("timeout", &opt.timeout, "<seconds>",
+		"give up after this long (exit 1)", 0, 86400 * 365),
+	OPT_BOOL("all", &opt.all, "any message, not only mine"),
+	OPT_JSON(&opt.json),
+	OPT_END()
 };
 
-static void wait_opt(int opt, const char *arg, void *payload)
-{
-	struct wait_opts *o = payload;
-
-	switch (opt) {
-	case 't': o->timeout = arg; break;
-	case 'a': o->all = 1; break;
-	case 'j': o->json = 1; break;
-	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+const struct cmd_args wait_args = {
+	wait_usage, wait_options, 0, 0, NULL, NULL, NULL
+};
 
 /* what arrived since the start; 1 when there is something */
 static int arrived(struct thrum_ctx *ctx, struct inbox_query *q,
@@ -129,35 +124,21 @@ static int wait_watch(struct thrum_ctx *ctx, struct inbox_query *q,
 
 int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "timeout", required_argument, NULL, 't' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct wait_opts o = { 0 };
 	struct inbox_query q;
 	struct message_list l = MESSAGE_LIST_INIT;
 	int64_t deadline = -1, timeout_ms = -1;
-	long secs;
 	int got, ret = 1;
 
 	memset(&q, 0, sizeof(q));
-	if (parse_options(argc, argv, opts, wait_usage, wait_opt, &o) < argc)
-		usage_msg(wait_usage, "too many arguments");
-	if (o.timeout) {
-		if (thrum_parse_long(o.timeout, 0, 86400 * 365, &secs) < 0)
-			usage_msg(wait_usage, "invalid --timeout '%s': want "
-				  "seconds", o.timeout);
-		timeout_ms = secs * 1000;
+	if (opt.timeout >= 0) {
+		timeout_ms = opt.timeout * 1000;
 		deadline = now_ms() + timeout_ms;
 	}
-	ctx_need_projection(ctx);
-	if (ctx_need_reader(ctx) < 0 && !o.all)
+	if (ctx_need_reader(ctx) < 0 && !opt.all)
 		return 1;
 	q.me = ctx->have_me ? ctx->me.agent_id : NULL;
 	q.role = ctx->have_me ? ctx->me.role : NULL;
-	q.all = o.all;
+	q.all = opt.all;
 	if (projection_seq(ctx->proj, &q.after_seq) < 0)
 		return 1;
 
@@ -169,14 +150,14 @@ int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (got < 0)
 		goto out;
 	if (!got) {
-		if (o.json)
+		if (opt.json)
 			format_messages_json(&l, stdout);
 		else
-			fprintf(stderr, "no message within %s seconds\n",
-				o.timeout);
+			fprintf(stderr, "no message within %ld seconds\n",
+				opt.timeout);
 		goto out;
 	}
-	if (o.json)
+	if (opt.json)
 		format_messages_json(&l, stdout);
 	else
 		format_messages_text(&l, stdout);

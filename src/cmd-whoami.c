@@ -5,29 +5,29 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "format.h"
+#include "parse-options.h"
 #include "strbuf.h"
 #include "usage.h"
+
+static int json;
 
 static const char *const whoami_usage[] = {
 	"git thrum whoami [--json]",
 	NULL
 };
 
+static const struct thrum_option whoami_options[] = {
+	OPT_JSON(&json),
+	OPT_END()
+};
+
+const struct cmd_args whoami_args = {
+	whoami_usage, whoami_options, 0, 0, NULL, NULL, NULL
+};
+
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct strbuf sb = STRBUF_INIT;
-	int json = 0;
-
-	if (parse_options(argc, argv, opts, whoami_usage, opt_json,
-			  &json) < argc)
-		usage_msg(whoami_usage, "too many arguments");
-	ctx_need_store(ctx);
-	if (ctx_need_me(ctx) < 0)
-		return 1;
 	if (json) {
 		format_identity_json(&ctx->me, stdout);
 		return 0;

@@ -2,18 +2,25 @@
 #define THRUM_CMD_H
 
 /*
- * Subcommands.  To add one:
- *  1. write src/cmd-<name>.c with int cmd_<name>(argc, argv, ctx);
- *  2. declare it below;
- *  3. add a row to the table in git-thrum.c;
- *  4. add src/cmd-<name>.o to OBJS in the Makefile;
- *  5. document it in Documentation/git-thrum.adoc (its synopsis line must
- *     be the usage string);
- *  6. add a tests/tNNNN-*.sh that can fail.
- * A command returns its exit status: 0 ok, 1 failure (after error()),
- * 129 usage (via usage_msg()); die() gives 128.
+ * Commands.  To add one:
+ *  1. write src/cmd-<name>.c with int cmd_<name>(argc, argv, ctx) and
+ *     its `const struct cmd_args <name>_args` (usage lines, option table,
+ *     operand count, subcommands), both declared below;
+ *  2. add a row to the table in git-thrum.c: the name, the function, what
+ *     it needs (NEED_*: main sets that up before the call, as git's
+ *     RUN_SETUP does), a one-line description, its args;
+ *  3. add src/cmd-<name>.o to CMD_OBJS in the Makefile;
+ *  4. document it in Documentation/git-thrum.adoc (its SYNOPSIS lines are
+ *     the usage lines: t9100 compares them);
+ *  5. add a tests/tNNNN-*.sh that can fail.
+ * The function sees its operands only (argv[0] is the first), options
+ * already parsed into the variables its table binds.  It returns its exit
+ * status: 0 ok, 1 failure (after error()), 129 usage (usage_opt_msg());
+ * die() gives 128.  Documentation/technical/architecture.adoc has the
+ * layers: commands print, the core under them never does.
  */
 #include "config.h"
+#include "core.h"
 #include "identity.h"
 #include "repo.h"
 #include "store.h"
@@ -28,6 +35,7 @@ struct thrum_ctx {
 	struct identity me;
 	struct thrum_config cfg;
 	char *origin;
+	struct core core;	/* what the core operations work on */
 	unsigned have_repo:1, have_store:1, have_me:1, have_cfg:1;
 	unsigned proj_current:1;	/* caught up with the whole log */
 	unsigned me_is_user:1;	/* me: the human user, no identity */
@@ -39,33 +47,80 @@ struct thrum_ctx {
 
 typedef int (*cmd_fn)(int argc, const char **argv, struct thrum_ctx *ctx);
 
-struct cmd_spec {
-	const char *name;
-	cmd_fn fn;
-	const char *help;
+/* what a command needs before it runs (ctx_setup() provides it) */
+enum cmd_need {
+	NEED_REPO = 1 << 0,	/* the repository; dies outside one */
+	NEED_STORE = 1 << 1,	/* initialised and healthy, with its log */
+	NEED_CONFIG = 1 << 2,	/* the effective configuration */
+	NEED_DIRECTORY = 1 << 3, /* agents, roles, groups (ctx_need_directory) */
+	NEED_PROJECTION = 1 << 4, /* the whole projection caught up */
+	NEED_ME = 1 << 5,	/* my identity, to write (exit 1 without) */
+	NEED_READER = 1 << 6,	/* who reads: my identity or the user */
+	NO_DAEMON_CHECK = 1 << 7, /* never starts the daemon (daemon, hook) */
+	CMD_HIDDEN = 1 << 8,	/* not listed (an alias, or internal) */
 };
 
-int cmd_agent(int argc, const char **argv, struct thrum_ctx *ctx);
+struct thrum_option;
+struct cmd_args;
+
+struct cmd_spec {
+	const char *name;
+	cmd_fn fn;		/* NULL: one of sub must be named */
+	unsigned need;		/* enum cmd_need; a subcommand adds its own */
+	const char *help;	/* one line, for the command list */
+	const struct cmd_args *args;
+};
+
+struct cmd_args {
+	const char *const *usage;	/* NULL: the subcommands' lines */
+	const struct thrum_option *options;
+	int min_args, max_args;		/* operands; max_args < 0: any */
+	const char *missing;		/* the error when too few */
+	const struct cmd_spec *sub;	/* subcommands, ending in { NULL } */
+	const char *man;		/* manual page; NULL: git-thrum(1) */
+};
+
+/* provide what need asks for; 0, or -1 after error() (exit 1) */
+int ctx_setup(struct thrum_ctx *ctx, unsigned need);
+
+/* the option tables and operands of each command, beside it */
+extern const struct cmd_args agent_args;
+extern const struct cmd_args config_args;
+extern const struct cmd_args daemon_args;
+extern const struct cmd_args fsck_args;
+extern const struct cmd_args group_args;
+extern const struct cmd_args hook_args;
+extern const struct cmd_args hooks_args;
+extern const struct cmd_args inbox_args;
+extern const struct cmd_args init_args;
+extern const struct cmd_args mcp_args;
+extern const struct cmd_args message_args;
+extern const struct cmd_args migrate_args;
+extern const struct cmd_args quickstart_args;
+extern const struct cmd_args rebuild_args;
+extern const struct cmd_args reply_args;
+extern const struct cmd_args send_args;
+extern const struct cmd_args session_args;
+extern const struct cmd_args setup_args;
+extern const struct cmd_args sync_args;
+extern const struct cmd_args team_args;
+extern const struct cmd_args wait_args;
+extern const struct cmd_args whoami_args;
+
 int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_daemon(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_group(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_hook(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_hooks(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_mcp(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_message(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_session(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx);
 /* `git thrum setup agents` (cmd-setup-agents.c) */
 int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_sync(int argc, const char **argv, struct thrum_ctx *ctx);
+extern const struct cmd_args setup_agents_args;
 int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
@@ -135,19 +190,11 @@ void ctx_need_config(struct thrum_ctx *ctx);
 const char *ctx_origin(struct thrum_ctx *ctx);
 
 /*
- * Append evs under my shard (message events) or events.jsonl (the rest).
- * The projection is not touched: it follows the log, caught up by the
- * next command that reads it (or at once by the daemon, which watches
- * the log), so that a write costs one append and one fsync.  0 or -1.
+ * The core (core.h) over this context: the store, the projection as far
+ * as it was set up, me when known, the origin.  Writes through it mark
+ * the projection behind, so the next ctx_need_projection() catches up.
  */
-int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
-	       size_t nr);
-
-/*
- * Append evs to this clone's local log (var/local.jsonl: read marks of the
- * human user), which the projection reads and sync never carries.
- */
-int ctx_append_local(struct thrum_ctx *ctx, struct event **evs, size_t nr);
+struct core *ctx_core(struct thrum_ctx *ctx);
 
 void ctx_release(struct thrum_ctx *ctx);
 
@@ -157,22 +204,5 @@ void ctx_release(struct thrum_ctx *ctx);
  * unreadable).
  */
 char *read_body(const char *arg);
-
-/* an opt_fn for commands whose only option is --json ('j') */
-void opt_json(int opt, const char *arg, void *payload);
-
-/* print usage to stdout and exit 129 (for -h) */
-NORETURN void usage_help(const char *const *usagestr);
-
-/*
- * Parse options with getopt_long (argv[0] is the command name).  Handles
- * -h and reports unknown options and missing arguments via usage_msg().
- * Calls fn(opt, optarg, payload) for each option; returns the index of
- * the first operand.
- */
-struct option;
-typedef void (*opt_fn)(int opt, const char *arg, void *payload);
-int parse_options(int argc, const char **argv, const struct option *longopts,
-		  const char *const *usagestr, opt_fn fn, void *payload);
 
 #endif

@@ -36,6 +36,27 @@ void ctx_need_repo(struct thrum_ctx *ctx)
 	ctx->have_repo = 1;
 }
 
+int ctx_setup(struct thrum_ctx *ctx, unsigned need)
+{
+	if (need & NO_DAEMON_CHECK)
+		ctx->no_daemon_check = 1;
+	if (need & (NEED_REPO | NEED_CONFIG))
+		ctx_need_repo(ctx);
+	if (need & (NEED_STORE | NEED_DIRECTORY | NEED_PROJECTION))
+		ctx_need_store(ctx);
+	if (need & NEED_CONFIG)
+		ctx_need_config(ctx);
+	if (need & NEED_PROJECTION)
+		ctx_need_projection(ctx);
+	else if (need & NEED_DIRECTORY)
+		ctx_need_directory(ctx);
+	if ((need & NEED_ME) && ctx_need_me(ctx) < 0)
+		return -1;
+	if ((need & NEED_READER) && ctx_need_reader(ctx) < 0)
+		return -1;
+	return 0;
+}
+
 int ctx_is_linked_worktree(struct thrum_ctx *ctx)
 {
 	ctx_need_repo(ctx);
@@ -132,8 +153,10 @@ static void merge_fetched(struct thrum_ctx *ctx)
 
 void ctx_need_projection(struct thrum_ctx *ctx)
 {
-	if (ctx->proj_current)
+	/* what this process reads after it wrote, it reads caught up */
+	if (ctx->proj_current && !ctx->core.appended)
 		return;
+	ctx->core.appended = 0;
 	ctx_need_store(ctx);
 	merge_fetched(ctx);
 	open_projection(ctx);
@@ -146,7 +169,7 @@ void ctx_need_directory(struct thrum_ctx *ctx)
 {
 	struct strvec files = STRVEC_INIT;
 
-	if (ctx->proj_current)
+	if (ctx->proj_current && !ctx->core.appended)
 		return;
 	open_projection(ctx);
 	/* the legacy monolithic log may register agents too */
@@ -265,20 +288,17 @@ const char *ctx_origin(struct thrum_ctx *ctx)
 	return ctx->origin;
 }
 
-int ctx_append(struct thrum_ctx *ctx, const char *shard, struct event **evs,
-	       size_t nr)
+struct core *ctx_core(struct thrum_ctx *ctx)
 {
-	ctx_need_store(ctx);
-	/* what this process reads next, it reads caught up again */
-	ctx->proj_current = 0;
-	return store_append(&ctx->store, shard, evs, nr);
-}
+	struct core *c = &ctx->core;
 
-int ctx_append_local(struct thrum_ctx *ctx, struct event **evs, size_t nr)
-{
-	ctx_need_store(ctx);
-	ctx->proj_current = 0;
-	return store_append_local(&ctx->store, evs, nr);
+	c->origin = ctx_origin(ctx);
+	c->store = &ctx->store;
+	c->proj = ctx->proj;
+	c->repo = &ctx->repo;
+	c->me = ctx->have_me ? &ctx->me : NULL;
+	c->me_is_user = ctx->me_is_user;
+	return c;
 }
 
 void ctx_release(struct thrum_ctx *ctx)
@@ -339,59 +359,4 @@ char *read_body(const char *arg)
 		return NULL;
 	}
 	return strbuf_detach(&sb, NULL);
-}
-
-void opt_json(int opt, const char *arg, void *payload)
-{
-	(void)arg;
-	if (opt == 'j')
-		*(int *)payload = 1;
-}
-
-void usage_help(const char *const *usagestr)
-{
-	const char *prefix = "usage: ";
-
-	for (; *usagestr; usagestr++) {
-		printf("%s%s\n", prefix, *usagestr);
-		prefix = "   or: ";
-	}
-	exit(129);
-}
-
-int parse_options(int argc, const char **argv, const struct option *longopts,
-		  const char *const *usagestr, opt_fn fn, void *payload)
-{
-	struct strbuf shortopts = STRBUF_INIT;
-	const struct option *o;
-	int c;
-
-	/* every long option has no short form except -h */
-	strbuf_addstr(&shortopts, ":h");
-	optind = 1;
-	opterr = 0;
-	for (o = longopts; o->name; o++)
-		if (o->val < 256 && o->val > 0 && o->val != 'h') {
-			strbuf_addch(&shortopts, o->val);
-			if (o->has_arg == required_argument)
-				strbuf_addch(&shortopts, ':');
-		}
-	while ((c = getopt_long(argc, (char *const *)argv, shortopts.buf,
-				longopts, NULL)) != -1) {
-		if (c == 'h')
-			usage_help(usagestr);
-		if (c == '?') {
-			if (optopt)
-				usage_msg(usagestr, "unknown switch '%c'",
-					  optopt);
-			usage_msg(usagestr, "unknown option '%s'",
-				  argv[optind - 1]);
-		}
-		if (c == ':')
-			usage_msg(usagestr, "option '%s' requires a value",
-				  argv[optind - 1]);
-		fn(c, optarg, payload);
-	}
-	strbuf_release(&shortopts);
-	return optind;
 }

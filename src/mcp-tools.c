@@ -226,38 +226,18 @@ static json_object *do_send(struct mcp_server *s, const char *to,
 {
 	struct thrum_ctx *ctx = s->ctx;
 	struct audience aud = AUDIENCE_INIT;
-	struct message_list parent = MESSAGE_LIST_INIT;
-	struct compose c = { 0 };
-	char *msg_id = NULL, *thread_id = NULL;
+	struct send_request rq = { content, to, priority, reply_to };
+	char *msg_id = NULL, *thread_id = NULL, *parent = NULL;
 	json_object *res = NULL, *o;
 	size_t resolved;
 
 	mcp_fresh_projection(ctx);
-	if (ctx_need_me(ctx) < 0)
-		goto fail;
-	if (reply_to) {
-		if (message_lookup(ctx, reply_to, &parent) < 0)
-			goto fail;
-		if (parent.items[0].deleted) {
-			error("message '%s' is deleted",
-			      parent.items[0].message_id);
-			goto fail;
-		}
+	if (ctx_need_me(ctx) < 0 ||
+	    message_send_request(ctx_core(ctx), &rq, &aud, &msg_id,
+				 &thread_id, &parent) < 0) {
+		res = mcp_tool_failed(s, "the message was not sent");
+		goto out;
 	}
-	if (to && *to) {
-		if (audience_parse(ctx, to, &aud) < 0)
-			goto fail;
-	} else if (parent.nr) {
-		audience_for_reply(&parent.items[0], ctx->me.agent_id, &aud);
-	} else {
-		aud.everyone = 1;
-	}
-	c.body = content;
-	c.priority = priority;
-	c.parent = parent.nr ? &parent.items[0] : NULL;
-	c.to = &aud;
-	if (message_send(ctx, &c, &msg_id, &thread_id) < 0)
-		goto fail;
 	resolved = aud.agents.nr + aud.mentions.nr + aud.groups.nr +
 		   !!aud.everyone;
 	o = json_object_new_object();
@@ -276,19 +256,16 @@ static json_object *do_send(struct mcp_server *s, const char *to,
 		json_object_object_add(o, "warnings", w);
 	}
 	res = mcp_tool_result(o, 0);
-	goto out;
-fail:
-	res = mcp_tool_failed(s, "the message was not sent");
 out:
 	free(msg_id);
 	free(thread_id);
+	free(parent);
 	audience_release(&aud);
-	message_list_release(&parent);
 	return res;
 }
 
 /* content and priority, as send_message and reply_message take them */
-static int message_args(json_object *args, const char **content,
+static int content_args(json_object *args, const char **content,
 			const char **priority, struct strbuf *why)
 {
 	if (arg_string(args, "content", 1, content, why) < 0 ||
@@ -313,7 +290,7 @@ static json_object *tool_send_message(struct mcp_server *s, json_object *args,
 	if (mcp_only_args(args, known, why) < 0 ||
 	    arg_string(args, "to", 1, &to, why) < 0 ||
 	    arg_string(args, "reply_to", 0, &reply_to, why) < 0 ||
-	    message_args(args, &content, &priority, why) < 0)
+	    content_args(args, &content, &priority, why) < 0)
 		return NULL;
 	if (!*to) {
 		strbuf_addstr(why, "empty 'to': name an @agent, @role, @group "
@@ -332,7 +309,7 @@ static json_object *tool_reply_message(struct mcp_server *s,
 
 	if (mcp_only_args(args, known, why) < 0 ||
 	    arg_string(args, "message_id", 1, &id, why) < 0 ||
-	    message_args(args, &content, &priority, why) < 0)
+	    content_args(args, &content, &priority, why) < 0)
 		return NULL;
 	return do_send(s, NULL, content, id, priority);
 }
@@ -380,7 +357,7 @@ static json_object *tool_check_messages(struct mcp_server *s,
 	}
 	unread_total = all.nr;
 	/* what was returned counts as read, as inbox does */
-	if (message_mark_read(ctx, &l) < 0) {
+	if (message_mark_read(ctx_core(ctx), &l) < 0) {
 		json_object_put(arr);
 		goto fail;
 	}
@@ -415,7 +392,7 @@ static json_object *tool_get_message(struct mcp_server *s, json_object *args,
 	    arg_string(args, "message_id", 1, &id, why) < 0)
 		return NULL;
 	mcp_fresh_projection(ctx);
-	if (ctx_need_reader(ctx) < 0 || message_lookup(ctx, id, &l) < 0) {
+	if (ctx_need_reader(ctx) < 0 || message_lookup(ctx_core(ctx), id, &l) < 0) {
 		message_list_release(&l);
 		return mcp_tool_failed(s, "no such message");
 	}

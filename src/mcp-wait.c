@@ -50,7 +50,7 @@ static int try_wait(struct mcp_server *s, struct mcp_waiter *w, int timed_out)
 		one.nr = 1;
 		json_object_object_add(o, "message",
 				       mcp_message_info(&l.items[l.nr - 1]));
-		if (message_mark_read(ctx, &one) < 0)
+		if (message_mark_read(ctx_core(ctx), &one) < 0)
 			warning("cannot mark '%s' read",
 				l.items[l.nr - 1].message_id);
 		ctx->proj_current = 0;

@@ -8,9 +8,10 @@
  */
 #include "thrum.h"
 #include "messaging.h"
-#include "cmd.h"
+#include "core.h"
 #include "event.h"
 #include "format.h"
+#include "identity.h"
 #include "projection.h"
 #include "strbuf.h"
 #include "ulid.h"
@@ -41,14 +42,12 @@ static void push_unique(struct strvec *sv, const char *s)
 		strvec_push(sv, s);
 }
 
-int audience_parse(struct thrum_ctx *ctx, const char *list,
-		   struct audience *a)
+int audience_parse(struct core *c, const char *list, struct audience *a)
 {
 	struct strbuf unknown = STRBUF_INIT;
 	const char *p = list;
 	int ret = 0;
 
-	ctx_need_directory(ctx);
 	while (*p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -77,7 +76,7 @@ int audience_parse(struct thrum_ctx *ctx, const char *list,
 		}
 		if (!strcmp(name, "everyone") || !strcmp(name, "all")) {
 			a->everyone = 1;
-		} else if (projection_resolve(ctx->proj, name, &kind) < 0) {
+		} else if (projection_resolve(c->proj, name, &kind) < 0) {
 			ret = -1;
 		} else if (kind == RECIPIENT_AGENT) {
 			push_unique(&a->agents, name);
@@ -145,44 +144,44 @@ int message_valid_priority(const char *p)
 	return 0;
 }
 
-int message_send(struct thrum_ctx *ctx, const struct compose *c,
+int message_send(struct core *c, const struct compose *m,
 		 char **message_id, char **thread_id)
 {
 	struct event ev = EVENT_INIT;
 	struct event *list[1] = { &ev };
-	const char *origin = ctx_origin(ctx);
 	size_t i;
 	int ret = -1;
 
-	if (!origin || event_init_new(&ev, EV_MESSAGE_CREATE, origin) < 0)
+	if (core_need_writer(c) < 0 ||
+	    core_new_event(c, &ev, EV_MESSAGE_CREATE) < 0)
 		goto out;
 	ev.message_id = ulid_new_id("msg_");
-	ev.agent_id = xstrdup(ctx->me.agent_id);
-	ev.session_id = xstrdup_or_null(ctx->me.session_id);
+	ev.agent_id = xstrdup(c->me->agent_id);
+	ev.session_id = xstrdup_or_null(c->me->session_id);
 	ev.body_format = xstrdup("markdown");
-	ev.body_content = xstrdup(c->body);
-	if (c->priority && strcmp(c->priority, "normal"))
-		ev.priority = xstrdup(c->priority);
-	for (i = 0; i < c->to->agents.nr; i++) {
-		event_add_recipient(&ev, c->to->agents.v[i]);
-		event_add_ref(&ev, "mention", c->to->agents.v[i]);
+	ev.body_content = xstrdup(m->body);
+	if (m->priority && strcmp(m->priority, "normal"))
+		ev.priority = xstrdup(m->priority);
+	for (i = 0; i < m->to->agents.nr; i++) {
+		event_add_recipient(&ev, m->to->agents.v[i]);
+		event_add_ref(&ev, "mention", m->to->agents.v[i]);
 	}
-	for (i = 0; i < c->to->mentions.nr; i++)
-		event_add_ref(&ev, "mention", c->to->mentions.v[i]);
-	for (i = 0; i < c->to->groups.nr; i++) {
-		event_add_ref(&ev, "group", c->to->groups.v[i]);
-		event_add_scope(&ev, "group", c->to->groups.v[i]);
+	for (i = 0; i < m->to->mentions.nr; i++)
+		event_add_ref(&ev, "mention", m->to->mentions.v[i]);
+	for (i = 0; i < m->to->groups.nr; i++) {
+		event_add_ref(&ev, "group", m->to->groups.v[i]);
+		event_add_scope(&ev, "group", m->to->groups.v[i]);
 	}
-	if (c->to->everyone) {
+	if (m->to->everyone) {
 		event_add_ref(&ev, "broadcast", "everyone");
 		event_add_scope(&ev, "broadcast", "everyone");
 	}
-	if (c->parent) {
-		event_add_ref(&ev, "reply_to", c->parent->message_id);
-		ev.thread_id = c->parent->thread_id
-			? xstrdup(c->parent->thread_id) : ulid_new_id("thr_");
+	if (m->parent) {
+		event_add_ref(&ev, "reply_to", m->parent->message_id);
+		ev.thread_id = m->parent->thread_id
+			? xstrdup(m->parent->thread_id) : ulid_new_id("thr_");
 	}
-	if (ctx_append(ctx, ctx->me.name, list, 1) < 0)
+	if (core_append(c, c->me->name, list, 1) < 0)
 		goto out;
 	*message_id = xstrdup(ev.message_id);
 	*thread_id = xstrdup_or_null(ev.thread_id);
@@ -192,19 +191,19 @@ out:
 	return ret;
 }
 
-int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq)
+int message_send_request(struct core *c, const struct send_request *rq,
+			 struct audience *to, char **message_id,
+			 char **thread_id, char **parent_id)
 {
-	struct audience to = AUDIENCE_INIT;
 	struct message_list parent = MESSAGE_LIST_INIT;
-	struct compose c = { 0 };
-	char *body = NULL, *msg_id = NULL, *thread_id = NULL;
-	int ret = 1;
+	struct compose m = { 0 };
+	int ret = -1;
 
-	ctx_need_store(ctx);
-	if (ctx_need_me(ctx) < 0)
+	*parent_id = NULL;
+	if (core_need_writer(c) < 0)
 		goto out;
 	if (rq->reply_to) {
-		if (message_lookup(ctx, rq->reply_to, &parent) < 0)
+		if (message_lookup(c, rq->reply_to, &parent) < 0)
 			goto out;
 		if (parent.items[0].deleted) {
 			error("message '%s' is deleted",
@@ -212,70 +211,109 @@ int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq)
 			goto out;
 		}
 	}
-	if (!(body = read_body(rq->body_arg)))
-		goto out;
 	if (rq->to) {
-		if (audience_parse(ctx, rq->to, &to) < 0)
+		if (audience_parse(c, rq->to, to) < 0)
 			goto out;
 	} else if (parent.nr) {
-		audience_for_reply(&parent.items[0], ctx->me.agent_id, &to);
+		audience_for_reply(&parent.items[0], c->me->agent_id, to);
 	} else {
-		to.everyone = 1;
+		to->everyone = 1;
 	}
-	c.body = body;
-	c.priority = rq->priority;
-	c.parent = parent.nr ? &parent.items[0] : NULL;
-	c.to = &to;
-	if (message_send(ctx, &c, &msg_id, &thread_id) < 0)
+	m.body = rq->body;
+	m.priority = rq->priority;
+	m.parent = parent.nr ? &parent.items[0] : NULL;
+	m.to = to;
+	if (message_send(c, &m, message_id, thread_id) < 0)
 		goto out;
-	if (rq->json)
-		format_kv_json(stdout, "message_id", msg_id,
-			       "thread_id", thread_id, "reply_to",
-			       parent.nr ? parent.items[0].message_id : NULL,
-			       NULL);
-	else
-		printf("%s\n", msg_id);
+	if (parent.nr)
+		*parent_id = xstrdup(parent.items[0].message_id);
 	ret = 0;
 out:
-	free(body);
-	free(msg_id);
-	free(thread_id);
-	audience_release(&to);
 	message_list_release(&parent);
 	return ret;
 }
 
-int message_mark_read(struct thrum_ctx *ctx, const struct message_list *l)
+int message_change(struct core *c, const char *id, const char *body,
+		   const char *reason, char **message_id, char **event_id)
+{
+	struct message_list l = MESSAGE_LIST_INIT;
+	struct event ev = EVENT_INIT;
+	struct event *list[1] = { &ev };
+	const struct message *m;
+	int ret = -1;
+
+	if (core_need_writer(c) < 0 || message_lookup(c, id, &l) < 0)
+		goto out;
+	m = &l.items[0];
+	if (strcmp(m->agent_id, c->me->agent_id)) {
+		struct strbuf who = STRBUF_INIT, msg = STRBUF_INIT;
+
+		error("only the author ('%s') can %s message '%s'",
+		      format_safe(&who, m->agent_id), body ? "edit" : "delete",
+		      format_safe(&msg, m->message_id));
+		strbuf_release(&who);
+		strbuf_release(&msg);
+		goto out;
+	}
+	if (m->deleted) {
+		error("message '%s' is already deleted", m->message_id);
+		goto out;
+	}
+	if (core_new_event(c, &ev, body ? EV_MESSAGE_EDIT
+					: EV_MESSAGE_DELETE) < 0)
+		goto out;
+	ev.message_id = xstrdup(m->message_id);
+	ev.agent_id = xstrdup(c->me->agent_id);
+	ev.session_id = xstrdup_or_null(c->me->session_id);
+	if (body) {
+		ev.body_format = xstrdup("markdown");
+		ev.body_content = xstrdup(body);
+	} else if (reason) {
+		ev.reason = xstrdup(reason);
+	}
+	if (core_append(c, c->me->name, list, 1) < 0)
+		goto out;
+	*message_id = xstrdup(m->message_id);
+	*event_id = xstrdup(ev.event_id);
+	ret = 0;
+out:
+	event_release(&ev);
+	message_list_release(&l);
+	return ret;
+}
+
+int message_mark_read(struct core *c, const struct message_list *l)
 {
 	struct event *evs = xcalloc(l->nr ? l->nr : 1, sizeof(*evs));
 	struct event **list = xcalloc(l->nr ? l->nr : 1, sizeof(*list));
-	const char *origin = ctx_origin(ctx);
 	size_t i, nr = 0;
 	int ret = -1;
 
-	if (!origin)
+	if (!c->me) {
+		ret = 0;	/* nobody reads: nothing to mark */
 		goto out;
+	}
 	for (i = 0; i < l->nr; i++) {
 		const struct message *m = &l->items[i];
 		struct event *ev = &evs[nr];
 
-		if (m->is_read || !strcmp(m->agent_id, ctx->me.agent_id))
+		if (m->is_read || !strcmp(m->agent_id, c->me->agent_id))
 			continue;
-		if (event_init_new(ev, EV_MESSAGE_RECEIPT, origin) < 0)
+		if (core_new_event(c, ev, EV_MESSAGE_RECEIPT) < 0)
 			goto out;
 		ev->message_id = xstrdup(m->message_id);
-		ev->agent_id = xstrdup(ctx->me.agent_id);
-		ev->session_id = xstrdup_or_null(ctx->me.session_id);
+		ev->agent_id = xstrdup(c->me->agent_id);
+		ev->session_id = xstrdup_or_null(c->me->session_id);
 		ev->receipt_type = xstrdup("read");
 		list[nr++] = ev;
 	}
 	if (!nr)
 		ret = 0;
-	else if (ctx->me_is_user)
+	else if (c->me_is_user)
 		/* the human user's read marks stay in this clone */
-		ret = ctx_append_local(ctx, list, nr);
+		ret = core_append_local(c, list, nr);
 	else
-		ret = ctx_append(ctx, ctx->me.name, list, nr);
+		ret = core_append(c, c->me->name, list, nr);
 out:
 	for (i = 0; i < l->nr; i++)
 		event_release(&evs[i]);
@@ -284,14 +322,12 @@ out:
 	return ret;
 }
 
-int message_lookup(struct thrum_ctx *ctx, const char *id,
-		   struct message_list *out)
+int message_lookup(struct core *c, const char *id, struct message_list *out)
 {
 	int ret;
 
-	ctx_need_projection(ctx);
-	ret = projection_message(ctx->proj, id,
-				 ctx->have_me ? ctx->me.agent_id : NULL, out);
+	ret = projection_message(c->proj, id, c->me ? c->me->agent_id : NULL,
+				 out);
 	if (ret == THRUM_ENOTFOUND)
 		return error("no message '%s'", id);
 	if (ret == THRUM_EINVALID)

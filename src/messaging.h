@@ -2,14 +2,15 @@
 #define THRUM_MESSAGING_H
 
 /*
- * The message operations several commands share: addressing ("@x"
- * resolution), composing and appending a message.create, and read
- * receipts.  Used by cmd-send.c, cmd-reply.c, cmd-inbox.c and
- * cmd-message.c.
+ * Messages, in the core (core.h): addressing ("@x" resolution), composing
+ * and appending a message.create, edits and deletes, read receipts.  The
+ * commands (send, reply, inbox, message) and the MCP tools call these and
+ * do the printing.  c->proj must hold the directory (agents, groups,
+ * roles) for addressing, and the messages for lookups.
  */
 #include "strvec.h"
 
-struct thrum_ctx;
+struct core;
 struct message;
 struct message_list;
 
@@ -28,7 +29,7 @@ void audience_release(struct audience *a);
  * "everyone" broadcasts, otherwise an agent, a group or a role, in that
  * order.  Unknown names: error() naming them and -1.
  */
-int audience_parse(struct thrum_ctx *ctx, const char *list,
+int audience_parse(struct core *c, const char *list,
 		   struct audience *a);
 
 /* the audience of an existing message plus its author, minus me */
@@ -43,33 +44,45 @@ struct compose {
 };
 
 /*
- * Append a message.create from me and project it.  On success the new
- * ids are returned in *message_id and *thread_id (caller frees; thread
- * may be NULL).  0 or -1.
+ * Append a message.create from me.  On success the new ids are returned
+ * in *message_id and *thread_id (caller frees; thread may be NULL).
+ * 0 or -1.
  */
-int message_send(struct thrum_ctx *ctx, const struct compose *c,
+int message_send(struct core *c, const struct compose *m,
 		 char **message_id, char **thread_id);
 
-/* what `send` and `reply` ask for */
+/*
+ * The whole of sending, as `send`, `reply` and the MCP tools ask for it:
+ * a reply to reply_to (an id or prefix; NULL: none, and then the
+ * projection needs no messages), to "@a,@b" (NULL: the parent's
+ * audience, or everyone), priority validated by the caller.  *to (from
+ * AUDIENCE_INIT; caller releases) is whom it reached.  The new ids come back
+ * as message_send() gives them, with the parent's id in *parent_id
+ * (NULL when none).  0 or -1.
+ */
 struct send_request {
-	const char *body_arg;	/* the body, or "-" for stdin */
-	const char *to;		/* "@a,@b", or NULL: a reply's audience or everyone */
-	const char *priority;	/* validated by the caller, or NULL */
-	const char *reply_to;	/* id or prefix of the parent, or NULL */
-	int json;
+	const char *body;
+	const char *to;
+	const char *priority;
+	const char *reply_to;
 };
+int message_send_request(struct core *c, const struct send_request *rq,
+			 struct audience *to, char **message_id,
+			 char **thread_id, char **parent_id);
 
 /*
- * Read the body, resolve the parent and the audience, append the message
- * and print its id (or a JSON object).  Returns the exit status.
+ * Edit (body non-NULL) or delete (reason may be NULL) the message id
+ * names, which must be mine and not deleted.  *message_id is its full id,
+ * *event_id the new event's (caller frees both).  0 or -1.
  */
-int message_send_request(struct thrum_ctx *ctx, const struct send_request *rq);
+int message_change(struct core *c, const char *id, const char *body,
+		   const char *reason, char **message_id, char **event_id);
 
 /*
  * Append read receipts for the messages in l that are unread and not
- * mine.  0 or -1.
+ * mine (the human user's go to the clone's local log).  0 or -1.
  */
-int message_mark_read(struct thrum_ctx *ctx, const struct message_list *l);
+int message_mark_read(struct core *c, const struct message_list *l);
 
 /* 1 when p is one of critical, high, normal, low */
 int message_valid_priority(const char *p);
@@ -78,7 +91,7 @@ int message_valid_priority(const char *p);
  * Look up one message by id or unique prefix; reports not-found and
  * ambiguous ids.  0 or -1.
  */
-int message_lookup(struct thrum_ctx *ctx, const char *id,
+int message_lookup(struct core *c, const char *id,
 		   struct message_list *out);
 
 #endif

@@ -114,24 +114,3 @@ void bug_fl(const char *file, int line, const char *fmt, ...)
 	fputc('\n', stderr);
 	abort();
 }
-
-void usage_with(const char *const *usagestr)
-{
-	const char *prefix = "usage: ";
-
-	for (; *usagestr; usagestr++) {
-		fprintf(stderr, "%s%s\n", prefix, *usagestr);
-		prefix = "   or: ";
-	}
-	exit(129);
-}
-
-void usage_msg(const char *const *usagestr, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	default_report("error: ", fmt, ap);
-	va_end(ap);
-	usage_with(usagestr);
-}

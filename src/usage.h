@@ -18,12 +18,7 @@ NORETURN PRINTF_LIKE(3, 4) void bug_fl(const char *file, int line,
 				       const char *fmt, ...);
 #define BUG(...) bug_fl(__FILE__, __LINE__, __VA_ARGS__)
 
-/* print "usage: ..." lines and exit 129 */
-NORETURN void usage_with(const char *const *usagestr);
-/* print "error: <msg>" then the usage, and exit 129 */
-NORETURN PRINTF_LIKE(2, 3) void usage_msg(const char *const *usagestr,
-					  const char *fmt, ...);
-
+/* usage errors: usage_opt_msg() in parse-options.h */
 void set_error_routine(report_fn fn);
 void set_warning_routine(report_fn fn);
 /* when non-zero, error() and warning() print nothing (tests, quiet hooks) */
