@@ -134,6 +134,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-whoami.o
 
 UNIT_TESTS = \
+	tests/unit/t-core \
 	tests/unit/t-date \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
