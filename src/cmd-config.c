@@ -11,20 +11,10 @@
 #include "config.h"
 #include "usage.h"
 
-static int json;
 
-static const char *const config_usage[] = {
-	"git thrum config [--json]",
-	NULL
-};
-
-static const struct thrum_option config_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 const struct cmd_args config_args = {
-	config_usage, config_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum config [--json]" }, cmd_json_options
 };
 
 static void describe(const struct config_value *cv, char *buf, size_t len)
@@ -54,14 +44,14 @@ int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
 	json_object *o = NULL;
 	int i;
 
-	if (json)
+	if (cmd_json)
 		o = json_object_new_object();
 	for (i = 0; i < CFG_KEY_MAX; i++) {
 		const struct config_value *cv = &ctx->cfg.v[i];
 		char from[256];
 
 		describe(cv, from, sizeof(from));
-		if (json) {
+		if (cmd_json) {
 			json_object *e = json_object_new_object();
 
 			json_object_object_add(e, "value", cv->value ?
@@ -76,7 +66,7 @@ int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
 			       cv->value ? cv->value : "", from);
 		}
 	}
-	if (json) {
+	if (cmd_json) {
 		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 				JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);

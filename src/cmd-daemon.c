@@ -9,7 +9,7 @@
 #include "strbuf.h"
 #include "usage.h"
 
-static int local, json;
+static int local;
 
 static const struct thrum_option local_options[] = {
 	OPT_BOOL("local", &local,
@@ -17,10 +17,6 @@ static const struct thrum_option local_options[] = {
 	OPT_END()
 };
 
-static const struct thrum_option json_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 static int start(struct thrum_ctx *ctx, unsigned flags)
 {
@@ -124,7 +120,7 @@ static int status(struct thrum_ctx *ctx, int as_json)
 		goto out;
 	}
 	ret = 0;
-	if (json) {
+	if (as_json) {
 		status_json(ctx, "running", pid, sock, res, NULL);
 		goto out;
 	}
@@ -165,7 +161,7 @@ static int daemon_restart_cmd(int argc, const char **argv,
 static int daemon_status_cmd(int argc, const char **argv,
 			     struct thrum_ctx *ctx)
 {
-	return status(ctx, json);
+	return status(ctx, cmd_json);
 }
 
 /* the daemon itself, in the foreground */
@@ -174,27 +170,22 @@ static int daemon_run_cmd(int argc, const char **argv, struct thrum_ctx *ctx)
 	return daemon_run(&ctx->repo, local ? DAEMON_LOCAL_ONLY : 0);
 }
 
-static const char *const start_usage[] = {
-	"git thrum daemon start [--local]", NULL
-};
-static const char *const stop_usage[] = { "git thrum daemon stop", NULL };
-static const char *const restart_usage[] = {
-	"git thrum daemon restart [--local]", NULL
-};
-static const char *const status_usage[] = {
-	"git thrum daemon status [--json]", NULL
-};
-static const char *const run_usage[] = {
-	"git thrum daemon run [--local]", NULL
-};
 
-static const struct cmd_args start_args = { start_usage, local_options };
-static const struct cmd_args stop_args = { stop_usage, NULL };
-static const struct cmd_args restart_args = {
-	restart_usage, local_options
+static const struct cmd_args start_args = {
+	{ "git thrum daemon start [--local]" }, local_options
 };
-static const struct cmd_args status_args = { status_usage, json_options };
-static const struct cmd_args run_args = { run_usage, local_options };
+static const struct cmd_args stop_args = {
+	{ "git thrum daemon stop" }
+};
+static const struct cmd_args restart_args = {
+	{ "git thrum daemon restart [--local]" }, local_options
+};
+static const struct cmd_args status_args = {
+	{ "git thrum daemon status [--json]" }, cmd_json_options
+};
+static const struct cmd_args run_args = {
+	{ "git thrum daemon run [--local]" }, local_options
+};
 
 static const struct cmd_spec daemon_sub[] = {
 	{ "start", daemon_start_cmd, 0, "start it", &start_args },
@@ -208,4 +199,4 @@ static const struct cmd_spec daemon_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args daemon_args = { NULL, NULL, 0, 0, NULL, daemon_sub };
+const struct cmd_args daemon_args = { .sub = daemon_sub };

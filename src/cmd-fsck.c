@@ -23,20 +23,10 @@
 
 #define MAX_LISTED 20	/* findings of one kind printed in full */
 
-static int json;
 
-static const char *const fsck_usage[] = {
-	"git thrum fsck [--json]",
-	NULL
-};
-
-static const struct thrum_option fsck_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 const struct cmd_args fsck_args = {
-	fsck_usage, fsck_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum fsck [--json]" }, cmd_json_options
 };
 
 struct finding {
@@ -343,7 +333,7 @@ int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (synctree_health(&ctx->repo, &why)) {
 		add(&f, "sync work tree", 1, "git thrum init --force", "%s",
 		    why.buf);
-		print(&f, json);
+		print(&f, cmd_json);
 		goto out;
 	}
 	if (hooks_status(&ctx->repo, &ctx->cfg, &hooks) > 0) {
@@ -374,7 +364,7 @@ int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
 			    "%ld messages in the database, %ld in the log",
 			    counts.messages, messages);
 	}
-	print(&f, json);
+	print(&f, cmd_json);
 out:
 	for (i = 0; i < f.nr; i++)
 		free(f.v[i].message);

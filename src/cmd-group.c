@@ -127,34 +127,25 @@ static const struct thrum_option list_options[] = {
 	OPT_END()
 };
 
-static const char *const create_usage[] = {
-	"git thrum group create <name> [--description <text>]", NULL
-};
-static const char *const add_usage[] = {
-	"git thrum group add <name> <member>...", NULL
-};
-static const char *const remove_usage[] = {
-	"git thrum group remove <name> <member>...", NULL
-};
-static const char *const list_usage[] = {
-	"git thrum group list [--json]", NULL
-};
-static const char *const delete_usage[] = {
-	"git thrum group delete <name>", NULL
-};
 
 static const struct cmd_args create_args = {
-	create_usage, create_options, 1, 1, "want: group create <name>"
+	{ "git thrum group create <name> [--description <text>]" },
+	create_options, 1, 1, "want: group create <name>"
 };
 static const struct cmd_args add_args = {
-	add_usage, NULL, 2, -1, "want a group and members"
+	{ "git thrum group add <name> <member>..." },
+	NULL, 2, -1, "want a group and members"
 };
 static const struct cmd_args remove_args = {
-	remove_usage, NULL, 2, -1, "want a group and members"
+	{ "git thrum group remove <name> <member>..." },
+	NULL, 2, -1, "want a group and members"
 };
-static const struct cmd_args list_args = { list_usage, list_options };
+static const struct cmd_args list_args = {
+	{ "git thrum group list [--json]" }, list_options
+};
 static const struct cmd_args delete_args = {
-	delete_usage, NULL, 1, 1, "want: group delete <name>"
+	{ "git thrum group delete <name>" },
+	NULL, 1, 1, "want: group delete <name>"
 };
 
 static const struct cmd_spec group_sub[] = {
@@ -166,4 +157,4 @@ static const struct cmd_spec group_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args group_args = { NULL, NULL, 0, 0, NULL, group_sub };
+const struct cmd_args group_args = { .sub = group_sub };

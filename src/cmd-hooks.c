@@ -17,24 +17,8 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const hooks_usage[] = {
-	"git thrum hooks (install | uninstall | status) [--json]",
-	NULL
-};
 
-static const char *const hook_usage[] = {
-	"git thrum hook reference-transaction <ref> <new-id>",
-	"git thrum hook pre-push <remote> <url>",
-	"git thrum hook credential (get | store | erase)",
-	NULL
-};
 
-static int json;
-
-static const struct thrum_option json_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 {
@@ -42,7 +26,7 @@ static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 	struct strbuf out = STRBUF_INIT;
 	int bad;
 
-	if (!json) {
+	if (!cmd_json) {
 		bad = hooks_status(&ctx->repo, &ctx->cfg, &out);
 		fputs(out.buf, stdout);
 		strbuf_release(&out);
@@ -58,7 +42,7 @@ static int install(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		return 1;
-	if (json)
+	if (cmd_json)
 		format_kv_json(stdout, "hooks", "installed", NULL);
 	else
 		printf("hooks installed\n");
@@ -69,7 +53,7 @@ static int uninstall(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	if (hooks_uninstall(&ctx->repo) < 0)
 		return 1;
-	if (json)
+	if (cmd_json)
 		format_kv_json(stdout, "hooks", "removed", NULL);
 	else
 		printf("hooks removed\n");
@@ -77,7 +61,7 @@ static int uninstall(int argc, const char **argv, struct thrum_ctx *ctx)
 }
 
 /* the subcommands share the one usage line of the manual */
-static const struct cmd_args hooks_sub_args = { NULL, json_options };
+static const struct cmd_args hooks_sub_args = { .options = cmd_json_options };
 
 static const struct cmd_spec hooks_sub[] = {
 	{ "install", install, 0, "install them", &hooks_sub_args },
@@ -87,7 +71,8 @@ static const struct cmd_spec hooks_sub[] = {
 };
 
 const struct cmd_args hooks_args = {
-	hooks_usage, NULL, 0, 0, NULL, hooks_sub
+	{ "git thrum hooks (install | uninstall | status) [--json]" },
+	NULL, 0, 0, NULL, hooks_sub
 };
 
 /* the checks a hook makes before doing anything; 1 to go on */
@@ -200,8 +185,8 @@ static int hook_credential(int argc, const char **argv,
 	return credential_guard(argv[0]);
 }
 
-static const struct cmd_args hook_ref_args = { NULL, NULL, 2, 2 };
-static const struct cmd_args hook_cred_args = { NULL, NULL, 1, 1 };
+static const struct cmd_args hook_ref_args = { .min_args = 2, .max_args = 2 };
+static const struct cmd_args hook_cred_args = { .min_args = 1, .max_args = 1 };
 
 /* a hook runs inside the user's git command: nothing more */
 static const struct cmd_spec hook_sub[] = {
@@ -213,4 +198,9 @@ static const struct cmd_spec hook_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args hook_args = { hook_usage, NULL, 0, 0, NULL, hook_sub };
+const struct cmd_args hook_args = {
+	{ "git thrum hook reference-transaction <ref> <new-id>",
+	  "git thrum hook pre-push <remote> <url>",
+	  "git thrum hook credential (get | store | erase)" },
+	NULL, 0, 0, NULL, hook_sub
+};

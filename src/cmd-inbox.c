@@ -19,11 +19,6 @@ static struct {
 	const char *from;
 } opt;
 
-static const char *const inbox_usage[] = {
-	"git thrum inbox [--unread] [--all] [--limit <n>] [--from <@name>] "
-	"[--include-deleted] [--no-mark-read] [--json]",
-	NULL
-};
 
 static const struct thrum_option inbox_options[] = {
 	OPT_BOOL("unread", &opt.q.unread_only,
@@ -40,7 +35,8 @@ static const struct thrum_option inbox_options[] = {
 };
 
 const struct cmd_args inbox_args = {
-	inbox_usage, inbox_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum inbox [--unread] [--all] [--limit <n>] [--from <@name>] "
+	  "[--include-deleted] [--no-mark-read] [--json]" }, inbox_options
 };
 
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)

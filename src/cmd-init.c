@@ -18,11 +18,6 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const init_usage[] = {
-	"git thrum init [--force] [--gitignore] [--stealth] [--no-hooks] "
-	"[--no-daemon] [--json]",
-	NULL
-};
 
 struct init_opts {
 	int force, gitignore, stealth, no_hooks, no_daemon, json;
@@ -44,7 +39,8 @@ static const struct thrum_option init_options[] = {
 };
 
 const struct cmd_args init_args = {
-	init_usage, init_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum init [--force] [--gitignore] [--stealth] [--no-hooks] "
+	  "[--no-daemon] [--json]" }, init_options
 };
 
 int ignore_thrum(const char *path)

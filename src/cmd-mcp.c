@@ -13,10 +13,6 @@
 
 static const char *agent;
 
-static const char *const mcp_usage[] = {
-	"git thrum mcp [serve] [--agent <name>]",
-	NULL
-};
 
 static const struct thrum_option mcp_options[] = {
 	OPT_STRING("agent", &agent, "<name>",
@@ -26,19 +22,20 @@ static const struct thrum_option mcp_options[] = {
 };
 
 const struct cmd_args mcp_args = {
-	mcp_usage, mcp_options, 0, 1, NULL, NULL, "thrum-mcp"
+	{ "git thrum mcp [serve] [--agent <name>]" },
+	mcp_options, 0, 1, NULL, NULL, "thrum-mcp"
 };
 
 int cmd_mcp(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	if (argc && strcmp(argv[0], "serve"))
-		usage_opt_msg(mcp_usage, mcp_options, "unknown argument '%s'",
+		usage_opt_msg(mcp_args.usage, mcp_options, "unknown argument '%s'",
 			      argv[0]);
 	if (agent) {
 		const char *why;
 
 		if (!event_valid_name(agent, &why))
-			usage_opt_msg(mcp_usage, mcp_options, "invalid agent name '%s': %s",
+			usage_opt_msg(mcp_args.usage, mcp_options, "invalid agent name '%s': %s",
 				  agent, why);
 		/* chosen as THRUM_NAME chooses, for everything it runs */
 		setenv("THRUM_NAME", agent, 1);

@@ -91,24 +91,18 @@ static const struct thrum_option delete_options[] = {
 	OPT_END()
 };
 
-static const char *const show_usage[] = {
-	"git thrum message show <id> [--no-mark-read] [--json]", NULL
-};
-static const char *const edit_usage[] = {
-	"git thrum message edit <id> (<body> | -) [--json]", NULL
-};
-static const char *const delete_usage[] = {
-	"git thrum message delete <id> [--reason <text>] [--json]", NULL
-};
 
 static const struct cmd_args show_args = {
-	show_usage, show_options, 1, 1, "want: message show <id>"
+	{ "git thrum message show <id> [--no-mark-read] [--json]" },
+	show_options, 1, 1, "want: message show <id>"
 };
 static const struct cmd_args edit_args = {
-	edit_usage, edit_options, 2, 2, "want: message edit <id> <body>"
+	{ "git thrum message edit <id> (<body> | -) [--json]" },
+	edit_options, 2, 2, "want: message edit <id> <body>"
 };
 static const struct cmd_args delete_args = {
-	delete_usage, delete_options, 1, 1, "want: message delete <id>"
+	{ "git thrum message delete <id> [--reason <text>] [--json]" },
+	delete_options, 1, 1, "want: message delete <id>"
 };
 
 static const struct cmd_spec message_sub[] = {
@@ -118,6 +112,4 @@ static const struct cmd_spec message_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args message_args = {
-	NULL, NULL, 0, 0, NULL, message_sub
-};
+const struct cmd_args message_args = { .sub = message_sub };

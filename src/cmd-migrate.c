@@ -24,10 +24,6 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const migrate_usage[] = {
-	"git thrum migrate [--no-hooks] [--no-daemon]",
-	NULL
-};
 
 #define MAX_REASONS 3	/* unreadable lines quoted when refusing */
 
@@ -44,7 +40,7 @@ static const struct thrum_option migrate_options[] = {
 };
 
 const struct cmd_args migrate_args = {
-	migrate_usage, migrate_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum migrate [--no-hooks] [--no-daemon]" }, migrate_options
 };
 
 /* what the old log holds, counted before anything moves */

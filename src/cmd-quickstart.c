@@ -17,11 +17,6 @@
 #include "utf8.h"
 #include "wrapper.h"
 
-static const char *const quickstart_usage[] = {
-	"git thrum quickstart --role <role> --module <module> [--name <name>] "
-	"[--intent <text>] [--json]",
-	NULL
-};
 
 struct qs_opts {
 	const char *name, *role, *module, *intent;
@@ -41,7 +36,8 @@ static const struct thrum_option quickstart_options[] = {
 };
 
 const struct cmd_args quickstart_args = {
-	quickstart_usage, quickstart_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum quickstart --role <role> --module <module> [--name <name>] "
+	  "[--intent <text>] [--json]" }, quickstart_options
 };
 
 /*
@@ -93,16 +89,16 @@ int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx)
 
 	memset(evs, 0, sizeof(evs));
 	if (!opt.role || !opt.module)
-		usage_opt_msg(quickstart_usage, quickstart_options,
+		usage_opt_msg(quickstart_args.usage, quickstart_options,
 			      "--role and --module are required");
 	if (opt.name && !event_valid_name(opt.name, &why))
-		usage_opt_msg(quickstart_usage, quickstart_options,
+		usage_opt_msg(quickstart_args.usage, quickstart_options,
 			      "invalid agent name '%s': %s", opt.name, why);
 	if (!event_valid_name(opt.role, &why))
-		usage_opt_msg(quickstart_usage, quickstart_options,
+		usage_opt_msg(quickstart_args.usage, quickstart_options,
 			      "invalid role '%s': %s", opt.role, why);
 	if (!*opt.module)
-		usage_opt_msg(quickstart_usage, quickstart_options,
+		usage_opt_msg(quickstart_args.usage, quickstart_options,
 			      "empty module");
 	if (!opt.name)
 		opt.name = made_name = default_name(ctx, opt.role, opt.module);

@@ -9,20 +9,10 @@
 #include "projection.h"
 #include "usage.h"
 
-static int json;
 
-static const char *const rebuild_usage[] = {
-	"git thrum rebuild [--json]",
-	NULL
-};
-
-static const struct thrum_option rebuild_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 const struct cmd_args rebuild_args = {
-	rebuild_usage, rebuild_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum rebuild [--json]" }, cmd_json_options
 };
 
 int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
@@ -37,7 +27,7 @@ int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx)
 	    projection_counts(ctx->proj, &c) < 0)
 		return 1;
 	store_unlock(&ctx->store);
-	if (json) {
+	if (cmd_json) {
 		char ev[32], msg[32], sk[32], cf[32];
 
 		snprintf(ev, sizeof(ev), "%ld", c.events);

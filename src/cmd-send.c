@@ -16,11 +16,6 @@ static struct {
 	int json;
 } opt;
 
-static const char *const send_usage[] = {
-	"git thrum send (<body> | -) [--to <@name>[,<@name>...]] "
-	"[--priority <priority>] [--reply-to <id>] [--json]",
-	NULL
-};
 
 static const struct thrum_option send_options[] = {
 	OPT_STRING("to", &opt.to, "<@name>[,<@name>...]",
@@ -34,13 +29,11 @@ static const struct thrum_option send_options[] = {
 };
 
 const struct cmd_args send_args = {
-	send_usage, send_options, 1, 1, "no message body given", NULL, NULL
+	{ "git thrum send (<body> | -) [--to <@name>[,<@name>...]] "
+	  "[--priority <priority>] [--reply-to <id>] [--json]" },
+	send_options, 1, 1, "no message body given"
 };
 
-static const char *const reply_usage[] = {
-	"git thrum reply <id> (<body> | -) [--priority <priority>] [--json]",
-	NULL
-};
 
 static const struct thrum_option reply_options[] = {
 	OPT_STRING("priority", &opt.priority, "<priority>",
@@ -50,8 +43,8 @@ static const struct thrum_option reply_options[] = {
 };
 
 const struct cmd_args reply_args = {
-	reply_usage, reply_options, 2, 2, "want a message id and a body",
-	NULL, NULL
+	{ "git thrum reply <id> (<body> | -) [--priority <priority>] [--json]" },
+	reply_options, 2, 2, "want a message id and a body"
 };
 
 static int send(struct thrum_ctx *ctx, const char *body_arg,
@@ -95,11 +88,11 @@ out:
 
 int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	return send(ctx, argv[0], send_usage, send_options);
+	return send(ctx, argv[0], send_args.usage, send_options);
 }
 
 int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	opt.reply_to = argv[0];
-	return send(ctx, argv[1], reply_usage, reply_options);
+	return send(ctx, argv[1], reply_args.usage, reply_options);
 }

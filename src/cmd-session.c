@@ -37,15 +37,13 @@ static const struct thrum_option end_options[] = {
 	OPT_END()
 };
 
-static const char *const start_usage[] = {
-	"git thrum session start [--intent <text>]", NULL
-};
-static const char *const end_usage[] = {
-	"git thrum session end [--reason <text>]", NULL
-};
 
-static const struct cmd_args start_args = { start_usage, start_options };
-static const struct cmd_args end_args = { end_usage, end_options };
+static const struct cmd_args start_args = {
+	{ "git thrum session start [--intent <text>]" }, start_options
+};
+static const struct cmd_args end_args = {
+	{ "git thrum session end [--reason <text>]" }, end_options
+};
 
 static const struct cmd_spec session_sub[] = {
 	{ "start", start, 0, "start a new session", &start_args },
@@ -53,6 +51,4 @@ static const struct cmd_spec session_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args session_args = {
-	NULL, NULL, 0, 0, NULL, session_sub
-};
+const struct cmd_args session_args = { .sub = session_sub };

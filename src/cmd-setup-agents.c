@@ -269,11 +269,6 @@ static const char *codex_header(const char *text)
 
 /* --- the command --- */
 
-static const char *const agents_usage[] = {
-	"git thrum setup agents [--runtime (claude | codex | cursor | all)] "
-	"[--apply] [--json]",
-	NULL
-};
 
 struct agents_opts {
 	const char *runtime;
@@ -291,7 +286,8 @@ static const struct thrum_option agents_options[] = {
 };
 
 const struct cmd_args setup_agents_args = {
-	agents_usage, agents_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum setup agents [--runtime (claude | codex | cursor | all)] "
+	  "[--apply] [--json]" }, agents_options
 };
 
 static int load(struct thrum_ctx *ctx, struct change *c)
@@ -339,7 +335,7 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 	codex = !strcmp(opt.runtime, "codex") || !strcmp(opt.runtime, "all");
 	cursor = !strcmp(opt.runtime, "cursor") || !strcmp(opt.runtime, "all");
 	if (!claude && !codex && !cursor)
-		usage_opt_msg(agents_usage, agents_options,
+		usage_opt_msg(setup_agents_args.usage, agents_options,
 			      "unknown runtime '%s': want claude, "
 			  "codex, cursor or all", opt.runtime);
 	if (claude) {

@@ -12,10 +12,6 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static const char *const setup_usage[] = {
-	"git thrum setup",
-	NULL
-};
 
 static const struct cmd_spec setup_sub[] = {
 	{ "agents", cmd_setup_agents, 0,
@@ -25,7 +21,7 @@ static const struct cmd_spec setup_sub[] = {
 };
 
 const struct cmd_args setup_args = {
-	setup_usage, NULL, 0, 0, NULL, setup_sub, NULL
+	{ "git thrum setup" }, NULL, 0, 0, NULL, setup_sub
 };
 
 /* the main work tree: the first entry of `git worktree list` */

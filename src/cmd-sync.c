@@ -12,8 +12,6 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static int json;
-
 static void print_summary(const struct sync_status *st)
 {
 	printf("%s", sync_state_name(st->state));
@@ -116,7 +114,7 @@ static int force(int argc, const char **argv, struct thrum_ctx *ctx)
 	     st.state != SYNC_BUSY))
 		ret = 1;
 	st.daemon_pid = daemon_pid(ctx);
-	if (json)
+	if (cmd_json)
 		format_sync_status_json(&st, ctx->cfg.local_only, stdout);
 	else
 		print_summary(&st);
@@ -136,7 +134,7 @@ static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 	/* the remote it uses, even before the first cycle */
 	free(st.remote);
 	st.remote = xstrdup(ctx->cfg.remote);
-	if (json)
+	if (cmd_json)
 		format_sync_status_json(&st, ctx->cfg.local_only, stdout);
 	else
 		print_status(&st, &ctx->cfg, local);
@@ -146,20 +144,14 @@ out:
 	return ret;
 }
 
-static const struct thrum_option json_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
-static const char *const force_usage[] = {
-	"git thrum sync force [--json]", NULL
-};
-static const char *const status_usage[] = {
-	"git thrum sync status [--json]", NULL
-};
 
-static const struct cmd_args force_args = { force_usage, json_options };
-static const struct cmd_args status_args = { status_usage, json_options };
+static const struct cmd_args force_args = {
+	{ "git thrum sync force [--json]" }, cmd_json_options
+};
+static const struct cmd_args status_args = {
+	{ "git thrum sync status [--json]" }, cmd_json_options
+};
 
 static const struct cmd_spec sync_sub[] = {
 	{ "force", force, 0, "one sync cycle now", &force_args },
@@ -167,4 +159,4 @@ static const struct cmd_spec sync_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args sync_args = { NULL, NULL, 0, 0, NULL, sync_sub };
+const struct cmd_args sync_args = { .sub = sync_sub };

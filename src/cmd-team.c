@@ -11,31 +11,17 @@
 #include "projection.h"
 #include "usage.h"
 
-static int json;
 
-static const struct thrum_option json_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
-
-static const char *const team_usage[] = {
-	"git thrum team [--json]",
-	NULL
-};
 
 const struct cmd_args team_args = {
-	team_usage, json_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum team [--json]" }, cmd_json_options
 };
 
 static int agent_list(int argc, const char **argv, struct thrum_ctx *ctx);
 
-static const char *const agent_list_usage[] = {
-	"git thrum agent list [--json]",
-	NULL
-};
 
 static const struct cmd_args agent_list_args = {
-	agent_list_usage, json_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum agent list [--json]" }, cmd_json_options
 };
 
 static const struct cmd_spec agent_sub[] = {
@@ -43,7 +29,7 @@ static const struct cmd_spec agent_sub[] = {
 	{ NULL }
 };
 
-const struct cmd_args agent_args = { NULL, NULL, 0, 0, NULL, agent_sub };
+const struct cmd_args agent_args = { .sub = agent_sub };
 
 static int list_agents(struct thrum_ctx *ctx, int active_only)
 {
@@ -63,7 +49,7 @@ static int list_agents(struct thrum_ctx *ctx, int active_only)
 		}
 		kept++;
 	}
-	if (json) {
+	if (cmd_json) {
 		size_t all = l.nr;
 
 		l.nr = kept;

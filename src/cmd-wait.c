@@ -23,10 +23,6 @@ static struct {
 	int all, json;
 } opt = { -1, 0, 0 };
 
-static const char *const wait_usage[] = {
-	"git thrum wait [--timeout <seconds>] [--all] [--json]",
-	NULL
-};
 
 static const struct thrum_option wait_options[] = {
 	OPT_INT("timeout", &opt.timeout, "<seconds>",
@@ -37,7 +33,8 @@ static const struct thrum_option wait_options[] = {
 };
 
 const struct cmd_args wait_args = {
-	wait_usage, wait_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum wait [--timeout <seconds>] [--all] [--json]" },
+	wait_options
 };
 
 /* what arrived since the start; 1 when there is something */

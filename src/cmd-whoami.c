@@ -9,26 +9,16 @@
 #include "strbuf.h"
 #include "usage.h"
 
-static int json;
 
-static const char *const whoami_usage[] = {
-	"git thrum whoami [--json]",
-	NULL
-};
-
-static const struct thrum_option whoami_options[] = {
-	OPT_JSON(&json),
-	OPT_END()
-};
 
 const struct cmd_args whoami_args = {
-	whoami_usage, whoami_options, 0, 0, NULL, NULL, NULL
+	{ "git thrum whoami [--json]" }, cmd_json_options
 };
 
 int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	struct strbuf sb = STRBUF_INIT;
-	if (json) {
+	if (cmd_json) {
 		format_identity_json(&ctx->me, stdout);
 		return 0;
 	}

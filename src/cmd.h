@@ -21,6 +21,7 @@
  */
 #include "config.h"
 #include "core.h"
+#include "parse-options.h"
 #include "identity.h"
 #include "repo.h"
 #include "store.h"
@@ -71,14 +72,25 @@ struct cmd_spec {
 	const struct cmd_args *args;
 };
 
+/* usage lines of a command at most, and the NULL that ends them */
+#define CMD_USAGE_LINES 4
+
 struct cmd_args {
-	const char *const *usage;	/* NULL: the subcommands' lines */
+	/* the SYNOPSIS lines; none: the subcommands' (or the command's) */
+	const char *usage[CMD_USAGE_LINES];
 	const struct thrum_option *options;
 	int min_args, max_args;		/* operands; max_args < 0: any */
 	const char *missing;		/* the error when too few */
 	const struct cmd_spec *sub;	/* subcommands, ending in { NULL } */
 	const char *man;		/* manual page; NULL: git-thrum(1) */
 };
+
+/*
+ * --json and nothing else, for the commands whose only option it is;
+ * cmd_json is set when it was given (git-thrum.c)
+ */
+extern int cmd_json;
+extern const struct thrum_option cmd_json_options[];
 
 /* provide what need asks for; 0, or -1 after error() (exit 1) */
 int ctx_setup(struct thrum_ctx *ctx, unsigned need);
