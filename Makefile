@@ -78,6 +78,7 @@ LIB_OBJS = \
 	$(O)/src/daemon.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
+	$(O)/src/event-id.o \
 	$(O)/src/format.o \
 	$(O)/src/gitx-load.o \
 	$(O)/src/groups.o \

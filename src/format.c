@@ -101,6 +101,16 @@ static void put(json_object *o, const char *key, const char *v)
 	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
 }
 
+static void put_int(json_object *o, const char *key, int64_t v)
+{
+	json_object_object_add(o, key, json_object_new_int64(v));
+}
+
+static void put_bool(json_object *o, const char *key, int v)
+{
+	json_object_object_add(o, key, json_object_new_boolean(v));
+}
+
 /* "@name" for each addressee, once, "@everyone" for a broadcast */
 static void audience_names(const struct message *m, struct strvec *out)
 {
@@ -143,10 +153,9 @@ static json_object *message_json(const struct message *m)
 	json_object_object_add(o, "recipients", rcpt);
 	put(o, "priority", m->priority ? m->priority : "normal");
 	put(o, "reply_to", m->reply_to);
-	json_object_object_add(o, "is_read", json_object_new_boolean(m->is_read));
-	json_object_object_add(o, "edited", json_object_new_boolean(m->edited));
-	json_object_object_add(o, "deleted",
-			       json_object_new_boolean(m->deleted));
+	put_bool(o, "is_read", m->is_read);
+	put_bool(o, "edited", m->edited);
+	put_bool(o, "deleted", m->deleted);
 	return o;
 }
 
@@ -322,8 +331,7 @@ void format_agents_json(const struct agent_list *l, FILE *out)
 		put(e, "registered_at", ns_to_date(a->registered_at, buf));
 		put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
 		put(e, "session_id", a->session_id);
-		json_object_object_add(e, "active",
-				       json_object_new_boolean(!!a->session_id));
+		put_bool(e, "active", !!a->session_id);
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "agents", arr);
@@ -433,34 +441,25 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 
 	put(o, "state", sync_state_name(st->state));
 	put(o, "sync_state", sync_spec_state(st));
-	json_object_object_add(o, "running",
-			       json_object_new_boolean(st->running));
-	json_object_object_add(o, "local_only",
-			       json_object_new_boolean(local_only));
+	put_bool(o, "running", st->running);
+	put_bool(o, "local_only", local_only);
 	put(o, "remote", st->remote);
 	put(o, "last_sync_at", st->last_sync_at);
 	put(o, "last_error", st->last_error);
 	put(o, "retry_at", st->retry_at);
-	json_object_object_add(o, "auth_failures",
-			       json_object_new_int64(st->auth_failures));
-	json_object_object_add(o, "new_events",
-			       json_object_new_int64(st->new_events));
-	json_object_object_add(o, "skipped", json_object_new_int64(st->skipped));
-	json_object_object_add(o, "skipped_entries",
-			       json_object_new_int64(st->skipped_entries));
-	json_object_object_add(o, "conflicts",
-			       json_object_new_int64(st->conflicts));
-	json_object_object_add(o, "ahead", json_object_new_int64(st->ahead));
-	json_object_object_add(o, "behind", json_object_new_int64(st->behind));
-	json_object_object_add(o, "committed",
-			       json_object_new_boolean(st->committed));
-	json_object_object_add(o, "pushed", json_object_new_boolean(st->pushed));
-	json_object_object_add(o, "duration_us",
-			       json_object_new_int64(st->duration_us));
+	put_int(o, "auth_failures", st->auth_failures);
+	put_int(o, "new_events", st->new_events);
+	put_int(o, "skipped", st->skipped);
+	put_int(o, "skipped_entries", st->skipped_entries);
+	put_int(o, "conflicts", st->conflicts);
+	put_int(o, "ahead", st->ahead);
+	put_int(o, "behind", st->behind);
+	put_bool(o, "committed", st->committed);
+	put_bool(o, "pushed", st->pushed);
+	put_int(o, "duration_us", st->duration_us);
 	put(o, "daemon", st->daemon_pid ? "running" : "stopped");
 	if (st->daemon_pid > 0)
-		json_object_object_add(o, "daemon_pid",
-				       json_object_new_int64(st->daemon_pid));
+		put_int(o, "daemon_pid", st->daemon_pid);
 	print_json(o, out);
 }
 
@@ -470,7 +469,7 @@ void format_hooks_json(const struct hooks_report *rep, FILE *out)
 	json_object *arr = json_object_new_array();
 	size_t i;
 
-	json_object_object_add(o, "ok", json_object_new_boolean(!rep->bad));
+	put_bool(o, "ok", !rep->bad);
 	put(o, "hooks_path_reset", rep->hooks_path_reset);
 	for (i = 0; i < rep->nr; i++) {
 		json_object *h = json_object_new_object();
