@@ -71,6 +71,7 @@ O = build/default
 endif
 
 LIB_OBJS = \
+	$(O)/src/agents.o \
 	$(O)/src/clock.o \
 	$(O)/src/config.o \
 	$(O)/src/context.o \

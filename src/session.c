@@ -11,7 +11,8 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SESSION_EVENTS_MAX 3
+/* an agent.register, then an end, a start and an update at most */
+#define SESSION_EVENTS_MAX 4
 
 static struct event *add_event(struct core *c, struct event *evs,
 			       size_t *nr, enum event_type type)
@@ -27,7 +28,8 @@ static struct event *add_event(struct core *c, struct event *evs,
 	return ev;
 }
 
-static int change(struct core *c, int start, const char *text)
+static int change(struct core *c, int start, const char *text,
+		  struct event *first)
 {
 	struct event evs[SESSION_EVENTS_MAX];
 	struct event *list[SESSION_EVENTS_MAX], *ev;
@@ -35,10 +37,16 @@ static int change(struct core *c, int start, const char *text)
 	int ret = -1;
 
 	memset(evs, 0, sizeof(evs));
+	if (first) {
+		evs[nr++] = *first;
+		*first = (struct event)EVENT_INIT;
+	}
 	if (core_need_writer(c) < 0)
-		return -1;
-	if (!start && !c->me->session_id)
-		return error("no open session for '%s'", c->me->name);
+		goto out;
+	if (!start && !c->me->session_id) {
+		error("no open session for '%s'", c->me->name);
+		goto out;
+	}
 	if (c->me->session_id) {
 		if (!(ev = add_event(c, evs, &nr, EV_AGENT_SESSION_END)))
 			goto out;
@@ -76,10 +84,16 @@ out:
 
 int session_start(struct core *c, const char *intent)
 {
-	return change(c, 1, intent);
+	return change(c, 1, intent, NULL);
+}
+
+int session_start_after(struct core *c, struct event *first,
+			const char *intent)
+{
+	return change(c, 1, intent, first);
 }
 
 int session_end(struct core *c, const char *reason)
 {
-	return change(c, 0, reason);
+	return change(c, 0, reason, NULL);
 }

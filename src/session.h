@@ -10,8 +10,15 @@
  * after error().
  */
 struct core;
+struct event;
 
 int session_start(struct core *c, const char *intent);
+/*
+ * The same, with *first (an agent.register) appended before the session's
+ * events, in the same write; *first is taken (left as EVENT_INIT)
+ */
+int session_start_after(struct core *c, struct event *first,
+			const char *intent);
 /* reason NULL: "normal" */
 int session_end(struct core *c, const char *reason);
 

@@ -5,6 +5,7 @@
  */
 #include "unit.h"
 #include "usage.h"
+#include "agents.h"
 #include "core.h"
 #include "event.h"
 #include "groups.h"
@@ -240,6 +241,47 @@ static void test_groups_and_sessions(void **state)
 	free(gid);
 }
 
+static size_t count_type(const char *type)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = path_join(r.sync_dir, "events.jsonl");
+	const char *p;
+	size_t n = 0;
+
+	assert_true(strbuf_read_file(&sb, path, 0) >= 0);
+	for (p = sb.buf; (p = strstr(p, type)); p++)
+		n++;
+	strbuf_release(&sb);
+	free(path);
+	return n;
+}
+
+static void test_quickstart(void **state)
+{
+	struct agent_start rq = { "carol", "tester", "ui", "check the ui",
+				  "/w", "host" };
+	struct identity id = IDENTITY_INIT, again = IDENTITY_INIT;
+	size_t regs = count_type("\"agent.register\"");
+	int updated = -1;
+
+	(void)state;
+	assert_int_equal(agent_quickstart(&c, &rq, &id, &updated), 0);
+	assert_int_equal(updated, 0);
+	assert_string_equal(id.intent, "check the ui");
+	assert_non_null(id.session_id);
+	assert_int_equal(count_type("\"agent.register\""), regs + 1);
+	/* unchanged: no new agent.register, the open session restarts */
+	rq.intent = NULL;
+	assert_int_equal(agent_quickstart(&c, &rq, &again, &updated), 0);
+	assert_int_equal(updated, 1);
+	assert_int_equal(count_type("\"agent.register\""), regs + 1);
+	assert_string_equal(again.intent, "check the ui");
+	assert_string_not_equal(again.session_id, id.session_id);
+	assert_true(count_type("\"restart\"") >= 1);
+	identity_release(&id);
+	identity_release(&again);
+}
+
 static int setup(void **state)
 {
 	char *msgs;
@@ -296,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_refusals_write_nothing),
 		cmocka_unit_test(test_edit_only_by_author),
 		cmocka_unit_test(test_groups_and_sessions),
+		cmocka_unit_test(test_quickstart),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
