@@ -38,26 +38,27 @@ static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 	return bad ? 1 : 0;
 }
 
-static int install(int argc, const char **argv, struct thrum_ctx *ctx)
+static int change_hooks(struct thrum_ctx *ctx, int remove)
 {
-	if (hooks_install(&ctx->repo, &ctx->cfg) < 0)
+	if (remove ? hooks_uninstall(&ctx->repo) < 0
+		   : hooks_install(&ctx->repo, &ctx->cfg) < 0)
 		return 1;
 	if (cmd_json)
-		format_kv_json(stdout, "hooks", "installed", NULL);
+		format_kv_json(stdout, "hooks", remove ? "removed"
+						       : "installed", NULL);
 	else
-		printf("hooks installed\n");
+		printf("hooks %s\n", remove ? "removed" : "installed");
 	return 0;
+}
+
+static int install(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	return change_hooks(ctx, 0);
 }
 
 static int uninstall(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	if (hooks_uninstall(&ctx->repo) < 0)
-		return 1;
-	if (cmd_json)
-		format_kv_json(stdout, "hooks", "removed", NULL);
-	else
-		printf("hooks removed\n");
-	return 0;
+	return change_hooks(ctx, 1);
 }
 
 /* the subcommands share the one usage line of the manual */

@@ -483,10 +483,14 @@ static json_object *tool_sync_status(struct mcp_server *s, json_object *args,
 
 /* --- the tool table and its schemas --- */
 
+typedef json_object *(*tool_fn)(struct mcp_server *s, json_object *args,
+				struct strbuf *why);
+
 struct tool {
 	const char *name;
 	const char *description;
 	const char *schema;	/* inputSchema, JSON */
+	tool_fn call;		/* NULL: wait_for_message, which may pend */
 };
 
 static const struct tool tools[] = {
@@ -507,7 +511,8 @@ static const struct tool tools[] = {
 	  "\"metadata\":{\"type\":\"object\",\"additionalProperties\":"
 	  "{\"type\":\"string\"},\"description\":\"Accepted for the "
 	  "original's clients; not stored\"}},"
-	  "\"required\":[\"to\",\"content\"],\"additionalProperties\":false}" },
+	  "\"required\":[\"to\",\"content\"],\"additionalProperties\":false}",
+	  tool_send_message },
 	{ "check_messages",
 	  "Check for new messages addressed to this agent (directly, to its "
 	  "role, a group or everyone). What it returns is marked read.",
@@ -516,20 +521,23 @@ static const struct tool tools[] = {
 	  "\"description\":\"Max messages to return. Default 50\"},"
 	  "\"unread_only\":{\"type\":\"boolean\",\"description\":\"Only "
 	  "unread messages. Default true\"}},"
-	  "\"additionalProperties\":false}" },
+	  "\"additionalProperties\":false}",
+	  tool_check_messages },
 	{ "wait_for_message",
 	  "Block until a message for this agent arrives or the timeout "
 	  "expires. Designed for background listener sub-agents.",
 	  "{\"type\":\"object\",\"properties\":{"
 	  "\"timeout\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":600,"
 	  "\"description\":\"Max seconds to wait. Default 300, max 600\"}},"
-	  "\"additionalProperties\":false}" },
+	  "\"additionalProperties\":false}",
+	  NULL },
 	{ "list_agents",
 	  "List all registered agents and their status.",
 	  "{\"type\":\"object\",\"properties\":{"
 	  "\"include_offline\":{\"type\":\"boolean\",\"description\":"
 	  "\"Include agents without an open session. Default true\"}},"
-	  "\"additionalProperties\":false}" },
+	  "\"additionalProperties\":false}",
+	  tool_list_agents },
 	{ "reply_message",
 	  "Reply to a message: to its author and its audience, in its "
 	  "thread.",
@@ -540,17 +548,20 @@ static const struct tool tools[] = {
 	  "\"priority\":{\"type\":\"string\",\"enum\":[\"critical\",\"high\","
 	  "\"normal\",\"low\"]}},"
 	  "\"required\":[\"message_id\",\"content\"],"
-	  "\"additionalProperties\":false}" },
+	  "\"additionalProperties\":false}",
+	  tool_reply_message },
 	{ "get_message",
 	  "One message by id (or a unique prefix), with its audience.",
 	  "{\"type\":\"object\",\"properties\":{"
 	  "\"message_id\":{\"type\":\"string\"}},"
-	  "\"required\":[\"message_id\"],\"additionalProperties\":false}" },
+	  "\"required\":[\"message_id\"],\"additionalProperties\":false}",
+	  tool_get_message },
 	{ "sync_status",
 	  "How the last sync with the remote went (state, last sync, "
 	  "errors), as `git thrum sync status --json` prints it.",
 	  "{\"type\":\"object\",\"properties\":{},"
-	  "\"additionalProperties\":false}" },
+	  "\"additionalProperties\":false}",
+	  tool_sync_status },
 };
 
 json_object *mcp_tools_list(void)
@@ -581,6 +592,7 @@ void mcp_tools_call(struct mcp_server *s, json_object *id,
 {
 	struct strbuf why = STRBUF_INIT;
 	json_object *name, *args = NULL, *res = NULL;
+	const struct tool *t;
 	const char *n;
 
 	if (!json_object_object_get_ex(params, "name", &name) ||
@@ -601,22 +613,10 @@ void mcp_tools_call(struct mcp_server *s, json_object *id,
 		json_object_get(args);
 	n = json_object_get_string(name);
 	strbuf_reset(&s->last_error);
-	if (!strcmp(n, "send_message")) {
-		res = tool_send_message(s, args, &why);
-	} else if (!strcmp(n, "reply_message")) {
-		res = tool_reply_message(s, args, &why);
-	} else if (!strcmp(n, "check_messages")) {
-		res = tool_check_messages(s, args, &why);
-	} else if (!strcmp(n, "get_message")) {
-		res = tool_get_message(s, args, &why);
-	} else if (!strcmp(n, "list_agents")) {
-		res = tool_list_agents(s, args, &why);
-	} else if (!strcmp(n, "sync_status")) {
-		res = tool_sync_status(s, args, &why);
-	} else if (!strcmp(n, "wait_for_message")) {
-		if (mcp_tool_wait_for_message(s, id, args, &why) >= 0)
-			goto out;	/* answered, or pending */
-	} else {
+	for (t = tools; t < tools + ARRAY_SIZE(tools); t++)
+		if (!strcmp(n, t->name))
+			break;
+	if (t == tools + ARRAY_SIZE(tools)) {
 		struct strbuf msg = STRBUF_INIT;
 
 		strbuf_addf(&msg, "unknown tool '%s'", n);
@@ -624,6 +624,10 @@ void mcp_tools_call(struct mcp_server *s, json_object *id,
 		strbuf_release(&msg);
 		goto out;
 	}
+	if (t->call)
+		res = t->call(s, args, &why);
+	else if (mcp_tool_wait_for_message(s, id, args, &why) >= 0)
+		goto out;	/* answered, or pending */
 	/* bad arguments: a tool error the model can read and correct */
 	if (!res)
 		res = mcp_tool_error(why.len ? why.buf : "invalid arguments");
