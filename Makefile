@@ -135,6 +135,7 @@ UNIT_TESTS = \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
 	tests/unit/t-format \
+	tests/unit/t-lockfile \
 	tests/unit/t-merge \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
