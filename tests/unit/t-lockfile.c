@@ -16,7 +16,7 @@ static char tmpdir[] = "/tmp/t-lockfile-XXXXXX";
 
 static const char *const names[] = {
 	"a.lock", "target", "target" TEMPFILE_SUFFIX, "kept",
-	"kept" TEMPFILE_SUFFIX,
+	"kept" TEMPFILE_SUFFIX, "staged", "staged" TEMPFILE_SUFFIX,
 };
 
 static char *at(const char *name)
@@ -254,6 +254,47 @@ static void test_tempfile_removed_on_sigterm(void **state)
 	assert_true(exists("kept" TEMPFILE_SUFFIX));
 }
 
+/* write_file_staged() registers: a file staged and never committed goes */
+static void test_staged_file_removed_at_exit(void **state)
+{
+	char *staged = at("staged");
+	struct strbuf sb = STRBUF_INIT;
+	const char *paths[1];
+	pid_t pid;
+
+	(void)state;
+	pid = fork_child();
+	if (!pid) {
+		if (write_file_staged(staged, "abc", 3, 0600))
+			_exit(1);
+		if (!exists("staged" TEMPFILE_SUFFIX))
+			_exit(2);
+		free(staged);
+		exit(0);
+	}
+	assert_int_equal(reap(pid), 0);
+	assert_false(exists("staged" TEMPFILE_SUFFIX));
+	assert_false(exists("staged"));
+
+	/* committed: the file is in place, nothing is left beside it */
+	pid = fork_child();
+	if (!pid) {
+		paths[0] = staged;
+		if (write_file_staged(staged, "abc", 3, 0600) ||
+		    commit_staged_files(paths, 1) ||
+		    write_file_atomic(staged, "abcd", 4, 0600))
+			_exit(1);
+		free(staged);
+		exit(0);
+	}
+	assert_int_equal(reap(pid), 0);
+	assert_false(exists("staged" TEMPFILE_SUFFIX));
+	assert_true(strbuf_read_file(&sb, staged, 0) == 4);
+	assert_string_equal(sb.buf, "abcd");
+	strbuf_release(&sb);
+	free(staged);
+}
+
 struct countdown {
 	int calls;
 	int true_at;	/* the call that returns non-zero; 0: never */
@@ -352,6 +393,7 @@ int main(void)
 		T(test_tempfile_path),
 		T(test_tempfile_removed_at_exit),
 		T(test_tempfile_removed_on_sigterm),
+		T(test_staged_file_removed_at_exit),
 		T(test_poll_until_bounds),
 		T(test_sleep_ms),
 	};
