@@ -75,6 +75,7 @@ LIB_OBJS = \
 	$(O)/src/config.o \
 	$(O)/src/context.o \
 	$(O)/src/daemon.o \
+	$(O)/src/daemon-client.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/format.o \

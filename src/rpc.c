@@ -138,6 +138,26 @@ int rpc_parse_message(const char *line, size_t len, size_t max,
 	return 0;
 }
 
+const char *rpc_param_string(json_object *params, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int64_t rpc_param_int(json_object *params, const char *key, int64_t def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return def;
+	return json_object_get_int64(v);
+}
+
 void rpc_request_release(struct rpc_request *req)
 {
 	json_object_put(req->id);
