@@ -1,12 +1,14 @@
 /*
  * wrapper.c owns the few system-call wrappers every module uses: allocation
- * that cannot return NULL (OOM is fatal, as in git) and read/write loops that
- * never return a short count except at EOF.
+ * that cannot return NULL (OOM is fatal, as in git), read/write loops that
+ * never return a short count except at EOF, and replacing a file through a
+ * temporary one beside it (registered with lockfile.h, so that none is left
+ * behind by a process that dies; technical/on-disk.adoc, "How files are
+ * written").
  */
 #include "thrum.h"
 #include "wrapper.h"
 #include "lockfile.h"
-#include "strbuf.h"
 #include "usage.h"
 
 void *xmalloc(size_t size)
