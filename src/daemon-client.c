@@ -257,18 +257,22 @@ void daemon_clear_stopped(const struct repo *r)
 	free(path);
 }
 
+int daemon_marked_stopped(const struct repo *r)
+{
+	char *path = stopped_path(r);
+	int stopped = !access(path, F_OK);
+
+	free(path);
+	return stopped;
+}
+
 int daemon_keep_alive(const struct repo *r, const struct thrum_config *cfg)
 {
-	char *path;
 	long pid = 0;
-	int stopped;
 
 	if (!cfg->daemon || cfg->local_only || getenv("THRUM_TEST_NO_DAEMON"))
 		return 0;
-	path = stopped_path(r);
-	stopped = !access(path, F_OK);
-	free(path);
-	if (stopped || daemon_running(r, &pid))
+	if (daemon_marked_stopped(r) || daemon_running(r, &pid))
 		return 0;
 	/* quietly: the command the user typed is what they want to see */
 	return daemon_start(r, &pid) < 0 ? -1 : 1;

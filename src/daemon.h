@@ -41,6 +41,8 @@ int daemon_stop(const struct repo *r);
 /* `daemon stop` was said: commands leave the daemon stopped */
 void daemon_mark_stopped(const struct repo *r);
 void daemon_clear_stopped(const struct repo *r);
+/* 1 when the mark is there (var/daemon.stopped), else 0 */
+int daemon_marked_stopped(const struct repo *r);
 
 /*
  * The daemon is there when sync is on: start it (in the background,
