@@ -77,6 +77,7 @@ LIB_OBJS = \
 	$(O)/src/context.o \
 	$(O)/src/core.o \
 	$(O)/src/daemon.o \
+	$(O)/src/daemon-client.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/event-id.o \
@@ -141,6 +142,7 @@ UNIT_TESTS = \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
 	tests/unit/t-format \
+	tests/unit/t-lockfile \
 	tests/unit/t-merge \
 	tests/unit/t-peer \
 	tests/unit/t-projection \

@@ -1,11 +1,13 @@
 /*
- * daemon.c: the per-repository daemon.
+ * daemon.c: the per-repository daemon, the server side (the client side,
+ * finding, starting and stopping it, is daemon-client.c).
  *
  * One process, one poll() loop, no threads.  It owns:
  *  - var/thrum.pid, flock()ed for the process's lifetime: whoever holds
  *    the lock is the daemon; a pid file nobody locks is stale;
  *  - var/thrum.sock (0600), where clients send one JSON-RPC request per
- *    line and get one response per line;
+ *    line and get one response per line: the table methods[] maps each
+ *    method to its function;
  *  - the sync loop: a cycle at start, then every thrum.syncInterval
  *    seconds (`sync.force` runs one at once); now and then
  *    `git gc --auto`.  After the remote said no to our credentials it
@@ -25,10 +27,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "daemon.h"
+#include "clock.h"
 #include "config.h"
 #include "date.h"
 #include "format.h"
 #include "gitx.h"
+#include "lockfile.h"
 #include "projection.h"
 #include "repo.h"
 #include "rpc.h"
@@ -44,6 +48,8 @@
 #define GC_EVERY 20		/* cycles between two `git gc --auto` */
 #define AUTH_BACKOFF_MIN 60	/* seconds, doubled after each failure */
 #define AUTH_BACKOFF_MAX 3600
+/* a client probing the pid lock holds it for an instant: wait that out */
+#define PID_LOCK_WAIT_MS 100
 
 struct client {
 	int fd;
@@ -77,74 +83,6 @@ static struct daemon_state {
 	unsigned skipped;	/* ticks skipped while backing off */
 	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
 } d;
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-char *daemon_socket_path(const struct repo *r)
-{
-	return path_join(r->var_dir, "thrum.sock");
-}
-
-static char *pid_path(const struct repo *r)
-{
-	return path_join(r->var_dir, "thrum.pid");
-}
-
-int daemon_running(const struct repo *r, long *pid)
-{
-	char *path = pid_path(r), *sock = daemon_socket_path(r);
-	struct strbuf sb = STRBUF_INIT;
-	int fd, running = 0;
-
-	fd = xopen(path, O_RDWR, 0);
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
-	    errno == EWOULDBLOCK) {
-		running = 1;
-		if (strbuf_read_file(&sb, path, 64) >= 0) {
-			/* "<pid>\n", then "local-only\n" after start --local */
-			strbuf_setlen(&sb, strcspn(sb.buf, "\n"));
-			strbuf_trim(&sb);
-			if (thrum_parse_long(sb.buf, 1, LONG_MAX, pid) < 0)
-				*pid = 0;
-		}
-	} else {
-		/*
-		 * Nobody holds it: any socket is stale (a daemon binds only
-		 * after taking the lock).  The pid file stays: a daemon that
-		 * is starting may have it open already.
-		 */
-		unlink(sock);
-	}
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&sb);
-	free(path);
-	free(sock);
-	return running;
-}
-
-int daemon_local_only(const struct repo *r)
-{
-	char *path = pid_path(r);
-	struct strbuf sb = STRBUF_INIT;
-	long pid = 0;
-	int local = 0;
-
-	if (daemon_running(r, &pid) && strbuf_read_file(&sb, path, 64) >= 0) {
-		const char *nl = strchr(sb.buf, '\n');
-
-		local = nl && !strcmp(nl + 1, "local-only\n");
-	}
-	strbuf_release(&sb);
-	free(path);
-	return local;
-}
 
 /* --- logging --- */
 
@@ -181,20 +119,43 @@ static void client_close(struct client *c)
 	*c = d.clients[--d.nr_clients];
 }
 
-static json_object *messages_object(const struct message_list *l)
+/*
+ * Answers are what the commands print with --json (format.c), printed
+ * to memory and parsed back: printed_open(), print to p.f unless NULL,
+ * printed_object() (an empty object when nothing could be printed).
+ */
+struct printed {
+	char *text;
+	size_t len;
+	FILE *f;
+};
+
+static FILE *printed_open(struct printed *p)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	p->text = NULL;
+	p->len = 0;
+	return p->f = open_memstream(&p->text, &p->len);
+}
+
+static json_object *printed_object(struct printed *p)
+{
 	json_object *o = NULL;
 
-	if (f) {
-		format_messages_json(l, f);
-		fclose(f);
-		o = json_tokener_parse(text);
+	if (p->f) {
+		fclose(p->f);
+		o = json_tokener_parse(p->text);
 	}
-	free(text);
+	free(p->text);
 	return o ? o : json_object_new_object();
+}
+
+static json_object *messages_object(const struct message_list *l)
+{
+	struct printed p;
+
+	if (printed_open(&p))
+		format_messages_json(l, p.f);
+	return printed_object(&p);
 }
 
 /* answer a waiter if a message for it was projected; 1 when answered */
@@ -237,26 +198,18 @@ static void check_waiters(void)
 	}
 }
 
-/* a json_object of what a format_*_json() function prints */
+/* the sync status as this daemon sees it */
 static json_object *status_object(const struct sync_status *st)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-	json_object *o = NULL;
+	struct sync_status mine = *st;
+	struct printed p;
 
-	if (f) {
-		struct sync_status mine = *st;
-
-		mine.daemon_pid = getpid();
-		mine.running = sync_running(d.r);
-		mine.remote = d.cfg.remote;	/* borrowed: the one it uses */
-		format_sync_status_json(&mine, d.cfg.local_only, f);
-		fclose(f);
-		o = json_tokener_parse(text);
-	}
-	free(text);
-	return o ? o : json_object_new_object();
+	mine.daemon_pid = getpid();
+	mine.running = sync_running(d.r);
+	mine.remote = d.cfg.remote;	/* borrowed: the one it uses */
+	if (printed_open(&p))
+		format_sync_status_json(&mine, d.cfg.local_only, p.f);
+	return printed_object(&p);
 }
 
 /* what the command line says beats git config: start --local */
@@ -402,104 +355,113 @@ static void run_cycle(int forced)
 	check_waiters();
 }
 
-static const char *param_str(json_object *params, const char *key)
+/*
+ * The methods.  Each answers req on c->fd (its id, params and method are
+ * borrowed) and returns 1 when the client stays open (a waiter), else 0.
+ */
+static int method_health(struct client *c, struct rpc_request *req)
 {
-	json_object *v;
+	json_object *o = json_object_new_object();
 
-	if (!json_object_object_get_ex(params, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "pid", json_object_new_int64(getpid()));
+	json_object_object_add(o, "repository",
+			       json_object_new_string(d.r->worktree));
+	json_object_object_add(o, "cycles", json_object_new_int64(d.cycles));
+	json_object_object_add(o, "local_only",
+			       json_object_new_boolean(d.cfg.local_only));
+	json_object_object_add(o, "sync_interval",
+			       json_object_new_int64(d.cfg.sync_interval));
+	json_object_object_add(o, "auth_failures",
+			       json_object_new_int64(d.auth_failures));
+	json_object_object_add(o, "backoff_skips",
+			       json_object_new_int64(d.skipped));
+	rpc_send_result(c->fd, req->id, o);
+	return 0;
 }
 
-static int64_t param_int(json_object *params, const char *key, int64_t def)
+static int method_sync_force(struct client *c, struct rpc_request *req)
 {
-	json_object *v;
+	struct sync_status st = SYNC_STATUS_INIT;
+	json_object *o;
 
-	if (!json_object_object_get_ex(params, key, &v) ||
-	    !json_object_is_type(v, json_type_int))
-		return def;
-	return json_object_get_int64(v);
+	run_cycle(1);
+	sync_status_read(d.r, &st);
+	/* the specification's {triggered, last_sync_at, sync_state} */
+	o = status_object(&st);
+	json_object_object_add(o, "triggered", json_object_new_boolean(1));
+	rpc_send_result(c->fd, req->id, o);
+	sync_status_release(&st);
+	return 0;
 }
+
+static int method_sync_status(struct client *c, struct rpc_request *req)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+
+	sync_status_read(d.r, &st);
+	rpc_send_result(c->fd, req->id, status_object(&st));
+	sync_status_release(&st);
+	return 0;
+}
+
+/* held open until a message for the caller is projected or it times out */
+static int method_wait(struct client *c, struct rpc_request *req)
+{
+	const char *agent = rpc_param_string(req->params, "agent");
+	int64_t timeout = rpc_param_int(req->params, "timeout_ms", -1);
+	json_object *all;
+
+	c->all = json_object_object_get_ex(req->params, "all", &all) &&
+		 json_object_get_boolean(all);
+	if (!agent && !c->all) {
+		rpc_send_error(c->fd, req->id, RPC_INVALID_PARAMS,
+			       "wait needs 'agent' or 'all'");
+		return 0;
+	}
+	c->waiting = 1;
+	c->id = json_object_get(req->id);
+	c->agent = xstrdup_or_null(agent);
+	c->role = xstrdup_or_null(rpc_param_string(req->params, "role"));
+	c->after = rpc_param_int(req->params, "after_seq", 0);
+	c->deadline = timeout < 0 ? -1 : now_ms() + timeout;
+	projection_catch_up(d.proj, &d.store, NULL);
+	return !try_answer(c, 0);
+}
+
+static const struct method {
+	const char *name;
+	int (*fn)(struct client *c, struct rpc_request *req);
+} methods[] = {
+	{ "health", method_health },
+	{ "sync.force", method_sync_force },
+	{ "sync.status", method_sync_status },
+	{ "wait", method_wait },
+};
 
 /* handle one request; 1 when the client stays (a waiter) */
 static int handle(struct client *c, const char *line, size_t len)
 {
 	struct rpc_request req;
 	const char *msg = NULL;
-	int code = rpc_parse_request(line, len, &req, &msg);
+	int code = rpc_parse_request(line, len, &req, &msg), stays = 0;
+	size_t i;
 
 	if (code) {
 		rpc_send_error(c->fd, req.id, code, msg);
-		rpc_request_release(&req);
-		return 0;
+		goto out;
 	}
-	if (!strcmp(req.method, "health")) {
-		json_object *o = json_object_new_object();
-
-		json_object_object_add(o, "status", json_object_new_string("ok"));
-		json_object_object_add(o, "pid", json_object_new_int64(getpid()));
-		json_object_object_add(o, "repository",
-				       json_object_new_string(d.r->worktree));
-		json_object_object_add(o, "cycles",
-				       json_object_new_int64(d.cycles));
-		json_object_object_add(o, "local_only",
-				       json_object_new_boolean(d.cfg.local_only));
-		json_object_object_add(o, "sync_interval",
-				       json_object_new_int64(d.cfg.sync_interval));
-		json_object_object_add(o, "auth_failures",
-				       json_object_new_int64(d.auth_failures));
-		json_object_object_add(o, "backoff_skips",
-				       json_object_new_int64(d.skipped));
-		rpc_send_result(c->fd, req.id, o);
-	} else if (!strcmp(req.method, "sync.force")) {
-		struct sync_status st = SYNC_STATUS_INIT;
-		json_object *o;
-
-		run_cycle(1);
-		sync_status_read(d.r, &st);
-		/* the specification's {triggered, last_sync_at, sync_state} */
-		o = status_object(&st);
-		json_object_object_add(o, "triggered",
-				       json_object_new_boolean(1));
-		rpc_send_result(c->fd, req.id, o);
-		sync_status_release(&st);
-	} else if (!strcmp(req.method, "sync.status")) {
-		struct sync_status st = SYNC_STATUS_INIT;
-
-		sync_status_read(d.r, &st);
-		rpc_send_result(c->fd, req.id, status_object(&st));
-		sync_status_release(&st);
-	} else if (!strcmp(req.method, "wait")) {
-		const char *agent = param_str(req.params, "agent");
-		int64_t timeout = param_int(req.params, "timeout_ms", -1);
-		json_object *all;
-
-		if (!agent && !(json_object_object_get_ex(req.params, "all",
-							 &all) &&
-				json_object_get_boolean(all))) {
-			rpc_send_error(c->fd, req.id, RPC_INVALID_PARAMS,
-				       "wait needs 'agent' or 'all'");
-			rpc_request_release(&req);
-			return 0;
-		}
-		c->waiting = 1;
-		c->id = json_object_get(req.id);
-		c->agent = xstrdup_or_null(agent);
-		c->role = xstrdup_or_null(param_str(req.params, "role"));
-		c->all = json_object_object_get_ex(req.params, "all", &all) &&
-			 json_object_get_boolean(all);
-		c->after = param_int(req.params, "after_seq", 0);
-		c->deadline = timeout < 0 ? -1 : now_ms() + timeout;
-		rpc_request_release(&req);
-		projection_catch_up(d.proj, &d.store, NULL);
-		return !try_answer(c, 0);
-	} else {
+	for (i = 0; i < ARRAY_SIZE(methods); i++)
+		if (!strcmp(req.method, methods[i].name))
+			break;
+	if (i < ARRAY_SIZE(methods))
+		stays = methods[i].fn(c, &req);
+	else
 		rpc_send_error(c->fd, req.id, RPC_METHOD_NOT_FOUND,
 			       "no such method");
-	}
+out:
 	rpc_request_release(&req);
-	return 0;
+	return stays;
 }
 
 /* read what a client sent; 0 to keep it, -1 to close it */
@@ -586,24 +548,13 @@ static int listen_on(const char *path)
 
 static int take_pid_lock(const struct repo *r, unsigned flags)
 {
-	char *path = pid_path(r);
+	char *path = daemon_pid_path(r);
 	struct strbuf sb = STRBUF_INIT;
-	int fd = xopen(path, O_RDWR | O_CREAT, 0644);
-	int tries = 0;
+	int fd = -1, ret = lock_take(path, LOCK_EX, PID_LOCK_WAIT_MS, 0644, &fd);
 
-	/* a client probing the lock holds it for an instant: retry a bit */
-	while (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && ++tries < 50) {
-		struct timespec ts = { 0, 2 * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	if (fd < 0) {
-		error_errno("cannot open '%s'", path);
-	} else if (tries == 50) {
-		close(fd);
-		fd = -1;
+	if (ret == THRUM_EBUSY) {
 		error("a daemon is running already for '%s'", r->worktree);
-	} else {
+	} else if (!ret) {
 		strbuf_addf(&sb, "%ld\n", (long)getpid());
 		if (flags & DAEMON_LOCAL_ONLY)
 			strbuf_addstr(&sb, "local-only\n");
@@ -728,189 +679,12 @@ out:
 	log_info("daemon stopped");
 	/* last: whoever waits for the lock finds everything done */
 	if (d.pid_fd >= 0) {
-		char *path = pid_path(r);
+		char *path = daemon_pid_path(r);
 
 		unlink(path);
 		free(path);
-		close(d.pid_fd);
+		lock_release(d.pid_fd);
 	}
 	free(sock);
 	return ret;
-}
-
-/*
- * Keep nothing of the caller's but stdin, stdout and stderr (which we
- * set): a pipe the caller writes to, a lock it holds, must not live as
- * long as the daemon (a reader of that pipe would wait for its end).
- */
-static void close_other_fds(void)
-{
-	long max = sysconf(_SC_OPEN_MAX);
-	int fd;
-
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (fd = 3; fd < max; fd++)
-		close(fd);
-}
-
-int daemon_start(const struct repo *r, long *pid)
-{
-	return daemon_start_flags(r, 0, pid);
-}
-
-int daemon_start_flags(const struct repo *r, unsigned flags, long *pid)
-{
-	char *log = path_join(r->var_dir, "daemon.log");
-	char *sock = daemon_socket_path(r);
-	char self[PATH_MAX];
-	ssize_t n;
-	pid_t child;
-	int i, ret = -1;
-
-	if (daemon_running(r, pid)) {
-		ret = THRUM_EBUSY;
-		goto out;
-	}
-	if (rpc_check_path(sock) < 0)
-		goto out;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0) {
-		error_errno("cannot find this program");
-		goto out;
-	}
-	self[n] = '\0';
-	fflush(NULL);
-	child = fork();
-	if (child < 0) {
-		error_errno("cannot fork");
-		goto out;
-	}
-	if (!child) {
-		int null_fd = xopen("/dev/null", O_RDWR, 0);
-		int log_fd = xopen(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-
-		setsid();
-		if (fork() > 0)
-			_exit(0);	/* the daemon is no child of ours */
-		if (null_fd >= 0)
-			dup2(null_fd, 0);
-		if (log_fd >= 0) {
-			dup2(log_fd, 1);
-			dup2(log_fd, 2);
-		}
-		close_other_fds();
-		if (chdir(r->worktree) < 0)
-			_exit(127);
-		if (flags & DAEMON_LOCAL_ONLY)
-			execl(self, "git-thrum", "daemon", "run", "--local",
-			      (char *)NULL);
-		else
-			execl(self, "git-thrum", "daemon", "run", (char *)NULL);
-		_exit(127);
-	}
-	waitpid(child, NULL, 0);
-	/* a bounded wait until it listens (it binds after taking the lock) */
-	for (i = 0; i < 1000; i++) {
-		struct timespec ts = { 0, 10 * 1000000L };
-
-		if (!access(sock, F_OK) && daemon_running(r, pid)) {
-			ret = 0;
-			goto out;
-		}
-		nanosleep(&ts, NULL);
-	}
-	error("the daemon did not start; see '%s'", log);
-out:
-	free(log);
-	free(sock);
-	return ret;
-}
-
-static int process_gone(pid_t pid)
-{
-	struct strbuf path = STRBUF_INIT, stat = STRBUF_INIT;
-	const char *p;
-	int gone;
-
-	if (kill(pid, 0) < 0 && errno == ESRCH)
-		return 1;
-	strbuf_addf(&path, "/proc/%ld/stat", (long)pid);
-	gone = strbuf_read_file(&stat, path.buf, 256) < 0;
-	/* "pid (comm) S ...": the state follows the last ')' */
-	p = gone ? NULL : strrchr(stat.buf, ')');
-	if (p && p[1] == ' ' && p[2] == 'Z')
-		gone = 1;
-	strbuf_release(&path);
-	strbuf_release(&stat);
-	return gone;
-}
-
-int daemon_stop(const struct repo *r)
-{
-	long pid = 0;
-	int i;
-
-	if (!daemon_running(r, &pid))
-		return THRUM_ENOTFOUND;
-	if (pid <= 0 || kill((pid_t)pid, SIGTERM) < 0)
-		return error_errno("cannot signal the daemon (pid %ld)", pid);
-	/*
-	 * It finishes the cycle in progress first: allow for a slow one.
-	 * Done is: the lock released and the process gone (or a zombie
-	 * nobody has reaped yet).
-	 */
-	for (i = 0; i < 3000; i++) {
-		struct timespec ts = { 0, 10 * 1000000L };
-		long again = 0;
-
-		if (!daemon_running(r, &again) && process_gone((pid_t)pid))
-			return 0;
-		nanosleep(&ts, NULL);
-	}
-	return error("the daemon (pid %ld) did not stop within 30s", pid);
-}
-
-/*
- * `daemon stop` leaves var/daemon.stopped, so that the next command does
- * not start the daemon the user just stopped; `daemon start` and `init`
- * remove it.
- */
-static char *stopped_path(const struct repo *r)
-{
-	return path_join(r->var_dir, "daemon.stopped");
-}
-
-void daemon_mark_stopped(const struct repo *r)
-{
-	char *path = stopped_path(r);
-
-	if (write_file_derived(path, "", 0, 0644) < 0)
-		warning("cannot write '%s'", path);
-	free(path);
-}
-
-void daemon_clear_stopped(const struct repo *r)
-{
-	char *path = stopped_path(r);
-
-	unlink(path);
-	free(path);
-}
-
-int daemon_keep_alive(const struct repo *r, const struct thrum_config *cfg)
-{
-	char *path;
-	long pid = 0;
-	int stopped;
-
-	if (!cfg->daemon || cfg->local_only || getenv("THRUM_TEST_NO_DAEMON"))
-		return 0;
-	path = stopped_path(r);
-	stopped = !access(path, F_OK);
-	free(path);
-	if (stopped || daemon_running(r, &pid))
-		return 0;
-	/* quietly: the command the user typed is what they want to see */
-	return daemon_start(r, &pid) < 0 ? -1 : 1;
 }

@@ -8,6 +8,10 @@
  * once at start, answers JSON-RPC (health, sync.force, sync.status, wait),
  * logs to var/daemon.log and exits cleanly on SIGTERM after the cycle in
  * progress.
+ *
+ * Commands control it with the functions of daemon-client.c, and call it
+ * with rpc_call() on daemon_socket_path(); daemon_run() (daemon.c) is the
+ * daemon itself.  Returned strings are the caller's to free.
  */
 struct repo;
 
@@ -34,12 +38,11 @@ int daemon_start_flags(const struct repo *r, unsigned flags, long *pid);
 /* ask it to stop and wait until it has (bounded); 0, THRUM_ENOTFOUND, -1 */
 int daemon_stop(const struct repo *r);
 
-/* the loop itself, in the foreground; returns the exit status */
-int daemon_run(const struct repo *r, unsigned flags);
-
 /* `daemon stop` was said: commands leave the daemon stopped */
 void daemon_mark_stopped(const struct repo *r);
 void daemon_clear_stopped(const struct repo *r);
+/* 1 when the mark is there (var/daemon.stopped), else 0 */
+int daemon_marked_stopped(const struct repo *r);
 
 /*
  * The daemon is there when sync is on: start it (in the background,
@@ -50,7 +53,12 @@ void daemon_clear_stopped(const struct repo *r);
 struct thrum_config;
 int daemon_keep_alive(const struct repo *r, const struct thrum_config *cfg);
 
-/* var/thrum.sock, caller frees */
+/* var/thrum.sock, where it listens */
 char *daemon_socket_path(const struct repo *r);
+/* var/thrum.pid, which it holds locked */
+char *daemon_pid_path(const struct repo *r);
+
+/* the server (daemon.c): the loop, in the foreground; the exit status */
+int daemon_run(const struct repo *r, unsigned flags);
 
 #endif

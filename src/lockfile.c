@@ -125,11 +125,17 @@ int lock_take(const char *path, int how, long wait_ms, mode_t mode, int *fd)
 	return ret;
 }
 
+void lock_drop(int fd)
+{
+	if (fd >= 0)
+		flock(fd, LOCK_UN);
+}
+
 void lock_release(int fd)
 {
 	if (fd < 0)
 		return;
-	flock(fd, LOCK_UN);
+	lock_drop(fd);
 	close(fd);
 }
 

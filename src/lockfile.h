@@ -41,6 +41,9 @@ int lock_take_fd(int fd, const char *path, int how, long wait_ms);
 /* drop the lock and close fd; fd < 0 is a no-op */
 void lock_release(int fd);
 
+/* drop the lock but keep fd open, for the next lock_take_fd() */
+void lock_drop(int fd);
+
 /*
  * 1 when another process holds a lock on path now, 0 when nobody does or
  * the file does not exist.  The probe holds the lock for an instant: a

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include "clock.h"
 #include "rpc.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -57,33 +58,33 @@ static int send_line(int fd, json_object *obj)
 	return ret;
 }
 
-int rpc_send_result(int fd, json_object *id, json_object *result)
+/* {"jsonrpc":"2.0","id":id,key:value}, value taken */
+static int send_response(int fd, json_object *id, const char *key,
+			 json_object *value)
 {
 	json_object *o = json_object_new_object();
 	int ret;
 
 	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(o, "id", json_object_get(id));
-	json_object_object_add(o, "result", result);
+	json_object_object_add(o, key, value);
 	ret = send_line(fd, o);
 	json_object_put(o);
 	return ret;
 }
 
+int rpc_send_result(int fd, json_object *id, json_object *result)
+{
+	return send_response(fd, id, "result", result);
+}
+
 int rpc_send_error(int fd, json_object *id, int code, const char *msg)
 {
-	json_object *o = json_object_new_object();
 	json_object *e = json_object_new_object();
-	int ret;
 
 	json_object_object_add(e, "code", json_object_new_int(code));
 	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	json_object_object_add(o, "id", json_object_get(id));
-	json_object_object_add(o, "error", e);
-	ret = send_line(fd, o);
-	json_object_put(o);
-	return ret;
+	return send_response(fd, id, "error", e);
 }
 
 int rpc_parse_request(const char *line, size_t len, struct rpc_request *req,
@@ -137,6 +138,26 @@ int rpc_parse_message(const char *line, size_t len, size_t max,
 	return 0;
 }
 
+const char *rpc_param_string(json_object *params, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+int64_t rpc_param_int(json_object *params, const char *key, int64_t def)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(params, key, &v) ||
+	    !json_object_is_type(v, json_type_int))
+		return def;
+	return json_object_get_int64(v);
+}
+
 void rpc_request_release(struct rpc_request *req)
 {
 	json_object_put(req->id);
@@ -168,14 +189,6 @@ static int connect_to(const char *path)
 		return -1;
 	}
 	return fd;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* read up to the first newline, waiting at most until deadline */

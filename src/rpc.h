@@ -51,6 +51,13 @@ int rpc_parse_message(const char *line, size_t len, size_t max,
 		      struct rpc_request *req, const char **msg);
 void rpc_request_release(struct rpc_request *req);
 
+/*
+ * params[key] when it is a string (borrowed from params), else NULL;
+ * when it is an integer, else def.
+ */
+const char *rpc_param_string(json_object *params, const char *key);
+int64_t rpc_param_int(json_object *params, const char *key, int64_t def);
+
 /* write a response line to fd (blocking); result is taken; 0 or -1 */
 int rpc_send_result(int fd, json_object *id, json_object *result);
 int rpc_send_error(int fd, json_object *id, int code, const char *msg);

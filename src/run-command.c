@@ -6,6 +6,7 @@
  */
 #include "thrum.h"
 #include <poll.h>
+#include "clock.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "usage.h"
@@ -154,14 +155,6 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 		close(null_fd);
 	strvec_clear(&argv);
 	return pid;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int finish(pid_t pid)

@@ -12,6 +12,7 @@
 #include "thrum.h"
 #include "store.h"
 #include "event.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -50,11 +51,9 @@ int store_lock(struct store *s, int how)
 		s->lock_depth = 0;
 		return error_errno("cannot open '%s'", s->lock_path);
 	}
-	while (flock(s->lock_fd, how) < 0) {
-		if (errno == EINTR)
-			continue;
+	if (lock_take_fd(s->lock_fd, s->lock_path, how, -1) < 0) {
 		s->lock_depth = 0;
-		return error_errno("cannot lock '%s'", s->lock_path);
+		return -1;
 	}
 	return 0;
 }
@@ -63,7 +62,7 @@ void store_unlock(struct store *s)
 {
 	if (!s->lock_depth || --s->lock_depth)
 		return;
-	flock(s->lock_fd, LOCK_UN);
+	lock_drop(s->lock_fd);
 }
 
 char *store_abs_path(const struct store *s, const char *relpath)

@@ -1,11 +1,14 @@
 /*
  * wrapper.c owns the few system-call wrappers every module uses: allocation
- * that cannot return NULL (OOM is fatal, as in git) and read/write loops that
- * never return a short count except at EOF.
+ * that cannot return NULL (OOM is fatal, as in git), read/write loops that
+ * never return a short count except at EOF, and replacing a file through a
+ * temporary one beside it (registered with lockfile.h, so that none is left
+ * behind by a process that dies; technical/on-disk.adoc, "How files are
+ * written").
  */
 #include "thrum.h"
 #include "wrapper.h"
-#include "strbuf.h"
+#include "lockfile.h"
 #include "usage.h"
 
 void *xmalloc(size_t size)
@@ -152,28 +155,45 @@ int thrum_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+/* create tmp afresh, registered for removal; the fd or -1 */
+static int create_tempfile(const char *tmp, mode_t mode)
+{
+	int fd;
+
+	unlink(tmp);
+	fd = xopen(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	if (fd >= 0)
+		tempfile_register(tmp);
+	return fd;
+}
+
+static void remove_tempfile(const char *tmp)
+{
+	unlink(tmp);
+	tempfile_unregister(tmp);
+}
+
 static int replace_file(const char *path, const void *buf, size_t len,
 			mode_t mode, int durable)
 {
-	struct strbuf tmp = STRBUF_INIT;
+	char *tmp = tempfile_path(path);
 	int fd, ret = -1;
 
-	strbuf_addf(&tmp, "%s.thrum-tmp", path);
-	unlink(tmp.buf);
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	fd = create_tempfile(tmp, mode);
 	if (fd < 0 || write_in_full(fd, buf, len) < 0 ||
 	    (durable && fsync(fd) < 0)) {
-		error_errno("cannot write '%s'", tmp.buf);
-	} else if (rename(tmp.buf, path) < 0) {
+		error_errno("cannot write '%s'", tmp);
+	} else if (rename(tmp, path) < 0) {
 		error_errno("cannot replace '%s'", path);
 	} else {
+		tempfile_unregister(tmp);
 		ret = 0;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (ret)
-		unlink(tmp.buf);
-	strbuf_release(&tmp);
+		remove_tempfile(tmp);
+	free(tmp);
 	return ret;
 }
 
@@ -186,19 +206,17 @@ int write_file_atomic(const char *path, const void *buf, size_t len,
 int write_file_staged(const char *path, const void *buf, size_t len,
 		      mode_t mode)
 {
-	struct strbuf tmp = STRBUF_INIT;
+	char *tmp = tempfile_path(path);
 	int fd, ret = 0;
 
-	strbuf_addf(&tmp, "%s.thrum-tmp", path);
-	unlink(tmp.buf);
-	fd = xopen(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	fd = create_tempfile(tmp, mode);
 	if (fd < 0 || write_in_full(fd, buf, len) < 0) {
-		ret = error_errno("cannot write '%s'", tmp.buf);
-		unlink(tmp.buf);
+		ret = error_errno("cannot write '%s'", tmp);
+		remove_tempfile(tmp);
 	}
 	if (fd >= 0)
 		close(fd);
-	strbuf_release(&tmp);
+	free(tmp);
 	return ret;
 }
 
@@ -218,26 +236,29 @@ static int fsync_parent(const char *path)
 
 int commit_staged_files(const char *const *paths, size_t nr)
 {
-	struct strbuf tmp = STRBUF_INIT;
+	char *tmp;
 	size_t i;
 	int ret = 0, fd;
 
 	if (!nr)
 		return 0;
-	strbuf_addf(&tmp, "%s.thrum-tmp", paths[0]);
-	fd = xopen(tmp.buf, O_RDONLY, 0);
+	tmp = tempfile_path(paths[0]);
+	fd = xopen(tmp, O_RDONLY, 0);
 	/* one journal commit for every staged file */
 	if (fd < 0 || syncfs(fd) < 0)
-		ret = error_errno("cannot flush '%s'", tmp.buf);
+		ret = error_errno("cannot flush '%s'", tmp);
 	if (fd >= 0)
 		close(fd);
+	free(tmp);
 	for (i = 0; i < nr; i++) {
-		strbuf_reset(&tmp);
-		strbuf_addf(&tmp, "%s.thrum-tmp", paths[i]);
+		tmp = tempfile_path(paths[i]);
 		if (ret)
-			unlink(tmp.buf);
-		else if (rename(tmp.buf, paths[i]) < 0)
+			remove_tempfile(tmp);
+		else if (rename(tmp, paths[i]) < 0)
 			ret = error_errno("cannot replace '%s'", paths[i]);
+		else
+			tempfile_unregister(tmp);
+		free(tmp);
 	}
 	for (i = 0; i < nr && !ret; i++) {
 		const char *a = strrchr(paths[i], '/');
@@ -254,7 +275,6 @@ int commit_staged_files(const char *const *paths, size_t nr)
 		if (!seen)
 			ret = fsync_parent(paths[i]);
 	}
-	strbuf_release(&tmp);
 	return ret;
 }
 

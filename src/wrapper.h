@@ -32,10 +32,10 @@ ssize_t write_in_full(int fd, const void *buf, size_t count);
 int xopen(const char *path, int flags, mode_t mode);
 
 /*
- * Replace path with len bytes of buf: written to "<path>.thrum-tmp"
- * (never through a symlink), fsynced, renamed over path, so a reader
- * sees the old file or the new one, never half of either.  0, or -1
- * after error().
+ * Replace path with len bytes of buf: written to tempfile_path(path)
+ * (never through a symlink; see lockfile.h: removed if the process dies
+ * first), fsynced, renamed over path, so a reader sees the old file or
+ * the new one, never half of either.  0, or -1 after error().
  */
 int write_file_atomic(const char *path, const void *buf, size_t len,
 		      mode_t mode);
@@ -49,8 +49,8 @@ int write_file_derived(const char *path, const void *buf, size_t len,
 
 /*
  * Replacing many files at once, with one flush for all of them instead of
- * one fsync each: write_file_staged() writes "<path>.thrum-tmp" (not
- * flushed); once every file is staged, commit_staged_files() flushes the
+ * one fsync each: write_file_staged() writes tempfile_path(path) (not
+ * flushed; removed at exit unless committed); once every file is staged, commit_staged_files() flushes the
  * file system holding them (syncfs), renames each over its path and
  * fsyncs their directories.  A crash leaves each path old or new, never
  * half written.  0, or -1 after error() (the staged files are removed).

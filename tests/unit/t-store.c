@@ -5,6 +5,7 @@
 #include "unit.h"
 #include "event.h"
 #include "repo.h"
+#include "run-command.h"
 #include "store.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -247,13 +248,13 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+	struct child_process rm = CHILD_PROCESS_INIT;
+
 	(void)state;
 	store_release(&s);
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
+	strvec_pushl(&rm.args, "rm", "-rf", "--", tmpdir, NULL);
+	rm.no_stdin = 1;
+	run_command(&rm);
 	free(r.sync_dir);
 	free(r.var_dir);
 	return 0;
