@@ -73,7 +73,6 @@ int ctx_is_linked_worktree(struct thrum_ctx *ctx)
 static void keep_daemon(struct thrum_ctx *ctx)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
-	char *stopped;
 	long pid = 0;
 	int skip;
 
@@ -81,10 +80,8 @@ static void keep_daemon(struct thrum_ctx *ctx)
 	if (ctx->no_daemon_check || getenv("THRUM_TEST_NO_DAEMON") ||
 	    getenv("THRUM_IN_HOOK"))
 		return;
-	stopped = path_join(ctx->repo.var_dir, "daemon.stopped");
-	skip = !access(stopped, F_OK) || daemon_running(&ctx->repo, &pid);
-	free(stopped);
-	if (skip)
+	if (daemon_marked_stopped(&ctx->repo) ||
+	    daemon_running(&ctx->repo, &pid))
 		return;
 	/* the last cycle says whether sync was on; never: nothing to keep */
 	skip = sync_status_read(&ctx->repo, &st) < 0 ||
