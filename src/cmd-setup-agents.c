@@ -16,6 +16,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "cmd.h"
+#include "lockfile.h"
 #include "parse-options.h"
 #include "strbuf.h"
 #include "usage.h"

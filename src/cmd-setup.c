@@ -7,6 +7,7 @@
  */
 #include "thrum.h"
 #include "cmd.h"
+#include "lockfile.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "usage.h"

@@ -14,6 +14,7 @@
 #include "thrum.h"
 #include "hooks.h"
 #include "config.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "run-command.h"
 #include "strbuf.h"

@@ -8,6 +8,7 @@
 #include <sodium.h>
 #include "identity.h"
 #include "event.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "run-command.h"
 #include "strbuf.h"

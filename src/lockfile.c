@@ -150,3 +150,131 @@ int lock_held(const char *path)
 	close(fd);
 	return held;
 }
+
+static int create_tempfile(const char *tmp, mode_t mode)
+{
+	int fd;
+
+	unlink(tmp);
+	fd = xopen(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+	if (fd >= 0)
+		tempfile_register(tmp);
+	return fd;
+}
+
+static void remove_tempfile(const char *tmp)
+{
+	unlink(tmp);
+	tempfile_unregister(tmp);
+}
+
+static int replace_file(const char *path, const void *buf, size_t len,
+			mode_t mode, int durable)
+{
+	char *tmp = tempfile_path(path);
+	int fd, ret = -1;
+
+	fd = create_tempfile(tmp, mode);
+	if (fd < 0 || write_in_full(fd, buf, len) < 0 ||
+	    (durable && fsync(fd) < 0)) {
+		error_errno("cannot write '%s'", tmp);
+	} else if (rename(tmp, path) < 0) {
+		error_errno("cannot replace '%s'", path);
+	} else {
+		tempfile_unregister(tmp);
+		ret = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		remove_tempfile(tmp);
+	free(tmp);
+	return ret;
+}
+
+int write_file_atomic(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	return replace_file(path, buf, len, mode, 1);
+}
+
+int write_file_staged(const char *path, const void *buf, size_t len,
+		      mode_t mode)
+{
+	char *tmp = tempfile_path(path);
+	int fd, ret = 0;
+
+	fd = create_tempfile(tmp, mode);
+	if (fd < 0 || write_in_full(fd, buf, len) < 0) {
+		ret = error_errno("cannot write '%s'", tmp);
+		remove_tempfile(tmp);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	return ret;
+}
+
+static int fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, slash - path) : xstrdup(".");
+	int fd = xopen(dir, O_RDONLY | O_DIRECTORY, 0), ret = 0;
+
+	if (fd < 0 || fsync(fd) < 0)
+		ret = error_errno("cannot flush '%s'", dir);
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return ret;
+}
+
+int commit_staged_files(const char *const *paths, size_t nr)
+{
+	char *tmp;
+	size_t i;
+	int ret = 0, fd;
+
+	if (!nr)
+		return 0;
+	tmp = tempfile_path(paths[0]);
+	fd = xopen(tmp, O_RDONLY, 0);
+	/* one journal commit for every staged file */
+	if (fd < 0 || syncfs(fd) < 0)
+		ret = error_errno("cannot flush '%s'", tmp);
+	if (fd >= 0)
+		close(fd);
+	free(tmp);
+	for (i = 0; i < nr; i++) {
+		tmp = tempfile_path(paths[i]);
+		if (ret)
+			remove_tempfile(tmp);
+		else if (rename(tmp, paths[i]) < 0)
+			ret = error_errno("cannot replace '%s'", paths[i]);
+		else
+			tempfile_unregister(tmp);
+		free(tmp);
+	}
+	for (i = 0; i < nr && !ret; i++) {
+		const char *a = strrchr(paths[i], '/');
+		size_t j;
+		int seen = 0;
+
+		/* each directory once */
+		for (j = 0; j < i && !seen; j++) {
+			const char *b = strrchr(paths[j], '/');
+
+			seen = a && b && a - paths[i] == b - paths[j] &&
+			       !memcmp(paths[i], paths[j], a - paths[i]);
+		}
+		if (!seen)
+			ret = fsync_parent(paths[i]);
+	}
+	return ret;
+}
+
+int write_file_derived(const char *path, const void *buf, size_t len,
+		       mode_t mode)
+{
+	return replace_file(path, buf, len, mode, 0);
+}

@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <sys/socket.h>
 #include "peer.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "strbuf.h"
 #include "usage.h"

@@ -22,6 +22,7 @@
 #include "date.h"
 #include "event.h"
 #include "gitx.h"
+#include "lockfile.h"
 #include "merge.h"
 #include "projection.h"
 #include "repo.h"

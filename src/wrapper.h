@@ -31,34 +31,6 @@ ssize_t write_in_full(int fd, const void *buf, size_t count);
 /* open(2) retried on EINTR */
 int xopen(const char *path, int flags, mode_t mode);
 
-/*
- * Replace path with len bytes of buf: written to tempfile_path(path)
- * (never through a symlink; see lockfile.h: removed if the process dies
- * first), fsynced, renamed over path, so a reader sees the old file or
- * the new one, never half of either.  0, or -1 after error().
- */
-int write_file_atomic(const char *path, const void *buf, size_t len,
-		      mode_t mode);
-/*
- * The same without the fsync, for derived files that a crash may take
- * back to their previous version (the sync status, caches): still never
- * half written, but a millisecond cheaper.
- */
-int write_file_derived(const char *path, const void *buf, size_t len,
-		       mode_t mode);
-
-/*
- * Replacing many files at once, with one flush for all of them instead of
- * one fsync each: write_file_staged() writes tempfile_path(path) (not
- * flushed; removed at exit unless committed); once every file is staged, commit_staged_files() flushes the
- * file system holding them (syncfs), renames each over its path and
- * fsyncs their directories.  A crash leaves each path old or new, never
- * half written.  0, or -1 after error() (the staged files are removed).
- */
-int write_file_staged(const char *path, const void *buf, size_t len,
-		      mode_t mode);
-int commit_staged_files(const char *const *paths, size_t nr);
-
 /* mkdir -p; mode for the directories created; 0 or -1 with errno */
 int mkdir_p(const char *path, mode_t mode);
 
