@@ -82,6 +82,22 @@ count_lines() {
 	if test -f "$1"; then wc -l <"$1" | tr -d ' '; else echo 0; fi
 }
 
+# without_age <file>: human output with each "<n> <unit>s ago" (the age
+# of a message, which depends on when the test runs) written "<age>", for
+# test_cmp against the exact text
+without_age() {
+	sed -e "s/  [0-9][0-9]* [a-z]* ago/  <age>/" "$1"
+}
+
+# test_inbox <repo> inbox <option>...: the inbox of <repo>, as a person
+# reads it (ages written "<age>"), is the text on stdin
+test_inbox() {
+	cat >expect.inbox &&
+	thrum_in "$@" >actual.raw &&
+	without_age actual.raw >actual.inbox &&
+	test_cmp expect.inbox actual.inbox
+}
+
 # test_line_count <op> <n> <file>, as in git's test-lib
 test_line_count() {
 	test $# = 3 || error "bug in the test script: test_line_count needs 3 arguments"
