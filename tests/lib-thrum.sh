@@ -154,9 +154,43 @@ sync_round() {
 	done
 }
 
+# with_messages <base> <tree> [<mktree line>...]: write the tree of
+# <base> with messages/ made <tree> and the top-level entries given added,
+# in the current repository; print its id
+with_messages() {
+	git ls-tree "$1" | grep -v "	messages$" >top &&
+	printf "040000 tree %s\tmessages\n" "$2" >>top &&
+	shift 2 &&
+	{
+		cat top &&
+		for entry in "$@"
+		do
+			printf "%s\n" "$entry"
+		done
+	} | git mktree
+}
+
+# push_messages_tree <base> <tree> <subject> [<mktree line>...]: in the
+# current repository, a plain git clone as an attacker would use, commit
+# with_messages on <base> and push that commit as a-sync
+push_messages_tree() {
+	pm_base=$1 &&
+	pm_tree=$2 &&
+	pm_subject=$3 &&
+	shift 3 &&
+	pm_tree=$(with_messages "$pm_base" "$pm_tree" "$@") &&
+	commit=$(git commit-tree -p "$pm_base" -m "$pm_subject" "$pm_tree") &&
+	git push -q origin "$commit:refs/heads/a-sync"
+}
+
 # thrum_in <repo> <args...>: run git thrum in a repository
 thrum_in() {
 	(repo=$1 && shift && cd "$repo" && git thrum "$@")
+}
+
+# as <agent> <args...>: run git thrum as <agent> in the repository "repo"
+as() {
+	(who=$1 && shift && cd repo && THRUM_NAME=$who git thrum "$@")
 }
 
 # a_sync_tree <repo>: the tree of a-sync

@@ -2,12 +2,6 @@
 test_description='send, inbox, reply, message show/edit/delete'
 . ./lib-thrum.sh
 
-as() {	# as <agent> <git thrum args...>
-	who=$1
-	shift
-	(cd repo && THRUM_NAME=$who git thrum "$@")
-}
-
 shard() {
 	echo "$(sync_dir repo)/messages/$1.jsonl"
 }

@@ -2,12 +2,6 @@
 test_description='groups as audiences, sessions, team'
 . ./lib-thrum.sh
 
-as() {
-	who=$1
-	shift
-	(cd repo && THRUM_NAME=$who git thrum "$@")
-}
-
 test_expect_success 'setup: four agents' '
 	thrum_repo repo &&
 	(

@@ -2,12 +2,6 @@
 test_description='the database is derived: lost, stale, corrupt or rebuilt, the answers stay'
 . ./lib-thrum.sh
 
-as() {
-	who=$1
-	shift
-	(cd repo && THRUM_NAME=$who git thrum "$@")
-}
-
 views() {	# every agent's full view, read-only
 	for a in alice bob
 	do

@@ -49,15 +49,9 @@ test_expect_success 'mallory pushes a hostile a-sync commit' '
 			printf "040000 tree %s\tnested\n" \
 				$(printf "100644 blob %s\tx.jsonl\n" $nested | git mktree)
 		} | git mktree >msgtree &&
-		git ls-tree a-sync | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree) &&
-			printf "100644 blob %s\tREADME\n" $readme &&
-			printf "120000 blob %s\tevents.jsonl.lnk\n" $link
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p $base -m hostile $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree $base $(cat msgtree) hostile \
+			"100644 blob $readme	README" \
+			"120000 blob $link	events.jsonl.lnk"
 	)
 '
 

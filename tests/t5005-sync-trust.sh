@@ -34,12 +34,8 @@ test_expect_success 'mallory pushes a commit with an author git reads but libgit
 			cat msgs &&
 			printf "100644 blob %s\tmallory.jsonl\n" $blob
 		} | git mktree >msgtree &&
-		git ls-tree a-sync | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree)
-		} | git mktree >tree &&
-		commit=$(hostile_commit $(cat tree) $(git rev-parse a-sync)) &&
+		tree=$(with_messages a-sync $(cat msgtree)) &&
+		commit=$(hostile_commit $tree $(git rev-parse a-sync)) &&
 		git log -1 $commit >/dev/null &&
 		git push -q origin $commit:refs/heads/a-sync &&
 		echo $commit >../hostile
@@ -141,13 +137,7 @@ test_expect_success 'mallory pushes a tree naming messages/alice.jsonl three tim
 			100644 mallory.jsonl $mal) &&
 		git ls-tree -r $msgs >listing &&
 		test_line_count = 4 listing &&
-		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $msgs
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p $base -m dups $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree $base $msgs dups
 	)
 '
 
@@ -180,13 +170,7 @@ test_expect_success 'sync status and fsck count the same skipped lines' '
 			printf "100644 blob %s\tgarbage.jsonl\n" $blob &&
 			printf "100644 blob %s\tnot-a-log.txt\n" $blob
 		} | git mktree >msgtree &&
-		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree)
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p FETCH_HEAD -m garbage $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree FETCH_HEAD $(cat msgtree) garbage
 	) &&
 	thrum_in alice sync force >out &&
 	grep "^synced: 1 new event, 100001 lines skipped, 1 tree entry skipped, committed, pushed$" out &&
