@@ -193,6 +193,19 @@ as() {
 	(who=$1 && shift && cd repo && THRUM_NAME=$who git thrum "$@")
 }
 
+# over_ssh <repo> <name> <timeout>: <repo> reaches remote.git through
+# ssh://<name>.invalid, whose ssh is the script on stdin, written to
+# <name>-ssh (ssh.variant simple: $1 is the host, $2 the command); git
+# has <timeout> seconds (thrum.networkTimeout)
+over_ssh() {
+	cat >"$2-ssh" &&
+	chmod +x "$2-ssh" &&
+	git -C "$1" remote set-url origin "ssh://$2.invalid$(pwd)/remote.git" &&
+	git -C "$1" config core.sshCommand "\"$(pwd)/$2-ssh\"" &&
+	git -C "$1" config ssh.variant simple &&
+	git -C "$1" config thrum.networkTimeout "$3"
+}
+
 # a_sync_tree <repo>: the tree of a-sync
 a_sync_tree() {
 	git -C "$1" rev-parse "a-sync^{tree}"
