@@ -224,6 +224,29 @@ wait_for() {
 	done
 }
 
+# waiting <pid>: the git thrum wait started in the background as <pid>
+# (or below it) has taken its starting point and listens: it holds an
+# inotify watch on the log, or a connection to the daemon, both of which
+# it opens only then.  Poll it: wait_for 10 waiting $pid
+waiting() {
+	for p in $(ps -e -o pid= -o ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END {
+			for (p in parent) {
+				q = p
+				while (q in parent && q != root && q > 1)
+					q = parent[q]
+				if (q == root)
+					print p
+			}
+		}')
+	do
+		ls -l /proc/$p/fd 2>/dev/null |
+			grep -q -e "anon_inode:inotify" -e "socket:" && return 0
+	done
+	return 1
+}
+
 # rpc <repo> <line>: send one raw line to the daemon, print the answer
 rpc() {
 	perl -MIO::Socket::UNIX -e '
