@@ -27,7 +27,7 @@ test_expect_success 'a message crosses clones' '
 	thrum_in bob sync force >out &&
 	echo "synced: 1 new event" >expect &&
 	test_cmp expect out &&
-	test_inbox bob inbox --no-mark-read <<-EOF
+	test_inbox thrum_in bob inbox --no-mark-read <<-EOF
 	* $(cat id)  from alice to @bob  <age>
 	    hello bob
 	EOF
@@ -40,7 +40,7 @@ test_expect_success 'a reply comes back, in the thread' '
 	thrum_in alice inbox --no-mark-read --json >a.json &&
 	test "$(json_get a.json "$.messages[0].body.content")" = "hello alice" &&
 	test "$(json_get a.json "$.messages[0].reply_to")" = "$(cat id)" &&
-	test_inbox alice inbox --no-mark-read <<-EOF
+	test_inbox thrum_in alice inbox --no-mark-read <<-EOF
 	* $(json_get r.json "$.message_id")  from bob to @alice  <age> (reply to $(cat id))
 	    hello alice
 	EOF

@@ -89,11 +89,12 @@ without_age() {
 	sed -e "s/  [0-9][0-9]* [a-z]* ago/  <age>/" "$1"
 }
 
-# test_inbox <repo> inbox <option>...: the inbox of <repo>, as a person
-# reads it (ages written "<age>"), is the text on stdin
+# test_inbox <command>...: what the command (thrum_in <repo> inbox ...,
+# as <agent> inbox ...) prints for a person, ages written "<age>", is the
+# text on stdin
 test_inbox() {
 	cat >expect.inbox &&
-	thrum_in "$@" >actual.raw &&
+	"$@" >actual.raw &&
 	without_age actual.raw >actual.inbox &&
 	test_cmp expect.inbox actual.inbox
 }
