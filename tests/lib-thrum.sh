@@ -226,9 +226,9 @@ wait_for() {
 }
 
 # waiting <pid>: the git thrum wait started in the background as <pid>
-# (or below it) has taken its starting point and listens: it holds an
-# inotify watch on the log, or a connection to the daemon, both of which
-# it opens only then.  Poll it: wait_for 10 waiting $pid
+# (or below it) has taken its starting point and listens: its git-thrum
+# holds an inotify watch on the log, or a connection to the daemon, both
+# of which it opens only then.  Poll it: wait_for 10 waiting $pid
 waiting() {
 	for p in $(ps -e -o pid= -o ppid= | awk -v root="$1" '
 		{ parent[$1] = $2 }
@@ -242,6 +242,7 @@ waiting() {
 			}
 		}')
 	do
+		test "$(cat /proc/$p/comm 2>/dev/null)" = git-thrum &&
 		ls -l /proc/$p/fd 2>/dev/null |
 			grep -q -e "anon_inode:inotify" -e "socket:" && return 0
 	done
