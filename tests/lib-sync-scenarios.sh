@@ -21,12 +21,8 @@ test_expect_success 'setup: alice and bob share remote.git, sync on' '
 
 test_expect_success 'a message crosses clones' '
 	thrum_in alice send "hello bob" --to @bob >id &&
-	thrum_in alice sync force >out &&
-	echo "synced: 0 new events, committed, pushed" >expect &&
-	test_cmp expect out &&
-	thrum_in bob sync force >out &&
-	echo "synced: 1 new event" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 0 new events, committed, pushed" &&
+	sync_says bob "synced: 1 new event" &&
 	test_inbox thrum_in bob inbox --no-mark-read <<-EOF
 	* $(cat id)  from alice to @bob  <age>
 	    hello bob
@@ -110,9 +106,7 @@ test_expect_success 'both push at once: the loser retries, nothing lost' '
 
 test_expect_success 'after a push the status holds the tip the remote has; a read starts no cycle' '
 	thrum_in alice send "pushed tip" >/dev/null &&
-	thrum_in alice sync force >out &&
-	echo "synced: 0 new events, committed, pushed" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 0 new events, committed, pushed" &&
 	tip=$(git -C alice rev-parse refs/remotes/origin/a-sync) &&
 	test "$tip" = "$(git -C alice rev-parse a-sync)" &&
 	grep "^remote_tip = $tip$" alice/.thrum/var/sync-status &&
@@ -142,9 +136,7 @@ test_expect_success 'the remote away: exit 1, the events wait committed' '
 test_expect_success 'back: what accumulated goes out' '
 	remote_up &&
 	thrum_in alice send "also while offline" >/dev/null &&
-	thrum_in alice sync force >out &&
-	echo "synced: 0 new events, committed, pushed" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 0 new events, committed, pushed" &&
 	thrum_in bob sync force >/dev/null &&
 	thrum_in bob inbox --no-mark-read >inbox &&
 	grep "^    while offline$" inbox &&
@@ -156,9 +148,7 @@ test_expect_success 'local-only never touches the remote, still commits' '
 	git -C alice config thrum.localOnly true &&
 	remote_down &&
 	thrum_in alice send "stays here" >/dev/null &&
-	thrum_in alice sync force >out &&
-	echo "local-only: 0 new events, committed (thrum.localOnly is true: nothing fetched or pushed)" >expect &&
-	test_cmp expect out &&
+	sync_says alice "local-only: 0 new events, committed (thrum.localOnly is true: nothing fetched or pushed)" &&
 	remote_up &&
 	git -C remote.git rev-parse a-sync >remote.after &&
 	test_cmp remote.before remote.after &&

@@ -184,6 +184,14 @@ push_messages_tree() {
 	git push -q origin "$commit:refs/heads/a-sync"
 }
 
+# sync_says <repo> <line>: one sync force in <repo> succeeds and prints
+# exactly <line> (its output stays in out)
+sync_says() {
+	thrum_in "$1" sync force >out &&
+	echo "$2" >expect &&
+	test_cmp expect out
+}
+
 # thrum_in <repo> <args...>: run git thrum in a repository
 thrum_in() {
 	(repo=$1 && shift && cd "$repo" && git thrum "$@")

@@ -44,9 +44,7 @@ test_expect_success 'mallory pushes a commit with an author git reads but libgit
 
 test_expect_success 'bob syncs, gets the message and builds on the commit' '
 	thrum_in bob send "bob after the bad commit" >/dev/null &&
-	thrum_in bob sync force >out &&
-	echo "synced: 1 new event, committed, pushed" >expect &&
-	test_cmp expect out &&
+	sync_says bob "synced: 1 new event, committed, pushed" &&
 	thrum_in bob inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox &&
 	test "$(git -C bob rev-parse a-sync^)" = "$(cat hostile)" &&
@@ -54,12 +52,8 @@ test_expect_success 'bob syncs, gets the message and builds on the commit' '
 '
 
 test_expect_success 'alice syncs too, and again, without an error' '
-	thrum_in alice sync force >out &&
-	echo "synced: 2 new events" >expect &&
-	test_cmp expect out &&
-	thrum_in alice sync force >out &&
-	echo "synced: 0 new events" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 2 new events" &&
+	sync_says alice "synced: 0 new events" &&
 	thrum_in alice inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox &&
 	grep "bob after the bad commit" inbox &&
@@ -105,9 +99,7 @@ test_expect_success 'a fresh clone takes a-sync from a remote whose tip has such
 	grep "remote branch" out &&
 	git -C carol config thrum.localOnly false &&
 	(cd carol && git thrum quickstart --name carol --role r --module m >/dev/null) &&
-	thrum_in carol sync force >out &&
-	echo "synced: 0 new events, committed, pushed" >expect &&
-	test_cmp expect out &&
+	sync_says carol "synced: 0 new events, committed, pushed" &&
 	thrum_in carol inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox
 '
@@ -146,17 +138,13 @@ test_expect_success 'mallory pushes a tree naming messages/alice.jsonl three tim
 '
 
 test_expect_success 'alice syncs: the first entry counts, the others are skipped' '
-	thrum_in alice sync force >out &&
-	echo "synced: 3 new events, 2 tree entries skipped, committed, pushed" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 3 new events, 2 tree entries skipped, committed, pushed" &&
 	thrum_in alice inbox --no-mark-read >inbox &&
 	grep "next to the duplicates" inbox &&
 	! grep "from the second alice.jsonl" inbox &&
 	thrum_in alice sync status --json >s.json &&
 	test "$(json_get s.json "$.skipped_entries")" = 2 &&
-	thrum_in alice sync force >out &&
-	echo "synced: 0 new events" >expect &&
-	test_cmp expect out &&
+	sync_says alice "synced: 0 new events" &&
 	git -C remote.git ls-tree a-sync:messages >listing &&
 	test "$(grep -c "	alice.jsonl$" listing)" = 1
 '

@@ -2,15 +2,20 @@
 test_description='linked work trees share one thrum through a redirect in their git directory'
 . ./lib-thrum.sh
 
+# shares_with_main <file>: what setup (or init) prints in a linked tree
+shares_with_main() {
+	cat >expect.shares <<-EOF &&
+	This work tree now shares thrum with $(pwd)/main
+	  create an identity here: git thrum quickstart --role R --module M [--name N]
+	EOF
+	test_cmp expect.shares "$1"
+}
+
 test_expect_success 'setup: a repository and a feature work tree' '
 	thrum_repo main alice impl &&
 	git -C main worktree add -q ../feature &&
 	(cd feature && git thrum setup >../out) &&
-	cat >expect <<-EOF &&
-	This work tree now shares thrum with $(pwd)/main
-	  create an identity here: git thrum quickstart --role R --module M [--name N]
-	EOF
-	test_cmp expect out &&
+	shares_with_main out &&
 	test "$(cat "$(git -C feature rev-parse --absolute-git-dir)/thrum-redirect")" = \
 		"$(cd main && pwd)/.thrum" &&
 	test_path_is_missing feature/.thrum/redirect &&
@@ -70,11 +75,7 @@ redirect_of() {
 test_expect_success 'init in a linked work tree does what setup does' '
 	git -C main worktree add -q ../viainit &&
 	(cd viainit && git thrum init >../out) &&
-	cat >expect <<-EOF &&
-	This work tree now shares thrum with $(pwd)/main
-	  create an identity here: git thrum quickstart --role R --module M [--name N]
-	EOF
-	test_cmp expect out &&
+	shares_with_main out &&
 	test_path_is_missing viainit/.thrum/var &&
 	test "$(cat "$(redirect_of viainit)")" = "$(cd main && pwd)/.thrum" &&
 	(cd viainit && git thrum quickstart --role impl --module v >/dev/null &&
