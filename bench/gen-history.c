@@ -147,6 +147,23 @@ static void stamp(struct event *ev)
 	ev->timestamp = xstrdup(ts);
 }
 
+/* a new event of agent a, at the simulated time */
+static void new_event(struct event *ev, enum event_type type,
+		      const struct agent *a)
+{
+	event_init_new(ev, type, a->origin);
+	stamp(ev);
+	ev->agent_id = xstrdup(a->name);
+}
+
+/* a body of random words; text is the scratch buffer */
+static void set_body(struct event *ev, struct strbuf *text)
+{
+	body(text);
+	ev->body_format = xstrdup("markdown");
+	ev->body_content = xstrdup(text->buf);
+}
+
 static void emit(FILE *f, struct event *ev, struct strbuf *line)
 {
 	strbuf_reset(line);
@@ -255,18 +272,14 @@ int main(int argc, char **argv)
 			free(id);
 			continue;
 		}
-		event_init_new(&ev, EV_AGENT_REGISTER, a->origin);
-		stamp(&ev);
-		ev.agent_id = xstrdup(a->name);
+		new_event(&ev, EV_AGENT_REGISTER, a);
 		ev.kind = xstrdup("agent");
 		ev.name = xstrdup(a->name);
 		ev.role = xstrdup(roles[i % ARRAY_SIZE(roles)]);
 		ev.module = xstrdup(i % 2 ? "core" : "cli");
 		emit(events, &ev, &line);
 
-		event_init_new(&ev, EV_AGENT_SESSION_START, a->origin);
-		stamp(&ev);
-		ev.agent_id = xstrdup(a->name);
+		new_event(&ev, EV_AGENT_SESSION_START, a);
 		ev.session_id = ulid_new_id("ses_");
 		snprintf(a->session, sizeof(a->session), "%s", ev.session_id);
 		emit(events, &ev, &line);
@@ -284,14 +297,10 @@ int main(int argc, char **argv)
 			struct recent *parent = NULL, *r;
 			unsigned to = pick(nr_agents);
 
-			event_init_new(&ev, EV_MESSAGE_CREATE, a->origin);
-			stamp(&ev);
+			new_event(&ev, EV_MESSAGE_CREATE, a);
 			ev.message_id = ulid_new_id("msg_");
-			ev.agent_id = xstrdup(a->name);
 			ev.session_id = xstrdup(a->session);
-			body(&text);
-			ev.body_format = xstrdup("markdown");
-			ev.body_content = xstrdup(text.buf);
+			set_body(&ev, &text);
 			if (nr_recent && pick(100) < 30)
 				parent = &recent[pick(nr_recent)];
 			if (parent && parent->author != who) {
@@ -334,10 +343,8 @@ int main(int argc, char **argv)
 			if (reader == r->author)
 				reader = (reader + 1) % nr_agents;
 			a = &agents[reader];
-			event_init_new(&ev, EV_MESSAGE_RECEIPT, a->origin);
-			stamp(&ev);
+			new_event(&ev, EV_MESSAGE_RECEIPT, a);
 			ev.message_id = xstrdup(r->message_id);
-			ev.agent_id = xstrdup(a->name);
 			ev.session_id = xstrdup(a->session);
 			ev.receipt_type = xstrdup("read");
 		} else if (roll < 99) {
@@ -345,21 +352,15 @@ int main(int argc, char **argv)
 			struct recent *r = &recent[pick(nr_recent)];
 
 			a = &agents[r->author];
-			event_init_new(&ev, EV_MESSAGE_EDIT, a->origin);
-			stamp(&ev);
+			new_event(&ev, EV_MESSAGE_EDIT, a);
 			ev.message_id = xstrdup(r->message_id);
-			ev.agent_id = xstrdup(a->name);
-			body(&text);
-			ev.body_format = xstrdup("markdown");
-			ev.body_content = xstrdup(text.buf);
+			set_body(&ev, &text);
 		} else {
 			struct recent *r = &recent[pick(nr_recent)];
 
 			a = &agents[r->author];
-			event_init_new(&ev, EV_MESSAGE_DELETE, a->origin);
-			stamp(&ev);
+			new_event(&ev, EV_MESSAGE_DELETE, a);
 			ev.message_id = xstrdup(r->message_id);
-			ev.agent_id = xstrdup(a->name);
 			ev.reason = xstrdup("obsolete");
 		}
 		emit_shard(a, &ev, &line);

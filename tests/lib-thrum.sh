@@ -82,6 +82,23 @@ count_lines() {
 	if test -f "$1"; then wc -l <"$1" | tr -d ' '; else echo 0; fi
 }
 
+# without_age <file>: human output with each "<n> <unit>s ago" (the age
+# of a message, which depends on when the test runs) written "<age>", for
+# test_cmp against the exact text
+without_age() {
+	sed -e "s/  [0-9][0-9]* [a-z]* ago/  <age>/" "$1"
+}
+
+# test_inbox <command>...: what the command (thrum_in <repo> inbox ...,
+# as <agent> inbox ...) prints for a person, ages written "<age>", is the
+# text on stdin
+test_inbox() {
+	cat >expect.inbox &&
+	"$@" >actual.raw &&
+	without_age actual.raw >actual.inbox &&
+	test_cmp expect.inbox actual.inbox
+}
+
 # test_line_count <op> <n> <file>, as in git's test-lib
 test_line_count() {
 	test $# = 3 || error "bug in the test script: test_line_count needs 3 arguments"
@@ -138,9 +155,64 @@ sync_round() {
 	done
 }
 
+# with_messages <base> <tree> [<mktree line>...]: write the tree of
+# <base> with messages/ made <tree> and the top-level entries given added,
+# in the current repository; print its id
+with_messages() {
+	git ls-tree "$1" | grep -v "	messages$" >top &&
+	printf "040000 tree %s\tmessages\n" "$2" >>top &&
+	shift 2 &&
+	{
+		cat top &&
+		for entry in "$@"
+		do
+			printf "%s\n" "$entry"
+		done
+	} | git mktree
+}
+
+# push_messages_tree <base> <tree> <subject> [<mktree line>...]: in the
+# current repository, a plain git clone as an attacker would use, commit
+# with_messages on <base> and push that commit as a-sync
+push_messages_tree() {
+	pm_base=$1 &&
+	pm_tree=$2 &&
+	pm_subject=$3 &&
+	shift 3 &&
+	pm_tree=$(with_messages "$pm_base" "$pm_tree" "$@") &&
+	commit=$(git commit-tree -p "$pm_base" -m "$pm_subject" "$pm_tree") &&
+	git push -q origin "$commit:refs/heads/a-sync"
+}
+
+# sync_says <repo> <line>: one sync force in <repo> succeeds and prints
+# exactly <line> (its output stays in out)
+sync_says() {
+	thrum_in "$1" sync force >out &&
+	echo "$2" >expect &&
+	test_cmp expect out
+}
+
 # thrum_in <repo> <args...>: run git thrum in a repository
 thrum_in() {
 	(repo=$1 && shift && cd "$repo" && git thrum "$@")
+}
+
+# as <agent> <args...>: run git thrum as <agent> in the repository "repo"
+as() {
+	(who=$1 && shift && cd repo && THRUM_NAME=$who git thrum "$@")
+}
+
+# over_ssh <repo> <name> <timeout>: <repo> reaches remote.git through
+# ssh://<name>.invalid, whose ssh is the script on stdin, written to
+# <name>-ssh (ssh.variant simple: $1 is the host, $2 the command); git
+# has <timeout> seconds (thrum.networkTimeout)
+over_ssh() {
+	cat >"$2-ssh" &&
+	chmod +x "$2-ssh" &&
+	git -C "$1" remote set-url origin "ssh://$2.invalid$(pwd)/remote.git" &&
+	git -C "$1" config core.sshCommand "\"$(pwd)/$2-ssh\"" &&
+	git -C "$1" config ssh.variant simple &&
+	git -C "$1" config thrum.networkTimeout "$3"
 }
 
 # a_sync_tree <repo>: the tree of a-sync
@@ -159,6 +231,30 @@ wait_for() {
 		test $n -lt $limit || return 1
 		sleep 0.1
 	done
+}
+
+# waiting <pid>: the git thrum wait started in the background as <pid>
+# (or below it) has taken its starting point and listens: its git-thrum
+# holds an inotify watch on the log, or a connection to the daemon, both
+# of which it opens only then.  Poll it: wait_for 10 waiting $pid
+waiting() {
+	for p in $(ps -e -o pid= -o ppid= | awk -v root="$1" '
+		{ parent[$1] = $2 }
+		END {
+			for (p in parent) {
+				q = p
+				while (q in parent && q != root && q > 1)
+					q = parent[q]
+				if (q == root)
+					print p
+			}
+		}')
+	do
+		test "$(cat /proc/$p/comm 2>/dev/null)" = git-thrum &&
+		ls -l /proc/$p/fd 2>/dev/null |
+			grep -q -e "anon_inode:inotify" -e "socket:" && return 0
+	done
+	return 1
 }
 
 # rpc <repo> <line>: send one raw line to the daemon, print the answer

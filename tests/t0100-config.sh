@@ -2,22 +2,38 @@
 test_description='git thrum config: each value and where it came from'
 . ./lib-thrum.sh
 
+# listing <remote> <syncInterval>: what config prints when only those two
+# (value, tab, origin) may differ from the defaults
+listing() {
+	cat <<-EOF
+	thrum.localOnly=true	(default)
+	thrum.remote=$1
+	thrum.syncInterval=$2
+	thrum.commitAuthor=	(default)
+	thrum.maxFileBytes=67108864	(default)
+	thrum.fetchHook=true	(default)
+	thrum.networkTimeout=120	(default)
+	thrum.daemon=true	(default)
+	thrum.writeDelay=200	(default)
+	EOF
+}
+
 test_expect_success 'setup' '
 	thrum_repo repo
 '
 
 test_expect_success 'defaults' '
 	(cd repo && git thrum config >../out) &&
-	grep "^thrum.localOnly=true	(default)" out &&
-	grep "^thrum.remote=origin	(default)" out &&
-	grep "^thrum.syncInterval=60	(default)" out
+	listing "origin	(default)" "60	(default)" >expect &&
+	test_cmp expect out
 '
 
 test_expect_success 'precedence: env > git -c > git config > .thrum/config > default' '
 	printf "[thrum]\nsyncInterval = 30\nremote = fromfile\n" \
 		>repo/.thrum/config &&
 	(cd repo && git thrum config >../out) &&
-	grep "^thrum.syncInterval=30	(.thrum/config)" out &&
+	listing "fromfile	(.thrum/config)" "30	(.thrum/config)" >expect &&
+	test_cmp expect out &&
 	git -C repo config thrum.syncInterval 20 &&
 	(cd repo && git thrum config >../out) &&
 	grep "^thrum.syncInterval=20	(git config (local))" out &&
@@ -36,11 +52,13 @@ test_expect_success 'precedence: env > git -c > git config > .thrum/config > def
 test_expect_success 'a bad value is named, with its source' '
 	git -C repo config thrum.syncInterval soon &&
 	(cd repo && test_must_fail git thrum config 2>../err) &&
-	grep "bad number .soon. for .thrum.syncInterval. (from git)" err &&
+	echo "error: bad number '\''soon'\'' for '\''thrum.syncInterval'\'' (from git)" >expect &&
+	test_cmp expect err &&
 	git -C repo config thrum.syncInterval 20 &&
 	(cd repo && THRUM_LOCAL_ONLY=maybe test_must_fail git thrum config \
 		2>../err) &&
-	grep "bad boolean value .maybe. for .thrum.localOnly. (from env)" err
+	echo "error: bad boolean value '\''maybe'\'' for '\''thrum.localOnly'\'' (from env)" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'config -h' '

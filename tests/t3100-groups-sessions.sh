@@ -2,12 +2,6 @@
 test_description='groups as audiences, sessions, team'
 . ./lib-thrum.sh
 
-as() {
-	who=$1
-	shift
-	(cd repo && THRUM_NAME=$who git thrum "$@")
-}
-
 test_expect_success 'setup: four agents' '
 	thrum_repo repo &&
 	(
@@ -21,10 +15,11 @@ test_expect_success 'setup: four agents' '
 
 test_expect_success 'group create, add agents and roles, list' '
 	as alice group create leads --description "the leads" >out &&
-	grep "created group .leads." out &&
+	grep -x "created group '\''leads'\'' (grp_[0-9A-Z]\{26\})" out &&
 	as alice group add leads @dave role:review >/dev/null &&
 	as alice group list >list &&
-	grep "^leads: @dave role:review  # the leads" list &&
+	echo "leads: @dave role:review  # the leads" >expect &&
+	test_cmp expect list &&
 	as alice group list --json >g.json &&
 	test "$(json_get g.json "$.groups[0].name")" = leads &&
 	test "$(json_get g.json "$.groups[0].members[1]")" = role:review
@@ -62,15 +57,20 @@ test_expect_success 'group errors: nothing is written' '
 	ev="$(sync_dir repo)/events.jsonl" &&
 	before=$(count_lines "$ev") &&
 	test_must_fail as alice group create leads 2>err &&
-	grep "names a group already" err &&
+	echo "error: '\''leads'\'' names a group already" >expect &&
+	test_cmp expect err &&
 	test_must_fail as alice group create bob 2>err &&
-	grep "names an agent already" err &&
+	echo "error: '\''bob'\'' names an agent already" >expect &&
+	test_cmp expect err &&
 	test_must_fail as alice group create Bad 2>err &&
-	grep "invalid group name" err &&
+	echo "error: invalid group name '\''Bad'\'': the name must start with a-z or 0-9" >expect &&
+	test_cmp expect err &&
 	test_must_fail as alice group add nosuch @bob 2>err &&
-	grep "no group .nosuch." err &&
+	echo "error: no group '\''nosuch'\''" >expect &&
+	test_cmp expect err &&
 	test_must_fail as alice group add leads @bob @nobody 2>err &&
-	grep "unknown member .@nobody." err &&
+	echo "error: unknown member '\''@nobody'\'': no agent or role of that name" >expect &&
+	test_cmp expect err &&
 	test "$(count_lines "$ev")" = "$before" &&
 	test_expect_code 129 as alice group add leads 2>err
 '
@@ -78,25 +78,35 @@ test_expect_success 'group errors: nothing is written' '
 test_expect_success 'group delete: gone from list and from addressing' '
 	as alice group delete leads >/dev/null &&
 	as alice group list >list &&
-	! grep "^leads:" list &&
+	echo "all-hands: *" >expect &&
+	test_cmp expect list &&
 	test_must_fail as alice send "x" --to @leads 2>err &&
-	grep "unknown recipient @leads" err
+	echo "error: unknown recipient @leads: no agent, group or role of that name" >expect &&
+	test_cmp expect err
 '
 
 test_expect_success 'session end and start, team shows who is active' '
-	as dave session end --reason "done for today" >/dev/null &&
+	as dave session end --reason "done for today" >out &&
+	echo "session ended" >expect &&
+	test_cmp expect out &&
 	as alice team >team &&
-	! grep "^dave " team &&
-	grep "^alice " team &&
+	cat >expect <<-EOF &&
+	alice  impl    a       active    <age>
+	bob    review  b       active    <age>
+	carol  review  c       active    <age>
+	EOF
+	without_age team >actual &&
+	test_cmp expect actual &&
 	as alice agent list >agents &&
-	grep "^dave  *ops  *d  *inactive" agents &&
+	grep -x "dave   ops     d       inactive  [0-9]* [a-z]* ago" agents &&
 	grep "\"reason\":\"done for today\"" "$(sync_dir repo)/events.jsonl" &&
 	test_must_fail as dave session end 2>err &&
-	grep "no open session" err &&
+	echo "error: no open session for '\''dave'\''" >expect &&
+	test_cmp expect err &&
 	as dave session start --intent "on call" >out &&
-	grep "^session ses_.* started" out &&
+	grep -x "session ses_[0-9A-Z]\{26\} started" out &&
 	as alice team >team &&
-	grep "^dave  *ops  *d  *active .*on call" team &&
+	grep -x "dave   ops     d       active    [0-9]* [a-z]* ago  on call" team &&
 	as dave whoami --json >w.json &&
 	test "$(json_get w.json "$.intent")" = "on call"
 '

@@ -65,11 +65,11 @@ open(\"mute.port\", \"w\").write(str(s.getsockname()[1])); signal.pause()" &
 	wait_for 10 test -s mute.port &&
 	git -C alice remote set-url origin \
 		"http://127.0.0.1:$(cat mute.port)/remote.git" &&
-	git -C alice config thrum.networkTimeout 2 &&
+	git -C alice config thrum.networkTimeout 1 &&
 	start=$(date +%s) &&
 	force_fails alice timeout &&
 	test $(( $(date +%s) - start )) -lt 20 &&
-	grep "git fetch did not finish within 2s (thrum.networkTimeout)" out
+	grep "git fetch did not finish within 1s (thrum.networkTimeout)" out
 '
 
 test_expect_success PYTHON 'stop the mute server' '

@@ -4,19 +4,25 @@ test_description='who may prompt: sync force on a terminal does, the hooks and t
 
 command -v script >/dev/null && test_set_prereq SCRIPT
 
-# on_tty <command>: run a shell command on a new pseudo-terminal (its
-# controlling terminal, the command the foreground job), typing
-# "secret" there; its output, stderr too, on stdout
+# on_tty <command> [<n>]: run a shell command on a new pseudo-terminal
+# (its controlling terminal, the command the foreground job), typing
+# "secret" there <n> times (2, or none with 0); its output, stderr too,
+# on stdout.  script waits 2 s for typing nobody reads before it ends:
+# type no more than the command is meant to read.
 on_tty() {
-	printf "secret\nsecret\n" | script -qfec "$1" /dev/null
+	i=0 &&
+	while test $i -lt "${2:-2}"
+	do
+		echo secret &&
+		i=$((i + 1))
+	done | script -qfec "$1" /dev/null
 }
 
 test_expect_success 'setup: an ssh remote whose key wants a passphrase' '
 	setup_pair &&
-	# ssh.variant simple: $1 is the host, $2 the command.  Like ssh
-	# with a key that has a passphrase and no agent: it asks on the
-	# terminal, or fails at once when it has none.
-	cat >fake-ssh <<-EOF &&
+	# like ssh with a key that has a passphrase and no agent: it asks
+	# on the terminal, or fails at once when it has none
+	over_ssh alice fake 20 <<-EOF
 	#!/bin/sh
 	if (: <>/dev/tty) 2>/dev/null
 	then
@@ -31,11 +37,6 @@ test_expect_success 'setup: an ssh remote whose key wants a passphrase' '
 	fi
 	cd "$(pwd)" && exec sh -c "\$2"
 	EOF
-	chmod +x fake-ssh &&
-	git -C alice remote set-url origin "ssh://fake.invalid$(pwd)/remote.git" &&
-	git -C alice config core.sshCommand "\"$(pwd)/fake-ssh\"" &&
-	git -C alice config ssh.variant simple &&
-	git -C alice config thrum.networkTimeout 20
 '
 
 test_expect_success SCRIPT 'sync force on a terminal lets ssh ask for the passphrase' '
@@ -63,7 +64,8 @@ test_expect_success 'sync force without a terminal fails at once, saying why' '
 
 test_expect_success SCRIPT 'sync force run by a program (stdin no terminal) never prompts, even with one around' '
 	rm -f ssh.log &&
-	on_tty "cd alice && git thrum sync force </dev/null; echo exit=\$?" >out &&
+	on_tty "cd alice && git thrum sync force </dev/null; echo exit=\$?" 0 \
+		>out &&
 	grep "auth: .*Permission denied (publickey).*; nothing prompts without a terminal" out &&
 	grep "exit=1" out &&
 	test "$(sort -u ssh.log)" = "no terminal"
@@ -72,7 +74,8 @@ test_expect_success SCRIPT 'sync force run by a program (stdin no terminal) neve
 test_expect_success SCRIPT 'the pre-push hook never prompts, and says why at once' '
 	rm -f ssh.log &&
 	start=$(date +%s) &&
-	on_tty "git -C alice push origin main" >out &&
+	# one passphrase, typed for the push itself
+	on_tty "git -C alice push origin main" 1 >out &&
 	test $(( $(date +%s) - start )) -lt 15 &&
 	grep "thrum: a-sync not pushed (auth): .*Permission denied" out &&
 	grep "the daemon and the hooks never prompt" out &&
@@ -82,14 +85,13 @@ test_expect_success SCRIPT 'the pre-push hook never prompts, and says why at onc
 '
 
 test_expect_success SCRIPT 'a slow fetch on a terminal says what it waits for' '
-	cat >slow-ssh <<-EOF &&
+	over_ssh alice slow 20 <<-EOF &&
 	#!/bin/sh
-	sleep 1
+	sleep 0.6
 	cd "$(pwd)" && exec sh -c "\$2"
 	EOF
-	chmod +x slow-ssh &&
-	git -C alice config core.sshCommand "\"$(pwd)/slow-ssh\"" &&
-	on_tty "cd alice && THRUM_TEST_SLOW_MS=200 git thrum sync force" >out &&
+	on_tty "cd alice && THRUM_TEST_SLOW_MS=200 git thrum sync force" 0 \
+		>out &&
 	grep "^thrum: waiting for .origin. (git fetch; at most 20s, thrum.networkTimeout)" out &&
 	grep "synced" out &&
 	thrum_in alice sync force >out 2>err &&
@@ -98,15 +100,16 @@ test_expect_success SCRIPT 'a slow fetch on a terminal says what it waits for' '
 
 test_expect_success SCRIPT 'the notice, written while git holds the terminal, does not stop us (stty tostop)' '
 	thrum_in alice send "slow again" >/dev/null &&
-	timeout 30 sh -c "printf \"secret\\nsecret\\n\" |
-		script -qfec \"stty tostop; cd alice &&
-			THRUM_TEST_SLOW_MS=200 git thrum sync force\" /dev/null" >out &&
+	timeout 30 script -qfec "stty tostop; cd alice &&
+		THRUM_TEST_SLOW_MS=200 git thrum sync force" /dev/null \
+		</dev/null >out &&
 	grep "^thrum: waiting for .origin." out &&
 	grep "synced: .*pushed" out
 '
 
 test_expect_success 'the daemon never prompts' '
 	git -C alice config core.sshCommand "\"$(pwd)/fake-ssh\"" &&
+	git -C alice remote set-url origin "ssh://fake.invalid$(pwd)/remote.git" &&
 	rm -f ssh.log &&
 	test_when_finished "thrum_in alice daemon stop >/dev/null" &&
 	thrum_in alice daemon start >/dev/null &&

@@ -34,12 +34,8 @@ test_expect_success 'mallory pushes a commit with an author git reads but libgit
 			cat msgs &&
 			printf "100644 blob %s\tmallory.jsonl\n" $blob
 		} | git mktree >msgtree &&
-		git ls-tree a-sync | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree)
-		} | git mktree >tree &&
-		commit=$(hostile_commit $(cat tree) $(git rev-parse a-sync)) &&
+		tree=$(with_messages a-sync $(cat msgtree)) &&
+		commit=$(hostile_commit $tree $(git rev-parse a-sync)) &&
 		git log -1 $commit >/dev/null &&
 		git push -q origin $commit:refs/heads/a-sync &&
 		echo $commit >../hostile
@@ -48,8 +44,7 @@ test_expect_success 'mallory pushes a commit with an author git reads but libgit
 
 test_expect_success 'bob syncs, gets the message and builds on the commit' '
 	thrum_in bob send "bob after the bad commit" >/dev/null &&
-	thrum_in bob sync force >out &&
-	grep "^synced" out &&
+	sync_says bob "synced: 1 new event, committed, pushed" &&
 	thrum_in bob inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox &&
 	test "$(git -C bob rev-parse a-sync^)" = "$(cat hostile)" &&
@@ -57,10 +52,8 @@ test_expect_success 'bob syncs, gets the message and builds on the commit' '
 '
 
 test_expect_success 'alice syncs too, and again, without an error' '
-	thrum_in alice sync force >out &&
-	grep "^synced" out &&
-	thrum_in alice sync force >out &&
-	grep "^synced" out &&
+	sync_says alice "synced: 2 new events" &&
+	sync_says alice "synced: 0 new events" &&
 	thrum_in alice inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox &&
 	grep "bob after the bad commit" inbox &&
@@ -106,8 +99,7 @@ test_expect_success 'a fresh clone takes a-sync from a remote whose tip has such
 	grep "remote branch" out &&
 	git -C carol config thrum.localOnly false &&
 	(cd carol && git thrum quickstart --name carol --role r --module m >/dev/null) &&
-	thrum_in carol sync force >out &&
-	grep "^synced" out &&
+	sync_says carol "synced: 0 new events, committed, pushed" &&
 	thrum_in carol inbox --no-mark-read >inbox &&
 	grep "sent under a bad author" inbox
 '
@@ -141,26 +133,18 @@ test_expect_success 'mallory pushes a tree naming messages/alice.jsonl three tim
 			100644 mallory.jsonl $mal) &&
 		git ls-tree -r $msgs >listing &&
 		test_line_count = 4 listing &&
-		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $msgs
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p $base -m dups $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree $base $msgs dups
 	)
 '
 
 test_expect_success 'alice syncs: the first entry counts, the others are skipped' '
-	thrum_in alice sync force >out &&
-	grep "^synced" out &&
+	sync_says alice "synced: 3 new events, 2 tree entries skipped, committed, pushed" &&
 	thrum_in alice inbox --no-mark-read >inbox &&
 	grep "next to the duplicates" inbox &&
 	! grep "from the second alice.jsonl" inbox &&
 	thrum_in alice sync status --json >s.json &&
 	test "$(json_get s.json "$.skipped_entries")" = 2 &&
-	thrum_in alice sync force >out &&
-	grep "^synced" out &&
+	sync_says alice "synced: 0 new events" &&
 	git -C remote.git ls-tree a-sync:messages >listing &&
 	test "$(grep -c "	alice.jsonl$" listing)" = 1
 '
@@ -180,13 +164,7 @@ test_expect_success 'sync status and fsck count the same skipped lines' '
 			printf "100644 blob %s\tgarbage.jsonl\n" $blob &&
 			printf "100644 blob %s\tnot-a-log.txt\n" $blob
 		} | git mktree >msgtree &&
-		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree)
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p FETCH_HEAD -m garbage $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree FETCH_HEAD $(cat msgtree) garbage
 	) &&
 	thrum_in alice sync force >out &&
 	grep "^synced: 1 new event, 100001 lines skipped, 1 tree entry skipped, committed, pushed$" out &&

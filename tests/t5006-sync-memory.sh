@@ -28,13 +28,7 @@ push_many() {
 				printf "100644 blob %s\t%s%02d.jsonl\n" $blob "$1" $n
 			done
 		} | git mktree >msgtree &&
-		git ls-tree FETCH_HEAD | grep -v "	messages$" >top &&
-		{
-			cat top &&
-			printf "040000 tree %s\tmessages\n" $(cat msgtree)
-		} | git mktree >tree &&
-		commit=$(git commit-tree -p FETCH_HEAD -m many $(cat tree)) &&
-		git push -q origin $commit:refs/heads/a-sync
+		push_messages_tree FETCH_HEAD $(cat msgtree) many
 	)
 }
 

@@ -73,8 +73,7 @@ test_expect_success 'fsck findings' '
 	! grep "$(printf "\342\200\256")" out
 '
 
-# late <n>: one more message from bob, as a sync would bring it (until
-# wait wakes: the first may land before wait takes its starting point)
+# late <n>: one more message from bob, as a sync would bring it
 late() {
 	printf "%s\n" "{\"agent_id\":\"bob\",\"body\":{\"content\":\"late \\u001b[31m\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}K$1\",\"message_id\":\"msg_${E}K$1\",\"recipients\":[\"alice\"],\"timestamp\":\"$T\",\"type\":\"message.create\",\"v\":1}" \
 		>>"$(sync_dir repo)/messages/bob.jsonl"
@@ -83,14 +82,9 @@ late() {
 test_expect_success 'wait' '
 	rm -f rc &&
 	(thrum_in repo wait --timeout 30 >out; echo $? >rc) &
-	tries=0 &&
-	until test -s rc
-	do
-		tries=$((tries + 1)) &&
-		test $tries -le 9 &&
-		late $tries &&
-		wait_for 1 test -s rc || :
-	done &&
+	wait_for 10 waiting $! &&
+	late 1 &&
+	wait_for 20 test -s rc &&
 	test "$(cat rc)" = 0 &&
 	grep -F "    late \e[31m" out &&
 	! grep "$(printf "\033")" out

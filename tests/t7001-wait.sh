@@ -17,8 +17,7 @@ test_expect_success 'wait times out with exit 1' '
 test_expect_success 'no daemon: a send from another process wakes it' '
 	(THRUM_NAME=bob thrum_in bob wait --timeout 30 >out 2>err;
 	 echo $? >rc) &
-	wait_for 10 test -d /proc/$! &&
-	sleep 0.2 &&
+	wait_for 10 waiting $! &&
 	THRUM_NAME=dave thrum_in bob send "from the same clone" --to @bob \
 		>/dev/null &&
 	wait_for 20 test -s rc &&
@@ -30,7 +29,7 @@ test_expect_success 'a message to someone else does not wake me' '
 	rm -f rc out &&
 	(THRUM_NAME=bob thrum_in bob wait --timeout 2 >out 2>err;
 	 echo $? >rc) &
-	sleep 0.3 &&
+	wait_for 10 waiting $! &&
 	THRUM_NAME=bob thrum_in bob send "to dave only" --to @dave >/dev/null &&
 	wait_for 20 test -s rc &&
 	test "$(cat rc)" = 1 &&
@@ -41,7 +40,7 @@ test_expect_success 'wait --all wakes on any message, --json' '
 	rm -f rc &&
 	(THRUM_NAME=bob thrum_in bob wait --all --json --timeout 30 >out.json;
 	 echo $? >rc) &
-	sleep 0.3 &&
+	wait_for 10 waiting $! &&
 	THRUM_NAME=dave thrum_in bob send "to myself" --to @dave >/dev/null &&
 	wait_for 20 test -s rc &&
 	test "$(cat rc)" = 0 &&
@@ -52,7 +51,7 @@ test_expect_success 'wait --all wakes on any message, --json' '
 test_expect_success 'no daemon: a plain git fetch wakes it' '
 	rm -f rc out &&
 	(THRUM_NAME=bob thrum_in bob wait --timeout 30 >out; echo $? >rc) &
-	sleep 0.3 &&
+	wait_for 10 waiting $! &&
 	thrum_in alice send "fetched in" --to @bob >/dev/null &&
 	thrum_in alice sync force >/dev/null &&
 	git -C bob fetch -q &&
@@ -66,7 +65,7 @@ test_expect_success 'with a daemon: a synced arrival wakes it' '
 	thrum_in bob daemon start >/dev/null &&
 	rm -f rc out &&
 	(THRUM_NAME=bob thrum_in bob wait --timeout 30 >out; echo $? >rc) &
-	sleep 0.3 &&
+	wait_for 10 waiting $! &&
 	thrum_in alice send "through the daemon" --to @bob >/dev/null &&
 	thrum_in alice sync force >/dev/null &&
 	wait_for 30 test -s rc &&
@@ -77,7 +76,7 @@ test_expect_success 'with a daemon: a synced arrival wakes it' '
 test_expect_success 'with a daemon: a local send wakes it, and it times out' '
 	rm -f rc out &&
 	(THRUM_NAME=bob thrum_in bob wait --timeout 30 >out; echo $? >rc) &
-	sleep 0.3 &&
+	wait_for 10 waiting $! &&
 	THRUM_NAME=dave thrum_in bob send "local, daemon up" --to @bob \
 		>/dev/null &&
 	wait_for 20 test -s rc &&

@@ -44,7 +44,7 @@ test_expect_success 'thrum.writeDelay -1 turns it off' '
 	# after the cycle it runs at start, which would push anything
 	wait_for 10 eval "thrum_in alice daemon status | grep -q \", [1-9][0-9]* sync cycles\"" &&
 	thrum_in alice send "waits for the tick" >/dev/null &&
-	! wait_for 2 on_remote "waits for the tick"
+	! wait_for 1 on_remote "waits for the tick"
 '
 
 test_expect_success 'a bad thrum.writeDelay is refused, naming it' '

@@ -17,13 +17,14 @@ test_expect_success 'setup: alice and bob in two clones of one remote' '
 '
 
 # the official TypeScript SDK, into a throw-away directory of this run
-# (npm's cache is kept in the build tree, so a rerun need not download)
+# (npm's cache is kept in the build tree, and what it holds is taken
+# without asking the registry again: a rerun downloads nothing)
 test_expect_success NODE 'install @modelcontextprotocol/sdk from npm' '
 	mkdir sdk &&
 	(cd sdk && echo "{\"name\":\"t\",\"private\":true,\"type\":\"module\"}" \
 		>package.json &&
 	 npm_config_cache="$SHARNESS_BUILD_DIRECTORY/build/npm-cache" \
-		npm install --no-audit --no-fund --silent \
+		npm install --no-audit --no-fund --silent --prefer-offline \
 		@modelcontextprotocol/sdk@1 ajv@8 >../npm.out 2>&1) &&
 	test -d sdk/node_modules/@modelcontextprotocol/sdk &&
 	cp "$SHARNESS_TEST_SRCDIR/mcp/client.mjs" sdk/

@@ -23,9 +23,17 @@ test_expect_success 'setup: a repository with the user'"'"'s own agent configura
 
 test_expect_success 'without --apply nothing changes' '
 	(cd repo && git thrum setup agents >../plan) &&
-	grep "^.mcp.json: would update" plan &&
-	grep "^CLAUDE.md: would create" plan &&
-	grep "^(nothing was changed; run with --apply to write)" plan &&
+	# each file says what it would become, after its status line
+	grep -e "^[^ ]*: would " -e "^(nothing" plan >says &&
+	cat >expect <<-\EOF &&
+	.mcp.json: would update
+	CLAUDE.md: would create
+	.codex/config.toml: would update
+	.cursor/mcp.json: would create
+	AGENTS.md: would update
+	(nothing was changed; run with --apply to write)
+	EOF
+	test_cmp expect says &&
 	test_cmp mcp.orig repo/.mcp.json &&
 	test_cmp agents.orig repo/AGENTS.md &&
 	test_cmp codex.orig repo/.codex/config.toml &&
@@ -35,7 +43,14 @@ test_expect_success 'without --apply nothing changes' '
 
 test_expect_success '--apply writes every runtime'"'"'s entry and the block' '
 	(cd repo && git thrum setup agents --apply >../applied) &&
-	grep "^.cursor/mcp.json: created" applied &&
+	cat >expect <<-\EOF &&
+	.mcp.json: updated
+	CLAUDE.md: created
+	.codex/config.toml: updated
+	.cursor/mcp.json: created
+	AGENTS.md: updated
+	EOF
+	test_cmp expect applied &&
 	for f in .mcp.json .cursor/mcp.json
 	do
 		json_valid "repo/$f" &&
@@ -66,7 +81,14 @@ test_expect_success '--apply again changes nothing' '
 	 md5sum .mcp.json .cursor/mcp.json .codex/config.toml AGENTS.md \
 		CLAUDE.md >../sums2) &&
 	test_cmp sums1 sums2 &&
-	test "$(grep -c "up to date" again)" = 5
+	cat >expect <<-\EOF &&
+	.mcp.json: up to date
+	CLAUDE.md: up to date
+	.codex/config.toml: up to date
+	.cursor/mcp.json: up to date
+	AGENTS.md: up to date
+	EOF
+	test_cmp expect again
 '
 
 test_expect_success 'an outdated thrum entry is replaced, the rest kept' '
@@ -85,7 +107,8 @@ test_expect_success 'a file that is not JSON is left alone, with an error' '
 	echo "{ not json" >repo/.cursor/mcp.json &&
 	cp repo/.cursor/mcp.json bad.orig &&
 	(cd repo && test_must_fail git thrum setup agents --apply 2>../err) &&
-	grep "is not a JSON object; not changing it" err &&
+	echo "error: '\''.cursor/mcp.json'\'' is not a JSON object; not changing it" >expect &&
+	test_cmp expect err &&
 	test_cmp bad.orig repo/.cursor/mcp.json
 '
 

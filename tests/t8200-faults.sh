@@ -58,38 +58,28 @@ test_expect_success MOUNT 'read-only .thrum/var: one clear line, exit 1' '
 
 test_expect_success 'a remote that hangs: timeout after thrum.networkTimeout' '
 	setup_pair &&
-	cat >hang-ssh <<-EOF &&
+	over_ssh alice hang 1 <<-EOF &&
 	#!/bin/sh
 	echo \$\$ >"$(pwd)/hang.pid"
 	exec sleep 300
 	EOF
-	chmod +x hang-ssh &&
-	git -C alice remote set-url origin ssh://hang.invalid/remote.git &&
-	git -C alice config core.sshCommand "\"$(pwd)/hang-ssh\"" &&
-	git -C alice config ssh.variant simple &&
-	git -C alice config thrum.networkTimeout 2 &&
 	thrum_in alice send "while the remote hangs" >/dev/null &&
 	start=$(date +%s) &&
 	test_expect_code 1 thrum_in alice sync force >out &&
 	test $(( $(date +%s) - start )) -lt 20 &&
 	grep "^timeout: " out &&
-	grep "did not finish within 2s" out &&
+	grep "did not finish within 1s" out &&
 	# this ssh, not any other on the machine; gone (a zombie for an
 	# instant, until init reaps it)
 	wait_for 5 eval "! kill -0 $(cat hang.pid) 2>/dev/null"
 '
 
 test_expect_success 'a slow remote is slow, not offline' '
-	cat >slow-ssh <<-EOF &&
+	over_ssh alice slow 30 <<-EOF &&
 	#!/bin/sh
-	# ssh.variant simple: \$1 is the host, \$2 the command
 	sleep 1
 	cd "$(pwd)" && exec sh -c "\$2"
 	EOF
-	chmod +x slow-ssh &&
-	git -C alice remote set-url origin "ssh://slow.invalid$(pwd)/remote.git" &&
-	git -C alice config core.sshCommand "\"$(pwd)/slow-ssh\"" &&
-	git -C alice config thrum.networkTimeout 30 &&
 	thrum_in alice sync force >out &&
 	grep "^synced.*pushed" out &&
 	git -C remote.git show a-sync:messages/alice.jsonl >log &&

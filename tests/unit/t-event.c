@@ -67,6 +67,21 @@ static const char *const original[] = {
 	"\"message.create\",\"v\":1}",
 };
 
+/* event_parse() of a NUL-terminated line, with no flags */
+static int parse(struct event *ev, const char *line, const char **why)
+{
+	return event_parse(ev, line, strlen(line), 0, why);
+}
+
+/* the same, failing the test when line <i> of a table is rejected */
+static void parse_ok(struct event *ev, const char *line, size_t i)
+{
+	const char *why = NULL;
+
+	if (parse(ev, line, &why))
+		fail_msg("line %zu rejected: %s", i, why);
+}
+
 static void test_original_lines(void **state)
 {
 	size_t i;
@@ -74,11 +89,8 @@ static void test_original_lines(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(original); i++) {
 		struct event ev = EVENT_INIT;
-		const char *why = NULL;
 
-		if (event_parse(&ev, original[i], strlen(original[i]), 0,
-				&why))
-			fail_msg("line %zu rejected: %s", i, why);
+		parse_ok(&ev, original[i], i);
 		assert_true(ev.type != EV_UNKNOWN);
 		assert_string_equal(ev.event_id, "evt_" ID1);
 		event_release(&ev);
@@ -90,8 +102,7 @@ static void test_original_fields(void **state)
 	struct event ev = EVENT_INIT;
 
 	(void)state;
-	assert_int_equal(event_parse(&ev, original[5], strlen(original[5]), 0,
-				     NULL), 0);
+	assert_int_equal(parse(&ev, original[5], NULL), 0);
 	assert_int_equal(ev.type, EV_MESSAGE_CREATE);
 	assert_string_equal(ev.body_content, "PR <ready> & go");
 	assert_string_equal(ev.body_format, "markdown");
@@ -102,14 +113,12 @@ static void test_original_fields(void **state)
 	assert_true(ev.ts_ns == 1770112860500000000LL);
 	event_release(&ev);
 
-	assert_int_equal(event_parse(&ev, original[4], strlen(original[4]), 0,
-				     NULL), 0);
+	assert_int_equal(parse(&ev, original[4], NULL), 0);
 	assert_string_equal(ev.actor, "furiosa");
 	assert_string_equal(ev.member_value, "reviewer");
 	event_release(&ev);
 
-	assert_int_equal(event_parse(&ev, original[9], strlen(original[9]), 0,
-				     NULL), 0);
+	assert_int_equal(parse(&ev, original[9], NULL), 0);
 	assert_string_equal(ev.intent, "fix auth");
 	event_release(&ev);
 }
@@ -185,10 +194,8 @@ static void test_opaque_ids(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(lines); i++) {
 		struct event ev = EVENT_INIT;
-		const char *why = NULL;
 
-		if (event_parse(&ev, lines[i], strlen(lines[i]), 0, &why))
-			fail_msg("rejected line %zu: %s", i, why);
+		parse_ok(&ev, lines[i], i);
 		assert_null(ev.origin_daemon);
 		event_release(&ev);
 	}
@@ -280,10 +287,8 @@ static void test_malformed(void **state)
 	for (i = 0; i < ARRAY_SIZE(malformed); i++) {
 		struct event ev = EVENT_INIT;
 		const char *why = NULL;
-		int r = event_parse(&ev, malformed[i].line,
-				    strlen(malformed[i].line), 0, &why);
 
-		if (r != THRUM_EINVALID)
+		if (parse(&ev, malformed[i].line, &why) != THRUM_EINVALID)
 			fail_msg("accepted %s", malformed[i].what);
 		assert_non_null(why);
 		assert_null(ev.event_id);	/* released on failure */
@@ -319,7 +324,7 @@ static void test_escaped_backslash_kept(void **state)
 	struct event ev = EVENT_INIT;
 
 	(void)state;
-	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_int_equal(parse(&ev, line, NULL), 0);
 	assert_string_equal(ev.body_content, "a\\u0000b");
 	event_release(&ev);
 }
@@ -359,7 +364,7 @@ static void test_unknown_type_kept(void **state)
 	struct event ev = EVENT_INIT;
 
 	(void)state;
-	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_int_equal(parse(&ev, line, NULL), 0);
 	assert_int_equal(ev.type, EV_UNKNOWN);
 	assert_string_equal(ev.type_name, "thing.new");
 	event_release(&ev);
