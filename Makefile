@@ -136,6 +136,10 @@ CMD_OBJS = \
 	$(O)/src/cmd-wait.o \
 	$(O)/src/cmd-whoami.o
 
+# the longest scripts start first, so that the two jobs end together
+# (prove runs a script named twice once)
+SLOW_TESTS = ./t8300-daemon-leaks.sh ./t7100-mcp.sh ./t5006-sync-memory.sh
+
 UNIT_TESTS = \
 	tests/unit/t-core \
 	tests/unit/t-date \
@@ -245,7 +249,7 @@ unit-test: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "*** $$t"; ./$$t; done
 
 test: $(PROGRAM) $(MODULE) | test-deps
-	@cd tests && prove --timer -j2 $(PROVE_OPTS) ./t[0-9]*.sh
+	@cd tests && prove --timer -j2 $(PROVE_OPTS) $(SLOW_TESTS) ./t[0-9]*.sh
 
 check: test-deps
 	@$(MAKE) --no-print-directory unit-test
