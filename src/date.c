@@ -139,7 +139,8 @@ static void split(int64_t ns, int64_t *y, unsigned *mo, unsigned *d,
 	*frac = rem;
 }
 
-void date_format_rfc3339(int64_t ns, char *out)
+/* with the nanoseconds (".123456789") or without */
+static void format_rfc3339(int64_t ns, char *out, int with_frac)
 {
 	int64_t y;
 	unsigned mo, d;
@@ -147,21 +148,24 @@ void date_format_rfc3339(int64_t ns, char *out)
 	long frac;
 
 	split(ns, &y, &mo, &d, &h, &mi, &s, &frac);
-	snprintf(out, DATE_RFC3339_LEN + 1,
-		 "%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ",
-		 (int)y, mo, d, h, mi, s, frac);
+	if (with_frac)
+		snprintf(out, DATE_RFC3339_LEN + 1,
+			 "%04d-%02u-%02uT%02d:%02d:%02d.%09ldZ",
+			 (int)y, mo, d, h, mi, s, frac);
+	else
+		snprintf(out, DATE_RFC3339_LEN + 1,
+			 "%04d-%02u-%02uT%02d:%02d:%02dZ",
+			 (int)y, mo, d, h, mi, s);
+}
+
+void date_format_rfc3339(int64_t ns, char *out)
+{
+	format_rfc3339(ns, out, 1);
 }
 
 void date_format_rfc3339_sec(int64_t ns, char *out)
 {
-	int64_t y;
-	unsigned mo, d;
-	int h, mi, s;
-	long frac;
-
-	split(ns, &y, &mo, &d, &h, &mi, &s, &frac);
-	snprintf(out, DATE_RFC3339_LEN + 1, "%04d-%02u-%02uT%02d:%02d:%02dZ",
-		 (int)y, mo, d, h, mi, s);
+	format_rfc3339(ns, out, 0);
 }
 
 int64_t date_now_ns(void)

@@ -260,44 +260,46 @@ static int get_body(json_object *obj, struct event *ev)
 	return 0;
 }
 
-static int get_recipients(json_object *obj, struct event *ev)
+/*
+ * Call fn on each element of the array obj[key]: absent or null is an
+ * empty array, anything else but an array is malformed (-1), as is an
+ * element fn refuses; fn returning 1 stops early.
+ */
+static int each_element(json_object *obj, const char *key,
+			int (*fn)(json_object *e, struct event *ev),
+			struct event *ev)
 {
 	json_object *arr;
 	size_t i, n;
+	int ret;
 
-	if (!json_object_object_get_ex(obj, "recipients", &arr) || !arr)
+	if (!json_object_object_get_ex(obj, key, &arr) || !arr)
 		return 0;
 	if (!json_object_is_type(arr, json_type_array))
 		return -1;
 	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-
-		if (!json_object_is_type(e, json_type_string))
-			return -1;
-		event_add_recipient(ev, json_object_get_string(e));
-	}
+	for (i = 0; i < n; i++)
+		if ((ret = fn(json_object_array_get_idx(arr, i), ev)))
+			return ret < 0 ? -1 : 0;
 	return 0;
 }
 
-static int get_intent(json_object *obj, struct event *ev)
+/* recipients[]: strings, each one recipient */
+static int add_recipient(json_object *e, struct event *ev)
 {
-	json_object *arr;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(obj, "work_contexts", &arr) || !arr)
-		return 0;
-	if (!json_object_is_type(arr, json_type_array))
+	if (!json_object_is_type(e, json_type_string))
 		return -1;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n && !ev->intent; i++) {
-		json_object *e = json_object_array_get_idx(arr, i);
-
-		if (json_object_is_type(e, json_type_object) &&
-		    get_string(e, "intent", &ev->intent))
-			return -1;
-	}
+	event_add_recipient(ev, json_object_get_string(e));
 	return 0;
+}
+
+/* work_contexts[]: the first object's "intent" is the intent */
+static int take_intent(json_object *e, struct event *ev)
+{
+	if (json_object_is_type(e, json_type_object) &&
+	    get_string(e, "intent", &ev->intent))
+		return -1;
+	return ev->intent ? 1 : 0;
 }
 
 /* the fields each known type cannot do without */
@@ -396,7 +398,8 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	if (get_string(obj, "type", &ev->type_name) || get_body(obj, ev) ||
 	    get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
 	    get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
-	    get_recipients(obj, ev) || get_intent(obj, ev)) {
+	    each_element(obj, "recipients", add_recipient, ev) ||
+	    each_element(obj, "work_contexts", take_intent, ev)) {
 		*why = "a field has the wrong shape";
 		return -1;
 	}
