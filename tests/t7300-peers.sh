@@ -139,9 +139,12 @@ test_expect_success 'sync status shows the last nudge sent and received, and dro
 test_expect_success 'a good nudge for a commit bob lacks runs a cycle (the control)' '
 	name=$(thrum_in bob peer list | cut -f1) &&
 	before=$(health bob cycles) &&
+	sent=$(peers bob "\$.peers[0].sent") &&
 	"$helper" bob/.git "$name" 127.0.0.1:$(cat port-b) nudge \
 		aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa &&
-	wait_for 10 cycles_above bob $before
+	wait_for 10 cycles_above bob $before &&
+	# that cycle pushed nothing: it nudges nobody
+	test "$(peers bob "\$.peers[0].sent")" = "$sent"
 '
 
 test_expect_success 'forged, stale, unknown and oversize: dropped, counted, no cycle' '
@@ -166,9 +169,12 @@ test_expect_success 'a replayed nudge is dropped after its first time' '
 	name=$(thrum_in bob peer list | cut -f1) &&
 	tip=$(git -C bob rev-parse a-sync) &&
 	ok=$(peers bob "\$.peers[0].received") &&
+	before=$(health bob cycles) &&
 	"$helper" bob/.git "$name" 127.0.0.1:$(cat port-b) replay $tip 5 &&
 	wait_for 10 peers_is bob "\$.peers[0].dropped.replayed" 4 &&
-	test "$(peers bob "\$.peers[0].received")" = $((ok + 1))
+	test "$(peers bob "\$.peers[0].received")" = $((ok + 1)) &&
+	# the one accepted named the commit bob has: no fetch for it
+	test "$(health bob cycles)" = "$before"
 '
 
 test_expect_success 'a flood of 10000 forged nudges: no cycle, the daemon answers' '
