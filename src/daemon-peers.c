@@ -31,6 +31,8 @@
 
 /* datagrams read at most per pass of the loop: a flood never starves it */
 #define PEERS_READ_BATCH 256
+/* an open socket says hello again this often */
+#define PEERS_HELLO_EVERY_MS (60 * 1000)
 
 static int64_t wall_ms(void)
 {
@@ -141,6 +143,7 @@ static void say_hello(struct daemon_peers *dp)
 	char self[65];
 	size_t i, len;
 
+	dp->last_hello_ms = wall_ms();
 	peer_self_name(self, sizeof(self));
 	strbuf_addf(&payload, "%s %s", self, dp->listen);
 	for (i = 0; i < dp->list.nr; i++) {
@@ -174,7 +177,7 @@ void daemon_peers_refresh(struct daemon_peers *dp,
 		dp->listen = xstrdup(cfg->peer_listen);
 		changed = 1;
 	}
-	if (changed)
+	if (changed || wall_ms() - dp->last_hello_ms >= PEERS_HELLO_EVERY_MS)
 		say_hello(dp);
 }
 

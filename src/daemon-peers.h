@@ -34,6 +34,7 @@ struct daemon_peers {
 	char *listen;			/* what fd is bound to */
 	int local_only;
 	long last_nudge_us;
+	int64_t last_hello_ms;		/* wall clock */
 	/* the pairs file as last read: reread when it changes */
 	dev_t dev;
 	ino_t ino;
@@ -52,7 +53,9 @@ void daemon_peers_open(struct daemon_peers *dp, const struct repo *r,
 /*
  * The pairs file or cfg may have changed: reread it, and open, move or
  * close the socket.  A (re)opened socket says hello to every pair with
- * an address, so that the other side learns ours.
+ * an address, so that the other side learns ours, and so does an open
+ * one once a minute (a hello lost, or sent while the other daemon was
+ * down, is made good).
  */
 void daemon_peers_refresh(struct daemon_peers *dp,
 			  const struct thrum_config *cfg);
