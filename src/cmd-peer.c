@@ -156,6 +156,10 @@ static int add(int argc, const char **argv, struct thrum_ctx *ctx)
 	fprintf(stderr, "paired as '%s': run 'git thrum peer join <string>' "
 		"in the other clone; the string holds the secret, pass it "
 		"privately\n", name);
+	if (!strncmp(listen, "0.0.0.0:", 8) || !strncmp(listen, "[::]:", 5))
+		warning("the pairing string says %s, which the other machine "
+			"cannot reach: put an address of this one in its last "
+			"field", listen);
 	warn_local_only(ctx);
 	tell_daemon(ctx);
 	ret = 0;

@@ -164,8 +164,6 @@ void daemon_peers_refresh(struct daemon_peers *dp,
 
 	dp->local_only = cfg->local_only;
 	if (cfg->local_only || !cfg->peer_listen || !dp->list.nr) {
-		if (dp->fd >= 0)
-			fprintf(stderr, "peers: not listening any more\n");
 		close_socket(dp);
 		return;
 	}
@@ -283,7 +281,6 @@ static void learn_address(struct daemon_peers *dp, size_t i,
 	p->address = xstrdup(addr.buf);
 	if (peer_list_save(dp->r, &l) < 0)
 		goto out;
-	fprintf(stderr, "peers: '%s' listens on %s\n", p->name, addr.buf);
 	reload(dp);
 out:
 	if (fd >= 0)

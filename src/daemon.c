@@ -14,6 +14,8 @@
  *    does not knock again every cycle: it backs off (1 min, doubling, at
  *    most 1 h) until a cycle succeeds, `sync.force` asks, or another
  *    command's cycle (`git thrum sync force`) ended otherwise;
+ *  - the peers' UDP socket (daemon-peers.c): a good nudge asks for a
+ *    cycle now, and a cycle that pushed nudges every pair;
  *  - waiters: `wait` requests held open until a message for the caller
  *    is projected (inotify on the log sees local appends at once; sync
  *    cycles bring the rest) or their timeout passes.
