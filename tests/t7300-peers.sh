@@ -177,6 +177,31 @@ test_expect_success 'a replayed nudge is dropped after its first time' '
 	test "$(health bob cycles)" = "$before"
 '
 
+test_expect_success 'good nudges beyond 20 a second are dropped; they make few cycles' '
+	name=$(thrum_in bob peer list | cut -f1) &&
+	before=$(health bob cycles) &&
+	limited=$(peers bob "\$.peers[0].dropped.rate_limited") &&
+	"$helper" bob/.git "$name" 127.0.0.1:$(cat port-b) nudge \
+		bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 100 &&
+	wait_for 10 peers_ge bob "\$.peers[0].dropped.rate_limited" $((limited + 60)) &&
+	wait_for 10 cycles_above bob $before &&
+	cycles=$(( $(health bob cycles) - before )) &&
+	say "100 good nudges in a burst: $cycles cycles" &&
+	test $cycles -le 5
+'
+
+test_expect_success 'a hello tells where its pair listens; a wildcard host is the sender'"'"'s' '
+	name=$(thrum_in alice peer list | sed -n "s/^\(bob\)	.*/\1/p") &&
+	pa=$(cat port-a) && pb=$(cat port-b) &&
+	"$helper" bob/.git alice 127.0.0.1:$pa hello "x 0.0.0.0:$pb" &&
+	"$helper" bob/.git alice 127.0.0.1:$pa hello "x 127.0.0.2:1" &&
+	wait_for 10 eval "thrum_in alice peer list | grep -q \"^bob	127.0.0.2:1\$\"" &&
+	"$helper" bob/.git alice 127.0.0.1:$pa hello "x nowhere" &&
+	"$helper" bob/.git alice 127.0.0.1:$pa hello "x 0.0.0.0:$pb" &&
+	wait_for 10 eval "thrum_in alice peer list | grep -q \"^bob	127.0.0.1:$pb\$\"" &&
+	test "$name" = bob
+'
+
 test_expect_success 'a flood of 10000 forged nudges: no cycle, the daemon answers' '
 	name=$(thrum_in bob peer list | cut -f1) &&
 	before=$(health bob cycles) &&

@@ -12,6 +12,7 @@
  *   replay    one good nudge, sent <count> times
  *   unknown   a pair id nobody has
  *   oversize  a datagram longer than any the format allows
+ *   hello     a good hello whose payload is <oid> ("<name> <host:port>")
  * Sends go out in bursts of 100 with a millisecond between them, as a
  * fast sender would; exit 0 when every sendto() took its datagram.
  */
@@ -72,7 +73,8 @@ int main(int argc, const char **argv)
 	else if (!strcmp(kind, "unknown"))
 		randombytes_buf(other.id, sizeof(other.id));
 	else if (strcmp(kind, "nudge") && strcmp(kind, "stale") &&
-		 strcmp(kind, "replay") && strcmp(kind, "oversize"))
+		 strcmp(kind, "replay") && strcmp(kind, "oversize") &&
+		 strcmp(kind, "hello"))
 		die("unknown kind '%s'", kind);
 	for (i = 0; i < count; i++) {
 		uint64_t now = (uint64_t)(date_now_ns() / 1000000);
@@ -83,7 +85,8 @@ int main(int argc, const char **argv)
 			memset(buf, 'x', sizeof(buf));
 			n = sizeof(buf);
 		} else if (i == 0 || strcmp(kind, "replay")) {
-			n = peer_encode(&other, PEER_NUDGE, now, oid,
+			n = peer_encode(&other, strcmp(kind, "hello") ?
+					PEER_NUDGE : PEER_HELLO, now, oid,
 					strlen(oid), buf);
 		}
 		if (!n || send_all(fd, &ss, sslen, buf, n) < 0)
