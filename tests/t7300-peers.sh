@@ -4,6 +4,11 @@ test_description='peers: paired daemons nudge each other over UDP after a push; 
 
 helper="$SHARNESS_BUILD_DIRECTORY/tests/helper/test-peer"
 
+# valgrind runs the native build only (see t8300)
+test "$(cat "$SHARNESS_BUILD_DIRECTORY/build/.current" 2>/dev/null)" = \
+	build/default && command -v valgrind >/dev/null &&
+	test_set_prereq VALGRIND
+
 # free_port: a UDP port of 127.0.0.1 nobody holds now
 free_port() {
 	perl -MIO::Socket::INET -e '
@@ -269,6 +274,33 @@ test_expect_success 'local-only: the daemon neither listens nor nudges' '
 	test "$(peers alice "\$.peers[0].sent")" = 0 &&
 	thrum_in alice daemon restart >/dev/null &&
 	wait_for 10 listening alice 127.0.0.1:$pa
+'
+
+test_expect_success VALGRIND 'valgrind: the peers of a daemon leak nothing, touch nothing wrong' '
+	thrum_in alice daemon stop >/dev/null &&
+	pa=$(cat port-a) && pb=$(cat port-b) &&
+	(cd alice && exec valgrind --quiet --leak-check=full \
+		--errors-for-leak-kinds=definite --error-exitcode=99 \
+		--log-file=../vg.log git-thrum daemon run) &
+	vg=$! &&
+	test_when_finished "kill $vg 2>/dev/null || :" &&
+	wait_for 60 listening alice 127.0.0.1:$pa &&
+	oid=cccccccccccccccccccccccccccccccccccccccc &&
+	"$helper" bob/.git alice 127.0.0.1:$pa forged $oid 50 &&
+	"$helper" bob/.git alice 127.0.0.1:$pa unknown $oid 5 &&
+	"$helper" bob/.git alice 127.0.0.1:$pa oversize $oid 5 &&
+	"$helper" bob/.git alice 127.0.0.1:$pa hello "x 0.0.0.0:$pb" &&
+	"$helper" bob/.git alice 127.0.0.1:$pa nudge $oid 3 &&
+	wait_for 60 peers_ge alice "\$.peers[0].received" 2 &&
+	THRUM_NAME=alice thrum_in alice send "under valgrind" --to @bob >/dev/null &&
+	wait_for 60 in_inbox bob "under valgrind" &&
+	thrum_in carol peer add --listen 127.0.0.1:9 --name v >s.v 2>/dev/null &&
+	thrum_in alice peer join --name v "$(cat s.v)" >/dev/null 2>&1 &&
+	thrum_in alice peer remove v >/dev/null &&
+	thrum_in alice sync status >/dev/null &&
+	kill -TERM $vg &&
+	wait $vg &&
+	! grep -e "definitely lost" -e "Invalid" -e "uninitialised" vg.log
 '
 
 test_expect_success 'stop the daemons' '
