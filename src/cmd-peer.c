@@ -131,6 +131,9 @@ static int add(int argc, const char **argv, struct thrum_ctx *ctx)
 		      "(or set thrum.peerListen)");
 		return 1;
 	}
+	/* a bad name is refused before anything is written, the lock too */
+	if (opt.name && peer_new(&p, opt.name) < 0)
+		return 1;
 	if (peer_list_lock(&ctx->repo, 5000, &fd) < 0 ||
 	    peer_list_load(&ctx->repo, &l) < 0)
 		goto out;
@@ -140,7 +143,8 @@ static int add(int argc, const char **argv, struct thrum_ctx *ctx)
 		      "remove %s' first)", name, name);
 		goto out;
 	}
-	if (peer_new(&p, name) < 0 || set_listen(ctx, &add_args) < 0)
+	if ((!p.name && peer_new(&p, name) < 0) ||
+	    set_listen(ctx, &add_args) < 0)
 		goto out;
 	ALLOC_GROW(l.v, l.nr + 1, l.alloc);
 	l.v[l.nr++] = p;

@@ -75,6 +75,10 @@ test_expect_success 'bad input: one line naming the problem, nothing written' '
 	grep "bad pair id" err &&
 	test_must_fail thrum_in alice peer join "hello" 2>err &&
 	grep "not a pairing string" err &&
+	test_must_fail thrum_in alice peer add --listen 127.0.0.1:1 --name "Bad Name" 2>err &&
+	test_line_count = 1 err &&
+	grep "invalid peer name .Bad Name." err &&
+	test_path_is_missing alice/.git/thrum-peers.lock &&
 	test_must_fail thrum_in alice peer remove nobody 2>err &&
 	grep "no peer named .nobody." err &&
 	(cd alice && test_must_fail git -c thrum.peerListen=here:x thrum sync status 2>../err) &&
