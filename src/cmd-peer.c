@@ -51,7 +51,8 @@ static const struct cmd_args add_args = {
 	add_options
 };
 static const struct cmd_args join_args = {
-	{ "git thrum peer join [--listen <addr:port>] [--name <name>] <string>" },
+	{ "git thrum peer join [--listen <addr:port>] [--name <name>] "
+	  "<string>" },
 	join_options, 1, 1, "want: peer join <string>"
 };
 static const struct cmd_args list_args = {

@@ -268,8 +268,9 @@ static int parse_values(struct thrum_config *cfg)
 		case CFG_PEER_LISTEN:
 			/* numeric: the daemon binds it without a name server */
 			if (v && *v && !peer_valid_address(v))
-				return error("bad address '%s' for '%s' (from %s): "
-					     "want host:port", v, keys[i].name,
+				return error("bad address '%s' for '%s' "
+					     "(from %s): want host:port", v,
+					     keys[i].name,
 					     config_source_name(cv->source));
 			free(cfg->peer_listen);
 			cfg->peer_listen = v && *v ? xstrdup(v) : NULL;

@@ -531,7 +531,7 @@ void peer_self_name(char *out, size_t size)
 		host[0] = '\0';
 	host[sizeof(host) - 1] = '\0';
 	for (i = 0; host[i] && host[i] != '.' && n + 1 < size && n < 64; i++) {
-		unsigned char c = (unsigned char)tolower((unsigned char)host[i]);
+		int c = tolower((unsigned char)host[i]);
 
 		out[n++] = isalnum(c) || c == '_' ? (char)c : '-';
 	}
