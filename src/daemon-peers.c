@@ -33,6 +33,8 @@
 #define PEERS_READ_BATCH 256
 /* an open socket says hello again this often */
 #define PEERS_HELLO_EVERY_MS (60 * 1000)
+/* an address that did not bind is tried (and logged) again this often */
+#define PEERS_BIND_RETRY_MS (60 * 1000)
 
 static int64_t wall_ms(void)
 {
@@ -169,9 +171,19 @@ void daemon_peers_refresh(struct daemon_peers *dp,
 	}
 	if (dp->fd < 0 || strcmp(dp->listen, cfg->peer_listen)) {
 		close_socket(dp);
-		dp->fd = bind_socket(cfg->peer_listen);
-		if (dp->fd < 0)
+		/* not up yet (a tailnet), or not ours: once a minute */
+		if (dp->bind_failed && !strcmp(dp->bind_failed,
+					       cfg->peer_listen) &&
+		    wall_ms() - dp->bind_failed_ms < PEERS_BIND_RETRY_MS)
 			return;
+		free(dp->bind_failed);
+		dp->bind_failed = NULL;
+		dp->fd = bind_socket(cfg->peer_listen);
+		if (dp->fd < 0) {
+			dp->bind_failed = xstrdup(cfg->peer_listen);
+			dp->bind_failed_ms = wall_ms();
+			return;
+		}
 		dp->listen = xstrdup(cfg->peer_listen);
 		changed = 1;
 	}
@@ -393,6 +405,7 @@ void daemon_peers_release(struct daemon_peers *dp)
 	if (!dp->r)
 		return;		/* never opened */
 	close_socket(dp);
+	free(dp->bind_failed);
 	peer_guards_release(&dp->guards);
 	peer_list_release(&dp->list);
 	free(dp->life);

@@ -35,6 +35,8 @@ struct daemon_peers {
 	int local_only;
 	long last_nudge_us;
 	int64_t last_hello_ms;		/* wall clock */
+	char *bind_failed;		/* the address that would not bind */
+	int64_t bind_failed_ms;		/* when, wall clock */
 	/* the pairs file as last read: reread when it changes */
 	dev_t dev;
 	ino_t ino;
