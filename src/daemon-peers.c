@@ -137,6 +137,17 @@ static int bind_socket(const char *address)
 	return fd;
 }
 
+/* PEERS_HELLO_EVERY_MS, or what THRUM_TEST_PEER_HELLO_MS says (tests) */
+static int64_t hello_every_ms(void)
+{
+	const char *e = getenv("THRUM_TEST_PEER_HELLO_MS");
+	long ms;
+
+	if (e && !thrum_parse_long(e, 0, PEERS_HELLO_EVERY_MS, &ms))
+		return ms;
+	return PEERS_HELLO_EVERY_MS;
+}
+
 /* tell every pair with an address where we listen */
 static void say_hello(struct daemon_peers *dp)
 {
@@ -187,7 +198,7 @@ void daemon_peers_refresh(struct daemon_peers *dp,
 		dp->listen = xstrdup(cfg->peer_listen);
 		changed = 1;
 	}
-	if (changed || wall_ms() - dp->last_hello_ms >= PEERS_HELLO_EVERY_MS)
+	if (changed || wall_ms() - dp->last_hello_ms >= hello_every_ms())
 		say_hello(dp);
 }
 

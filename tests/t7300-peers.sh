@@ -306,6 +306,23 @@ test_expect_success 'an address that does not bind is logged once, tried again a
 	grep "^listening: 127.0.0.1:$pa (UDP)" st
 '
 
+test_expect_success 'a hello lost while the other daemon was down is said again' '
+	pa=$(cat port-a) && pb=$(cat port-b) &&
+	thrum_in bob daemon stop >/dev/null &&
+	(export THRUM_TEST_PEER_HELLO_MS=200 && thrum_in bob daemon start >/dev/null) &&
+	wait_for 10 listening bob 127.0.0.1:$pb &&
+	thrum_in alice daemon stop >/dev/null &&
+	# alice forgets where bob listens; bob said so while she was down
+	sed -i "s/^address = 127.0.0.1:$pb\$/address = /" alice/.git/thrum-peers &&
+	thrum_in alice peer list >list &&
+	grep "^bob	(address not known yet)" list &&
+	thrum_in alice daemon start >/dev/null &&
+	wait_for 10 listening alice 127.0.0.1:$pa &&
+	# each peer status makes bob look again; a hello is due every 200 ms
+	wait_for 10 eval "thrum_in bob peer status >/dev/null &&
+		thrum_in alice peer list | grep -q \"^bob	127.0.0.1:$pb\$\""
+'
+
 test_expect_success VALGRIND 'valgrind: the peers of a daemon leak nothing, touch nothing wrong' '
 	thrum_in alice daemon stop >/dev/null &&
 	pa=$(cat port-a) && pb=$(cat port-b) &&
