@@ -78,6 +78,7 @@ LIB_OBJS = \
 	$(O)/src/core.o \
 	$(O)/src/daemon.o \
 	$(O)/src/daemon-client.o \
+	$(O)/src/daemon-peers.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/event-id.o \
@@ -118,6 +119,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-init.o \
 	$(O)/src/cmd-config.o \
 	$(O)/src/cmd-daemon.o \
+	$(O)/src/cmd-peer.o \
 	$(O)/src/cmd-fsck.o \
 	$(O)/src/cmd-group.o \
 	$(O)/src/cmd-hooks.o \
@@ -161,7 +163,7 @@ PROGRAM = git-thrum
 MODULE = git-thrum-git2.so
 DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d \
 	$(O)/src/gitx-commit.pic.d $(O)/bench/gen-history.d \
-	$(patsubst %,$(O)/%.d,$(UNIT_TESTS))
+	$(patsubst %,$(O)/%.d,$(UNIT_TESTS) $(TEST_PROGRAMS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
 	test-deps FORCE fuzz fuzz-run bench bench-scale test-helpers mutate
@@ -262,8 +264,18 @@ TEST_SHIMS = tests/helper/fail-fsync.so
 tests/helper/%.so: tests/helper/%.c
 	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
-test-helpers: $(TEST_SHIMS)
-test: $(TEST_SHIMS)
+# programs of the shell tests, on the library (test-peer crafts nudges)
+TEST_PROGRAMS = tests/helper/test-peer
+
+$(O)/tests/helper/%.o: tests/helper/%.c | test-deps
+	@mkdir -p $(dir $@)
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+tests/helper/test-%: $(O)/tests/helper/test-%.o $(LIB) build/.current
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
+
+test-helpers: $(TEST_SHIMS) $(TEST_PROGRAMS)
+test: $(TEST_SHIMS) $(TEST_PROGRAMS)
 
 # libFuzzer targets (clang): each runs FUZZ_SECONDS from the corpus in
 # tests/fuzz/corpus/<target>, into a scratch corpus under build/fuzz

@@ -61,6 +61,8 @@ static const struct cmd_spec commands[] = {
 	  "show, edit or delete one message", &message_args },
 	{ "migrate", cmd_migrate, NEED_REPO,
 	  "move a log tracked on the main branch", &migrate_args },
+	{ "peer", NULL, NEED_STORE | NEED_CONFIG,
+	  "pair daemons that nudge each other to sync", &peer_args },
 	{ "quickstart", cmd_quickstart, NEED_PROJECTION,
 	  "create my identity, start a session", &quickstart_args },
 	{ "rebuild", cmd_rebuild, NEED_STORE,

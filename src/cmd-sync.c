@@ -5,6 +5,7 @@
 #include "thrum.h"
 #include "cmd.h"
 #include "daemon.h"
+#include "daemon-peers.h"
 #include "format.h"
 #include "parse-options.h"
 #include "strbuf.h"
@@ -45,7 +46,8 @@ static void print_summary(const struct sync_status *st)
 }
 
 static void print_status(const struct sync_status *st,
-			 const struct thrum_config *cfg, int daemon_local)
+			 const struct thrum_config *cfg, int daemon_local,
+			 const struct peer_report *peers)
 {
 	printf("state:      %s%s\n", sync_state_name(st->state),
 	       st->running ? " (a cycle is running now)" : "");
@@ -74,6 +76,11 @@ static void print_status(const struct sync_status *st,
 	       st->skipped_entries, st->conflicts);
 	printf("a-sync:     %ld ahead, %ld behind the remote\n", st->ahead,
 	       st->behind);
+	if (peers && peers->nr) {
+		printf("peers:      %s\n", peers->listen ? peers->listen
+				: "not listening ('git thrum peer status')");
+		format_peers_text(peers, "  ", stdout);
+	}
 }
 
 /* the daemon's pid for the status: 0 when none runs, -1 while one starts */
@@ -125,21 +132,31 @@ static int force(int argc, const char **argv, struct thrum_ctx *ctx)
 static int status(int argc, const char **argv, struct thrum_ctx *ctx)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
+	struct peer_report peers = PEER_REPORT_INIT;
 	int local = daemon_local(ctx), ret = 1;
+	int have_peers = 0;
 
 	if (sync_status_read(&ctx->repo, &st) < 0)
 		goto out;
 	st.daemon_pid = daemon_pid(ctx);
 	st.running = sync_running(&ctx->repo);
+	/* with pairs: the nudges as the daemon counted them, or none */
+	if (peer_list_present(&ctx->repo))
+		have_peers = !peer_report_fetch(&ctx->repo, &peers, NULL) ||
+			     !peer_report_from_file(&ctx->repo, &peers);
 	/* the remote it uses, even before the first cycle */
 	free(st.remote);
 	st.remote = xstrdup(ctx->cfg.remote);
 	if (cmd_json)
-		format_sync_status_json(&st, ctx->cfg.local_only, stdout);
+		format_sync_status_peers_json(&st, ctx->cfg.local_only,
+					      have_peers ? &peers : NULL,
+					      stdout);
 	else
-		print_status(&st, &ctx->cfg, local);
+		print_status(&st, &ctx->cfg, local,
+			     have_peers ? &peers : NULL);
 	ret = 0;
 out:
+	peer_report_release(&peers);
 	sync_status_release(&st);
 	return ret;
 }

@@ -108,6 +108,7 @@ extern const struct cmd_args init_args;
 extern const struct cmd_args mcp_args;
 extern const struct cmd_args message_args;
 extern const struct cmd_args migrate_args;
+extern const struct cmd_args peer_args;
 extern const struct cmd_args quickstart_args;
 extern const struct cmd_args rebuild_args;
 extern const struct cmd_args reply_args;

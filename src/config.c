@@ -8,6 +8,7 @@
 #include "thrum.h"
 #include <ini.h>
 #include "config.h"
+#include "peer.h"
 #include "repo.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -29,6 +30,7 @@ static const struct {
 	[CFG_NETWORK_TIMEOUT] = { "thrum.networkTimeout", NULL, "120" },
 	[CFG_DAEMON] = { "thrum.daemon", "THRUM_DAEMON", "true" },
 	[CFG_WRITE_DELAY] = { "thrum.writeDelay", "THRUM_WRITE_DELAY", "200" },
+	[CFG_PEER_LISTEN] = { "thrum.peerListen", NULL, "" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -263,6 +265,16 @@ static int parse_values(struct thrum_config *cfg)
 			free(cfg->remote);
 			cfg->remote = xstrdup(v);
 			break;
+		case CFG_PEER_LISTEN:
+			/* numeric: the daemon binds it without a name server */
+			if (v && *v && !peer_valid_address(v))
+				return error("bad address '%s' for '%s' "
+					     "(from %s): want host:port", v,
+					     keys[i].name,
+					     config_source_name(cv->source));
+			free(cfg->peer_listen);
+			cfg->peer_listen = v && *v ? xstrdup(v) : NULL;
+			break;
 		case CFG_COMMIT_AUTHOR:
 			if (v && *v && (why = bad_commit_author(v)))
 				return error("bad value for '%s' (from %s): %s",
@@ -312,5 +324,6 @@ void config_release(struct thrum_config *cfg)
 	}
 	free(cfg->remote);
 	free(cfg->commit_author);
+	free(cfg->peer_listen);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -35,6 +35,7 @@ enum config_key {
 	CFG_NETWORK_TIMEOUT,
 	CFG_DAEMON,
 	CFG_WRITE_DELAY,
+	CFG_PEER_LISTEN,
 	CFG_KEY_MAX
 };
 
@@ -50,6 +51,7 @@ struct thrum_config {
 	long network_timeout;	/* seconds a fetch or push may take */
 	int daemon;		/* keep a daemon running while sync is on */
 	long write_delay;	/* ms from a local append to its cycle */
+	char *peer_listen;	/* "host:port" of the peers' UDP socket; NULL: none */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

@@ -14,6 +14,8 @@
  *    does not knock again every cycle: it backs off (1 min, doubling, at
  *    most 1 h) until a cycle succeeds, `sync.force` asks, or another
  *    command's cycle (`git thrum sync force`) ended otherwise;
+ *  - the peers' UDP socket (daemon-peers.c): a good nudge asks for a
+ *    cycle now, and a cycle that pushed nudges every pair;
  *  - waiters: `wait` requests held open until a message for the caller
  *    is projected (inotify on the log sees local appends at once; sync
  *    cycles bring the rest) or their timeout passes.
@@ -27,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "daemon.h"
+#include "daemon-peers.h"
 #include "clock.h"
 #include "config.h"
 #include "date.h"
@@ -82,6 +85,7 @@ static struct daemon_state {
 	int64_t retry_at;	/* ms, monotonic; 0: no back-off */
 	unsigned skipped;	/* ticks skipped while backing off */
 	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
+	struct daemon_peers peers;	/* nudges (daemon-peers.c) */
 } d;
 
 /* --- logging --- */
@@ -314,6 +318,7 @@ static void run_cycle(int forced)
 			 st.new_events, st.pushed ? "pushed" : "not pushed",
 			 st.last_error ? ": " : "",
 			 st.last_error ? st.last_error : "");
+	daemon_peers_cycle_ended(&d.peers, &d.cfg, &st);
 	if (st.state == SYNC_AUTH) {
 		d.auth_failures++;
 		back_off(&st);
@@ -429,11 +434,32 @@ static int method_wait(struct client *c, struct rpc_request *req)
 	return !try_answer(c, 0);
 }
 
+/* what the peers' socket counted; the pairs and thrum.peerListen reread */
+static int method_peers_status(struct client *c, struct rpc_request *req)
+{
+	struct thrum_config fresh = THRUM_CONFIG_INIT;
+	struct printed p;
+
+	if (!config_load(&fresh, d.r)) {
+		config_release(&d.cfg);
+		d.cfg = fresh;
+		apply_flags();
+	} else {
+		config_release(&fresh);
+	}
+	daemon_peers_refresh(&d.peers, &d.cfg);
+	if (printed_open(&p))
+		daemon_peers_print(&d.peers, p.f);
+	rpc_send_result(c->fd, req->id, printed_object(&p));
+	return 0;
+}
+
 static const struct method {
 	const char *name;
 	int (*fn)(struct client *c, struct rpc_request *req);
 } methods[] = {
 	{ "health", method_health },
+	{ "peers.status", method_peers_status },
 	{ "sync.force", method_sync_force },
 	{ "sync.status", method_sync_status },
 	{ "wait", method_wait },
@@ -592,6 +618,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 	    (d.listen_fd = listen_on(sock)) < 0 ||
 	    watch_open(&d.watch, r) < 0)
 		goto out;
+	daemon_peers_open(&d.peers, r, &d.cfg);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -605,9 +632,9 @@ int daemon_run(const struct repo *r, unsigned flags)
 	run_cycle(0);
 
 	while (!d.stop) {
-		struct pollfd pfd[3 + MAX_CLIENTS];
+		struct pollfd pfd[4 + MAX_CLIENTS];
 		int64_t now = now_ms(), wake = d.next_tick;
-		int n = 0, nc = d.nr_clients, timeout;
+		int n = 0, nc = d.nr_clients, timeout, peers_at;
 
 		if (d.write_due && d.write_due < wake)
 			wake = d.write_due;
@@ -626,6 +653,9 @@ int daemon_run(const struct repo *r, unsigned flags)
 			pfd[n].fd = d.clients[i].fd;
 			pfd[n++].events = POLLIN;
 		}
+		peers_at = n;
+		pfd[n].fd = daemon_peers_fd(&d.peers);	/* -1: ignored */
+		pfd[n++].events = POLLIN;
 		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents) {
@@ -654,6 +684,10 @@ int daemon_run(const struct repo *r, unsigned flags)
 				client_close(&d.clients[i]);
 		if (pfd[2].revents)
 			accept_client();
+		/* a nudge: a-sync moved on the remote; fetch now */
+		if (pfd[peers_at].revents &&
+		    daemon_peers_input(&d.peers, &d.cfg))
+			d.write_due = now_ms();
 		if (now_ms() >= d.next_tick ||
 		    (d.write_due && now_ms() >= d.write_due))
 			run_cycle(0);
@@ -668,6 +702,7 @@ out:
 		close(d.listen_fd);
 		unlink(sock);
 	}
+	daemon_peers_release(&d.peers);
 	watch_close(&d.watch);
 	projection_free(d.proj);
 	if (d.store.sync_dir)

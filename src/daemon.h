@@ -5,7 +5,8 @@
  * The per-repository daemon (technical/architecture.adoc, "The daemon"): one
  * per repository, found through var/thrum.pid (locked while it runs) and
  * var/thrum.sock. It runs the sync cycle every thrum.syncInterval seconds and
- * once at start, answers JSON-RPC (health, sync.force, sync.status, wait),
+ * once at start, answers JSON-RPC (health, sync.force, sync.status, wait,
+ * peers.status), listens for peer nudges (daemon-peers.h),
  * logs to var/daemon.log and exits cleanly on SIGTERM after the cycle in
  * progress.
  *

@@ -9,6 +9,7 @@
 #include "date.h"
 #include "hooks.h"
 #include "identity.h"
+#include "peer.h"
 #include "projection.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -434,8 +435,8 @@ void format_kv_json(FILE *out, ...)
 	print_json(o, out);
 }
 
-void format_sync_status_json(const struct sync_status *st, int local_only,
-			     FILE *out)
+static json_object *sync_status_object(const struct sync_status *st,
+				       int local_only)
 {
 	json_object *o = json_object_new_object();
 
@@ -460,7 +461,124 @@ void format_sync_status_json(const struct sync_status *st, int local_only,
 	put(o, "daemon", st->daemon_pid ? "running" : "stopped");
 	if (st->daemon_pid > 0)
 		put_int(o, "daemon_pid", st->daemon_pid);
+	return o;
+}
+
+void format_sync_status_json(const struct sync_status *st, int local_only,
+			     FILE *out)
+{
+	print_json(sync_status_object(st, local_only), out);
+}
+
+static void put_ms(json_object *o, const char *key, int64_t ms)
+{
+	char when[DATE_RFC3339_LEN + 1];
+
+	if (!ms) {
+		put(o, key, NULL);
+		return;
+	}
+	date_format_rfc3339(ms * 1000000, when);
+	put(o, key, when);
+}
+
+static json_object *peers_object(const struct peer_report *rep)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	json_object *drops = json_object_new_object();
+	size_t i;
+	int v;
+
+	put(o, "listen", rep->listen);
+	for (i = 0; i < rep->nr; i++) {
+		const struct peer_stat *ps = &rep->v[i];
+		json_object *p = json_object_new_object();
+		json_object *pd = json_object_new_object();
+
+		put(p, "name", ps->name);
+		put(p, "address", ps->address);
+		put_ms(p, "last_sent_at", ps->last_sent_ms);
+		put_ms(p, "last_received_at", ps->last_received_ms);
+		put_int(p, "sent", ps->sent);
+		put_int(p, "send_failed", ps->send_failed);
+		put_int(p, "received", ps->received);
+		for (v = PEER_OK + 1; v < PEER_VERDICT_MAX; v++)
+			if (v != PEER_UNKNOWN && v != PEER_OVERSIZE &&
+			    v != PEER_MALFORMED)
+				put_int(pd, peer_verdict_key(v),
+					ps->dropped[v]);
+		json_object_object_add(p, "dropped", pd);
+		json_object_array_add(arr, p);
+	}
+	json_object_object_add(o, "peers", arr);
+	put_int(drops, peer_verdict_key(PEER_UNKNOWN), rep->unknown);
+	put_int(drops, peer_verdict_key(PEER_OVERSIZE), rep->oversize);
+	put_int(drops, peer_verdict_key(PEER_MALFORMED), rep->malformed);
+	json_object_object_add(o, "dropped", drops);
+	put_int(o, "last_nudge_us", rep->last_nudge_us);
+	return o;
+}
+
+void format_peers_json(const struct peer_report *rep, FILE *out)
+{
+	print_json(peers_object(rep), out);
+}
+
+void format_sync_status_peers_json(const struct sync_status *st,
+				   int local_only,
+				   const struct peer_report *rep, FILE *out)
+{
+	json_object *o = sync_status_object(st, local_only);
+
+	if (rep)
+		json_object_object_add(o, "peers", peers_object(rep));
 	print_json(o, out);
+}
+
+static void when_text(int64_t ms, int64_t now_ns, char *out)
+{
+	if (!ms)
+		snprintf(out, DATE_RELATIVE_LEN, "never");
+	else
+		date_format_relative(ms * 1000000, now_ns, out);
+}
+
+void format_peers_text(const struct peer_report *rep, const char *indent,
+		       FILE *out)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int64_t now = date_now_ns();
+	size_t i;
+	int v;
+
+	for (i = 0; i < rep->nr; i++) {
+		const struct peer_stat *ps = &rep->v[i];
+		char sent[DATE_RELATIVE_LEN], got[DATE_RELATIVE_LEN];
+		unsigned long dropped = 0;
+
+		when_text(ps->last_sent_ms, now, sent);
+		when_text(ps->last_received_ms, now, got);
+		fprintf(out, "%s%s (%s): last nudge sent %s, received %s\n",
+			indent, format_safe(&sb, ps->name),
+			ps->address ? ps->address : "address not known yet",
+			sent, got);
+		for (v = PEER_OK + 1; v < PEER_VERDICT_MAX; v++)
+			dropped += ps->dropped[v];
+		fprintf(out, "%s  %lu sent (%lu failed), %lu accepted, "
+			"%lu dropped", indent, ps->sent, ps->send_failed,
+			ps->received, dropped);
+		for (v = PEER_OK + 1; v < PEER_VERDICT_MAX; v++)
+			if (ps->dropped[v])
+				fprintf(out, ", %lu %s", ps->dropped[v],
+					peer_verdict_name(v));
+		fputc('\n', out);
+	}
+	if (rep->unknown || rep->oversize || rep->malformed)
+		fprintf(out, "%sdropped from nobody paired: %lu unknown peer, "
+			"%lu oversize, %lu malformed\n", indent, rep->unknown,
+			rep->oversize, rep->malformed);
+	strbuf_release(&sb);
 }
 
 void format_hooks_json(const struct hooks_report *rep, FILE *out)

@@ -47,6 +47,24 @@ struct sync_status;
 void format_sync_status_json(const struct sync_status *st, int local_only,
 			     FILE *out);
 
+struct peer_report;
+/*
+ * The same with "peers": what the daemon says of its pairs (rep); rep
+ * NULL (no pairs) leaves it out
+ */
+void format_sync_status_peers_json(const struct sync_status *st,
+				   int local_only,
+				   const struct peer_report *rep, FILE *out);
+/*
+ * {"listen", "peers":[{"name","address","last_sent_at",
+ * "last_received_at","sent","send_failed","received","dropped":{...}}],
+ * "dropped":{"unknown","oversize","malformed"},"last_nudge_us"}
+ */
+void format_peers_json(const struct peer_report *rep, FILE *out);
+/* two lines per pair, each after indent, then the drops of nobody */
+void format_peers_text(const struct peer_report *rep, const char *indent,
+		       FILE *out);
+
 void format_identity_json(const struct identity *id, FILE *out);
 
 struct hooks_report;

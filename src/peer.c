@@ -321,6 +321,21 @@ size_t peer_encode(const struct peer *p, enum peer_msg type, uint64_t now_ms,
 	return (size_t)(q - out) + PEER_MAC_BYTES;
 }
 
+const char *peer_verdict_key(enum peer_verdict v)
+{
+	static const char *const keys[PEER_VERDICT_MAX] = {
+		[PEER_OK] = "ok",
+		[PEER_OVERSIZE] = "oversize",
+		[PEER_MALFORMED] = "malformed",
+		[PEER_UNKNOWN] = "unknown",
+		[PEER_BAD_MAC] = "bad_mac",
+		[PEER_STALE] = "stale",
+		[PEER_REPLAY] = "replayed",
+		[PEER_RATE_LIMITED] = "rate_limited",
+	};
+	return v < PEER_VERDICT_MAX ? keys[v] : "?";
+}
+
 const char *peer_verdict_name(enum peer_verdict v)
 {
 	static const char *const names[PEER_VERDICT_MAX] = {
@@ -440,16 +455,17 @@ enum peer_verdict peer_verify(const struct peer_list *l, struct peer_guards *g,
 
 /* --- sending --- */
 
-int peer_send(const char *address, const unsigned char *buf, size_t len)
+int peer_resolve(const char *address, struct sockaddr_storage *out,
+		 unsigned *len)
 {
 	struct addrinfo hints, *res = NULL;
 	char host[256];
-	const char *colon = strrchr(address, ':');
+	const char *colon;
 	size_t hlen;
-	int fd, ret = -1;
 
 	if (!peer_valid_address(address))
 		return error("bad peer address '%s'", address);
+	colon = strrchr(address, ':');
 	hlen = (size_t)(colon - address);
 	if (hlen >= sizeof(host))
 		return error("bad peer address '%s'", address);
@@ -464,15 +480,102 @@ int peer_send(const char *address, const unsigned char *buf, size_t len)
 	hints.ai_socktype = SOCK_DGRAM;
 	/* numeric only: a nudge never waits for a name server */
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (getaddrinfo(host, colon + 1, &hints, &res))
+	if (getaddrinfo(host, colon + 1, &hints, &res) ||
+	    res->ai_addrlen > sizeof(*out)) {
+		if (res)
+			freeaddrinfo(res);
 		return error("peer address '%s' is not numeric", address);
-	fd = socket(res->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	*len = (unsigned)res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int peer_send(const char *address, const unsigned char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	unsigned sslen;
+	int fd, ret = -1;
+
+	if (peer_resolve(address, &ss, &sslen) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
-	if (fd >= 0 && sendto(fd, buf, len, MSG_DONTWAIT, res->ai_addr,
-			      res->ai_addrlen) == (ssize_t)len)
+	if (fd >= 0 && sendto(fd, buf, len, MSG_DONTWAIT,
+			      (struct sockaddr *)&ss, sslen) == (ssize_t)len)
 		ret = 0;
 	if (fd >= 0)
 		close(fd);
-	freeaddrinfo(res);
 	return ret;
+}
+
+/* --- the lock, names, reports --- */
+
+int peer_list_lock(const struct repo *r, long wait_ms, int *fd)
+{
+	char *path = path_join(r->common_dir, "thrum-peers.lock");
+	int ret = lock_take(path, LOCK_EX, wait_ms, 0600, fd);
+
+	free(path);
+	return ret;
+}
+
+void peer_self_name(char *out, size_t size)
+{
+	char host[256];
+	size_t i, n = 0;
+
+	if (gethostname(host, sizeof(host)) < 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	for (i = 0; host[i] && host[i] != '.' && n + 1 < size && n < 64; i++) {
+		int c = tolower((unsigned char)host[i]);
+
+		out[n++] = isalnum(c) || c == '_' ? (char)c : '-';
+	}
+	out[n] = '\0';
+	if (!n || !isalnum((unsigned char)out[0]))
+		snprintf(out, size, "peer");
+}
+
+void peer_report_release(struct peer_report *rep)
+{
+	size_t i;
+
+	for (i = 0; i < rep->nr; i++) {
+		free(rep->v[i].name);
+		free(rep->v[i].address);
+	}
+	free(rep->v);
+	free(rep->listen);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int peer_report_from_file(const struct repo *r, struct peer_report *out)
+{
+	struct peer_list l = PEER_LIST_INIT;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (peer_list_load(r, &l) < 0)
+		return -1;
+	out->nr = l.nr;
+	out->v = xcalloc(l.nr ? l.nr : 1, sizeof(*out->v));
+	for (i = 0; i < l.nr; i++) {
+		out->v[i].name = xstrdup(l.v[i].name);
+		out->v[i].address = xstrdup_or_null(l.v[i].address);
+	}
+	peer_list_release(&l);
+	return 0;
+}
+
+int peer_list_present(const struct repo *r)
+{
+	char *path = peers_path(r);
+	int present = !access(path, F_OK);
+
+	free(path);
+	return present;
 }

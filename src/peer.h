@@ -77,6 +77,24 @@ int peer_parse_pairing(const char *s, struct peer *out, const char **why);
 /* "host:port" with a port of 1..65535; 1 or 0 */
 int peer_valid_address(const char *address);
 
+struct sockaddr_storage;
+/*
+ * A numeric "host:port" ("[::1]:7400" for IPv6) as a socket address,
+ * never through a name server.  0, or -1 after error().
+ */
+int peer_resolve(const char *address, struct sockaddr_storage *out,
+		 unsigned *len);
+
+/*
+ * Hold $GIT_COMMON_DIR/thrum-peers.lock while changing the pairs (load,
+ * change, save), waiting up to wait_ms.  0 with *fd set (lock_release()
+ * it), THRUM_EBUSY, or -1 after error().
+ */
+int peer_list_lock(const struct repo *r, long wait_ms, int *fd);
+
+/* this machine's name as a peer label (the host name, tamed), into out */
+void peer_self_name(char *out, size_t size);
+
 enum peer_msg {
 	PEER_NUDGE = 1,		/* payload: the 40 hex digits of a-sync */
 	PEER_HELLO = 2,		/* payload: "<name> <address>" of the sender */
@@ -102,6 +120,8 @@ enum peer_verdict {
 };
 
 const char *peer_verdict_name(enum peer_verdict v);
+/* the same as a JSON key: "bad_mac", "rate_limited", ... */
+const char *peer_verdict_key(enum peer_verdict v);
 
 /* what a receiver remembers of one pair */
 struct peer_guard {
@@ -141,5 +161,43 @@ enum peer_verdict peer_verify(const struct peer_list *l, struct peer_guards *g,
  * one sendto(); an unreachable peer never slows the caller.  0 or -1.
  */
 int peer_send(const char *address, const unsigned char *buf, size_t len);
+
+/*
+ * What a daemon says of its pairs (peer status, sync status): per pair
+ * the last nudge sent and received (unix ms, 0: never) and what it
+ * dropped, by verdict; datagrams that named no pair are counted once
+ * for all.
+ */
+struct peer_stat {
+	char *name;
+	char *address;			/* NULL: not known yet */
+	int64_t last_sent_ms;
+	int64_t last_received_ms;
+	unsigned long sent;		/* nudges sent */
+	unsigned long send_failed;	/* of those, sendto() said no */
+	unsigned long received;		/* datagrams accepted */
+	unsigned long dropped[PEER_VERDICT_MAX];	/* [PEER_OK] unused */
+};
+
+struct peer_report {
+	char *listen;			/* the bound address; NULL: none */
+	struct peer_stat *v;
+	size_t nr;
+	unsigned long unknown, oversize, malformed;
+	long last_nudge_us;		/* nudging after the last push */
+};
+
+#define PEER_REPORT_INIT { NULL, NULL, 0, 0, 0, 0, 0 }
+
+void peer_report_release(struct peer_report *rep);
+
+/*
+ * The pairs of r as a report with nothing counted (when no daemon runs):
+ * 0, or -1 after error().  *nr is how many pairs there are.
+ */
+int peer_report_from_file(const struct repo *r, struct peer_report *out);
+
+/* 1 when r has a pairs file, else 0: cheap, no parsing */
+int peer_list_present(const struct repo *r);
 
 #endif

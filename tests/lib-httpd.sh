@@ -1,4 +1,5 @@
-# Smart HTTP on 127.0.0.1: lighttpd runs git-http-backend over the trash
+# Smart HTTP on 127.0.0.1 (or HTTPD_BIND, with HTTPD_URL naming
+# HTTPD_HOST): lighttpd runs git-http-backend over the trash
 # directory.  start_httpd sets HTTPD_URL; stop_httpd ends the server.
 # Every request is logged in httpd/access.log.
 # Tests that source this file are skipped when lighttpd is missing.
@@ -31,7 +32,7 @@ start_httpd() {
 		accesslog.filename = "$root/httpd/access.log"
 		auth.backend = "plain"
 		auth.backend.plain.userfile = "$root/httpd/passwd"
-		server.bind = "127.0.0.1"
+		server.bind = "${HTTPD_BIND:-127.0.0.1}"
 		server.port = $port
 		server.pid-file = "$root/httpd/pid"
 		server.errorlog = "$root/httpd/error.log"
@@ -61,7 +62,7 @@ start_httpd() {
 		test $tries -lt 20 || return 1
 		port=$((port + 1))
 	done &&
-	HTTPD_URL="http://127.0.0.1:$port/git"
+	HTTPD_URL="http://${HTTPD_HOST:-127.0.0.1}:$port/git"
 }
 
 stop_httpd() {

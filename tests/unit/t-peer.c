@@ -1,6 +1,8 @@
 /* peer: pairing strings, and nudges that forgers cannot get through */
 #include "unit.h"
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include "peer.h"
 #include "wrapper.h"
 
@@ -180,6 +182,48 @@ static void test_pairing(void **state)
 	peer_list_release(&l);
 }
 
+/* numeric addresses only, IPv4 and bracketed IPv6; never a name server */
+static void test_resolve(void **state)
+{
+	static const char *const bad[] = {
+		"localhost:7400", "example.com:7400", "1.2.3:7400x",
+		"[::1:7400", "127.0.0.1", "127.0.0.1:0",
+	};
+	struct sockaddr_storage ss;
+	unsigned len = 0;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(peer_resolve("127.0.0.1:7400", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 7400);
+	assert_int_equal(len, sizeof(struct sockaddr_in));
+	assert_int_equal(peer_resolve("[::1]:9", &ss, &len), 0);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 9);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (!peer_resolve(bad[i], &ss, &len))
+			fail_msg("resolved '%s'", bad[i]);
+}
+
+/* the JSON keys of the verdicts: distinct, one word each */
+static void test_verdict_keys(void **state)
+{
+	int i, j;
+
+	(void)state;
+	for (i = 0; i < PEER_VERDICT_MAX; i++) {
+		const char *k = peer_verdict_key(i);
+
+		assert_null(strchr(k, ' '));
+		assert_string_not_equal(k, "?");
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(k, peer_verdict_key(j));
+	}
+	assert_string_equal(peer_verdict_key(PEER_BAD_MAC), "bad_mac");
+	assert_string_equal(peer_verdict_key(PEER_VERDICT_MAX), "?");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +231,8 @@ int main(void)
 		cmocka_unit_test(test_forgeries),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_pairing),
+		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_verdict_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
