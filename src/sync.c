@@ -18,10 +18,12 @@
 #include "thrum.h"
 #include <ini.h>
 #include "sync.h"
+#include "clock.h"
 #include "config.h"
 #include "date.h"
 #include "event.h"
 #include "gitx.h"
+#include "lockfile.h"
 #include "merge.h"
 #include "projection.h"
 #include "repo.h"
@@ -35,6 +37,12 @@
 #include "wrapper.h"
 
 #define PUSH_ATTEMPTS 3
+/* the pause before a push is tried again: attempt * this, plus jitter */
+#define PUSH_BACKOFF_MS 100
+#define PUSH_JITTER_MS 150
+/* how long a git lock file may stand before it counts as stale */
+#define STALE_LOCK_WAIT_MS 2000
+#define STALE_LOCK_STEP_MS 10
 
 static const char *const state_names[SYNC_STATE_MAX] = {
 	"never", "synced", "local-only", "offline", "busy", "error",
@@ -591,9 +599,10 @@ unlock:
 	if (in_txn)
 		projection_rollback(p);
 	for (i = 0; !renamed && i < staged.nr; i++) {
-		char *tmp = xstrfmt("%s.thrum-tmp", staged.v[i]);
+		char *tmp = tempfile_path(staged.v[i]);
 
 		unlink(tmp);	/* staged, never renamed */
+		tempfile_unregister(tmp);
 		free(tmp);
 	}
 	store_unlock(s);
@@ -677,16 +686,15 @@ out:
  * outlives a real ref or index update (milliseconds) is stale: wait a
  * little, then remove it, so that one crash cannot stop sync forever.
  */
+static int lock_gone(void *lock)
+{
+	return access(lock, F_OK) < 0;
+}
+
 static void clear_stale_lock(const char *lock)
 {
-	int i;
-
-	for (i = 0; i < 200 && !access(lock, F_OK); i++) {
-		struct timespec ts = { 0, 10 * 1000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	if (!access(lock, F_OK)) {
+	if (!poll_until(lock_gone, (void *)lock, STALE_LOCK_WAIT_MS,
+			STALE_LOCK_STEP_MS)) {
 		warning("removing the stale lock '%s'", lock);
 		unlink(lock);
 	}
@@ -766,16 +774,10 @@ out:
 static void backoff(int attempt)
 {
 	uint32_t jitter = 0;
-	struct timespec ts;
-	long ms;
 
 	if (getrandom(&jitter, sizeof(jitter), 0) < 0)
 		jitter = (uint32_t)getpid();
-	ms = 100L * attempt + jitter % 150;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sleep_ms(PUSH_BACKOFF_MS * attempt + jitter % PUSH_JITTER_MS);
 }
 
 /*
@@ -897,42 +899,19 @@ out:
 static int lock_sync(const struct repo *r, int *fd, long wait_ms)
 {
 	char *path = path_join(r->var_dir, "sync.lock");
-	long waited = 0;
 	int ret;
 
-	*fd = xopen(path, O_RDWR | O_CREAT, 0600);
-	free(path);
-	if (*fd < 0)
-		return error_errno("cannot open the sync lock");
 	/* a bounded wait: the other cycle's network step has a timeout too */
-	while ((ret = flock(*fd, LOCK_EX | LOCK_NB)) < 0 &&
-	       errno == EWOULDBLOCK && waited < wait_ms) {
-		struct timespec ts = { 0, 20 * 1000000L };
-
-		nanosleep(&ts, NULL);
-		waited += 20;
-	}
-	if (ret < 0) {
-		int busy = errno == EWOULDBLOCK;
-
-		close(*fd);
-		*fd = -1;
-		return busy ? THRUM_EBUSY : error_errno("cannot lock");
-	}
-	return 0;
+	ret = lock_take(path, LOCK_EX, wait_ms, 0600, fd);
+	free(path);
+	return ret;
 }
 
 int sync_running(const struct repo *r)
 {
 	char *path = path_join(r->var_dir, "sync.lock");
-	int fd = xopen(path, O_RDONLY, 0), running = 0;
+	int running = lock_held(path);
 
-	/* a probe: held for an instant, never waited for */
-	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 &&
-	    errno == EWOULDBLOCK)
-		running = 1;
-	if (fd >= 0)
-		close(fd);
 	free(path);
 	return running;
 }
@@ -1101,7 +1080,6 @@ done:
 	projection_free(own);
 	strbuf_release(&remote_ref);
 	strbuf_release(&why);
-	if (lock_fd >= 0)
-		close(lock_fd);
+	lock_release(lock_fd);
 	return ret;
 }
