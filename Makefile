@@ -134,6 +134,7 @@ UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
+	tests/unit/t-gitx-load \
 	tests/unit/t-format \
 	tests/unit/t-merge \
 	tests/unit/t-peer \

@@ -42,7 +42,12 @@ struct gitx_repo;
  */
 void gitx_unload(void);
 
-/* open the repository whose git directory is git_dir; 0 or -1 */
+/*
+ * Open the repository whose git directory is git_dir; 0 or -1.  This is
+ * the call that loads the module: one that cannot be loaded (missing,
+ * not ours, from another build) is reported and -1 returned, never
+ * fatal, and the next gitx_open() looks for it again.
+ */
 int gitx_open(struct gitx_repo **out, const char *git_dir);
 void gitx_close(struct gitx_repo *repo);
 
