@@ -140,10 +140,10 @@ int gitx_resolve(struct gitx_repo *repo, const char *refname,
 }
 
 int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
-		   size_t max_bytes, const struct gitx_files *trusted,
-		   struct gitx_files *out)
+		   const struct gitx_filter *filter,
+		   const struct gitx_files *trusted, struct gitx_files *out)
 {
-	return ops->log_files(repo, commit, max_bytes, trusted, out);
+	return ops->log_files(repo, commit, filter, trusted, out);
 }
 
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,

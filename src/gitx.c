@@ -18,8 +18,6 @@
 #include <git2/sys/commit.h>
 #include "gitx-internal.h"
 #include "gitx-module.h"
-#include "event.h"
-#include "store.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -293,15 +291,62 @@ static void drop_duplicates(struct gitx_files *out)
 	free(by_path);
 }
 
+/*
+ * The entries of tree under prefix ("" or "messages/") that filter
+ * takes; at the top (sub non-NULL), the directory it takes goes to *sub,
+ * its path to sub_path.
+ */
+static int filter_tree(git_repository *repo, const git_tree *tree,
+		       const char *prefix, const struct gitx_filter *filter,
+		       const struct gitx_files *trusted, struct gitx_files *out,
+		       git_tree **sub, struct strbuf *sub_path)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i, n = git_tree_entrycount(tree);
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		int is_tree = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s", prefix, git_tree_entry_name(e));
+		if (sub && is_tree) {
+			/* a directory: one level, the last of a name */
+			strbuf_addch(&path, '/');
+			if (!filter->accept(path.buf, filter->payload)) {
+				out->skipped++;
+				continue;
+			}
+			git_tree_free(*sub);
+			*sub = NULL;
+			strbuf_reset(sub_path);
+			strbuf_addbuf(sub_path, &path);
+			if (git_tree_lookup(sub, repo, git_tree_entry_id(e)) < 0)
+				ret = gitx_error("cannot read a directory of "
+						 "a-sync");
+			continue;
+		}
+		if (!filter->accept(path.buf, filter->payload))
+			out->skipped++;
+		else
+			ret = add_file(repo, out, path.buf, e,
+				       filter->max_bytes, trusted);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 static int x_log_files(struct gitx_repo *grepo,
-		       const struct gitx_oid *xcommit_id, size_t max_bytes,
+		       const struct gitx_oid *xcommit_id,
+		       const struct gitx_filter *filter,
 		       const struct gitx_files *trusted, struct gitx_files *out)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *commit_id = (const git_oid *)xcommit_id;
 	git_tree *tree = NULL, *sub = NULL;
+	struct strbuf dir = STRBUF_INIT;
 	git_oid tree_id;
-	size_t i, n;
 	int ret = -1;
 
 	if (gitx_read_commit(repo, commit_id, &tree_id, NULL, NULL) < 0 ||
@@ -309,51 +354,17 @@ static int x_log_files(struct gitx_repo *grepo,
 		gitx_error("cannot read an a-sync commit");
 		goto out;
 	}
-	n = git_tree_entrycount(tree);
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		const char *name = git_tree_entry_name(e);
-
-		if (!strcmp(name, "events.jsonl") ||
-		    !strcmp(name, "messages.jsonl")) {
-			if (add_file(repo, out, name, e, max_bytes, trusted) < 0)
-				goto out;
-		} else if (!strcmp(name, "messages") &&
-			   git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
-			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
-				gitx_error("cannot read messages/");
-				goto out;
-			}
-		} else {
-			out->skipped++;
-		}
-	}
-	n = sub ? git_tree_entrycount(sub) : 0;
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
-		const char *name = git_tree_entry_name(e);
-		struct strbuf path = STRBUF_INIT;
-		char *agent = store_shard_from_name(name);
-		int ok;
-
-		/* segments of valid agent names only (see store.h) */
-		if (!agent) {
-			out->skipped++;
-			continue;
-		}
-		free(agent);
-		strbuf_addf(&path, "messages/%s", name);
-		ok = add_file(repo, out, path.buf, e, max_bytes, trusted);
-		strbuf_release(&path);
-		if (ok < 0)
-			goto out;
-	}
+	if (filter_tree(repo, tree, "", filter, trusted, out, &sub, &dir) < 0 ||
+	    (sub && filter_tree(repo, sub, dir.buf, filter, trusted, out, NULL,
+				NULL) < 0))
+		goto out;
 	drop_duplicates(out);
 	/* tree order is path order already, but callers rely on it */
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
 	ret = 0;
 out:
+	strbuf_release(&dir);
 	git_tree_free(sub);
 	git_tree_free(tree);
 	return ret;

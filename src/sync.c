@@ -10,7 +10,7 @@
  *  - merging holds the log lock, so no append can be lost between reading
  *    a file and replacing it; files are replaced by rename, never edited
  *    in place, and nothing from the remote is followed or trusted:
- *    entries are filtered by gitx_log_files(), lines by merge_file();
+ *    entries are filtered by is_log_path(), lines by merge_file();
  *  - the merge holds one file at a time, however many the remote names;
  *  - an idle cycle makes no commit; an active one makes at most one per
  *    attempt, whose parent is the remote tip (linear history).
@@ -443,6 +443,25 @@ static int has_lines(const struct strbuf *sb)
 }
 
 /*
+ * Which entries of a-sync's tree are log files: events.jsonl,
+ * messages.jsonl, and in messages/ the segments of valid agent names
+ * (see store.h); nothing else is read.
+ */
+static int is_log_path(const char *path, void *payload)
+{
+	char *agent;
+
+	if (!strcmp(path, "events.jsonl") || !strcmp(path, "messages.jsonl") ||
+	    !strcmp(path, "messages/"))
+		return 1;
+	if (strncmp(path, "messages/", 9))
+		return 0;
+	agent = store_shard_from_name(path + 9);
+	free(agent);
+	return !!agent;
+}
+
+/*
  * Merge the remote's log files into the work tree.  A merged file that
  * came out byte for byte as the remote's blob (nothing of ours was
  * missing there) goes into *learned with that blob id, so that the
@@ -470,15 +489,16 @@ static int merge_remote(struct gitx_repo *repo,
 	const struct gitx_oid **as_remote = NULL;	/* or NULL */
 	size_t as_remote_alloc = 0;
 	struct catch_up_stats cs = { 0 };
+	struct gitx_filter ours = { is_log_path, NULL, SIZE_MAX };
+	struct gitx_filter theirs = { is_log_path, NULL, cfg->max_file_bytes };
 	size_t i;
 	int ret = -1, in_txn = 0, renamed = 0;
 
 	/* ours first: what the remote shares with us needs no checking */
 	if (local_tip &&
-	    gitx_log_files(repo, local_tip, SIZE_MAX, NULL, &lfiles) < 0)
+	    gitx_log_files(repo, local_tip, &ours, NULL, &lfiles) < 0)
 		goto out;
-	if (gitx_log_files(repo, remote_tip, cfg->max_file_bytes, &lfiles,
-			   &rfiles) < 0)
+	if (gitx_log_files(repo, remote_tip, &theirs, &lfiles, &rfiles) < 0)
 		goto out;
 	st->skipped_entries += rfiles.skipped;
 
