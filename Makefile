@@ -99,7 +99,11 @@ LIB_OBJS = \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
 	$(O)/src/sync.o \
+	$(O)/src/sync-cache.o \
+	$(O)/src/sync-commit.o \
+	$(O)/src/sync-merge.o \
 	$(O)/src/sync-net.o \
+	$(O)/src/sync-status.o \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \

@@ -12,7 +12,7 @@
 #include "date.h"
 #include "event.h"
 #include "store.h"
-#include "sync.h"
+#include "sync-cache.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "usage.h"

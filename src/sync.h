@@ -120,13 +120,6 @@ int sync_status_read(const struct repo *r, struct sync_status *out);
 /* record st as the last cycle's status (the daemon adds its back-off) */
 int sync_status_write(const struct repo *r, const struct sync_status *st);
 
-/*
- * How many bytes of the log file rel (e.g. "messages/alice.jsonl") the
- * last commit of a-sync holds, as var/sync-cache in var_dir recorded it
- * when the cycle committed; 0 when nothing is known.  Bytes after that
- * are not committed yet.
- */
-uint64_t sync_committed_size(const char *var_dir, const char *rel);
 void sync_status_release(struct sync_status *st);
 
 /* 1 when a cycle holds the sync lock now, else 0 */
