@@ -49,7 +49,7 @@ static int64_t now_ms(void)
 static int arrived(struct thrum_ctx *ctx, struct inbox_query *q,
 		   struct message_list *l)
 {
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0 ||
+	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0 ||
 	    projection_inbox(ctx->proj, q, l) < 0)
 		return -1;
 	return l->nr > 0;

@@ -397,7 +397,7 @@ static void run_cycle(int forced)
 		return;
 	}
 	if (w & WATCH_LOG_CHANGED)
-		projection_catch_up(d.proj, &d.store, NULL);
+		projection_update(d.proj, &d.store, NULL, NULL);
 	schedule_write_cycle();
 	check_waiters();
 }
@@ -492,7 +492,7 @@ static int handle(struct client *c, const char *line, size_t len)
 		c->after = param_int(req.params, "after_seq", 0);
 		c->deadline = timeout < 0 ? -1 : now_ms() + timeout;
 		rpc_request_release(&req);
-		projection_catch_up(d.proj, &d.store, NULL);
+		projection_update(d.proj, &d.store, NULL, NULL);
 		return !try_answer(c, 0);
 	} else {
 		rpc_send_error(c->fd, req.id, RPC_METHOD_NOT_FOUND,
@@ -650,7 +650,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 	log_info("daemon started for %s (sync every %lds%s)", r->worktree,
 		 d.cfg.sync_interval,
 		 flags & DAEMON_LOCAL_ONLY ? ", local only" : "");
-	projection_catch_up(d.proj, &d.store, NULL);
+	projection_update(d.proj, &d.store, NULL, NULL);
 	run_cycle(0);
 
 	while (!d.stop) {
@@ -691,7 +691,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 				break;
 			}
 			if (w & WATCH_LOG_CHANGED) {
-				projection_catch_up(d.proj, &d.store, NULL);
+				projection_update(d.proj, &d.store, NULL, NULL);
 				check_waiters();
 				schedule_write_cycle();
 			}

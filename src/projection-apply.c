@@ -11,6 +11,7 @@
 #include "projection-internal.h"
 #include "date.h"
 #include "event.h"
+#include "merge.h"
 #include "store.h"
 #include "sync-cache.h"
 #include "strbuf.h"
@@ -430,6 +431,8 @@ struct file_state {
 	int64_t size;
 	unsigned char tail[TAIL_BYTES];
 	int tail_len;
+	int have_stat;		/* ino and mtime describe those size bytes */
+	int64_t ino, mtime;
 };
 
 static int get_file_state(struct projection *p, const char *rel,
@@ -447,6 +450,10 @@ static int get_file_state(struct projection *p, const char *rel,
 
 		fs->known = 1;
 		fs->size = sqlite3_column_int64(s, 0);
+		fs->have_stat = sqlite3_column_type(s, 2) != SQLITE_NULL &&
+				sqlite3_column_type(s, 3) != SQLITE_NULL;
+		fs->ino = sqlite3_column_int64(s, 2);
+		fs->mtime = sqlite3_column_int64(s, 3);
 		if (blob && n > 0 && n <= TAIL_BYTES) {
 			memcpy(fs->tail, blob, n);
 			fs->tail_len = n;
@@ -822,31 +829,124 @@ static int forget_missing_files(struct projection *p,
 	return ret;
 }
 
-int projection_catch_up(struct projection *p, struct store *s,
-			struct catch_up_stats *stats)
+/*
+ * Did the projection consume exactly the file a merge read (its stat
+ * identity recorded with all its bytes), or know nothing of a file that
+ * was not there?  Then the merge's new lines are all it lacks.
+ */
+static int consumed_before(const struct file_state *fs,
+			   const struct log_change *c)
+{
+	if (!c->before.ino)
+		return !fs->known;
+	return fs->known && fs->have_stat && (uint64_t)fs->size ==
+	       c->before.size && (uint64_t)fs->ino == c->before.ino &&
+	       fs->mtime == c->before.mtime_ns;
+}
+
+/*
+ * Project the lines a merge brought into c->path and record the file as
+ * consumed up to what the merge wrote.  When the projection did not hold
+ * exactly the file the merge read, or the file in place is not the one
+ * the merge wrote, nothing is done here: catch_up_file() reads it.
+ */
+static int project_merged(struct projection *p, struct store *s,
+			  const struct log_change *c,
+			  struct catch_up_stats *stats)
+{
+	char *path = store_abs_path(s, c->path);
+	char *shard = store_shard_of(c->path);
+	struct strbuf buf = STRBUF_INIT;
+	struct file_state fs;
+	struct stat st;
+	size_t i;
+	int fd, ret = -1;
+
+	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
+	if (fd < 0 || fstat(fd, &st) < 0 ||
+	    (uint64_t)st.st_ino != c->after.ino ||
+	    (uint64_t)st.st_size < c->after.size) {
+		ret = 0;
+		goto out;
+	}
+	if (get_file_state(p, c->path, &fs) < 0)
+		goto out;
+	if (!consumed_before(&fs, c)) {
+		ret = 0;
+		goto out;
+	}
+	for (i = 0; i < c->nr; i++) {
+		const struct log_span *sp = &c->spans[i];
+		ssize_t n;
+
+		strbuf_reset(&buf);
+		if (strbuf_grow(&buf, sp->len) < 0)
+			goto out;
+		n = pread(fd, buf.buf, sp->len, sp->off);
+		if (n != (ssize_t)sp->len) {
+			error_errno("cannot read '%s'", path);
+			goto out;
+		}
+		strbuf_setlen(&buf, n);
+		/* merged in from the remote: the cycle commits them at once */
+		if (project_lines(p, c->path, shard, buf.buf, buf.len,
+				  (int64_t)sp->off, -1, stats) < 0)
+			goto out;
+		/* one span's bytes at a time */
+		strbuf_release(&buf);
+	}
+	ret = record_file_state(p, c->path, fd, (int64_t)c->after.size, path);
+out:
+	if (fd >= 0)
+		close(fd);
+	strbuf_release(&buf);
+	free(shard);
+	free(path);
+	return ret;
+}
+
+int projection_update(struct projection *p, struct store *s,
+		      const struct log_changes *changes,
+		      struct catch_up_stats *stats)
 {
 	struct catch_up_stats local = { 0 };
 	struct strvec files = STRVEC_INIT, changed = STRVEC_INIT;
 	size_t i;
-	int ret = -1;
+	int ret = -1, merged = 0;
 
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof(*stats));
 	if (store_lock(s, LOCK_SH) < 0)
 		return -1;
-	store_list_projected(s, &files);
+	if (!changes)
+		store_list_projected(s, &files);
+	for (i = 0; changes && i < changes->nr; i++) {
+		strvec_push(&files, changes->v[i].path);
+		merged |= changes->v[i].merged;
+	}
 	ret = needs_catch_up(p, s, &files, &changed);
+	/*
+	 * only the files named: what else is gone is not their question;
+	 * what a merge wrote is read even when it looks unchanged
+	 */
+	if (changes && ret >= 0)
+		ret = changed.nr || merged;
 	if (ret <= 0)
 		goto out;
 	ret = -1;
 	if (projection_begin(p) < 0)
 		goto out;
+	for (i = 0; changes && i < changes->nr; i++)
+		if (changes->v[i].merged &&
+		    project_merged(p, s, &changes->v[i], stats) < 0)
+			goto fail;
 	/* only what changed is read; catch_up_file() resumes each */
 	for (i = 0; i < changed.nr; i++)
 		if (catch_up_file(p, s, changed.v[i], stats) < 0)
 			goto fail;
-	if (forget_missing_files(p, &files) < 0 || projection_commit(p) < 0)
+	if ((!changes && forget_missing_files(p, &files) < 0) ||
+	    projection_commit(p) < 0)
 		goto fail;
 	ret = 0;
 	goto out;
@@ -857,80 +957,6 @@ out:
 	strvec_clear(&files);
 	strvec_clear(&changed);
 	return ret;
-}
-
-
-int projection_catch_up_files(struct projection *p, struct store *s,
-			      const struct strvec *files)
-{
-	struct catch_up_stats stats = { 0 };
-	struct strvec changed = STRVEC_INIT;
-	size_t i;
-	int ret = -1;
-
-	if (store_lock(s, LOCK_SH) < 0)
-		return -1;
-	/* only the files named: what else is gone is not our question */
-	if (needs_catch_up(p, s, files, &changed) < 0)
-		goto out;
-	ret = 0;
-	if (!changed.nr)
-		goto out;
-	ret = -1;
-	if (projection_begin(p) < 0)
-		goto out;
-	for (i = 0; i < changed.nr; i++)
-		if (catch_up_file(p, s, changed.v[i], &stats) < 0) {
-			projection_rollback(p);
-			goto out;
-		}
-	ret = projection_commit(p);
-out:
-	strvec_clear(&changed);
-	store_unlock(s);
-	return ret;
-}
-
-int projection_ingest_lines(struct projection *p, const char *rel,
-			    const char *lines, size_t len,
-			    struct catch_up_stats *stats)
-{
-	char *shard = store_shard_of(rel);
-	/* merged in from the remote: the cycle commits them at once */
-	int ret = project_lines(p, rel, shard, lines, len, 0, -1, stats);
-
-	free(shard);
-	return ret;
-}
-
-int projection_ingest_done(struct projection *p, struct store *s,
-			   const char *rel)
-{
-	char *path = store_abs_path(s, rel);
-	struct stat st;
-	int fd, ret = -1;
-
-	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		error_errno("cannot read '%s'", path);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	ret = record_file_state(p, rel, fd, st.st_size, path);
-	close(fd);
-out:
-	free(path);
-	return ret;
-}
-
-int projection_ingest(struct projection *p, struct store *s, const char *rel,
-		      const char *lines, size_t len,
-		      struct catch_up_stats *stats)
-{
-	if (projection_ingest_lines(p, rel, lines, len, stats) < 0)
-		return -1;
-	return projection_ingest_done(p, s, rel);
 }
 
 /* --- writing back what the log lost --- */

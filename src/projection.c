@@ -4,7 +4,7 @@
  *
  * Invariants:
  *  - derived only: every row comes from an event in the log; the database
- *    can be deleted at any time and rebuilt by projection_catch_up();
+ *    can be deleted at any time and rebuilt by projection_update();
  *  - order-independent: each event is stored as a fact (edits, deletes,
  *    receipts, memberships each in their own table, keyed by event or by
  *    what they describe) and the visible state is derived from the facts
@@ -133,7 +133,8 @@ static const char *const stmt_sql[ST_MAX] = {
 		"INSERT INTO events_seen(event_id, hash, ts) VALUES(?1, ?2, ?3)"
 		" ON CONFLICT(event_id) DO NOTHING",
 	[ST_SEEN_HASH] = "SELECT hash FROM events_seen WHERE event_id = ?1",
-	[ST_FILE_GET] = "SELECT size, tail FROM log_files WHERE path = ?1",
+	[ST_FILE_GET] =
+		"SELECT size, tail, ino, mtime FROM log_files WHERE path = ?1",
 	[ST_FILE_PUT] =
 		"INSERT INTO log_files(path, size, tail, ino, mtime)"
 		" VALUES(?1, ?2, ?3, ?4, ?5)"
@@ -693,7 +694,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 	}
 	start_trace(p);
 	keep_local_state(p, final);
-	if (projection_catch_up(p, s, stats) < 0 ||
+	if (projection_update(p, s, NULL, stats) < 0 ||
 	    proj_exec(p, query_index_sql) < 0)
 		goto out;
 	close_db(p);

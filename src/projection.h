@@ -4,7 +4,7 @@
 /*
  * The SQLite projection of the log (technical/architecture.adoc, "The
  * projection"), at var/messages.db in WAL mode. It is derived data:
- * projection_catch_up() brings it up to date with the log files (only the
+ * projection_update() brings it up to date with the log files (only the
  * bytes appended since last time, or a whole file when it was rewritten), and
  * deleting it loses nothing. Applying the same set of events in any order
  * gives the same answers. Everything returned is owned by the caller and freed
@@ -44,39 +44,19 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		       struct store *s, struct catch_up_stats *stats);
 
 /*
- * Bring the projection up to date with the log in s, in one transaction.
- * stats may be NULL.  0, or -1 after error().
+ * The one way the log gets into the projection: bring it up to date with
+ * the log files of s, in one transaction, reading only what each file
+ * gained since.  changes NULL: every log file (and those gone are
+ * forgotten).  Otherwise only the files changes names: for each that a
+ * merge wrote (merged), the lines it brought are projected without
+ * reading the rest of the file, when the projection held exactly the
+ * file the merge read; any other is read on from where the projection
+ * left it.  stats may be NULL.  0, or -1 after error().
  */
-int projection_catch_up(struct projection *p, struct store *s,
-			struct catch_up_stats *stats);
-
-/*
- * The same for some files only (events.jsonl, when a command needs only
- * agents, roles and groups): each that changed is read on from where the
- * projection left it.  0, or -1 after error().
- */
-struct strvec;
-int projection_catch_up_files(struct projection *p, struct store *s,
-			      const struct strvec *files);
-
-/*
- * After the sync cycle rewrote rel with a merge (under the log lock, in a
- * transaction, with the projection caught up before): project the lines
- * the merge brought in and remember the file as consumed.  0 or -1.
- */
-int projection_ingest(struct projection *p, struct store *s, const char *rel,
-		      const char *lines, size_t len,
+struct log_changes;
+int projection_update(struct projection *p, struct store *s,
+		      const struct log_changes *changes,
 		      struct catch_up_stats *stats);
-/*
- * The same in two steps, so that a merge of many files holds one file's
- * lines at a time: project the lines of rel (the file may not be in
- * place yet), then, once it is, remember it as consumed.
- */
-int projection_ingest_lines(struct projection *p, const char *rel,
-			    const char *lines, size_t len,
-			    struct catch_up_stats *stats);
-int projection_ingest_done(struct projection *p, struct store *s,
-			   const char *rel);
 
 /*
  * The lines this clone appends stay in the database, byte for byte,

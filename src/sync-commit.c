@@ -61,7 +61,7 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 			f->size = (size_t)known->size;
 		} else {
 			/* nothing appends while we hold the log lock */
-			int r = sync_read_file(path, &buf);
+			int r = sync_read_file(path, &buf, NULL);
 
 			if (r < 0 || gitx_blob_write(repo, buf.buf, buf.len,
 						     &f->blob) < 0) {

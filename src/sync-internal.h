@@ -9,28 +9,34 @@
 struct blob_cache;
 struct gitx_oid;
 struct gitx_repo;
-struct projection;
+struct log_changes;
+struct log_file_id;
 struct repo;
 struct store;
 struct strbuf;
 struct sync_status;
 struct thrum_config;
 
-/* read a work tree file into sb (replacing it); a missing one is empty */
-int sync_read_file(const char *path, struct strbuf *sb);
+/*
+ * Read a work tree file into sb (replacing it); a missing one is empty.
+ * *seen (may be NULL) is the file as it was read (all 0: missing).
+ */
+int sync_read_file(const char *path, struct strbuf *sb,
+		   struct log_file_id *seen);
 
 /*
  * Merge the remote's log files (those of remote_tip that local_tip, may
  * be NULL, does not hold as they are) into the work tree, under the log
- * lock.  A merged file that came out byte for byte as the remote's blob
- * goes into *learned with that blob id, so that the commit does not hash
- * it again.  Counts go to st.  0, or -1 after error().
+ * lock.  What it changed is added to *changes, for the projection.  A
+ * merged file that came out byte for byte as the remote's blob goes into
+ * *learned with that blob id, so that the commit does not hash it again.
+ * Counts go to st.  0, or -1 after error().
  */
 int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 	       const struct gitx_oid *local_tip,
 	       const struct thrum_config *cfg, struct store *s,
-	       struct projection *p, struct sync_status *st,
-	       struct blob_cache *learned);
+	       struct sync_status *st, struct blob_cache *learned,
+	       struct log_changes *changes);
 
 /*
  * Commit the work tree's log files on top of parent (may be NULL) and

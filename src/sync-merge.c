@@ -20,20 +20,31 @@
 #include "gitx.h"
 #include "lockfile.h"
 #include "merge.h"
-#include "projection.h"
 #include "store.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
-int sync_read_file(const char *path, struct strbuf *sb)
+/* what stat() says of a file, as struct log_file_id has it */
+static void file_id(const struct stat *st, struct log_file_id *id)
+{
+	id->ino = (uint64_t)st->st_ino;
+	id->size = (uint64_t)st->st_size;
+	id->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
+		       st->st_mtim.tv_nsec;
+}
+
+int sync_read_file(const char *path, struct strbuf *sb,
+		   struct log_file_id *seen)
 {
 	int fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
 	struct stat st;
 	ssize_t n;
 
 	strbuf_reset(sb);
+	if (seen)
+		memset(seen, 0, sizeof(*seen));
 	if (fd < 0)
 		return errno == ENOENT ? 0 : error_errno("cannot open '%s'",
 							 path);
@@ -42,6 +53,8 @@ int sync_read_file(const char *path, struct strbuf *sb)
 		return error("'%s' is not a regular file", path);
 	}
 	n = strbuf_read_fd(sb, fd, st.st_size);
+	if (seen)
+		file_id(&st, seen);
 	close(fd);
 	return n < 0 ? error_errno("cannot read '%s'", path) : 0;
 }
@@ -99,30 +112,28 @@ static int is_log_path(const char *path, void *payload)
  * commit does not hash it again.
  *
  * Memory follows the largest file, not the number of files: each file
- * is read, merged, staged and its new lines projected (into the open
- * transaction) before the next is read, and nothing of it is kept but
- * its name.  Crash safety is unchanged: the projection commits only
- * after every staged file was flushed and renamed into place, and each
- * file is recorded as consumed only once it is there; a crash before
- * leaves the old files and the old projection.
+ * is read, merged and staged before the next is read, and nothing of it
+ * is kept but its name and where its new lines are (*changes).  The
+ * staged files are flushed together, then renamed into place; a crash
+ * before leaves the old files, one after leaves files the projection
+ * reads again.
  */
 int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 	       const struct gitx_oid *local_tip,
 	       const struct thrum_config *cfg, struct store *s,
-	       struct projection *p, struct sync_status *st,
-	       struct blob_cache *learned)
+	       struct sync_status *st, struct blob_cache *learned,
+	       struct log_changes *changes)
 {
 	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
 	struct strbuf wbuf = STRBUF_INIT, merged = STRBUF_INIT,
 		      fresh = STRBUF_INIT;
-	struct strvec staged = STRVEC_INIT, staged_rel = STRVEC_INIT;
+	struct strvec staged = STRVEC_INIT;
 	const struct gitx_oid **as_remote = NULL;	/* or NULL */
 	size_t as_remote_alloc = 0;
-	struct catch_up_stats cs = { 0 };
 	struct gitx_filter ours = { is_log_path, NULL, SIZE_MAX };
 	struct gitx_filter theirs = { is_log_path, NULL, cfg->max_file_bytes };
 	size_t i;
-	int ret = -1, in_txn = 0, renamed = 0;
+	int ret = -1, renamed = 0;
 
 	/* ours first: what the remote shares with us needs no checking */
 	if (local_tip &&
@@ -134,15 +145,13 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 
 	if (store_lock(s, LOCK_EX) < 0)
 		goto out;
-	/* the projection must hold everything the work tree holds */
-	if (projection_catch_up(p, s, NULL) < 0 || projection_begin(p) < 0)
-		goto unlock;
-	in_txn = 1;
 	for (i = 0; i < rfiles.nr; i++) {
 		const struct gitx_file *rf = &rfiles.v[i];
 		const struct gitx_file *lf = gitx_files_find(&lfiles, rf->path);
 		struct merge_stats ms = { 0 };
 		struct gitx_blob *blob = NULL;
+		struct log_file_id seen;
+		struct log_change *c;
 		const char *rbuf, *res;
 		size_t rlen, res_len = 0;
 		char *path;
@@ -154,7 +163,7 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 		if (gitx_blob_borrow(repo, &rf->blob, &blob, &rbuf, &rlen) < 0)
 			goto unlock;
 		path = store_abs_path(s, rf->path);
-		r = sync_read_file(path, &wbuf);
+		r = sync_read_file(path, &wbuf, &seen);
 		had = !r && has_lines(&wbuf);
 		strbuf_reset(&merged);
 		strbuf_reset(&fresh);
@@ -194,7 +203,6 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 			goto unlock;
 		}
 		strvec_push(&staged, path);
-		strvec_push(&staged_rel, rf->path);
 		free(path);
 		ALLOC_GROW(as_remote, staged.nr, as_remote_alloc);
 		as_remote[staged.nr - 1] =
@@ -204,14 +212,17 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 		/* unparseable lines: the projection counts each one */
 		st->skipped += ms.dropped;
 		/*
-		 * the new lines, whole (a hostile line may hold a NUL): all
-		 * of the result when we had none of the file
+		 * where the new lines are: all of the result when we had
+		 * none of the file
 		 */
-		r = projection_ingest_lines(p, rf->path, had ? fresh.buf : res,
-					    had ? fresh.len : res_len, &cs);
+		c = log_changes_add(changes, rf->path);
+		c->merged = 1;
+		c->before = seen;
+		if (had)
+			merge_spans(res, res_len, fresh.buf, fresh.len, c);
+		else if (res_len)
+			log_change_add_span(c, 0, res_len);
 		gitx_blob_release(blob);
-		if (r < 0)
-			goto unlock;
 		/* one file's buffers at a time, not the largest file's */
 		strbuf_release(&merged);
 		strbuf_release(&fresh);
@@ -224,27 +235,23 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 		goto unlock;
 	for (i = 0; i < staged.nr; i++) {
 		struct blob_stat key = { 0 };
+		struct log_change *c = &changes->v[changes->nr - staged.nr + i];
 
-		if (!as_remote[i] || blob_stat_key(staged.v[i], &key) < 0)
+		if (blob_stat_key(staged.v[i], &key) < 0)
 			continue;
-		key.path = xstrdup(staged_rel.v[i]);
+		/* the file the merge put in place, as the projection will */
+		c->after.ino = key.ino;
+		c->after.size = key.size;
+		c->after.mtime_ns = key.mtime_ns;
+		if (!as_remote[i])
+			continue;
+		key.path = xstrdup(c->path);
 		key.blob = *as_remote[i];
 		blob_cache_add(learned, &key);
 	}
 	blob_cache_sort(learned);
-	for (i = 0; i < staged_rel.nr; i++)
-		if (projection_ingest_done(p, s, staged_rel.v[i]) < 0)
-			goto unlock;
-	if (projection_commit(p) < 0)
-		goto unlock;
-	in_txn = 0;
-	st->new_events += cs.applied;
-	st->skipped += cs.unparseable;
-	st->conflicts += cs.conflicts;
 	ret = 0;
 unlock:
-	if (in_txn)
-		projection_rollback(p);
 	for (i = 0; !renamed && i < staged.nr; i++) {
 		char *tmp = tempfile_path(staged.v[i]);
 
@@ -256,7 +263,6 @@ unlock:
 out:
 	free(as_remote);
 	strvec_clear(&staged);
-	strvec_clear(&staged_rel);
 	gitx_files_release(&rfiles);
 	gitx_files_release(&lfiles);
 	strbuf_release(&wbuf);

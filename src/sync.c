@@ -22,6 +22,7 @@
 #include "date.h"
 #include "gitx.h"
 #include "lockfile.h"
+#include "merge.h"
 #include "projection.h"
 #include "repo.h"
 #include "store.h"
@@ -128,6 +129,36 @@ static void set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
 	st->remote_tip = xstrdup(hex);
 }
 
+/*
+ * The merge step and the projection of what it changed: the projection
+ * is brought up to date first, so that the lines the merge brings are
+ * all it has to read afterwards.
+ */
+static int merge_step(struct gitx_repo *repo,
+		      const struct gitx_oid *remote_tip,
+		      const struct gitx_oid *local_tip,
+		      const struct thrum_config *cfg, struct store *s,
+		      struct projection *p, struct sync_status *st,
+		      struct blob_cache *learned)
+{
+	struct log_changes changes = LOG_CHANGES_INIT;
+	struct catch_up_stats cs = { 0 };
+	int ret = -1;
+
+	if (projection_update(p, s, NULL, NULL) < 0 ||
+	    sync_merge(repo, remote_tip, local_tip, cfg, s, st, learned,
+		       &changes) < 0 ||
+	    projection_update(p, s, &changes, &cs) < 0)
+		goto out;
+	st->new_events += cs.applied;
+	st->skipped += cs.unparseable;
+	st->conflicts += cs.conflicts;
+	ret = 0;
+out:
+	log_changes_release(&changes);
+	return ret;
+}
+
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *st)
@@ -196,9 +227,9 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			p = own;
 		}
 		if (have_remote) {
-			if (sync_merge(repo, &remote_tip,
-					 have_local ? &local_tip : NULL, cfg, s,
-					 p, st, &learned) < 0)
+			if (merge_step(repo, &remote_tip,
+				       have_local ? &local_tip : NULL, cfg, s,
+				       p, st, &learned) < 0)
 				goto done;
 			set_remote_tip(st, &remote_tip);
 		}
