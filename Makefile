@@ -92,6 +92,9 @@ LIB_OBJS = \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
+	$(O)/src/projection-log.o \
+	$(O)/src/projection-query.o \
+	$(O)/src/projection-rebuild.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \

@@ -2,10 +2,9 @@
 #define THRUM_PROJECTION_INTERNAL_H
 
 /*
- * Shared by projection.c (schema, statements, queries) and
- * projection-apply.c (applying events, catching up with the log); no
- * other file includes it.  Statements are prepared once, on first use,
- * and owned by struct projection.
+ * Shared by the projection*.c files (see projection.c for who does
+ * what); no other file includes it.  Statements are prepared once, on
+ * first use, and owned by struct projection.
  */
 #include <sqlite3.h>
 
@@ -80,5 +79,28 @@ int proj_run(struct projection *p, sqlite3_stmt *s, const char *what);
 char *proj_col_text(sqlite3_stmt *s, int i);
 /* run SQL without results; 0 or -1 */
 int proj_exec(struct projection *p, const char *sql);
+/* the same, silently: the SQLite result code */
+int proj_try_exec(struct projection *p, const char *sql);
+
+/* var_dir's database file, a new string */
+char *proj_db_path(const char *var_dir);
+/*
+ * Open p->path (creating the schema in an empty file; p->bulk: without a
+ * journal, and without the query indexes).  0, or -1 after error() or
+ * when the file is not our database.
+ */
+int proj_open_file(struct projection *p);
+void proj_close_db(struct projection *p);
+/* the indexes only queries use (a rebuild makes them at the end) */
+int proj_query_indexes(struct projection *p);
+/* THRUM_TRACE_SQL: start tracing p's statements */
+void proj_start_trace(struct projection *p);
+
+/*
+ * Keep the exact bytes of a line this clone appended at offset off of
+ * rel, which a-sync does not hold yet (see projection_recover()).
+ */
+int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
+		      const char *line, size_t n);
 
 #endif

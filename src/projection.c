@@ -1,6 +1,11 @@
 /*
- * projection.c: the SQLite projection: schema, every SQL statement (the
- * project's only SQL, with projection-apply.c using them), and queries.
+ * projection.c: the SQLite projection's database: the schema, opening
+ * (rebuilding what is corrupt, foreign or of another version), the
+ * prepared statements and the helpers every projection*.c file binds and
+ * steps them with, transactions.  The other files: projection-apply.c
+ * (one event into the tables), projection-log.c (catching up with the
+ * log files), projection-rebuild.c (a new database from the whole log;
+ * writing back lost lines), projection-query.c (what commands read).
  *
  * Invariants:
  *  - derived only: every row comes from an event in the log; the database
@@ -21,18 +26,14 @@
 #include "projection.h"
 #include "projection-internal.h"
 #include "date.h"
-#include "event.h"
-#include "store.h"
-#include "strbuf.h"
-#include "strvec.h"
 #include "repo.h"
+#include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
 
 #define SCHEMA_VERSION 3
 #define STR(x) #x
 #define XSTR(x) STR(x)
-
 
 /*
  * Indexes that only queries use, never the projection itself: a rebuild
@@ -116,7 +117,6 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS pending("
 	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
 	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
-
 
 
 #define MESSAGE_COLUMNS \
@@ -325,15 +325,6 @@ static const char *const stmt_sql[ST_MAX] = {
 };
 
 
-
-int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
-			  int own_b, int64_t ts_b, const char *id_b)
-{
-	if (own_a != own_b)
-		return own_a ? -1 : 1;
-	return event_order_cmp(ts_a, id_a, ts_b, id_b);
-}
-
 int proj_db_error(struct projection *p, const char *what)
 {
 	return error("%s: %s (%s)", what, sqlite3_errmsg(p->db), p->path);
@@ -358,22 +349,6 @@ void proj_bind_text(sqlite3_stmt *s, int i, const char *v)
 		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(s, i);
-}
-
-static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		proj_bind_text(s, i, v);
-}
-
-static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		sqlite3_bind_int64(s, i, v);
 }
 
 /* step a statement that returns no rows; 0 or -1 */
@@ -406,7 +381,7 @@ int proj_exec(struct projection *p, const char *sql)
 	return 0;
 }
 
-static char *db_path(const char *var_dir)
+char *proj_db_path(const char *var_dir)
 {
 	return path_join(var_dir, "messages.db");
 }
@@ -414,7 +389,7 @@ static char *db_path(const char *var_dir)
 int projection_remove(const char *var_dir)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char *base = db_path(var_dir);
+	char *base = proj_db_path(var_dir);
 	size_t i;
 	int ret = 0;
 
@@ -487,7 +462,7 @@ static int user_version(struct projection *p, int *version)
 }
 
 /* run sql; a failure is classified, not reported twice */
-static int try_exec(struct projection *p, const char *sql)
+int proj_try_exec(struct projection *p, const char *sql)
 {
 	return sqlite3_exec(p->db, sql, NULL, NULL, NULL);
 }
@@ -506,7 +481,7 @@ static enum open_result open_db(struct projection *p)
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		return classify(p, rc);
 	if (version == SCHEMA_VERSION) {
-		rc = try_exec(p, "PRAGMA synchronous = NORMAL;");
+		rc = proj_try_exec(p, "PRAGMA synchronous = NORMAL;");
 		return rc ? classify(p, rc) : OPEN_OK;
 	}
 	if (version != 0)
@@ -515,7 +490,7 @@ static enum open_result open_db(struct projection *p)
 	 * a rebuild writes a file nobody else opens, fsynced once when it is
 	 * complete and only then renamed into place: no journal is needed
 	 */
-	rc = try_exec(p, p->bulk ? "PRAGMA journal_mode = OFF;"
+	rc = proj_try_exec(p, p->bulk ? "PRAGMA journal_mode = OFF;"
 				   "PRAGMA synchronous = OFF;"
 				   "PRAGMA cache_size = -32768;"
 				   "BEGIN IMMEDIATE;"
@@ -528,23 +503,23 @@ static enum open_result open_db(struct projection *p)
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		goto fail;
 	if (version == SCHEMA_VERSION) {
-		if ((rc = try_exec(p, "COMMIT")))
+		if ((rc = proj_try_exec(p, "COMMIT")))
 			goto fail;
 		return OPEN_OK;
 	}
-	if ((rc = try_exec(p, schema_sql)) ||
-	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
-	    (rc = try_exec(p, "PRAGMA user_version = "
+	if ((rc = proj_try_exec(p, schema_sql)) ||
+	    (!p->bulk && (rc = proj_try_exec(p, query_index_sql))) ||
+	    (rc = proj_try_exec(p, "PRAGMA user_version = "
 			   XSTR(SCHEMA_VERSION) "; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:
 	if (!sqlite3_get_autocommit(p->db))
-		try_exec(p, "ROLLBACK");
+		proj_try_exec(p, "ROLLBACK");
 	return classify(p, rc);
 }
 
-static void close_db(struct projection *p)
+void proj_close_db(struct projection *p)
 {
 	int i;
 
@@ -572,48 +547,7 @@ static int trace_stmt(unsigned type, void *payload, void *stmt, void *x)
 	return 0;
 }
 
-/*
- * The inbox query goes into the trace with its parameters, not expanded:
- * with literals in their place SQLite plans another query, and the
- * reference would not run the same one.
- */
-static void trace_param(struct projection *p, const char *name,
-			const char *text, long num)
-{
-	const char *c;
-
-	fprintf(p->trace, ".parameter set %s ", name);
-	if (!text) {
-		fprintf(p->trace, "%ld\n", num);
-		return;
-	}
-	fputc('\'', p->trace);
-	for (c = text; *c; c++) {
-		if (*c == '\'')
-			fputc('\'', p->trace);
-		fputc(*c, p->trace);
-	}
-	fputs("'\n", p->trace);
-}
-
-static void trace_inbox(struct projection *p, const struct inbox_query *q)
-{
-	fputs(".parameter init\n", p->trace);
-	trace_param(p, ":me", q->me ? q->me : "", 0);
-	if (q->role)
-		trace_param(p, ":role", q->role, 0);
-	if (q->from)
-		trace_param(p, ":from", q->from, 0);
-	trace_param(p, ":all", NULL, q->all);
-	trace_param(p, ":deleted", NULL, q->include_deleted);
-	trace_param(p, ":unread", NULL, q->unread_only);
-	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
-	trace_param(p, ":after", NULL, q->after_seq);
-	fprintf(p->trace, "%s;\n.parameter clear\n",
-		sqlite3_sql(p->st[ST_INBOX]));
-}
-
-static void start_trace(struct projection *p)
+void proj_start_trace(struct projection *p)
 {
 	const char *path = getenv("THRUM_TRACE_SQL");
 
@@ -628,16 +562,26 @@ static void start_trace(struct projection *p)
 	sqlite3_trace_v2(p->db, SQLITE_TRACE_STMT, trace_stmt, p);
 }
 
+int proj_open_file(struct projection *p)
+{
+	return open_db(p) == OPEN_OK ? 0 : -1;
+}
+
+int proj_query_indexes(struct projection *p)
+{
+	return proj_exec(p, query_index_sql);
+}
+
 int projection_open(struct projection **out, const char *var_dir)
 {
 	struct projection *p = xcalloc(1, sizeof(*p));
 	enum open_result r;
 
-	p->path = db_path(var_dir);
+	p->path = proj_db_path(var_dir);
 	r = open_db(p);
 	if (r == OPEN_REBUILD) {
 		/* derived data: a corrupt or foreign database is rebuilt */
-		close_db(p);
+		proj_close_db(p);
 		r = projection_remove(var_dir) < 0 ? OPEN_FAILED : open_db(p);
 	}
 	if (r == OPEN_REBUILD)
@@ -646,92 +590,16 @@ int projection_open(struct projection **out, const char *var_dir)
 		projection_free(p);
 		return -1;
 	}
-	start_trace(p);
+	proj_start_trace(p);
 	*out = p;
 	return 0;
-}
-
-/*
- * A rebuild keeps what the log does not record: the order instants the
- * old database gave to events from the far future (see clamp_ns() in
- * projection-apply.c; taken from the clock when the event first
- * arrived), and the uncommitted lines it holds (see
- * projection_recover()).  An old database that is missing, corrupt or
- * without the tables has none to give.
- */
-static void keep_local_state(struct projection *p, const char *old)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (access(old, F_OK) ||
-	    sqlite3_prepare_v2(p->db, "ATTACH ?1 AS old", -1, &s, NULL))
-		goto out;
-	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		goto out;
-	try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
-		    " FROM old.clamped");
-	try_exec(p, "INSERT OR IGNORE INTO pending SELECT path, offset, line"
-		    " FROM old.pending");
-	try_exec(p, "DETACH old");
-out:
-	sqlite3_finalize(s);
-}
-
-int projection_rebuild(struct projection **out, const char *var_dir,
-		       struct store *s, struct catch_up_stats *stats)
-{
-	struct projection *p = xcalloc(1, sizeof(*p));
-	char *final = db_path(var_dir);
-	int fd, ret = -1;
-
-	p->path = xstrfmt("%s.rebuild", final);
-	p->bulk = 1;
-	unlink(p->path);
-	if (open_db(p) != OPEN_OK) {
-		error("cannot create the database '%s'", p->path);
-		goto out;
-	}
-	start_trace(p);
-	keep_local_state(p, final);
-	if (projection_update(p, s, NULL, stats) < 0 ||
-	    proj_exec(p, query_index_sql) < 0)
-		goto out;
-	close_db(p);
-	fd = xopen(p->path, O_RDWR, 0);
-	if (fd < 0 || fsync(fd) < 0) {
-		error_errno("cannot write '%s'", p->path);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	/* the old database, its WAL and shared memory go; the new one comes */
-	if (projection_remove(var_dir) < 0)
-		goto out;
-	if (rename(p->path, final) < 0) {
-		error_errno("cannot replace '%s'", final);
-		goto out;
-	}
-	ret = projection_open(out, var_dir);
-	if (!ret && proj_exec(*out, "PRAGMA journal_mode = WAL") < 0) {
-		projection_free(*out);
-		*out = NULL;
-		ret = -1;
-	}
-out:
-	if (ret < 0)
-		unlink(p->path);
-	projection_free(p);
-	free(final);
-	return ret;
 }
 
 void projection_free(struct projection *p)
 {
 	if (!p)
 		return;
-	close_db(p);
+	proj_close_db(p);
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
@@ -754,369 +622,4 @@ void projection_rollback(struct projection *p)
 {
 	if (!sqlite3_get_autocommit(p->db))
 		proj_exec(p, "ROLLBACK");
-}
-
-/* --- queries --- */
-
-static void message_release(struct message *m)
-{
-	free(m->message_id);
-	free(m->thread_id);
-	free(m->agent_id);
-	free(m->session_id);
-	free(m->reply_to);
-	free(m->created_at);
-	free(m->format);
-	free(m->content);
-	free(m->priority);
-	if (m->audience) {
-		strvec_clear(m->audience);
-		free(m->audience);
-	}
-}
-
-void message_list_release(struct message_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		message_release(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
-static int load_audience(struct projection *p, struct message *m)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE);
-	int rc;
-
-	m->audience = xcalloc(1, sizeof(*m->audience));
-	strvec_init(m->audience);
-	proj_bind_text(s, 1, m->message_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(s, 0);
-		const char *value = (const char *)sqlite3_column_text(s, 1);
-
-		strvec_pushf(m->audience, "%s:%s", kind, value);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
-}
-
-static int read_messages(struct projection *p, sqlite3_stmt *s,
-			 struct message_list *out)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct message *m;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		m = &out->items[out->nr++];
-		memset(m, 0, sizeof(*m));
-		m->message_id = proj_col_text(s, 0);
-		m->thread_id = proj_col_text(s, 1);
-		m->agent_id = proj_col_text(s, 2);
-		m->session_id = proj_col_text(s, 3);
-		m->reply_to = proj_col_text(s, 4);
-		m->created_at = proj_col_text(s, 5);
-		m->created_ns = sqlite3_column_int64(s, 6);
-		m->format = proj_col_text(s, 7);
-		m->content = proj_col_text(s, 8);
-		m->priority = proj_col_text(s, 9);
-		m->edited = sqlite3_column_int(s, 10);
-		m->deleted = sqlite3_column_int(s, 11);
-		m->is_read = sqlite3_column_int(s, 12);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read messages");
-	return 0;
-}
-
-static int load_all_audiences(struct projection *p, struct message_list *l,
-			      size_t from)
-{
-	size_t i;
-
-	for (i = from; i < l->nr; i++)
-		if (load_audience(p, &l->items[i]) < 0)
-			return -1;
-	return 0;
-}
-
-int projection_inbox(struct projection *p, const struct inbox_query *q,
-		     struct message_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_INBOX);
-	size_t start = out->nr;
-
-	bind_named_text(s, ":me", q->me ? q->me : "");
-	bind_named_text(s, ":role", q->role);
-	bind_named_text(s, ":from", q->from);
-	bind_named_int(s, ":all", q->all);
-	bind_named_int(s, ":deleted", q->include_deleted);
-	bind_named_int(s, ":unread", q->unread_only);
-	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
-	bind_named_int(s, ":after", q->after_seq);
-	if (p->trace)
-		trace_inbox(p, q);
-	if (read_messages(p, s, out) < 0)
-		return -1;
-	return load_all_audiences(p, out, start);
-}
-
-int projection_message(struct projection *p, const char *id, const char *me,
-		       struct message_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
-	char *full = NULL, *upper;
-	size_t start = out->nr;
-	int rc, n = 0;
-
-	/*
-	 * ids are opaque: every id that starts with the prefix sorts (as
-	 * bytes) before the prefix followed by 0xff, which no UTF-8 text holds
-	 */
-	upper = xstrfmt("%s\xff", id);
-	proj_bind_text(s, 1, id);
-	proj_bind_text(s, 2, upper);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *m = (const char *)sqlite3_column_text(s, 0);
-
-		if (!strcmp(m, id) || !n) {
-			free(full);
-			full = xstrdup(m);
-		}
-		if (!strcmp(m, id)) {
-			n = 1;
-			break;
-		}
-		n++;
-	}
-	sqlite3_reset(s);
-	free(upper);
-	if (!n) {
-		free(full);
-		return THRUM_ENOTFOUND;
-	}
-	if (n > 1) {
-		free(full);
-		return THRUM_EINVALID;
-	}
-	s = proj_stmt(p, ST_MSG_GET);
-	bind_named_text(s, ":id", full);
-	bind_named_text(s, ":me", me ? me : "");
-	rc = read_messages(p, s, out);
-	free(full);
-	if (rc < 0)
-		return -1;
-	if (out->nr == start)
-		return THRUM_ENOTFOUND;
-	return load_all_audiences(p, out, start);
-}
-
-void agent_list_release(struct agent_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		struct agent_info *a = &l->items[i];
-
-		free(a->agent_id);
-		free(a->name);
-		free(a->kind);
-		free(a->role);
-		free(a->module);
-		free(a->worktree);
-		free(a->hostname);
-		free(a->intent);
-		free(a->registered_at);
-		free(a->last_seen_at);
-		free(a->session_id);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
-static char *ns_text(sqlite3_stmt *s, int col)
-{
-	char buf[64];
-
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%" PRId64,
-		 (int64_t)sqlite3_column_int64(s, col));
-	return xstrdup(buf);
-}
-
-int projection_agents(struct projection *p, struct agent_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS);
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct agent_info *a;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		a = &out->items[out->nr++];
-		memset(a, 0, sizeof(*a));
-		a->agent_id = proj_col_text(s, 0);
-		a->name = proj_col_text(s, 1);
-		a->kind = proj_col_text(s, 2);
-		a->role = proj_col_text(s, 3);
-		a->module = proj_col_text(s, 4);
-		a->worktree = proj_col_text(s, 5);
-		a->hostname = proj_col_text(s, 6);
-		a->intent = proj_col_text(s, 7);
-		a->registered_at = ns_text(s, 8);
-		a->last_seen_at = ns_text(s, 9);
-		a->session_id = proj_col_text(s, 10);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
-}
-
-static int exists(struct projection *p, enum stmt_id id, const char *name)
-{
-	sqlite3_stmt *s = proj_stmt(p, id);
-	int rc;
-
-	proj_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot look up recipient");
-	return rc == SQLITE_ROW;
-}
-
-int projection_resolve(struct projection *p, const char *name,
-		       enum recipient_kind *out)
-{
-	static const struct {
-		enum stmt_id st;
-		enum recipient_kind kind;
-	} order[] = {
-		{ ST_IS_AGENT, RECIPIENT_AGENT },
-		{ ST_IS_GROUP, RECIPIENT_GROUP },
-		{ ST_IS_ROLE, RECIPIENT_ROLE },
-	};
-	size_t i;
-
-	*out = RECIPIENT_NONE;
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		int r = exists(p, order[i].st, name);
-
-		if (r < 0)
-			return -1;
-		if (r) {
-			*out = order[i].kind;
-			break;
-		}
-	}
-	return 0;
-}
-
-int projection_counts(struct projection *p, struct projection_counts *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS);
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW) {
-		out->events = sqlite3_column_int64(s, 0);
-		out->messages = sqlite3_column_int64(s, 1);
-		out->agents = sqlite3_column_int64(s, 2);
-		out->skipped = sqlite3_column_int64(s, 3);
-		out->conflicts = sqlite3_column_int64(s, 4);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
-}
-
-int projection_seq(struct projection *p, int64_t *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_SEQ);
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
-}
-
-int projection_group_id(struct projection *p, const char *name, char **out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID);
-	int rc;
-
-	*out = NULL;
-	proj_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = proj_col_text(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot look up a group");
-	return *out ? 0 : THRUM_ENOTFOUND;
-}
-
-void group_list_release(struct group_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		free(l->items[i].group_id);
-		free(l->items[i].name);
-		free(l->items[i].description);
-		free(l->items[i].created_by);
-		strvec_clear(&l->items[i].members);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-int projection_groups(struct projection *p, struct group_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS);
-	size_t i;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct group_info *g;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		g = &out->items[out->nr++];
-		memset(g, 0, sizeof(*g));
-		g->group_id = proj_col_text(s, 0);
-		g->name = proj_col_text(s, 1);
-		g->description = proj_col_text(s, 2);
-		g->created_by = proj_col_text(s, 3);
-		g->created_ns = sqlite3_column_int64(s, 4);
-		strvec_init(&g->members);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read groups");
-	for (i = 0; i < out->nr; i++) {
-		s = proj_stmt(p, ST_GROUP_MEMBERS);
-		proj_bind_text(s, 1, out->items[i].group_id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *type = (const char *)sqlite3_column_text(s, 0);
-			const char *v = (const char *)sqlite3_column_text(s, 1);
-
-			if (!strcmp(v, "*"))
-				strvec_push(&out->items[i].members, "*");
-			else if (!strcmp(type, "role"))
-				strvec_pushf(&out->items[i].members, "role:%s",
-					     v);
-			else
-				strvec_pushf(&out->items[i].members, "@%s", v);
-		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return proj_db_error(p, "cannot read group members");
-	}
-	return 0;
 }

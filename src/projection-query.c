@@ -1,0 +1,432 @@
+/*
+ * projection-query.c: what commands read from the projection: the inbox
+ * and one message (with their audiences), agents, groups, what "@name"
+ * names, totals.  Read only; everything returned is owned by the caller.
+ */
+#include "thrum.h"
+#include "projection.h"
+#include "projection-internal.h"
+#include "strbuf.h"
+#include "strvec.h"
+#include "usage.h"
+#include "wrapper.h"
+
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i)
+		proj_bind_text(s, i, v);
+}
+
+static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i)
+		sqlite3_bind_int64(s, i, v);
+}
+
+/*
+ * The inbox query goes into the trace with its parameters, not expanded:
+ * with literals in their place SQLite plans another query, and the
+ * reference would not run the same one.
+ */
+static void trace_param(struct projection *p, const char *name,
+			const char *text, long num)
+{
+	const char *c;
+
+	fprintf(p->trace, ".parameter set %s ", name);
+	if (!text) {
+		fprintf(p->trace, "%ld\n", num);
+		return;
+	}
+	fputc('\'', p->trace);
+	for (c = text; *c; c++) {
+		if (*c == '\'')
+			fputc('\'', p->trace);
+		fputc(*c, p->trace);
+	}
+	fputs("'\n", p->trace);
+}
+
+static void trace_inbox(struct projection *p, const struct inbox_query *q)
+{
+	fputs(".parameter init\n", p->trace);
+	trace_param(p, ":me", q->me ? q->me : "", 0);
+	if (q->role)
+		trace_param(p, ":role", q->role, 0);
+	if (q->from)
+		trace_param(p, ":from", q->from, 0);
+	trace_param(p, ":all", NULL, q->all);
+	trace_param(p, ":deleted", NULL, q->include_deleted);
+	trace_param(p, ":unread", NULL, q->unread_only);
+	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
+	trace_param(p, ":after", NULL, q->after_seq);
+	fprintf(p->trace, "%s;\n.parameter clear\n",
+		sqlite3_sql(p->st[ST_INBOX]));
+}
+
+static void message_release(struct message *m)
+{
+	free(m->message_id);
+	free(m->thread_id);
+	free(m->agent_id);
+	free(m->session_id);
+	free(m->reply_to);
+	free(m->created_at);
+	free(m->format);
+	free(m->content);
+	free(m->priority);
+	if (m->audience) {
+		strvec_clear(m->audience);
+		free(m->audience);
+	}
+}
+
+void message_list_release(struct message_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++)
+		message_release(&l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->nr = l->alloc = 0;
+}
+
+static int load_audience(struct projection *p, struct message *m)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE);
+	int rc;
+
+	m->audience = xcalloc(1, sizeof(*m->audience));
+	strvec_init(m->audience);
+	proj_bind_text(s, 1, m->message_id);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(s, 0);
+		const char *value = (const char *)sqlite3_column_text(s, 1);
+
+		strvec_pushf(m->audience, "%s:%s", kind, value);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
+}
+
+static int read_messages(struct projection *p, sqlite3_stmt *s,
+			 struct message_list *out)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct message *m;
+
+		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
+		m = &out->items[out->nr++];
+		memset(m, 0, sizeof(*m));
+		m->message_id = proj_col_text(s, 0);
+		m->thread_id = proj_col_text(s, 1);
+		m->agent_id = proj_col_text(s, 2);
+		m->session_id = proj_col_text(s, 3);
+		m->reply_to = proj_col_text(s, 4);
+		m->created_at = proj_col_text(s, 5);
+		m->created_ns = sqlite3_column_int64(s, 6);
+		m->format = proj_col_text(s, 7);
+		m->content = proj_col_text(s, 8);
+		m->priority = proj_col_text(s, 9);
+		m->edited = sqlite3_column_int(s, 10);
+		m->deleted = sqlite3_column_int(s, 11);
+		m->is_read = sqlite3_column_int(s, 12);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read messages");
+	return 0;
+}
+
+static int load_all_audiences(struct projection *p, struct message_list *l,
+			      size_t from)
+{
+	size_t i;
+
+	for (i = from; i < l->nr; i++)
+		if (load_audience(p, &l->items[i]) < 0)
+			return -1;
+	return 0;
+}
+
+int projection_inbox(struct projection *p, const struct inbox_query *q,
+		     struct message_list *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_INBOX);
+	size_t start = out->nr;
+
+	bind_named_text(s, ":me", q->me ? q->me : "");
+	bind_named_text(s, ":role", q->role);
+	bind_named_text(s, ":from", q->from);
+	bind_named_int(s, ":all", q->all);
+	bind_named_int(s, ":deleted", q->include_deleted);
+	bind_named_int(s, ":unread", q->unread_only);
+	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
+	bind_named_int(s, ":after", q->after_seq);
+	if (p->trace)
+		trace_inbox(p, q);
+	if (read_messages(p, s, out) < 0)
+		return -1;
+	return load_all_audiences(p, out, start);
+}
+
+int projection_message(struct projection *p, const char *id, const char *me,
+		       struct message_list *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
+	char *full = NULL, *upper;
+	size_t start = out->nr;
+	int rc, n = 0;
+
+	/*
+	 * ids are opaque: every id that starts with the prefix sorts (as
+	 * bytes) before the prefix followed by 0xff, which no UTF-8 text holds
+	 */
+	upper = xstrfmt("%s\xff", id);
+	proj_bind_text(s, 1, id);
+	proj_bind_text(s, 2, upper);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+
+		if (!strcmp(m, id) || !n) {
+			free(full);
+			full = xstrdup(m);
+		}
+		if (!strcmp(m, id)) {
+			n = 1;
+			break;
+		}
+		n++;
+	}
+	sqlite3_reset(s);
+	free(upper);
+	if (!n) {
+		free(full);
+		return THRUM_ENOTFOUND;
+	}
+	if (n > 1) {
+		free(full);
+		return THRUM_EINVALID;
+	}
+	s = proj_stmt(p, ST_MSG_GET);
+	bind_named_text(s, ":id", full);
+	bind_named_text(s, ":me", me ? me : "");
+	rc = read_messages(p, s, out);
+	free(full);
+	if (rc < 0)
+		return -1;
+	if (out->nr == start)
+		return THRUM_ENOTFOUND;
+	return load_all_audiences(p, out, start);
+}
+
+void agent_list_release(struct agent_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		struct agent_info *a = &l->items[i];
+
+		free(a->agent_id);
+		free(a->name);
+		free(a->kind);
+		free(a->role);
+		free(a->module);
+		free(a->worktree);
+		free(a->hostname);
+		free(a->intent);
+		free(a->registered_at);
+		free(a->last_seen_at);
+		free(a->session_id);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->nr = l->alloc = 0;
+}
+
+static char *ns_text(sqlite3_stmt *s, int col)
+{
+	char buf[64];
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%" PRId64,
+		 (int64_t)sqlite3_column_int64(s, col));
+	return xstrdup(buf);
+}
+
+int projection_agents(struct projection *p, struct agent_list *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS);
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct agent_info *a;
+
+		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
+		a = &out->items[out->nr++];
+		memset(a, 0, sizeof(*a));
+		a->agent_id = proj_col_text(s, 0);
+		a->name = proj_col_text(s, 1);
+		a->kind = proj_col_text(s, 2);
+		a->role = proj_col_text(s, 3);
+		a->module = proj_col_text(s, 4);
+		a->worktree = proj_col_text(s, 5);
+		a->hostname = proj_col_text(s, 6);
+		a->intent = proj_col_text(s, 7);
+		a->registered_at = ns_text(s, 8);
+		a->last_seen_at = ns_text(s, 9);
+		a->session_id = proj_col_text(s, 10);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
+}
+
+static int exists(struct projection *p, enum stmt_id id, const char *name)
+{
+	sqlite3_stmt *s = proj_stmt(p, id);
+	int rc;
+
+	proj_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot look up recipient");
+	return rc == SQLITE_ROW;
+}
+
+int projection_resolve(struct projection *p, const char *name,
+		       enum recipient_kind *out)
+{
+	static const struct {
+		enum stmt_id st;
+		enum recipient_kind kind;
+	} order[] = {
+		{ ST_IS_AGENT, RECIPIENT_AGENT },
+		{ ST_IS_GROUP, RECIPIENT_GROUP },
+		{ ST_IS_ROLE, RECIPIENT_ROLE },
+	};
+	size_t i;
+
+	*out = RECIPIENT_NONE;
+	for (i = 0; i < ARRAY_SIZE(order); i++) {
+		int r = exists(p, order[i].st, name);
+
+		if (r < 0)
+			return -1;
+		if (r) {
+			*out = order[i].kind;
+			break;
+		}
+	}
+	return 0;
+}
+
+int projection_counts(struct projection *p, struct projection_counts *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS);
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW) {
+		out->events = sqlite3_column_int64(s, 0);
+		out->messages = sqlite3_column_int64(s, 1);
+		out->agents = sqlite3_column_int64(s, 2);
+		out->skipped = sqlite3_column_int64(s, 3);
+		out->conflicts = sqlite3_column_int64(s, 4);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
+}
+
+int projection_seq(struct projection *p, int64_t *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SEQ);
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
+}
+
+int projection_group_id(struct projection *p, const char *name, char **out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID);
+	int rc;
+
+	*out = NULL;
+	proj_bind_text(s, 1, name);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = proj_col_text(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot look up a group");
+	return *out ? 0 : THRUM_ENOTFOUND;
+}
+
+void group_list_release(struct group_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		free(l->items[i].group_id);
+		free(l->items[i].name);
+		free(l->items[i].description);
+		free(l->items[i].created_by);
+		strvec_clear(&l->items[i].members);
+	}
+	free(l->items);
+	memset(l, 0, sizeof(*l));
+}
+
+int projection_groups(struct projection *p, struct group_list *out)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS);
+	size_t i;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct group_info *g;
+
+		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
+		g = &out->items[out->nr++];
+		memset(g, 0, sizeof(*g));
+		g->group_id = proj_col_text(s, 0);
+		g->name = proj_col_text(s, 1);
+		g->description = proj_col_text(s, 2);
+		g->created_by = proj_col_text(s, 3);
+		g->created_ns = sqlite3_column_int64(s, 4);
+		strvec_init(&g->members);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read groups");
+	for (i = 0; i < out->nr; i++) {
+		s = proj_stmt(p, ST_GROUP_MEMBERS);
+		proj_bind_text(s, 1, out->items[i].group_id);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *type = (const char *)sqlite3_column_text(s, 0);
+			const char *v = (const char *)sqlite3_column_text(s, 1);
+
+			if (!strcmp(v, "*"))
+				strvec_push(&out->items[i].members, "*");
+			else if (!strcmp(type, "role"))
+				strvec_pushf(&out->items[i].members, "role:%s",
+					     v);
+			else
+				strvec_pushf(&out->items[i].members, "@%s", v);
+		}
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE)
+			return proj_db_error(p, "cannot read group members");
+	}
+	return 0;
+}
