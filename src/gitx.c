@@ -322,7 +322,8 @@ static int filter_tree(git_repository *repo, const git_tree *tree,
 			*sub = NULL;
 			strbuf_reset(sub_path);
 			strbuf_addbuf(sub_path, &path);
-			if (git_tree_lookup(sub, repo, git_tree_entry_id(e)) < 0)
+			ret = git_tree_lookup(sub, repo, git_tree_entry_id(e));
+			if (ret < 0)
 				ret = gitx_error("cannot read a directory of "
 						 "a-sync");
 			continue;

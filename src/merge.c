@@ -355,8 +355,7 @@ void merge_spans(const char *merged, size_t mlen, const char *fresh,
 
 			m += k;
 			if (k == n && !memcmp(m - k, f, n)) {
-				log_change_add_span(c, (uint64_t)(m - k - merged),
-						    n);
+				log_change_add_span(c, m - k - merged, n);
 				break;
 			}
 		}

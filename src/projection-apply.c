@@ -24,24 +24,45 @@ int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
 	return event_order_cmp(ts_a, id_a, ts_b, id_b);
 }
 
+static const char aud_add_sql[] =
+	"INSERT OR IGNORE INTO audience(message_id, kind, value)"
+	" VALUES(:message_id, :kind, :value)";
+
 static int add_audience(struct projection *p, const char *msg,
 			const char *kind, const char *value)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_AUD_ADD);
+	sqlite3_stmt *s = proj_stmt(p, ST_AUD_ADD, aud_add_sql);
 
-	proj_bind_text(s, 1, msg);
-	proj_bind_text(s, 2, kind);
-	proj_bind_text(s, 3, value);
+	proj_bind_text(s, ":message_id", msg);
+	proj_bind_text(s, ":kind", kind);
+	proj_bind_text(s, ":value", value);
 	return proj_run(p, s, "cannot store audience");
 }
 
+static const char msg_refresh_sql[] =
+	"UPDATE messages SET"
+	" (cur_content, cur_format) = (SELECT content, format"
+	"   FROM edits e"
+	"   WHERE e.message_id = messages.message_id"
+	"   AND e.editor = messages.agent_id"
+	"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
+	" deleted = EXISTS (SELECT 1 FROM deletes d"
+	"   WHERE d.message_id = messages.message_id"
+	"   AND d.actor = messages.agent_id)"
+	" WHERE message_id = :message_id";
+
 static int refresh_message(struct projection *p, const char *msg)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_REFRESH);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
 
-	proj_bind_text(s, 1, msg);
+	proj_bind_text(s, ":message_id", msg);
 	return proj_run(p, s, "cannot refresh message");
 }
+
+static const char seen_agent_sql[] =
+	"INSERT INTO agent_seen(agent_id, last_ns) VALUES(:agent_id, :last_ns)"
+	" ON CONFLICT(agent_id) DO UPDATE SET"
+	" last_ns = MAX(last_ns, excluded.last_ns)";
 
 static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 {
@@ -49,9 +70,9 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 
 	if (!agent)
 		return 0;
-	s = proj_stmt(p, ST_SEEN_AGENT);
-	proj_bind_text(s, 1, agent);
-	sqlite3_bind_int64(s, 2, ns);
+	s = proj_stmt(p, ST_SEEN_AGENT, seen_agent_sql);
+	proj_bind_text(s, ":agent_id", agent);
+	proj_bind_int(s, ":last_ns", ns);
 	return proj_run(p, s, "cannot store last seen");
 }
 
@@ -63,30 +84,51 @@ static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 	for (i = 0; i < ev->nr_refs; i++)
 		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
 			reply_to = ev->refs[i].value;
-	proj_bind_text(s, 1, ev->message_id);
-	proj_bind_text(s, 2, ev->event_id);
-	proj_bind_text(s, 3, ev->thread_id);
-	proj_bind_text(s, 4, ev->agent_id);
-	proj_bind_text(s, 5, ev->session_id);
-	sqlite3_bind_int64(s, 6, ev->ts_ns);
-	proj_bind_text(s, 7, ev->timestamp);
-	proj_bind_text(s, 8, ev->body_format);
-	proj_bind_text(s, 9, ev->body_content);
-	proj_bind_text(s, 10, ev->body_structured);
-	proj_bind_text(s, 11, ev->priority);
-	proj_bind_text(s, 12, reply_to);
-	sqlite3_bind_int(s, 13, own);
+	proj_bind_text(s, ":message_id", ev->message_id);
+	proj_bind_text(s, ":event_id", ev->event_id);
+	proj_bind_text(s, ":thread_id", ev->thread_id);
+	proj_bind_text(s, ":agent_id", ev->agent_id);
+	proj_bind_text(s, ":session_id", ev->session_id);
+	proj_bind_int(s, ":created_ns", ev->ts_ns);
+	proj_bind_text(s, ":created_at", ev->timestamp);
+	proj_bind_text(s, ":format", ev->body_format);
+	proj_bind_text(s, ":content", ev->body_content);
+	proj_bind_text(s, ":structured", ev->body_structured);
+	proj_bind_text(s, ":priority", ev->priority);
+	proj_bind_text(s, ":reply_to", reply_to);
+	proj_bind_int(s, ":own", own);
 }
+
+static const char conflict_add_sql[] =
+	"INSERT OR IGNORE INTO conflicts(event_id, hash)"
+	" VALUES(:event_id, :hash)";
 
 static int record_conflict(struct projection *p, const char *event_id,
 			   uint64_t hash)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_CONFLICT_ADD);
+	sqlite3_stmt *s = proj_stmt(p, ST_CONFLICT_ADD, conflict_add_sql);
 
-	proj_bind_text(s, 1, event_id);
-	sqlite3_bind_int64(s, 2, (int64_t)hash);
+	proj_bind_text(s, ":event_id", event_id);
+	proj_bind_int(s, ":hash", (int64_t)hash);
 	return proj_run(p, s, "cannot record conflict");
 }
+
+static const char msg_rank_sql[] =
+	"SELECT own, created_ns, event_id FROM messages"
+	" WHERE message_id = :message_id";
+
+/* the create that lost is a conflict; the winner is not */
+static const char conflict_loser_sql[] =
+	"INSERT OR IGNORE INTO conflicts(event_id, hash)"
+	" SELECT event_id, hash FROM events_seen WHERE event_id = :event_id";
+
+static const char msg_replace_sql[] =
+	"UPDATE messages SET event_id = :event_id, thread_id = :thread_id,"
+	" agent_id = :agent_id, session_id = :session_id,"
+	" created_ns = :created_ns, created_at = :created_at,"
+	" format = :format, content = :content, structured = :structured,"
+	" priority = :priority, reply_to = :reply_to, own = :own"
+	" WHERE message_id = :message_id";
 
 /*
  * A create of a message_id already projected: the better of the two by
@@ -96,12 +138,12 @@ static int record_conflict(struct projection *p, const char *event_id,
 static int second_create(struct projection *p, const struct event *ev,
 			 int own, uint64_t hash)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK, msg_rank_sql);
 	char *old_id = NULL;
 	int64_t old_ns = 0;
 	int old_own = 0, rc, ret = -1;
 
-	proj_bind_text(s, 1, ev->message_id);
+	proj_bind_text(s, ":message_id", ev->message_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		old_own = sqlite3_column_int(s, 0);
@@ -118,11 +160,11 @@ static int second_create(struct projection *p, const struct event *ev,
 		ret = record_conflict(p, ev->event_id, hash);
 		goto out;
 	}
-	s = proj_stmt(p, ST_CONFLICT_LOSER);
-	proj_bind_text(s, 1, old_id);
+	s = proj_stmt(p, ST_CONFLICT_LOSER, conflict_loser_sql);
+	proj_bind_text(s, ":event_id", old_id);
 	if (proj_run(p, s, "cannot record conflict") < 0)
 		goto out;
-	s = proj_stmt(p, ST_MSG_REPLACE);
+	s = proj_stmt(p, ST_MSG_REPLACE, msg_replace_sql);
 	bind_create(s, ev, own);
 	if (proj_run(p, s, "cannot store message") < 0)
 		goto out;
@@ -131,6 +173,18 @@ out:
 	free(old_id);
 	return ret;
 }
+
+/* a second create of the id: see projection_create_cmp() */
+static const char msg_insert_sql[] =
+	"INSERT OR IGNORE INTO messages(message_id, event_id,"
+	" thread_id, agent_id, session_id, created_ns, created_at,"
+	" format, content, structured, priority, reply_to, own)"
+	" VALUES(:message_id, :event_id, :thread_id, :agent_id,"
+	" :session_id, :created_ns, :created_at, :format, :content,"
+	" :structured, :priority, :reply_to, :own)";
+
+static const char aud_clear_sql[] =
+	"DELETE FROM audience WHERE message_id = :message_id";
 
 /* 1 when new, THRUM_ECONFLICT when another create of its id exists */
 static int apply_create(struct projection *p, const struct event *ev,
@@ -141,7 +195,7 @@ static int apply_create(struct projection *p, const struct event *ev,
 	sqlite3_stmt *s;
 	size_t i, added = 0;
 
-	s = proj_stmt(p, ST_MSG_INSERT);
+	s = proj_stmt(p, ST_MSG_INSERT, msg_insert_sql);
 	bind_create(s, ev, own);
 	if (proj_run(p, s, "cannot store message") < 0)
 		return -1;
@@ -152,8 +206,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 		ret = THRUM_ECONFLICT;
 	}
 
-	s = proj_stmt(p, ST_AUD_CLEAR);
-	proj_bind_text(s, 1, ev->message_id);
+	s = proj_stmt(p, ST_AUD_CLEAR, aud_clear_sql);
+	proj_bind_text(s, ":message_id", ev->message_id);
 	if (proj_run(p, s, "cannot store audience") < 0)
 		return -1;
 	for (i = 0; i < ev->nr_recipients; i++, added++)
@@ -191,6 +245,15 @@ static int apply_create(struct projection *p, const struct event *ev,
 	return ret;
 }
 
+static const char edit_add_sql[] =
+	"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"
+	" format, content)"
+	" VALUES(:event_id, :message_id, :ts, :who, :format, :content)";
+
+static const char delete_add_sql[] =
+	"INSERT OR IGNORE INTO deletes(event_id, message_id, ts, actor,"
+	" reason) VALUES(:event_id, :message_id, :ts, :who, :reason)";
+
 static int apply_edit_or_delete(struct projection *p, const struct event *ev,
 				const char *shard)
 {
@@ -198,52 +261,79 @@ static int apply_edit_or_delete(struct projection *p, const struct event *ev,
 	sqlite3_stmt *s;
 
 	if (ev->type == EV_MESSAGE_EDIT) {
-		s = proj_stmt(p, ST_EDIT_ADD);
-		proj_bind_text(s, 5, ev->body_format);
-		proj_bind_text(s, 6, ev->body_content);
+		s = proj_stmt(p, ST_EDIT_ADD, edit_add_sql);
+		proj_bind_text(s, ":format", ev->body_format);
+		proj_bind_text(s, ":content", ev->body_content);
 	} else {
-		s = proj_stmt(p, ST_DELETE_ADD);
-		proj_bind_text(s, 5, ev->reason);
+		s = proj_stmt(p, ST_DELETE_ADD, delete_add_sql);
+		proj_bind_text(s, ":reason", ev->reason);
 	}
-	proj_bind_text(s, 1, ev->event_id);
-	proj_bind_text(s, 2, ev->message_id);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
-	proj_bind_text(s, 4, who);
+	proj_bind_text(s, ":event_id", ev->event_id);
+	proj_bind_text(s, ":message_id", ev->message_id);
+	proj_bind_int(s, ":ts", ev->ts_ns);
+	proj_bind_text(s, ":who", who);
 	if (proj_run(p, s, "cannot store edit") < 0)
 		return -1;
 	return refresh_message(p, ev->message_id);
 }
 
+static const char receipt_add_sql[] =
+	"INSERT OR IGNORE INTO receipts(message_id, agent_id,"
+	" receipt_type) VALUES(:message_id, :agent_id, :receipt_type)";
+
 static int apply_receipt(struct projection *p, const struct event *ev)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_RECEIPT_ADD);
+	sqlite3_stmt *s = proj_stmt(p, ST_RECEIPT_ADD, receipt_add_sql);
 
-	proj_bind_text(s, 1, ev->message_id);
-	proj_bind_text(s, 2, ev->agent_id);
-	proj_bind_text(s, 3, ev->receipt_type ? ev->receipt_type : "read");
+	proj_bind_text(s, ":message_id", ev->message_id);
+	proj_bind_text(s, ":agent_id", ev->agent_id);
+	proj_bind_text(s, ":receipt_type",
+		       ev->receipt_type ? ev->receipt_type : "read");
 	if (proj_run(p, s, "cannot store receipt") < 0)
 		return -1;
 	return seen_agent(p, ev->agent_id, ev->ts_ns);
 }
 
+/* last registration by (instant, event_id) wins */
+static const char agent_upsert_sql[] =
+	"INSERT INTO agents(agent_id, name, kind, role, module, worktree,"
+	" display, hostname, reg_ns, reg_eid)"
+	" VALUES(:agent_id, :name, :kind, :role, :module, :worktree,"
+	" :display, :hostname, :reg_ns, :reg_eid)"
+	" ON CONFLICT(agent_id) DO UPDATE SET name = excluded.name,"
+	" kind = excluded.kind, role = excluded.role,"
+	" module = excluded.module, worktree = excluded.worktree,"
+	" display = excluded.display, hostname = excluded.hostname,"
+	" reg_ns = excluded.reg_ns, reg_eid = excluded.reg_eid"
+	" WHERE (excluded.reg_ns, excluded.reg_eid)"
+	"  > (agents.reg_ns, agents.reg_eid)";
+
 static int apply_register(struct projection *p, const struct event *ev)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_AGENT_UPSERT);
+	sqlite3_stmt *s = proj_stmt(p, ST_AGENT_UPSERT, agent_upsert_sql);
 
-	proj_bind_text(s, 1, ev->agent_id);
-	proj_bind_text(s, 2, ev->name ? ev->name : ev->agent_id);
-	proj_bind_text(s, 3, ev->kind ? ev->kind : "agent");
-	proj_bind_text(s, 4, ev->role);
-	proj_bind_text(s, 5, ev->module);
-	proj_bind_text(s, 6, ev->worktree);
-	proj_bind_text(s, 7, ev->display);
-	proj_bind_text(s, 8, ev->hostname);
-	sqlite3_bind_int64(s, 9, ev->ts_ns);
-	proj_bind_text(s, 10, ev->event_id);
+	proj_bind_text(s, ":agent_id", ev->agent_id);
+	proj_bind_text(s, ":name", ev->name ? ev->name : ev->agent_id);
+	proj_bind_text(s, ":kind", ev->kind ? ev->kind : "agent");
+	proj_bind_text(s, ":role", ev->role);
+	proj_bind_text(s, ":module", ev->module);
+	proj_bind_text(s, ":worktree", ev->worktree);
+	proj_bind_text(s, ":display", ev->display);
+	proj_bind_text(s, ":hostname", ev->hostname);
+	proj_bind_int(s, ":reg_ns", ev->ts_ns);
+	proj_bind_text(s, ":reg_eid", ev->event_id);
 	if (proj_run(p, s, "cannot store agent") < 0)
 		return -1;
 	return seen_agent(p, ev->agent_id, ev->ts_ns);
 }
+
+static const char intent_upsert_sql[] =
+	"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
+	" VALUES(:agent_id, :intent, :ns, :eid)"
+	" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
+	" ns = excluded.ns, eid = excluded.eid"
+	" WHERE (excluded.ns, excluded.eid)"
+	"  > (agent_intent.ns, agent_intent.eid)";
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
@@ -251,35 +341,72 @@ static int apply_update(struct projection *p, const struct event *ev)
 
 	if (!ev->intent)
 		return seen_agent(p, ev->agent_id, ev->ts_ns);
-	s = proj_stmt(p, ST_INTENT_UPSERT);
-	proj_bind_text(s, 1, ev->agent_id);
-	proj_bind_text(s, 2, ev->intent);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
-	proj_bind_text(s, 4, ev->event_id);
+	s = proj_stmt(p, ST_INTENT_UPSERT, intent_upsert_sql);
+	proj_bind_text(s, ":agent_id", ev->agent_id);
+	proj_bind_text(s, ":intent", ev->intent);
+	proj_bind_int(s, ":ns", ev->ts_ns);
+	proj_bind_text(s, ":eid", ev->event_id);
 	if (proj_run(p, s, "cannot store intent") < 0)
 		return -1;
 	return seen_agent(p, ev->agent_id, ev->ts_ns);
 }
+
+static const char session_start_sql[] =
+	"INSERT INTO sessions(session_id, agent_id, started_ns)"
+	" VALUES(:session_id, :agent_id, :started_ns)"
+	" ON CONFLICT(session_id) DO UPDATE SET"
+	" agent_id = excluded.agent_id, started_ns = excluded.started_ns";
+
+static const char session_end_sql[] =
+	"INSERT INTO sessions(session_id, ended_ns, end_reason)"
+	" VALUES(:session_id, :ended_ns, :end_reason)"
+	" ON CONFLICT(session_id) DO UPDATE SET"
+	" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
+	" end_reason = COALESCE(end_reason, excluded.end_reason)";
 
 static int apply_session(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s;
 
 	if (ev->type == EV_AGENT_SESSION_START) {
-		s = proj_stmt(p, ST_SESSION_START);
-		proj_bind_text(s, 1, ev->session_id);
-		proj_bind_text(s, 2, ev->agent_id);
-		sqlite3_bind_int64(s, 3, ev->ts_ns);
+		s = proj_stmt(p, ST_SESSION_START, session_start_sql);
+		proj_bind_text(s, ":session_id", ev->session_id);
+		proj_bind_text(s, ":agent_id", ev->agent_id);
+		proj_bind_int(s, ":started_ns", ev->ts_ns);
 	} else {
-		s = proj_stmt(p, ST_SESSION_END);
-		proj_bind_text(s, 1, ev->session_id);
-		sqlite3_bind_int64(s, 2, ev->ts_ns);
-		proj_bind_text(s, 3, ev->reason);
+		s = proj_stmt(p, ST_SESSION_END, session_end_sql);
+		proj_bind_text(s, ":session_id", ev->session_id);
+		proj_bind_int(s, ":ended_ns", ev->ts_ns);
+		proj_bind_text(s, ":end_reason", ev->reason);
 	}
 	if (proj_run(p, s, "cannot store session") < 0)
 		return -1;
 	return seen_agent(p, ev->agent_id, ev->ts_ns);
 }
+
+static const char group_create_sql[] =
+	"INSERT INTO groups(group_id, name, description, created_by,"
+	" created_ns, eid) VALUES(:group_id, :name, :description,"
+	" :created_by, :created_ns, :eid)"
+	" ON CONFLICT(group_id) DO UPDATE SET name = excluded.name,"
+	" description = excluded.description,"
+	" created_by = excluded.created_by,"
+	" created_ns = excluded.created_ns, eid = excluded.eid"
+	" WHERE (excluded.created_ns, excluded.eid)"
+	"  < (groups.created_ns, groups.eid)";
+
+static const char group_delete_sql[] =
+	"INSERT OR IGNORE INTO group_deletes(group_id) VALUES(:group_id)";
+
+static const char member_upsert_sql[] =
+	"INSERT INTO group_members(group_id, member_type, member_value,"
+	" present, ns, eid) VALUES(:group_id, :member_type, :member_value,"
+	" :present, :ns, :eid)"
+	" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
+	" present = excluded.present, ns = excluded.ns,"
+	" eid = excluded.eid"
+	" WHERE (excluded.ns, excluded.eid)"
+	"  > (group_members.ns, group_members.eid)";
 
 static int apply_group(struct projection *p, const struct event *ev)
 {
@@ -287,27 +414,27 @@ static int apply_group(struct projection *p, const struct event *ev)
 
 	switch (ev->type) {
 	case EV_GROUP_CREATE:
-		s = proj_stmt(p, ST_GROUP_CREATE);
-		proj_bind_text(s, 1, ev->group_id);
-		proj_bind_text(s, 2, ev->name);
-		proj_bind_text(s, 3, ev->description);
-		proj_bind_text(s, 4, ev->actor);
-		sqlite3_bind_int64(s, 5, ev->ts_ns);
-		proj_bind_text(s, 6, ev->event_id);
+		s = proj_stmt(p, ST_GROUP_CREATE, group_create_sql);
+		proj_bind_text(s, ":group_id", ev->group_id);
+		proj_bind_text(s, ":name", ev->name);
+		proj_bind_text(s, ":description", ev->description);
+		proj_bind_text(s, ":created_by", ev->actor);
+		proj_bind_int(s, ":created_ns", ev->ts_ns);
+		proj_bind_text(s, ":eid", ev->event_id);
 		break;
 	case EV_GROUP_DELETE:
-		s = proj_stmt(p, ST_GROUP_DELETE);
-		proj_bind_text(s, 1, ev->group_id);
+		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
+		proj_bind_text(s, ":group_id", ev->group_id);
 		break;
 	case EV_GROUP_MEMBER_ADD:
 	case EV_GROUP_MEMBER_REMOVE:
-		s = proj_stmt(p, ST_MEMBER_UPSERT);
-		proj_bind_text(s, 1, ev->group_id);
-		proj_bind_text(s, 2, ev->member_type);
-		proj_bind_text(s, 3, ev->member_value);
-		sqlite3_bind_int(s, 4, ev->type == EV_GROUP_MEMBER_ADD);
-		sqlite3_bind_int64(s, 5, ev->ts_ns);
-		proj_bind_text(s, 6, ev->event_id);
+		s = proj_stmt(p, ST_MEMBER_UPSERT, member_upsert_sql);
+		proj_bind_text(s, ":group_id", ev->group_id);
+		proj_bind_text(s, ":member_type", ev->member_type);
+		proj_bind_text(s, ":member_value", ev->member_value);
+		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
+		proj_bind_int(s, ":ns", ev->ts_ns);
+		proj_bind_text(s, ":eid", ev->event_id);
 		break;
 	default:
 		/*
@@ -318,6 +445,12 @@ static int apply_group(struct projection *p, const struct event *ev)
 	}
 	return proj_run(p, s, "cannot store group");
 }
+
+static const char clamp_get_sql[] =
+	"SELECT ns FROM clamped WHERE event_id = :event_id";
+
+static const char clamp_put_sql[] =
+	"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(:event_id, :ns)";
 
 /*
  * The instant an event counts at for every "latest wins" order (and the
@@ -342,8 +475,8 @@ static int clamp_ns(struct projection *p, const struct event *ev,
 	*out = ev->ts_ns;
 	if (ev->ts_ns <= limit)
 		return 0;
-	s = proj_stmt(p, ST_CLAMP_GET);
-	proj_bind_text(s, 1, ev->event_id);
+	s = proj_stmt(p, ST_CLAMP_GET, clamp_get_sql);
+	proj_bind_text(s, ":event_id", ev->event_id);
 	rc = sqlite3_step(s);
 	*out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : limit;
 	sqlite3_reset(s);
@@ -351,33 +484,53 @@ static int clamp_ns(struct projection *p, const struct event *ev,
 		return proj_db_error(p, "cannot read the clamped instants");
 	if (rc == SQLITE_ROW)
 		return 0;
-	s = proj_stmt(p, ST_CLAMP_PUT);
-	proj_bind_text(s, 1, ev->event_id);
-	sqlite3_bind_int64(s, 2, limit);
+	s = proj_stmt(p, ST_CLAMP_PUT, clamp_put_sql);
+	proj_bind_text(s, ":event_id", ev->event_id);
+	proj_bind_int(s, ":ns", limit);
 	return proj_run(p, s, "cannot record a clamped instant");
+}
+
+static const char seen_insert_sql[] =
+	"INSERT INTO events_seen(event_id, hash, ts)"
+	" VALUES(:event_id, :hash, :ts)"
+	" ON CONFLICT(event_id) DO NOTHING";
+
+static const char seen_hash_sql[] =
+	"SELECT hash FROM events_seen WHERE event_id = :event_id";
+
+int proj_seen_hash(struct projection *p, const char *id, size_t len,
+		   int64_t *hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_HASH, seen_hash_sql);
+	int rc;
+
+	proj_bind_textn(s, ":event_id", id, len);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*hash = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot look up an event");
+	return rc == SQLITE_ROW;
 }
 
 int projection_apply(struct projection *p, const struct event *orig,
 		     const char *shard, uint64_t line_hash)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT);
+	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT, seen_insert_sql);
 	struct event copy = *orig;
 	const struct event *ev = orig;
 	int ret;
 
-	proj_bind_text(s, 1, ev->event_id);
-	sqlite3_bind_int64(s, 2, (int64_t)line_hash);
-	sqlite3_bind_int64(s, 3, ev->ts_ns);
+	proj_bind_text(s, ":event_id", ev->event_id);
+	proj_bind_int(s, ":hash", (int64_t)line_hash);
+	proj_bind_int(s, ":ts", ev->ts_ns);
 	if (proj_run(p, s, "cannot record event") < 0)
 		return -1;
 	if (!sqlite3_changes(p->db)) {
 		int64_t known = 0;
 
-		s = proj_stmt(p, ST_SEEN_HASH);
-		proj_bind_text(s, 1, ev->event_id);
-		if (sqlite3_step(s) == SQLITE_ROW)
-			known = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
+		proj_seen_hash(p, ev->event_id, strlen(ev->event_id), &known);
 		if (known == (int64_t)line_hash)
 			return 0;
 		if (record_conflict(p, ev->event_id, line_hash) < 0)

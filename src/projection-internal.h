@@ -3,8 +3,10 @@
 
 /*
  * Shared by the projection*.c files (see projection.c for who does
- * what); no other file includes it.  Statements are prepared once, on
- * first use, and owned by struct projection.
+ * what); no other file includes it.  Each statement's SQL sits in the
+ * file that binds it, above the function, with named parameters
+ * (":message_id"); enum stmt_id names the slot it is prepared into, once,
+ * on first use, owned by struct projection.
  */
 #include <sqlite3.h>
 
@@ -62,17 +64,31 @@ struct projection {
 	char *path;
 	char *origin;		/* our origin_daemon, once known */
 	sqlite3_stmt *st[ST_MAX];
-	FILE *trace;		/* THRUM_TRACE_SQL: every statement run, as SQL */
+	const char *sql[ST_MAX];	/* the text each was prepared from */
+	FILE *trace;		/* THRUM_TRACE_SQL: each statement run */
 	int bulk;		/* a rebuild into a private file: no journal */
 	int64_t now;		/* the clock, read at projection_begin() */
 };
 
 /* report sqlite3_errmsg() for what; returns -1 */
 int proj_db_error(struct projection *p, const char *what);
-/* the prepared statement id, reset and unbound */
-sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id);
-/* bind a string, or NULL */
-void proj_bind_text(sqlite3_stmt *s, int i, const char *v);
+/*
+ * The statement in slot id, prepared from sql on first use (always the
+ * same text for one slot), reset and unbound.
+ */
+sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id,
+			const char *sql);
+/*
+ * Bind parameter name (":message_id"; one the statement lacks is a bug):
+ * a string (NULL: SQL NULL), len bytes of text, an integer, a blob.
+ * Values are not copied: they must live until the statement is stepped.
+ */
+void proj_bind_text(sqlite3_stmt *s, const char *name, const char *v);
+void proj_bind_textn(sqlite3_stmt *s, const char *name, const char *v,
+		     size_t len);
+void proj_bind_int(sqlite3_stmt *s, const char *name, int64_t v);
+void proj_bind_blob(sqlite3_stmt *s, const char *name, const void *v,
+		    size_t len);
 /* step a statement that returns no rows; 0 or -1 */
 int proj_run(struct projection *p, sqlite3_stmt *s, const char *what);
 /* a copy of a text column, or NULL */
@@ -95,6 +111,13 @@ void proj_close_db(struct projection *p);
 int proj_query_indexes(struct projection *p);
 /* THRUM_TRACE_SQL: start tracing p's statements */
 void proj_start_trace(struct projection *p);
+
+/*
+ * The hash of the line of event id (len bytes) that was projected: 1
+ * (*hash set), 0 when the event is unknown, -1 after error().
+ */
+int proj_seen_hash(struct projection *p, const char *id, size_t len,
+		   int64_t *hash);
 
 /*
  * Keep the exact bytes of a line this clone appended at offset off of

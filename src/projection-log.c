@@ -30,14 +30,17 @@ struct file_state {
 	int64_t ino, mtime;
 };
 
+static const char file_get_sql[] =
+	"SELECT size, tail, ino, mtime FROM log_files WHERE path = :path";
+
 static int get_file_state(struct projection *p, const char *rel,
 			  struct file_state *fs)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_FILE_GET);
+	sqlite3_stmt *s = proj_stmt(p, ST_FILE_GET, file_get_sql);
 	int rc;
 
 	memset(fs, 0, sizeof(*fs));
-	proj_bind_text(s, 1, rel);
+	proj_bind_text(s, ":path", rel);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		const void *blob = sqlite3_column_blob(s, 1);
@@ -110,30 +113,29 @@ static const char *find_event_id(const char *line, size_t len, size_t *idlen)
 static int already_seen(struct projection *p, const char *line, size_t len,
 			uint64_t hash)
 {
-	sqlite3_stmt *s;
 	const char *id;
 	size_t idlen;
-	int seen = 0;
+	int64_t known = 0;
 
 	id = find_event_id(line, len, &idlen);
 	if (!id)
 		return 0;
-	s = proj_stmt(p, ST_SEEN_HASH);
-	sqlite3_bind_text(s, 1, id, (int)idlen, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		seen = sqlite3_column_int64(s, 0) == (int64_t)hash;
-	sqlite3_reset(s);
-	return seen;
+	return proj_seen_hash(p, id, idlen, &known) > 0 &&
+	       known == (int64_t)hash;
 }
+
+static const char skipped_add_sql[] =
+	"INSERT OR IGNORE INTO skipped_lines(path, hash, reason)"
+	" VALUES(:path, :hash, :reason)";
 
 static int skip_line(struct projection *p, const char *rel, uint64_t hash,
 		     const char *why, struct catch_up_stats *stats)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_SKIPPED_ADD);
+	sqlite3_stmt *s = proj_stmt(p, ST_SKIPPED_ADD, skipped_add_sql);
 
-	proj_bind_text(s, 1, rel);
-	sqlite3_bind_int64(s, 2, (int64_t)hash);
-	proj_bind_text(s, 3, why);
+	proj_bind_text(s, ":path", rel);
+	proj_bind_int(s, ":hash", (int64_t)hash);
+	proj_bind_text(s, ":reason", why);
 	if (proj_run(p, s, "cannot record skipped line") < 0)
 		return -1;
 	if (sqlite3_changes(p->db))
@@ -141,15 +143,19 @@ static int skip_line(struct projection *p, const char *rel, uint64_t hash,
 	return 0;
 }
 
+static const char pending_add_sql[] =
+	"INSERT OR REPLACE INTO pending(path, offset, line)"
+	" VALUES(:path, :offset, :line)";
+
 /* keep the exact bytes of a line that a-sync does not hold yet */
 int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
 		      const char *line, size_t n)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_PENDING_ADD);
+	sqlite3_stmt *s = proj_stmt(p, ST_PENDING_ADD, pending_add_sql);
 
-	proj_bind_text(s, 1, rel);
-	sqlite3_bind_int64(s, 2, off);
-	sqlite3_bind_blob(s, 3, line, (int)n, SQLITE_STATIC);
+	proj_bind_text(s, ":path", rel);
+	proj_bind_int(s, ":offset", off);
+	proj_bind_blob(s, ":line", line, n);
 	return proj_run(p, s, "cannot keep an uncommitted line");
 }
 
@@ -214,6 +220,13 @@ static int64_t mtime_ns(const struct stat *st)
 	return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
+static const char file_put_sql[] =
+	"INSERT INTO log_files(path, size, tail, ino, mtime)"
+	" VALUES(:path, :size, :tail, :ino, :mtime)"
+	" ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
+	" tail = excluded.tail, ino = excluded.ino,"
+	" mtime = excluded.mtime";
+
 static int record_file_state(struct projection *p, const char *rel, int fd,
 			     int64_t used, const char *path)
 {
@@ -224,17 +237,20 @@ static int record_file_state(struct projection *p, const char *rel, int fd,
 
 	if (read_tail(fd, used, tail, &tail_len) < 0)
 		return error_errno("cannot read '%s'", path);
-	q = proj_stmt(p, ST_FILE_PUT);
-	proj_bind_text(q, 1, rel);
-	sqlite3_bind_int64(q, 2, used);
-	sqlite3_bind_blob(q, 3, tail, tail_len, SQLITE_STATIC);
+	q = proj_stmt(p, ST_FILE_PUT, file_put_sql);
+	proj_bind_text(q, ":path", rel);
+	proj_bind_int(q, ":size", used);
+	proj_bind_blob(q, ":tail", tail, tail_len);
 	/* the stat identity only when it describes exactly what was read */
 	if (!fstat(fd, &st) && st.st_size == used) {
-		sqlite3_bind_int64(q, 4, (int64_t)st.st_ino);
-		sqlite3_bind_int64(q, 5, mtime_ns(&st));
+		proj_bind_int(q, ":ino", (int64_t)st.st_ino);
+		proj_bind_int(q, ":mtime", mtime_ns(&st));
 	}
 	return proj_run(p, q, "cannot record file state");
 }
+
+static const char pending_prune_sql[] =
+	"DELETE FROM pending WHERE path = :path AND offset < :committed";
 
 /*
  * Forget the pending lines of rel that a-sync now holds (the commit of a
@@ -250,9 +266,9 @@ static int prune_pending(struct projection *p, struct store *s,
 	*committed = (int64_t)sync_committed_size(s->var_dir, rel);
 	if (!*committed)
 		return 0;
-	q = proj_stmt(p, ST_PENDING_PRUNE);
-	proj_bind_text(q, 1, rel);
-	sqlite3_bind_int64(q, 2, *committed);
+	q = proj_stmt(p, ST_PENDING_PRUNE, pending_prune_sql);
+	proj_bind_text(q, ":path", rel);
+	proj_bind_int(q, ":committed", *committed);
 	return proj_run(p, q, "cannot forget committed lines");
 }
 
@@ -323,6 +339,9 @@ static int cmp_known(const void *a, const void *b)
 		      ((const struct known_file *)b)->path);
 }
 
+static const char file_all_sql[] =
+	"SELECT path, size, ino, mtime FROM log_files";
+
 /*
  * Cheap look: which files differ from what was consumed?  One query and
  * one lstat() per file: a file whose inode, size and mtime are those
@@ -336,7 +355,7 @@ static int needs_catch_up(struct projection *p, struct store *s,
 {
 	struct known_file *known = NULL;
 	size_t nr = 0, alloc = 0, i, matched = 0;
-	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL);
+	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL, file_all_sql);
 	int ret = 0;
 
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -397,11 +416,14 @@ static int needs_catch_up(struct projection *p, struct store *s,
 	return ret;
 }
 
+static const char file_del_sql[] =
+	"DELETE FROM log_files WHERE path = :path";
+
 static int forget_missing_files(struct projection *p,
 				const struct strvec *files)
 {
 	struct strvec gone = STRVEC_INIT;
-	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL);
+	sqlite3_stmt *q = proj_stmt(p, ST_FILE_ALL, file_all_sql);
 	size_t i;
 	int ret = 0;
 
@@ -416,8 +438,8 @@ static int forget_missing_files(struct projection *p,
 	}
 	sqlite3_reset(q);
 	for (i = 0; i < gone.nr && !ret; i++) {
-		q = proj_stmt(p, ST_FILE_DEL);
-		proj_bind_text(q, 1, gone.v[i]);
+		q = proj_stmt(p, ST_FILE_DEL, file_del_sql);
+		proj_bind_text(q, ":path", gone.v[i]);
 		ret = proj_run(p, q, "cannot forget file");
 	}
 	strvec_clear(&gone);

@@ -11,22 +11,6 @@
 #include "usage.h"
 #include "wrapper.h"
 
-static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		proj_bind_text(s, i, v);
-}
-
-static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		sqlite3_bind_int64(s, i, v);
-}
-
 /*
  * The inbox query goes into the trace with its parameters, not expanded:
  * with literals in their place SQLite plans another query, and the
@@ -96,14 +80,18 @@ void message_list_release(struct message_list *l)
 	l->nr = l->alloc = 0;
 }
 
+static const char msg_audience_sql[] =
+	"SELECT kind, value FROM audience WHERE message_id = :message_id"
+	" ORDER BY kind, value";
+
 static int load_audience(struct projection *p, struct message *m)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE, msg_audience_sql);
 	int rc;
 
 	m->audience = xcalloc(1, sizeof(*m->audience));
 	strvec_init(m->audience);
-	proj_bind_text(s, 1, m->message_id);
+	proj_bind_text(s, ":message_id", m->message_id);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *kind = (const char *)sqlite3_column_text(s, 0);
 		const char *value = (const char *)sqlite3_column_text(s, 1);
@@ -156,20 +144,51 @@ static int load_all_audiences(struct projection *p, struct message_list *l,
 	return 0;
 }
 
+#define MESSAGE_COLUMNS \
+	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
+	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
+	" COALESCE(m.cur_content, m.content), m.priority," \
+	" m.cur_content IS NOT NULL, m.deleted," \
+	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
+	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
+	"   AND r.receipt_type = 'read'))"
+
+static const char inbox_sql[] =
+	"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
+	" (:all OR (m.agent_id != :me AND EXISTS ("
+	"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id"
+	"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))"
+	"   OR a.kind = 'broadcast'"
+	"   OR (a.kind = 'group' AND a.value IN ("
+	"    SELECT g.name FROM groups g JOIN group_members gm"
+	"     ON gm.group_id = g.group_id"
+	"    WHERE gm.present AND g.group_id NOT IN"
+	"     (SELECT group_id FROM group_deletes)"
+	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)"
+	"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
+	"     OR gm.member_value = '*')))))))"
+	" AND (:deleted OR NOT m.deleted)"
+	" AND (:from IS NULL OR m.agent_id = :from)"
+	" AND m.rowid > :after"
+	" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
+	"  SELECT 1 FROM receipts r WHERE r.message_id = m.message_id"
+	"  AND r.agent_id = :me AND r.receipt_type = 'read')))"
+	" ORDER BY m.created_ns DESC, m.message_id DESC LIMIT :limit";
+
 int projection_inbox(struct projection *p, const struct inbox_query *q,
 		     struct message_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_INBOX);
+	sqlite3_stmt *s = proj_stmt(p, ST_INBOX, inbox_sql);
 	size_t start = out->nr;
 
-	bind_named_text(s, ":me", q->me ? q->me : "");
-	bind_named_text(s, ":role", q->role);
-	bind_named_text(s, ":from", q->from);
-	bind_named_int(s, ":all", q->all);
-	bind_named_int(s, ":deleted", q->include_deleted);
-	bind_named_int(s, ":unread", q->unread_only);
-	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
-	bind_named_int(s, ":after", q->after_seq);
+	proj_bind_text(s, ":me", q->me ? q->me : "");
+	proj_bind_text(s, ":role", q->role);
+	proj_bind_text(s, ":from", q->from);
+	proj_bind_int(s, ":all", q->all);
+	proj_bind_int(s, ":deleted", q->include_deleted);
+	proj_bind_int(s, ":unread", q->unread_only);
+	proj_bind_int(s, ":limit", q->limit > 0 ? q->limit : -1);
+	proj_bind_int(s, ":after", q->after_seq);
 	if (p->trace)
 		trace_inbox(p, q);
 	if (read_messages(p, s, out) < 0)
@@ -177,10 +196,18 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 	return load_all_audiences(p, out, start);
 }
 
+static const char msg_prefix_sql[] =
+	"SELECT message_id FROM messages WHERE message_id >= :prefix"
+	" AND message_id < :upper ORDER BY message_id LIMIT 2";
+
+static const char msg_get_sql[] =
+	"SELECT " MESSAGE_COLUMNS " FROM messages m"
+	" WHERE m.message_id = :id";
+
 int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX, msg_prefix_sql);
 	char *full = NULL, *upper;
 	size_t start = out->nr;
 	int rc, n = 0;
@@ -190,8 +217,8 @@ int projection_message(struct projection *p, const char *id, const char *me,
 	 * bytes) before the prefix followed by 0xff, which no UTF-8 text holds
 	 */
 	upper = xstrfmt("%s\xff", id);
-	proj_bind_text(s, 1, id);
-	proj_bind_text(s, 2, upper);
+	proj_bind_text(s, ":prefix", id);
+	proj_bind_text(s, ":upper", upper);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *m = (const char *)sqlite3_column_text(s, 0);
 
@@ -215,9 +242,9 @@ int projection_message(struct projection *p, const char *id, const char *me,
 		free(full);
 		return THRUM_EINVALID;
 	}
-	s = proj_stmt(p, ST_MSG_GET);
-	bind_named_text(s, ":id", full);
-	bind_named_text(s, ":me", me ? me : "");
+	s = proj_stmt(p, ST_MSG_GET, msg_get_sql);
+	proj_bind_text(s, ":id", full);
+	proj_bind_text(s, ":me", me ? me : "");
 	rc = read_messages(p, s, out);
 	free(full);
 	if (rc < 0)
@@ -262,9 +289,20 @@ static char *ns_text(sqlite3_stmt *s, int col)
 	return xstrdup(buf);
 }
 
+static const char agents_sql[] =
+	"SELECT a.agent_id, a.name, a.kind, a.role, a.module,"
+	" a.worktree, a.hostname, i.intent, a.reg_ns, s.last_ns,"
+	" (SELECT session_id FROM sessions se"
+	"   WHERE se.agent_id = a.agent_id AND se.ended_ns IS NULL"
+	"   ORDER BY se.started_ns DESC LIMIT 1)"
+	" FROM agents a"
+	" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
+	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
+	" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id";
+
 int projection_agents(struct projection *p, struct agent_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS);
+	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS, agents_sql);
 	int rc;
 
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -289,12 +327,23 @@ int projection_agents(struct projection *p, struct agent_list *out)
 	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
 }
 
-static int exists(struct projection *p, enum stmt_id id, const char *name)
+static const char is_agent_sql[] =
+	"SELECT 1 FROM agents WHERE agent_id = :name OR name = :name LIMIT 1";
+
+static const char is_group_sql[] =
+	"SELECT 1 FROM groups WHERE name = :name AND group_id NOT IN"
+	" (SELECT group_id FROM group_deletes) LIMIT 1";
+
+static const char is_role_sql[] =
+	"SELECT 1 FROM agents WHERE role = :name LIMIT 1";
+
+static int exists(struct projection *p, enum stmt_id id, const char *sql,
+		  const char *name)
 {
-	sqlite3_stmt *s = proj_stmt(p, id);
+	sqlite3_stmt *s = proj_stmt(p, id, sql);
 	int rc;
 
-	proj_bind_text(s, 1, name);
+	proj_bind_text(s, ":name", name);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -307,17 +356,18 @@ int projection_resolve(struct projection *p, const char *name,
 {
 	static const struct {
 		enum stmt_id st;
+		const char *sql;
 		enum recipient_kind kind;
 	} order[] = {
-		{ ST_IS_AGENT, RECIPIENT_AGENT },
-		{ ST_IS_GROUP, RECIPIENT_GROUP },
-		{ ST_IS_ROLE, RECIPIENT_ROLE },
+		{ ST_IS_AGENT, is_agent_sql, RECIPIENT_AGENT },
+		{ ST_IS_GROUP, is_group_sql, RECIPIENT_GROUP },
+		{ ST_IS_ROLE, is_role_sql, RECIPIENT_ROLE },
 	};
 	size_t i;
 
 	*out = RECIPIENT_NONE;
 	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		int r = exists(p, order[i].st, name);
+		int r = exists(p, order[i].st, order[i].sql, name);
 
 		if (r < 0)
 			return -1;
@@ -329,9 +379,16 @@ int projection_resolve(struct projection *p, const char *name,
 	return 0;
 }
 
+static const char counts_sql[] =
+	"SELECT (SELECT COUNT(*) FROM events_seen),"
+	" (SELECT COUNT(*) FROM messages),"
+	" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
+	" (SELECT COUNT(*) FROM skipped_lines),"
+	" (SELECT COUNT(*) FROM conflicts)";
+
 int projection_counts(struct projection *p, struct projection_counts *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS);
+	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS, counts_sql);
 	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_ROW) {
@@ -345,9 +402,12 @@ int projection_counts(struct projection *p, struct projection_counts *out)
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
 }
 
+static const char seq_sql[] =
+	"SELECT COALESCE(MAX(rowid), 0) FROM messages";
+
 int projection_seq(struct projection *p, int64_t *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_SEQ);
+	sqlite3_stmt *s = proj_stmt(p, ST_SEQ, seq_sql);
 	int rc = sqlite3_step(s);
 
 	if (rc == SQLITE_ROW)
@@ -356,13 +416,19 @@ int projection_seq(struct projection *p, int64_t *out)
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
 }
 
+/* two groups of one name (made on two clones): the first one */
+static const char group_id_sql[] =
+	"SELECT group_id FROM groups WHERE name = :name AND group_id NOT IN"
+	" (SELECT group_id FROM group_deletes)"
+	" ORDER BY created_ns, eid LIMIT 1";
+
 int projection_group_id(struct projection *p, const char *name, char **out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID);
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID, group_id_sql);
 	int rc;
 
 	*out = NULL;
-	proj_bind_text(s, 1, name);
+	proj_bind_text(s, ":name", name);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		*out = proj_col_text(s, 0);
@@ -387,9 +453,19 @@ void group_list_release(struct group_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
+static const char groups_sql[] =
+	"SELECT group_id, name, description, created_by, created_ns"
+	" FROM groups WHERE created_ns IS NOT NULL AND group_id NOT IN"
+	" (SELECT group_id FROM group_deletes) ORDER BY name, created_ns";
+
+static const char group_members_sql[] =
+	"SELECT member_type, member_value FROM group_members"
+	" WHERE group_id = :group_id AND present ORDER BY member_type,"
+	" member_value";
+
 int projection_groups(struct projection *p, struct group_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS);
+	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS, groups_sql);
 	size_t i;
 	int rc;
 
@@ -410,8 +486,8 @@ int projection_groups(struct projection *p, struct group_list *out)
 	if (rc != SQLITE_DONE)
 		return proj_db_error(p, "cannot read groups");
 	for (i = 0; i < out->nr; i++) {
-		s = proj_stmt(p, ST_GROUP_MEMBERS);
-		proj_bind_text(s, 1, out->items[i].group_id);
+		s = proj_stmt(p, ST_GROUP_MEMBERS, group_members_sql);
+		proj_bind_text(s, ":group_id", out->items[i].group_id);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			const char *type = (const char *)sqlite3_column_text(s, 0);
 			const char *v = (const char *)sqlite3_column_text(s, 1);

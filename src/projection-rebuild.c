@@ -24,9 +24,9 @@ static void keep_local_state(struct projection *p, const char *old)
 	sqlite3_stmt *s = NULL;
 
 	if (access(old, F_OK) ||
-	    sqlite3_prepare_v2(p->db, "ATTACH ?1 AS old", -1, &s, NULL))
+	    sqlite3_prepare_v2(p->db, "ATTACH :path AS old", -1, &s, NULL))
 		goto out;
-	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
+	proj_bind_text(s, ":path", old);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		goto out;
 	proj_try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
@@ -120,6 +120,9 @@ static int64_t find_line(const struct strbuf *file, const struct strbuf *line)
 	return at ? at - file->buf : -1;
 }
 
+static const char pending_drop_sql[] =
+	"DELETE FROM pending WHERE path = :path";
+
 /*
  * The rows of one file, v[0..nr): append those the file lacks, then
  * record where each now is.
@@ -161,8 +164,8 @@ static int recover_file(struct projection *p, struct store *s,
 	}
 	if (add.len && store_append_raw(s, v[0].path, &add) < 0)
 		goto out;
-	q = proj_stmt(p, ST_PENDING_DROP);
-	proj_bind_text(q, 1, v[0].path);
+	q = proj_stmt(p, ST_PENDING_DROP, pending_drop_sql);
+	proj_bind_text(q, ":path", v[0].path);
 	if (proj_run(p, q, "cannot update uncommitted lines") < 0)
 		goto out;
 	for (i = 0; i < nr; i++)
@@ -177,12 +180,15 @@ out:
 	return ret;
 }
 
+static const char pending_all_sql[] =
+	"SELECT path, offset, line FROM pending ORDER BY path, offset";
+
 int projection_recover(struct projection *p, struct store *s,
 		       size_t *restored)
 {
 	struct pending_line *v = NULL;
 	size_t nr = 0, alloc = 0, i, start, local = 0;
-	sqlite3_stmt *q = proj_stmt(p, ST_PENDING_ALL);
+	sqlite3_stmt *q = proj_stmt(p, ST_PENDING_ALL, pending_all_sql);
 	int rc, ret = -1;
 
 	if (!restored)

@@ -119,210 +119,6 @@ static const char schema_sql[] =
 	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
 
 
-#define MESSAGE_COLUMNS \
-	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
-	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
-	" COALESCE(m.cur_content, m.content), m.priority," \
-	" m.cur_content IS NOT NULL, m.deleted," \
-	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
-	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
-	"   AND r.receipt_type = 'read'))"
-
-static const char *const stmt_sql[ST_MAX] = {
-	[ST_SEEN_INSERT] =
-		"INSERT INTO events_seen(event_id, hash, ts) VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(event_id) DO NOTHING",
-	[ST_SEEN_HASH] = "SELECT hash FROM events_seen WHERE event_id = ?1",
-	[ST_FILE_GET] =
-		"SELECT size, tail, ino, mtime FROM log_files WHERE path = ?1",
-	[ST_FILE_PUT] =
-		"INSERT INTO log_files(path, size, tail, ino, mtime)"
-		" VALUES(?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
-		" tail = excluded.tail, ino = excluded.ino,"
-		" mtime = excluded.mtime",
-	[ST_FILE_ALL] = "SELECT path, size, ino, mtime FROM log_files",
-	[ST_FILE_DEL] = "DELETE FROM log_files WHERE path = ?1",
-	[ST_SKIPPED_ADD] =
-		"INSERT OR IGNORE INTO skipped_lines(path, hash, reason)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_CONFLICT_ADD] =
-		"INSERT OR IGNORE INTO conflicts(event_id, hash) VALUES(?1, ?2)",
-	/* a second create of the id: see projection_create_cmp() */
-	[ST_MSG_INSERT] =
-		"INSERT OR IGNORE INTO messages(message_id, event_id,"
-		" thread_id, agent_id, session_id, created_ns, created_at,"
-		" format, content, structured, priority, reply_to, own)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13)",
-	[ST_MSG_RANK] =
-		"SELECT own, created_ns, event_id FROM messages"
-		" WHERE message_id = ?1",
-	[ST_MSG_REPLACE] =
-		"UPDATE messages SET event_id = ?2, thread_id = ?3,"
-		" agent_id = ?4, session_id = ?5, created_ns = ?6,"
-		" created_at = ?7, format = ?8, content = ?9, structured = ?10,"
-		" priority = ?11, reply_to = ?12, own = ?13"
-		" WHERE message_id = ?1",
-	/* the create that lost is a conflict; the winner is not */
-	[ST_CONFLICT_LOSER] =
-		"INSERT OR IGNORE INTO conflicts(event_id, hash)"
-		" SELECT event_id, hash FROM events_seen WHERE event_id = ?1",
-	[ST_AUD_CLEAR] = "DELETE FROM audience WHERE message_id = ?1",
-	[ST_AUD_ADD] =
-		"INSERT OR IGNORE INTO audience(message_id, kind, value)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_MSG_REFRESH] =
-		"UPDATE messages SET"
-		" (cur_content, cur_format) = (SELECT content, format"
-		"   FROM edits e"
-		"   WHERE e.message_id = messages.message_id"
-		"   AND e.editor = messages.agent_id"
-		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-		" deleted = EXISTS (SELECT 1 FROM deletes d"
-		"   WHERE d.message_id = messages.message_id"
-		"   AND d.actor = messages.agent_id)"
-		" WHERE message_id = ?1",
-	[ST_EDIT_ADD] =
-		"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"
-		" format, content) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_DELETE_ADD] =
-		"INSERT OR IGNORE INTO deletes(event_id, message_id, ts, actor,"
-		" reason) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_RECEIPT_ADD] =
-		"INSERT OR IGNORE INTO receipts(message_id, agent_id,"
-		" receipt_type) VALUES(?1, ?2, ?3)",
-	/* last registration by (instant, event_id) wins */
-	[ST_AGENT_UPSERT] =
-		"INSERT INTO agents(agent_id, name, kind, role, module, worktree,"
-		" display, hostname, reg_ns, reg_eid)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		" ON CONFLICT(agent_id) DO UPDATE SET name = excluded.name,"
-		" kind = excluded.kind, role = excluded.role,"
-		" module = excluded.module, worktree = excluded.worktree,"
-		" display = excluded.display, hostname = excluded.hostname,"
-		" reg_ns = excluded.reg_ns, reg_eid = excluded.reg_eid"
-		" WHERE (excluded.reg_ns, excluded.reg_eid)"
-		"  > (agents.reg_ns, agents.reg_eid)",
-	[ST_SEEN_AGENT] =
-		"INSERT INTO agent_seen(agent_id, last_ns) VALUES(?1, ?2)"
-		" ON CONFLICT(agent_id) DO UPDATE SET"
-		" last_ns = MAX(last_ns, excluded.last_ns)",
-	[ST_INTENT_UPSERT] =
-		"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
-		" VALUES(?1, ?2, ?3, ?4)"
-		" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
-		" ns = excluded.ns, eid = excluded.eid"
-		" WHERE (excluded.ns, excluded.eid)"
-		"  > (agent_intent.ns, agent_intent.eid)",
-	[ST_SESSION_START] =
-		"INSERT INTO sessions(session_id, agent_id, started_ns)"
-		" VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(session_id) DO UPDATE SET"
-		" agent_id = excluded.agent_id, started_ns = excluded.started_ns",
-	[ST_SESSION_END] =
-		"INSERT INTO sessions(session_id, ended_ns, end_reason)"
-		" VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(session_id) DO UPDATE SET"
-		" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
-		" end_reason = COALESCE(end_reason, excluded.end_reason)",
-	[ST_GROUP_CREATE] =
-		"INSERT INTO groups(group_id, name, description, created_by,"
-		" created_ns, eid) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(group_id) DO UPDATE SET name = excluded.name,"
-		" description = excluded.description,"
-		" created_by = excluded.created_by,"
-		" created_ns = excluded.created_ns, eid = excluded.eid"
-		" WHERE (excluded.created_ns, excluded.eid)"
-		"  < (groups.created_ns, groups.eid)",
-	[ST_GROUP_DELETE] =
-		"INSERT OR IGNORE INTO group_deletes(group_id) VALUES(?1)",
-	[ST_MEMBER_UPSERT] =
-		"INSERT INTO group_members(group_id, member_type, member_value,"
-		" present, ns, eid) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
-		" present = excluded.present, ns = excluded.ns,"
-		" eid = excluded.eid"
-		" WHERE (excluded.ns, excluded.eid)"
-		"  > (group_members.ns, group_members.eid)",
-	[ST_MSG_AUDIENCE] =
-		"SELECT kind, value FROM audience WHERE message_id = ?1"
-		" ORDER BY kind, value",
-	[ST_MSG_GET] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m"
-		" WHERE m.message_id = :id",
-	[ST_MSG_PREFIX] =
-		"SELECT message_id FROM messages WHERE message_id >= ?1"
-		" AND message_id < ?2 ORDER BY message_id LIMIT 2",
-	[ST_INBOX] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
-		" (:all OR (m.agent_id != :me AND EXISTS ("
-		"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id"
-		"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))"
-		"   OR a.kind = 'broadcast'"
-		"   OR (a.kind = 'group' AND a.value IN ("
-		"    SELECT g.name FROM groups g JOIN group_members gm"
-		"     ON gm.group_id = g.group_id"
-		"    WHERE gm.present AND g.group_id NOT IN"
-		"     (SELECT group_id FROM group_deletes)"
-		"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)"
-		"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
-		"     OR gm.member_value = '*')))))))"
-		" AND (:deleted OR NOT m.deleted)"
-		" AND (:from IS NULL OR m.agent_id = :from)"
-		" AND m.rowid > :after"
-		" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
-		"  SELECT 1 FROM receipts r WHERE r.message_id = m.message_id"
-		"  AND r.agent_id = :me AND r.receipt_type = 'read')))"
-		" ORDER BY m.created_ns DESC, m.message_id DESC LIMIT :limit",
-	[ST_AGENTS] =
-		"SELECT a.agent_id, a.name, a.kind, a.role, a.module,"
-		" a.worktree, a.hostname, i.intent, a.reg_ns, s.last_ns,"
-		" (SELECT session_id FROM sessions se"
-		"   WHERE se.agent_id = a.agent_id AND se.ended_ns IS NULL"
-		"   ORDER BY se.started_ns DESC LIMIT 1)"
-		" FROM agents a"
-		" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
-		" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
-		" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id",
-	[ST_IS_AGENT] =
-		"SELECT 1 FROM agents WHERE agent_id = ?1 OR name = ?1 LIMIT 1",
-	[ST_IS_GROUP] =
-		"SELECT 1 FROM groups WHERE name = ?1 AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes) LIMIT 1",
-	[ST_IS_ROLE] = "SELECT 1 FROM agents WHERE role = ?1 LIMIT 1",
-	[ST_SEQ] = "SELECT COALESCE(MAX(rowid), 0) FROM messages",
-	/* two groups of one name (made on two clones): the first one */
-	[ST_GROUP_ID] =
-		"SELECT group_id FROM groups WHERE name = ?1 AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes)"
-		" ORDER BY created_ns, eid LIMIT 1",
-	[ST_GROUPS] =
-		"SELECT group_id, name, description, created_by, created_ns"
-		" FROM groups WHERE created_ns IS NOT NULL AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes) ORDER BY name, created_ns",
-	[ST_GROUP_MEMBERS] =
-		"SELECT member_type, member_value FROM group_members"
-		" WHERE group_id = ?1 AND present ORDER BY member_type,"
-		" member_value",
-	[ST_COUNTS] =
-		"SELECT (SELECT COUNT(*) FROM events_seen),"
-		" (SELECT COUNT(*) FROM messages),"
-		" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
-		" (SELECT COUNT(*) FROM skipped_lines),"
-		" (SELECT COUNT(*) FROM conflicts)",
-	[ST_CLAMP_GET] = "SELECT ns FROM clamped WHERE event_id = ?1",
-	[ST_CLAMP_PUT] =
-		"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(?1, ?2)",
-	[ST_PENDING_ADD] =
-		"INSERT OR REPLACE INTO pending(path, offset, line)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_PENDING_PRUNE] =
-		"DELETE FROM pending WHERE path = ?1 AND offset < ?2",
-	[ST_PENDING_ALL] =
-		"SELECT path, offset, line FROM pending ORDER BY path, offset",
-	[ST_PENDING_DROP] = "DELETE FROM pending WHERE path = ?1",
-};
 
 
 int proj_db_error(struct projection *p, const char *what)
@@ -330,25 +126,56 @@ int proj_db_error(struct projection *p, const char *what)
 	return error("%s: %s (%s)", what, sqlite3_errmsg(p->db), p->path);
 }
 
-sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id)
+sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id,
+			const char *sql)
 {
+	if (p->sql[id] && p->sql[id] != sql)
+		BUG("statement %d prepared from two texts", id);
 	if (!p->st[id] &&
-	    sqlite3_prepare_v3(p->db, stmt_sql[id], -1,
-			       SQLITE_PREPARE_PERSISTENT, &p->st[id], NULL)) {
+	    sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &p->st[id], NULL)) {
 		proj_db_error(p, "cannot prepare statement");
 		BUG("statement %d does not prepare", id);
 	}
+	p->sql[id] = sql;
 	sqlite3_reset(p->st[id]);
 	sqlite3_clear_bindings(p->st[id]);
 	return p->st[id];
 }
 
-void proj_bind_text(sqlite3_stmt *s, int i, const char *v)
+/* the index of parameter name of s; a name s lacks is a bug */
+static int param(sqlite3_stmt *s, const char *name)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (!i)
+		BUG("no parameter %s in: %s", name, sqlite3_sql(s));
+	return i;
+}
+
+void proj_bind_text(sqlite3_stmt *s, const char *name, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, param(s, name), v, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, i);
+		sqlite3_bind_null(s, param(s, name));
+}
+
+void proj_bind_textn(sqlite3_stmt *s, const char *name, const char *v,
+		     size_t len)
+{
+	sqlite3_bind_text(s, param(s, name), v, (int)len, SQLITE_STATIC);
+}
+
+void proj_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	sqlite3_bind_int64(s, param(s, name), v);
+}
+
+void proj_bind_blob(sqlite3_stmt *s, const char *name, const void *v,
+		    size_t len)
+{
+	sqlite3_bind_blob(s, param(s, name), v, (int)len, SQLITE_STATIC);
 }
 
 /* step a statement that returns no rows; 0 or -1 */
@@ -526,6 +353,7 @@ void proj_close_db(struct projection *p)
 	for (i = 0; i < ST_MAX; i++) {
 		sqlite3_finalize(p->st[i]);
 		p->st[i] = NULL;
+		p->sql[i] = NULL;
 	}
 	sqlite3_close(p->db);
 	p->db = NULL;

@@ -54,7 +54,8 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 		f = &out->v[out->nr++];
 		f->path = xstrdup(files.v[i]);
 		known = have_key ? blob_cache_find(cache, files.v[i]) : NULL;
-		if ((!known || !blob_stat_same(known, &key)) && have_key && learned)
+		if ((!known || !blob_stat_same(known, &key)) && have_key &&
+		    learned)
 			known = blob_cache_find(learned, files.v[i]);
 		if (known && blob_stat_same(known, &key)) {
 			f->blob = known->blob;
