@@ -3,12 +3,14 @@
 
 /*
  * Shared by the projection*.c files (see projection.c for who does
- * what); no other file includes it.  Each statement's SQL sits in the
- * file that binds it, above the function, with named parameters
- * (":message_id"); enum stmt_id names the slot it is prepared into, once,
- * on first use, owned by struct projection.
+ * what); nothing else includes it but unit tests.  Each statement's SQL
+ * sits in the file that binds it, above the function, with named
+ * parameters (":message_id"); enum stmt_id names the slot it is prepared
+ * into, once, on first use, owned by struct projection.
  */
 #include <sqlite3.h>
+
+struct event;
 
 enum stmt_id {
 	ST_SEEN_INSERT,
@@ -69,6 +71,22 @@ struct projection {
 	int bulk;		/* a rebuild into a private file: no journal */
 	int64_t now;		/* the clock, read at projection_begin() */
 };
+
+/*
+ * Apply one parsed event found in the log file of shard (NULL for
+ * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
+ * new, 0 when already known, THRUM_ECONFLICT when its id is known with
+ * other bytes or it is a second message.create of a message_id (see
+ * projection_create_cmp(); the loser is recorded), -1 on database
+ * error.  Callers batch with projection_begin() / projection_commit().
+ * Only projection_update() (and the unit tests) apply events: it is the
+ * one way in.
+ */
+int projection_apply(struct projection *p, const struct event *ev,
+		     const char *shard, uint64_t line_hash);
+int projection_begin(struct projection *p);
+int projection_commit(struct projection *p);
+void projection_rollback(struct projection *p);
 
 /* report sqlite3_errmsg() for what; returns -1 */
 int proj_db_error(struct projection *p, const char *what);

@@ -72,20 +72,6 @@ int projection_recover(struct projection *p, struct store *s,
 		       size_t *restored);
 
 /*
- * Apply one parsed event found in the log file of shard (NULL for
- * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
- * new, 0 when already known, THRUM_ECONFLICT when its id is known with
- * other bytes or it is a second message.create of a message_id (see
- * projection_create_cmp(); the loser is recorded), -1 on database
- * error.  Callers batch with projection_begin() / projection_commit().
- */
-int projection_apply(struct projection *p, const struct event *ev,
-		     const char *shard, uint64_t line_hash);
-int projection_begin(struct projection *p);
-int projection_commit(struct projection *p);
-void projection_rollback(struct projection *p);
-
-/*
  * Which of two message.create events of one message_id counts: the one
  * in its author's shard (found in messages/<agent_id>*.jsonl: own), then
  * the first by (instant, event_id).  Negative when a wins, positive when

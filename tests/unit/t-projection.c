@@ -7,6 +7,7 @@
 #include "date.h"
 #include "event.h"
 #include "projection.h"
+#include "projection-internal.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "ulid.h"
