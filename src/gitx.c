@@ -106,6 +106,24 @@ static int x_ref_exists(struct gitx_repo *grepo, const char *ref)
 	return 1;
 }
 
+/*
+ * Point a new refs/heads/a-sync at id; one that someone else created
+ * first stands.  0 either way, or -1 after error().
+ */
+static int create_sync_ref(git_repository *repo, const git_oid *id,
+			   const char *log_message)
+{
+	git_reference *ref = NULL;
+	int ret = git_reference_create(&ref, repo, GITX_SYNC_REF, id, 0,
+				       log_message);
+
+	git_reference_free(ref);
+	if (ret >= 0 ||
+	    x_ref_exists((struct gitx_repo *)repo, GITX_SYNC_REF) == 1)
+		return 0;
+	return gitx_error("cannot create " GITX_SYNC_REF);
+}
+
 static int x_create_orphan_branch(struct gitx_repo *grepo,
 				  const char *author)
 {
@@ -113,7 +131,6 @@ static int x_create_orphan_branch(struct gitx_repo *grepo,
 	git_treebuilder *tb = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
-	git_reference *ref = NULL;
 	git_oid tree_id, commit_id;
 	int ret = -1;
 
@@ -131,20 +148,8 @@ static int x_create_orphan_branch(struct gitx_repo *grepo,
 		gitx_error("cannot write the first a-sync commit");
 		goto out;
 	}
-	if (git_reference_create(&ref, repo, GITX_SYNC_REF, &commit_id, 0,
-				 "thrum: create a-sync") < 0) {
-		/* someone else created it first: theirs stands */
-		if (git_error_last() &&
-		    x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
-			ret = 0;
-			goto out;
-		}
-		gitx_error("cannot create " GITX_SYNC_REF);
-		goto out;
-	}
-	ret = 0;
+	ret = create_sync_ref(repo, &commit_id, "thrum: create a-sync");
 out:
-	git_reference_free(ref);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
@@ -154,29 +159,13 @@ out:
 static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 {
 	git_repository *repo = (git_repository *)grepo;
-	git_reference *dst = NULL;
 	git_oid id, tree;
-	int ret = -1;
 
 	/* any commit with a tree will do: its author is none of our business */
 	if (git_reference_name_to_id(&id, repo, refname) < 0 ||
-	    gitx_read_commit(repo, &id, &tree, NULL, NULL) < 0) {
-		gitx_error("cannot read the remote a-sync branch");
-		goto out;
-	}
-	if (git_reference_create(&dst, repo, GITX_SYNC_REF, &id, 0,
-				 "thrum: a-sync from remote") < 0) {
-		if (x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
-			ret = 0;
-			goto out;
-		}
-		gitx_error("cannot create " GITX_SYNC_REF);
-		goto out;
-	}
-	ret = 0;
-out:
-	git_reference_free(dst);
-	return ret;
+	    gitx_read_commit(repo, &id, &tree, NULL, NULL) < 0)
+		return gitx_error("cannot read the remote a-sync branch");
+	return create_sync_ref(repo, &id, "thrum: a-sync from remote");
 }
 
 static int x_resolve(struct gitx_repo *grepo, const char *refname,
