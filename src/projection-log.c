@@ -272,8 +272,69 @@ static int prune_pending(struct projection *p, struct store *s,
 	return proj_run(p, q, "cannot forget committed lines");
 }
 
+/*
+ * Did the projection consume exactly the file a merge read (its stat
+ * identity recorded with all its bytes), or know nothing of a file that
+ * was not there?  Then the merge's new lines are all it lacks.
+ */
+static int consumed_before(const struct file_state *fs,
+			   const struct log_change *c)
+{
+	if (!c->before.ino)
+		return !fs->known;
+	return fs->known && fs->have_stat && (uint64_t)fs->size ==
+	       c->before.size && (uint64_t)fs->ino == c->before.ino &&
+	       fs->mtime == c->before.mtime_ns;
+}
+
+/*
+ * Project the lines a merge brought into rel (open as fd), one span at a
+ * time, and record the file as consumed up to what the merge wrote.
+ */
+static int project_spans(struct projection *p, const char *rel,
+			 const char *shard, int fd, const char *path,
+			 const struct log_change *c,
+			 struct catch_up_stats *stats)
+{
+	struct strbuf buf = STRBUF_INIT;
+	size_t i;
+	int ret = -1;
+
+	for (i = 0; i < c->nr; i++) {
+		const struct log_span *sp = &c->spans[i];
+		ssize_t n;
+
+		strbuf_reset(&buf);
+		if (strbuf_grow(&buf, sp->len) < 0)
+			goto out;
+		n = pread(fd, buf.buf, sp->len, sp->off);
+		if (n != (ssize_t)sp->len) {
+			error_errno("cannot read '%s'", path);
+			goto out;
+		}
+		strbuf_setlen(&buf, n);
+		/* merged in from the remote: the cycle commits them at once */
+		if (project_lines(p, rel, shard, buf.buf, buf.len,
+				  (int64_t)sp->off, -1, stats) < 0)
+			goto out;
+		/* one span's bytes at a time */
+		strbuf_release(&buf);
+	}
+	ret = record_file_state(p, rel, fd, (int64_t)c->after.size, path);
+out:
+	strbuf_release(&buf);
+	return ret;
+}
+
+/*
+ * Read rel on from where the projection left it.  merged (may be NULL)
+ * is what a merge reported of it: when the file in place is the one the
+ * merge wrote and the projection held the one it read, the merge's new
+ * lines are projected from its spans, and the file read on after them.
+ */
 static int catch_up_file(struct projection *p, struct store *s,
-			 const char *rel, struct catch_up_stats *stats)
+			 const char *rel, const struct log_change *merged,
+			 struct catch_up_stats *stats)
 {
 	char *path = store_abs_path(s, rel);
 	char *shard = store_shard_of(rel);
@@ -290,6 +351,12 @@ static int catch_up_file(struct projection *p, struct store *s,
 		goto out;
 	}
 	if (get_file_state(p, rel, &fs) < 0)
+		goto out;
+	if (merged && (uint64_t)st.st_ino == merged->after.ino &&
+	    (uint64_t)st.st_size >= merged->after.size &&
+	    consumed_before(&fs, merged) &&
+	    (project_spans(p, rel, shard, fd, path, merged, stats) < 0 ||
+	     get_file_state(p, rel, &fs) < 0))
 		goto out;
 	from = resume_offset(fd, st.st_size, &fs);
 	if (from < 0) {
@@ -446,80 +513,16 @@ static int forget_missing_files(struct projection *p,
 	return ret;
 }
 
-/*
- * Did the projection consume exactly the file a merge read (its stat
- * identity recorded with all its bytes), or know nothing of a file that
- * was not there?  Then the merge's new lines are all it lacks.
- */
-static int consumed_before(const struct file_state *fs,
-			   const struct log_change *c)
+/* what a merge reported of rel, or NULL */
+static const struct log_change *merge_of(const struct log_changes *changes,
+					 const char *rel)
 {
-	if (!c->before.ino)
-		return !fs->known;
-	return fs->known && fs->have_stat && (uint64_t)fs->size ==
-	       c->before.size && (uint64_t)fs->ino == c->before.ino &&
-	       fs->mtime == c->before.mtime_ns;
-}
-
-/*
- * Project the lines a merge brought into c->path and record the file as
- * consumed up to what the merge wrote.  When the projection did not hold
- * exactly the file the merge read, or the file in place is not the one
- * the merge wrote, nothing is done here: catch_up_file() reads it.
- */
-static int project_merged(struct projection *p, struct store *s,
-			  const struct log_change *c,
-			  struct catch_up_stats *stats)
-{
-	char *path = store_abs_path(s, c->path);
-	char *shard = store_shard_of(c->path);
-	struct strbuf buf = STRBUF_INIT;
-	struct file_state fs;
-	struct stat st;
 	size_t i;
-	int fd, ret = -1;
 
-	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd < 0 || fstat(fd, &st) < 0 ||
-	    (uint64_t)st.st_ino != c->after.ino ||
-	    (uint64_t)st.st_size < c->after.size) {
-		ret = 0;
-		goto out;
-	}
-	if (get_file_state(p, c->path, &fs) < 0)
-		goto out;
-	if (!consumed_before(&fs, c)) {
-		ret = 0;
-		goto out;
-	}
-	for (i = 0; i < c->nr; i++) {
-		const struct log_span *sp = &c->spans[i];
-		ssize_t n;
-
-		strbuf_reset(&buf);
-		if (strbuf_grow(&buf, sp->len) < 0)
-			goto out;
-		n = pread(fd, buf.buf, sp->len, sp->off);
-		if (n != (ssize_t)sp->len) {
-			error_errno("cannot read '%s'", path);
-			goto out;
-		}
-		strbuf_setlen(&buf, n);
-		/* merged in from the remote: the cycle commits them at once */
-		if (project_lines(p, c->path, shard, buf.buf, buf.len,
-				  (int64_t)sp->off, -1, stats) < 0)
-			goto out;
-		/* one span's bytes at a time */
-		strbuf_release(&buf);
-	}
-	ret = record_file_state(p, c->path, fd, (int64_t)c->after.size, path);
-out:
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&buf);
-	free(shard);
-	free(path);
-	return ret;
+	for (i = 0; changes && i < changes->nr; i++)
+		if (changes->v[i].merged && !strcmp(changes->v[i].path, rel))
+			return &changes->v[i];
+	return NULL;
 }
 
 int projection_update(struct projection *p, struct store *s,
@@ -529,7 +532,7 @@ int projection_update(struct projection *p, struct store *s,
 	struct catch_up_stats local = { 0 };
 	struct strvec files = STRVEC_INIT, changed = STRVEC_INIT;
 	size_t i;
-	int ret = -1, merged = 0;
+	int ret = -1;
 
 	if (!stats)
 		stats = &local;
@@ -538,29 +541,21 @@ int projection_update(struct projection *p, struct store *s,
 		return -1;
 	if (!changes)
 		store_list_projected(s, &files);
-	for (i = 0; changes && i < changes->nr; i++) {
+	for (i = 0; changes && i < changes->nr; i++)
 		strvec_push(&files, changes->v[i].path);
-		merged |= changes->v[i].merged;
-	}
 	ret = needs_catch_up(p, s, &files, &changed);
-	/*
-	 * only the files named: what else is gone is not their question;
-	 * what a merge wrote is read even when it looks unchanged
-	 */
+	/* only the files named: what else is gone is not their question */
 	if (changes && ret >= 0)
-		ret = changed.nr || merged;
+		ret = changed.nr > 0;
 	if (ret <= 0)
 		goto out;
 	ret = -1;
 	if (projection_begin(p) < 0)
 		goto out;
-	for (i = 0; changes && i < changes->nr; i++)
-		if (changes->v[i].merged &&
-		    project_merged(p, s, &changes->v[i], stats) < 0)
-			goto fail;
 	/* only what changed is read; catch_up_file() resumes each */
 	for (i = 0; i < changed.nr; i++)
-		if (catch_up_file(p, s, changed.v[i], stats) < 0)
+		if (catch_up_file(p, s, changed.v[i],
+				  merge_of(changes, changed.v[i]), stats) < 0)
 			goto fail;
 	if ((!changes && forget_missing_files(p, &files) < 0) ||
 	    projection_commit(p) < 0)
