@@ -47,72 +47,95 @@ const char *sync_spec_state(const struct sync_status *st)
 	}
 }
 
-void sync_status_release(struct sync_status *st)
-{
-	free(st->last_sync_at);
-	free(st->last_error);
-	free(st->remote);
-	free(st->remote_tip);
-	free(st->retry_at);
-	memset(st, 0, sizeof(*st));
-}
-
 static char *status_path(const struct repo *r)
 {
 	return path_join(r->var_dir, "sync-status");
 }
 
+/*
+ * The keys of var/sync-status after "state", in the order they are
+ * written, and the field each fills (every string of struct sync_status
+ * is one).  TEXT values are cut to fit a line
+ * ("" reads back as none, but for KEY_KEEP_EMPTY); KEY_OPTIONAL ones are
+ * written only when set.
+ */
+enum key_kind { KEY_TEXT, KEY_LONG, KEY_BOOL };
+enum { KEY_OPTIONAL = 1, KEY_KEEP_EMPTY = 2 };
+
+static const struct status_key {
+	const char *name;
+	enum key_kind kind;
+	size_t off;
+	int flags;
+} status_keys[] = {
+#define TEXT(n, f, fl) { n, KEY_TEXT, offsetof(struct sync_status, f), fl }
+#define NUM(n, f, fl) { n, KEY_LONG, offsetof(struct sync_status, f), fl }
+#define BOOL(n, f) { n, KEY_BOOL, offsetof(struct sync_status, f), 0 }
+	TEXT("last_sync_at", last_sync_at, KEY_KEEP_EMPTY),
+	TEXT("last_error", last_error, 0),
+	TEXT("remote", remote, 0),
+	TEXT("remote_tip", remote_tip, 0),
+	TEXT("retry_at", retry_at, KEY_OPTIONAL),
+	NUM("auth_failures", auth_failures, KEY_OPTIONAL),
+	NUM("new", new_events, 0),
+	NUM("skipped", skipped, 0),
+	NUM("skipped_entries", skipped_entries, 0),
+	NUM("conflicts", conflicts, 0),
+	NUM("ahead", ahead, 0),
+	NUM("behind", behind, 0),
+	BOOL("committed", committed),
+	BOOL("pushed", pushed),
+	NUM("duration_us", duration_us, 0),
+#undef TEXT
+#undef NUM
+#undef BOOL
+};
+
 static int status_handler(void *payload, const char *section,
 			  const char *name, const char *value)
 {
-	struct sync_status *st = payload;
+	char *st = payload;
+	size_t i;
 	long n = 0;
-	int i;
 
 	if (strcmp(section, "sync"))
 		return 1;
 	if (!strcmp(name, "state")) {
 		for (i = 0; i < SYNC_STATE_MAX; i++)
 			if (!strcmp(value, state_names[i]))
-				st->state = i;
-	} else if (!strcmp(name, "last_sync_at")) {
-		free(st->last_sync_at);
-		st->last_sync_at = xstrdup(value);
-	} else if (!strcmp(name, "remote")) {
-		free(st->remote);
-		st->remote = *value ? xstrdup(value) : NULL;
-	} else if (!strcmp(name, "remote_tip")) {
-		free(st->remote_tip);
-		st->remote_tip = *value ? xstrdup(value) : NULL;
-	} else if (!strcmp(name, "last_error")) {
-		free(st->last_error);
-		st->last_error = *value ? xstrdup(value) : NULL;
-	} else if (!strcmp(name, "retry_at")) {
-		free(st->retry_at);
-		st->retry_at = *value ? xstrdup(value) : NULL;
-	} else if (!thrum_parse_long(value, 0, LONG_MAX, &n)) {
-		if (!strcmp(name, "new"))
-			st->new_events = n;
-		else if (!strcmp(name, "skipped"))
-			st->skipped = n;
-		else if (!strcmp(name, "skipped_entries"))
-			st->skipped_entries = n;
-		else if (!strcmp(name, "conflicts"))
-			st->conflicts = n;
-		else if (!strcmp(name, "ahead"))
-			st->ahead = n;
-		else if (!strcmp(name, "behind"))
-			st->behind = n;
-		else if (!strcmp(name, "committed"))
-			st->committed = !!n;
-		else if (!strcmp(name, "pushed"))
-			st->pushed = !!n;
-		else if (!strcmp(name, "duration_us"))
-			st->duration_us = n;
-		else if (!strcmp(name, "auth_failures"))
-			st->auth_failures = n;
+				((struct sync_status *)st)->state = i;
+		return 1;
+	}
+	for (i = 0; i < ARRAY_SIZE(status_keys); i++) {
+		const struct status_key *k = &status_keys[i];
+
+		if (strcmp(name, k->name))
+			continue;
+		if (k->kind == KEY_TEXT) {
+			char **v = (char **)(st + k->off);
+
+			free(*v);
+			*v = *value || (k->flags & KEY_KEEP_EMPTY)
+				? xstrdup(value) : NULL;
+		} else if (!thrum_parse_long(value, 0, LONG_MAX, &n)) {
+			if (k->kind == KEY_BOOL)
+				*(int *)(st + k->off) = !!n;
+			else
+				*(long *)(st + k->off) = n;
+		}
+		break;
 	}
 	return 1;
+}
+
+void sync_status_release(struct sync_status *st)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(status_keys); i++)
+		if (status_keys[i].kind == KEY_TEXT)
+			free(*(char **)((char *)st + status_keys[i].off));
+	memset(st, 0, sizeof(*st));
 }
 
 int sync_status_read(const struct repo *r, struct sync_status *out)
@@ -160,28 +183,34 @@ static void add_value(struct strbuf *sb, const char *key, const char *v)
 
 int sync_status_write(const struct repo *r, const struct sync_status *st)
 {
+	const char *base = (const char *)st;
 	struct strbuf sb = STRBUF_INIT;
 	char *path = status_path(r);
+	size_t i;
 	int ret;
 
 	strbuf_addstr(&sb, "# written by git-thrum after each sync cycle\n"
 		      "[sync]\n");
 	add_value(&sb, "state", sync_state_name(st->state));
-	add_value(&sb, "last_sync_at", st->last_sync_at);
-	add_value(&sb, "last_error", st->last_error);
-	add_value(&sb, "remote", st->remote);
-	add_value(&sb, "remote_tip", st->remote_tip);
-	if (st->retry_at)
-		add_value(&sb, "retry_at", st->retry_at);
-	if (st->auth_failures)
-		strbuf_addf(&sb, "auth_failures = %ld\n", st->auth_failures);
-	strbuf_addf(&sb, "new = %ld\nskipped = %ld\nskipped_entries = %ld\n"
-		    "conflicts = %ld\n"
-		    "ahead = %ld\nbehind = %ld\ncommitted = %d\npushed = %d\n"
-		    "duration_us = %ld\n",
-		    st->new_events, st->skipped, st->skipped_entries,
-		    st->conflicts, st->ahead,
-		    st->behind, st->committed, st->pushed, st->duration_us);
+	for (i = 0; i < ARRAY_SIZE(status_keys); i++) {
+		const struct status_key *k = &status_keys[i];
+		const char *text = NULL;
+		long n = 0;
+
+		if (k->kind == KEY_TEXT)
+			text = *(char *const *)(base + k->off);
+		else if (k->kind == KEY_BOOL)
+			n = *(const int *)(base + k->off);
+		else
+			n = *(const long *)(base + k->off);
+		if ((k->flags & KEY_OPTIONAL) && (k->kind == KEY_TEXT ? !text
+								     : !n))
+			continue;
+		if (k->kind == KEY_TEXT)
+			add_value(&sb, k->name, text);
+		else
+			strbuf_addf(&sb, "%s = %ld\n", k->name, n);
+	}
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
 	free(path);
