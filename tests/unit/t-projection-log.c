@@ -6,6 +6,7 @@
  * read again, and nothing is lost either way.
  */
 #include "unit.h"
+#include <ftw.h>
 #include "merge.h"
 #include "projection.h"
 #include "repo.h"
@@ -105,29 +106,32 @@ static void merge_2_and_4(int held, struct catch_up_stats *st)
 	free(path);
 }
 
-static void merged_lines_from_their_spans(void **state)
+/*
+ * held: the projection had consumed the file the merge read, so the two
+ * new lines come from their spans and the file is not read from its
+ * start; otherwise all four are read, from the start.
+ */
+static void merged_lines(void **state, int held)
 {
 	struct catch_up_stats st;
 
-	merge_2_and_4(1, &st);
-	assert_int_equal(st.applied, 2);
-	/* the file was not read again from its start */
-	assert_int_equal(st.files_rescanned, 0);
+	merge_2_and_4(held, &st);
+	assert_int_equal(st.applied, held ? 2 : 4);
+	assert_int_equal(st.files_rescanned, held ? 0 : 1);
 	assert_int_equal(messages(), 4);
 	/* and it is consumed: nothing more to do */
 	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
 	assert_int_equal(st.applied + st.files_rescanned, 0);
 }
 
+static void merged_lines_from_their_spans(void **state)
+{
+	merged_lines(state, 1);
+}
+
 static void merge_of_a_file_not_consumed_reads_it(void **state)
 {
-	struct catch_up_stats st;
-
-	merge_2_and_4(0, &st);
-	/* never projected the local file: all four, read from the start */
-	assert_int_equal(st.applied, 4);
-	assert_int_equal(st.files_rescanned, 1);
-	assert_int_equal(messages(), 4);
+	merged_lines(state, 0);
 }
 
 static void appended_after_the_merge(void **state)
@@ -164,20 +168,30 @@ static void appended_after_the_merge(void **state)
 
 static int setup(void **state)
 {
-	char *msgs;
+	static const char *const dirs[] = { "sync", "sync/messages", "var" };
+	size_t i;
 
 	if (!mkdtemp(tmpdir))
 		return -1;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir = path_join(tmpdir, dirs[i]);
+		int made = mkdir(dir, 0755);
+
+		free(dir);
+		if (made < 0)
+			return -1;
+	}
 	memset(&r, 0, sizeof(r));
 	r.sync_dir = path_join(tmpdir, "sync");
 	r.var_dir = path_join(tmpdir, "var");
-	msgs = path_join(r.sync_dir, "messages");
-	if (mkdir(r.sync_dir, 0755) || mkdir(r.var_dir, 0755) ||
-	    mkdir(msgs, 0755))
-		return -1;
-	free(msgs);
 	store_init(&s, &r);
 	return projection_open(&p, r.var_dir);
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag,
+		      struct FTW *ftw)
+{
+	return remove(path);
 }
 
 static int teardown(void **state)
@@ -185,13 +199,10 @@ static int teardown(void **state)
 	projection_free(p);
 	p = NULL;
 	store_release(&s);
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
+	nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
 	free(r.sync_dir);
 	free(r.var_dir);
+	/* the next test makes a directory of its own */
 	memcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX", 6);
 	return 0;
 }
