@@ -289,9 +289,7 @@ static int apply_receipt(struct projection *p, const struct event *ev)
 	proj_bind_text(s, ":agent_id", ev->agent_id);
 	proj_bind_text(s, ":receipt_type",
 		       ev->receipt_type ? ev->receipt_type : "read");
-	if (proj_run(p, s, "cannot store receipt") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
+	return proj_run(p, s, "cannot store receipt");
 }
 
 /* last registration by (instant, event_id) wins */
@@ -322,9 +320,7 @@ static int apply_register(struct projection *p, const struct event *ev)
 	proj_bind_text(s, ":hostname", ev->hostname);
 	proj_bind_int(s, ":reg_ns", ev->ts_ns);
 	proj_bind_text(s, ":reg_eid", ev->event_id);
-	if (proj_run(p, s, "cannot store agent") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
+	return proj_run(p, s, "cannot store agent");
 }
 
 static const char intent_upsert_sql[] =
@@ -340,15 +336,13 @@ static int apply_update(struct projection *p, const struct event *ev)
 	sqlite3_stmt *s;
 
 	if (!ev->intent)
-		return seen_agent(p, ev->agent_id, ev->ts_ns);
+		return 0;
 	s = proj_stmt(p, ST_INTENT_UPSERT, intent_upsert_sql);
 	proj_bind_text(s, ":agent_id", ev->agent_id);
 	proj_bind_text(s, ":intent", ev->intent);
 	proj_bind_int(s, ":ns", ev->ts_ns);
 	proj_bind_text(s, ":eid", ev->event_id);
-	if (proj_run(p, s, "cannot store intent") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
+	return proj_run(p, s, "cannot store intent");
 }
 
 static const char session_start_sql[] =
@@ -379,9 +373,7 @@ static int apply_session(struct projection *p, const struct event *ev)
 		proj_bind_int(s, ":ended_ns", ev->ts_ns);
 		proj_bind_text(s, ":end_reason", ev->reason);
 	}
-	if (proj_run(p, s, "cannot store session") < 0)
-		return -1;
-	return seen_agent(p, ev->agent_id, ev->ts_ns);
+	return proj_run(p, s, "cannot store session");
 }
 
 static const char group_create_sql[] =
@@ -520,7 +512,7 @@ int projection_apply(struct projection *p, const struct event *orig,
 	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT, seen_insert_sql);
 	struct event copy = *orig;
 	const struct event *ev = orig;
-	int ret;
+	int ret, seen = 0;
 
 	proj_bind_text(s, ":event_id", ev->event_id);
 	proj_bind_int(s, ":hash", (int64_t)line_hash);
@@ -552,16 +544,20 @@ int projection_apply(struct projection *p, const struct event *orig,
 		break;
 	case EV_MESSAGE_RECEIPT:
 		ret = apply_receipt(p, ev);
+		seen = 1;
 		break;
 	case EV_AGENT_REGISTER:
 		ret = apply_register(p, ev);
+		seen = 1;
 		break;
 	case EV_AGENT_UPDATE:
 		ret = apply_update(p, ev);
+		seen = 1;
 		break;
 	case EV_AGENT_SESSION_START:
 	case EV_AGENT_SESSION_END:
 		ret = apply_session(p, ev);
+		seen = 1;
 		break;
 	case EV_GROUP_CREATE:
 	case EV_GROUP_DELETE:
@@ -574,5 +570,8 @@ int projection_apply(struct projection *p, const struct event *orig,
 		ret = 0;	/* unknown types: kept in the log, not shown */
 		break;
 	}
+	/* an agent's own acts say when it was last there */
+	if (seen && ret >= 0)
+		ret = seen_agent(p, ev->agent_id, ev->ts_ns);
 	return ret < 0 ? ret : 1;
 }
