@@ -181,17 +181,15 @@ static void add_value(struct strbuf *sb, const char *key, const char *v)
 	strbuf_addch(sb, '\n');
 }
 
-int sync_status_write(const struct repo *r, const struct sync_status *st)
+/* the text of var/sync-status for st */
+static void format_status(struct strbuf *sb, const struct sync_status *st)
 {
 	const char *base = (const char *)st;
-	struct strbuf sb = STRBUF_INIT;
-	char *path = status_path(r);
 	size_t i;
-	int ret;
 
-	strbuf_addstr(&sb, "# written by git-thrum after each sync cycle\n"
+	strbuf_addstr(sb, "# written by git-thrum after each sync cycle\n"
 		      "[sync]\n");
-	add_value(&sb, "state", sync_state_name(st->state));
+	add_value(sb, "state", sync_state_name(st->state));
 	for (i = 0; i < ARRAY_SIZE(status_keys); i++) {
 		const struct status_key *k = &status_keys[i];
 		const char *text = NULL;
@@ -207,10 +205,19 @@ int sync_status_write(const struct repo *r, const struct sync_status *st)
 								     : !n))
 			continue;
 		if (k->kind == KEY_TEXT)
-			add_value(&sb, k->name, text);
+			add_value(sb, k->name, text);
 		else
-			strbuf_addf(&sb, "%s = %ld\n", k->name, n);
+			strbuf_addf(sb, "%s = %ld\n", k->name, n);
 	}
+}
+
+int sync_status_write(const struct repo *r, const struct sync_status *st)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = status_path(r);
+	int ret;
+
+	format_status(&sb, st);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 	strbuf_release(&sb);
 	free(path);

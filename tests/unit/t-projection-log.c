@@ -17,6 +17,7 @@ static char tmpdir[] = "/tmp/t-projection-log-XXXXXX";
 static struct repo r;
 static struct store s = STORE_INIT;
 static struct projection *p;
+static char *rel_path;	/* REL in the sync work tree */
 
 #define REL "messages/alice.jsonl"
 
@@ -46,17 +47,24 @@ static void file_id(const char *path, struct log_file_id *id)
 /* replace REL as a merge does: a new file, renamed into place */
 static void replace(const struct strbuf *content)
 {
-	char *path = store_abs_path(&s, REL);
-	char *tmp = xstrfmt("%s.new", path);
+	char *tmp = xstrfmt("%s.new", rel_path);
 	FILE *f = fopen(tmp, "w");
 
 	assert_non_null(f);
 	assert_int_equal(fwrite(content->buf, 1, content->len, f),
 			 content->len);
 	assert_int_equal(fclose(f), 0);
-	assert_int_equal(rename(tmp, path), 0);
+	assert_int_equal(rename(tmp, rel_path), 0);
 	free(tmp);
-	free(path);
+}
+
+/* what a merge reports of REL, to be filled */
+static struct log_change *merge_report(struct log_changes *changes)
+{
+	struct log_change *c = log_changes_add(changes, REL);
+
+	c->merged = 1;
+	return c;
 }
 
 static long messages(void)
@@ -76,7 +84,6 @@ static void merge_2_and_4(int held, struct catch_up_stats *st)
 	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
 	struct log_changes changes = LOG_CHANGES_INIT;
 	struct log_change *c;
-	char *path = store_abs_path(&s, REL);
 	int n;
 
 	event(&sb, 1);
@@ -86,9 +93,8 @@ static void merge_2_and_4(int held, struct catch_up_stats *st)
 		assert_int_equal(projection_update(p, &s, NULL, st), 0);
 		assert_int_equal(st->applied, 2);
 	}
-	c = log_changes_add(&changes, REL);
-	c->merged = 1;
-	file_id(path, &c->before);
+	c = merge_report(&changes);
+	file_id(rel_path, &c->before);
 	strbuf_reset(&sb);
 	for (n = 1; n <= 4; n++) {
 		strbuf_reset(&line);
@@ -98,12 +104,11 @@ static void merge_2_and_4(int held, struct catch_up_stats *st)
 		strbuf_addbuf(&sb, &line);
 	}
 	replace(&sb);
-	file_id(path, &c->after);
+	file_id(rel_path, &c->after);
 	assert_int_equal(projection_update(p, &s, &changes, st), 0);
 	log_changes_release(&changes);
 	strbuf_release(&sb);
 	strbuf_release(&line);
-	free(path);
 }
 
 /*
@@ -136,25 +141,22 @@ static void merge_of_a_file_not_consumed_reads_it(void **state)
 
 static void appended_after_the_merge(void **state)
 {
-	struct catch_up_stats st;
-	struct strbuf sb = STRBUF_INIT;
 	struct log_changes changes = LOG_CHANGES_INIT;
-	struct log_change *c;
-	char *path = store_abs_path(&s, REL);
+	struct log_change *c = merge_report(&changes);
+	struct strbuf sb = STRBUF_INIT;
+	struct catch_up_stats st;
 	int fd;
 
 	/* a new file from the remote: all of it is new */
 	event(&sb, 1);
 	event(&sb, 2);
-	c = log_changes_add(&changes, REL);
-	c->merged = 1;
 	log_change_add_span(c, 0, sb.len);
 	replace(&sb);
-	file_id(path, &c->after);
+	file_id(rel_path, &c->after);
 	/* an append that came after the merge released the log lock */
 	strbuf_reset(&sb);
 	event(&sb, 3);
-	fd = open(path, O_WRONLY | O_APPEND);
+	fd = open(rel_path, O_WRONLY | O_APPEND);
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, sb.buf, sb.len), (ssize_t)sb.len);
 	close(fd);
@@ -163,7 +165,6 @@ static void appended_after_the_merge(void **state)
 	assert_int_equal(messages(), 3);
 	log_changes_release(&changes);
 	strbuf_release(&sb);
-	free(path);
 }
 
 static int setup(void **state)
@@ -185,6 +186,7 @@ static int setup(void **state)
 	r.sync_dir = path_join(tmpdir, "sync");
 	r.var_dir = path_join(tmpdir, "var");
 	store_init(&s, &r);
+	rel_path = store_abs_path(&s, REL);
 	return projection_open(&p, r.var_dir);
 }
 
@@ -200,6 +202,7 @@ static int teardown(void **state)
 	p = NULL;
 	store_release(&s);
 	nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	free(rel_path);
 	free(r.sync_dir);
 	free(r.var_dir);
 	/* the next test makes a directory of its own */
