@@ -11,6 +11,75 @@
 #include "usage.h"
 #include "wrapper.h"
 
+/* where each column of a row goes in the struct it fills */
+enum col_kind { COL_TEXT, COL_NS_TEXT, COL_INT64, COL_INT };
+struct column {
+	enum col_kind kind;
+	size_t off;
+};
+
+static char *ns_text(sqlite3_stmt *s, int col)
+{
+	char buf[64];
+
+	if (sqlite3_column_type(s, col) == SQLITE_NULL)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%" PRId64,
+		 (int64_t)sqlite3_column_int64(s, col));
+	return xstrdup(buf);
+}
+
+/* obj (size bytes, zeroed first) from the row s is on, column i by cols[i] */
+static void read_row(sqlite3_stmt *s, void *obj, size_t size,
+		     const struct column *cols, size_t nr)
+{
+	char *base = obj;
+	size_t i;
+
+	memset(obj, 0, size);
+	for (i = 0; i < nr; i++) {
+		void *field = base + cols[i].off;
+
+		if (cols[i].kind == COL_TEXT)
+			*(char **)field = proj_col_text(s, i);
+		else if (cols[i].kind == COL_NS_TEXT)
+			*(char **)field = ns_text(s, i);
+		else if (cols[i].kind == COL_INT64)
+			*(int64_t *)field = sqlite3_column_int64(s, i);
+		else
+			*(int *)field = sqlite3_column_int(s, i);
+	}
+}
+
+/* the next item of a list of struct T_list (zeroed by read_row()) */
+#define DEFINE_NEXT(fn, list_type) \
+	static void *fn(void *list) \
+	{ \
+		struct list_type *l = list; \
+		ALLOC_GROW(l->items, l->nr + 1, l->alloc); \
+		return &l->items[l->nr++]; \
+	}
+DEFINE_NEXT(next_message, message_list)
+DEFINE_NEXT(next_agent, agent_list)
+DEFINE_NEXT(next_group, group_list)
+#undef DEFINE_NEXT
+
+/*
+ * Each row of s into a new item of list, which next() appends (zeroed
+ * by read_row()) and returns.  0, or -1 after error() naming what.
+ */
+static int read_rows(struct projection *p, sqlite3_stmt *s,
+		     void *(*next)(void *list), void *list, size_t size,
+		     const struct column *cols, size_t nr, const char *what)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		read_row(s, next(list), size, cols, nr);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : proj_db_error(p, what);
+}
+
 /*
  * The inbox query goes into the trace with its parameters, not expanded:
  * with literals in their place SQLite plans another query, and the
@@ -102,35 +171,24 @@ static int load_audience(struct projection *p, struct message *m)
 	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
 }
 
+#define M(kind, field) { kind, offsetof(struct message, field) }
+/* the columns of MESSAGE_COLUMNS */
+static const struct column message_cols[] = {
+	M(COL_TEXT, message_id), M(COL_TEXT, thread_id),
+	M(COL_TEXT, agent_id), M(COL_TEXT, session_id),
+	M(COL_TEXT, reply_to), M(COL_TEXT, created_at),
+	M(COL_INT64, created_ns), M(COL_TEXT, format), M(COL_TEXT, content),
+	M(COL_TEXT, priority), M(COL_INT, edited), M(COL_INT, deleted),
+	M(COL_INT, is_read),
+};
+#undef M
+
 static int read_messages(struct projection *p, sqlite3_stmt *s,
 			 struct message_list *out)
 {
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct message *m;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		m = &out->items[out->nr++];
-		memset(m, 0, sizeof(*m));
-		m->message_id = proj_col_text(s, 0);
-		m->thread_id = proj_col_text(s, 1);
-		m->agent_id = proj_col_text(s, 2);
-		m->session_id = proj_col_text(s, 3);
-		m->reply_to = proj_col_text(s, 4);
-		m->created_at = proj_col_text(s, 5);
-		m->created_ns = sqlite3_column_int64(s, 6);
-		m->format = proj_col_text(s, 7);
-		m->content = proj_col_text(s, 8);
-		m->priority = proj_col_text(s, 9);
-		m->edited = sqlite3_column_int(s, 10);
-		m->deleted = sqlite3_column_int(s, 11);
-		m->is_read = sqlite3_column_int(s, 12);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read messages");
-	return 0;
+	return read_rows(p, s, next_message, out, sizeof(*out->items),
+			 message_cols, ARRAY_SIZE(message_cols),
+			 "cannot read messages");
 }
 
 static int load_all_audiences(struct projection *p, struct message_list *l,
@@ -278,17 +336,6 @@ void agent_list_release(struct agent_list *l)
 	l->nr = l->alloc = 0;
 }
 
-static char *ns_text(sqlite3_stmt *s, int col)
-{
-	char buf[64];
-
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%" PRId64,
-		 (int64_t)sqlite3_column_int64(s, col));
-	return xstrdup(buf);
-}
-
 static const char agents_sql[] =
 	"SELECT a.agent_id, a.name, a.kind, a.role, a.module,"
 	" a.worktree, a.hostname, i.intent, a.reg_ns, s.last_ns,"
@@ -300,31 +347,21 @@ static const char agents_sql[] =
 	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
 	" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id";
 
+#define A(kind, field) { kind, offsetof(struct agent_info, field) }
+static const struct column agent_cols[] = {
+	A(COL_TEXT, agent_id), A(COL_TEXT, name), A(COL_TEXT, kind),
+	A(COL_TEXT, role), A(COL_TEXT, module), A(COL_TEXT, worktree),
+	A(COL_TEXT, hostname), A(COL_TEXT, intent),
+	A(COL_NS_TEXT, registered_at), A(COL_NS_TEXT, last_seen_at),
+	A(COL_TEXT, session_id),
+};
+#undef A
+
 int projection_agents(struct projection *p, struct agent_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS, agents_sql);
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct agent_info *a;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		a = &out->items[out->nr++];
-		memset(a, 0, sizeof(*a));
-		a->agent_id = proj_col_text(s, 0);
-		a->name = proj_col_text(s, 1);
-		a->kind = proj_col_text(s, 2);
-		a->role = proj_col_text(s, 3);
-		a->module = proj_col_text(s, 4);
-		a->worktree = proj_col_text(s, 5);
-		a->hostname = proj_col_text(s, 6);
-		a->intent = proj_col_text(s, 7);
-		a->registered_at = ns_text(s, 8);
-		a->last_seen_at = ns_text(s, 9);
-		a->session_id = proj_col_text(s, 10);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
+	return read_rows(p, proj_stmt(p, ST_AGENTS, agents_sql), next_agent,
+			 out, sizeof(*out->items), agent_cols,
+			 ARRAY_SIZE(agent_cols), "cannot read agents");
 }
 
 static const char is_agent_sql[] =
@@ -463,42 +500,41 @@ static const char group_members_sql[] =
 	" WHERE group_id = :group_id AND present ORDER BY member_type,"
 	" member_value";
 
+#define G(kind, field) { kind, offsetof(struct group_info, field) }
+static const struct column group_cols[] = {
+	G(COL_TEXT, group_id), G(COL_TEXT, name), G(COL_TEXT, description),
+	G(COL_TEXT, created_by), G(COL_INT64, created_ns),
+};
+#undef G
+
 int projection_groups(struct projection *p, struct group_list *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS, groups_sql);
-	size_t i;
+	sqlite3_stmt *s;
+	size_t i, start = out->nr;
 	int rc;
 
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct group_info *g;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		g = &out->items[out->nr++];
-		memset(g, 0, sizeof(*g));
-		g->group_id = proj_col_text(s, 0);
-		g->name = proj_col_text(s, 1);
-		g->description = proj_col_text(s, 2);
-		g->created_by = proj_col_text(s, 3);
-		g->created_ns = sqlite3_column_int64(s, 4);
-		strvec_init(&g->members);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read groups");
+	rc = read_rows(p, proj_stmt(p, ST_GROUPS, groups_sql), next_group, out,
+		       sizeof(*out->items), group_cols, ARRAY_SIZE(group_cols),
+		       "cannot read groups");
+	for (i = start; i < out->nr; i++)
+		strvec_init(&out->items[i].members);
+	if (rc < 0)
+		return -1;
 	for (i = 0; i < out->nr; i++) {
 		s = proj_stmt(p, ST_GROUP_MEMBERS, group_members_sql);
 		proj_bind_text(s, ":group_id", out->items[i].group_id);
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *type = (const char *)sqlite3_column_text(s, 0);
-			const char *v = (const char *)sqlite3_column_text(s, 1);
+			struct strvec *m = &out->items[i].members;
+			const char *type, *v;
 
+			type = (const char *)sqlite3_column_text(s, 0);
+			v = (const char *)sqlite3_column_text(s, 1);
 			if (!strcmp(v, "*"))
-				strvec_push(&out->items[i].members, "*");
+				strvec_push(m, "*");
 			else if (!strcmp(type, "role"))
-				strvec_pushf(&out->items[i].members, "role:%s",
-					     v);
+				strvec_pushf(m, "role:%s", v);
 			else
-				strvec_pushf(&out->items[i].members, "@%s", v);
+				strvec_pushf(m, "@%s", v);
 		}
 		sqlite3_reset(s);
 		if (rc != SQLITE_DONE)
