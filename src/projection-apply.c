@@ -59,6 +59,37 @@ static int refresh_message(struct projection *p, const char *msg)
 	return proj_run(p, s, "cannot refresh message");
 }
 
+/*
+ * The event fields a statement takes, each bound to the parameter of its
+ * name (":ts_ns" takes ev->ts_ns): the SQL says which fields it stores.
+ */
+struct ev_field {
+	const char *param;
+	size_t off;
+	int is_int;		/* int64_t, else a string (or NULL) */
+};
+#define EV_TEXT(f) { ":" #f, offsetof(struct event, f), 0 }
+#define EV_INT(f) { ":" #f, offsetof(struct event, f), 1 }
+
+static void bind_fields(sqlite3_stmt *s, const struct event *ev,
+			const struct ev_field *fields, size_t nr)
+{
+	const char *base = (const char *)ev;
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		const void *v = base + fields[i].off;
+
+		if (fields[i].is_int)
+			proj_bind_int(s, fields[i].param, *(const int64_t *)v);
+		else
+			proj_bind_text(s, fields[i].param,
+				       *(char *const *)v);
+	}
+}
+#define BIND_FIELDS(s, ev, fields) \
+	bind_fields((s), (ev), (fields), ARRAY_SIZE(fields))
+
 static const char seen_agent_sql[] =
 	"INSERT INTO agent_seen(agent_id, last_ns) VALUES(:agent_id, :last_ns)"
 	" ON CONFLICT(agent_id) DO UPDATE SET"
@@ -76,6 +107,13 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 	return proj_run(p, s, "cannot store last seen");
 }
 
+static const struct ev_field create_fields[] = {
+	EV_TEXT(message_id), EV_TEXT(event_id), EV_TEXT(thread_id),
+	EV_TEXT(agent_id), EV_TEXT(session_id), EV_INT(ts_ns),
+	EV_TEXT(timestamp), EV_TEXT(body_format), EV_TEXT(body_content),
+	EV_TEXT(body_structured), EV_TEXT(priority),
+};
+
 static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 {
 	const char *reply_to = NULL;
@@ -84,17 +122,7 @@ static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 	for (i = 0; i < ev->nr_refs; i++)
 		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
 			reply_to = ev->refs[i].value;
-	proj_bind_text(s, ":message_id", ev->message_id);
-	proj_bind_text(s, ":event_id", ev->event_id);
-	proj_bind_text(s, ":thread_id", ev->thread_id);
-	proj_bind_text(s, ":agent_id", ev->agent_id);
-	proj_bind_text(s, ":session_id", ev->session_id);
-	proj_bind_int(s, ":created_ns", ev->ts_ns);
-	proj_bind_text(s, ":created_at", ev->timestamp);
-	proj_bind_text(s, ":format", ev->body_format);
-	proj_bind_text(s, ":content", ev->body_content);
-	proj_bind_text(s, ":structured", ev->body_structured);
-	proj_bind_text(s, ":priority", ev->priority);
+	BIND_FIELDS(s, ev, create_fields);
 	proj_bind_text(s, ":reply_to", reply_to);
 	proj_bind_int(s, ":own", own);
 }
@@ -125,8 +153,8 @@ static const char conflict_loser_sql[] =
 static const char msg_replace_sql[] =
 	"UPDATE messages SET event_id = :event_id, thread_id = :thread_id,"
 	" agent_id = :agent_id, session_id = :session_id,"
-	" created_ns = :created_ns, created_at = :created_at,"
-	" format = :format, content = :content, structured = :structured,"
+	" created_ns = :ts_ns, created_at = :timestamp,"
+	" format = :body_format, content = :body_content, structured = :body_structured,"
 	" priority = :priority, reply_to = :reply_to, own = :own"
 	" WHERE message_id = :message_id";
 
@@ -180,8 +208,8 @@ static const char msg_insert_sql[] =
 	" thread_id, agent_id, session_id, created_ns, created_at,"
 	" format, content, structured, priority, reply_to, own)"
 	" VALUES(:message_id, :event_id, :thread_id, :agent_id,"
-	" :session_id, :created_ns, :created_at, :format, :content,"
-	" :structured, :priority, :reply_to, :own)";
+	" :session_id, :ts_ns, :timestamp, :body_format, :body_content,"
+	" :body_structured, :priority, :reply_to, :own)";
 
 static const char aud_clear_sql[] =
 	"DELETE FROM audience WHERE message_id = :message_id";
@@ -248,29 +276,32 @@ static int apply_create(struct projection *p, const struct event *ev,
 static const char edit_add_sql[] =
 	"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"
 	" format, content)"
-	" VALUES(:event_id, :message_id, :ts, :who, :format, :content)";
+	" VALUES(:event_id, :message_id, :ts_ns, :who, :body_format, :body_content)";
 
 static const char delete_add_sql[] =
 	"INSERT OR IGNORE INTO deletes(event_id, message_id, ts, actor,"
-	" reason) VALUES(:event_id, :message_id, :ts, :who, :reason)";
+	" reason) VALUES(:event_id, :message_id, :ts_ns, :who, :reason)";
 
 static int apply_edit_or_delete(struct projection *p, const struct event *ev,
 				const char *shard)
 {
+	static const struct ev_field edit[] = {
+		EV_TEXT(event_id), EV_TEXT(message_id), EV_INT(ts_ns),
+		EV_TEXT(body_format), EV_TEXT(body_content),
+	}, del[] = {
+		EV_TEXT(event_id), EV_TEXT(message_id), EV_INT(ts_ns),
+		EV_TEXT(reason),
+	};
 	const char *who = ev->agent_id ? ev->agent_id : shard;
 	sqlite3_stmt *s;
 
 	if (ev->type == EV_MESSAGE_EDIT) {
 		s = proj_stmt(p, ST_EDIT_ADD, edit_add_sql);
-		proj_bind_text(s, ":format", ev->body_format);
-		proj_bind_text(s, ":content", ev->body_content);
+		BIND_FIELDS(s, ev, edit);
 	} else {
 		s = proj_stmt(p, ST_DELETE_ADD, delete_add_sql);
-		proj_bind_text(s, ":reason", ev->reason);
+		BIND_FIELDS(s, ev, del);
 	}
-	proj_bind_text(s, ":event_id", ev->event_id);
-	proj_bind_text(s, ":message_id", ev->message_id);
-	proj_bind_int(s, ":ts", ev->ts_ns);
 	proj_bind_text(s, ":who", who);
 	if (proj_run(p, s, "cannot store edit") < 0)
 		return -1;
@@ -285,8 +316,11 @@ static int apply_receipt(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_RECEIPT_ADD, receipt_add_sql);
 
-	proj_bind_text(s, ":message_id", ev->message_id);
-	proj_bind_text(s, ":agent_id", ev->agent_id);
+	static const struct ev_field fields[] = {
+		EV_TEXT(message_id), EV_TEXT(agent_id),
+	};
+
+	BIND_FIELDS(s, ev, fields);
 	proj_bind_text(s, ":receipt_type",
 		       ev->receipt_type ? ev->receipt_type : "read");
 	return proj_run(p, s, "cannot store receipt");
@@ -297,7 +331,7 @@ static const char agent_upsert_sql[] =
 	"INSERT INTO agents(agent_id, name, kind, role, module, worktree,"
 	" display, hostname, reg_ns, reg_eid)"
 	" VALUES(:agent_id, :name, :kind, :role, :module, :worktree,"
-	" :display, :hostname, :reg_ns, :reg_eid)"
+	" :display, :hostname, :ts_ns, :event_id)"
 	" ON CONFLICT(agent_id) DO UPDATE SET name = excluded.name,"
 	" kind = excluded.kind, role = excluded.role,"
 	" module = excluded.module, worktree = excluded.worktree,"
@@ -310,22 +344,21 @@ static int apply_register(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_AGENT_UPSERT, agent_upsert_sql);
 
-	proj_bind_text(s, ":agent_id", ev->agent_id);
+	static const struct ev_field fields[] = {
+		EV_TEXT(agent_id), EV_TEXT(role), EV_TEXT(module),
+		EV_TEXT(worktree), EV_TEXT(display), EV_TEXT(hostname),
+		EV_INT(ts_ns), EV_TEXT(event_id),
+	};
+
+	BIND_FIELDS(s, ev, fields);
 	proj_bind_text(s, ":name", ev->name ? ev->name : ev->agent_id);
 	proj_bind_text(s, ":kind", ev->kind ? ev->kind : "agent");
-	proj_bind_text(s, ":role", ev->role);
-	proj_bind_text(s, ":module", ev->module);
-	proj_bind_text(s, ":worktree", ev->worktree);
-	proj_bind_text(s, ":display", ev->display);
-	proj_bind_text(s, ":hostname", ev->hostname);
-	proj_bind_int(s, ":reg_ns", ev->ts_ns);
-	proj_bind_text(s, ":reg_eid", ev->event_id);
 	return proj_run(p, s, "cannot store agent");
 }
 
 static const char intent_upsert_sql[] =
 	"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
-	" VALUES(:agent_id, :intent, :ns, :eid)"
+	" VALUES(:agent_id, :intent, :ts_ns, :event_id)"
 	" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
 	" ns = excluded.ns, eid = excluded.eid"
 	" WHERE (excluded.ns, excluded.eid)"
@@ -333,45 +366,47 @@ static const char intent_upsert_sql[] =
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
+	static const struct ev_field fields[] = {
+		EV_TEXT(agent_id), EV_TEXT(intent), EV_INT(ts_ns),
+		EV_TEXT(event_id),
+	};
 	sqlite3_stmt *s;
 
 	if (!ev->intent)
 		return 0;
 	s = proj_stmt(p, ST_INTENT_UPSERT, intent_upsert_sql);
-	proj_bind_text(s, ":agent_id", ev->agent_id);
-	proj_bind_text(s, ":intent", ev->intent);
-	proj_bind_int(s, ":ns", ev->ts_ns);
-	proj_bind_text(s, ":eid", ev->event_id);
+	BIND_FIELDS(s, ev, fields);
 	return proj_run(p, s, "cannot store intent");
 }
 
 static const char session_start_sql[] =
 	"INSERT INTO sessions(session_id, agent_id, started_ns)"
-	" VALUES(:session_id, :agent_id, :started_ns)"
+	" VALUES(:session_id, :agent_id, :ts_ns)"
 	" ON CONFLICT(session_id) DO UPDATE SET"
 	" agent_id = excluded.agent_id, started_ns = excluded.started_ns";
 
 static const char session_end_sql[] =
 	"INSERT INTO sessions(session_id, ended_ns, end_reason)"
-	" VALUES(:session_id, :ended_ns, :end_reason)"
+	" VALUES(:session_id, :ts_ns, :reason)"
 	" ON CONFLICT(session_id) DO UPDATE SET"
 	" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
 	" end_reason = COALESCE(end_reason, excluded.end_reason)";
 
 static int apply_session(struct projection *p, const struct event *ev)
 {
+	static const struct ev_field start[] = {
+		EV_TEXT(session_id), EV_TEXT(agent_id), EV_INT(ts_ns),
+	}, end[] = {
+		EV_TEXT(session_id), EV_INT(ts_ns), EV_TEXT(reason),
+	};
 	sqlite3_stmt *s;
 
 	if (ev->type == EV_AGENT_SESSION_START) {
 		s = proj_stmt(p, ST_SESSION_START, session_start_sql);
-		proj_bind_text(s, ":session_id", ev->session_id);
-		proj_bind_text(s, ":agent_id", ev->agent_id);
-		proj_bind_int(s, ":started_ns", ev->ts_ns);
+		BIND_FIELDS(s, ev, start);
 	} else {
 		s = proj_stmt(p, ST_SESSION_END, session_end_sql);
-		proj_bind_text(s, ":session_id", ev->session_id);
-		proj_bind_int(s, ":ended_ns", ev->ts_ns);
-		proj_bind_text(s, ":end_reason", ev->reason);
+		BIND_FIELDS(s, ev, end);
 	}
 	return proj_run(p, s, "cannot store session");
 }
@@ -379,7 +414,7 @@ static int apply_session(struct projection *p, const struct event *ev)
 static const char group_create_sql[] =
 	"INSERT INTO groups(group_id, name, description, created_by,"
 	" created_ns, eid) VALUES(:group_id, :name, :description,"
-	" :created_by, :created_ns, :eid)"
+	" :actor, :ts_ns, :event_id)"
 	" ON CONFLICT(group_id) DO UPDATE SET name = excluded.name,"
 	" description = excluded.description,"
 	" created_by = excluded.created_by,"
@@ -393,7 +428,7 @@ static const char group_delete_sql[] =
 static const char member_upsert_sql[] =
 	"INSERT INTO group_members(group_id, member_type, member_value,"
 	" present, ns, eid) VALUES(:group_id, :member_type, :member_value,"
-	" :present, :ns, :eid)"
+	" :present, :ts_ns, :event_id)"
 	" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
 	" present = excluded.present, ns = excluded.ns,"
 	" eid = excluded.eid"
@@ -402,17 +437,19 @@ static const char member_upsert_sql[] =
 
 static int apply_group(struct projection *p, const struct event *ev)
 {
+	static const struct ev_field create[] = {
+		EV_TEXT(group_id), EV_TEXT(name), EV_TEXT(description),
+		EV_TEXT(actor), EV_INT(ts_ns), EV_TEXT(event_id),
+	}, member[] = {
+		EV_TEXT(group_id), EV_TEXT(member_type), EV_TEXT(member_value),
+		EV_INT(ts_ns), EV_TEXT(event_id),
+	};
 	sqlite3_stmt *s;
 
 	switch (ev->type) {
 	case EV_GROUP_CREATE:
 		s = proj_stmt(p, ST_GROUP_CREATE, group_create_sql);
-		proj_bind_text(s, ":group_id", ev->group_id);
-		proj_bind_text(s, ":name", ev->name);
-		proj_bind_text(s, ":description", ev->description);
-		proj_bind_text(s, ":created_by", ev->actor);
-		proj_bind_int(s, ":created_ns", ev->ts_ns);
-		proj_bind_text(s, ":eid", ev->event_id);
+		BIND_FIELDS(s, ev, create);
 		break;
 	case EV_GROUP_DELETE:
 		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
@@ -421,12 +458,8 @@ static int apply_group(struct projection *p, const struct event *ev)
 	case EV_GROUP_MEMBER_ADD:
 	case EV_GROUP_MEMBER_REMOVE:
 		s = proj_stmt(p, ST_MEMBER_UPSERT, member_upsert_sql);
-		proj_bind_text(s, ":group_id", ev->group_id);
-		proj_bind_text(s, ":member_type", ev->member_type);
-		proj_bind_text(s, ":member_value", ev->member_value);
+		BIND_FIELDS(s, ev, member);
 		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
-		proj_bind_int(s, ":ns", ev->ts_ns);
-		proj_bind_text(s, ":eid", ev->event_id);
 		break;
 	default:
 		/*
