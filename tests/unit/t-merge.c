@@ -4,6 +4,7 @@
  * trimmed timestamps, and torn and garbage lines.
  */
 #include "unit.h"
+#include "unit-scratch.h"
 #include "event.h"
 #include "merge.h"
 #include "strbuf.h"
@@ -11,14 +12,7 @@
 #define MAX_LINE (1024 * 1024)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#define rnd() unit_rand(&rng)
 
 static const char crock[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 

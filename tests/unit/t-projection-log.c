@@ -6,7 +6,7 @@
  * read again, and nothing is lost either way.
  */
 #include "unit.h"
-#include <ftw.h>
+#include "unit-scratch.h"
 #include "merge.h"
 #include "projection.h"
 #include "repo.h"
@@ -190,18 +190,12 @@ static int setup(void **state)
 	return projection_open(&p, r.var_dir);
 }
 
-static int remove_one(const char *path, const struct stat *st, int flag,
-		      struct FTW *ftw)
-{
-	return remove(path);
-}
-
 static int teardown(void **state)
 {
 	projection_free(p);
 	p = NULL;
 	store_release(&s);
-	nftw(tmpdir, remove_one, 8, FTW_DEPTH | FTW_PHYS);
+	unit_rm_rf(tmpdir);
 	free(rel_path);
 	free(r.sync_dir);
 	free(r.var_dir);
