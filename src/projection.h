@@ -17,6 +17,13 @@ struct event;
 
 struct projection;
 
+/*
+ * What a query returns: items[0..nr) (alloc of them allocated), owned by
+ * the caller and freed with the list type's *_release().
+ */
+#define PROJECTION_LIST(type) { type *items; size_t nr, alloc; }
+#define PROJECTION_LIST_INIT { NULL, 0, 0 }
+
 struct catch_up_stats {
 	size_t applied;		/* new events projected */
 	size_t skipped;		/* unparseable lines (each distinct one once) */
@@ -102,13 +109,8 @@ struct message {
 	struct strvec *audience;
 };
 
-struct message_list {
-	struct message *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define MESSAGE_LIST_INIT { NULL, 0, 0 }
+struct message_list PROJECTION_LIST(struct message);
+#define MESSAGE_LIST_INIT PROJECTION_LIST_INIT
 void message_list_release(struct message_list *l);
 
 struct inbox_query {
@@ -153,13 +155,8 @@ struct agent_info {
 	char *session_id;	/* the open session, or NULL */
 };
 
-struct agent_list {
-	struct agent_info *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define AGENT_LIST_INIT { NULL, 0, 0 }
+struct agent_list PROJECTION_LIST(struct agent_info);
+#define AGENT_LIST_INIT PROJECTION_LIST_INIT
 void agent_list_release(struct agent_list *l);
 
 int projection_agents(struct projection *p, struct agent_list *out);
@@ -187,13 +184,8 @@ struct group_info {
 	struct strvec members;	/* "@agent", "role:<role>", "*" */
 };
 
-struct group_list {
-	struct group_info *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define GROUP_LIST_INIT { NULL, 0, 0 }
+struct group_list PROJECTION_LIST(struct group_info);
+#define GROUP_LIST_INIT PROJECTION_LIST_INIT
 void group_list_release(struct group_list *l);
 int projection_groups(struct projection *p, struct group_list *out);
 
