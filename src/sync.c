@@ -159,17 +159,145 @@ out:
 	return ret;
 }
 
+/* one cycle, carried through its steps */
+struct cycle {
+	const struct repo *r;
+	const struct thrum_config *cfg;
+	struct store *s;
+	struct projection *p;		/* the caller's, or own */
+	struct projection *own;		/* opened here, only to merge */
+	unsigned flags;
+	struct sync_status *st;
+	struct gitx_repo *repo;		/* opened once something is to do */
+	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
+	struct blob_cache learned;	/* blob ids the merge found */
+	char *err;			/* what went wrong, for the status */
+};
+
+enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
+
+/*
+ * One attempt: fetch, merge and project, commit, push.  ATTEMPT_AGAIN
+ * when the push was rejected because the remote moved.
+ */
+static enum attempt_result attempt(struct cycle *c, int first)
+{
+	const struct thrum_config *cfg = c->cfg;
+	struct sync_status *st = c->st;
+	struct gitx_oid remote_tip, local_tip, tip;
+	int have_remote, have_local, offline = 0;
+	enum net_result nr = NET_OK;
+	enum sync_state failed = SYNC_ERROR;
+
+	free(c->err);
+	c->err = NULL;
+	blob_cache_release(&c->learned);
+	if (!cfg->local_only && !(c->flags & SYNC_NO_NETWORK)) {
+		nr = sync_fetch(c->r, cfg, c->flags, &c->err, &failed);
+		offline = nr == NET_FAILED;
+		if (nr == NET_NO_BRANCH) {
+			free(c->err);
+			c->err = NULL;
+		}
+	}
+	if (first && nr == NET_OK &&
+	    idle_cycle(c->r, cfg, c->s, c->remote_ref.buf, st))
+		return ATTEMPT_DONE;
+	if (!c->repo && gitx_open(&c->repo, c->r->git_dir) < 0) {
+		c->err = xstrdup("cannot open the repository");
+		return ATTEMPT_FAILED;
+	}
+	have_remote = !gitx_resolve(c->repo, c->remote_ref.buf, &remote_tip);
+	have_local = !gitx_resolve(c->repo, GITX_SYNC_REF, &local_tip);
+	if (have_remote && !c->p) {
+		if (projection_open(&c->own, c->r->var_dir) < 0) {
+			c->err = xstrdup("cannot open the database");
+			return ATTEMPT_FAILED;
+		}
+		c->p = c->own;
+	}
+	if (have_remote) {
+		if (merge_step(c->repo, &remote_tip,
+			       have_local ? &local_tip : NULL, cfg, c->s, c->p,
+			       st, &c->learned) < 0)
+			return ATTEMPT_FAILED;
+		set_remote_tip(st, &remote_tip);
+	}
+	if (sync_commit(c->repo, c->r, cfg, c->s,
+			have_remote ? &remote_tip
+			: have_local ? &local_tip : NULL,
+			have_local ? &local_tip : NULL, &c->learned, st,
+			&tip) < 0)
+		return ATTEMPT_FAILED;
+	if (cfg->local_only) {
+		st->state = SYNC_LOCAL_ONLY;
+		return ATTEMPT_DONE;
+	}
+	if ((c->flags & SYNC_NO_NETWORK) ||
+	    (!offline && have_remote && gitx_oid_equal(&remote_tip, &tip))) {
+		st->state = SYNC_SYNCED;
+		return ATTEMPT_DONE;
+	}
+	if (offline) {
+		/* committed here; the events wait for the network */
+		st->state = failed;
+		return ATTEMPT_DONE;
+	}
+	nr = sync_push(c->r, cfg, c->flags, &c->err, &failed);
+	if (nr == NET_OK) {
+		/* the remote, and git's tracking ref, now hold ours */
+		set_remote_tip(st, &tip);
+		st->pushed = 1;
+		st->state = SYNC_SYNCED;
+		free(c->err);
+		c->err = NULL;
+		return ATTEMPT_DONE;
+	}
+	if (nr == NET_FAILED) {
+		st->state = failed;
+		return ATTEMPT_DONE;
+	}
+	return ATTEMPT_AGAIN;
+}
+
+/* the status of the cycle, recorded: ok is 0, or -1 after a real error */
+static void record_status(struct cycle *c, int ok, int64_t started)
+{
+	struct sync_status *st = c->st;
+	char when[DATE_RFC3339_LEN + 1];
+	struct gitx_oid a, b;
+	size_t ahead = 0, behind = 0;
+
+	if (ok < 0) {
+		st->state = SYNC_ERROR;
+		if (c->err)
+			error("%s", c->err);
+	}
+	free(st->last_error);
+	st->last_error = c->err;
+	c->err = NULL;
+	date_format_rfc3339_sec(date_now_ns(), when);
+	st->last_sync_at = xstrdup(when);
+	if (c->repo && !gitx_resolve(c->repo, GITX_SYNC_REF, &a) &&
+	    !gitx_resolve(c->repo, c->remote_ref.buf, &b) &&
+	    !gitx_ahead_behind(c->repo, &a, &b, &ahead, &behind)) {
+		st->ahead = (long)ahead;
+		st->behind = (long)behind;
+	}
+	st->duration_us = (long)((date_now_ns() - started) / 1000);
+	sync_status_write(c->r, st);
+}
+
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *st)
 {
-	struct gitx_repo *repo = NULL;
-	struct projection *own = NULL;	/* opened here when p is NULL */
-	struct strbuf remote_ref = STRBUF_INIT, why = STRBUF_INIT;
-	struct blob_cache learned = BLOB_CACHE_INIT;
-	char when[DATE_RFC3339_LEN + 1];
-	char *err = NULL;
-	int lock_fd = -1, attempt, ret = -1;
+	struct cycle c = {
+		.r = r, .cfg = cfg, .s = s, .p = p, .flags = flags, .st = st,
+		.remote_ref = STRBUF_INIT, .learned = BLOB_CACHE_INIT,
+	};
+	struct strbuf why = STRBUF_INIT;
+	int lock_fd = -1, n, ret;
 	int64_t started = date_now_ns();
 
 	memset(st, 0, sizeof(*st));
@@ -182,138 +310,36 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	}
 	if (ret < 0)
 		return -1;
-	ret = -1;
+	strbuf_addf(&c.remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
 	if (synctree_health(r, &why)) {
-		err = xstrfmt("the sync work tree is broken (%s); run 'git "
-			      "thrum init --force'", why.buf);
-		goto done;
+		c.err = xstrfmt("the sync work tree is broken (%s); run 'git "
+				"thrum init --force'", why.buf);
+		ret = -1;
 	}
-	strbuf_addf(&remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
+	for (n = 1; !ret && n <= PUSH_ATTEMPTS; n++) {
+		enum attempt_result res = attempt(&c, n == 1);
 
-	for (attempt = 1; attempt <= PUSH_ATTEMPTS; attempt++) {
-		struct gitx_oid remote_tip, local_tip, tip;
-		int have_remote, have_local, offline = 0;
-		enum net_result nr = NET_OK;
-		enum sync_state failed = SYNC_ERROR;
-
-		free(err);
-		err = NULL;
-		blob_cache_release(&learned);
-		if (!cfg->local_only && !(flags & SYNC_NO_NETWORK)) {
-			nr = sync_fetch(r, cfg, flags, &err, &failed);
-			offline = nr == NET_FAILED;
-			if (nr == NET_NO_BRANCH) {
-				free(err);
-				err = NULL;
-			}
-		}
-		if (attempt == 1 && nr == NET_OK &&
-		    idle_cycle(r, cfg, s, remote_ref.buf, st)) {
-			ret = 0;
-			goto done;
-		}
-		if (!repo && gitx_open(&repo, r->git_dir) < 0) {
-			err = xstrdup("cannot open the repository");
-			goto done;
-		}
-		have_remote = gitx_resolve(repo, remote_ref.buf,
-					   &remote_tip) == 0;
-		have_local = gitx_resolve(repo, GITX_SYNC_REF, &local_tip) == 0;
-		if (have_remote && !p) {
-			if (projection_open(&own, r->var_dir) < 0) {
-				err = xstrdup("cannot open the database");
-				goto done;
-			}
-			p = own;
-		}
-		if (have_remote) {
-			if (merge_step(repo, &remote_tip,
-				       have_local ? &local_tip : NULL, cfg, s,
-				       p, st, &learned) < 0)
-				goto done;
-			set_remote_tip(st, &remote_tip);
-		}
-		if (sync_commit(repo, r, cfg, s,
-				    have_remote ? &remote_tip
-				    : have_local ? &local_tip : NULL,
-				    have_local ? &local_tip : NULL, &learned,
-				    st, &tip) < 0)
-			goto done;
-		if (cfg->local_only) {
-			st->state = SYNC_LOCAL_ONLY;
+		if (res == ATTEMPT_FAILED)
+			ret = -1;
+		if (res != ATTEMPT_AGAIN)
 			break;
-		}
-		if (flags & SYNC_NO_NETWORK) {
-			st->state = SYNC_SYNCED;
-			break;
-		}
-		if (offline) {
-			/* committed here; the events wait for the network */
-			st->state = failed;
-			break;
-		}
-		if (have_remote && gitx_oid_equal(&remote_tip, &tip)) {
-			st->state = SYNC_SYNCED;
-			break;
-		}
-		nr = sync_push(r, cfg, flags, &err, &failed);
-		if (nr == NET_OK) {
-			/* the remote, and git's tracking ref, now hold ours */
-			set_remote_tip(st, &tip);
-			st->pushed = 1;
-			st->state = SYNC_SYNCED;
-			free(err);
-			err = NULL;
-			break;
-		}
-		if (nr == NET_FAILED) {
-			st->state = failed;
-			break;
-		}
 		/*
 		 * rejected: the remote moved; fetch, merge, commit, again.
 		 * Still rejected after that: the remote was reachable, so
 		 * the class is rejected, never offline.
 		 */
-		if (attempt == PUSH_ATTEMPTS) {
+		if (n == PUSH_ATTEMPTS) {
 			st->state = SYNC_REJECTED;
 			break;
 		}
-		backoff(attempt);
+		backoff(n);
 	}
-	ret = 0;
-done:
-	if (ret < 0) {
-		st->state = SYNC_ERROR;
-		if (err)
-			error("%s", err);
-	}
-	free(st->last_error);
-	st->last_error = err;
-	err = NULL;
-	date_format_rfc3339_sec(date_now_ns(), when);
-	st->last_sync_at = xstrdup(when);
-	if (repo) {
-		struct gitx_oid a, b;
-
-		if (!gitx_resolve(repo, GITX_SYNC_REF, &a) &&
-		    !gitx_resolve(repo, remote_ref.buf, &b)) {
-			size_t ahead = 0, behind = 0;
-
-			if (!gitx_ahead_behind(repo, &a, &b, &ahead, &behind)) {
-				st->ahead = (long)ahead;
-				st->behind = (long)behind;
-			}
-		}
-	}
-	st->duration_us = (long)((date_now_ns() - started) / 1000);
-	sync_status_write(r, st);
-	blob_cache_release(&learned);
-	gitx_close(repo);
-	projection_free(own);
-	strbuf_release(&remote_ref);
+	record_status(&c, ret, started);
+	blob_cache_release(&c.learned);
+	gitx_close(c.repo);
+	projection_free(c.own);
+	strbuf_release(&c.remote_ref);
 	strbuf_release(&why);
 	lock_release(lock_fd);
 	return ret;
 }
-
