@@ -72,6 +72,7 @@ endif
 
 LIB_OBJS = \
 	$(O)/src/agents.o \
+	$(O)/src/blob-cache.o \
 	$(O)/src/clock.o \
 	$(O)/src/config.o \
 	$(O)/src/context.o \
@@ -99,6 +100,9 @@ LIB_OBJS = \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
+	$(O)/src/projection-log.o \
+	$(O)/src/projection-query.o \
+	$(O)/src/projection-rebuild.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
@@ -107,7 +111,10 @@ LIB_OBJS = \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
 	$(O)/src/sync.o \
+	$(O)/src/sync-commit.o \
+	$(O)/src/sync-merge.o \
 	$(O)/src/sync-net.o \
+	$(O)/src/sync-status.o \
 	$(O)/src/synctree.o \
 	$(O)/src/ulid.o \
 	$(O)/src/usage.o \
@@ -147,11 +154,13 @@ UNIT_TESTS = \
 	tests/unit/t-date \
 	tests/unit/t-event \
 	tests/unit/t-gitx-commit \
+	tests/unit/t-gitx-load \
 	tests/unit/t-format \
 	tests/unit/t-lockfile \
 	tests/unit/t-merge \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
+	tests/unit/t-projection-log \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
 	tests/unit/t-ulid \

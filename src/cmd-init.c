@@ -176,7 +176,7 @@ int init_repository(struct thrum_ctx *ctx, int force, int gitignore,
 	if (!ctx->proj && projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
 		goto out;
 	/* and what the log lost with its work tree goes back into it */
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0 ||
+	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0 ||
 	    projection_recover(ctx->proj, &ctx->store, NULL) < 0)
 		goto out;
 	if (diverged) {

@@ -256,7 +256,7 @@ int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx)
 	for (i = 0; i < files.nr; i++)
 		if (move_file(ctx, files.v[i], &log.content[i]) < 0)
 			goto out;
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0)
 		goto out;
 	commit_moved_log(ctx);
 

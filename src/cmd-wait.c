@@ -41,7 +41,7 @@ const struct cmd_args wait_args = {
 static int arrived(struct thrum_ctx *ctx, struct inbox_query *q,
 		   struct message_list *l)
 {
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0 ||
+	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0 ||
 	    projection_inbox(ctx->proj, q, l) < 0)
 		return -1;
 	return l->nr > 0;

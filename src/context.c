@@ -9,6 +9,7 @@
 #include "cmd.h"
 #include "event.h"
 #include "daemon.h"
+#include "merge.h"
 #include "projection.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -157,23 +158,24 @@ void ctx_need_projection(struct thrum_ctx *ctx)
 	ctx_need_store(ctx);
 	merge_fetched(ctx);
 	open_projection(ctx);
-	if (projection_catch_up(ctx->proj, &ctx->store, NULL) < 0)
+	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0)
 		exit(1);
 	ctx->proj_current = 1;
 }
 
 void ctx_need_directory(struct thrum_ctx *ctx)
 {
-	struct strvec files = STRVEC_INIT;
+	struct log_changes files = LOG_CHANGES_INIT;
 
 	if (ctx->proj_current && !ctx->core.appended)
 		return;
 	open_projection(ctx);
 	/* the legacy monolithic log may register agents too */
-	strvec_pushl(&files, STORE_EVENTS_FILE, STORE_LEGACY_FILE, NULL);
-	if (projection_catch_up_files(ctx->proj, &ctx->store, &files) < 0)
+	log_changes_add(&files, STORE_EVENTS_FILE);
+	log_changes_add(&files, STORE_LEGACY_FILE);
+	if (projection_update(ctx->proj, &ctx->store, &files, NULL) < 0)
 		exit(1);
-	strvec_clear(&files);
+	log_changes_release(&files);
 }
 
 int ctx_need_me(struct thrum_ctx *ctx)

@@ -30,6 +30,7 @@
 #include <sys/un.h>
 #include "daemon.h"
 #include "daemon-peers.h"
+#include "blob-cache.h"
 #include "clock.h"
 #include "config.h"
 #include "date.h"
@@ -355,7 +356,7 @@ static void run_cycle(int forced)
 		return;
 	}
 	if (w & WATCH_LOG_CHANGED)
-		projection_catch_up(d.proj, &d.store, NULL);
+		projection_update(d.proj, &d.store, NULL, NULL);
 	schedule_write_cycle();
 	check_waiters();
 }
@@ -430,7 +431,7 @@ static int method_wait(struct client *c, struct rpc_request *req)
 	c->role = xstrdup_or_null(rpc_param_string(req->params, "role"));
 	c->after = rpc_param_int(req->params, "after_seq", 0);
 	c->deadline = timeout < 0 ? -1 : now_ms() + timeout;
-	projection_catch_up(d.proj, &d.store, NULL);
+	projection_update(d.proj, &d.store, NULL, NULL);
 	return !try_answer(c, 0);
 }
 
@@ -628,7 +629,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 	log_info("daemon started for %s (sync every %lds%s)", r->worktree,
 		 d.cfg.sync_interval,
 		 flags & DAEMON_LOCAL_ONLY ? ", local only" : "");
-	projection_catch_up(d.proj, &d.store, NULL);
+	projection_update(d.proj, &d.store, NULL, NULL);
 	run_cycle(0);
 
 	while (!d.stop) {
@@ -672,7 +673,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 				break;
 			}
 			if (w & WATCH_LOG_CHANGED) {
-				projection_catch_up(d.proj, &d.store, NULL);
+				projection_update(d.proj, &d.store, NULL, NULL);
 				check_waiters();
 				schedule_write_cycle();
 			}

@@ -25,7 +25,8 @@ struct gitx_ops {
 	int (*resolve)(struct gitx_repo *repo, const char *refname,
 		       struct gitx_oid *out);
 	int (*log_files)(struct gitx_repo *repo, const struct gitx_oid *commit,
-			 size_t max_bytes, const struct gitx_files *trusted,
+			 const struct gitx_filter *filter,
+			 const struct gitx_files *trusted,
 			 struct gitx_files *out);
 	int (*blob_read)(struct gitx_repo *repo, const struct gitx_oid *blob,
 			 struct strbuf *sb);
@@ -50,6 +51,6 @@ struct gitx_ops {
 };
 
 /* bump the first number when a function's meaning changes */
-#define GITX_ABI (4u * 65536 + (unsigned)sizeof(struct gitx_ops))
+#define GITX_ABI (5u * 65536 + (unsigned)sizeof(struct gitx_ops))
 
 #endif

@@ -5,8 +5,9 @@
  * The module is looked for, in order, at $THRUM_GIT2_MODULE, next to the
  * running binary (the build tree), and in ../lib/git-thrum/ from the
  * binary's directory (where `make install` puts it).  A missing or
- * mismatched module is fatal: nothing that needs objects can go on
- * without it.
+ * mismatched module is an error, never fatal: the call that needed it
+ * returns -1 (the daemon logs it and goes on), and the next call looks
+ * for the module again.
  */
 #include "thrum.h"
 #include "gitx-internal.h"
@@ -46,14 +47,18 @@ static void *try_dir(const char *dir, size_t len, const char *rel,
 	return h;
 }
 
+/* the module's table, loaded on first use; NULL after error() */
 static const struct gitx_ops *load(void)
 {
 	struct strbuf why = STRBUF_INIT;
 	const char *env = getenv("THRUM_GIT2_MODULE");
+	const struct gitx_ops *found;
 	void *h = NULL;
 	char exe[PATH_MAX];
 	ssize_t n;
 
+	if (ops)
+		return ops;
 	if (env && *env)
 		h = try_open(env, &why);
 	if (!h && (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
@@ -70,21 +75,24 @@ static const struct gitx_ops *load(void)
 					    MODULE_NAME, &why);
 		}
 	}
+	found = NULL;
 	if (!h)
-		die("cannot load the libgit2 module " MODULE_NAME ":%s",
-		    why.buf);
-	handle = h;
-	ops = dlsym(h, GITX_OPS_SYMBOL);
-	if (!ops)
-		die("%s: not a git-thrum module", MODULE_NAME);
-	if (ops->abi != GITX_ABI)
-		die("%s is from another build of git-thrum; reinstall",
-		    MODULE_NAME);
+		error("cannot load the libgit2 module " MODULE_NAME ":%s",
+		      why.buf);
+	else if (!(found = dlsym(h, GITX_OPS_SYMBOL)))
+		error("%s: not a git-thrum module", MODULE_NAME);
+	else if (found->abi != GITX_ABI)
+		error("%s is from another build of git-thrum; reinstall",
+		      MODULE_NAME);
+	else
+		ops = found;
 	strbuf_release(&why);
+	if (ops)
+		handle = h;
+	else if (h)
+		dlclose(h);
 	return ops;
 }
-
-#define OPS (ops ? ops : load())
 
 void gitx_unload(void)
 {
@@ -98,65 +106,68 @@ void gitx_unload(void)
 
 int gitx_open(struct gitx_repo **out, const char *git_dir)
 {
-	return OPS->open(out, git_dir);
+	/* every other call takes what a loaded module gave */
+	if (!load())
+		return -1;
+	return ops->open(out, git_dir);
 }
 
 void gitx_close(struct gitx_repo *repo)
 {
 	if (repo)
-		OPS->close(repo);
+		ops->close(repo);
 }
 
 int gitx_ref_exists(struct gitx_repo *repo, const char *ref)
 {
-	return OPS->ref_exists(repo, ref);
+	return ops->ref_exists(repo, ref);
 }
 
 int gitx_create_orphan_branch(struct gitx_repo *repo, const char *author)
 {
-	return OPS->create_orphan_branch(repo, author);
+	return ops->create_orphan_branch(repo, author);
 }
 
 int gitx_branch_from(struct gitx_repo *repo, const char *refname)
 {
-	return OPS->branch_from(repo, refname);
+	return ops->branch_from(repo, refname);
 }
 
 int gitx_resolve(struct gitx_repo *repo, const char *refname,
 		 struct gitx_oid *out)
 {
-	return OPS->resolve(repo, refname, out);
+	return ops->resolve(repo, refname, out);
 }
 
 int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
-		   size_t max_bytes, const struct gitx_files *trusted,
-		   struct gitx_files *out)
+		   const struct gitx_filter *filter,
+		   const struct gitx_files *trusted, struct gitx_files *out)
 {
-	return OPS->log_files(repo, commit, max_bytes, trusted, out);
+	return ops->log_files(repo, commit, filter, trusted, out);
 }
 
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,
 		   struct strbuf *sb)
 {
-	return OPS->blob_read(repo, blob, sb);
+	return ops->blob_read(repo, blob, sb);
 }
 
 int gitx_blob_borrow(struct gitx_repo *repo, const struct gitx_oid *blob,
 		     struct gitx_blob **out, const char **buf, size_t *len)
 {
-	return OPS->blob_borrow(repo, blob, out, buf, len);
+	return ops->blob_borrow(repo, blob, out, buf, len);
 }
 
 void gitx_blob_release(struct gitx_blob *blob)
 {
 	if (blob)
-		OPS->blob_release(blob);
+		ops->blob_release(blob);
 }
 
 int gitx_blob_write(struct gitx_repo *repo, const char *buf, size_t len,
 		    struct gitx_oid *out)
 {
-	return OPS->blob_write(repo, buf, len, out);
+	return ops->blob_write(repo, buf, len, out);
 }
 
 int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
@@ -164,7 +175,7 @@ int gitx_commit_files(struct gitx_repo *repo, const struct gitx_files *files,
 		      const struct gitx_oid *current, const char *message,
 		      const char *author, struct gitx_oid *out, int *made)
 {
-	return OPS->commit_files(repo, files, parent, current, message, author,
+	return ops->commit_files(repo, files, parent, current, message, author,
 				 out, made);
 }
 
@@ -172,13 +183,13 @@ int gitx_ref_cas(struct gitx_repo *repo, const char *ref,
 		 const struct gitx_oid *new_id, const struct gitx_oid *old_id,
 		 const char *log_message)
 {
-	return OPS->ref_cas(repo, ref, new_id, old_id, log_message);
+	return ops->ref_cas(repo, ref, new_id, old_id, log_message);
 }
 
 int gitx_ahead_behind(struct gitx_repo *repo, const struct gitx_oid *a,
 		      const struct gitx_oid *b, size_t *ahead, size_t *behind)
 {
-	return OPS->ahead_behind(repo, a, b, ahead, behind);
+	return ops->ahead_behind(repo, a, b, ahead, behind);
 }
 
 /* --- no library needed --- */

@@ -18,8 +18,6 @@
 #include <git2/sys/commit.h>
 #include "gitx-internal.h"
 #include "gitx-module.h"
-#include "event.h"
-#include "store.h"
 #include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -108,6 +106,24 @@ static int x_ref_exists(struct gitx_repo *grepo, const char *ref)
 	return 1;
 }
 
+/*
+ * Point a new refs/heads/a-sync at id; one that someone else created
+ * first stands.  0 either way, or -1 after error().
+ */
+static int create_sync_ref(git_repository *repo, const git_oid *id,
+			   const char *log_message)
+{
+	git_reference *ref = NULL;
+	int ret = git_reference_create(&ref, repo, GITX_SYNC_REF, id, 0,
+				       log_message);
+
+	git_reference_free(ref);
+	if (ret >= 0 ||
+	    x_ref_exists((struct gitx_repo *)repo, GITX_SYNC_REF) == 1)
+		return 0;
+	return gitx_error("cannot create " GITX_SYNC_REF);
+}
+
 static int x_create_orphan_branch(struct gitx_repo *grepo,
 				  const char *author)
 {
@@ -115,7 +131,6 @@ static int x_create_orphan_branch(struct gitx_repo *grepo,
 	git_treebuilder *tb = NULL;
 	git_tree *tree = NULL;
 	git_signature *sig = NULL;
-	git_reference *ref = NULL;
 	git_oid tree_id, commit_id;
 	int ret = -1;
 
@@ -133,20 +148,8 @@ static int x_create_orphan_branch(struct gitx_repo *grepo,
 		gitx_error("cannot write the first a-sync commit");
 		goto out;
 	}
-	if (git_reference_create(&ref, repo, GITX_SYNC_REF, &commit_id, 0,
-				 "thrum: create a-sync") < 0) {
-		/* someone else created it first: theirs stands */
-		if (git_error_last() &&
-		    x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
-			ret = 0;
-			goto out;
-		}
-		gitx_error("cannot create " GITX_SYNC_REF);
-		goto out;
-	}
-	ret = 0;
+	ret = create_sync_ref(repo, &commit_id, "thrum: create a-sync");
 out:
-	git_reference_free(ref);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);
@@ -156,29 +159,13 @@ out:
 static int x_branch_from(struct gitx_repo *grepo, const char *refname)
 {
 	git_repository *repo = (git_repository *)grepo;
-	git_reference *dst = NULL;
 	git_oid id, tree;
-	int ret = -1;
 
 	/* any commit with a tree will do: its author is none of our business */
 	if (git_reference_name_to_id(&id, repo, refname) < 0 ||
-	    gitx_read_commit(repo, &id, &tree, NULL, NULL) < 0) {
-		gitx_error("cannot read the remote a-sync branch");
-		goto out;
-	}
-	if (git_reference_create(&dst, repo, GITX_SYNC_REF, &id, 0,
-				 "thrum: a-sync from remote") < 0) {
-		if (x_ref_exists(grepo, GITX_SYNC_REF) == 1) {
-			ret = 0;
-			goto out;
-		}
-		gitx_error("cannot create " GITX_SYNC_REF);
-		goto out;
-	}
-	ret = 0;
-out:
-	git_reference_free(dst);
-	return ret;
+	    gitx_read_commit(repo, &id, &tree, NULL, NULL) < 0)
+		return gitx_error("cannot read the remote a-sync branch");
+	return create_sync_ref(repo, &id, "thrum: a-sync from remote");
 }
 
 static int x_resolve(struct gitx_repo *grepo, const char *refname,
@@ -293,15 +280,63 @@ static void drop_duplicates(struct gitx_files *out)
 	free(by_path);
 }
 
+/*
+ * The entries of tree under prefix ("" or "messages/") that filter
+ * takes; at the top (sub non-NULL), the directory it takes goes to *sub,
+ * its path to sub_path.
+ */
+static int filter_tree(git_repository *repo, const git_tree *tree,
+		       const char *prefix, const struct gitx_filter *filter,
+		       const struct gitx_files *trusted, struct gitx_files *out,
+		       git_tree **sub, struct strbuf *sub_path)
+{
+	struct strbuf path = STRBUF_INIT;
+	size_t i, n = git_tree_entrycount(tree);
+	int ret = 0;
+
+	for (i = 0; !ret && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		int is_tree = git_tree_entry_filemode(e) == GIT_FILEMODE_TREE;
+
+		strbuf_reset(&path);
+		strbuf_addf(&path, "%s%s", prefix, git_tree_entry_name(e));
+		if (sub && is_tree) {
+			/* a directory: one level, the last of a name */
+			strbuf_addch(&path, '/');
+			if (!filter->accept(path.buf, filter->payload)) {
+				out->skipped++;
+				continue;
+			}
+			git_tree_free(*sub);
+			*sub = NULL;
+			strbuf_reset(sub_path);
+			strbuf_addbuf(sub_path, &path);
+			ret = git_tree_lookup(sub, repo, git_tree_entry_id(e));
+			if (ret < 0)
+				ret = gitx_error("cannot read a directory of "
+						 "a-sync");
+			continue;
+		}
+		if (!filter->accept(path.buf, filter->payload))
+			out->skipped++;
+		else
+			ret = add_file(repo, out, path.buf, e,
+				       filter->max_bytes, trusted);
+	}
+	strbuf_release(&path);
+	return ret;
+}
+
 static int x_log_files(struct gitx_repo *grepo,
-		       const struct gitx_oid *xcommit_id, size_t max_bytes,
+		       const struct gitx_oid *xcommit_id,
+		       const struct gitx_filter *filter,
 		       const struct gitx_files *trusted, struct gitx_files *out)
 {
 	git_repository *repo = (git_repository *)grepo;
 	const git_oid *commit_id = (const git_oid *)xcommit_id;
 	git_tree *tree = NULL, *sub = NULL;
+	struct strbuf dir = STRBUF_INIT;
 	git_oid tree_id;
-	size_t i, n;
 	int ret = -1;
 
 	if (gitx_read_commit(repo, commit_id, &tree_id, NULL, NULL) < 0 ||
@@ -309,51 +344,17 @@ static int x_log_files(struct gitx_repo *grepo,
 		gitx_error("cannot read an a-sync commit");
 		goto out;
 	}
-	n = git_tree_entrycount(tree);
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-		const char *name = git_tree_entry_name(e);
-
-		if (!strcmp(name, "events.jsonl") ||
-		    !strcmp(name, "messages.jsonl")) {
-			if (add_file(repo, out, name, e, max_bytes, trusted) < 0)
-				goto out;
-		} else if (!strcmp(name, "messages") &&
-			   git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
-			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0) {
-				gitx_error("cannot read messages/");
-				goto out;
-			}
-		} else {
-			out->skipped++;
-		}
-	}
-	n = sub ? git_tree_entrycount(sub) : 0;
-	for (i = 0; i < n; i++) {
-		const git_tree_entry *e = git_tree_entry_byindex(sub, i);
-		const char *name = git_tree_entry_name(e);
-		struct strbuf path = STRBUF_INIT;
-		char *agent = store_shard_from_name(name);
-		int ok;
-
-		/* segments of valid agent names only (see store.h) */
-		if (!agent) {
-			out->skipped++;
-			continue;
-		}
-		free(agent);
-		strbuf_addf(&path, "messages/%s", name);
-		ok = add_file(repo, out, path.buf, e, max_bytes, trusted);
-		strbuf_release(&path);
-		if (ok < 0)
-			goto out;
-	}
+	if (filter_tree(repo, tree, "", filter, trusted, out, &sub, &dir) < 0 ||
+	    (sub && filter_tree(repo, sub, dir.buf, filter, trusted, out, NULL,
+				NULL) < 0))
+		goto out;
 	drop_duplicates(out);
 	/* tree order is path order already, but callers rely on it */
 	if (out->nr)
 		qsort(out->v, out->nr, sizeof(*out->v), cmp_file);
 	ret = 0;
 out:
+	strbuf_release(&dir);
 	git_tree_free(sub);
 	git_tree_free(tree);
 	return ret;

@@ -42,7 +42,12 @@ struct gitx_repo;
  */
 void gitx_unload(void);
 
-/* open the repository whose git directory is git_dir; 0 or -1 */
+/*
+ * Open the repository whose git directory is git_dir; 0 or -1.  This is
+ * the call that loads the module: one that cannot be loaded (missing,
+ * not ours, from another build) is reported and -1 returned, never
+ * fatal, and the next gitx_open() looks for it again.
+ */
 int gitx_open(struct gitx_repo **out, const char *git_dir);
 void gitx_close(struct gitx_repo *repo);
 
@@ -82,18 +87,30 @@ int gitx_resolve(struct gitx_repo *repo, const char *refname,
 		 struct gitx_oid *out);
 
 /*
- * The log files of a commit's tree, as a remote may have written it: only
- * events.jsonl, messages.jsonl and the segments of messages/<valid-name>,
- * regular blobs no larger than max_bytes (read from the object header,
- * never inflated to find out).  Everything else is counted in
- * out->skipped.  An entry whose path and blob are in trusted (may be
- * NULL) is taken without reading its header: a history of many segments
- * costs one look-up per file that changed, not per file.  out is sorted
- * by path; size is 0 for trusted entries.
+ * Which entries of a tree are log files.  accept(path, payload) is asked
+ * of each entry at the top ("events.jsonl"), of each tree there as a
+ * directory ("messages/"), and of the entries of a directory it took
+ * ("messages/alice.jsonl"); 1 takes the entry.  Deeper trees are never
+ * read.  Blobs larger than max_bytes are not taken either.
+ */
+struct gitx_filter {
+	int (*accept)(const char *path, void *payload);
+	void *payload;
+	size_t max_bytes;	/* SIZE_MAX: our own tree, no cap */
+};
+
+/*
+ * The log files of a commit's tree, as a remote may have written it: the
+ * regular blobs filter takes, no larger than its max_bytes (read from the
+ * object header, never inflated to find out).  Everything else is
+ * counted in out->skipped.  An entry whose path and blob are in trusted
+ * (may be NULL) is taken without reading its header: a history of many
+ * segments costs one look-up per file that changed, not per file.  out
+ * is sorted by path; size is 0 for trusted entries.
  */
 int gitx_log_files(struct gitx_repo *repo, const struct gitx_oid *commit,
-		   size_t max_bytes, const struct gitx_files *trusted,
-		   struct gitx_files *out);
+		   const struct gitx_filter *filter,
+		   const struct gitx_files *trusted, struct gitx_files *out);
 
 /* a blob's content into sb (replacing it); 0 or -1 */
 int gitx_blob_read(struct gitx_repo *repo, const struct gitx_oid *blob,

@@ -294,3 +294,71 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	free(b.v);
 	return 0;
 }
+
+struct log_change *log_changes_add(struct log_changes *c, const char *path)
+{
+	struct log_change *e;
+
+	ALLOC_GROW(c->v, c->nr + 1, c->alloc);
+	e = &c->v[c->nr++];
+	memset(e, 0, sizeof(*e));
+	e->path = xstrdup(path);
+	return e;
+}
+
+void log_changes_release(struct log_changes *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nr; i++) {
+		free(c->v[i].path);
+		free(c->v[i].spans);
+	}
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
+void log_change_add_span(struct log_change *c, uint64_t off, uint64_t len)
+{
+	struct log_span *last = c->nr ? &c->spans[c->nr - 1] : NULL;
+
+	if (last && last->off + last->len == off) {
+		last->len += len;
+		return;
+	}
+	ALLOC_GROW(c->spans, c->nr + 1, c->alloc);
+	c->spans[c->nr].off = off;
+	c->spans[c->nr].len = len;
+	c->nr++;
+}
+
+/* the length of the line at p, its newline included (or up to end) */
+static size_t line_len(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', end - p);
+
+	return nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
+}
+
+void merge_spans(const char *merged, size_t mlen, const char *fresh,
+		 size_t flen, struct log_change *c)
+{
+	const char *m = merged, *mend = merged + mlen;
+	const char *f = fresh, *fend = fresh + flen;
+
+	while (f < fend) {
+		size_t n = line_len(f, fend);
+
+		/* the lines in between were there before */
+		while (m < mend) {
+			size_t k = line_len(m, mend);
+
+			m += k;
+			if (k == n && !memcmp(m - k, f, n)) {
+				log_change_add_span(c, m - k - merged, n);
+				break;
+			}
+		}
+		f += n;
+	}
+}

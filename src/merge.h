@@ -42,4 +42,55 @@ int merge_file(const char *local, size_t llen, const char *remote,
 int merge_is_remote(const char *remote, size_t rlen, size_t max_line,
 		    struct merge_stats *stats);
 
+/*
+ * What a merge changed, for the projection to apply (projection_update()):
+ * for each log file it replaced, the file as the merge read it (before)
+ * and as it wrote it (after), and where in the new file the lines are
+ * that the other side brought.  The projection projects just those when
+ * it had consumed exactly the file the merge read, and reads the file
+ * again otherwise.  A struct log_changes owns its entries until
+ * log_changes_release().
+ */
+
+/* a file as stat() saw it; all 0 for a file that was not there */
+struct log_file_id {
+	uint64_t ino;
+	uint64_t size;
+	int64_t mtime_ns;
+};
+
+/* bytes [off, off + len) of a file: whole lines */
+struct log_span {
+	uint64_t off, len;
+};
+
+struct log_change {
+	char *path;		/* "events.jsonl", "messages/alice.jsonl" */
+	int merged;		/* 0: only the path is known to have changed */
+	struct log_file_id before, after;
+	struct log_span *spans;	/* in order, adjacent ones joined */
+	size_t nr, alloc;
+};
+
+struct log_changes {
+	struct log_change *v;
+	size_t nr, alloc;
+};
+#define LOG_CHANGES_INIT { NULL, 0, 0 }
+
+/* a new entry for path (all else 0), valid until the next add */
+struct log_change *log_changes_add(struct log_changes *c, const char *path);
+void log_changes_release(struct log_changes *c);
+
+/* add bytes [off, off + len) to c's spans */
+void log_change_add_span(struct log_change *c, uint64_t off, uint64_t len);
+
+/*
+ * Find where the lines of fresh (flen bytes: the new_lines of a
+ * merge_file() whose output is merged) are in merged, and add them to
+ * c's spans.  Each line of fresh is in merged once, in the same order.
+ */
+void merge_spans(const char *merged, size_t mlen, const char *fresh,
+		 size_t flen, struct log_change *c);
+
 #endif

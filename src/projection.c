@@ -1,10 +1,15 @@
 /*
- * projection.c: the SQLite projection: schema, every SQL statement (the
- * project's only SQL, with projection-apply.c using them), and queries.
+ * projection.c: the SQLite projection's database: the schema, opening
+ * (rebuilding what is corrupt, foreign or of another version), the
+ * prepared statements and the helpers every projection*.c file binds and
+ * steps them with, transactions.  The other files: projection-apply.c
+ * (one event into the tables), projection-log.c (catching up with the
+ * log files), projection-rebuild.c (a new database from the whole log;
+ * writing back lost lines), projection-query.c (what commands read).
  *
  * Invariants:
  *  - derived only: every row comes from an event in the log; the database
- *    can be deleted at any time and rebuilt by projection_catch_up();
+ *    can be deleted at any time and rebuilt by projection_update();
  *  - order-independent: each event is stored as a fact (edits, deletes,
  *    receipts, memberships each in their own table, keyed by event or by
  *    what they describe) and the visible state is derived from the facts
@@ -21,18 +26,14 @@
 #include "projection.h"
 #include "projection-internal.h"
 #include "date.h"
-#include "event.h"
-#include "store.h"
-#include "strbuf.h"
-#include "strvec.h"
 #include "repo.h"
+#include "strbuf.h"
 #include "usage.h"
 #include "wrapper.h"
 
 #define SCHEMA_VERSION 3
 #define STR(x) #x
 #define XSTR(x) STR(x)
-
 
 /*
  * Indexes that only queries use, never the projection itself: a rebuild
@@ -119,260 +120,62 @@ static const char schema_sql[] =
 
 
 
-#define MESSAGE_COLUMNS \
-	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
-	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
-	" COALESCE(m.cur_content, m.content), m.priority," \
-	" m.cur_content IS NOT NULL, m.deleted," \
-	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
-	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
-	"   AND r.receipt_type = 'read'))"
-
-static const char *const stmt_sql[ST_MAX] = {
-	[ST_SEEN_INSERT] =
-		"INSERT INTO events_seen(event_id, hash, ts) VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(event_id) DO NOTHING",
-	[ST_SEEN_HASH] = "SELECT hash FROM events_seen WHERE event_id = ?1",
-	[ST_FILE_GET] = "SELECT size, tail FROM log_files WHERE path = ?1",
-	[ST_FILE_PUT] =
-		"INSERT INTO log_files(path, size, tail, ino, mtime)"
-		" VALUES(?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT(path) DO UPDATE SET size = excluded.size,"
-		" tail = excluded.tail, ino = excluded.ino,"
-		" mtime = excluded.mtime",
-	[ST_FILE_ALL] = "SELECT path, size, ino, mtime FROM log_files",
-	[ST_FILE_DEL] = "DELETE FROM log_files WHERE path = ?1",
-	[ST_SKIPPED_ADD] =
-		"INSERT OR IGNORE INTO skipped_lines(path, hash, reason)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_CONFLICT_ADD] =
-		"INSERT OR IGNORE INTO conflicts(event_id, hash) VALUES(?1, ?2)",
-	/* a second create of the id: see projection_create_cmp() */
-	[ST_MSG_INSERT] =
-		"INSERT OR IGNORE INTO messages(message_id, event_id,"
-		" thread_id, agent_id, session_id, created_ns, created_at,"
-		" format, content, structured, priority, reply_to, own)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-		" ?13)",
-	[ST_MSG_RANK] =
-		"SELECT own, created_ns, event_id FROM messages"
-		" WHERE message_id = ?1",
-	[ST_MSG_REPLACE] =
-		"UPDATE messages SET event_id = ?2, thread_id = ?3,"
-		" agent_id = ?4, session_id = ?5, created_ns = ?6,"
-		" created_at = ?7, format = ?8, content = ?9, structured = ?10,"
-		" priority = ?11, reply_to = ?12, own = ?13"
-		" WHERE message_id = ?1",
-	/* the create that lost is a conflict; the winner is not */
-	[ST_CONFLICT_LOSER] =
-		"INSERT OR IGNORE INTO conflicts(event_id, hash)"
-		" SELECT event_id, hash FROM events_seen WHERE event_id = ?1",
-	[ST_AUD_CLEAR] = "DELETE FROM audience WHERE message_id = ?1",
-	[ST_AUD_ADD] =
-		"INSERT OR IGNORE INTO audience(message_id, kind, value)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_MSG_REFRESH] =
-		"UPDATE messages SET"
-		" (cur_content, cur_format) = (SELECT content, format"
-		"   FROM edits e"
-		"   WHERE e.message_id = messages.message_id"
-		"   AND e.editor = messages.agent_id"
-		"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-		" deleted = EXISTS (SELECT 1 FROM deletes d"
-		"   WHERE d.message_id = messages.message_id"
-		"   AND d.actor = messages.agent_id)"
-		" WHERE message_id = ?1",
-	[ST_EDIT_ADD] =
-		"INSERT OR IGNORE INTO edits(event_id, message_id, ts, editor,"
-		" format, content) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-	[ST_DELETE_ADD] =
-		"INSERT OR IGNORE INTO deletes(event_id, message_id, ts, actor,"
-		" reason) VALUES(?1, ?2, ?3, ?4, ?5)",
-	[ST_RECEIPT_ADD] =
-		"INSERT OR IGNORE INTO receipts(message_id, agent_id,"
-		" receipt_type) VALUES(?1, ?2, ?3)",
-	/* last registration by (instant, event_id) wins */
-	[ST_AGENT_UPSERT] =
-		"INSERT INTO agents(agent_id, name, kind, role, module, worktree,"
-		" display, hostname, reg_ns, reg_eid)"
-		" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-		" ON CONFLICT(agent_id) DO UPDATE SET name = excluded.name,"
-		" kind = excluded.kind, role = excluded.role,"
-		" module = excluded.module, worktree = excluded.worktree,"
-		" display = excluded.display, hostname = excluded.hostname,"
-		" reg_ns = excluded.reg_ns, reg_eid = excluded.reg_eid"
-		" WHERE (excluded.reg_ns, excluded.reg_eid)"
-		"  > (agents.reg_ns, agents.reg_eid)",
-	[ST_SEEN_AGENT] =
-		"INSERT INTO agent_seen(agent_id, last_ns) VALUES(?1, ?2)"
-		" ON CONFLICT(agent_id) DO UPDATE SET"
-		" last_ns = MAX(last_ns, excluded.last_ns)",
-	[ST_INTENT_UPSERT] =
-		"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
-		" VALUES(?1, ?2, ?3, ?4)"
-		" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
-		" ns = excluded.ns, eid = excluded.eid"
-		" WHERE (excluded.ns, excluded.eid)"
-		"  > (agent_intent.ns, agent_intent.eid)",
-	[ST_SESSION_START] =
-		"INSERT INTO sessions(session_id, agent_id, started_ns)"
-		" VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(session_id) DO UPDATE SET"
-		" agent_id = excluded.agent_id, started_ns = excluded.started_ns",
-	[ST_SESSION_END] =
-		"INSERT INTO sessions(session_id, ended_ns, end_reason)"
-		" VALUES(?1, ?2, ?3)"
-		" ON CONFLICT(session_id) DO UPDATE SET"
-		" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
-		" end_reason = COALESCE(end_reason, excluded.end_reason)",
-	[ST_GROUP_CREATE] =
-		"INSERT INTO groups(group_id, name, description, created_by,"
-		" created_ns, eid) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(group_id) DO UPDATE SET name = excluded.name,"
-		" description = excluded.description,"
-		" created_by = excluded.created_by,"
-		" created_ns = excluded.created_ns, eid = excluded.eid"
-		" WHERE (excluded.created_ns, excluded.eid)"
-		"  < (groups.created_ns, groups.eid)",
-	[ST_GROUP_DELETE] =
-		"INSERT OR IGNORE INTO group_deletes(group_id) VALUES(?1)",
-	[ST_MEMBER_UPSERT] =
-		"INSERT INTO group_members(group_id, member_type, member_value,"
-		" present, ns, eid) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"
-		" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
-		" present = excluded.present, ns = excluded.ns,"
-		" eid = excluded.eid"
-		" WHERE (excluded.ns, excluded.eid)"
-		"  > (group_members.ns, group_members.eid)",
-	[ST_MSG_AUDIENCE] =
-		"SELECT kind, value FROM audience WHERE message_id = ?1"
-		" ORDER BY kind, value",
-	[ST_MSG_GET] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m"
-		" WHERE m.message_id = :id",
-	[ST_MSG_PREFIX] =
-		"SELECT message_id FROM messages WHERE message_id >= ?1"
-		" AND message_id < ?2 ORDER BY message_id LIMIT 2",
-	[ST_INBOX] =
-		"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
-		" (:all OR (m.agent_id != :me AND EXISTS ("
-		"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id"
-		"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))"
-		"   OR a.kind = 'broadcast'"
-		"   OR (a.kind = 'group' AND a.value IN ("
-		"    SELECT g.name FROM groups g JOIN group_members gm"
-		"     ON gm.group_id = g.group_id"
-		"    WHERE gm.present AND g.group_id NOT IN"
-		"     (SELECT group_id FROM group_deletes)"
-		"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)"
-		"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
-		"     OR gm.member_value = '*')))))))"
-		" AND (:deleted OR NOT m.deleted)"
-		" AND (:from IS NULL OR m.agent_id = :from)"
-		" AND m.rowid > :after"
-		" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
-		"  SELECT 1 FROM receipts r WHERE r.message_id = m.message_id"
-		"  AND r.agent_id = :me AND r.receipt_type = 'read')))"
-		" ORDER BY m.created_ns DESC, m.message_id DESC LIMIT :limit",
-	[ST_AGENTS] =
-		"SELECT a.agent_id, a.name, a.kind, a.role, a.module,"
-		" a.worktree, a.hostname, i.intent, a.reg_ns, s.last_ns,"
-		" (SELECT session_id FROM sessions se"
-		"   WHERE se.agent_id = a.agent_id AND se.ended_ns IS NULL"
-		"   ORDER BY se.started_ns DESC LIMIT 1)"
-		" FROM agents a"
-		" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
-		" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
-		" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id",
-	[ST_IS_AGENT] =
-		"SELECT 1 FROM agents WHERE agent_id = ?1 OR name = ?1 LIMIT 1",
-	[ST_IS_GROUP] =
-		"SELECT 1 FROM groups WHERE name = ?1 AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes) LIMIT 1",
-	[ST_IS_ROLE] = "SELECT 1 FROM agents WHERE role = ?1 LIMIT 1",
-	[ST_SEQ] = "SELECT COALESCE(MAX(rowid), 0) FROM messages",
-	/* two groups of one name (made on two clones): the first one */
-	[ST_GROUP_ID] =
-		"SELECT group_id FROM groups WHERE name = ?1 AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes)"
-		" ORDER BY created_ns, eid LIMIT 1",
-	[ST_GROUPS] =
-		"SELECT group_id, name, description, created_by, created_ns"
-		" FROM groups WHERE created_ns IS NOT NULL AND group_id NOT IN"
-		" (SELECT group_id FROM group_deletes) ORDER BY name, created_ns",
-	[ST_GROUP_MEMBERS] =
-		"SELECT member_type, member_value FROM group_members"
-		" WHERE group_id = ?1 AND present ORDER BY member_type,"
-		" member_value",
-	[ST_COUNTS] =
-		"SELECT (SELECT COUNT(*) FROM events_seen),"
-		" (SELECT COUNT(*) FROM messages),"
-		" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
-		" (SELECT COUNT(*) FROM skipped_lines),"
-		" (SELECT COUNT(*) FROM conflicts)",
-	[ST_CLAMP_GET] = "SELECT ns FROM clamped WHERE event_id = ?1",
-	[ST_CLAMP_PUT] =
-		"INSERT OR IGNORE INTO clamped(event_id, ns) VALUES(?1, ?2)",
-	[ST_PENDING_ADD] =
-		"INSERT OR REPLACE INTO pending(path, offset, line)"
-		" VALUES(?1, ?2, ?3)",
-	[ST_PENDING_PRUNE] =
-		"DELETE FROM pending WHERE path = ?1 AND offset < ?2",
-	[ST_PENDING_ALL] =
-		"SELECT path, offset, line FROM pending ORDER BY path, offset",
-	[ST_PENDING_DROP] = "DELETE FROM pending WHERE path = ?1",
-};
-
-
-
-int projection_create_cmp(int own_a, int64_t ts_a, const char *id_a,
-			  int own_b, int64_t ts_b, const char *id_b)
-{
-	if (own_a != own_b)
-		return own_a ? -1 : 1;
-	return event_order_cmp(ts_a, id_a, ts_b, id_b);
-}
 
 int proj_db_error(struct projection *p, const char *what)
 {
 	return error("%s: %s (%s)", what, sqlite3_errmsg(p->db), p->path);
 }
 
-sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id)
+sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id,
+			const char *sql)
 {
+	if (p->sql[id] && p->sql[id] != sql)
+		BUG("statement %d prepared from two texts", id);
 	if (!p->st[id] &&
-	    sqlite3_prepare_v3(p->db, stmt_sql[id], -1,
-			       SQLITE_PREPARE_PERSISTENT, &p->st[id], NULL)) {
+	    sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+			       &p->st[id], NULL)) {
 		proj_db_error(p, "cannot prepare statement");
 		BUG("statement %d does not prepare", id);
 	}
+	p->sql[id] = sql;
 	sqlite3_reset(p->st[id]);
 	sqlite3_clear_bindings(p->st[id]);
 	return p->st[id];
 }
 
-void proj_bind_text(sqlite3_stmt *s, int i, const char *v)
+/* the index of parameter name of s; a name s lacks is a bug */
+static int param(sqlite3_stmt *s, const char *name)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (!i)
+		BUG("no parameter %s in: %s", name, sqlite3_sql(s));
+	return i;
+}
+
+void proj_bind_text(sqlite3_stmt *s, const char *name, const char *v)
 {
 	if (v)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, param(s, name), v, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(s, i);
+		sqlite3_bind_null(s, param(s, name));
 }
 
-static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+void proj_bind_textn(sqlite3_stmt *s, const char *name, const char *v,
+		     size_t len)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		proj_bind_text(s, i, v);
+	sqlite3_bind_text(s, param(s, name), v, (int)len, SQLITE_STATIC);
 }
 
-static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
+void proj_bind_int(sqlite3_stmt *s, const char *name, int64_t v)
 {
-	int i = sqlite3_bind_parameter_index(s, name);
+	sqlite3_bind_int64(s, param(s, name), v);
+}
 
-	if (i)
-		sqlite3_bind_int64(s, i, v);
+void proj_bind_blob(sqlite3_stmt *s, const char *name, const void *v,
+		    size_t len)
+{
+	sqlite3_bind_blob(s, param(s, name), v, (int)len, SQLITE_STATIC);
 }
 
 /* step a statement that returns no rows; 0 or -1 */
@@ -405,7 +208,7 @@ int proj_exec(struct projection *p, const char *sql)
 	return 0;
 }
 
-static char *db_path(const char *var_dir)
+char *proj_db_path(const char *var_dir)
 {
 	return path_join(var_dir, "messages.db");
 }
@@ -413,7 +216,7 @@ static char *db_path(const char *var_dir)
 int projection_remove(const char *var_dir)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm", "-journal" };
-	char *base = db_path(var_dir);
+	char *base = proj_db_path(var_dir);
 	size_t i;
 	int ret = 0;
 
@@ -486,7 +289,7 @@ static int user_version(struct projection *p, int *version)
 }
 
 /* run sql; a failure is classified, not reported twice */
-static int try_exec(struct projection *p, const char *sql)
+int proj_try_exec(struct projection *p, const char *sql)
 {
 	return sqlite3_exec(p->db, sql, NULL, NULL, NULL);
 }
@@ -505,7 +308,7 @@ static enum open_result open_db(struct projection *p)
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		return classify(p, rc);
 	if (version == SCHEMA_VERSION) {
-		rc = try_exec(p, "PRAGMA synchronous = NORMAL;");
+		rc = proj_try_exec(p, "PRAGMA synchronous = NORMAL;");
 		return rc ? classify(p, rc) : OPEN_OK;
 	}
 	if (version != 0)
@@ -514,7 +317,7 @@ static enum open_result open_db(struct projection *p)
 	 * a rebuild writes a file nobody else opens, fsynced once when it is
 	 * complete and only then renamed into place: no journal is needed
 	 */
-	rc = try_exec(p, p->bulk ? "PRAGMA journal_mode = OFF;"
+	rc = proj_try_exec(p, p->bulk ? "PRAGMA journal_mode = OFF;"
 				   "PRAGMA synchronous = OFF;"
 				   "PRAGMA cache_size = -32768;"
 				   "BEGIN IMMEDIATE;"
@@ -527,29 +330,30 @@ static enum open_result open_db(struct projection *p)
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		goto fail;
 	if (version == SCHEMA_VERSION) {
-		if ((rc = try_exec(p, "COMMIT")))
+		if ((rc = proj_try_exec(p, "COMMIT")))
 			goto fail;
 		return OPEN_OK;
 	}
-	if ((rc = try_exec(p, schema_sql)) ||
-	    (!p->bulk && (rc = try_exec(p, query_index_sql))) ||
-	    (rc = try_exec(p, "PRAGMA user_version = "
+	if ((rc = proj_try_exec(p, schema_sql)) ||
+	    (!p->bulk && (rc = proj_try_exec(p, query_index_sql))) ||
+	    (rc = proj_try_exec(p, "PRAGMA user_version = "
 			   XSTR(SCHEMA_VERSION) "; COMMIT;")))
 		goto fail;
 	return OPEN_OK;
 fail:
 	if (!sqlite3_get_autocommit(p->db))
-		try_exec(p, "ROLLBACK");
+		proj_try_exec(p, "ROLLBACK");
 	return classify(p, rc);
 }
 
-static void close_db(struct projection *p)
+void proj_close_db(struct projection *p)
 {
 	int i;
 
 	for (i = 0; i < ST_MAX; i++) {
 		sqlite3_finalize(p->st[i]);
 		p->st[i] = NULL;
+		p->sql[i] = NULL;
 	}
 	sqlite3_close(p->db);
 	p->db = NULL;
@@ -571,48 +375,7 @@ static int trace_stmt(unsigned type, void *payload, void *stmt, void *x)
 	return 0;
 }
 
-/*
- * The inbox query goes into the trace with its parameters, not expanded:
- * with literals in their place SQLite plans another query, and the
- * reference would not run the same one.
- */
-static void trace_param(struct projection *p, const char *name,
-			const char *text, long num)
-{
-	const char *c;
-
-	fprintf(p->trace, ".parameter set %s ", name);
-	if (!text) {
-		fprintf(p->trace, "%ld\n", num);
-		return;
-	}
-	fputc('\'', p->trace);
-	for (c = text; *c; c++) {
-		if (*c == '\'')
-			fputc('\'', p->trace);
-		fputc(*c, p->trace);
-	}
-	fputs("'\n", p->trace);
-}
-
-static void trace_inbox(struct projection *p, const struct inbox_query *q)
-{
-	fputs(".parameter init\n", p->trace);
-	trace_param(p, ":me", q->me ? q->me : "", 0);
-	if (q->role)
-		trace_param(p, ":role", q->role, 0);
-	if (q->from)
-		trace_param(p, ":from", q->from, 0);
-	trace_param(p, ":all", NULL, q->all);
-	trace_param(p, ":deleted", NULL, q->include_deleted);
-	trace_param(p, ":unread", NULL, q->unread_only);
-	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
-	trace_param(p, ":after", NULL, q->after_seq);
-	fprintf(p->trace, "%s;\n.parameter clear\n",
-		sqlite3_sql(p->st[ST_INBOX]));
-}
-
-static void start_trace(struct projection *p)
+void proj_start_trace(struct projection *p)
 {
 	const char *path = getenv("THRUM_TRACE_SQL");
 
@@ -627,16 +390,26 @@ static void start_trace(struct projection *p)
 	sqlite3_trace_v2(p->db, SQLITE_TRACE_STMT, trace_stmt, p);
 }
 
+int proj_open_file(struct projection *p)
+{
+	return open_db(p) == OPEN_OK ? 0 : -1;
+}
+
+int proj_query_indexes(struct projection *p)
+{
+	return proj_exec(p, query_index_sql);
+}
+
 int projection_open(struct projection **out, const char *var_dir)
 {
 	struct projection *p = xcalloc(1, sizeof(*p));
 	enum open_result r;
 
-	p->path = db_path(var_dir);
+	p->path = proj_db_path(var_dir);
 	r = open_db(p);
 	if (r == OPEN_REBUILD) {
 		/* derived data: a corrupt or foreign database is rebuilt */
-		close_db(p);
+		proj_close_db(p);
 		r = projection_remove(var_dir) < 0 ? OPEN_FAILED : open_db(p);
 	}
 	if (r == OPEN_REBUILD)
@@ -645,92 +418,16 @@ int projection_open(struct projection **out, const char *var_dir)
 		projection_free(p);
 		return -1;
 	}
-	start_trace(p);
+	proj_start_trace(p);
 	*out = p;
 	return 0;
-}
-
-/*
- * A rebuild keeps what the log does not record: the order instants the
- * old database gave to events from the far future (see clamp_ns() in
- * projection-apply.c; taken from the clock when the event first
- * arrived), and the uncommitted lines it holds (see
- * projection_recover()).  An old database that is missing, corrupt or
- * without the tables has none to give.
- */
-static void keep_local_state(struct projection *p, const char *old)
-{
-	sqlite3_stmt *s = NULL;
-
-	if (access(old, F_OK) ||
-	    sqlite3_prepare_v2(p->db, "ATTACH ?1 AS old", -1, &s, NULL))
-		goto out;
-	sqlite3_bind_text(s, 1, old, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		goto out;
-	try_exec(p, "INSERT OR IGNORE INTO clamped SELECT event_id, ns"
-		    " FROM old.clamped");
-	try_exec(p, "INSERT OR IGNORE INTO pending SELECT path, offset, line"
-		    " FROM old.pending");
-	try_exec(p, "DETACH old");
-out:
-	sqlite3_finalize(s);
-}
-
-int projection_rebuild(struct projection **out, const char *var_dir,
-		       struct store *s, struct catch_up_stats *stats)
-{
-	struct projection *p = xcalloc(1, sizeof(*p));
-	char *final = db_path(var_dir);
-	int fd, ret = -1;
-
-	p->path = xstrfmt("%s.rebuild", final);
-	p->bulk = 1;
-	unlink(p->path);
-	if (open_db(p) != OPEN_OK) {
-		error("cannot create the database '%s'", p->path);
-		goto out;
-	}
-	start_trace(p);
-	keep_local_state(p, final);
-	if (projection_catch_up(p, s, stats) < 0 ||
-	    proj_exec(p, query_index_sql) < 0)
-		goto out;
-	close_db(p);
-	fd = xopen(p->path, O_RDWR, 0);
-	if (fd < 0 || fsync(fd) < 0) {
-		error_errno("cannot write '%s'", p->path);
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	/* the old database, its WAL and shared memory go; the new one comes */
-	if (projection_remove(var_dir) < 0)
-		goto out;
-	if (rename(p->path, final) < 0) {
-		error_errno("cannot replace '%s'", final);
-		goto out;
-	}
-	ret = projection_open(out, var_dir);
-	if (!ret && proj_exec(*out, "PRAGMA journal_mode = WAL") < 0) {
-		projection_free(*out);
-		*out = NULL;
-		ret = -1;
-	}
-out:
-	if (ret < 0)
-		unlink(p->path);
-	projection_free(p);
-	free(final);
-	return ret;
 }
 
 void projection_free(struct projection *p)
 {
 	if (!p)
 		return;
-	close_db(p);
+	proj_close_db(p);
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
@@ -753,369 +450,4 @@ void projection_rollback(struct projection *p)
 {
 	if (!sqlite3_get_autocommit(p->db))
 		proj_exec(p, "ROLLBACK");
-}
-
-/* --- queries --- */
-
-static void message_release(struct message *m)
-{
-	free(m->message_id);
-	free(m->thread_id);
-	free(m->agent_id);
-	free(m->session_id);
-	free(m->reply_to);
-	free(m->created_at);
-	free(m->format);
-	free(m->content);
-	free(m->priority);
-	if (m->audience) {
-		strvec_clear(m->audience);
-		free(m->audience);
-	}
-}
-
-void message_list_release(struct message_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++)
-		message_release(&l->items[i]);
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
-static int load_audience(struct projection *p, struct message *m)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_AUDIENCE);
-	int rc;
-
-	m->audience = xcalloc(1, sizeof(*m->audience));
-	strvec_init(m->audience);
-	proj_bind_text(s, 1, m->message_id);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *kind = (const char *)sqlite3_column_text(s, 0);
-		const char *value = (const char *)sqlite3_column_text(s, 1);
-
-		strvec_pushf(m->audience, "%s:%s", kind, value);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
-}
-
-static int read_messages(struct projection *p, sqlite3_stmt *s,
-			 struct message_list *out)
-{
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct message *m;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		m = &out->items[out->nr++];
-		memset(m, 0, sizeof(*m));
-		m->message_id = proj_col_text(s, 0);
-		m->thread_id = proj_col_text(s, 1);
-		m->agent_id = proj_col_text(s, 2);
-		m->session_id = proj_col_text(s, 3);
-		m->reply_to = proj_col_text(s, 4);
-		m->created_at = proj_col_text(s, 5);
-		m->created_ns = sqlite3_column_int64(s, 6);
-		m->format = proj_col_text(s, 7);
-		m->content = proj_col_text(s, 8);
-		m->priority = proj_col_text(s, 9);
-		m->edited = sqlite3_column_int(s, 10);
-		m->deleted = sqlite3_column_int(s, 11);
-		m->is_read = sqlite3_column_int(s, 12);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read messages");
-	return 0;
-}
-
-static int load_all_audiences(struct projection *p, struct message_list *l,
-			      size_t from)
-{
-	size_t i;
-
-	for (i = from; i < l->nr; i++)
-		if (load_audience(p, &l->items[i]) < 0)
-			return -1;
-	return 0;
-}
-
-int projection_inbox(struct projection *p, const struct inbox_query *q,
-		     struct message_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_INBOX);
-	size_t start = out->nr;
-
-	bind_named_text(s, ":me", q->me ? q->me : "");
-	bind_named_text(s, ":role", q->role);
-	bind_named_text(s, ":from", q->from);
-	bind_named_int(s, ":all", q->all);
-	bind_named_int(s, ":deleted", q->include_deleted);
-	bind_named_int(s, ":unread", q->unread_only);
-	bind_named_int(s, ":limit", q->limit > 0 ? q->limit : -1);
-	bind_named_int(s, ":after", q->after_seq);
-	if (p->trace)
-		trace_inbox(p, q);
-	if (read_messages(p, s, out) < 0)
-		return -1;
-	return load_all_audiences(p, out, start);
-}
-
-int projection_message(struct projection *p, const char *id, const char *me,
-		       struct message_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_PREFIX);
-	char *full = NULL, *upper;
-	size_t start = out->nr;
-	int rc, n = 0;
-
-	/*
-	 * ids are opaque: every id that starts with the prefix sorts (as
-	 * bytes) before the prefix followed by 0xff, which no UTF-8 text holds
-	 */
-	upper = xstrfmt("%s\xff", id);
-	proj_bind_text(s, 1, id);
-	proj_bind_text(s, 2, upper);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *m = (const char *)sqlite3_column_text(s, 0);
-
-		if (!strcmp(m, id) || !n) {
-			free(full);
-			full = xstrdup(m);
-		}
-		if (!strcmp(m, id)) {
-			n = 1;
-			break;
-		}
-		n++;
-	}
-	sqlite3_reset(s);
-	free(upper);
-	if (!n) {
-		free(full);
-		return THRUM_ENOTFOUND;
-	}
-	if (n > 1) {
-		free(full);
-		return THRUM_EINVALID;
-	}
-	s = proj_stmt(p, ST_MSG_GET);
-	bind_named_text(s, ":id", full);
-	bind_named_text(s, ":me", me ? me : "");
-	rc = read_messages(p, s, out);
-	free(full);
-	if (rc < 0)
-		return -1;
-	if (out->nr == start)
-		return THRUM_ENOTFOUND;
-	return load_all_audiences(p, out, start);
-}
-
-void agent_list_release(struct agent_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		struct agent_info *a = &l->items[i];
-
-		free(a->agent_id);
-		free(a->name);
-		free(a->kind);
-		free(a->role);
-		free(a->module);
-		free(a->worktree);
-		free(a->hostname);
-		free(a->intent);
-		free(a->registered_at);
-		free(a->last_seen_at);
-		free(a->session_id);
-	}
-	free(l->items);
-	l->items = NULL;
-	l->nr = l->alloc = 0;
-}
-
-static char *ns_text(sqlite3_stmt *s, int col)
-{
-	char buf[64];
-
-	if (sqlite3_column_type(s, col) == SQLITE_NULL)
-		return NULL;
-	snprintf(buf, sizeof(buf), "%" PRId64,
-		 (int64_t)sqlite3_column_int64(s, col));
-	return xstrdup(buf);
-}
-
-int projection_agents(struct projection *p, struct agent_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_AGENTS);
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct agent_info *a;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		a = &out->items[out->nr++];
-		memset(a, 0, sizeof(*a));
-		a->agent_id = proj_col_text(s, 0);
-		a->name = proj_col_text(s, 1);
-		a->kind = proj_col_text(s, 2);
-		a->role = proj_col_text(s, 3);
-		a->module = proj_col_text(s, 4);
-		a->worktree = proj_col_text(s, 5);
-		a->hostname = proj_col_text(s, 6);
-		a->intent = proj_col_text(s, 7);
-		a->registered_at = ns_text(s, 8);
-		a->last_seen_at = ns_text(s, 9);
-		a->session_id = proj_col_text(s, 10);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read agents");
-}
-
-static int exists(struct projection *p, enum stmt_id id, const char *name)
-{
-	sqlite3_stmt *s = proj_stmt(p, id);
-	int rc;
-
-	proj_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot look up recipient");
-	return rc == SQLITE_ROW;
-}
-
-int projection_resolve(struct projection *p, const char *name,
-		       enum recipient_kind *out)
-{
-	static const struct {
-		enum stmt_id st;
-		enum recipient_kind kind;
-	} order[] = {
-		{ ST_IS_AGENT, RECIPIENT_AGENT },
-		{ ST_IS_GROUP, RECIPIENT_GROUP },
-		{ ST_IS_ROLE, RECIPIENT_ROLE },
-	};
-	size_t i;
-
-	*out = RECIPIENT_NONE;
-	for (i = 0; i < ARRAY_SIZE(order); i++) {
-		int r = exists(p, order[i].st, name);
-
-		if (r < 0)
-			return -1;
-		if (r) {
-			*out = order[i].kind;
-			break;
-		}
-	}
-	return 0;
-}
-
-int projection_counts(struct projection *p, struct projection_counts *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_COUNTS);
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW) {
-		out->events = sqlite3_column_int64(s, 0);
-		out->messages = sqlite3_column_int64(s, 1);
-		out->agents = sqlite3_column_int64(s, 2);
-		out->skipped = sqlite3_column_int64(s, 3);
-		out->conflicts = sqlite3_column_int64(s, 4);
-	}
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
-}
-
-int projection_seq(struct projection *p, int64_t *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_SEQ);
-	int rc = sqlite3_step(s);
-
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot read the seq");
-}
-
-int projection_group_id(struct projection *p, const char *name, char **out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUP_ID);
-	int rc;
-
-	*out = NULL;
-	proj_bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = proj_col_text(s, 0);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot look up a group");
-	return *out ? 0 : THRUM_ENOTFOUND;
-}
-
-void group_list_release(struct group_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->nr; i++) {
-		free(l->items[i].group_id);
-		free(l->items[i].name);
-		free(l->items[i].description);
-		free(l->items[i].created_by);
-		strvec_clear(&l->items[i].members);
-	}
-	free(l->items);
-	memset(l, 0, sizeof(*l));
-}
-
-int projection_groups(struct projection *p, struct group_list *out)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS);
-	size_t i;
-	int rc;
-
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct group_info *g;
-
-		ALLOC_GROW(out->items, out->nr + 1, out->alloc);
-		g = &out->items[out->nr++];
-		memset(g, 0, sizeof(*g));
-		g->group_id = proj_col_text(s, 0);
-		g->name = proj_col_text(s, 1);
-		g->description = proj_col_text(s, 2);
-		g->created_by = proj_col_text(s, 3);
-		g->created_ns = sqlite3_column_int64(s, 4);
-		strvec_init(&g->members);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read groups");
-	for (i = 0; i < out->nr; i++) {
-		s = proj_stmt(p, ST_GROUP_MEMBERS);
-		proj_bind_text(s, 1, out->items[i].group_id);
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			const char *type = (const char *)sqlite3_column_text(s, 0);
-			const char *v = (const char *)sqlite3_column_text(s, 1);
-
-			if (!strcmp(v, "*"))
-				strvec_push(&out->items[i].members, "*");
-			else if (!strcmp(type, "role"))
-				strvec_pushf(&out->items[i].members, "role:%s",
-					     v);
-			else
-				strvec_pushf(&out->items[i].members, "@%s", v);
-		}
-		sqlite3_reset(s);
-		if (rc != SQLITE_DONE)
-			return proj_db_error(p, "cannot read group members");
-	}
-	return 0;
 }

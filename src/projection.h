@@ -4,7 +4,7 @@
 /*
  * The SQLite projection of the log (technical/architecture.adoc, "The
  * projection"), at var/messages.db in WAL mode. It is derived data:
- * projection_catch_up() brings it up to date with the log files (only the
+ * projection_update() brings it up to date with the log files (only the
  * bytes appended since last time, or a whole file when it was rewritten), and
  * deleting it loses nothing. Applying the same set of events in any order
  * gives the same answers. Everything returned is owned by the caller and freed
@@ -16,6 +16,13 @@ struct store;
 struct event;
 
 struct projection;
+
+/*
+ * What a query returns: items[0..nr) (alloc of them allocated), owned by
+ * the caller and freed with the list type's *_release().
+ */
+#define PROJECTION_LIST(type) { type *items; size_t nr, alloc; }
+#define PROJECTION_LIST_INIT { NULL, 0, 0 }
 
 struct catch_up_stats {
 	size_t applied;		/* new events projected */
@@ -44,39 +51,19 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 		       struct store *s, struct catch_up_stats *stats);
 
 /*
- * Bring the projection up to date with the log in s, in one transaction.
- * stats may be NULL.  0, or -1 after error().
+ * The one way the log gets into the projection: bring it up to date with
+ * the log files of s, in one transaction, reading only what each file
+ * gained since.  changes NULL: every log file (and those gone are
+ * forgotten).  Otherwise only the files changes names: for each that a
+ * merge wrote (merged), the lines it brought are projected without
+ * reading the rest of the file, when the projection held exactly the
+ * file the merge read; any other is read on from where the projection
+ * left it.  stats may be NULL.  0, or -1 after error().
  */
-int projection_catch_up(struct projection *p, struct store *s,
-			struct catch_up_stats *stats);
-
-/*
- * The same for some files only (events.jsonl, when a command needs only
- * agents, roles and groups): each that changed is read on from where the
- * projection left it.  0, or -1 after error().
- */
-struct strvec;
-int projection_catch_up_files(struct projection *p, struct store *s,
-			      const struct strvec *files);
-
-/*
- * After the sync cycle rewrote rel with a merge (under the log lock, in a
- * transaction, with the projection caught up before): project the lines
- * the merge brought in and remember the file as consumed.  0 or -1.
- */
-int projection_ingest(struct projection *p, struct store *s, const char *rel,
-		      const char *lines, size_t len,
+struct log_changes;
+int projection_update(struct projection *p, struct store *s,
+		      const struct log_changes *changes,
 		      struct catch_up_stats *stats);
-/*
- * The same in two steps, so that a merge of many files holds one file's
- * lines at a time: project the lines of rel (the file may not be in
- * place yet), then, once it is, remember it as consumed.
- */
-int projection_ingest_lines(struct projection *p, const char *rel,
-			    const char *lines, size_t len,
-			    struct catch_up_stats *stats);
-int projection_ingest_done(struct projection *p, struct store *s,
-			   const char *rel);
 
 /*
  * The lines this clone appends stay in the database, byte for byte,
@@ -90,20 +77,6 @@ int projection_ingest_done(struct projection *p, struct store *s,
  */
 int projection_recover(struct projection *p, struct store *s,
 		       size_t *restored);
-
-/*
- * Apply one parsed event found in the log file of shard (NULL for
- * events.jsonl); line_hash identifies its bytes.  Returns 1 when it was
- * new, 0 when already known, THRUM_ECONFLICT when its id is known with
- * other bytes or it is a second message.create of a message_id (see
- * projection_create_cmp(); the loser is recorded), -1 on database
- * error.  Callers batch with projection_begin() / projection_commit().
- */
-int projection_apply(struct projection *p, const struct event *ev,
-		     const char *shard, uint64_t line_hash);
-int projection_begin(struct projection *p);
-int projection_commit(struct projection *p);
-void projection_rollback(struct projection *p);
 
 /*
  * Which of two message.create events of one message_id counts: the one
@@ -136,13 +109,8 @@ struct message {
 	struct strvec *audience;
 };
 
-struct message_list {
-	struct message *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define MESSAGE_LIST_INIT { NULL, 0, 0 }
+struct message_list PROJECTION_LIST(struct message);
+#define MESSAGE_LIST_INIT PROJECTION_LIST_INIT
 void message_list_release(struct message_list *l);
 
 struct inbox_query {
@@ -187,13 +155,8 @@ struct agent_info {
 	char *session_id;	/* the open session, or NULL */
 };
 
-struct agent_list {
-	struct agent_info *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define AGENT_LIST_INIT { NULL, 0, 0 }
+struct agent_list PROJECTION_LIST(struct agent_info);
+#define AGENT_LIST_INIT PROJECTION_LIST_INIT
 void agent_list_release(struct agent_list *l);
 
 int projection_agents(struct projection *p, struct agent_list *out);
@@ -221,13 +184,8 @@ struct group_info {
 	struct strvec members;	/* "@agent", "role:<role>", "*" */
 };
 
-struct group_list {
-	struct group_info *items;
-	size_t nr;
-	size_t alloc;
-};
-
-#define GROUP_LIST_INIT { NULL, 0, 0 }
+struct group_list PROJECTION_LIST(struct group_info);
+#define GROUP_LIST_INIT PROJECTION_LIST_INIT
 void group_list_release(struct group_list *l);
 int projection_groups(struct projection *p, struct group_list *out);
 

@@ -14,6 +14,7 @@
  */
 #include "thrum.h"
 #include "sync-net.h"
+#include "clock.h"
 #include "config.h"
 #include "repo.h"
 #include "run-command.h"
@@ -26,14 +27,12 @@
 #define SLOW_NOTICE_MS 3000
 /* a ref lock held by a concurrent git fetch: tries before "busy" */
 #define LOCKED_ATTEMPTS 3
+#define LOCKED_PAUSE_MS 100
 
 /* a pause before the next try: attempt * 100 ms */
 static void pause_before(int attempt)
 {
-	struct timespec ts = { 0, attempt * 100 * 1000000L };
-
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	sleep_ms(attempt * LOCKED_PAUSE_MS);
 }
 
 /*

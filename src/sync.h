@@ -96,13 +96,6 @@ enum sync_flags {
  */
 int sync_remote_moved(const struct repo *r, char **remote);
 
-/*
- * Did the log files change since the last cycle committed them (by the
- * stat of each, as var/sync-cache recorded it)?  1 or 0.  The daemon
- * asks after each cycle: an append made while the cycle ran is pushed
- * by the next one, not at the next tick.
- */
-int sync_worktree_changed(const struct repo *r, struct store *s);
 
 /*
  * Run one cycle.  p is the projection to bring new events into; NULL has
@@ -120,13 +113,6 @@ int sync_status_read(const struct repo *r, struct sync_status *out);
 /* record st as the last cycle's status (the daemon adds its back-off) */
 int sync_status_write(const struct repo *r, const struct sync_status *st);
 
-/*
- * How many bytes of the log file rel (e.g. "messages/alice.jsonl") the
- * last commit of a-sync holds, as var/sync-cache in var_dir recorded it
- * when the cycle committed; 0 when nothing is known.  Bytes after that
- * are not committed yet.
- */
-uint64_t sync_committed_size(const char *var_dir, const char *rel);
 void sync_status_release(struct sync_status *st);
 
 /* 1 when a cycle holds the sync lock now, else 0 */

@@ -4,6 +4,7 @@
  * author git reads and libgit2 refuses, clocks that go back.
  */
 #include "unit.h"
+#include "unit-scratch.h"
 #include <git2.h>
 #include "gitx-module.h"
 #include "strbuf.h"
@@ -138,11 +139,7 @@ static int teardown(void **state)
 	(void)state;
 	git_repository_free(repo);
 	git_libgit2_shutdown();
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
+	unit_rm_rf(tmpdir);
 	return 0;
 }
 

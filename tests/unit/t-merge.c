@@ -4,6 +4,7 @@
  * trimmed timestamps, and torn and garbage lines.
  */
 #include "unit.h"
+#include "unit-scratch.h"
 #include "event.h"
 #include "merge.h"
 #include "strbuf.h"
@@ -11,14 +12,7 @@
 #define MAX_LINE (1024 * 1024)
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#define rnd() unit_rand(&rng)
 
 static const char crock[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -424,6 +418,53 @@ static void test_prefix_line_not_repeated(void **state)
 	strbuf_release(&fresh);
 }
 
+/*
+ * The spans of a merge's new lines point at exactly those lines in its
+ * output, in order, adjacent ones joined: what the projection reads back.
+ */
+static void test_spans_of_new_lines(void **state)
+{
+	struct strbuf a = STRBUF_INIT, b = STRBUF_INIT, out = STRBUF_INIT,
+		      fresh = STRBUF_INIT, got = STRBUF_INIT;
+	struct log_changes changes = LOG_CHANGES_INIT;
+	struct log_change *c;
+	size_t i;
+
+	(void)state;
+	event_line(&a, 1);
+	strbuf_addbuf(&b, &a);
+	event_line(&a, 2);
+	event_line(&a, 5);
+	event_line(&b, 3);
+	event_line(&b, 4);
+	event_line(&b, 6);
+	assert_int_equal(merge_file(a.buf, a.len, b.buf, b.len, MAX_LINE, &out,
+				    &fresh, NULL), 0);
+	c = log_changes_add(&changes, "messages/x.jsonl");
+	merge_spans(out.buf, out.len, fresh.buf, fresh.len, c);
+	/* three new lines (in any order of instants): one to three runs */
+	assert_in_range(c->nr, 1, 3);
+	for (i = 0; i < c->nr; i++) {
+		const struct log_span *sp = &c->spans[i];
+
+		/* whole lines, never two runs that touch */
+		assert_true(!sp->off || out.buf[sp->off - 1] == '\n');
+		assert_int_equal(out.buf[sp->off + sp->len - 1], '\n');
+		if (i)
+			assert_true(c->spans[i - 1].off + c->spans[i - 1].len <
+				    sp->off);
+		strbuf_add(&got, out.buf + sp->off, sp->len);
+	}
+	assert_int_equal(got.len, fresh.len);
+	assert_memory_equal(got.buf, fresh.buf, fresh.len);
+	log_changes_release(&changes);
+	strbuf_release(&a);
+	strbuf_release(&b);
+	strbuf_release(&out);
+	strbuf_release(&fresh);
+	strbuf_release(&got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +478,7 @@ int main(void)
 		cmocka_unit_test(test_torn_last_line),
 		cmocka_unit_test(test_blank_lines_idempotent),
 		cmocka_unit_test(test_prefix_line_not_repeated),
+		cmocka_unit_test(test_spans_of_new_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,11 @@
  * duplicates are counted, edits and deletes count only from the author.
  */
 #include "unit.h"
+#include "unit-scratch.h"
 #include "date.h"
 #include "event.h"
 #include "projection.h"
+#include "projection-internal.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "ulid.h"
@@ -20,14 +22,7 @@ static struct line *lines;
 static size_t nr_lines;
 static char tmpdir[] = "/tmp/t-projection-XXXXXX";
 static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
+#define next_rand() unit_rand(&rng)
 
 static int64_t base_ns = 1770112800000000000LL;	/* THRUM_TEST_NOW */
 #define TEST_NOW "2026-02-03T10:00:00Z"
@@ -554,12 +549,7 @@ static int teardown(void **state)
 		free(lines[i].shard);
 	}
 	free(lines);
-	/* remove the temporary tree: run rm, not a shell */
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
+	unit_rm_rf(tmpdir);
 	strbuf_release(&cmd);
 	return 0;
 }

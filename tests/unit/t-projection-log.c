@@ -1,0 +1,220 @@
+/*
+ * t-projection-log: projection_update() and what a merge reports
+ * (src/projection-log.c).  The lines a merge brought are projected from
+ * the spans it names, without reading the file again, when the
+ * projection held exactly the file the merge read; otherwise the file is
+ * read again, and nothing is lost either way.
+ */
+#include "unit.h"
+#include "unit-scratch.h"
+#include "merge.h"
+#include "projection.h"
+#include "repo.h"
+#include "store.h"
+#include "strbuf.h"
+
+static char tmpdir[] = "/tmp/t-projection-log-XXXXXX";
+static struct repo r;
+static struct store s = STORE_INIT;
+static struct projection *p;
+static char *rel_path;	/* REL in the sync work tree */
+
+#define REL "messages/alice.jsonl"
+
+/* a message.create by alice, number n */
+static void event(struct strbuf *sb, int n)
+{
+	strbuf_addf(sb, "{\"agent_id\":\"alice\",\"body\":{\"content\":"
+		    "\"m%d\",\"format\":\"markdown\"},\"event_id\":"
+		    "\"evt_01JKM4T2YQ8M3E5X6Z%08d\",\"message_id\":"
+		    "\"msg_01JKM4T2YQ8M3E5X6Z%08d\",\"scopes\":[{\"type\":"
+		    "\"broadcast\",\"value\":\"everyone\"}],\"timestamp\":"
+		    "\"2026-02-03T10:00:%02dZ\",\"type\":\"message.create\","
+		    "\"v\":1}\n", n, n, n, n);
+}
+
+static void file_id(const char *path, struct log_file_id *id)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	id->ino = (uint64_t)st.st_ino;
+	id->size = (uint64_t)st.st_size;
+	id->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 +
+		       st.st_mtim.tv_nsec;
+}
+
+/* replace REL as a merge does: a new file, renamed into place */
+static void replace(const struct strbuf *content)
+{
+	char *tmp = xstrfmt("%s.new", rel_path);
+	FILE *f = fopen(tmp, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content->buf, 1, content->len, f),
+			 content->len);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, rel_path), 0);
+	free(tmp);
+}
+
+/* what a merge reports of REL, to be filled */
+static struct log_change *merge_report(struct log_changes *changes)
+{
+	struct log_change *c = log_changes_add(changes, REL);
+
+	c->merged = 1;
+	return c;
+}
+
+static long messages(void)
+{
+	struct projection_counts c;
+
+	assert_int_equal(projection_counts(p, &c), 0);
+	return c.messages;
+}
+
+/*
+ * Local holds 1 and 3; the merge writes 1 2 3 4 and reports 2 and 4 as
+ * new.  held: the projection had consumed the local file first.
+ */
+static void merge_2_and_4(int held, struct catch_up_stats *st)
+{
+	struct strbuf sb = STRBUF_INIT, line = STRBUF_INIT;
+	struct log_changes changes = LOG_CHANGES_INIT;
+	struct log_change *c;
+	int n;
+
+	event(&sb, 1);
+	event(&sb, 3);
+	replace(&sb);
+	if (held) {
+		assert_int_equal(projection_update(p, &s, NULL, st), 0);
+		assert_int_equal(st->applied, 2);
+	}
+	c = merge_report(&changes);
+	file_id(rel_path, &c->before);
+	strbuf_reset(&sb);
+	for (n = 1; n <= 4; n++) {
+		strbuf_reset(&line);
+		event(&line, n);
+		if (!(n % 2))
+			log_change_add_span(c, sb.len, line.len);
+		strbuf_addbuf(&sb, &line);
+	}
+	replace(&sb);
+	file_id(rel_path, &c->after);
+	assert_int_equal(projection_update(p, &s, &changes, st), 0);
+	log_changes_release(&changes);
+	strbuf_release(&sb);
+	strbuf_release(&line);
+}
+
+/*
+ * held: the projection had consumed the file the merge read, so the two
+ * new lines come from their spans and the file is not read from its
+ * start; otherwise all four are read, from the start.
+ */
+static void merged_lines(void **state, int held)
+{
+	struct catch_up_stats st;
+
+	merge_2_and_4(held, &st);
+	assert_int_equal(st.applied, held ? 2 : 4);
+	assert_int_equal(st.files_rescanned, held ? 0 : 1);
+	assert_int_equal(messages(), 4);
+	/* and it is consumed: nothing more to do */
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.applied + st.files_rescanned, 0);
+}
+
+static void merged_lines_from_their_spans(void **state)
+{
+	merged_lines(state, 1);
+}
+
+static void merge_of_a_file_not_consumed_reads_it(void **state)
+{
+	merged_lines(state, 0);
+}
+
+static void appended_after_the_merge(void **state)
+{
+	struct log_changes changes = LOG_CHANGES_INIT;
+	struct log_change *c = merge_report(&changes);
+	struct strbuf sb = STRBUF_INIT;
+	struct catch_up_stats st;
+	int fd;
+
+	/* a new file from the remote: all of it is new */
+	event(&sb, 1);
+	event(&sb, 2);
+	log_change_add_span(c, 0, sb.len);
+	replace(&sb);
+	file_id(rel_path, &c->after);
+	/* an append that came after the merge released the log lock */
+	strbuf_reset(&sb);
+	event(&sb, 3);
+	fd = open(rel_path, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, sb.buf, sb.len), (ssize_t)sb.len);
+	close(fd);
+	assert_int_equal(projection_update(p, &s, &changes, &st), 0);
+	assert_int_equal(st.applied, 3);
+	assert_int_equal(messages(), 3);
+	log_changes_release(&changes);
+	strbuf_release(&sb);
+}
+
+static int setup(void **state)
+{
+	static const char *const dirs[] = { "sync", "sync/messages", "var" };
+	size_t i;
+
+	if (!mkdtemp(tmpdir))
+		return -1;
+	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
+		char *dir = path_join(tmpdir, dirs[i]);
+		int made = mkdir(dir, 0755);
+
+		free(dir);
+		if (made < 0)
+			return -1;
+	}
+	memset(&r, 0, sizeof(r));
+	r.sync_dir = path_join(tmpdir, "sync");
+	r.var_dir = path_join(tmpdir, "var");
+	store_init(&s, &r);
+	rel_path = store_abs_path(&s, REL);
+	return projection_open(&p, r.var_dir);
+}
+
+static int teardown(void **state)
+{
+	projection_free(p);
+	p = NULL;
+	store_release(&s);
+	unit_rm_rf(tmpdir);
+	free(rel_path);
+	free(r.sync_dir);
+	free(r.var_dir);
+	/* the next test makes a directory of its own */
+	memcpy(tmpdir + strlen(tmpdir) - 6, "XXXXXX", 6);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(merged_lines_from_their_spans,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			merge_of_a_file_not_consumed_reads_it, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(appended_after_the_merge,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
