@@ -48,7 +48,7 @@ static size_t log_lines(void)
 
 static void catch_up(void)
 {
-	assert_int_equal(projection_catch_up(proj, &s, NULL), 0);
+	assert_int_equal(projection_update(proj, &s, NULL, NULL), 0);
 	c.appended = 0;
 }
 
