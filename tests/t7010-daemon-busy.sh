@@ -4,11 +4,12 @@ test_description='the daemon answers while a cycle hangs: status, wait, sync.for
 
 # stall_listener <dir>: a TCP listener on 127.0.0.1 that accepts every
 # connection and never answers; its port goes to <dir>/port, a line per
-# connection to <dir>/accepted, its pid to <dir>/pid
+# connection to <dir>/accepted, its pid to <dir>/pid; it ends with the
+# test script, whatever becomes of the tests
 stall_listener() {
 	mkdir -p "$1" || return 1
-	perl -MIO::Socket::INET -e '
-		my ($dir) = @ARGV;
+	perl -MIO::Socket::INET -MIO::Select -e '
+		my ($dir, $script) = @ARGV;
 		my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1",
 			LocalPort => 0, Listen => 16, ReuseAddr => 1)
 			or die "listen: $!";
@@ -17,13 +18,16 @@ stall_listener() {
 		close $f;
 		rename "$dir/port.tmp", "$dir/port" or die "rename: $!";
 		my @held;
-		while (my $c = $l->accept) {
+		my $sel = IO::Select->new($l);
+		while (kill 0, $script) {
+			next unless $sel->can_read(0.2);
+			my $c = $l->accept or next;
 			push @held, $c;
 			open my $a, ">>", "$dir/accepted" or die "log: $!";
 			print $a "accepted\n";
 			close $a;
 		}
-	' "$1" </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- &
+	' "$1" $$ </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- &
 	echo $! >"$1/pid" &&
 	wait_for 10 test -s "$1/port"
 }
