@@ -26,6 +26,7 @@
 #include "thrum.h"
 #include <malloc.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "daemon.h"
@@ -327,12 +328,14 @@ static void cycle_child_signals(const sigset_t *old)
 /*
  * In the child: the socket, its clients, the signal pipe and the watch
  * are the loop's (a client must see its answer end when the loop closes
- * it, not when a cycle ends)
+ * it, not when a cycle ends), and so is the pid lock: closed, never
+ * unlocked (one lock for both), so that it goes with the loop
  */
 static void close_loop_fds(void)
 {
 	int i;
 
+	close(d.pid_fd);
 	close(d.listen_fd);
 	close(d.sig_pipe[0]);
 	close(d.sig_pipe[1]);
@@ -342,13 +345,17 @@ static void close_loop_fds(void)
 }
 
 /* the child: what the loop owns is not ours; run the cycle, report, exit */
-NORETURN static void cycle_child(int fd, const sigset_t *old)
+NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
 	struct cycle_result res = { 0, 0, 0 };
 	struct store store = STORE_INIT;
 
+	/* a loop killed outright (-9) stops its cycle as `daemon stop` does */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	cycle_child_signals(old);
+	if (getppid() != loop)
+		cycle_child_on_signal(SIGTERM);	/* it died before we asked */
 	close_loop_fds();
 	store_init(&store, d.r);
 	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
@@ -394,7 +401,7 @@ static void cycle_start(int forced)
 	struct cycle_result failed = { -1, SYNC_ERROR, 0 };
 	int fds[2];
 	sigset_t block, old;
-	pid_t pid;
+	pid_t pid, loop = getpid();
 
 	if (forced) {
 		d.auth_failures = 0;
@@ -430,7 +437,7 @@ static void cycle_start(int forced)
 	pid = fork();
 	if (!pid) {
 		close(fds[0]);
-		cycle_child(fds[1], &old);
+		cycle_child(fds[1], loop, &old);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	close(fds[1]);

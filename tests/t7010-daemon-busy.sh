@@ -104,14 +104,16 @@ test_expect_success 'during the hung cycle daemon status answers at once' '
 	test "$(connections)" = 1
 '
 
-test_expect_success 'the cycle runs in a child that holds none of the sockets' '
+test_expect_success 'the cycle runs in a child that holds no socket and no pid lock' '
 	pid=$(cat alice/.thrum/var/thrum.pid) &&
 	child=$(cycle_child $pid) &&
 	test -n "$child" &&
 	ls -l /proc/$pid/fd >parent.fd &&
 	grep socket: parent.fd &&
+	grep /thrum.pid parent.fd &&
 	ls -l /proc/$child/fd >child.fd &&
-	! grep socket: child.fd
+	! grep socket: child.fd &&
+	! grep /thrum.pid child.fd
 '
 
 test_expect_success 'during the hung cycle wait wakes on a local send' '
@@ -192,6 +194,30 @@ test_expect_success 'sync.force waits for its cycle, health answers meanwhile' '
 	grep "\"triggered\":true" force.out &&
 	grep "\"state\":\"timeout\"" force.out &&
 	test "$(connections)" = 3
+'
+
+# nothing_left <file of pids>: none of them runs
+nothing_left() {
+	for k in $(cat "$1")
+	do
+		! alive "$k" || return 1
+	done
+}
+
+test_expect_success 'a daemon killed with -9 during the hung cycle takes it along' '
+	git -C alice config --unset thrum.networkTimeout &&
+	thrum_in alice daemon stop >/dev/null &&
+	before=$(connections) &&
+	thrum_in alice daemon start >/dev/null &&
+	wait_for 10 connected $((before + 1)) &&
+	pid=$(cat alice/.thrum/var/thrum.pid) &&
+	descendants "$pid" >kids &&
+	test_line_count -ge 2 kids &&
+	kill -9 "$pid" &&
+	wait_for 5 nothing_left kids &&
+	thrum_in alice daemon start >out &&
+	grep "^daemon started" out &&
+	thrum_in alice daemon stop >/dev/null
 '
 
 test_expect_success 'stop what the tests started' '
