@@ -135,6 +135,18 @@ test_expect_success 'during the hung cycle wait wakes on a local send' '
 	test "$(connections)" = 1
 '
 
+test_expect_success 'during the hung cycle wait keeps its deadline' '
+	start=$(date +%s%N) &&
+	(cd alice && THRUM_NAME=alice test_expect_code 1 git thrum wait \
+		--timeout 1 >../wait.out 2>../wait.err) &&
+	took=$(ms_since $start) &&
+	say "wait --timeout 1 during a hung fetch: returned after $took ms" &&
+	test_must_be_empty wait.out &&
+	echo "no message within 1 seconds" >expect &&
+	test_cmp expect wait.err &&
+	test $took -lt 3000
+'
+
 test_expect_success 'the send waits for the hung cycle: no second cycle, no busy loop' '
 	pid=$(cat alice/.thrum/var/thrum.pid) &&
 	before=$(cpu_ticks $pid) &&
