@@ -161,6 +161,7 @@ UNIT_TESTS = \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \
+	tests/unit/t-run-command \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
 	tests/unit/t-ulid \

@@ -23,8 +23,11 @@
 
 /* `daemon start` waits this long for the new daemon to listen */
 #define DAEMON_START_TIMEOUT_MS 10000
-/* `daemon stop`: it finishes the cycle in progress first, allow a slow one */
-#define DAEMON_STOP_TIMEOUT_MS 30000
+/*
+ * `daemon stop`: it ends a running cycle at once (and kills one that
+ * lingers for half a second), so this is for a machine under load
+ */
+#define DAEMON_STOP_TIMEOUT_MS 10000
 /* how often those waits look */
 #define DAEMON_POLL_MS 10
 

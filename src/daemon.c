@@ -20,12 +20,15 @@
  *    is projected (inotify on the log sees local appends at once; sync
  *    cycles bring the rest) or their timeout passes.
  * It never dies on a bad event, a bad client or a failed fetch: it logs
- * and goes on.  SIGTERM ends it after the cycle in progress, removing
- * the socket and pid file; so does the deletion of its repository.
+ * and goes on.  A cycle runs in a child process the loop polls, so that
+ * the socket and the waiters are served while a fetch hangs.  SIGTERM
+ * ends it at once, the running cycle and its git too, removing the
+ * socket and pid file; so does the deletion of its repository.
  */
 #include "thrum.h"
 #include <malloc.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "daemon.h"
@@ -65,6 +68,7 @@ struct client {
 	int all;
 	int64_t after;
 	int64_t deadline;	/* ms, monotonic; -1: none */
+	unsigned force_after;	/* sync.force: answer when cycle #n ends */
 };
 
 static struct daemon_state {
@@ -87,6 +91,11 @@ static struct daemon_state {
 	unsigned skipped;	/* ticks skipped while backing off */
 	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
 	struct daemon_peers peers;	/* nudges (daemon-peers.c) */
+	pid_t cycle_pid;	/* the cycle running now (a child); 0: none */
+	int cycle_fd;		/* its report, polled */
+	unsigned started;	/* cycles started */
+	int force_pending;	/* a sync.force waits for the next cycle */
+	int nudge_pending;	/* a peer's nudge came during a cycle */
 } d;
 
 /* --- logging --- */
@@ -285,11 +294,120 @@ static void schedule_write_cycle(void)
 	d.write_due = now_ms() + d.cfg.write_delay;
 }
 
-static void run_cycle(int forced)
+/*
+ * The cycle runs in a child process, so that the loop goes on serving
+ * its socket and its waiters while a fetch hangs: cycle_start() forks
+ * it, the child runs sync_cycle() and writes a struct cycle_result to a
+ * pipe the loop polls, and cycle_finished() takes it from there.  One
+ * cycle at a time: none starts while d.cycle_pid is set.  The child has
+ * its own store (a lock fd shared across fork would be one lock for
+ * both) and lets the cycle open its own projection (an SQLite handle
+ * must not cross a fork); the loop catches its projection up after.
+ */
+struct cycle_result {
+	int ret;		/* sync_cycle()'s */
+	int state;		/* enum sync_state */
+	int pushed;		/* it pushed: the remote's a-sync moved */
+};
+
+/* `daemon stop` waits this long for a cycle it ended, then kills it */
+#define CYCLE_STOP_MS 500
+
+static void cycle_child_on_signal(int sig)
+{
+	/* the git that hangs ends now; the cycle ends without starting more */
+	run_command_stop(SIGTERM);
+}
+
+static void cycle_child_signals(const sigset_t *old)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = cycle_child_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/*
+ * In the child: the socket, its clients, the signal pipe and the watch
+ * are the loop's (a client must see its answer end when the loop closes
+ * it, not when a cycle ends), and so is the pid lock: closed, never
+ * unlocked (one lock for both), so that it goes with the loop
+ */
+static void close_loop_fds(void)
+{
+	int i;
+
+	close(d.pid_fd);
+	close(d.listen_fd);
+	close(d.sig_pipe[0]);
+	close(d.sig_pipe[1]);
+	close(d.watch.fd);
+	for (i = 0; i < d.nr_clients; i++)
+		close(d.clients[i].fd);
+}
+
+/* the child: what the loop owns is not ours; run the cycle, report, exit */
+NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
+	struct cycle_result res = { 0, 0, 0 };
+	struct store store = STORE_INIT;
+
+	/* a loop killed outright (-9) stops its cycle as `daemon stop` does */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	cycle_child_signals(old);
+	if (getppid() != loop)
+		cycle_child_on_signal(SIGTERM);	/* it died before we asked */
+	close_loop_fds();
+	store_init(&store, d.r);
+	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
+	res.state = st.state;
+	res.pushed = st.pushed;
+	if (res.ret < 0)
+		log_info("sync cycle failed: %s",
+			 st.last_error ? st.last_error : "?");
+	else if (st.state != SYNC_BUSY &&
+		 (st.new_events || st.pushed || st.state == SYNC_ERROR ||
+		  sync_state_network_failed(st.state)))
+		log_info("sync: %s, %ld new, %s%s%s", sync_state_name(st.state),
+			 st.new_events, st.pushed ? "pushed" : "not pushed",
+			 st.last_error ? ": " : "",
+			 st.last_error ? st.last_error : "");
+	sync_status_release(&st);
+	store_release(&store);
+	gitx_unload();
+	if ((d.cycles + 1) % GC_EVERY == 0) {
+		struct child_process cp = CHILD_PROCESS_INIT;
+
+		cp.git_cmd = 1;
+		cp.dir = d.r->worktree;
+		cp.clean_git_env = 1;
+		cp.no_stdin = 1;
+		cp.no_stdout = 1;
+		strvec_pushl(&cp.args, "gc", "--auto", "--quiet", NULL);
+		run_command(&cp);
+	}
+	if (write_in_full(fd, &res, sizeof(res)) < 0)
+		error_errno("cannot report the cycle");
+	close(fd);
+	config_release(&d.cfg);
+	exit(0);
+}
+
+static void cycle_finished(const struct cycle_result *res);
+
+/* start a cycle in the background, unless backing off (then: nothing) */
+static void cycle_start(int forced)
+{
 	struct thrum_config fresh = THRUM_CONFIG_INIT;
-	int w;
+	struct cycle_result failed = { -1, SYNC_ERROR, 0 };
+	int fds[2];
+	sigset_t block, old;
+	pid_t pid, loop = getpid();
 
 	if (forced) {
 		d.auth_failures = 0;
@@ -301,6 +419,7 @@ static void run_cycle(int forced)
 		check_waiters();
 		return;
 	}
+	d.force_pending = 0;
 	/* pick up `git config thrum.*` changes between cycles */
 	if (!config_load(&fresh, d.r)) {
 		config_release(&d.cfg);
@@ -309,41 +428,157 @@ static void run_cycle(int forced)
 		config_release(&fresh);
 	}
 	apply_flags();
-	if (sync_cycle(d.r, &d.cfg, &d.store, d.proj, 0, &st) < 0)
-		log_info("sync cycle failed: %s",
-			 st.last_error ? st.last_error : "?");
-	else if (st.state != SYNC_BUSY &&
-		 (st.new_events || st.pushed || st.state == SYNC_ERROR ||
-		  sync_state_network_failed(st.state)))
-		log_info("sync: %s, %ld new, %s%s%s", sync_state_name(st.state),
-			 st.new_events, st.pushed ? "pushed" : "not pushed",
-			 st.last_error ? ": " : "",
-			 st.last_error ? st.last_error : "");
+	d.started++;
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		error_errno("cannot start a cycle");
+		cycle_finished(&failed);
+		return;
+	}
+	/* a stop before the child set its handlers is the child's to see */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	fflush(NULL);
+	pid = fork();
+	if (!pid) {
+		close(fds[0]);
+		cycle_child(fds[1], loop, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(fds[1]);
+	if (pid < 0) {
+		error_errno("cannot start a cycle");
+		close(fds[0]);
+		cycle_finished(&failed);
+		return;
+	}
+	d.cycle_pid = pid;
+	d.cycle_fd = fds[0];
+}
+
+/* the child's report (a failure if it died first), and the child reaped */
+static void cycle_reap(struct cycle_result *res)
+{
+	if (read_in_full(d.cycle_fd, res, sizeof(*res)) != sizeof(*res)) {
+		res->ret = -1;
+		res->state = SYNC_ERROR;
+		res->pushed = 0;
+		log_info("the sync cycle (pid %ld) ended without a report",
+			 (long)d.cycle_pid);
+	}
+	close(d.cycle_fd);
+	while (waitpid(d.cycle_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	d.cycle_pid = 0;
+	d.cycle_fd = -1;
+}
+
+/* it has something to say or it died: either way, it is done */
+static int cycle_done(void *arg)
+{
+	struct pollfd pfd = { d.cycle_fd, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) > 0;
+}
+
+/*
+ * Stopping: end the running cycle at once (its child ends the git it
+ * runs and starts no other), and kill it if it takes longer than
+ * CYCLE_STOP_MS; nothing of it is left running.
+ */
+static void cycle_abort(void)
+{
+	struct cycle_result res;
+
+	if (!d.cycle_pid)
+		return;
+	kill(d.cycle_pid, SIGTERM);
+	if (!poll_until(cycle_done, NULL, CYCLE_STOP_MS, 5)) {
+		log_info("the sync cycle (pid %ld) did not stop; killing it",
+			 (long)d.cycle_pid);
+		kill(d.cycle_pid, SIGKILL);
+	}
+	cycle_reap(&res);
+}
+
+/* answer the sync.force requests that waited for the cycle just ended */
+static void answer_forced(void)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+	int i, have_status = 0;
+
+	for (i = 0; i < d.nr_clients; i++) {
+		struct client *c = &d.clients[i];
+		json_object *o;
+
+		if (!c->force_after || c->force_after > d.started)
+			continue;
+		if (!have_status++)
+			sync_status_read(d.r, &st);
+		/* the specification's {triggered, last_sync_at, sync_state} */
+		o = status_object(&st);
+		json_object_object_add(o, "triggered",
+				       json_object_new_boolean(1));
+		rpc_send_result(c->fd, c->id, o);
+		client_close(c);
+		i--;
+	}
+	sync_status_release(&st);
+}
+
+/*
+ * A cycle ended (or could not start): the auth back-off, the next tick,
+ * the projection caught up, the appends made meanwhile scheduled, the
+ * callers answered.  Everything that must follow a cycle goes here.
+ */
+/* a good nudge: a cycle now, or right after the one running */
+static void nudged(void)
+{
+	if (d.cycle_pid)
+		d.nudge_pending = 1;
+	else
+		d.write_due = now_ms();
+}
+
+/* after a cycle that pushed, the peers hear that a-sync moved */
+static void peers_after_cycle(const struct cycle_result *res)
+{
+	struct sync_status st = SYNC_STATUS_INIT;
+
+	if (sync_status_read(d.r, &st) < 0)
+		st.state = res->state;
+	st.pushed = res->pushed;
 	daemon_peers_cycle_ended(&d.peers, &d.cfg, &st);
-	if (st.state == SYNC_AUTH) {
+	sync_status_release(&st);
+}
+
+static void cycle_finished(const struct cycle_result *res)
+{
+	int w;
+
+	if (res->state == SYNC_AUTH) {
+		struct sync_status st = SYNC_STATUS_INIT;
+
 		d.auth_failures++;
+		if (sync_status_read(d.r, &st) < 0)
+			st.state = SYNC_AUTH;
 		back_off(&st);
-	} else if (st.state != SYNC_BUSY) {
+		sync_status_release(&st);
+	} else if (res->state != SYNC_BUSY) {
 		d.auth_failures = 0;
 		d.retry_at = 0;
 	}
-	sync_status_release(&st);
 	/* an idle daemon keeps neither libgit2 nor freed memory */
 	gitx_unload();
 	malloc_trim(0);
-	if (++d.cycles % GC_EVERY == 0) {
-		struct child_process cp = CHILD_PROCESS_INIT;
-
-		cp.git_cmd = 1;
-		cp.dir = d.r->worktree;
-		cp.clean_git_env = 1;
-		cp.no_stdin = 1;
-		cp.no_stdout = 1;
-		strvec_pushl(&cp.args, "gc", "--auto", "--quiet", NULL);
-		run_command(&cp);
-	}
+	d.cycles++;
 	d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
 	d.write_due = 0;
+	/* the remote moved after this cycle fetched: fetch again */
+	if (d.nudge_pending)
+		d.write_due = now_ms();
+	d.nudge_pending = 0;
 	/*
 	 * what the cycle wrote itself woke the watch: drop that, then look
 	 * at the log as it is, so that an append made while the cycle ran
@@ -355,9 +590,11 @@ static void run_cycle(int forced)
 		d.stop = 1;
 		return;
 	}
-	if (w & WATCH_LOG_CHANGED)
-		projection_update(d.proj, &d.store, NULL, NULL);
+	/* the cycle's child merged without a projection: project it here */
+	projection_update(d.proj, &d.store, NULL, NULL);
+	peers_after_cycle(res);
 	schedule_write_cycle();
+	answer_forced();
 	check_waiters();
 }
 
@@ -386,19 +623,16 @@ static int method_health(struct client *c, struct rpc_request *req)
 	return 0;
 }
 
+/*
+ * Answered when the cycle it asks for ends (answer_forced()): the next
+ * one to start, which the loop starts at once unless one runs already.
+ */
 static int method_sync_force(struct client *c, struct rpc_request *req)
 {
-	struct sync_status st = SYNC_STATUS_INIT;
-	json_object *o;
-
-	run_cycle(1);
-	sync_status_read(d.r, &st);
-	/* the specification's {triggered, last_sync_at, sync_state} */
-	o = status_object(&st);
-	json_object_object_add(o, "triggered", json_object_new_boolean(1));
-	rpc_send_result(c->fd, req->id, o);
-	sync_status_release(&st);
-	return 0;
+	c->id = json_object_get(req->id);
+	c->force_after = d.started + 1;
+	d.force_pending = 1;
+	return 1;
 }
 
 static int method_sync_status(struct client *c, struct rpc_request *req)
@@ -500,7 +734,7 @@ static int client_input(struct client *c)
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return 0;
-	if (n <= 0 || c->waiting)
+	if (n <= 0 || c->waiting || c->force_after)
 		return -1;	/* a waiter that says more is done */
 	if (strbuf_add(&c->in, buf, n) < 0) {
 		rpc_send_error(c->fd, NULL, RPC_INVALID_REQUEST,
@@ -603,7 +837,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 	memset(&d, 0, sizeof(d));
 	d.r = r;
 	d.flags = flags;
-	d.listen_fd = d.pid_fd = -1;
+	d.listen_fd = d.pid_fd = d.cycle_fd = -1;
 	d.sig_pipe[0] = d.sig_pipe[1] = -1;
 	set_error_routine(log_report);
 	set_warning_routine(log_report);
@@ -630,15 +864,19 @@ int daemon_run(const struct repo *r, unsigned flags)
 		 d.cfg.sync_interval,
 		 flags & DAEMON_LOCAL_ONLY ? ", local only" : "");
 	projection_update(d.proj, &d.store, NULL, NULL);
-	run_cycle(0);
+	cycle_start(0);
 
 	while (!d.stop) {
-		struct pollfd pfd[4 + MAX_CLIENTS];
-		int64_t now = now_ms(), wake = d.next_tick;
+		struct pollfd pfd[5 + MAX_CLIENTS];
+		int64_t now = now_ms(), wake = now + 3600 * 1000;
 		int n = 0, nc = d.nr_clients, timeout, peers_at;
 
-		if (d.write_due && d.write_due < wake)
-			wake = d.write_due;
+		/* while a cycle runs, only its end can start the next one */
+		if (!d.cycle_pid) {
+			wake = d.force_pending ? now : d.next_tick;
+			if (d.write_due && d.write_due < wake)
+				wake = d.write_due;
+		}
 		for (i = 0; i < d.nr_clients; i++)
 			if (d.clients[i].waiting && d.clients[i].deadline >= 0 &&
 			    d.clients[i].deadline < wake)
@@ -649,6 +887,8 @@ int daemon_run(const struct repo *r, unsigned flags)
 		pfd[n].fd = d.watch.fd;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = d.listen_fd;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = d.cycle_pid ? d.cycle_fd : -1;
 		pfd[n++].events = POLLIN;
 		for (i = 0; i < nc; i++) {
 			pfd[n].fd = d.clients[i].fd;
@@ -680,7 +920,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 		}
 		/* clients, last to first, as closing moves the last one */
 		for (i = nc - 1; i >= 0; i--)
-			if (pfd[3 + i].revents &&
+			if (pfd[4 + i].revents &&
 			    client_input(&d.clients[i]) < 0)
 				client_close(&d.clients[i]);
 		if (pfd[2].revents)
@@ -688,15 +928,25 @@ int daemon_run(const struct repo *r, unsigned flags)
 		/* a nudge: a-sync moved on the remote; fetch now */
 		if (pfd[peers_at].revents &&
 		    daemon_peers_input(&d.peers, &d.cfg))
-			d.write_due = now_ms();
-		if (now_ms() >= d.next_tick ||
-		    (d.write_due && now_ms() >= d.write_due))
-			run_cycle(0);
+			nudged();
+		if (pfd[3].revents) {
+			struct cycle_result res;
+
+			cycle_reap(&res);
+			cycle_finished(&res);
+			if (d.stop)
+				break;
+		}
+		if (!d.cycle_pid &&
+		    (d.force_pending || now_ms() >= d.next_tick ||
+		     (d.write_due && now_ms() >= d.write_due)))
+			cycle_start(d.force_pending);
 		else
 			check_waiters();
 	}
 	ret = 0;
 out:
+	cycle_abort();
 	while (d.nr_clients)
 		client_close(&d.clients[0]);
 	if (d.listen_fd >= 0) {

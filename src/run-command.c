@@ -2,7 +2,10 @@
  * run-command.c owns every fork/exec.  The child gets an argv, never a
  * shell string; its environment is ours plus cp->env; stdio is inherited
  * unless redirected.  A capture feeds stdin and drains stdout with poll()
- * so neither side can deadlock on a full pipe.
+ * so neither side can deadlock on a full pipe.  Every child that runs is
+ * in running[] from its fork to its reaping, so that a signal handler
+ * can end them all (run_command_stop()); once that was called no child
+ * starts any more.
  */
 #include "thrum.h"
 #include <poll.h>
@@ -19,6 +22,69 @@ static const char *const local_git_env[] = {
 	"GIT_INTERNAL_SUPER_PREFIX", "GIT_SHALLOW_FILE", "GIT_GRAFT_FILE",
 	"GIT_REPLACE_REF_BASE", "GIT_NO_REPLACE_OBJECTS",
 };
+
+/*
+ * The children running now, read by run_command_stop() in a signal
+ * handler: fixed slots, 0 when free.  A slot is written only with the
+ * stopping signals blocked, so the handler never sees a child half
+ * registered, nor a fork whose child is in no slot yet.
+ */
+#define RUNNING_MAX 16
+static volatile sig_atomic_t running[RUNNING_MAX];
+static volatile sig_atomic_t stopping;
+
+static void block_stop_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void running_add(pid_t pid)
+{
+	size_t i;
+
+	/* more at once than slots: that child is not ended by a stop */
+	for (i = 0; i < RUNNING_MAX; i++)
+		if (!running[i]) {
+			running[i] = pid;
+			return;
+		}
+}
+
+static void running_remove(pid_t pid)
+{
+	sigset_t old;
+	size_t i;
+
+	block_stop_signals(&old);
+	for (i = 0; i < RUNNING_MAX; i++)
+		if (running[i] == pid)
+			running[i] = 0;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void run_command_stop(int sig)
+{
+	int saved = errno;
+	size_t i;
+
+	stopping = 1;
+	for (i = 0; i < RUNNING_MAX; i++) {
+		pid_t pid = running[i];
+
+		if (!pid)
+			continue;
+		/* its group (what it started), then itself, in any group */
+		kill(-pid, sig);
+		kill(pid, sig);
+	}
+	errno = saved;
+}
 
 void child_process_clear(struct child_process *cp)
 {
@@ -91,6 +157,7 @@ static void release_tty(int tty)
 static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 {
 	struct strvec argv = STRVEC_INIT;
+	sigset_t old;
 	pid_t pid;
 	int null_fd = -1;
 
@@ -105,8 +172,18 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 		null_fd = xopen("/dev/null", O_RDWR, 0);
 
 	fflush(NULL);
+	block_stop_signals(&old);
+	if (stopping) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		error("not running '%s': stopping", argv.v[0]);
+		if (null_fd >= 0)
+			close(null_fd);
+		strvec_clear(&argv);
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		error_errno("cannot fork '%s'", argv.v[0]);
 		if (null_fd >= 0)
 			close(null_fd);
@@ -114,6 +191,7 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 		return -1;
 	}
 	if (!pid) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (cp->no_stdin)
 			dup2(null_fd, 0);
 		else
@@ -147,6 +225,8 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 			strerror(errno));
 		_exit(127);
 	}
+	running_add(pid);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (tty >= 0) {
 		setpgid(pid, pid);
 		set_foreground(tty, pid);
@@ -162,9 +242,12 @@ static int finish(pid_t pid)
 	int status;
 
 	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			running_remove(pid);
 			return error_errno("waitpid failed");
+		}
 	}
+	running_remove(pid);
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);

@@ -69,6 +69,15 @@ int run_command(struct child_process *cp);
 int capture_command(struct child_process *cp, struct strbuf *out,
 		    const struct strbuf *in);
 
+/*
+ * End every child running now, and what each started (its process
+ * group when it has one of its own), with sig; from then on no child
+ * starts: run_command() and capture_command() fail with an error.  Safe
+ * in a signal handler: a process that is told to stop calls it there,
+ * so that a fetch that hangs ends at once instead of at its timeout.
+ */
+void run_command_stop(int sig);
+
 enum run_git_flags {
 	RUN_GIT_QUIET = (1 << 0),	/* stderr to /dev/null */
 	RUN_GIT_NO_HOOKS = (1 << 1),	/* -c core.hooksPath=/dev/null */
