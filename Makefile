@@ -79,6 +79,7 @@ LIB_OBJS = \
 	$(O)/src/core.o \
 	$(O)/src/daemon.o \
 	$(O)/src/daemon-client.o \
+	$(O)/src/daemon-cycle.o \
 	$(O)/src/daemon-peers.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
