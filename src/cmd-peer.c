@@ -100,6 +100,29 @@ static int set_listen(struct thrum_ctx *ctx, const struct cmd_args *args)
 	return config_set_flag(&ctx->cfg, CFG_PEER_LISTEN, opt.listen);
 }
 
+/* -1 after error() when a pair of that name exists */
+static int name_taken(struct peer_list *l, const char *name)
+{
+	if (!peer_find(l, name))
+		return 0;
+	return error("a peer named '%s' exists already ('git thrum peer "
+		     "remove %s' first)", name, name);
+}
+
+/* add *p (taken) to l, save the pairs, let go of their lock */
+static int keep_pair(struct thrum_ctx *ctx, struct peer_list *l,
+		     struct peer *p, int *fd)
+{
+	ALLOC_GROW(l->v, l->nr + 1, l->alloc);
+	l->v[l->nr++] = *p;
+	memset(p, 0, sizeof(*p));
+	if (peer_list_save(&ctx->repo, l) < 0)
+		return -1;
+	lock_release(*fd);
+	*fd = -1;
+	return 0;
+}
+
 /* "peer1", "peer2", ...: the first that is free */
 static char *free_name(struct peer_list *l)
 {
@@ -139,21 +162,10 @@ static int add(int argc, const char **argv, struct thrum_ctx *ctx)
 	    peer_list_load(&ctx->repo, &l) < 0)
 		goto out;
 	name = opt.name ? xstrdup(opt.name) : free_name(&l);
-	if (peer_find(&l, name)) {
-		error("a peer named '%s' exists already ('git thrum peer "
-		      "remove %s' first)", name, name);
+	if (name_taken(&l, name) ||
+	    (!p.name && peer_new(&p, name) < 0) ||
+	    set_listen(ctx, &add_args) < 0 || keep_pair(ctx, &l, &p, &fd) < 0)
 		goto out;
-	}
-	if ((!p.name && peer_new(&p, name) < 0) ||
-	    set_listen(ctx, &add_args) < 0)
-		goto out;
-	ALLOC_GROW(l.v, l.nr + 1, l.alloc);
-	l.v[l.nr++] = p;
-	memset(&p, 0, sizeof(p));
-	if (peer_list_save(&ctx->repo, &l) < 0)
-		goto out;
-	lock_release(fd);
-	fd = -1;
 	peer_self_name(self, sizeof(self));
 	pairing = peer_pairing_string(&l.v[l.nr - 1], self, listen);
 	puts(pairing);
@@ -210,20 +222,9 @@ static int join(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (peer_list_lock(&ctx->repo, 5000, &fd) < 0 ||
 	    peer_list_load(&ctx->repo, &l) < 0)
 		goto out;
-	if (peer_find(&l, p.name)) {
-		error("a peer named '%s' exists already ('git thrum peer "
-		      "remove %s' first)", p.name, p.name);
+	if (name_taken(&l, p.name) || set_listen(ctx, &join_args) < 0 ||
+	    keep_pair(ctx, &l, &p, &fd) < 0)
 		goto out;
-	}
-	if (set_listen(ctx, &join_args) < 0)
-		goto out;
-	ALLOC_GROW(l.v, l.nr + 1, l.alloc);
-	l.v[l.nr++] = p;
-	memset(&p, 0, sizeof(p));
-	if (peer_list_save(&ctx->repo, &l) < 0)
-		goto out;
-	lock_release(fd);
-	fd = -1;
 	printf("paired with '%s' at %s\n", l.v[l.nr - 1].name,
 	       l.v[l.nr - 1].address);
 	if (!ctx->cfg.peer_listen)

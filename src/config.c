@@ -227,12 +227,9 @@ static int parse_values(struct thrum_config *cfg)
 				return error("bad boolean value '%s' for '%s' "
 					     "(from %s)", v, keys[i].name,
 					     config_source_name(cv->source));
-			if (i == CFG_LOCAL_ONLY)
-				cfg->local_only = b;
-			else if (i == CFG_FETCH_HOOK)
-				cfg->fetch_hook = b;
-			else
-				cfg->daemon = b;
+			*(i == CFG_LOCAL_ONLY ? &cfg->local_only :
+			  i == CFG_FETCH_HOOK ? &cfg->fetch_hook :
+			  &cfg->daemon) = b;
 			break;
 		case CFG_SYNC_INTERVAL:
 		case CFG_MAX_FILE_BYTES:
@@ -242,12 +239,9 @@ static int parse_values(struct thrum_config *cfg)
 					     "(from %s)", v ? v : "",
 					     keys[i].name,
 					     config_source_name(cv->source));
-			if (i == CFG_SYNC_INTERVAL)
-				cfg->sync_interval = n;
-			else if (i == CFG_MAX_FILE_BYTES)
-				cfg->max_file_bytes = n;
-			else
-				cfg->network_timeout = n;
+			*(i == CFG_SYNC_INTERVAL ? &cfg->sync_interval :
+			  i == CFG_MAX_FILE_BYTES ? &cfg->max_file_bytes :
+			  &cfg->network_timeout) = n;
 			break;
 		case CFG_WRITE_DELAY:
 			/* milliseconds; 0 pushes at once, -1 turns it off */

@@ -188,32 +188,31 @@ static void plural(char *out, size_t n, long v, const char *unit,
 
 void date_format_relative(int64_t then_ns, int64_t now_ns, char *out)
 {
+	static const struct {
+		const char *name;
+		int64_t per, round, below;
+	} units[] = {
+		{ "second", 1, 0, 90 }, { "minute", 60, 30, 90 },
+		{ "hour", 60, 30, 36 }, { "day", 24, 12, 14 },
+	};
 	int64_t diff;
+	size_t i;
 
 	if (then_ns > now_ns + 1000000000LL) {
 		snprintf(out, DATE_RELATIVE_LEN, "in the future");
 		return;
 	}
 	diff = (now_ns - then_ns) / 1000000000LL;	/* seconds */
-	if (diff < 90) {
-		plural(out, DATE_RELATIVE_LEN, (long)diff, "second", " ago");
-		return;
+	/* each unit counted, rounded, from the one before, while it is small */
+	for (i = 0; i < ARRAY_SIZE(units); i++) {
+		diff = (diff + units[i].round) / units[i].per;
+		if (diff < units[i].below) {
+			plural(out, DATE_RELATIVE_LEN, (long)diff,
+			       units[i].name, " ago");
+			return;
+		}
 	}
-	diff = (diff + 30) / 60;			/* minutes */
-	if (diff < 90) {
-		plural(out, DATE_RELATIVE_LEN, (long)diff, "minute", " ago");
-		return;
-	}
-	diff = (diff + 30) / 60;			/* hours */
-	if (diff < 36) {
-		plural(out, DATE_RELATIVE_LEN, (long)diff, "hour", " ago");
-		return;
-	}
-	diff = (diff + 12) / 24;			/* days */
-	if (diff < 14) {
-		plural(out, DATE_RELATIVE_LEN, (long)diff, "day", " ago");
-		return;
-	}
+	/* days, from here on */
 	if (diff < 70) {
 		plural(out, DATE_RELATIVE_LEN, (long)((diff + 3) / 7), "week",
 		       " ago");
