@@ -15,6 +15,7 @@ listing() {
 	thrum.networkTimeout=120	(default)
 	thrum.daemon=true	(default)
 	thrum.writeDelay=200	(default)
+	thrum.peerListen=	(default)
 	EOF
 }
 
