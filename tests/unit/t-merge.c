@@ -285,50 +285,54 @@ static void test_one_sided_skipped_each_line(void **state)
 	strbuf_release(&big);
 }
 
+/*
+ * merge_is_remote(r) with a cap of 8 is is_remote; when it is, merging
+ * r into nothing gives exactly r, counted the same
+ */
+static void check_is_remote(const char *r, int is_remote)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct merge_stats st, want;
+
+	memset(&st, 0xff, sizeof(st));
+	assert_int_equal(merge_is_remote(r, strlen(r), 8, &st), is_remote);
+	merge_file("", 0, r, strlen(r), 8, &out, NULL, &want);
+	if (is_remote) {
+		assert_int_equal(out.len, strlen(r));
+		assert_memory_equal(out.buf, r, out.len);
+		assert_int_equal(st.added, want.added);
+		assert_int_equal(st.skipped, want.skipped);
+		assert_int_equal(st.dropped, 0);
+	}
+	strbuf_release(&out);
+}
+
 /* when a new file may be taken as the remote sent it, and only then */
 static void test_is_remote(void **state)
 {
-	static const struct {
-		const char *remote;
-		int is_remote;
-	} cases[] = {
-		{ "", 0 },
-		{ "x\n", 1 },
-		{ "x\ny\n", 1 },
-		{ "x\ny", 0 },		/* the last line not ended */
-		{ "x\n\ny\n", 0 },	/* a blank line */
-		{ "\n", 0 },
-		{ "x\n0123456789\n", 0 },	/* over the cap of 8 */
+	static const char *const taken[] = { "x\n", "x\ny\n" };
+	static const char *const not_taken[] = {
+		"",
+		"x\ny",		/* the last line not ended */
+		"x\n\ny\n",		/* a blank line */
+		"\n",
+		"x\n0123456789\n",	/* over the cap of 8 */
 	};
-	struct strbuf b = STRBUF_INIT, out = STRBUF_INIT;
-	struct merge_stats st, want;
+	struct strbuf b = STRBUF_INIT;
+	struct merge_stats st;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		const char *r = cases[i].remote;
-
-		memset(&st, 0xff, sizeof(st));
-		assert_int_equal(merge_is_remote(r, strlen(r), 8, &st),
-				 cases[i].is_remote);
-		strbuf_reset(&out);
-		merge_file("", 0, r, strlen(r), 8, &out, NULL, &want);
-		/* and then merge_file() gives exactly that, and counts so */
-		if (cases[i].is_remote) {
-			assert_int_equal(out.len, strlen(r));
-			assert_memory_equal(out.buf, r, out.len);
-			assert_int_equal(st.added, want.added);
-			assert_int_equal(st.skipped, want.skipped);
-			assert_int_equal(st.dropped, 0);
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(taken); i++)
+		check_is_remote(taken[i], 1);
+	for (i = 0; i < ARRAY_SIZE(not_taken); i++)
+		check_is_remote(not_taken[i], 0);
 	event_line(&b, 1);
 	strbuf_addstr(&b, "garbage\n");
 	assert_int_equal(merge_is_remote(b.buf, b.len, 1000, &st), 1);
 	assert_int_equal(st.added, 2);
 	assert_int_equal(st.skipped, 0);
 	strbuf_release(&b);
-	strbuf_release(&out);
 }
 
 static void test_conflict_counted_both_kept(void **state)
