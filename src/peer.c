@@ -321,34 +321,28 @@ size_t peer_encode(const struct peer *p, enum peer_msg type, uint64_t now_ms,
 	return (size_t)(q - out) + PEER_MAC_BYTES;
 }
 
+/* each verdict as a key (for JSON and counters) and as words for people */
+static const struct {
+	const char *key, *name;
+} verdicts[PEER_VERDICT_MAX] = {
+	[PEER_OK] = { "ok", "ok" },
+	[PEER_OVERSIZE] = { "oversize", "oversize" },
+	[PEER_MALFORMED] = { "malformed", "malformed" },
+	[PEER_UNKNOWN] = { "unknown", "unknown peer" },
+	[PEER_BAD_MAC] = { "bad_mac", "bad MAC" },
+	[PEER_STALE] = { "stale", "stale" },
+	[PEER_REPLAY] = { "replayed", "replayed" },
+	[PEER_RATE_LIMITED] = { "rate_limited", "rate-limited" },
+};
+
 const char *peer_verdict_key(enum peer_verdict v)
 {
-	static const char *const keys[PEER_VERDICT_MAX] = {
-		[PEER_OK] = "ok",
-		[PEER_OVERSIZE] = "oversize",
-		[PEER_MALFORMED] = "malformed",
-		[PEER_UNKNOWN] = "unknown",
-		[PEER_BAD_MAC] = "bad_mac",
-		[PEER_STALE] = "stale",
-		[PEER_REPLAY] = "replayed",
-		[PEER_RATE_LIMITED] = "rate_limited",
-	};
-	return v < PEER_VERDICT_MAX ? keys[v] : "?";
+	return v < PEER_VERDICT_MAX ? verdicts[v].key : "?";
 }
 
 const char *peer_verdict_name(enum peer_verdict v)
 {
-	static const char *const names[PEER_VERDICT_MAX] = {
-		[PEER_OK] = "ok",
-		[PEER_OVERSIZE] = "oversize",
-		[PEER_MALFORMED] = "malformed",
-		[PEER_UNKNOWN] = "unknown peer",
-		[PEER_BAD_MAC] = "bad MAC",
-		[PEER_STALE] = "stale",
-		[PEER_REPLAY] = "replayed",
-		[PEER_RATE_LIMITED] = "rate-limited",
-	};
-	return v < PEER_VERDICT_MAX ? names[v] : "?";
+	return v < PEER_VERDICT_MAX ? verdicts[v].name : "?";
 }
 
 void peer_guards_init(struct peer_guards *g, const struct peer_list *l)

@@ -60,8 +60,10 @@ static int refresh_message(struct projection *p, const char *msg)
 }
 
 /*
- * The event fields a statement takes, each bound to the parameter of its
- * name (":ts_ns" takes ev->ts_ns): the SQL says which fields it stores.
+ * The event fields a statement may take, each bound to the parameter of
+ * its name (":ts_ns" takes ev->ts_ns): the SQL says which fields it
+ * stores, bind_event() binds them.  Other parameters (":who", ":own", a
+ * field with a default) the caller binds after.
  */
 struct ev_field {
 	const char *param;
@@ -71,24 +73,50 @@ struct ev_field {
 #define EV_TEXT(f) { ":" #f, offsetof(struct event, f), 0 }
 #define EV_INT(f) { ":" #f, offsetof(struct event, f), 1 }
 
-static void bind_fields(sqlite3_stmt *s, const struct event *ev,
-			const struct ev_field *fields, size_t nr)
+static const struct ev_field ev_fields[] = {
+	EV_TEXT(event_id), EV_INT(ts_ns), EV_TEXT(timestamp),
+	EV_TEXT(agent_id), EV_TEXT(session_id), EV_TEXT(reason),
+	EV_TEXT(message_id), EV_TEXT(thread_id), EV_TEXT(priority),
+	EV_TEXT(body_format), EV_TEXT(body_content), EV_TEXT(body_structured),
+	EV_TEXT(name), EV_TEXT(role), EV_TEXT(module), EV_TEXT(worktree),
+	EV_TEXT(display), EV_TEXT(hostname), EV_TEXT(intent),
+	EV_TEXT(group_id), EV_TEXT(description), EV_TEXT(actor),
+	EV_TEXT(member_type), EV_TEXT(member_value),
+};
+
+/* every parameter of s that names a field of ev, bound to that field */
+static void bind_event(sqlite3_stmt *s, const struct event *ev)
 {
 	const char *base = (const char *)ev;
-	size_t i;
+	int i, nr = sqlite3_bind_parameter_count(s);
+	size_t j;
 
-	for (i = 0; i < nr; i++) {
-		const void *v = base + fields[i].off;
+	for (i = 1; i <= nr; i++) {
+		const char *name = sqlite3_bind_parameter_name(s, i);
+		const struct ev_field *f = NULL;
 
-		if (fields[i].is_int)
-			proj_bind_int(s, fields[i].param, *(const int64_t *)v);
+		for (j = 0; name && !f && j < ARRAY_SIZE(ev_fields); j++)
+			if (!strcmp(ev_fields[j].param, name))
+				f = &ev_fields[j];
+		if (!f)
+			continue;
+		if (f->is_int)
+			proj_bind_int(s, name, *(const int64_t *)(base + f->off));
 		else
-			proj_bind_text(s, fields[i].param,
-				       *(char *const *)v);
+			proj_bind_text(s, name,
+				       *(char *const *)(base + f->off));
 	}
 }
-#define BIND_FIELDS(s, ev, fields) \
-	bind_fields((s), (ev), (fields), ARRAY_SIZE(fields))
+
+/* ev by the statement id (sql), all its parameters from ev's fields */
+static int store_event(struct projection *p, enum stmt_id id, const char *sql,
+		       const struct event *ev, const char *what)
+{
+	sqlite3_stmt *s = proj_stmt(p, id, sql);
+
+	bind_event(s, ev);
+	return proj_run(p, s, what);
+}
 
 static const char seen_agent_sql[] =
 	"INSERT INTO agent_seen(agent_id, last_ns) VALUES(:agent_id, :last_ns)"
@@ -107,13 +135,6 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 	return proj_run(p, s, "cannot store last seen");
 }
 
-static const struct ev_field create_fields[] = {
-	EV_TEXT(message_id), EV_TEXT(event_id), EV_TEXT(thread_id),
-	EV_TEXT(agent_id), EV_TEXT(session_id), EV_INT(ts_ns),
-	EV_TEXT(timestamp), EV_TEXT(body_format), EV_TEXT(body_content),
-	EV_TEXT(body_structured), EV_TEXT(priority),
-};
-
 static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 {
 	const char *reply_to = NULL;
@@ -122,7 +143,7 @@ static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 	for (i = 0; i < ev->nr_refs; i++)
 		if (!strcmp(ev->refs[i].type, "reply_to") && !reply_to)
 			reply_to = ev->refs[i].value;
-	BIND_FIELDS(s, ev, create_fields);
+	bind_event(s, ev);
 	proj_bind_text(s, ":reply_to", reply_to);
 	proj_bind_int(s, ":own", own);
 }
@@ -285,23 +306,14 @@ static const char delete_add_sql[] =
 static int apply_edit_or_delete(struct projection *p, const struct event *ev,
 				const char *shard)
 {
-	static const struct ev_field edit[] = {
-		EV_TEXT(event_id), EV_TEXT(message_id), EV_INT(ts_ns),
-		EV_TEXT(body_format), EV_TEXT(body_content),
-	}, del[] = {
-		EV_TEXT(event_id), EV_TEXT(message_id), EV_INT(ts_ns),
-		EV_TEXT(reason),
-	};
 	const char *who = ev->agent_id ? ev->agent_id : shard;
 	sqlite3_stmt *s;
 
-	if (ev->type == EV_MESSAGE_EDIT) {
+	if (ev->type == EV_MESSAGE_EDIT)
 		s = proj_stmt(p, ST_EDIT_ADD, edit_add_sql);
-		BIND_FIELDS(s, ev, edit);
-	} else {
+	else
 		s = proj_stmt(p, ST_DELETE_ADD, delete_add_sql);
-		BIND_FIELDS(s, ev, del);
-	}
+	bind_event(s, ev);
 	proj_bind_text(s, ":who", who);
 	if (proj_run(p, s, "cannot store edit") < 0)
 		return -1;
@@ -316,11 +328,7 @@ static int apply_receipt(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_RECEIPT_ADD, receipt_add_sql);
 
-	static const struct ev_field fields[] = {
-		EV_TEXT(message_id), EV_TEXT(agent_id),
-	};
-
-	BIND_FIELDS(s, ev, fields);
+	bind_event(s, ev);
 	proj_bind_text(s, ":receipt_type",
 		       ev->receipt_type ? ev->receipt_type : "read");
 	return proj_run(p, s, "cannot store receipt");
@@ -344,13 +352,7 @@ static int apply_register(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_AGENT_UPSERT, agent_upsert_sql);
 
-	static const struct ev_field fields[] = {
-		EV_TEXT(agent_id), EV_TEXT(role), EV_TEXT(module),
-		EV_TEXT(worktree), EV_TEXT(display), EV_TEXT(hostname),
-		EV_INT(ts_ns), EV_TEXT(event_id),
-	};
-
-	BIND_FIELDS(s, ev, fields);
+	bind_event(s, ev);
 	proj_bind_text(s, ":name", ev->name ? ev->name : ev->agent_id);
 	proj_bind_text(s, ":kind", ev->kind ? ev->kind : "agent");
 	return proj_run(p, s, "cannot store agent");
@@ -366,17 +368,10 @@ static const char intent_upsert_sql[] =
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
-	static const struct ev_field fields[] = {
-		EV_TEXT(agent_id), EV_TEXT(intent), EV_INT(ts_ns),
-		EV_TEXT(event_id),
-	};
-	sqlite3_stmt *s;
-
 	if (!ev->intent)
 		return 0;
-	s = proj_stmt(p, ST_INTENT_UPSERT, intent_upsert_sql);
-	BIND_FIELDS(s, ev, fields);
-	return proj_run(p, s, "cannot store intent");
+	return store_event(p, ST_INTENT_UPSERT, intent_upsert_sql, ev,
+			   "cannot store intent");
 }
 
 static const char session_start_sql[] =
@@ -394,21 +389,11 @@ static const char session_end_sql[] =
 
 static int apply_session(struct projection *p, const struct event *ev)
 {
-	static const struct ev_field start[] = {
-		EV_TEXT(session_id), EV_TEXT(agent_id), EV_INT(ts_ns),
-	}, end[] = {
-		EV_TEXT(session_id), EV_INT(ts_ns), EV_TEXT(reason),
-	};
-	sqlite3_stmt *s;
+	int start = ev->type == EV_AGENT_SESSION_START;
 
-	if (ev->type == EV_AGENT_SESSION_START) {
-		s = proj_stmt(p, ST_SESSION_START, session_start_sql);
-		BIND_FIELDS(s, ev, start);
-	} else {
-		s = proj_stmt(p, ST_SESSION_END, session_end_sql);
-		BIND_FIELDS(s, ev, end);
-	}
-	return proj_run(p, s, "cannot store session");
+	return store_event(p, start ? ST_SESSION_START : ST_SESSION_END,
+			   start ? session_start_sql : session_end_sql, ev,
+			   "cannot store session");
 }
 
 static const char group_create_sql[] =
@@ -437,19 +422,12 @@ static const char member_upsert_sql[] =
 
 static int apply_group(struct projection *p, const struct event *ev)
 {
-	static const struct ev_field create[] = {
-		EV_TEXT(group_id), EV_TEXT(name), EV_TEXT(description),
-		EV_TEXT(actor), EV_INT(ts_ns), EV_TEXT(event_id),
-	}, member[] = {
-		EV_TEXT(group_id), EV_TEXT(member_type), EV_TEXT(member_value),
-		EV_INT(ts_ns), EV_TEXT(event_id),
-	};
 	sqlite3_stmt *s;
 
 	switch (ev->type) {
 	case EV_GROUP_CREATE:
 		s = proj_stmt(p, ST_GROUP_CREATE, group_create_sql);
-		BIND_FIELDS(s, ev, create);
+		bind_event(s, ev);
 		break;
 	case EV_GROUP_DELETE:
 		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
@@ -458,7 +436,7 @@ static int apply_group(struct projection *p, const struct event *ev)
 	case EV_GROUP_MEMBER_ADD:
 	case EV_GROUP_MEMBER_REMOVE:
 		s = proj_stmt(p, ST_MEMBER_UPSERT, member_upsert_sql);
-		BIND_FIELDS(s, ev, member);
+		bind_event(s, ev);
 		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
 		break;
 	default:

@@ -17,6 +17,8 @@ struct column {
 	enum col_kind kind;
 	size_t off;
 };
+/* the column that fills field of struct type, read as kind */
+#define COL(type, kind, field) { kind, offsetof(struct type, field) }
 
 static char *ns_text(sqlite3_stmt *s, int col)
 {
@@ -171,17 +173,16 @@ static int load_audience(struct projection *p, struct message *m)
 	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read audience");
 }
 
-#define M(kind, field) { kind, offsetof(struct message, field) }
 /* the columns of MESSAGE_COLUMNS */
 static const struct column message_cols[] = {
-	M(COL_TEXT, message_id), M(COL_TEXT, thread_id),
-	M(COL_TEXT, agent_id), M(COL_TEXT, session_id),
-	M(COL_TEXT, reply_to), M(COL_TEXT, created_at),
-	M(COL_INT64, created_ns), M(COL_TEXT, format), M(COL_TEXT, content),
-	M(COL_TEXT, priority), M(COL_INT, edited), M(COL_INT, deleted),
-	M(COL_INT, is_read),
+	COL(message, COL_TEXT, message_id), COL(message, COL_TEXT, thread_id),
+	COL(message, COL_TEXT, agent_id), COL(message, COL_TEXT, session_id),
+	COL(message, COL_TEXT, reply_to), COL(message, COL_TEXT, created_at),
+	COL(message, COL_INT64, created_ns), COL(message, COL_TEXT, format),
+	COL(message, COL_TEXT, content), COL(message, COL_TEXT, priority),
+	COL(message, COL_INT, edited), COL(message, COL_INT, deleted),
+	COL(message, COL_INT, is_read),
 };
-#undef M
 
 static int read_messages(struct projection *p, sqlite3_stmt *s,
 			 struct message_list *out)
@@ -347,15 +348,15 @@ static const char agents_sql[] =
 	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
 	" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id";
 
-#define A(kind, field) { kind, offsetof(struct agent_info, field) }
 static const struct column agent_cols[] = {
-	A(COL_TEXT, agent_id), A(COL_TEXT, name), A(COL_TEXT, kind),
-	A(COL_TEXT, role), A(COL_TEXT, module), A(COL_TEXT, worktree),
-	A(COL_TEXT, hostname), A(COL_TEXT, intent),
-	A(COL_NS_TEXT, registered_at), A(COL_NS_TEXT, last_seen_at),
-	A(COL_TEXT, session_id),
+	COL(agent_info, COL_TEXT, agent_id), COL(agent_info, COL_TEXT, name),
+	COL(agent_info, COL_TEXT, kind), COL(agent_info, COL_TEXT, role),
+	COL(agent_info, COL_TEXT, module), COL(agent_info, COL_TEXT, worktree),
+	COL(agent_info, COL_TEXT, hostname), COL(agent_info, COL_TEXT, intent),
+	COL(agent_info, COL_NS_TEXT, registered_at),
+	COL(agent_info, COL_NS_TEXT, last_seen_at),
+	COL(agent_info, COL_TEXT, session_id),
 };
-#undef A
 
 int projection_agents(struct projection *p, struct agent_list *out)
 {
@@ -500,12 +501,12 @@ static const char group_members_sql[] =
 	" WHERE group_id = :group_id AND present ORDER BY member_type,"
 	" member_value";
 
-#define G(kind, field) { kind, offsetof(struct group_info, field) }
 static const struct column group_cols[] = {
-	G(COL_TEXT, group_id), G(COL_TEXT, name), G(COL_TEXT, description),
-	G(COL_TEXT, created_by), G(COL_INT64, created_ns),
+	COL(group_info, COL_TEXT, group_id), COL(group_info, COL_TEXT, name),
+	COL(group_info, COL_TEXT, description),
+	COL(group_info, COL_TEXT, created_by),
+	COL(group_info, COL_INT64, created_ns),
 };
-#undef G
 
 int projection_groups(struct projection *p, struct group_list *out)
 {

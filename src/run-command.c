@@ -173,18 +173,17 @@ static pid_t start(struct child_process *cp, int in_fd, int out_fd, int tty)
 
 	fflush(NULL);
 	block_stop_signals(&old);
-	if (stopping) {
-		sigprocmask(SIG_SETMASK, &old, NULL);
-		error("not running '%s': stopping", argv.v[0]);
-		if (null_fd >= 0)
-			close(null_fd);
-		strvec_clear(&argv);
-		return -1;
-	}
-	pid = fork();
+	pid = stopping ? -1 : fork();
 	if (pid < 0) {
+		int fork_errno = errno;
+
 		sigprocmask(SIG_SETMASK, &old, NULL);
-		error_errno("cannot fork '%s'", argv.v[0]);
+		if (stopping) {
+			error("not running '%s': stopping", argv.v[0]);
+		} else {
+			errno = fork_errno;
+			error_errno("cannot fork '%s'", argv.v[0]);
+		}
 		if (null_fd >= 0)
 			close(null_fd);
 		strvec_clear(&argv);

@@ -62,33 +62,17 @@ char *xstrdup_or_null(const char *s)
 	return s ? xstrdup(s) : NULL;
 }
 
-ssize_t read_in_full(int fd, void *buf, size_t count)
+/*
+ * read or write count bytes, over short transfers and EINTR/EAGAIN; a
+ * read stops early at end of file, a write that moves nothing is ENOSPC
+ */
+static ssize_t xfer_in_full(int fd, char *p, size_t count, int writing)
 {
-	char *p = buf;
 	size_t total = 0;
 
 	while (total < count) {
-		ssize_t n = read(fd, p + total, count - total);
-
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		if (!n)
-			break;
-		total += n;
-	}
-	return total;
-}
-
-ssize_t write_in_full(int fd, const void *buf, size_t count)
-{
-	const char *p = buf;
-	size_t total = 0;
-
-	while (total < count) {
-		ssize_t n = write(fd, p + total, count - total);
+		ssize_t n = writing ? write(fd, p + total, count - total) :
+				      read(fd, p + total, count - total);
 
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -96,12 +80,25 @@ ssize_t write_in_full(int fd, const void *buf, size_t count)
 			return -1;
 		}
 		if (!n) {
+			if (!writing)
+				break;
 			errno = ENOSPC;
 			return -1;
 		}
 		total += n;
 	}
 	return total;
+}
+
+ssize_t read_in_full(int fd, void *buf, size_t count)
+{
+	return xfer_in_full(fd, buf, count, 0);
+}
+
+/* xfer_in_full() only reads from buf when writing */
+ssize_t write_in_full(int fd, const void *buf, size_t count)
+{
+	return xfer_in_full(fd, (char *)buf, count, 1);
 }
 
 int xopen(const char *path, int flags, mode_t mode)

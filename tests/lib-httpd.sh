@@ -2,7 +2,8 @@
 # HTTPD_HOST): lighttpd runs git-http-backend over the trash
 # directory.  start_httpd sets HTTPD_URL; stop_httpd ends the server.
 # Every request is logged in httpd/access.log.
-# Tests that source this file are skipped when lighttpd is missing.
+# Without lighttpd and git-http-backend the prerequisite HTTPD is
+# missing; a test that is nothing without them calls require_httpd.
 
 LIGHTTPD=$(command -v lighttpd || echo /usr/sbin/lighttpd)
 # /git/auth/<path> asks for basic auth (this user and password) and
@@ -15,6 +16,15 @@ if test -x "$LIGHTTPD" && test -x "$GIT_HTTP_BACKEND"
 then
 	test_set_prereq HTTPD
 fi
+
+# skip the whole test without the server
+require_httpd() {
+	if ! test_have_prereq HTTPD
+	then
+		skip_all='lighttpd or git-http-backend is missing (apt-get install lighttpd)'
+		test_done
+	fi
+}
 
 start_httpd() {
 	root=$(pwd)

@@ -3,11 +3,7 @@ test_description='sync over smart HTTP (lighttpd + git-http-backend on 127.0.0.1
 . ./lib-thrum.sh
 . "$SHARNESS_TEST_SRCDIR"/lib-httpd.sh
 
-if ! test_have_prereq HTTPD
-then
-	skip_all="lighttpd is not installed (apt-get install lighttpd)"
-	test_done
-fi
+require_httpd
 
 remote_url() {
 	echo "$HTTPD_URL/remote.git"

@@ -36,6 +36,12 @@ ms_since() {	# ms_since <start in ns>
 	echo $(( ($(date +%s%N) - $1) / 1000000 ))
 }
 
+timed() {	# timed <command>...: run it, how long it took in $took (ms)
+	start=$(date +%s%N) &&
+	"$@" &&
+	took=$(ms_since $start)
+}
+
 # descendants <pid>: every process under pid, one pid a line
 descendants() {
 	ps -e -o pid=,ppid= | awk -v root="$1" '
@@ -93,9 +99,7 @@ test_expect_success 'setup: alice syncs with a remote that accepts and never ans
 '
 
 test_expect_success 'during the hung cycle daemon status answers at once' '
-	start=$(date +%s%N) &&
-	thrum_in alice daemon status >out &&
-	took=$(ms_since $start) &&
+	timed thrum_in alice daemon status >out &&
 	say "daemon status during a hung fetch: $took ms" &&
 	grep "^daemon is running (pid [0-9]*, 0 sync cycles)" out &&
 	test $took -lt 1000 &&
@@ -166,9 +170,7 @@ test_expect_success 'daemon stop ends the hung cycle within a second, leaving no
 	pid=$(cat alice/.thrum/var/thrum.pid) &&
 	descendants "$pid" >kids &&
 	test_line_count -ge 2 kids &&
-	start=$(date +%s%N) &&
-	thrum_in alice daemon stop >out &&
-	took=$(ms_since $start) &&
+	timed thrum_in alice daemon stop >out &&
 	say "daemon stop during a hung fetch: $took ms" &&
 	grep "^daemon stopped" out &&
 	test $took -lt 1000 &&

@@ -3,11 +3,7 @@ test_description='peers between two network namespaces joined by a veth pair, th
 . ./lib-thrum.sh
 . "$SHARNESS_TEST_SRCDIR"/lib-httpd.sh
 
-if ! test_have_prereq HTTPD
-then
-	skip_all='lighttpd or git-http-backend is missing'
-	test_done
-fi
+require_httpd
 
 # private names: other runs of the suite may do the same at once
 n=$(( $$ % 100000 ))

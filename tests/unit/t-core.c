@@ -4,6 +4,7 @@
  * and nothing written when an operation is refused.
  */
 #include "unit.h"
+#include "unit-store.h"
 #include "usage.h"
 #include "agents.h"
 #include "core.h"
@@ -284,24 +285,16 @@ static void test_quickstart(void **state)
 
 static int setup(void **state)
 {
-	char *msgs;
-
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (unit_store_dirs(tmpdir, &r))
 		return -1;
-	memset(&r, 0, sizeof(r));
-	r.sync_dir = path_join(tmpdir, "sync");
-	r.var_dir = path_join(tmpdir, "var");
 	r.local_thrum_dir = path_join(tmpdir, "thrum");
 	r.thrum_dir = xstrdup(r.local_thrum_dir);
 	r.git_dir = xstrdup(tmpdir);
 	r.common_dir = xstrdup(tmpdir);
 	r.worktree = xstrdup(tmpdir);
-	msgs = path_join(r.sync_dir, "messages");
-	if (mkdir(r.sync_dir, 0755) || mkdir(r.var_dir, 0755) ||
-	    mkdir(msgs, 0755) || mkdir(r.local_thrum_dir, 0755))
+	if (mkdir(r.local_thrum_dir, 0755))
 		return -1;
-	free(msgs);
 	store_init(&s, &r);
 	if (projection_open(&proj, r.var_dir) < 0)
 		return -1;
@@ -319,15 +312,9 @@ static int teardown(void **state)
 {
 	(void)state;
 	projection_free(proj);
-	store_release(&s);
 	identity_release(&alice);
 	identity_release(&bob);
-	if (fork() == 0) {
-		execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
-		_exit(127);
-	}
-	wait(NULL);
-	repo_release(&r);
+	unit_store_cleanup(tmpdir, &r, &s);
 	return 0;
 }
 

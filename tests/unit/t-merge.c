@@ -16,6 +16,12 @@ static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
 static const char crock[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+/* a session end (the id ends in last) as the original writes it */
+#define SESSION_END(last, session, timestamp)				\
+	"{\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1" last "\","		\
+	"\"session_id\":\"" session "\",\"timestamp\":\"" timestamp "\","	\
+	"\"type\":\"agent.session.end\"}\n"
+
 /* one event line; the timestamp in one of the shapes writers use */
 static void event_line(struct strbuf *sb, unsigned n)
 {
@@ -196,23 +202,35 @@ static void test_convergence(void **state)
 	}
 }
 
+/* merge the lines a and b into out: both kept, one after the other */
+static void merge_both_kept(const char *a, const char *b, struct strbuf *out,
+			    struct merge_stats *st)
+{
+	assert_int_equal(merge_file(a, strlen(a), b, strlen(b), MAX_LINE, out,
+				    NULL, st), 0);
+	assert_int_equal(out->len, strlen(a) + strlen(b));
+}
+
 static void test_order_by_instant(void **state)
 {
-	static const char a[] =
-		"{\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1B\",\"session_id\":\"s\","
-		"\"timestamp\":\"2026-02-03T10:00:00.1Z\",\"type\":\"agent.session.end\"}\n";
-	static const char b[] =
-		"{\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1C\",\"session_id\":\"s\","
-		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"agent.session.end\"}\n";
+	static const char a[] = SESSION_END("B", "s", "2026-02-03T10:00:00.1Z");
+	static const char b[] = SESSION_END("C", "s", "2026-02-03T10:00:00Z");
 	struct strbuf out = STRBUF_INIT;
 
 	(void)state;
 	/* as strings :00.1Z < :00Z; as instants :00Z comes first */
-	assert_int_equal(merge_file(a, strlen(a), b, strlen(b), MAX_LINE, &out,
-				    NULL, NULL), 0);
-	assert_int_equal(out.len, strlen(a) + strlen(b));
+	merge_both_kept(a, b, &out, NULL);
 	assert_memory_equal(out.buf, b, strlen(b));
 	strbuf_release(&out);
+}
+
+/* into the empty big: an object of 2000 bytes on one line, with its newline */
+static void big_line(struct strbuf *big)
+{
+	strbuf_addch(big, '{');
+	while (big->len < 2000)
+		strbuf_addch(big, ' ');
+	strbuf_addstr(big, "}\n");
 }
 
 static void test_new_lines_and_stats(void **state)
@@ -227,10 +245,7 @@ static void test_new_lines_and_stats(void **state)
 	event_line(&a, 2);
 	event_line(&b, 3);
 	strbuf_addstr(&b, "remote garbage\n");
-	strbuf_addch(&big, '{');
-	while (big.len < 2000)
-		strbuf_addch(&big, ' ');
-	strbuf_addstr(&big, "}\n");
+	big_line(&big);
 	strbuf_addbuf(&b, &big);
 	assert_int_equal(merge_file(a.buf, a.len, b.buf, b.len, 1000, &out,
 				    &fresh, &st), 0);
@@ -257,10 +272,7 @@ static void test_one_sided_skipped_each_line(void **state)
 	(void)state;
 	event_line(&b, 1);
 	strbuf_addstr(&b, "x\nx\nx\n");
-	strbuf_addch(&big, '{');
-	while (big.len < 2000)
-		strbuf_addch(&big, ' ');
-	strbuf_addstr(&big, "}\n");
+	big_line(&big);
 	strbuf_addbuf(&b, &big);
 	assert_int_equal(merge_file("", 0, b.buf, b.len, 1000, &out, NULL,
 				    &st), 0);
@@ -273,68 +285,66 @@ static void test_one_sided_skipped_each_line(void **state)
 	strbuf_release(&big);
 }
 
+/*
+ * merge_is_remote(r) with a cap of 8 is is_remote; when it is, merging
+ * r into nothing gives exactly r, counted the same
+ */
+static void check_is_remote(const char *r, int is_remote)
+{
+	struct strbuf out = STRBUF_INIT;
+	struct merge_stats st, want;
+
+	memset(&st, 0xff, sizeof(st));
+	assert_int_equal(merge_is_remote(r, strlen(r), 8, &st), is_remote);
+	merge_file("", 0, r, strlen(r), 8, &out, NULL, &want);
+	if (is_remote) {
+		assert_int_equal(out.len, strlen(r));
+		assert_memory_equal(out.buf, r, out.len);
+		assert_int_equal(st.added, want.added);
+		assert_int_equal(st.skipped, want.skipped);
+		assert_int_equal(st.dropped, 0);
+	}
+	strbuf_release(&out);
+}
+
 /* when a new file may be taken as the remote sent it, and only then */
 static void test_is_remote(void **state)
 {
-	static const struct {
-		const char *remote;
-		int is_remote;
-	} cases[] = {
-		{ "", 0 },
-		{ "x\n", 1 },
-		{ "x\ny\n", 1 },
-		{ "x\ny", 0 },		/* the last line not ended */
-		{ "x\n\ny\n", 0 },	/* a blank line */
-		{ "\n", 0 },
-		{ "x\n0123456789\n", 0 },	/* over the cap of 8 */
+	static const char *const taken[] = { "x\n", "x\ny\n" };
+	static const char *const not_taken[] = {
+		"",
+		"x\ny",		/* the last line not ended */
+		"x\n\ny\n",		/* a blank line */
+		"\n",
+		"x\n0123456789\n",	/* over the cap of 8 */
 	};
-	struct strbuf b = STRBUF_INIT, out = STRBUF_INIT;
-	struct merge_stats st, want;
+	struct strbuf b = STRBUF_INIT;
+	struct merge_stats st;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < ARRAY_SIZE(cases); i++) {
-		const char *r = cases[i].remote;
-
-		memset(&st, 0xff, sizeof(st));
-		assert_int_equal(merge_is_remote(r, strlen(r), 8, &st),
-				 cases[i].is_remote);
-		strbuf_reset(&out);
-		merge_file("", 0, r, strlen(r), 8, &out, NULL, &want);
-		/* and then merge_file() gives exactly that, and counts so */
-		if (cases[i].is_remote) {
-			assert_int_equal(out.len, strlen(r));
-			assert_memory_equal(out.buf, r, out.len);
-			assert_int_equal(st.added, want.added);
-			assert_int_equal(st.skipped, want.skipped);
-			assert_int_equal(st.dropped, 0);
-		}
-	}
+	for (i = 0; i < ARRAY_SIZE(taken); i++)
+		check_is_remote(taken[i], 1);
+	for (i = 0; i < ARRAY_SIZE(not_taken); i++)
+		check_is_remote(not_taken[i], 0);
 	event_line(&b, 1);
 	strbuf_addstr(&b, "garbage\n");
 	assert_int_equal(merge_is_remote(b.buf, b.len, 1000, &st), 1);
 	assert_int_equal(st.added, 2);
 	assert_int_equal(st.skipped, 0);
 	strbuf_release(&b);
-	strbuf_release(&out);
 }
 
 static void test_conflict_counted_both_kept(void **state)
 {
-	static const char a[] =
-		"{\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1B\",\"session_id\":\"s\","
-		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"agent.session.end\"}\n";
-	static const char b[] =
-		"{\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z7A9B0C1B\",\"session_id\":\"FORGED\","
-		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"agent.session.end\"}\n";
+	static const char a[] = SESSION_END("B", "s", "2026-02-03T10:00:00Z");
+	static const char b[] = SESSION_END("B", "FORGED", "2026-02-03T10:00:00Z");
 	struct strbuf out = STRBUF_INIT;
 	struct merge_stats st;
 
 	(void)state;
-	assert_int_equal(merge_file(a, strlen(a), b, strlen(b), MAX_LINE, &out,
-				    NULL, &st), 0);
+	merge_both_kept(a, b, &out, &st);
 	assert_int_equal(st.conflicts, 1);
-	assert_int_equal(out.len, strlen(a) + strlen(b));
 	strbuf_release(&out);
 }
 

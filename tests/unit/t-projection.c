@@ -43,6 +43,14 @@ static void fill(struct event *ev, enum event_type type, int64_t offset_ms)
 	ev->v = 1;
 }
 
+/* an event of type about the message msg */
+static void fill_message(struct event *ev, enum event_type type,
+			 const char *msg, int64_t offset_ms)
+{
+	fill(ev, type, offset_ms);
+	ev->message_id = strdup(msg);
+}
+
 static void keep(struct event *ev, const char *shard)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -98,8 +106,7 @@ static void forged_create(const char *msg, const char *agent_id,
 {
 	struct event ev;
 
-	fill(&ev, EV_MESSAGE_CREATE, at);
-	ev.message_id = strdup(msg);
+	fill_message(&ev, EV_MESSAGE_CREATE, msg, at);
 	ev.agent_id = strdup(agent_id);
 	ev.body_content = strdup("forged create");
 	event_add_recipient(&ev, "a4");
@@ -111,8 +118,7 @@ static void edit(const char *msg, const char *who, const char *text,
 {
 	struct event ev;
 
-	fill(&ev, EV_MESSAGE_EDIT, at);
-	ev.message_id = strdup(msg);
+	fill_message(&ev, EV_MESSAGE_EDIT, msg, at);
 	if (with_agent_id)
 		ev.agent_id = strdup(who);
 	ev.body_content = strdup(text);
@@ -123,8 +129,7 @@ static void delete(const char *msg, const char *who, int64_t at)
 {
 	struct event ev;
 
-	fill(&ev, EV_MESSAGE_DELETE, at);
-	ev.message_id = strdup(msg);
+	fill_message(&ev, EV_MESSAGE_DELETE, msg, at);
 	keep(&ev, who);	/* original style: no agent_id, the shard says */
 }
 
@@ -132,8 +137,7 @@ static void receipt(const char *msg, const char *reader, int64_t at)
 {
 	struct event ev;
 
-	fill(&ev, EV_MESSAGE_RECEIPT, at);
-	ev.message_id = strdup(msg);
+	fill_message(&ev, EV_MESSAGE_RECEIPT, msg, at);
 	ev.agent_id = strdup(reader);
 	ev.receipt_type = strdup("read");
 	keep(&ev, reader);
@@ -501,13 +505,11 @@ static void test_anonymous_edit_delete(void **state)
 
 	(void)state;
 	/* no agent_id, and in events.jsonl: no author at all */
-	fill(&ev, EV_MESSAGE_EDIT, 20);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_EDIT, id, 20);
 	ev.body_content = strdup("anonymous");
 	keep(&ev, NULL);
 	ed = take_last();
-	fill(&ev, EV_MESSAGE_DELETE, 21);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_DELETE, id, 21);
 	keep(&ev, NULL);
 	del = take_last();
 
@@ -574,8 +576,7 @@ static void create_msg(struct projection *p, const char *id,
 {
 	struct event ev;
 
-	fill(&ev, EV_MESSAGE_CREATE, 0);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_CREATE, id, 0);
 	ev.agent_id = strdup(from);
 	ev.body_content = strdup("original");
 	event_add_scope(&ev, "broadcast", "everyone");
@@ -603,19 +604,16 @@ static void test_delete_by_author_only(void **state)
 
 	(void)state;
 	create_msg(p, id, "a1");
-	fill(&ev, EV_MESSAGE_DELETE, 10);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_DELETE, id, 10);
 	apply_one(p, &ev, "a2");
-	fill(&ev, EV_MESSAGE_DELETE, 11);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_DELETE, id, 11);
 	ev.agent_id = strdup("a2");
 	apply_one(p, &ev, "a2");
 	show(p, id, &l);
 	assert_int_equal(l.items[0].deleted, 0);
 	message_list_release(&l);
 
-	fill(&ev, EV_MESSAGE_DELETE, 12);
-	ev.message_id = strdup(id);
+	fill_message(&ev, EV_MESSAGE_DELETE, id, 12);
 	apply_one(p, &ev, "a1");
 	show(p, id, &l);
 	assert_int_equal(l.items[0].deleted, 1);

@@ -3,9 +3,9 @@
  * and odd names are never followed or listed.
  */
 #include "unit.h"
+#include "unit-store.h"
 #include "event.h"
 #include "repo.h"
-#include "run-command.h"
 #include "store.h"
 #include "strbuf.h"
 #include "strvec.h"
@@ -229,34 +229,17 @@ static void test_origin_stable(void **state)
 
 static int setup(void **state)
 {
-	char *msgs;
-
 	(void)state;
-	if (!mkdtemp(tmpdir))
+	if (unit_store_dirs(tmpdir, &r))
 		return -1;
-	memset(&r, 0, sizeof(r));
-	r.sync_dir = path_join(tmpdir, "sync");
-	r.var_dir = path_join(tmpdir, "var");
-	msgs = path_join(r.sync_dir, "messages");
-	if (mkdir(r.sync_dir, 0755) || mkdir(r.var_dir, 0755) ||
-	    mkdir(msgs, 0755))
-		return -1;
-	free(msgs);
 	store_init(&s, &r);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct child_process rm = CHILD_PROCESS_INIT;
-
 	(void)state;
-	store_release(&s);
-	strvec_pushl(&rm.args, "rm", "-rf", "--", tmpdir, NULL);
-	rm.no_stdin = 1;
-	run_command(&rm);
-	free(r.sync_dir);
-	free(r.var_dir);
+	unit_store_cleanup(tmpdir, &r, &s);
 	return 0;
 }
 
