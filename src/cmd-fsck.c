@@ -93,10 +93,8 @@ static int cmp_create(const void *a, const void *b)
 	const struct create *x = a, *y = b;
 	int c = strcmp(x->message_id, y->message_id);
 
-	if (c)
-		return c;
-	return projection_create_cmp(x->own, x->ts, x->event_id, y->own, y->ts,
-				     y->event_id);
+	return c ? c : projection_create_cmp(x->own, x->ts, x->event_id,
+					     y->own, y->ts, y->event_id);
 }
 
 static void add_create(struct create **v, size_t *nr, size_t *alloc,

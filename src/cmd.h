@@ -95,48 +95,41 @@ extern const struct thrum_option cmd_json_options[];
 /* provide what need asks for; 0, or -1 after error() (exit 1) */
 int ctx_setup(struct thrum_ctx *ctx, unsigned need);
 
-/* the option tables and operands of each command, beside it */
+/*
+ * Each command: cmd_<name>() and its args (usage lines, option table,
+ * operands, subcommands), both in src/cmd-<name>.c (setup_agents:
+ * cmd-setup-agents.c, `setup agents`).  A command made only of
+ * subcommands has args alone.
+ */
+#define CMD_DECLARE(name) \
+	int cmd_##name(int argc, const char **argv, struct thrum_ctx *ctx); \
+	extern const struct cmd_args name##_args
+
+CMD_DECLARE(config);
+CMD_DECLARE(fsck);
+CMD_DECLARE(inbox);
+CMD_DECLARE(init);
+CMD_DECLARE(mcp);
+CMD_DECLARE(migrate);
+CMD_DECLARE(quickstart);
+CMD_DECLARE(rebuild);
+CMD_DECLARE(reply);
+CMD_DECLARE(send);
+CMD_DECLARE(setup);
+CMD_DECLARE(setup_agents);
+CMD_DECLARE(team);
+CMD_DECLARE(wait);
+CMD_DECLARE(whoami);
+
 extern const struct cmd_args agent_args;
-extern const struct cmd_args config_args;
 extern const struct cmd_args daemon_args;
-extern const struct cmd_args fsck_args;
 extern const struct cmd_args group_args;
 extern const struct cmd_args hook_args;
 extern const struct cmd_args hooks_args;
-extern const struct cmd_args inbox_args;
-extern const struct cmd_args init_args;
-extern const struct cmd_args mcp_args;
 extern const struct cmd_args message_args;
-extern const struct cmd_args migrate_args;
 extern const struct cmd_args peer_args;
-extern const struct cmd_args quickstart_args;
-extern const struct cmd_args rebuild_args;
-extern const struct cmd_args reply_args;
-extern const struct cmd_args send_args;
 extern const struct cmd_args session_args;
-extern const struct cmd_args setup_args;
 extern const struct cmd_args sync_args;
-extern const struct cmd_args team_args;
-extern const struct cmd_args wait_args;
-extern const struct cmd_args whoami_args;
-
-int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_init(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_mcp(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_migrate(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_quickstart(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_rebuild(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_reply(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_send(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_setup(int argc, const char **argv, struct thrum_ctx *ctx);
-/* `git thrum setup agents` (cmd-setup-agents.c) */
-int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx);
-extern const struct cmd_args setup_agents_args;
-int cmd_team(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_wait(int argc, const char **argv, struct thrum_ctx *ctx);
-int cmd_whoami(int argc, const char **argv, struct thrum_ctx *ctx);
 
 /*
  * The idempotent part of `init`: .thrum, the ignore entry, branch a-sync

@@ -26,19 +26,9 @@ void audience_release(struct audience *a)
 	a->everyone = 0;
 }
 
-static int contains(const struct strvec *sv, const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < sv->nr; i++)
-		if (!strcmp(sv->v[i], s))
-			return 1;
-	return 0;
-}
-
 static void push_unique(struct strvec *sv, const char *s)
 {
-	if (!contains(sv, s))
+	if (!strvec_has(sv, s))
 		strvec_push(sv, s);
 }
 
@@ -123,7 +113,7 @@ void audience_for_reply(const struct message *parent, const char *me,
 		const char *entry = parent->audience->v[i];
 
 		if (!strncmp(entry, "mention:", 8) &&
-		    !contains(&a->agents, entry + 8) && strcmp(entry + 8, me))
+		    !strvec_has(&a->agents, entry + 8) && strcmp(entry + 8, me))
 			push_unique(&a->mentions, entry + 8);
 	}
 	if (strcmp(parent->agent_id, me))

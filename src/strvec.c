@@ -69,3 +69,13 @@ void strvec_clear(struct strvec *sv)
 	}
 	strvec_init(sv);
 }
+
+int strvec_has(const struct strvec *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->nr; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}

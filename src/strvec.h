@@ -22,5 +22,7 @@ PRINTF_LIKE(2, 3) const char *strvec_pushf(struct strvec *sv,
 void strvec_pushl(struct strvec *sv, ...);
 void strvec_pushv(struct strvec *sv, const char **items);
 void strvec_clear(struct strvec *sv);
+/* 1 when one of sv's strings is s */
+int strvec_has(const struct strvec *sv, const char *s);
 
 #endif

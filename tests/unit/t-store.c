@@ -160,16 +160,6 @@ static void test_shard_of(void **state)
 	assert_null(store_shard_of("messages/alice.0001.json"));
 }
 
-static int has_file(const struct strvec *v, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < v->nr; i++)
-		if (!strcmp(v->v[i], name))
-			return 1;
-	return 0;
-}
-
 static void test_segments_roll_over(void **state)
 {
 	struct strvec files = STRVEC_INIT;
@@ -202,9 +192,9 @@ static void test_segments_roll_over(void **state)
 		free(path);
 	}
 	assert_int_equal(total, 40);
-	assert_true(has_file(&files, "messages/seg.jsonl"));
-	assert_true(has_file(&files, "messages/seg.0001.jsonl"));
-	assert_true(has_file(&files, "messages/seg.0005.jsonl"));
+	assert_true(strvec_has(&files, "messages/seg.jsonl"));
+	assert_true(strvec_has(&files, "messages/seg.0001.jsonl"));
+	assert_true(strvec_has(&files, "messages/seg.0005.jsonl"));
 	/* the next append goes to the last segment, or one past it */
 	cur = store_current_segment(r.sync_dir, "seg");
 	assert_true(!strncmp(cur, "messages/seg.00", 15));
