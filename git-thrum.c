@@ -69,7 +69,7 @@ static const struct cmd_spec commands[] = {
 	  "rebuild the database from the log", &rebuild_args },
 	{ "reply", cmd_reply, NEED_PROJECTION | W,
 	  "reply to a message", &reply_args },
-	{ "send", cmd_send, NEED_DIRECTORY | W,
+	{ "send", cmd_send, NEED_STORE | W,
 	  "send a message", &send_args },
 	{ "session", NULL, NEED_PROJECTION | W,
 	  "start or end my working session", &session_args },

@@ -58,9 +58,14 @@ static int send(struct thrum_ctx *ctx, const char *body_arg,
 	if (opt.priority && !message_valid_priority(opt.priority))
 		usage_opt_msg(usagestr, opts, "invalid priority '%s': want "
 			      "critical, high, normal or low", opt.priority);
-	/* looking the parent up takes the messages, not just the names */
+	/*
+	 * A broadcast opens no database: names need the directory, looking
+	 * the parent up the messages too
+	 */
 	if (opt.reply_to)
 		ctx_need_projection(ctx);
+	else if (opt.to)
+		ctx_need_directory(ctx);
 	if (!(body = read_body(body_arg)))
 		goto out;
 	rq.body = body;
