@@ -140,6 +140,17 @@ static void close_loop_fds(void)
 	close(d.watch.fd);
 	for (i = 0; i < d.nr_clients; i++)
 		close(d.clients[i].fd);
+	if (daemon_peers_fd(&d.peers) >= 0)
+		close(daemon_peers_fd(&d.peers));
+	/*
+	 * The loop's log lock: one open file description for both, so a
+	 * shared lock the loop holds (or held when it was killed) would be
+	 * the child's too, and the child's own exclusive lock would wait on
+	 * it forever.  Closed, never unlocked: the loop's lock stays.
+	 */
+	if (d.store.lock_fd >= 0)
+		close(d.store.lock_fd);
+	d.store.lock_fd = -1;
 }
 
 /* the child: what the loop owns is not ours; run the cycle, report, exit */
