@@ -108,6 +108,7 @@ LIB_OBJS = \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
 	$(O)/src/session.o \
+	$(O)/src/sign.o \
 	$(O)/src/store.o \
 	$(O)/src/strbuf.o \
 	$(O)/src/strvec.o \
@@ -163,6 +164,7 @@ UNIT_TESTS = \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \
 	tests/unit/t-run-command \
+	tests/unit/t-sign \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
 	tests/unit/t-ulid \

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include "event.h"
 #include "date.h"
+#include "sign.h"
 #include "strbuf.h"
 #include "ulid.h"
 #include "wrapper.h"
@@ -42,7 +43,8 @@ static const struct {
 	F(agent_id), F(description), F(display), F(event_id), F(group_id),
 	F(hostname), F(kind), F(member_type), F(member_value),
 	F(message_id), F(module), F(name), F(origin_daemon), F(priority),
-	F(reason), F(receipt_type), F(role), F(session_id), F(thread_id),
+	F(pubkey), F(reason), F(receipt_type), F(role), F(session_id),
+	F(thread_id),
 	F(timestamp), F(worktree),
 #undef F
 };
@@ -111,6 +113,8 @@ void event_release(struct event *ev)
 	free(ev->body_structured);
 	free(ev->intent);
 	free(ev->actor);
+	free(ev->sig);
+	free(ev->signer);
 	free_pairs(ev->scopes, ev->nr_scopes);
 	free_pairs(ev->refs, ev->nr_refs);
 	for (i = 0; i < ev->nr_recipients; i++)
@@ -390,6 +394,10 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 			*why = "a field that must be a string is not";
 			return -1;
 		}
+	if (get_string(obj, "sig", &ev->sig)) {
+		*why = "a field that must be a string is not";
+		return -1;
+	}
 	for (i = 0; i < ARRAY_SIZE(actor_keys); i++)
 		if (get_string(obj, actor_keys[i], &ev->actor)) {
 			*why = "a field that must be a string is not";
@@ -457,6 +465,25 @@ static int has_escaped_nul(const char *line, size_t len)
 	return 0;
 }
 
+/* EVENT_PARSE_VERIFY: the signed bytes are the canonical line sans "sig" */
+static void verify_sig(struct event *ev, json_object *obj, const char *line,
+		       size_t len)
+{
+	char pk[SIGN_PUBKEY_TEXT_MAX + 1];
+	json_object *sorted;
+	const char *t;
+
+	json_object_object_del(obj, "sig");
+	sorted = sorted_copy(obj);
+	t = to_text(sorted);
+	ev->sig_state = EVENT_SIG_BAD;
+	if (sign_verify_line(ev->sig, line, len, t, strlen(t), pk)) {
+		ev->sig_state = EVENT_SIG_GOOD;
+		ev->signer = xstrdup(pk);
+	}
+	json_object_put(sorted);
+}
+
 int event_parse(struct event *ev, const char *line, size_t len,
 		unsigned flags, const char **why)
 {
@@ -500,6 +527,8 @@ int event_parse(struct event *ev, const char *line, size_t len,
 	}
 	if (fill_event(ev, obj, flags, &reason) < 0)
 		goto out;
+	if ((flags & EVENT_PARSE_VERIFY) && ev->sig)
+		verify_sig(ev, obj, line, len);
 	ret = 0;
 out:
 	json_object_put(obj);
@@ -533,8 +562,8 @@ static json_object *pairs_array(const struct event_pair *p, size_t nr)
 	return arr;
 }
 
-int event_serialize(const struct event *ev, struct strbuf *out,
-		    unsigned flags)
+static int serialize(const struct event *ev, struct strbuf *out,
+		     unsigned flags, const struct sign_key *key)
 {
 	json_object *obj = json_object_new_object(), *sorted;
 	struct event check = EVENT_INIT;
@@ -595,12 +624,23 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 
 	sorted = sorted_copy(obj);
 	text = to_text(sorted);
+	if (key) {
+		struct strbuf sig = STRBUF_INIT;
+
+		ret = sign_message(key, text, strlen(text), &sig);
+		json_object_object_add(obj, "sig",
+				       json_object_new_string(sig.buf));
+		strbuf_release(&sig);
+		json_object_put(sorted);
+		sorted = sorted_copy(obj);
+		text = to_text(sorted);
+	}
 	/*
 	 * never write a line that readers would skip (a string that is not
 	 * UTF-8, a missing field): it would be lost without a word
 	 */
-	if (!(flags & EVENT_PARSE_BARE) &&
-	    event_parse(&check, text, strlen(text), 0, NULL) < 0)
+	if (ret < 0 || (!(flags & EVENT_PARSE_BARE) &&
+			event_parse(&check, text, strlen(text), 0, NULL) < 0))
 		ret = -1;
 	else if (strbuf_addstr(out, text) < 0)
 		ret = -1;
@@ -608,6 +648,18 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 	json_object_put(sorted);
 	json_object_put(obj);
 	return ret;
+}
+
+int event_serialize(const struct event *ev, struct strbuf *out,
+		    unsigned flags)
+{
+	return serialize(ev, out, flags, NULL);
+}
+
+int event_serialize_signed(const struct event *ev, struct strbuf *out,
+			   const struct sign_key *key)
+{
+	return serialize(ev, out, 0, key);
 }
 
 int event_init_new(struct event *ev, enum event_type type,

@@ -32,6 +32,13 @@ enum event_type {
 	EV_TYPE_MAX
 };
 
+/* what EVENT_PARSE_VERIFY found (gitthrum-format(5), "Signed events") */
+enum event_sig_state {
+	EVENT_UNSIGNED = 0,	/* no "sig" (or not checked) */
+	EVENT_SIG_GOOD,		/* "sig" verifies for the key it names */
+	EVENT_SIG_BAD,		/* "sig" does not verify: the line was changed */
+};
+
 struct event_pair {
 	char *type;
 	char *value;
@@ -77,6 +84,11 @@ struct event {
 	char *actor;		/* created_by, added_by, removed_by, deleted_by */
 	char *member_type;
 	char *member_value;
+
+	char *pubkey;		/* agent.register: "ed25519:<base64>" */
+	char *sig;		/* "sig" as read; never written from here */
+	enum event_sig_state sig_state;	/* with EVENT_PARSE_VERIFY */
+	char *signer;		/* EVENT_SIG_GOOD: the key that signed */
 };
 
 #define EVENT_INIT { 0 }
@@ -87,6 +99,8 @@ struct event {
 enum event_parse_flags {
 	/* no envelope required (identity files use the agent fields only) */
 	EVENT_PARSE_BARE = (1 << 0),
+	/* check "sig" and set sig_state, signer (costs a serialisation) */
+	EVENT_PARSE_VERIFY = (1 << 1),
 };
 
 /*
@@ -107,6 +121,16 @@ int event_parse(struct event *ev, const char *line, size_t len,
  */
 int event_serialize(const struct event *ev, struct strbuf *out,
 		    unsigned flags);
+
+/*
+ * event_serialize(), signed with key: the canonical line without "sig"
+ * is signed, and "sig" is added in its sorted place, so that removing
+ * the member "sig":"<value>", gives those bytes back.  key NULL: the
+ * same as event_serialize(ev, out, 0).  0 or -1.
+ */
+struct sign_key;
+int event_serialize_signed(const struct event *ev, struct strbuf *out,
+			   const struct sign_key *key);
 
 /*
  * Fill a new event's envelope: type, a fresh event_id, the timestamp (now,
