@@ -2,10 +2,15 @@
  * The parts every core operation shares (core.h).
  */
 #include "thrum.h"
+#include <sodium.h>
 #include "core.h"
 #include "event.h"
 #include "identity.h"
+#include "repo.h"
+#include "sign.h"
 #include "store.h"
+#include "strbuf.h"
+#include "wrapper.h"
 #include "usage.h"
 
 int core_need_writer(const struct core *c)
@@ -24,11 +29,88 @@ int core_new_event(struct core *c, struct event *ev, enum event_type type)
 	return event_init_new(ev, type, c->origin);
 }
 
+/* a registration of me, in the shape quickstart writes, with my key */
+static int new_registration(struct core *c, struct event *reg)
+{
+	const struct identity *me = c->me;
+
+	if (core_new_event(c, reg, EV_AGENT_REGISTER) < 0)
+		return -1;
+	reg->agent_id = xstrdup(me->agent_id);
+	reg->kind = xstrdup_or_null(me->kind);
+	reg->name = xstrdup(me->name);
+	reg->role = xstrdup_or_null(me->role);
+	reg->module = xstrdup_or_null(me->module);
+	reg->worktree = xstrdup_or_null(me->worktree);
+	reg->display = xstrdup_or_null(me->display);
+	return 0;
+}
+
+/*
+ * An agent signs everything it writes, and every agent.register of it
+ * names its key.  An identity without a key (made before keys, or its
+ * key file lost) gets one now, with a new agent.register ahead of evs;
+ * the key file is written once the log holds that registration, so a
+ * failed append leaves no key that the log does not know.
+ */
 int core_append(struct core *c, const char *shard, struct event **evs,
 		size_t nr)
 {
+	struct event reg = EVENT_INIT, **all = evs;
+	struct strbuf pk = STRBUF_INIT;
+	struct sign_key key;
+	char *path = NULL;
+	int fresh = 0, ret = -1, have_reg = 0;
+	size_t i;
+
 	c->appended = 1;
-	return store_append(c->store, shard, evs, nr);
+	if (!c->me || c->me_is_user || !c->repo)
+		return store_append(c->store, shard, evs, nr);
+	path = identity_key_path(c->repo, c->me->name);
+	ret = sign_key_load(path, &key);
+	if (ret == THRUM_ENOTFOUND) {
+		fresh = 1;
+		ret = sign_keygen(&key);
+	}
+	if (ret < 0)
+		goto out;
+	ret = -1;
+	sign_pubkey_text(key.pk, &pk);
+	for (i = 0; i < nr; i++)
+		if (evs[i]->type == EV_AGENT_REGISTER) {
+			free(evs[i]->pubkey);
+			evs[i]->pubkey = xstrdup(pk.buf);
+			have_reg = 1;
+		}
+	if (fresh && !have_reg) {
+		if (new_registration(c, &reg) < 0)
+			goto out;
+		reg.pubkey = xstrdup(pk.buf);
+		all = xcalloc(nr + 1, sizeof(*all));
+		all[0] = &reg;
+		memcpy(all + 1, evs, nr * sizeof(*evs));
+		nr++;
+	}
+	c->store->sign_key = &key;
+	ret = store_append(c->store, shard, all, nr);
+	c->store->sign_key = NULL;
+	if (!ret && fresh) {
+		char *dir = path_join(c->repo->local_thrum_dir, "identities");
+
+		if (mkdir_p(dir, 0700) < 0)
+			ret = error_errno("cannot create '%s'", dir);
+		else
+			ret = sign_key_save(path, &key);
+		free(dir);
+	}
+out:
+	sodium_memzero(&key, sizeof(key));
+	if (all != evs)
+		free(all);
+	event_release(&reg);
+	strbuf_release(&pk);
+	free(path);
+	return ret;
 }
 
 int core_append_local(struct core *c, struct event **evs, size_t nr)

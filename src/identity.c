@@ -46,6 +46,14 @@ static char *identity_path(const struct repo *r, const char *name)
 	return strbuf_detach(&sb, NULL);
 }
 
+char *identity_key_path(const struct repo *r, const char *name)
+{
+	char *dir = identity_dir(r), *path = xstrfmt("%s/%s.key", dir, name);
+
+	free(dir);
+	return path;
+}
+
 /*
  * Identities are never taken from files git tracks (a project that
  * commits .thrum/identities/x.json must not make every clone act as x).

@@ -50,6 +50,9 @@ enum identity_flags {
 int identity_select(const struct repo *r, struct identity *out,
 		    unsigned flags);
 
+/* .thrum/identities/<name>.key: the agent's signing key; caller frees */
+char *identity_key_path(const struct repo *r, const char *name);
+
 /* write id atomically (temp file + rename), mode 0600; 0 or -1 */
 int identity_save(const struct repo *r, const struct identity *id);
 

@@ -302,7 +302,8 @@ int store_append(struct store *s, const char *shard, struct event **evs,
 		for (j = i; j < nr; j++) {
 			if (done[j] || strcmp(paths[i], paths[j]))
 				continue;
-			if (event_serialize(evs[j], &lines, 0) < 0) {
+			if (event_serialize_signed(evs[j], &lines,
+						   s->sign_key) < 0) {
 				ret = error("cannot serialise event '%s'",
 					    evs[j]->event_id);
 				break;

@@ -13,6 +13,7 @@ struct repo;
 struct strbuf;
 struct strvec;
 struct event;
+struct sign_key;
 
 struct store {
 	char *sync_dir;		/* the sync work tree */
@@ -20,6 +21,8 @@ struct store {
 	char *lock_path;	/* var/log.lock */
 	int lock_fd;
 	int lock_depth;
+	/* non-NULL: store_append() signs every line with it (borrowed) */
+	const struct sign_key *sign_key;
 };
 
 #define STORE_INIT { NULL, NULL, NULL, -1, 0 }
