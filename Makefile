@@ -104,6 +104,7 @@ LIB_OBJS = \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-sign.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
@@ -278,7 +279,7 @@ tests/helper/%.so: tests/helper/%.c
 	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl
 
 # programs of the shell tests, on the library (test-peer crafts nudges)
-TEST_PROGRAMS = tests/helper/test-peer
+TEST_PROGRAMS = tests/helper/test-peer tests/helper/test-sign
 
 $(O)/tests/helper/%.o: tests/helper/%.c | test-deps
 	@mkdir -p $(dir $@)

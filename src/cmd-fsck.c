@@ -275,6 +275,42 @@ static void check_log(struct thrum_ctx *ctx, struct findings *f,
 	(void)conflicts;
 }
 
+struct sig_listing {
+	struct findings *f;
+	size_t listed;
+};
+
+static void add_sig_problem(const struct sig_problem *pb, void *payload)
+{
+	struct sig_listing *l = payload;
+
+	if (l->listed++ >= MAX_LISTED)
+		return;
+	if (pb->key_conflict)
+		add(l->f, "signatures", 0, NULL, "%s: %s of '%s' names another "
+		    "key without the signature of its key (a key conflict)",
+		    pb->event_id, pb->type, pb->agent_id);
+	else
+		add(l->f, "signatures", 0, NULL, "%s: %s as '%s' does not "
+		    "count (%s)", pb->event_id, pb->type, pb->agent_id,
+		    pb->why);
+}
+
+/* events whose signature is bad or not by the key of their name */
+static void check_signatures(struct thrum_ctx *ctx, struct findings *f)
+{
+	struct sig_listing l = { f, 0 };
+	int n = projection_sig_problems(ctx->proj, NULL, add_sig_problem, &l);
+
+	if (n < 0)
+		add(f, "database", 1, "git thrum rebuild",
+		    "cannot read the signatures");
+	else if (n)
+		add(f, "signatures", 0, NULL, "%d event%s kept in the log that "
+		    "%s not count (see Documentation/security.adoc)", n,
+		    n == 1 ? "" : "s", n == 1 ? "does" : "do");
+}
+
 static void print(const struct findings *f, int as_json)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -349,6 +385,7 @@ int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
 	}
 	ctx_need_projection(ctx);
 	check_log(ctx, &f, &events, &messages);
+	check_signatures(ctx, &f);
 	if (projection_counts(ctx->proj, &counts) < 0) {
 		add(&f, "database", 1, "git thrum rebuild",
 		    "cannot read the database");

@@ -15,7 +15,7 @@
 
 static struct {
 	struct inbox_query q;
-	int no_mark, json;
+	int no_mark, json, include_bad;
 	const char *from;
 } opt;
 
@@ -30,13 +30,16 @@ static const struct thrum_option inbox_options[] = {
 	OPT_BOOL("include-deleted", &opt.q.include_deleted,
 		 "show deleted messages too"),
 	OPT_BOOL("no-mark-read", &opt.no_mark, "leave them unread"),
+	OPT_BOOL("include-bad", &opt.include_bad,
+		 "also what does not count (bad or foreign signatures)"),
 	OPT_JSON(&opt.json),
 	OPT_END()
 };
 
 const struct cmd_args inbox_args = {
 	{ "git thrum inbox [--unread] [--all] [--limit <n>] [--from <@name>] "
-	  "[--include-deleted] [--no-mark-read] [--json]" }, inbox_options
+	  "[--include-deleted] [--no-mark-read] [--include-bad] [--json]" },
+	inbox_options
 };
 
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
@@ -48,6 +51,7 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 		opt.q.from = opt.from[0] == '@' ? opt.from + 1 : opt.from;
 	opt.q.me = ctx->me.agent_id;
 	opt.q.role = ctx->me.role;
+	ctx_include_bad(ctx, opt.include_bad);
 	if (projection_inbox(ctx->proj, &opt.q, &l) < 0)
 		goto out;
 	if (opt.json) {

@@ -14,7 +14,7 @@
 
 static struct {
 	const char *reason;
-	int no_mark, json;
+	int no_mark, json, include_bad;
 } opt;
 
 static int show(int argc, const char **argv, struct thrum_ctx *ctx)
@@ -24,6 +24,7 @@ static int show(int argc, const char **argv, struct thrum_ctx *ctx)
 	int ret = 1;
 
 	/* without an identity the clone's human user reads it */
+	ctx_include_bad(ctx, opt.include_bad);
 	if (message_lookup(c, argv[0], &l) < 0)
 		goto out;
 	if (opt.json) {
@@ -31,6 +32,7 @@ static int show(int argc, const char **argv, struct thrum_ctx *ctx)
 	} else {
 		format_set_color(want_color(ctx->repo.worktree));
 		format_messages_text(&l, stdout);
+		format_signer_text(&l.items[0], stdout);
 	}
 	if (!opt.no_mark && message_mark_read(c, &l) < 0)
 		goto out;
@@ -76,6 +78,8 @@ static int delete(int argc, const char **argv, struct thrum_ctx *ctx)
 
 static const struct thrum_option show_options[] = {
 	OPT_BOOL("no-mark-read", &opt.no_mark, "leave it unread"),
+	OPT_BOOL("include-bad", &opt.include_bad,
+		 "even if it does not count (bad or foreign signature)"),
 	OPT_JSON(&opt.json),
 	OPT_END()
 };
@@ -93,7 +97,8 @@ static const struct thrum_option delete_options[] = {
 
 
 static const struct cmd_args show_args = {
-	{ "git thrum message show <id> [--no-mark-read] [--json]" },
+	{ "git thrum message show <id> [--no-mark-read] [--include-bad] "
+	  "[--json]" },
 	show_options, 1, 1, "want: message show <id>"
 };
 static const struct cmd_args edit_args = {

@@ -41,6 +41,7 @@ struct thrum_ctx {
 	unsigned proj_current:1;	/* caught up with the whole log */
 	unsigned me_is_user:1;	/* me: the human user, no identity */
 	unsigned no_daemon_check:1;	/* daemon and hook commands */
+	unsigned include_bad:1;	/* show what does not count (ctx_include_bad) */
 };
 
 /* designated, so that new members start zeroed */
@@ -201,6 +202,8 @@ const char *ctx_origin(struct thrum_ctx *ctx);
  * the projection behind, so the next ctx_need_projection() catches up.
  */
 struct core *ctx_core(struct thrum_ctx *ctx);
+/* --include-bad: the projection shows events that do not count, marked */
+void ctx_include_bad(struct thrum_ctx *ctx, int on);
 
 void ctx_release(struct thrum_ctx *ctx);
 

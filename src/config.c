@@ -31,6 +31,8 @@ static const struct {
 	[CFG_DAEMON] = { "thrum.daemon", "THRUM_DAEMON", "true" },
 	[CFG_WRITE_DELAY] = { "thrum.writeDelay", "THRUM_WRITE_DELAY", "200" },
 	[CFG_PEER_LISTEN] = { "thrum.peerListen", NULL, "" },
+	[CFG_ALLOWED_SIGNERS] = { "thrum.allowedSigners", NULL, "" },
+	[CFG_REQUIRE_SIGNED] = { "thrum.requireSigned", NULL, "false" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -269,6 +271,17 @@ static int parse_values(struct thrum_config *cfg)
 			free(cfg->peer_listen);
 			cfg->peer_listen = v && *v ? xstrdup(v) : NULL;
 			break;
+		case CFG_ALLOWED_SIGNERS:
+			free(cfg->allowed_signers);
+			cfg->allowed_signers = v && *v ? xstrdup(v) : NULL;
+			break;
+		case CFG_REQUIRE_SIGNED:
+			if ((b = config_parse_bool(v)) < 0)
+				return error("bad boolean value '%s' for '%s' "
+					     "(from %s)", v, keys[i].name,
+					     config_source_name(cv->source));
+			cfg->require_signed = b;
+			break;
 		case CFG_COMMIT_AUTHOR:
 			if (v && *v && (why = bad_commit_author(v)))
 				return error("bad value for '%s' (from %s): %s",
@@ -319,5 +332,6 @@ void config_release(struct thrum_config *cfg)
 	free(cfg->remote);
 	free(cfg->commit_author);
 	free(cfg->peer_listen);
+	free(cfg->allowed_signers);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -36,6 +36,8 @@ enum config_key {
 	CFG_DAEMON,
 	CFG_WRITE_DELAY,
 	CFG_PEER_LISTEN,
+	CFG_ALLOWED_SIGNERS,
+	CFG_REQUIRE_SIGNED,
 	CFG_KEY_MAX
 };
 
@@ -52,6 +54,8 @@ struct thrum_config {
 	int daemon;		/* keep a daemon running while sync is on */
 	long write_delay;	/* ms from a local append to its cycle */
 	char *peer_listen;	/* "host:port" of the peers' UDP socket; NULL: none */
+	char *allowed_signers;	/* the file of "name key" lines; NULL: none */
+	int require_signed;	/* show only what the name's key signed */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

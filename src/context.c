@@ -120,11 +120,42 @@ void ctx_need_store(struct thrum_ctx *ctx)
 	keep_daemon(ctx);
 }
 
+/*
+ * thrum.allowedSigners, relative to the top of the work tree, and
+ * thrum.requireSigned: what the projection counts and shows
+ */
+static void sign_settings(struct thrum_ctx *ctx)
+{
+	const char *f;
+	char *path = NULL;
+
+	ctx_need_config(ctx);
+	f = ctx->cfg.allowed_signers;
+	if (f && *f != '/')
+		path = path_join(ctx->repo.worktree, f);
+	if (projection_set_signers(ctx->proj, path ? path : f) < 0)
+		exit(1);
+	projection_sign_view(ctx->proj, ctx->include_bad,
+			     ctx->cfg.require_signed);
+	free(path);
+}
+
+void ctx_include_bad(struct thrum_ctx *ctx, int on)
+{
+	ctx->include_bad = !!on;
+	if (ctx->proj)
+		projection_sign_view(ctx->proj, ctx->include_bad,
+				     ctx->cfg.require_signed);
+}
+
 static void open_projection(struct thrum_ctx *ctx)
 {
 	ctx_need_store(ctx);
-	if (!ctx->proj && projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
+	if (ctx->proj)
+		return;
+	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
 		exit(1);
+	sign_settings(ctx);
 }
 
 /*

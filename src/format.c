@@ -11,6 +11,7 @@
 #include "identity.h"
 #include "peer.h"
 #include "projection.h"
+#include "sign.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "sync.h"
@@ -131,6 +132,24 @@ static void audience_names(const struct message *m, struct strvec *out)
 	}
 }
 
+/*
+ * "verified": true (signed by the key of its name), false (does not
+ * count: shown with --include-bad only), null (its name has no key);
+ * "key": the fingerprint of the key that signed it, or null
+ */
+static void sign_json(json_object *o, const struct message *m)
+{
+	struct strbuf fp = STRBUF_INIT;
+
+	json_object_object_add(o, "verified", m->verified < 0 ? NULL :
+			       json_object_new_boolean(m->verified));
+	if (m->signer && !sign_fingerprint(m->signer, &fp))
+		put(o, "key", fp.buf);
+	else
+		json_object_object_add(o, "key", NULL);
+	strbuf_release(&fp);
+}
+
 static json_object *message_json(const struct message *m)
 {
 	json_object *o = json_object_new_object();
@@ -157,6 +176,7 @@ static json_object *message_json(const struct message *m)
 	put_bool(o, "is_read", m->is_read);
 	put_bool(o, "edited", m->edited);
 	put_bool(o, "deleted", m->deleted);
+	sign_json(o, m);
 	return o;
 }
 
@@ -288,12 +308,30 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		if (m->deleted)
 			fprintf(out, " %s(deleted)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));
+		/* quiet for a name without key; loud for what does not count */
+		if (m->verified < 0)
+			fprintf(out, " %s(unverified)%s", COLOR(C_NOTE),
+				COLOR(C_RESET));
+		else if (!m->verified)
+			fprintf(out, " %s(BAD SIGNATURE: does not count)%s",
+				COLOR(C_HIGH), COLOR(C_RESET));
 		fputc('\n', out);
 		print_indented(m->content ? m->content : "", out);
 	}
 	strbuf_release(&who);
 	strbuf_release(&id);
 	strbuf_release(&note);
+}
+
+void format_signer_text(const struct message *m, FILE *out)
+{
+	struct strbuf fp = STRBUF_INIT;
+
+	if (m->signer && !sign_fingerprint(m->signer, &fp))
+		fprintf(out, "    %skey %s%s%s\n", COLOR(C_NOTE), fp.buf,
+			m->verified > 0 ? "" : " (not the key of its name)",
+			COLOR(C_RESET));
+	strbuf_release(&fp);
 }
 
 static const char *ns_to_date(const char *ns_text, char *buf)
@@ -333,6 +371,7 @@ void format_agents_json(const struct agent_list *l, FILE *out)
 		put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
 		put(e, "session_id", a->session_id);
 		put_bool(e, "active", !!a->session_id);
+		put_bool(e, "key_conflict", a->key_conflict);
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "agents", arr);
@@ -391,12 +430,13 @@ void format_agents_text(const struct agent_list *l, FILE *out)
 
 		agent_cols(&c, a);
 		seen_text(a->last_seen_at, now, seen);
-		fprintf(out, "%s%-*s%s  %-*s  %-*s  %-8s  %-*s%s%s\n",
+		fprintf(out, "%s%-*s%s  %-*s  %-*s  %-8s  %-*s%s%s%s\n",
 			COLOR(C_WHO), (int)wn, c.name.buf, COLOR(C_RESET),
 			(int)wr, c.role.buf, (int)wm, c.module.buf,
 			a->session_id ? "active" : "inactive",
 			a->intent ? (int)ws : 0, seen, a->intent ? "  " : "",
-			c.intent.buf);
+			c.intent.buf, a->key_conflict ?
+			"  (key conflict: see git thrum fsck)" : "");
 	}
 	strbuf_release(&c.name);
 	strbuf_release(&c.role);

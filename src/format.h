@@ -7,6 +7,7 @@
  * in git-thrum(1)).  JSON goes through json-c, never printf.
  */
 struct message_list;
+struct message;
 struct agent_list;
 struct identity;
 struct strbuf;
@@ -31,6 +32,8 @@ const char *format_safe(struct strbuf *buf, const char *s);
 
 /* {"messages":[...]} */
 void format_messages_json(const struct message_list *l, FILE *out);
+/* message show: "    key SHA256:..." of the key that signed m, if any */
+void format_signer_text(const struct message *m, FILE *out);
 void format_messages_text(const struct message_list *l, FILE *out);
 /* colour the human forms (see want_color() in pager.h) */
 void format_set_color(int on);

@@ -40,15 +40,7 @@ static int add_audience(struct projection *p, const char *msg,
 }
 
 static const char msg_refresh_sql[] =
-	"UPDATE messages SET"
-	" (cur_content, cur_format) = (SELECT content, format"
-	"   FROM edits e"
-	"   WHERE e.message_id = messages.message_id"
-	"   AND e.editor = messages.agent_id"
-	"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-	" deleted = EXISTS (SELECT 1 FROM deletes d"
-	"   WHERE d.message_id = messages.message_id"
-	"   AND d.actor = messages.agent_id)"
+	"UPDATE messages SET " PROJ_MSG_REFRESH_SET
 	" WHERE message_id = :message_id";
 
 static int refresh_message(struct projection *p, const char *msg)
@@ -523,7 +515,7 @@ int projection_apply(struct projection *p, const struct event *orig,
 	sqlite3_stmt *s = proj_stmt(p, ST_SEEN_INSERT, seen_insert_sql);
 	struct event copy = *orig;
 	const struct event *ev = orig;
-	int ret, seen = 0;
+	int ret, seen = 0, rejected;
 
 	proj_bind_text(s, ":event_id", ev->event_id);
 	proj_bind_int(s, ":hash", (int64_t)line_hash);
@@ -544,6 +536,9 @@ int projection_apply(struct projection *p, const struct event *orig,
 	if (clamp_ns(p, orig, &copy.ts_ns) < 0)
 		return -1;
 	ev = &copy;
+	/* signed events: one that does not count is kept as a fact only */
+	if ((rejected = proj_sign_record(p, ev, shard)) < 0)
+		return -1;
 
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
@@ -554,11 +549,13 @@ int projection_apply(struct projection *p, const struct event *orig,
 		ret = apply_edit_or_delete(p, ev, shard);
 		break;
 	case EV_MESSAGE_RECEIPT:
-		ret = apply_receipt(p, ev);
-		seen = 1;
+		ret = rejected ? 0 : apply_receipt(p, ev);
+		seen = !rejected;
 		break;
 	case EV_AGENT_REGISTER:
 		ret = apply_register(p, ev);
+		if (ret >= 0)
+			ret = proj_sign_after(p, ev, shard);
 		seen = 1;
 		break;
 	case EV_AGENT_UPDATE:

@@ -58,6 +58,30 @@ enum stmt_id {
 	ST_PENDING_PRUNE,
 	ST_PENDING_ALL,
 	ST_PENDING_DROP,
+	/* projection-sign.c */
+	ST_SIG_ADD,
+	ST_SIG_REG_ADD,
+	ST_SIG_REJECT_ONE,
+	ST_SIG_REJECT_AGENT,
+	ST_SIG_REJECT_CLEAR,
+	ST_SIG_REJECTED,
+	ST_SIG_KEYS_CLEAR,
+	ST_SIG_KEY_ADD,
+	ST_SIG_KEY_END,
+	ST_SIG_ALLOWED_KEYS,
+	ST_SIG_REGS,
+	ST_SIG_CONFLICTS_CLEAR,
+	ST_SIG_CONFLICT,
+	ST_SIG_ANY_ALLOWED,
+	ST_SIG_AGENT_CLEAR,
+	ST_SIG_AGENT_REGS,
+	ST_SIG_RECEIPTS_CLEAR,
+	ST_SIG_RECEIPTS_SIGS,
+	ST_SIG_REFRESH_AGENT,
+	ST_SIG_ALLOWED_ALL,
+	ST_SIG_ALLOWED_ADD,
+	ST_SIG_NAMES,
+	ST_SIG_PROBLEMS,
 	ST_MAX
 };
 
@@ -70,7 +94,75 @@ struct projection {
 	FILE *trace;		/* THRUM_TRACE_SQL: each statement run */
 	int bulk;		/* a rebuild into a private file: no journal */
 	int64_t now;		/* the clock, read at projection_begin() */
+	int sig_include_bad;	/* projection_sign_view() */
+	int sig_require_signed;
 };
+
+/*
+ * Signed events (projection-sign.c).  proj_sign_record() stores ev's
+ * signature (ev ordered at its clamped instant) before it is applied:
+ * 1 when it does not count, 0 when it does, -1 on error.
+ * proj_sign_after() recomputes the name of a registration once it is
+ * applied.  proj_sign_bind_view() binds :include_bad and
+ * :require_signed where a statement has them (proj_stmt() calls it).
+ */
+int proj_sign_record(struct projection *p, const struct event *ev,
+		     const char *shard);
+int proj_sign_after(struct projection *p, const struct event *ev,
+		    const char *shard);
+void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
+
+/*
+ * Key k (a row of agent_keys) speaks for its name at the instant of
+ * event e (a row of event_sigs): from its registration (since) up to
+ * the registration that replaced it (until), both included.
+ */
+#define PROJ_KEY_SPEAKS(k, e) \
+	" (" k ".since_ns IS NULL OR (" e ".ts, " e ".event_id)" \
+	"   >= (" k ".since_ns, " k ".since_eid))" \
+	" AND (" k ".until_ns IS NULL OR (" e ".ts, " e ".event_id)" \
+	"   <= (" k ".until_ns, " k ".until_eid))"
+
+/* the event col is signed by the key that speaks for its name then */
+#define PROJ_SIG_GOOD(col) \
+	" EXISTS (SELECT 1 FROM event_sigs y JOIN agent_keys k" \
+	"   ON k.agent_id = y.agent_id AND k.pubkey = y.signer" \
+	"   WHERE y.event_id = " col " AND y.state = 1 AND" \
+	PROJ_KEY_SPEAKS("k", "y") ")"
+
+/*
+ * A message shows when its create counts (or --include-bad) and, with
+ * thrum.requireSigned, is signed by the key of its name.
+ */
+#define PROJ_SIG_SHOWN(col) \
+	" (:include_bad OR NOT EXISTS (SELECT 1 FROM sig_rejects x" \
+	"   WHERE x.event_id = " col "))" \
+	" AND (NOT :require_signed OR" PROJ_SIG_GOOD(col) ")"
+
+/* verified: 0 when it does not count, 1 when signed by its name's key, else -1 */
+#define PROJ_SIG_VERIFIED(col) \
+	" CASE WHEN EXISTS (SELECT 1 FROM sig_rejects x" \
+	"   WHERE x.event_id = " col ") THEN 0" \
+	" WHEN" PROJ_SIG_GOOD(col) " THEN 1" \
+	" ELSE -1 END, (SELECT signer FROM event_sigs y WHERE y.event_id = " col ")"
+
+/*
+ * The current text and deletion of a message: the latest edit by its
+ * author that counts, and whether a delete by its author counts.
+ */
+#define PROJ_MSG_REFRESH_SET \
+	" (cur_content, cur_format) = (SELECT content, format" \
+	"   FROM edits e" \
+	"   WHERE e.message_id = messages.message_id" \
+	"   AND e.editor = messages.agent_id" \
+	"   AND NOT EXISTS (SELECT 1 FROM sig_rejects x" \
+	"    WHERE x.event_id = e.event_id)" \
+	"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1)," \
+	" deleted = EXISTS (SELECT 1 FROM deletes d" \
+	"   WHERE d.message_id = messages.message_id" \
+	"   AND d.actor = messages.agent_id" \
+	"   AND NOT EXISTS (SELECT 1 FROM sig_rejects x" \
+	"    WHERE x.event_id = d.event_id))"
 
 /*
  * Apply one parsed event found in the log file of shard (NULL for

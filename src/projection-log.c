@@ -188,7 +188,7 @@ static int project_lines(struct projection *p, const char *rel,
 			line = nl + 1;
 			continue;
 		}
-		if (event_parse(&ev, line, n, 0, &why) < 0) {
+		if (event_parse(&ev, line, n, EVENT_PARSE_VERIFY, &why) < 0) {
 			stats->unparseable++;
 			if (skip_line(p, rel, hash, why, stats) < 0)
 				return -1;

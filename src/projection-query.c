@@ -134,6 +134,7 @@ static void message_release(struct message *m)
 	free(m->format);
 	free(m->content);
 	free(m->priority);
+	free(m->signer);
 	if (m->audience) {
 		strvec_clear(m->audience);
 		free(m->audience);
@@ -182,6 +183,7 @@ static const struct column message_cols[] = {
 	COL(message, COL_TEXT, content), COL(message, COL_TEXT, priority),
 	COL(message, COL_INT, edited), COL(message, COL_INT, deleted),
 	COL(message, COL_INT, is_read),
+	COL(message, COL_INT, verified), COL(message, COL_TEXT, signer),
 };
 
 static int read_messages(struct projection *p, sqlite3_stmt *s,
@@ -210,7 +212,8 @@ static int load_all_audiences(struct projection *p, struct message_list *l,
 	" m.cur_content IS NOT NULL, m.deleted," \
 	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
 	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
-	"   AND r.receipt_type = 'read'))"
+	"   AND r.receipt_type = 'read')),"				\
+	PROJ_SIG_VERIFIED("m.event_id")
 
 static const char inbox_sql[] =
 	"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
@@ -227,6 +230,7 @@ static const char inbox_sql[] =
 	"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
 	"     OR gm.member_value = '*')))))))"
 	" AND (:deleted OR NOT m.deleted)"
+	" AND" PROJ_SIG_SHOWN("m.event_id")
 	" AND (:from IS NULL OR m.agent_id = :from)"
 	" AND m.rowid > :after"
 	" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
@@ -256,12 +260,13 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 }
 
 static const char msg_prefix_sql[] =
-	"SELECT message_id FROM messages WHERE message_id >= :prefix"
-	" AND message_id < :upper ORDER BY message_id LIMIT 2";
+	"SELECT message_id FROM messages m WHERE message_id >= :prefix"
+	" AND message_id < :upper AND" PROJ_SIG_SHOWN("m.event_id")
+	" ORDER BY message_id LIMIT 2";
 
 static const char msg_get_sql[] =
 	"SELECT " MESSAGE_COLUMNS " FROM messages m"
-	" WHERE m.message_id = :id";
+	" WHERE m.message_id = :id AND" PROJ_SIG_SHOWN("m.event_id");
 
 int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out)
@@ -342,7 +347,8 @@ static const char agents_sql[] =
 	" a.worktree, a.hostname, i.intent, a.reg_ns, s.last_ns,"
 	" (SELECT session_id FROM sessions se"
 	"   WHERE se.agent_id = a.agent_id AND se.ended_ns IS NULL"
-	"   ORDER BY se.started_ns DESC LIMIT 1)"
+	"   ORDER BY se.started_ns DESC LIMIT 1),"
+	" EXISTS (SELECT 1 FROM key_conflicts kc WHERE kc.agent_id = a.agent_id)"
 	" FROM agents a"
 	" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
 	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
@@ -356,6 +362,7 @@ static const struct column agent_cols[] = {
 	COL(agent_info, COL_NS_TEXT, registered_at),
 	COL(agent_info, COL_NS_TEXT, last_seen_at),
 	COL(agent_info, COL_TEXT, session_id),
+	COL(agent_info, COL_INT, key_conflict),
 };
 
 int projection_agents(struct projection *p, struct agent_list *out)

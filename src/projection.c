@@ -31,7 +31,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -116,7 +116,39 @@ static const char schema_sql[] =
 	/* lines appended here and not committed to a-sync yet, exactly */
 	"CREATE TABLE IF NOT EXISTS pending("
 	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
-	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
+	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;"
+	/*
+	 * signed events (projection-sign.c): each event's signature, the
+	 * keys registrations name, which key speaks for a name and from when
+	 * to when, thrum.allowedSigners as last read, what does not count
+	 */
+	"CREATE TABLE IF NOT EXISTS event_sigs("
+	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL, state INTEGER NOT NULL, signer TEXT,"
+	"  type TEXT, message_id TEXT, receipt_type TEXT) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS event_sigs_by_agent"
+	"  ON event_sigs(agent_id);"
+	"CREATE TABLE IF NOT EXISTS agent_regs("
+	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
+	"  ts INTEGER NOT NULL, state INTEGER NOT NULL, signer TEXT,"
+	"  pubkey TEXT, name TEXT, kind TEXT, role TEXT, module TEXT,"
+	"  worktree TEXT, display TEXT, hostname TEXT) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS agent_regs_by_agent"
+	"  ON agent_regs(agent_id);"
+	"CREATE TABLE IF NOT EXISTS agent_keys("
+	"  agent_id TEXT NOT NULL, pubkey TEXT NOT NULL,"
+	"  since_ns INTEGER, since_eid TEXT, until_ns INTEGER,"
+	"  until_eid TEXT, PRIMARY KEY(agent_id, pubkey)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS key_conflicts("
+	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS allowed_signers("
+	"  agent_id TEXT NOT NULL, pubkey TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, pubkey)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS sig_rejects("
+	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
+	"  why TEXT NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS sig_rejects_by_agent"
+	"  ON sig_rejects(agent_id);";
 
 
 
@@ -140,6 +172,7 @@ sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id,
 	p->sql[id] = sql;
 	sqlite3_reset(p->st[id]);
 	sqlite3_clear_bindings(p->st[id]);
+	proj_sign_bind_view(p, p->st[id]);
 	return p->st[id];
 }
 

@@ -102,6 +102,8 @@ struct message {
 	int edited;
 	int deleted;
 	int is_read;
+	int verified;		/* 1, 0 (does not count), -1: no key (null) */
+	char *signer;		/* "ed25519:<base64>" that signed, or NULL */
 	/*
 	 * "<kind>:<value>", kind one of to (a recipient agent), mention (an
 	 * agent or role), group, broadcast; sorted
@@ -153,6 +155,7 @@ struct agent_info {
 	char *registered_at;
 	char *last_seen_at;
 	char *session_id;	/* the open session, or NULL */
+	int key_conflict;	/* a registration named another key unsigned */
 };
 
 struct agent_list PROJECTION_LIST(struct agent_info);
@@ -199,5 +202,35 @@ struct projection_counts {
 };
 
 int projection_counts(struct projection *p, struct projection_counts *out);
+
+/*
+ * Signed events (projection-sign.c).  projection_set_signers(): the
+ * thrum.allowedSigners file at path (NULL or "": none) speaks for the
+ * names it lists from now on; what counts is recomputed when the file
+ * says something else than last time.  0, or -1 after error() (a bad
+ * line in the file).  projection_sign_view(): what the queries of p
+ * show: also what does not count (include_bad), or only what is signed
+ * by the key of its name (require_signed).
+ */
+int projection_set_signers(struct projection *p, const char *path);
+void projection_sign_view(struct projection *p, int include_bad,
+			  int require_signed);
+
+/* an event that does not count; strings valid during the callback */
+struct sig_problem {
+	const char *event_id;
+	const char *agent_id;	/* the name it speaks for */
+	const char *type;
+	const char *why;
+	int key_conflict;	/* a registration naming another key */
+};
+typedef void (*sig_problem_fn)(const struct sig_problem *pb, void *payload);
+
+/*
+ * Each event of who (NULL: of everyone) that does not count, by name and
+ * order, to fn (NULL: only counted).  Their number, or -1.
+ */
+int projection_sig_problems(struct projection *p, const char *who,
+			    sig_problem_fn fn, void *payload);
 
 #endif

@@ -138,7 +138,7 @@ test_expect_success 'a prefix: one option, else refused as ambiguous' '
 		cd r &&
 		test_expect_code 129 git thrum init --no- 2>err &&
 		grep "^error: option '"'"'--no-'"'"' is ambiguous\$" err &&
-		git thrum inbox --inc --no-m >out &&
+		git thrum inbox --include-d --no-m >out &&
 		echo "no messages" >expect &&
 		test_cmp expect out
 	)

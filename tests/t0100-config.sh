@@ -16,6 +16,8 @@ listing() {
 	thrum.daemon=true	(default)
 	thrum.writeDelay=200	(default)
 	thrum.peerListen=	(default)
+	thrum.allowedSigners=	(default)
+	thrum.requireSigned=false	(default)
 	EOF
 }
 

@@ -60,8 +60,9 @@ test_expect_success 'a corrupt database is rebuilt silently' '
 test_expect_success 'a stale database catches up with lines it never saw' '
 	sd=$(sync_dir repo) &&
 	E=01JKM4T2YQ8M3E5X6Z7A9B0C &&
-	echo "{\"agent_id\":\"alice\",\"body\":{\"content\":\"written behind our back\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}X1\",\"message_id\":\"msg_${E}X1\",\"recipients\":[\"bob\"],\"refs\":[{\"type\":\"mention\",\"value\":\"bob\"}],\"timestamp\":\"2030-01-01T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" \
-		>>"$sd/messages/alice.jsonl" &&
+	echo "{\"agent_id\":\"alice\",\"body\":{\"content\":\"written behind our back\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}X1\",\"message_id\":\"msg_${E}X1\",\"recipients\":[\"bob\"],\"refs\":[{\"type\":\"mention\",\"value\":\"bob\"}],\"timestamp\":\"2030-01-01T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" |
+		"$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign" sign \
+			repo/.thrum/identities/alice.key >>"$sd/messages/alice.jsonl" &&
 	test_inbox as bob inbox --no-mark-read --limit 1 <<-EOF
 	* msg_${E}X1  from alice to @bob  in the future
 	    written behind our back

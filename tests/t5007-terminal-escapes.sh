@@ -26,12 +26,12 @@ test_expect_success 'setup: alice, and hostile events from bob' '
 
 test_expect_success 'inbox and message show' '
 	cat >expect <<-\EOF &&
-	* msg_01JKM4T2YQ8M3E5X6Z7A9B0CM1  from bob to @alice          5 minutes ago
+	* msg_01JKM4T2YQ8M3E5X6Z7A9B0CM1  from bob to @alice          5 minutes ago (unverified)
 	    red \e[31mtext\e[0m
 	    clip \e]52;c;ZXZpbA==\a link \e]8;;http://x\a
 	    	cr\rover \u202eright c1 \u009b end
 
-	* msg_\u202eM2  from b\e[1mob to @everyone  65 minutes ago  [high\e[0m]
+	* msg_\u202eM2  from b\e[1mob to @everyone  65 minutes ago  [high\e[0m] (unverified)
 	    x
 	EOF
 	thrum_in repo inbox --no-mark-read >out &&

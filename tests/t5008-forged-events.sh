@@ -53,14 +53,17 @@ test_expect_success 'a body with \u0000 is skipped and listed, never cut short' 
 	grep "^warning: log: messages/bob.jsonl:[0-9]*: skipped line (\\\\u0000 in a string)$" out
 '
 
-# bob claims alice registered in 2261 as "pinned"; alice registers
-# again for real two days later, and then once more after a rebuild
+# a line signed by alice (a clock gone wrong, or her key in bob's hands)
+# claims she registered in 2261 as "pinned"; alice registers again for
+# real two days later, and then once more after a rebuild; an unsigned
+# claim would not count at all (t5010)
 test_expect_success 'a far-future registration does not pin the agent' '
 	now=2030-01-01T10:00:00Z &&
 	later=2030-01-03T10:00:00Z &&
 	sd=$(sync_dir bob) &&
-	echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"alice\",\"role\":\"pinned\",\"timestamp\":\"2261-12-31T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" \
-		>>"$sd/events.jsonl" &&
+	echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"alice\",\"role\":\"pinned\",\"timestamp\":\"2261-12-31T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" |
+		"$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign" sign \
+			alice/.thrum/identities/alice.key >>"$sd/events.jsonl" &&
 	THRUM_TEST_NOW=$now sync_round bob alice &&
 	THRUM_TEST_NOW=$now thrum_in alice agent list --json >a.json &&
 	test "$(json_get a.json "$.agents[0].role")" = pinned &&

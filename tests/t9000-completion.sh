@@ -59,7 +59,7 @@ test_expect_success COMPLETION 'options of a command and of a subcommand' '
 	printf "%s\n" --json --priority --reply-to --to >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum message show --) >actual &&
-	printf "%s\n" --json --no-mark-read >expect &&
+	printf "%s\n" --include-bad --json --no-mark-read >expect &&
 	test_cmp expect actual
 '
 

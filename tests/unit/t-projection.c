@@ -1,7 +1,9 @@
 /*
  * projection: the same set of events applied in 50 random orders gives
  * identical answers (technical/architecture.adoc), duplicates are no-ops, conflicting
- * duplicates are counted, edits and deletes count only from the author.
+ * duplicates are counted, edits and deletes count only from the author,
+ * and signed events count only when signed by the key of their name
+ * (keys arrive in any order too: rotation, conflict, forgeries).
  */
 #include "unit.h"
 #include "unit-scratch.h"
@@ -9,6 +11,7 @@
 #include "event.h"
 #include "projection.h"
 #include "projection-internal.h"
+#include "sign.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "ulid.h"
@@ -51,11 +54,15 @@ static void fill_message(struct event *ev, enum event_type type,
 	ev->message_id = strdup(msg);
 }
 
+/* non-NULL: keep() signs what it keeps with this key */
+static const struct sign_key *signing;
+static struct sign_key k_s1, k_s1new, k_s2, k_evil;
+
 static void keep(struct event *ev, const char *shard)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	assert_int_equal(event_serialize(ev, &sb, 0), 0);
+	assert_int_equal(event_serialize_signed(ev, &sb, signing), 0);
 	lines = realloc(lines, (nr_lines + 1) * sizeof(*lines));
 	lines[nr_lines].text = strbuf_detach(&sb, NULL);
 	lines[nr_lines].shard = shard ? strdup(shard) : NULL;
@@ -176,6 +183,60 @@ static void session(const char *who, const char *sid, int start, int64_t at)
 	keep(&ev, NULL);
 }
 
+/* a registration of name that names key pub */
+static void agent_key(const char *name, const char *role, int64_t at,
+		      const struct sign_key *pub)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct event ev;
+
+	fill(&ev, EV_AGENT_REGISTER, at);
+	ev.agent_id = strdup(name);
+	ev.name = strdup(name);
+	ev.role = strdup(role);
+	ev.module = strdup("m");
+	sign_pubkey_text(pub->pk, &sb);
+	ev.pubkey = strbuf_detach(&sb, NULL);
+	keep(&ev, NULL);
+}
+
+/*
+ * s1 and s2 sign; s1 rotates its key at 500; evil signs as both.  What
+ * does not count: an unsigned edit by s1, a delete of s2's message
+ * signed by evil, an unsigned receipt by s2, evil's registration of s2
+ * (a key conflict), and s1's old key after the rotation: 5 events.
+ */
+static void signed_history(void)
+{
+	char *m1, *m2, *m3;
+
+	signing = &k_s1;
+	agent_key("s1", "impl", 0, &k_s1);
+	signing = &k_s2;
+	agent_key("s2", "review", 1, &k_s2);
+	signing = &k_s1;
+	m1 = message("s1", "s2", NULL, NULL, 0, 20);
+	edit(m1, "s1", "signed edit", 30, 1);
+	signing = &k_s2;
+	m2 = message("s2", "s1", NULL, NULL, 0, 21);
+	signing = NULL;
+	edit(m1, "s1", "unsigned edit", 40, 1);
+	receipt(m1, "s2", 50);
+	signing = &k_evil;
+	delete(m2, "s2", 45);
+	agent_key("s2", "owned", 60, &k_evil);
+	signing = &k_s1;
+	agent_key("s1", "impl", 500, &k_s1new);
+	signing = &k_s1new;
+	m3 = message("s1", "s2", NULL, NULL, 0, 600);
+	signing = &k_s1;
+	free(message("s1", "s2", NULL, NULL, 0, 700));
+	signing = NULL;
+	free(m1);
+	free(m2);
+	free(m3);
+}
+
 static void make_history(void)
 {
 	const char *names[] = { "a1", "a2", "a3", "a4" };
@@ -270,8 +331,8 @@ static void apply_all(struct projection *p, const size_t *order)
 		struct event ev;
 		int r;
 
-		assert_int_equal(event_parse(&ev, l->text, strlen(l->text), 0,
-					     NULL), 0);
+		assert_int_equal(event_parse(&ev, l->text, strlen(l->text),
+					     EVENT_PARSE_VERIFY, NULL), 0);
 		r = projection_apply(p, &ev, l->shard,
 				     event_line_hash(l->text,
 						     strlen(l->text)));
@@ -290,9 +351,9 @@ static void digest_list(struct strbuf *out, const struct message_list *l)
 	for (i = 0; i < l->nr; i++) {
 		const struct message *m = &l->items[i];
 
-		strbuf_addf(out, "%s|%s|%s|r%d e%d d%d|", m->message_id,
+		strbuf_addf(out, "%s|%s|%s|r%d e%d d%d v%d|", m->message_id,
 			    m->agent_id, m->content, m->is_read, m->edited,
-			    m->deleted);
+			    m->deleted, m->verified);
 		for (j = 0; j < m->audience->nr; j++)
 			strbuf_addf(out, "%s,", m->audience->v[j]);
 		strbuf_addch(out, '\n');
@@ -303,7 +364,7 @@ static char *digest(struct projection *p)
 {
 	static const char *const who[][2] = {
 		{ "a1", "impl" }, { "a2", "impl" }, { "a3", "review" },
-		{ "a4", "impl" },
+		{ "a4", "impl" }, { "s1", "impl" }, { "s2", "review" },
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
@@ -335,6 +396,8 @@ static char *digest(struct projection *p)
 	assert_int_equal(projection_counts(p, &c), 0);
 	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
 		    c.conflicts);
+	strbuf_addf(&out, "%d do not count\n",
+		    projection_sig_problems(p, NULL, NULL, NULL));
 	return strbuf_detach(&out, NULL);
 }
 
@@ -388,7 +451,14 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "31 messages, 2 conflicts"));
+	assert_non_null(strstr(first, "35 messages, 2 conflicts"));
+	/* signed: the rotation holds, the forgeries do not count */
+	assert_non_null(strstr(first, "5 do not count"));
+	assert_non_null(strstr(first, "signed edit|r0 e1 d0 v1|"));
+	assert_null(strstr(first, "unsigned edit"));
+	assert_non_null(strstr(first, "agent s2 review"));
+	assert_null(strstr(first, "owned"));
+	assert_non_null(strstr(first, "v-1"));
 	free(first);
 	free(order);
 }
@@ -536,7 +606,11 @@ static int setup(void **state)
 	(void)state;
 	if (!mkdtemp(tmpdir) || setenv("THRUM_TEST_NOW", TEST_NOW, 1))
 		return -1;
+	if (sign_keygen(&k_s1) || sign_keygen(&k_s1new) ||
+	    sign_keygen(&k_s2) || sign_keygen(&k_evil))
+		return -1;
 	make_history();
+	signed_history();
 	return 0;
 }
 

@@ -1,0 +1,220 @@
+#!/bin/sh
+test_description='signed events: forgeries pushed with plain git do not count, key rotation, thrum.allowedSigners, tampered lines'
+. ./lib-thrum.sh
+
+sign="$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign"
+E=01JKM4T2YQ8M3E5X6Z7A9B0C
+
+# now_ts [<seconds ahead>]: an RFC 3339 instant, to the nanosecond,
+# after every event written so far
+now_ts() {
+	date -u -d "@$(( $(date +%s) + ${1:-0} )).$(date +%N)" \
+		+%Y-%m-%dT%H:%M:%S.%NZ
+}
+
+# forge <file> <line>...: mallory, a plain git clone, appends lines to a
+# file of a-sync and pushes
+forge() {
+	f=$1 && shift &&
+	git -C mallory pull -q --rebase origin a-sync &&
+	for l in "$@"
+	do
+		printf "%s\n" "$l" >>"mallory/$f" || return 1
+	done &&
+	git -C mallory add "$f" &&
+	git -C mallory commit -q -m forged &&
+	git -C mallory push -q origin HEAD:a-sync
+}
+
+test_expect_success 'setup: alice and bob with keys, mallory with hers' '
+	setup_pair &&
+	thrum_in alice send "the real message" --to @bob >id &&
+	sync_round alice bob &&
+	git clone -q -b a-sync remote.git mallory &&
+	"$sign" keygen mallory.key &&
+	"$sign" pubkey mallory.key >mallory.pub &&
+	test -f alice/.thrum/identities/alice.key &&
+	test "$(stat -c %a alice/.thrum/identities/alice.key)" = 600 &&
+	! git -C alice log --all -p | grep -q "$(cat alice/.thrum/identities/alice.key)"
+'
+
+test_expect_success 'our lines are signed; the registration names the key' '
+	"$sign" check <"$(sync_dir alice)/messages/alice.jsonl" >states &&
+	echo good >expect &&
+	test_cmp expect states &&
+	grep "\"type\":\"agent.register\"" "$(sync_dir alice)/events.jsonl" |
+		grep "\"name\":\"alice\"" >reg &&
+	grep -q "\"pubkey\":\"ed25519:" reg &&
+	"$sign" check <reg >states &&
+	test_cmp expect states &&
+	thrum_in bob inbox --json --no-mark-read >in.json &&
+	test "$(json_get in.json "$.messages[0].verified")" = 1 &&
+	thrum_in bob message show "$(cat id)" --no-mark-read >show &&
+	grep "^    key SHA256:" show
+'
+
+test_expect_success 'the MCP server signs what it writes' '
+	init="{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2024-11-05\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}" &&
+	call="{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\",\"params\":{\"name\":\"send_message\",\"arguments\":{\"to\":\"@bob\",\"content\":\"via mcp\"}}}" &&
+	printf "%s\n%s\n" "$init" "$call" >mcp.in &&
+	(cd alice && git thrum mcp --agent alice <../mcp.in >../mcp.out) &&
+	grep "via mcp" "$(sync_dir alice)/messages/alice.jsonl" >line &&
+	"$sign" check <line >states &&
+	echo good >expect &&
+	test_cmp expect states
+'
+
+test_expect_success 'mallory forges a message, an edit, a delete, a receipt and a registration' '
+	id=$(cat id) && ts=$(now_ts 1) &&
+	create="{\"agent_id\":\"alice\",\"body\":{\"content\":\"FORGED unsigned\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}A1\",\"message_id\":\"msg_${E}A1\",\"recipients\":[\"bob\"],\"timestamp\":\"$ts\",\"type\":\"message.create\",\"v\":1}" &&
+	signed=$(echo "{\"agent_id\":\"alice\",\"body\":{\"content\":\"FORGED signed\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}A2\",\"message_id\":\"msg_${E}A2\",\"recipients\":[\"bob\"],\"timestamp\":\"$ts\",\"type\":\"message.create\",\"v\":1}" | "$sign" sign mallory.key) &&
+	edit="{\"agent_id\":\"alice\",\"body\":{\"content\":\"FORGED edit\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}A3\",\"message_id\":\"$id\",\"timestamp\":\"$ts\",\"type\":\"message.edit\",\"v\":1}" &&
+	delete=$(echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}A4\",\"message_id\":\"$id\",\"timestamp\":\"$ts\",\"type\":\"message.delete\",\"v\":1}" | "$sign" sign mallory.key) &&
+	receipt="{\"agent_id\":\"bob\",\"event_id\":\"evt_${E}A5\",\"message_id\":\"$id\",\"receipt_type\":\"read\",\"timestamp\":\"$ts\",\"type\":\"message.receipt\",\"v\":1}" &&
+	reg=$(echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}A6\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"alice\",\"role\":\"owned\",\"timestamp\":\"$ts\",\"type\":\"agent.register\",\"v\":1}" |
+		TEST_SIGN_PUBKEY=$(cat mallory.pub) "$sign" sign mallory.key) &&
+	forge messages/alice.jsonl "$create" "$signed" "$edit" "$delete" &&
+	forge messages/bob.jsonl "$receipt" &&
+	forge events.jsonl "$reg" &&
+	sync_round bob
+'
+
+test_expect_success 'none of them counts' '
+	id=$(cat id) &&
+	thrum_in bob inbox --no-mark-read --json >in.json &&
+	test "$(json_get in.json "$.messages[0].message_id")" = "$id" &&
+	test "$(json_get in.json "$.messages[0].body.content")" = "the real message" &&
+	test "$(json_get in.json "$.messages[0].deleted")" = 0 &&
+	test "$(json_get in.json "$.messages[0].is_read")" = 0 &&
+	test "$(json_get in.json "$.messages[0].verified")" = 1 &&
+	test "$(json_get in.json "$.messages[1].message_id")" = "" &&
+	thrum_in bob inbox --unread --json >unread.json &&
+	test "$(json_get unread.json "$.messages[0].message_id")" = "$id" &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].name")" = alice &&
+	test "$(json_get a.json "$.agents[0].role")" = alice-role
+'
+
+test_expect_success 'fsck lists each one, and the key conflict' '
+	thrum_in bob fsck >out &&
+	cat >expect <<-EOF &&
+	warning: signatures: evt_${E}A1: message.create as '\''alice'\'' does not count (unsigned, and the name has a key)
+	warning: signatures: evt_${E}A2: message.create as '\''alice'\'' does not count (not signed by the key of the name)
+	warning: signatures: evt_${E}A3: message.edit as '\''alice'\'' does not count (unsigned, and the name has a key)
+	warning: signatures: evt_${E}A4: message.delete as '\''alice'\'' does not count (not signed by the key of the name)
+	warning: signatures: evt_${E}A6: agent.register of '\''alice'\'' names another key without the signature of its key (a key conflict)
+	warning: signatures: evt_${E}A5: message.receipt as '\''bob'\'' does not count (unsigned, and the name has a key)
+	warning: signatures: 6 events kept in the log that do not count (see Documentation/security.adoc)
+	EOF
+	grep "^warning: signatures:" out >got &&
+	test_cmp expect got
+'
+
+test_expect_success 'team flags the key conflict' '
+	thrum_in bob team >team &&
+	grep "^alice .*key conflict" team &&
+	! grep "^bob .*key conflict" team
+'
+
+test_expect_success 'rebuild gives the same answers' '
+	thrum_in bob inbox --all --no-mark-read --json >before.json &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob inbox --all --no-mark-read --json >after.json &&
+	test_cmp before.json after.json &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: 6 events" out
+'
+
+test_expect_success '--include-bad shows what does not count, marked' '
+	thrum_in bob inbox --include-bad --no-mark-read >in &&
+	grep "FORGED unsigned" in &&
+	grep "msg_${E}A1 .*(BAD SIGNATURE: does not count)" in &&
+	thrum_in bob inbox --include-bad --no-mark-read --json >in.json &&
+	test "$(json_get in.json "$.messages[0].verified")" = 0
+'
+
+test_expect_success 'a tampered byte in a signed line is detected' '
+	line=$(grep "the real message" "$(sync_dir alice)/messages/alice.jsonl") &&
+	bad=$(printf "%s\n" "$line" | sed -e "s/the real message/the real massage/" \
+		-e "s/evt_[0-9A-Z]*/evt_${E}B1/" -e "s/\"message_id\":\"[^\"]*\"/\"message_id\":\"msg_${E}B1\"/") &&
+	printf "%s\n" "$bad" | "$sign" check >state &&
+	echo bad >expect &&
+	test_cmp expect state &&
+	forge messages/alice.jsonl "$bad" &&
+	sync_round bob &&
+	thrum_in bob inbox --all --no-mark-read >in &&
+	! grep massage in &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}B1: message.create as '\''alice'\'' does not count (bad signature)$" out
+'
+
+test_expect_success 'a rotation signed by the old key is accepted' '
+	"$sign" keygen alice-new.key &&
+	reg=$(echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}C1\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"alice\",\"role\":\"alice-role\",\"timestamp\":\"$(now_ts)\",\"type\":\"agent.register\",\"v\":1}" |
+		TEST_SIGN_PUBKEY=$("$sign" pubkey alice-new.key) "$sign" sign alice/.thrum/identities/alice.key) &&
+	forge events.jsonl "$reg" &&
+	sync_round alice bob &&
+	cp alice-new.key alice/.thrum/identities/alice.key &&
+	thrum_in alice send "after the rotation" --to @bob >id2 &&
+	sync_round alice bob &&
+	thrum_in bob message show "$(cat id2)" --json --no-mark-read >m.json &&
+	test "$(json_get m.json "$.message.verified")" = 1 &&
+	thrum_in bob message show "$(cat id)" --json --no-mark-read >m.json &&
+	test "$(json_get m.json "$.message.verified")" = 1
+'
+
+test_expect_success 'the old key no longer speaks for alice' '
+	late=$(echo "{\"agent_id\":\"alice\",\"body\":{\"content\":\"OLD KEY\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}C2\",\"message_id\":\"msg_${E}C2\",\"recipients\":[\"bob\"],\"timestamp\":\"$(now_ts 2)\",\"type\":\"message.create\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge messages/alice.jsonl "$late" &&
+	sync_round bob &&
+	thrum_in bob inbox --all --no-mark-read >in &&
+	! grep "OLD KEY" in
+'
+
+test_expect_success 'an unsigned rotation is refused' '
+	reg="{\"agent_id\":\"bob\",\"event_id\":\"evt_${E}D1\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"bob\",\"pubkey\":\"$(cat mallory.pub)\",\"role\":\"bob-role\",\"timestamp\":\"$(now_ts)\",\"type\":\"agent.register\",\"v\":1}" &&
+	msg=$(echo "{\"agent_id\":\"bob\",\"body\":{\"content\":\"AS BOB\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}D2\",\"message_id\":\"msg_${E}D2\",\"recipients\":[\"alice\"],\"timestamp\":\"$(now_ts 3)\",\"type\":\"message.create\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge events.jsonl "$reg" &&
+	forge messages/bob.jsonl "$msg" &&
+	sync_round alice &&
+	thrum_in alice inbox --all --no-mark-read >in &&
+	! grep "AS BOB" in &&
+	thrum_in alice fsck >out &&
+	grep "^warning: signatures: evt_${E}D1: agent.register of '\''bob'\'' names another key without the signature of its key (a key conflict)$" out
+'
+
+test_expect_success 'thrum.allowedSigners overrides the first registration' '
+	echo "alice $(cat mallory.pub)" >signers &&
+	git -C bob config thrum.allowedSigners ../signers &&
+	thrum_in bob inbox --all --no-mark-read >in &&
+	grep "FORGED signed" in &&
+	! grep "the real message" in &&
+	git -C bob config --unset thrum.allowedSigners &&
+	thrum_in bob inbox --all --no-mark-read >in &&
+	! grep "FORGED signed" in &&
+	grep "the real message" in
+'
+
+test_expect_success 'a bad allowedSigners line is refused, naming the file' '
+	echo "alice not-a-key" >signers &&
+	test_must_fail git -C bob -c thrum.allowedSigners=../signers thrum inbox 2>err &&
+	grep "^error: bad line 1 in thrum.allowedSigners" err
+'
+
+test_expect_success 'thrum.requireSigned hides what is unsigned' '
+	thrum_in alice send "signed one" >/dev/null &&
+	E2=01JKM4T2YQ8M3E5X6Z7A9B0D &&
+	forge messages/carol.jsonl "{\"agent_id\":\"carol\",\"body\":{\"content\":\"from the original\",\"format\":\"markdown\"},\"event_id\":\"evt_${E2}E1\",\"message_id\":\"msg_${E2}E1\",\"timestamp\":\"$(now_ts)\",\"type\":\"message.create\",\"v\":1}" &&
+	sync_round alice bob &&
+	thrum_in bob inbox --no-mark-read >in &&
+	grep "from carol .*(unverified)" in &&
+	thrum_in bob inbox --no-mark-read --json >in.json &&
+	test "$(json_get in.json "$.messages[0].verified")" = "" &&
+	git -C bob -c thrum.requireSigned=true thrum inbox --no-mark-read >in &&
+	! grep "from the original" in &&
+	grep "signed one" in
+'
+
+test_done
