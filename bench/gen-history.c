@@ -2,7 +2,7 @@
  * gen-history: write a realistic, deterministic a-sync log for benchmarks.
  *
  *   gen-history [--agents N] [--events E] [--seed S] [--start UNIX-SECONDS]
- *               [--append] <dir>
+ *               [--append] [--signed] <dir>
  *
  * writes <dir>/events.jsonl (agent.register and session starts) and
  * the segments of <dir>/messages/<agent>.jsonl (see store.h): E events in all, in time order, with the
@@ -14,6 +14,8 @@
  * 2026-01-01) and advances 1-20 s per event.  --append adds E events of
  * the same agents to the files already there (a later --start keeps each
  * file in time order), as a batch that arrives from another clone.
+ * --signed gives each agent a key (made from the seed) and signs every
+ * line with it, its registration naming it, as git-thrum writes them.
  *
  * The files are written with stdio, not store_append(): a benchmark
  * history of a million events must be made in seconds, and the log lock
@@ -22,7 +24,9 @@
 #include "thrum.h"
 #include "date.h"
 #include "event.h"
+#include <sodium.h>
 #include "repo.h"
+#include "sign.h"
 #include "store.h"
 #include "strbuf.h"
 #include "ulid.h"
@@ -70,7 +74,12 @@ struct agent {
 	FILE *f;
 	unsigned segment;	/* which file of the shard f is (store.h) */
 	size_t bytes;		/* its size */
+	struct sign_key key;	/* --signed */
 };
+
+static int signed_mode;
+/* the key of the agent of the event being made (--signed), or NULL */
+static const struct sign_key *current_key;
 
 static const char *out_dir;
 
@@ -154,6 +163,7 @@ static void new_event(struct event *ev, enum event_type type,
 	event_init_new(ev, type, a->origin);
 	stamp(ev);
 	ev->agent_id = xstrdup(a->name);
+	current_key = signed_mode ? &a->key : NULL;
 }
 
 /* a body of random words; text is the scratch buffer */
@@ -167,7 +177,7 @@ static void set_body(struct event *ev, struct strbuf *text)
 static void emit(FILE *f, struct event *ev, struct strbuf *line)
 {
 	strbuf_reset(line);
-	if (event_serialize(ev, line, 0) < 0)
+	if (event_serialize_signed(ev, line, current_key) < 0)
 		die("cannot serialise a %s event", ev->type_name);
 	strbuf_addch(line, '\n');
 	if (fwrite(line->buf, 1, line->len, f) != line->len)
@@ -191,7 +201,8 @@ static void emit_shard(struct agent *a, struct event *ev, struct strbuf *line)
 static void usage_exit(void)
 {
 	fprintf(stderr, "usage: gen-history [--agents N] [--events E] "
-		"[--seed S] [--start UNIX-SECONDS] [--append] <dir>\n");
+		"[--seed S] [--start UNIX-SECONDS] [--append] [--signed] "
+		"<dir>\n");
 	exit(129);
 }
 
@@ -222,6 +233,8 @@ int main(int argc, char **argv)
 			v = &start;
 		else if (!strcmp(argv[i], "--append"))
 			mode = "a";
+		else if (!strcmp(argv[i], "--signed"))
+			signed_mode = 1;
 		else if (argv[i][0] == '-' || dir)
 			usage_exit();
 		else
@@ -257,6 +270,16 @@ int main(int argc, char **argv)
 		char *id;
 
 		snprintf(a->name, sizeof(a->name), "agent%03ld", i);
+		if (signed_mode) {
+			unsigned char kseed[crypto_sign_SEEDBYTES];
+			size_t k;
+
+			for (k = 0; k < sizeof(kseed); k++)
+				kseed[k] = (unsigned char)(seed * 31 + i * 7 + k);
+			if (sign_init() < 0 ||
+			    crypto_sign_seed_keypair(a->key.pk, a->key.sk, kseed))
+				die("cannot make the key of %s", a->name);
+		}
 		id = ulid_new_id("d_");
 		snprintf(a->origin, sizeof(a->origin), "%s", id);
 		free(id);
@@ -277,6 +300,12 @@ int main(int argc, char **argv)
 		ev.name = xstrdup(a->name);
 		ev.role = xstrdup(roles[i % ARRAY_SIZE(roles)]);
 		ev.module = xstrdup(i % 2 ? "core" : "cli");
+		if (signed_mode) {
+			struct strbuf pk = STRBUF_INIT;
+
+			sign_pubkey_text(a->key.pk, &pk);
+			ev.pubkey = strbuf_detach(&pk, NULL);
+		}
 		emit(events, &ev, &line);
 
 		new_event(&ev, EV_AGENT_SESSION_START, a);

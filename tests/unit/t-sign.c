@@ -126,6 +126,7 @@ static void test_tampered_bytes(void **state)
 	struct strbuf line = STRBUF_INIT, spaced = STRBUF_INIT;
 	struct event ev = EVENT_INIT, back = EVENT_INIT;
 	struct sign_key k;
+	char *at;
 	size_t i, bad = 0, skipped = 0;
 	const char subst[] = "a0 \"";
 
@@ -157,6 +158,14 @@ static void test_tampered_bytes(void **state)
 	strbuf_reset(&spaced);
 	strbuf_addf(&spaced, "{ %s", line.buf + 1);
 	assert_int_equal(event_parse(&back, spaced.buf, spaced.len,
+				     EVENT_PARSE_VERIFY, NULL), 0);
+	assert_int_equal(back.sig_state, EVENT_SIG_BAD);
+	event_release(&back);
+	/* the same members in another order, same length: not the bytes */
+	at = strstr(line.buf, "\"type\":\"message.create\",\"v\":1");
+	assert_non_null(at);
+	memcpy(at, "\"v\":1,\"type\":\"message.create\"", 29);
+	assert_int_equal(event_parse(&back, line.buf, line.len,
 				     EVENT_PARSE_VERIFY, NULL), 0);
 	assert_int_equal(back.sig_state, EVENT_SIG_BAD);
 	event_release(&back);
