@@ -155,7 +155,13 @@ static void open_projection(struct thrum_ctx *ctx)
 		return;
 	if (projection_open(&ctx->proj, ctx->repo.var_dir) < 0)
 		exit(1);
-	sign_settings(ctx);
+	/*
+	 * what counts depends on the configuration; a command that reads
+	 * only the directory (send --to) does not run git config for it,
+	 * and keeps what the last reader stored
+	 */
+	if (ctx->have_cfg)
+		sign_settings(ctx);
 }
 
 /*
@@ -189,6 +195,7 @@ void ctx_need_projection(struct thrum_ctx *ctx)
 	ctx_need_store(ctx);
 	merge_fetched(ctx);
 	open_projection(ctx);
+	sign_settings(ctx);
 	if (projection_update(ctx->proj, &ctx->store, NULL, NULL) < 0)
 		exit(1);
 	ctx->proj_current = 1;
