@@ -61,12 +61,12 @@ static const char reg_add_sql[] =
 	"  WHEN e.state = 2 THEN 'bad signature'" \
 	"  WHEN e.state = 0 THEN 'unsigned, and the name has a key'" \
 	"  ELSE 'not signed by the key of the name' END" \
-	" FROM event_sigs e WHERE e.state = 2 OR (" \
+	" FROM event_sigs e WHERE (e.state = 2 OR (" \
 	"  EXISTS (SELECT 1 FROM agent_keys k WHERE k.agent_id = e.agent_id" \
 	"   AND" PROJ_KEY_SPEAKS("k", "e") ")" \
 	"  AND NOT EXISTS (SELECT 1 FROM agent_keys k" \
 	"   WHERE k.agent_id = e.agent_id AND e.state = 1" \
-	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") "))"
+	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") ")))"
 
 static const char reject_one_sql[] =
 	"INSERT OR IGNORE INTO sig_rejects(event_id, agent_id, why) "
