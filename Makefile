@@ -85,6 +85,7 @@ LIB_OBJS = \
 	$(O)/src/event.o \
 	$(O)/src/event-id.o \
 	$(O)/src/format.o \
+	$(O)/src/format-read.o \
 	$(O)/src/gitx-load.o \
 	$(O)/src/groups.o \
 	$(O)/src/hooks.o \
@@ -103,6 +104,7 @@ LIB_OBJS = \
 	$(O)/src/projection-apply.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
+	$(O)/src/projection-read.o \
 	$(O)/src/projection-rebuild.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
@@ -138,11 +140,13 @@ CMD_OBJS = \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-send.o \
+	$(O)/src/cmd-sent.o \
 	$(O)/src/cmd-session.o \
 	$(O)/src/cmd-setup.o \
 	$(O)/src/cmd-setup-agents.o \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
+	$(O)/src/cmd-thread.o \
 	$(O)/src/cmd-wait.o \
 	$(O)/src/cmd-whoami.o
 

@@ -138,6 +138,18 @@ void event_add_ref(struct event *ev, const char *type, const char *value)
 	add_pair(&ev->refs, &ev->nr_refs, type, value);
 }
 
+int event_tag_addressing(const char *type, size_t len, int is_ref)
+{
+	static const char *const kinds[] = { "broadcast", "group",
+					     "mention", "reply_to" };
+	size_t i;
+
+	for (i = 0; i < (is_ref ? ARRAY_SIZE(kinds) : 2); i++)
+		if (strlen(kinds[i]) == len && !strncmp(type, kinds[i], len))
+			return 1;
+	return 0;
+}
+
 void event_add_recipient(struct event *ev, const char *name)
 {
 	ev->recipients = xrealloc(ev->recipients,

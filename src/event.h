@@ -128,6 +128,12 @@ int event_order_cmp(int64_t ts_a, const char *id_a, int64_t ts_b,
 /* append a scope, ref or recipient (values copied) */
 void event_add_scope(struct event *ev, const char *type, const char *value);
 void event_add_ref(struct event *ev, const char *type, const char *value);
+/*
+ * 1 when the first len bytes of type name a scope (is_ref 0) or ref (1)
+ * that addresses or threads the message: broadcast and group; for a ref
+ * also mention and reply_to.  The others only describe it.
+ */
+int event_tag_addressing(const char *type, size_t len, int is_ref);
 void event_add_recipient(struct event *ev, const char *name);
 
 /*

@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "format.h"
+#include "format-internal.h"
 #include "date.h"
 #include "hooks.h"
 #include "identity.h"
@@ -157,6 +158,11 @@ static json_object *message_json(const struct message *m)
 	put_bool(o, "is_read", m->is_read);
 	put_bool(o, "edited", m->edited);
 	put_bool(o, "deleted", m->deleted);
+	json_object_object_add(o, "scopes", format_tags_json(m->scopes));
+	json_object_object_add(o, "refs", format_tags_json(m->refs));
+	if (m->resolved)
+		json_object_object_add(o, "recipient_state",
+				       format_recipient_state_json(m));
 	return o;
 }
 
@@ -172,6 +178,23 @@ void format_messages_json(const struct message_list *l, FILE *out)
 	print_json(o, out);
 }
 
+void format_thread_json(const struct message_list *l, const int *depth,
+			FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		json_object *m = message_json(&l->items[i]);
+
+		put_int(m, "depth", depth[i]);
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "messages", arr);
+	print_json(o, out);
+}
+
 void format_message_json(const struct message_list *l, size_t i, FILE *out)
 {
 	json_object *o = json_object_new_object();
@@ -180,7 +203,7 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out)
 	print_json(o, out);
 }
 
-static void print_indented(const char *raw, FILE *out)
+static void print_indented(const char *raw, const char *indent, FILE *out)
 {
 	struct strbuf text = STRBUF_INIT;
 	const char *p;
@@ -192,7 +215,7 @@ static void print_indented(const char *raw, FILE *out)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-		fprintf(out, "    %.*s\n", (int)n, p);
+		fprintf(out, "%s    %.*s\n", indent, (int)n, p);
 		p += n + (nl ? 1 : 0);
 	}
 	strbuf_release(&text);
@@ -205,14 +228,6 @@ void format_set_color(int on)
 	use_color = on;
 }
 
-#define COLOR(code) (use_color ? (code) : "")
-#define C_RESET "\033[m"
-#define C_ID "\033[33m"	/* yellow, as git shows commit ids */
-#define C_UNREAD "\033[1;33m"
-#define C_WHO "\033[1m"
-#define C_WHEN "\033[32m"
-#define C_HIGH "\033[31m"
-#define C_NOTE "\033[2m"
 
 /* "from alice to @bob,@team" */
 static void who_line(const struct message *m, struct strbuf *sb)
@@ -232,6 +247,9 @@ static void who_line(const struct message *m, struct strbuf *sb)
 	strvec_clear(&names);
 }
 
+/* at most this many levels of a thread are indented */
+#define MAX_INDENT 8
+
 /*
  * One header line per message, aligned, newest first as given:
  *
@@ -239,11 +257,15 @@ static void who_line(const struct message *m, struct strbuf *sb)
  *       the body, indented
  *
  * '*' marks what I have not read yet; times are relative to now (the
- * exact instant is in --json).
+ * exact instant is in --json).  With depth, message i and its body are
+ * indented four columns for each level of depth[i]; a message I sent
+ * (projection_sent()) ends with who read it.
  */
-void format_messages_text(const struct message_list *l, FILE *out)
+static void messages_text(const struct message_list *l, const int *depth,
+			  FILE *out)
 {
 	struct strbuf who = STRBUF_INIT, id = STRBUF_INIT, note = STRBUF_INIT;
+	static const char spaces[] = "                                ";
 	int64_t now = date_now_ns();
 	size_t i, width = 0;
 
@@ -257,13 +279,19 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		width = 60;
 	for (i = 0; i < l->nr; i++) {
 		const struct message *m = &l->items[i];
+		int d = depth ? depth[i] : 0;
+		const char *indent;
 		char when[DATE_RELATIVE_LEN];
 
+		if (d > MAX_INDENT)
+			d = MAX_INDENT;
+		indent = spaces + sizeof(spaces) - 1 - 4 * d;
 		strbuf_reset(&who);
 		who_line(m, &who);
 		date_format_relative(m->created_ns, now, when);
 		if (i)
 			fputc('\n', out);
+		fputs(indent, out);
 		if (m->is_read)
 			fputc(' ', out);
 		else
@@ -282,6 +310,8 @@ void format_messages_text(const struct message_list *l, FILE *out)
 			fprintf(out, " %s(reply to %s)%s", COLOR(C_NOTE),
 				format_safe(&note, m->reply_to),
 				COLOR(C_RESET));
+		format_tags_text(m->scopes, 0, use_color, out);
+		format_tags_text(m->refs, 1, use_color, out);
 		if (m->edited)
 			fprintf(out, " %s(edited)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));
@@ -289,11 +319,25 @@ void format_messages_text(const struct message_list *l, FILE *out)
 			fprintf(out, " %s(deleted)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));
 		fputc('\n', out);
-		print_indented(m->content ? m->content : "", out);
+		print_indented(m->content ? m->content : "", indent, out);
+		if (m->resolved)
+			format_recipient_state_text(m, indent, use_color,
+						    out);
 	}
 	strbuf_release(&who);
 	strbuf_release(&id);
 	strbuf_release(&note);
+}
+
+void format_messages_text(const struct message_list *l, FILE *out)
+{
+	messages_text(l, NULL, out);
+}
+
+void format_thread_text(const struct message_list *l, const int *depth,
+			FILE *out)
+{
+	messages_text(l, depth, out);
 }
 
 static const char *ns_to_date(const char *ns_text, char *buf)

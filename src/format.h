@@ -35,6 +35,19 @@ void format_messages_text(const struct message_list *l, FILE *out);
 /* colour the human forms (see want_color() in pager.h) */
 void format_set_color(int on);
 
+/*
+ * A thread, or an inbox folded by thread (projection_thread(),
+ * projection_fold_threads()): message i indented depth[i] levels, and
+ * {"messages":[...]} with "depth" in each
+ */
+void format_thread_text(const struct message_list *l, const int *depth,
+			FILE *out);
+void format_thread_json(const struct message_list *l, const int *depth,
+			FILE *out);
+
+/* {"marked":n}: what message read marked (format-read.c) */
+void format_marked_json(size_t n, FILE *out);
+
 /* one message: {"message": {...}} */
 void format_message_json(const struct message_list *l, size_t i, FILE *out);
 

@@ -259,6 +259,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 	proj_bind_text(s, ":message_id", ev->message_id);
 	if (proj_run(p, s, "cannot store audience") < 0)
 		return -1;
+	if (proj_store_tags(p, ev) < 0)
+		return -1;
 	for (i = 0; i < ev->nr_recipients; i++, added++)
 		if (add_audience(p, ev->message_id, "to",
 				 ev->recipients[i]) < 0)

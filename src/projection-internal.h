@@ -58,6 +58,14 @@ enum stmt_id {
 	ST_PENDING_PRUNE,
 	ST_PENDING_ALL,
 	ST_PENDING_DROP,
+	/* reading: projection-read.c */
+	ST_TAGS_CLEAR,
+	ST_TAGS_ADD,
+	ST_MSG_TAGS,
+	ST_SENT,
+	ST_SENT_RECIPIENTS,
+	ST_THREAD,
+	ST_THREAD_ROOT,
 	ST_MAX
 };
 
@@ -143,5 +151,37 @@ int proj_seen_hash(struct projection *p, const char *id, size_t len,
  */
 int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
 		      const char *line, size_t n);
+
+/*
+ * The columns of a message (struct message, in its order) for reader :me,
+ * over messages m; proj_read_messages() reads its rows (projection-query.c)
+ */
+#define MESSAGE_COLUMNS \
+	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
+	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
+	" COALESCE(m.cur_content, m.content), m.priority," \
+	" m.cur_content IS NOT NULL, m.deleted," \
+	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
+	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
+	"   AND r.receipt_type = 'read'))"
+
+struct message_list;
+int proj_read_messages(struct projection *p, sqlite3_stmt *s,
+		       struct message_list *out);
+/* the audience, scopes and refs of m; 0 or -1 */
+struct message;
+int proj_load_message(struct projection *p, struct message *m);
+/* the same for l->items[from..] */
+int proj_load_audiences(struct projection *p, struct message_list *l,
+			size_t from);
+
+/*
+ * The scopes and refs of message.create ev, in place of any stored for
+ * its message_id (projection-read.c).  0 or -1.
+ */
+int proj_store_tags(struct projection *p, const struct event *ev);
+
+/* m->scopes and m->refs ("type:value") from the projection; 0 or -1 */
+int proj_load_tags(struct projection *p, struct message *m);
 
 #endif

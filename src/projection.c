@@ -31,7 +31,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -47,7 +47,12 @@ static const char query_index_sql[] =
 	"CREATE INDEX IF NOT EXISTS audience_by_value"
 	"  ON audience(kind, value, message_id);"
 	"CREATE INDEX IF NOT EXISTS agents_by_role ON agents(role);"
-	"CREATE INDEX IF NOT EXISTS sessions_by_agent ON sessions(agent_id);";
+	"CREATE INDEX IF NOT EXISTS sessions_by_agent ON sessions(agent_id);"
+	/* reading: sent, threads, scopes (projection-read.c) */
+	"CREATE INDEX IF NOT EXISTS messages_by_parent ON messages(reply_to);"
+	"CREATE INDEX IF NOT EXISTS messages_by_thread ON messages(thread_id);"
+	"CREATE INDEX IF NOT EXISTS message_tags_by_value"
+	"  ON message_tags(kind, type, value, message_id);";
 
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS events_seen("
@@ -116,7 +121,15 @@ static const char schema_sql[] =
 	/* lines appended here and not committed to a-sync yet, exactly */
 	"CREATE TABLE IF NOT EXISTS pending("
 	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
-	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
+	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;"
+	/*
+	 * reading (projection-read.c): the scopes and refs of each message's
+	 * create, kind 'scope' or 'ref', in the order the event lists them
+	 */
+	"CREATE TABLE IF NOT EXISTS message_tags("
+	"  message_id TEXT NOT NULL, kind TEXT NOT NULL, pos INTEGER NOT NULL,"
+	"  type TEXT NOT NULL, value TEXT NOT NULL,"
+	"  PRIMARY KEY(message_id, kind, pos)) WITHOUT ROWID;";
 
 
 

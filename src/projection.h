@@ -107,6 +107,14 @@ struct message {
 	 * agent or role), group, broadcast; sorted
 	 */
 	struct strvec *audience;
+	/* the create's scopes and refs, "type:value", in its order */
+	struct strvec *scopes, *refs;
+	/*
+	 * projection_sent() only: the agents the audience resolves to
+	 * (sorted), resolved_read[i] set when resolved->v[i] has read it
+	 */
+	struct strvec *resolved;
+	unsigned char *resolved_read;
 };
 
 struct message_list PROJECTION_LIST(struct message);
@@ -123,6 +131,7 @@ struct inbox_query {
 	long limit;		/* 0: no limit */
 	int64_t after_seq;	/* only messages projected after this point
 				 * (see projection_seq()); 0: all */
+	const char *scope;	/* "type:value": only messages with it */
 };
 
 /*
@@ -140,6 +149,48 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
  */
 int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out);
+
+/* --- reading: what I sent, threads (projection-read.c) --- */
+
+struct sent_query {
+	const char *me;		/* the author */
+	const char *to;		/* only those addressed to this name */
+	int unread_only;	/* only those some recipient has not read */
+	long limit;		/* 0: no limit */
+};
+
+/*
+ * The messages me authored and did not delete, newest first, each with
+ * its audience resolved to agents (as the inbox resolves it) and their
+ * read receipts in resolved / resolved_read.  to names an agent, group
+ * or role (or "everyone"): a message is addressed to it when its audience
+ * names it or resolves to it.  0 or -1.
+ */
+int projection_sent(struct projection *p, const struct sent_query *q,
+		    struct message_list *out);
+
+/*
+ * The whole thread of message id (an id or unique prefix): its root (up
+ * the reply_to links), every reply under it and every message of the
+ * same thread_id, in thread order: each parent before its replies,
+ * siblings by created time; (*depth)[i] is how deep out->items[i] is
+ * (0 for a root; caller frees).  A deleted message keeps its place, its
+ * content emptied.  For reader me (is_read).  0, THRUM_ENOTFOUND, or
+ * THRUM_EINVALID (ambiguous prefix).
+ */
+int projection_thread(struct projection *p, const char *id, const char *me,
+		      struct message_list *out, int **depth);
+
+/*
+ * Fold the messages of in (an inbox, newest first) by thread: each
+ * thread's root once (looked up when it is not in in), then the replies
+ * of in under it, oldest first, at depth 1; threads by their latest
+ * message, newest first.  in's items move to out (in is left empty).
+ * 0 or -1.
+ */
+int projection_fold_threads(struct projection *p, const char *me,
+			    struct message_list *in,
+			    struct message_list *out, int **depth);
 
 struct agent_info {
 	char *agent_id;

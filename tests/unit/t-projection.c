@@ -22,6 +22,7 @@ static struct line *lines;
 static size_t nr_lines;
 static char tmpdir[] = "/tmp/t-projection-XXXXXX";
 static uint64_t rng = 88172645463325252ULL;
+static char *thread_probe[2];	/* messages whose threads the digest reads */
 #define next_rand() unit_rand(&rng)
 
 static int64_t base_ns = 1770112800000000000LL;	/* THRUM_TEST_NOW */
@@ -176,6 +177,67 @@ static void session(const char *who, const char *sid, int start, int64_t at)
 	keep(&ev, NULL);
 }
 
+/* a message from from to agent to, with a scope and ref, answering parent */
+static char *tagged(const char *from, const char *to, const char *parent,
+		    const char *scope, int64_t at)
+{
+	struct event ev;
+	char *id = ulid_new_id("msg_");
+
+	fill(&ev, EV_MESSAGE_CREATE, at);
+	ev.message_id = strdup(id);
+	ev.agent_id = strdup(from);
+	ev.body_content = strdup(id + 20);
+	event_add_scope(&ev, "module", scope);
+	event_add_ref(&ev, "issue", id + 22);
+	event_add_recipient(&ev, to);
+	event_add_ref(&ev, "mention", to);
+	if (parent) {
+		event_add_ref(&ev, "reply_to", parent);
+		ev.thread_id = strdup("thr_1");
+	}
+	keep(&ev, from);
+	return id;
+}
+
+/*
+ * Threads and scopes: r1 <- r2 <- r3, r1 <- r4, a create of r1 forged
+ * into another shard with other scopes (it loses), and two messages that
+ * answer each other (a cycle, from a hostile log)
+ */
+static void make_threads(void)
+{
+	char *r1 = tagged("a1", "a2", NULL, "auth", 500);
+	char *r2 = tagged("a2", "a1", r1, "auth", 501);
+	char *r3 = tagged("a1", "a3", r2, "ui", 502);
+	char *r4 = tagged("a3", "a1", r1, "db", 503);
+	struct event ev;
+	char *c1 = ulid_new_id("msg_"), *c2 = ulid_new_id("msg_");
+
+	fill_message(&ev, EV_MESSAGE_CREATE, r1, 499);
+	ev.agent_id = strdup("a1");
+	ev.body_content = strdup("forged create");
+	event_add_scope(&ev, "module", "forged");
+	keep(&ev, "a2");
+	receipt(r3, "a3", 600);
+	fill_message(&ev, EV_MESSAGE_CREATE, c1, 510);
+	ev.agent_id = strdup("a4");
+	ev.body_content = strdup("cycle one");
+	event_add_ref(&ev, "reply_to", c2);
+	keep(&ev, "a4");
+	fill_message(&ev, EV_MESSAGE_CREATE, c2, 511);
+	ev.agent_id = strdup("a4");
+	ev.body_content = strdup("cycle two");
+	event_add_ref(&ev, "reply_to", c1);
+	keep(&ev, "a4");
+	thread_probe[0] = r3;
+	thread_probe[1] = c1;
+	free(r1);
+	free(r2);
+	free(r4);
+	free(c2);
+}
+
 static void make_history(void)
 {
 	const char *names[] = { "a1", "a2", "a3", "a4" };
@@ -257,7 +319,7 @@ static void make_history(void)
 			forged_create(m[i], other, other, 100);
 		event_release(&probe);
 		free(m[i]);
-	}
+	}	make_threads();
 }
 
 static void apply_all(struct projection *p, const size_t *order)
@@ -295,8 +357,51 @@ static void digest_list(struct strbuf *out, const struct message_list *l)
 			    m->deleted);
 		for (j = 0; j < m->audience->nr; j++)
 			strbuf_addf(out, "%s,", m->audience->v[j]);
+		for (j = 0; j < m->scopes->nr; j++)
+			strbuf_addf(out, "s:%s,", m->scopes->v[j]);
+		for (j = 0; j < m->refs->nr; j++)
+			strbuf_addf(out, "r:%s,", m->refs->v[j]);
+		for (j = 0; m->resolved && j < m->resolved->nr; j++)
+			strbuf_addf(out, "%s=%d,", m->resolved->v[j],
+				    m->resolved_read[j]);
 		strbuf_addch(out, '\n');
 	}
+}
+
+/* what the reading commands see: sent, threads, an inbox by thread */
+static void digest_read(struct projection *p, struct strbuf *out,
+			const char *me, const char *role)
+{
+	struct sent_query sq = { me, NULL, 0, 0 };
+	struct inbox_query q = { 0 };
+	struct message_list l = MESSAGE_LIST_INIT, in = MESSAGE_LIST_INIT;
+	int *depth = NULL;
+	size_t i, k;
+
+	assert_int_equal(projection_sent(p, &sq, &l), 0);
+	strbuf_addf(out, "== sent %s\n", me);
+	digest_list(out, &l);
+	message_list_release(&l);
+	for (k = 0; k < ARRAY_SIZE(thread_probe); k++) {
+		assert_int_equal(projection_thread(p, thread_probe[k], me, &l,
+						   &depth), 0);
+		strbuf_addf(out, "== thread %zu %s\n", k, me);
+		for (i = 0; i < l.nr; i++)
+			strbuf_addf(out, "%d ", depth[i]);
+		digest_list(out, &l);
+		message_list_release(&l);
+		free(depth);
+	}
+	q.me = me;
+	q.role = role;
+	assert_int_equal(projection_inbox(p, &q, &in), 0);
+	assert_int_equal(projection_fold_threads(p, me, &in, &l, &depth), 0);
+	strbuf_addf(out, "== threads %s\n", me);
+	for (i = 0; i < l.nr; i++)
+		strbuf_addf(out, "%d ", depth[i]);
+	digest_list(out, &l);
+	message_list_release(&l);
+	free(depth);
 }
 
 static char *digest(struct projection *p)
@@ -325,6 +430,8 @@ static char *digest(struct projection *p)
 			digest_list(&out, &l);
 			message_list_release(&l);
 		}
+	for (i = 0; i < ARRAY_SIZE(who); i++)
+		digest_read(p, &out, who[i][0], who[i][1]);
 	assert_int_equal(projection_agents(p, &agents), 0);
 	for (i = 0; i < agents.nr; i++)
 		strbuf_addf(&out, "agent %s %s %s %s\n", agents.items[i].name,
@@ -388,7 +495,14 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "31 messages, 2 conflicts"));
+	assert_non_null(strstr(first, "37 messages, 3 conflicts"));
+	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
+	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
+	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
+	assert_non_null(strstr(first, "s:module:auth,r:issue:"));
+	assert_null(strstr(first, "s:module:forged"));
+	assert_non_null(strstr(first, "a3=1,"));
+	assert_non_null(strstr(first, "a2=0,"));
 	free(first);
 	free(order);
 }
@@ -551,6 +665,8 @@ static int teardown(void **state)
 		free(lines[i].shard);
 	}
 	free(lines);
+	for (i = 0; i < ARRAY_SIZE(thread_probe); i++)
+		free(thread_probe[i]);
 	unit_rm_rf(tmpdir);
 	strbuf_release(&cmd);
 	return 0;
