@@ -403,7 +403,8 @@ int projection_fold_threads(struct projection *p, const char *me,
 		size_t at = NONE;
 
 		for (i = 0; i < in->nr && at == NONE; i++)
-			if (!strcmp(roots.v[i], root) &&
+			if (in->items[i].message_id &&
+			    !strcmp(roots.v[i], root) &&
 			    !strcmp(in->items[i].message_id, root))
 				at = i;
 		if (at != NONE) {

@@ -259,4 +259,33 @@ test_expect_success 'thread: unknown and ambiguous ids' '
 	test_cmp expect err
 '
 
+# bob'"'"'s clone writes what it likes into its own shard and pushes it
+test_expect_success 'a reply_to cycle and a self-reply from a remote: the thread ends' '
+	E=01JKM4T2YQ8M3E5X6Z7A9B0C &&
+	sd=$(sync_dir bob) &&
+	for l in "C1 C2 2026-02-03T10:00:01Z" "C2 C1 2026-02-03T10:00:02Z" \
+		"C3 C3 2026-02-03T10:00:03Z"
+	do
+		set -- $l &&
+		echo "{\"agent_id\":\"bob\",\"body\":{\"content\":\"loop $1\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}$1\",\"message_id\":\"msg_${E}$1\",\"recipients\":[\"alice\"],\"refs\":[{\"type\":\"reply_to\",\"value\":\"msg_${E}$2\"},{\"type\":\"module\",\"value\":\"\\u001b[31m\"}],\"scopes\":[{\"type\":\"x\\u202e\",\"value\":\"y\"}],\"timestamp\":\"$3\",\"type\":\"message.create\",\"v\":1}" \
+			>>"$sd/messages/bob.jsonl" || return 1
+	done &&
+	sync_round bob alice &&
+	test_inbox in_as alice alice thread "msg_${E}C2" --no-mark-read <<-EOF &&
+	* msg_${E}C1  from bob to @alice  <age> (reply to msg_${E}C2) (scope x\u202e:y) (ref module:\e[31m)
+	    loop C1
+
+	    * msg_${E}C2  from bob to @alice  <age> (reply to msg_${E}C1) (scope x\u202e:y) (ref module:\e[31m)
+	        loop C2
+	EOF
+	test_inbox in_as alice alice thread "msg_${E}C3" --no-mark-read <<-EOF &&
+	* msg_${E}C3  from bob to @alice  <age> (reply to msg_${E}C3) (scope x\u202e:y) (ref module:\e[31m)
+	    loop C3
+	EOF
+	in_as alice alice inbox --threads --no-mark-read >folded &&
+	grep -c "loop C" folded >n &&
+	echo 3 >expect &&
+	test_cmp expect n
+'
+
 test_done
