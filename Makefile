@@ -83,6 +83,7 @@ LIB_OBJS = \
 	$(O)/src/daemon-peers.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
+	$(O)/src/event-wc.o \
 	$(O)/src/event-id.o \
 	$(O)/src/format.o \
 	$(O)/src/gitx-load.o \
@@ -104,6 +105,7 @@ LIB_OBJS = \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-work.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \

@@ -31,7 +31,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -116,7 +116,21 @@ static const char schema_sql[] =
 	/* lines appended here and not committed to a-sync yet, exactly */
 	"CREATE TABLE IF NOT EXISTS pending("
 	"  path TEXT NOT NULL, offset INTEGER NOT NULL, line BLOB NOT NULL,"
-	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;";
+	"  PRIMARY KEY(path, offset)) WITHOUT ROWID;"
+	/*
+	 * work contexts (agent.update, projection-work.c): the newest by
+	 * (instant, event_id) of each agent's session, and its files
+	 */
+	"CREATE TABLE IF NOT EXISTS work_contexts("
+	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL, branch TEXT,"
+	"  worktree_path TEXT, git_updated_at TEXT, intent TEXT,"
+	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS work_files("
+	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+	"  uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id, uncommitted, path))"
+	"  WITHOUT ROWID;";
 
 
 
