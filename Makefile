@@ -86,6 +86,7 @@ LIB_OBJS = \
 	$(O)/src/event-wc.o \
 	$(O)/src/event-id.o \
 	$(O)/src/format.o \
+	$(O)/src/format-work.o \
 	$(O)/src/gitx-load.o \
 	$(O)/src/groups.o \
 	$(O)/src/hooks.o \
@@ -123,6 +124,7 @@ LIB_OBJS = \
 	$(O)/src/usage.o \
 	$(O)/src/utf8.o \
 	$(O)/src/watch.o \
+	$(O)/src/work-context.o \
 	$(O)/src/wrapper.o
 
 CMD_OBJS = \
@@ -135,6 +137,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-mcp.o \
+	$(O)/src/cmd-overview.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
@@ -146,6 +149,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
 	$(O)/src/cmd-wait.o \
+	$(O)/src/cmd-who-has.o \
 	$(O)/src/cmd-whoami.o
 
 # the longest scripts start first, so that the two jobs end together
