@@ -83,9 +83,11 @@ LIB_OBJS = \
 	$(O)/src/daemon-peers.o \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
+	$(O)/src/event-wc.o \
 	$(O)/src/event-id.o \
 	$(O)/src/format.o \
 	$(O)/src/format-read.o \
+	$(O)/src/format-work.o \
 	$(O)/src/gitx-load.o \
 	$(O)/src/groups.o \
 	$(O)/src/hooks.o \
@@ -106,6 +108,7 @@ LIB_OBJS = \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-read.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-work.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
@@ -123,6 +126,7 @@ LIB_OBJS = \
 	$(O)/src/usage.o \
 	$(O)/src/utf8.o \
 	$(O)/src/watch.o \
+	$(O)/src/work-context.o \
 	$(O)/src/wrapper.o
 
 CMD_OBJS = \
@@ -135,6 +139,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-mcp.o \
+	$(O)/src/cmd-overview.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
@@ -148,6 +153,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-team.o \
 	$(O)/src/cmd-thread.o \
 	$(O)/src/cmd-wait.o \
+	$(O)/src/cmd-who-has.o \
 	$(O)/src/cmd-whoami.o
 
 # the longest scripts start first, so that the two jobs end together

@@ -61,6 +61,9 @@ static const struct cmd_spec commands[] = {
 	  "show, edit or delete one message", &message_args },
 	{ "migrate", cmd_migrate, NEED_REPO,
 	  "move a log tracked on the main branch", &migrate_args },
+	{ "overview", cmd_overview,
+	  NEED_PROJECTION | NEED_CONFIG | NEED_READER,
+	  "one screen: me, unread, sync, team", &overview_args },
 	{ "peer", NULL, NEED_STORE | NEED_CONFIG,
 	  "pair daemons that nudge each other to sync", &peer_args },
 	{ "quickstart", cmd_quickstart, NEED_PROJECTION,
@@ -86,6 +89,8 @@ static const struct cmd_spec commands[] = {
 	{ "version", cmd_version, 0, "print the version", &version_args },
 	{ "wait", cmd_wait, NEED_PROJECTION,
 	  "block until a message for me arrives", &wait_args },
+	{ "who-has", cmd_who_has, NEED_PROJECTION,
+	  "which agents are editing a file", &who_has_args },
 	{ "whoami", cmd_whoami, NEED_STORE | W,
 	  "show my identity", &whoami_args },
 };

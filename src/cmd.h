@@ -110,6 +110,7 @@ CMD_DECLARE(fsck);
 CMD_DECLARE(inbox);
 CMD_DECLARE(init);
 CMD_DECLARE(mcp);
+CMD_DECLARE(overview);
 CMD_DECLARE(migrate);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
@@ -121,6 +122,7 @@ CMD_DECLARE(setup_agents);
 CMD_DECLARE(team);
 CMD_DECLARE(thread);
 CMD_DECLARE(wait);
+CMD_DECLARE(who_has);
 CMD_DECLARE(whoami);
 
 extern const struct cmd_args agent_args;

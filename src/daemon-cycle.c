@@ -21,6 +21,7 @@
 #include "run-command.h"
 #include "sync.h"
 #include "usage.h"
+#include "work-context.h"
 #include "wrapper.h"
 
 /* what the command line says beats git config: start --local */
@@ -153,6 +154,20 @@ static void close_loop_fds(void)
 	d.store.lock_fd = -1;
 }
 
+/*
+ * The work contexts of the agents with an open session in this
+ * repository's work trees, appended before the cycle commits (at most
+ * once a minute: work-context.h); a failure is logged, never fatal.
+ */
+static void publish_work_contexts(struct store *store)
+{
+	char *origin = store_origin_id(store);
+
+	if (origin && work_context_publish_all(d.r, store, origin) < 0)
+		log_info("cannot publish the work contexts");
+	free(origin);
+}
+
 /* the child: what the loop owns is not ours; run the cycle, report, exit */
 NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 {
@@ -167,6 +182,7 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 		cycle_child_on_signal(SIGTERM);	/* it died before we asked */
 	close_loop_fds();
 	store_init(&store, d.r);
+	publish_work_contexts(&store);
 	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
 	res.state = st.state;
 	res.pushed = st.pushed;

@@ -9,6 +9,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "event.h"
+#include "event-internal.h"
 #include "date.h"
 #include "strbuf.h"
 #include "ulid.h"
@@ -110,6 +111,9 @@ void event_release(struct event *ev)
 	free(ev->body_content);
 	free(ev->body_structured);
 	free(ev->intent);
+	for (i = 0; i < ev->nr_wcs; i++)
+		event_work_context_release(&ev->wcs[i]);
+	free(ev->wcs);
 	free(ev->actor);
 	free_pairs(ev->scopes, ev->nr_scopes);
 	free_pairs(ev->refs, ev->nr_refs);
@@ -411,7 +415,8 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	    get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
 	    get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
 	    each_element(obj, "recipients", add_recipient, ev) ||
-	    each_element(obj, "work_contexts", take_intent, ev)) {
+	    each_element(obj, "work_contexts", take_intent, ev) ||
+	    event_wc_parse(obj, ev)) {
 		*why = "a field has the wrong shape";
 		return -1;
 	}
@@ -593,7 +598,10 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 				json_object_new_string(ev->recipients[i]));
 		json_object_object_add(obj, "recipients", arr);
 	}
-	if (ev->intent) {
+	if (ev->nr_wcs) {
+		json_object_object_add(obj, "work_contexts",
+				       event_wc_array(ev));
+	} else if (ev->intent) {
 		json_object *arr = json_object_new_array();
 		json_object *ctx = json_object_new_object();
 

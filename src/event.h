@@ -37,6 +37,23 @@ struct event_pair {
 	char *value;
 };
 
+/*
+ * One session's work context, an element of agent.update's work_contexts
+ * (the original's SessionWorkContext: its other fields are left in the
+ * log).  Files are paths relative to the top of the work tree.
+ */
+struct event_work_context {
+	char *session_id;
+	char *branch;
+	char *worktree_path;
+	char *git_updated_at;	/* RFC 3339, as written */
+	char *intent;
+	char **changed_files;	/* committed on the branch, not upstream */
+	size_t nr_changed;
+	char **uncommitted_files;
+	size_t nr_uncommitted;
+};
+
 struct event {
 	enum event_type type;
 	char *type_name;	/* as written, also for EV_UNKNOWN */
@@ -71,6 +88,8 @@ struct event {
 	char *display;
 	char *hostname;
 	char *intent;		/* agent.update work_contexts[0].intent */
+	struct event_work_context *wcs;	/* agent.update: with a session_id */
+	size_t nr_wcs;
 
 	char *group_id;
 	char *description;
@@ -116,6 +135,12 @@ int event_init_new(struct event *ev, enum event_type type,
 		   const char *origin_daemon);
 
 void event_release(struct event *ev);
+
+/* free what wc holds and zero it */
+void event_work_context_release(struct event_work_context *wc);
+/* append a copy of path to wc's changed (uncommitted: 1) files */
+void event_work_context_add_file(struct event_work_context *wc,
+				 int uncommitted, const char *path);
 
 const char *event_type_name(enum event_type type);
 enum event_type event_type_from_name(const char *name);

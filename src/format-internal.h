@@ -2,13 +2,15 @@
 #define THRUM_FORMAT_INTERNAL_H
 
 /*
- * Shared by the format*.c files only: the colours of the human forms
+ * Shared by the format*.c files only (format.c, format-read.c,
+ * format-work.c): the colours of the human forms
  * (COLOR() needs a use_color in scope) and the parts of a message's output
  * that format-read.c draws: its scopes and refs, who read what I sent.
  */
 struct json_object;
 struct message;
 struct strvec;
+struct work_list;
 
 #define COLOR(code) (use_color ? (code) : "")
 #define C_RESET "\033[m"
@@ -34,5 +36,13 @@ void format_tags_text(const struct strvec *tags, int is_ref, int use_color,
 /* "read: a, b" and "unread: c" under a message I sent, after indent */
 void format_recipient_state_text(const struct message *m, const char *indent,
 				 int use_color, FILE *out);
+
+/* the work contexts of agent_id in w, as a new JSON array */
+struct json_object *format_work_array(const struct work_list *w,
+				      const char *agent_id);
+
+/* "  on <branch>: <n> changes" for each work context of agent_id in w */
+void format_work_lines(const struct work_list *w, const char *agent_id,
+		       FILE *out);
 
 #endif

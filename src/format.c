@@ -354,7 +354,8 @@ static const char *ns_to_date(const char *ns_text, char *buf)
 	return buf;
 }
 
-void format_agents_json(const struct agent_list *l, FILE *out)
+static void agents_json(const struct agent_list *l, const struct work_list *w,
+			FILE *out)
 {
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
@@ -377,10 +378,24 @@ void format_agents_json(const struct agent_list *l, FILE *out)
 		put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
 		put(e, "session_id", a->session_id);
 		put_bool(e, "active", !!a->session_id);
+		if (w)
+			json_object_object_add(e, "work_contexts",
+				format_work_array(w, a->agent_id));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "agents", arr);
 	print_json(o, out);
+}
+
+void format_agents_json(const struct agent_list *l, FILE *out)
+{
+	agents_json(l, NULL, out);
+}
+
+void format_team_json(const struct agent_list *l, const struct work_list *w,
+		      FILE *out)
+{
+	agents_json(l, w, out);
 }
 
 /* "5 minutes ago" for a nanosecond count held as text, or "-" */
@@ -409,8 +424,12 @@ static void agent_cols(struct agent_cols *c, const struct agent_info *a)
 	format_safe(&c->intent, a->intent);
 }
 
-/* one aligned line per agent: name, role, module, session, last seen */
-void format_agents_text(const struct agent_list *l, FILE *out)
+/*
+ * one aligned line per agent: name, role, module, session, last seen;
+ * with w, a line for each of its work contexts under it
+ */
+static void agents_text(const struct agent_list *l, const struct work_list *w,
+			FILE *out)
 {
 	struct agent_cols c = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
 				STRBUF_INIT };
@@ -441,11 +460,24 @@ void format_agents_text(const struct agent_list *l, FILE *out)
 			a->session_id ? "active" : "inactive",
 			a->intent ? (int)ws : 0, seen, a->intent ? "  " : "",
 			c.intent.buf);
+		if (w)
+			format_work_lines(w, a->agent_id, out);
 	}
 	strbuf_release(&c.name);
 	strbuf_release(&c.role);
 	strbuf_release(&c.module);
 	strbuf_release(&c.intent);
+}
+
+void format_agents_text(const struct agent_list *l, FILE *out)
+{
+	agents_text(l, NULL, out);
+}
+
+void format_team_text(const struct agent_list *l, const struct work_list *w,
+		      FILE *out)
+{
+	agents_text(l, w, out);
 }
 
 void format_identity_json(const struct identity *id, FILE *out)

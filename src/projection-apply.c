@@ -370,6 +370,8 @@ static const char intent_upsert_sql[] =
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
+	if (proj_apply_work(p, ev) < 0)
+		return -1;
 	if (!ev->intent)
 		return 0;
 	return store_event(p, ST_INTENT_UPSERT, intent_upsert_sql, ev,

@@ -66,6 +66,12 @@ enum stmt_id {
 	ST_SENT_RECIPIENTS,
 	ST_THREAD,
 	ST_THREAD_ROOT,
+	/* work contexts (projection-work.c) */
+	ST_WORK_UPSERT,
+	ST_WORK_FILES_CLEAR,
+	ST_WORK_FILE_ADD,
+	ST_WORK_ALL,
+	ST_WORK_FILES,
 	ST_MAX
 };
 
@@ -95,6 +101,12 @@ int projection_apply(struct projection *p, const struct event *ev,
 int projection_begin(struct projection *p);
 int projection_commit(struct projection *p);
 void projection_rollback(struct projection *p);
+
+/*
+ * agent.update ev (ordered at its clamped instant): each of its work
+ * contexts replaces the one of its session when newer.  0 or -1.
+ */
+int proj_apply_work(struct projection *p, const struct event *ev);
 
 /* report sqlite3_errmsg() for what; returns -1 */
 int proj_db_error(struct projection *p, const char *what);

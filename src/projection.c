@@ -129,10 +129,21 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS message_tags("
 	"  message_id TEXT NOT NULL, kind TEXT NOT NULL, pos INTEGER NOT NULL,"
 	"  type TEXT NOT NULL, value TEXT NOT NULL,"
-	"  PRIMARY KEY(message_id, kind, pos)) WITHOUT ROWID;";
-
-
-
+	"  PRIMARY KEY(message_id, kind, pos)) WITHOUT ROWID;"
+	/*
+	 * work contexts (agent.update, projection-work.c): the newest by
+	 * (instant, event_id) of each agent's session, and its files
+	 */
+	"CREATE TABLE IF NOT EXISTS work_contexts("
+	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL, branch TEXT,"
+	"  worktree_path TEXT, git_updated_at TEXT, intent TEXT,"
+	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS work_files("
+	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL,"
+	"  uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id, uncommitted, path))"
+	"  WITHOUT ROWID;";
 
 int proj_db_error(struct projection *p, const char *what)
 {

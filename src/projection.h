@@ -10,6 +10,7 @@
  * gives the same answers. Everything returned is owned by the caller and freed
  * with the matching *_release().
  */
+#include "event.h"
 #include "strvec.h"
 
 struct store;
@@ -211,6 +212,30 @@ struct agent_list PROJECTION_LIST(struct agent_info);
 void agent_list_release(struct agent_list *l);
 
 int projection_agents(struct projection *p, struct agent_list *out);
+
+/*
+ * Work contexts (agent.update): what an agent's open session works on.
+ * wc's strings and files, agent_id and name are owned by the list.
+ */
+struct work_row {
+	char *agent_id;
+	char *name;		/* the agent's, or NULL when not registered */
+	int64_t ns;		/* the instant of the event it came from */
+	int live;		/* computed now from a work tree (not projected) */
+	struct event_work_context wc;
+};
+struct work_list PROJECTION_LIST(struct work_row);
+#define WORK_LIST_INIT PROJECTION_LIST_INIT
+void work_list_release(struct work_list *l);
+/* a new zeroed row at the end of l */
+struct work_row *work_list_add(struct work_list *l);
+
+/*
+ * The newest work context of each open session (one whose start, by the
+ * same agent, is known and whose end is not), by agent name then session,
+ * each with its files sorted.  0 or -1.
+ */
+int projection_work_contexts(struct projection *p, struct work_list *out);
 
 enum recipient_kind {
 	RECIPIENT_NONE = 0,

@@ -39,7 +39,7 @@ test_expect_success COMPLETION 'commands, from git thrum help' '
 	printf "%s\n" send sent session setup sync >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum "") >all &&
-	git thrum help | sed -n "s/^   \([a-z]*\) .*/\1/p" | grep -v "^hook\$" |
+	git thrum help | sed -n "s/^   \([a-z-]*\) .*/\1/p" | grep -v "^hook\$" |
 		sort >cmds &&
 	grep -v "^--" all >offered &&
 	test_cmp cmds offered

@@ -409,6 +409,55 @@ static void test_names(void **state)
  * A line one byte over EVENT_MAX_LINE is refused for its length alone:
  * the same event one byte shorter is valid.
  */
+/*
+ * agent.update as the original writes it: every context with a session
+ * is read (the fields it has that we do not represent are skipped, a
+ * context without a session is not represented), and ours reads back
+ * the same
+ */
+static void test_work_contexts(void **state)
+{
+	static const char line[] =
+		"{\"agent_id\":\"furiosa\",\"event_id\":\"evt_1\","
+		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"agent.update\",\"v\":1,\"work_contexts\":["
+		"{\"branch\":\"feat\",\"changed_files\":[\"a.go\",7],"
+		"\"file_changes\":[{\"path\":\"a.go\"}],"
+		"\"git_updated_at\":\"2026-02-03T10:00:00Z\","
+		"\"session_id\":\"ses_1\",\"unmerged_commits\":[{\"sha\":"
+		"\"abc\"}],\"uncommitted_files\":[\"b.go\"],"
+		"\"worktree_path\":\"/w\"},"
+		"{\"branch\":\"no-session\"},"
+		"{\"intent\":\"review\",\"session_id\":\"ses_2\"}]}";
+	struct event ev = EVENT_INIT, back = EVENT_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_int_equal(ev.nr_wcs, 2);
+	assert_string_equal(ev.wcs[0].session_id, "ses_1");
+	assert_string_equal(ev.wcs[0].branch, "feat");
+	assert_string_equal(ev.wcs[0].worktree_path, "/w");
+	assert_int_equal(ev.wcs[0].nr_changed, 1);
+	assert_string_equal(ev.wcs[0].changed_files[0], "a.go");
+	assert_int_equal(ev.wcs[0].nr_uncommitted, 1);
+	assert_string_equal(ev.wcs[0].uncommitted_files[0], "b.go");
+	assert_string_equal(ev.wcs[1].intent, "review");
+	assert_null(ev.wcs[1].branch);
+	assert_int_equal(event_serialize(&ev, &sb, 0), 0);
+	assert_non_null(strstr(sb.buf, "\"work_contexts\":[{\"branch\":"
+		"\"feat\",\"changed_files\":[\"a.go\"],\"git_updated_at\":"
+		"\"2026-02-03T10:00:00Z\",\"session_id\":\"ses_1\","
+		"\"uncommitted_files\":[\"b.go\"],\"worktree_path\":\"/w\"},"
+		"{\"intent\":\"review\",\"session_id\":\"ses_2\"}]"));
+	assert_int_equal(event_parse(&back, sb.buf, sb.len, 0, NULL), 0);
+	assert_int_equal(back.nr_wcs, 2);
+	assert_string_equal(back.wcs[0].changed_files[0], "a.go");
+	event_release(&back);
+	event_release(&ev);
+	strbuf_release(&sb);
+}
+
 static void test_length_limit_alone(void **state)
 {
 	static const char head[] =
@@ -460,6 +509,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_length_limit_alone),
+		cmocka_unit_test(test_work_contexts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

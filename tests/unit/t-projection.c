@@ -238,6 +238,23 @@ static void make_threads(void)
 	free(c2);
 }
 
+/* an agent.update of who's session sid: on branch, one uncommitted file */
+static void work(const char *who, const char *sid, const char *branch,
+		 const char *file, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_UPDATE, at);
+	ev.agent_id = strdup(who);
+	ev.wcs = calloc(1, sizeof(*ev.wcs));
+	ev.nr_wcs = 1;
+	ev.wcs[0].session_id = strdup(sid);
+	ev.wcs[0].branch = strdup(branch);
+	event_work_context_add_file(&ev.wcs[0], 1, file);
+	event_work_context_add_file(&ev.wcs[0], 0, "common.c");
+	keep(&ev, NULL);
+}
+
 static void make_history(void)
 {
 	const char *names[] = { "a1", "a2", "a3", "a4" };
@@ -264,6 +281,14 @@ static void make_history(void)
 	member("grp_1", "role", "impl", 0, 70);	/* removed later */
 	member("grp_1", "agent", "a3", 0, 9);
 	member("grp_1", "agent", "a3", 1, 9);	/* same ms: id decides */
+	/* work contexts: the newest of each session, by (instant, id) */
+	session("a1", "ses_1b", 1, 4);
+	work("a1", "ses_1", "old", "old.c", 10);
+	work("a1", "ses_1", "new", "new.c", 20);
+	work("a1", "ses_1", "same-ms", "same.c", 20);
+	work("a1", "ses_1b", "other", "other.c", 15);
+	work("a2", "ses_1", "forged", "forged.c", 30);	/* not a2's */
+	work("a2", "ses_2", "ended", "ended.c", 30);
 
 	for (i = 0; i < 30; i++) {
 		const char *from = names[next_rand() % 4];
@@ -319,7 +344,8 @@ static void make_history(void)
 			forged_create(m[i], other, other, 100);
 		event_release(&probe);
 		free(m[i]);
-	}	make_threads();
+	}
+	make_threads();
 }
 
 static void apply_all(struct projection *p, const size_t *order)
@@ -412,6 +438,7 @@ static char *digest(struct projection *p)
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
+	struct work_list wl = WORK_LIST_INIT;
 	struct projection_counts c;
 	size_t i, flags;
 
@@ -439,6 +466,19 @@ static char *digest(struct projection *p)
 			    agents.items[i].session_id ? "on" : "off",
 			    agents.items[i].last_seen_at);
 	agent_list_release(&agents);
+	assert_int_equal(projection_work_contexts(p, &wl), 0);
+	for (i = 0; i < wl.nr; i++) {
+		const struct event_work_context *wc = &wl.items[i].wc;
+
+		strbuf_addf(&out, "work %s %s %s", wl.items[i].agent_id,
+			    wc->session_id, wc->branch);
+		for (flags = 0; flags < wc->nr_changed; flags++)
+			strbuf_addf(&out, " c:%s", wc->changed_files[flags]);
+		for (flags = 0; flags < wc->nr_uncommitted; flags++)
+			strbuf_addf(&out, " u:%s", wc->uncommitted_files[flags]);
+		strbuf_addch(&out, '\n');
+	}
+	work_list_release(&wl);
 	assert_int_equal(projection_counts(p, &c), 0);
 	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
 		    c.conflicts);
@@ -503,6 +543,12 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "s:module:forged"));
 	assert_non_null(strstr(first, "a3=1,"));
 	assert_non_null(strstr(first, "a2=0,"));
+	/* one context per open session of its own agent, the newest */
+	assert_non_null(strstr(first,
+		"work a1 ses_1 same-ms c:common.c u:same.c\n"
+		"work a1 ses_1b other c:common.c u:other.c\n"));
+	assert_null(strstr(first, "ended"));
+	assert_null(strstr(first, "old.c"));
 	free(first);
 	free(order);
 }
