@@ -101,6 +101,7 @@ LIB_OBJS = \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
 	$(O)/src/projection-apply.o \
+	$(O)/src/projection-clean.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-rebuild.o \

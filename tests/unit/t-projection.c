@@ -1,10 +1,13 @@
 /*
  * projection: the same set of events applied in 50 random orders gives
- * identical answers (technical/architecture.adoc), duplicates are no-ops, conflicting
+ * identical answers and identical tables, every one of them
+ * (technical/architecture.adoc; cleanups, purges and group updates
+ * included), duplicates are no-ops, conflicting
  * duplicates are counted, edits and deletes count only from the author.
  */
 #include "unit.h"
 #include "unit-scratch.h"
+#include "unit-tables.h"
 #include "date.h"
 #include "event.h"
 #include "projection.h"
@@ -176,6 +179,42 @@ static void session(const char *who, const char *sid, int start, int64_t at)
 	keep(&ev, NULL);
 }
 
+/* agent.cleanup, purge.executed (cutoff_ms), group.update */
+static void cleanup(const char *who, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_CLEANUP, at);
+	ev.agent_id = strdup(who);
+	ev.reason = strdup("manual deletion");
+	ev.method = strdup("manual");
+	keep(&ev, NULL);
+}
+
+static void purge(int64_t cutoff_ms, int64_t at)
+{
+	char ts[DATE_RFC3339_LEN + 1];
+	struct event ev;
+
+	fill(&ev, EV_PURGE_EXECUTED, at);
+	date_format_rfc3339(base_ns + cutoff_ms * 1000000LL, ts);
+	ev.cutoff = strdup(ts);
+	keep(&ev, NULL);
+}
+
+static void group_update(const char *gid, const char *name,
+			 const char *description, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_GROUP_UPDATE, at);
+	ev.group_id = strdup(gid);
+	ev.actor = strdup("a1");
+	ev.new_name = name ? strdup(name) : NULL;
+	ev.new_description = description ? strdup(description) : NULL;
+	keep(&ev, NULL);
+}
+
 static void make_history(void)
 {
 	const char *names[] = { "a1", "a2", "a3", "a4" };
@@ -202,6 +241,32 @@ static void make_history(void)
 	member("grp_1", "role", "impl", 0, 70);	/* removed later */
 	member("grp_1", "agent", "a3", 0, 9);
 	member("grp_1", "agent", "a3", 1, 9);	/* same ms: id decides */
+	/* renamed (the newest per field wins), described, then not */
+	group_update("grp_1", "chiefs", NULL, 80);
+	group_update("grp_1", "elders", "old text", 75);
+	group_update("grp_1", NULL, "the chiefs", 81);
+	group_update("grp_2", "orphans", "before its create", 82);
+	group("grp_2", "early", 83);
+	/*
+	 * a purge of what was made before 9 ms (which ends the sessions
+	 * started by then too), and a5 deleted at 35 ms, registered again
+	 * at 45: what they cover goes, whenever it arrives
+	 */
+	purge(9, 500);
+	agent("a5", "impl", 2);
+	cleanup("a5", 35);
+	agent("a5", "impl", 45);
+	session("a5", "ses_4", 1, 20);
+	session("a5", "ses_5", 1, 60);
+	for (i = 0; i < 4; i++) {
+		char *old = message(i < 2 ? "a2" : "a5", "a1", NULL, NULL, 0,
+				    i < 2 ? 5 + i : 20 + 5 * i);
+
+		edit(old, i < 2 ? "a2" : "a5", "edit gone", 600, 1);
+		receipt(old, "a1", 601);
+		free(old);
+	}
+	free(message("a5", "a1", NULL, NULL, 0, 40));	/* after: it stays */
 
 	for (i = 0; i < 30; i++) {
 		const char *from = names[next_rand() % 4];
@@ -335,6 +400,8 @@ static char *digest(struct projection *p)
 	assert_int_equal(projection_counts(p, &c), 0);
 	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
 		    c.conflicts);
+	strbuf_addstr(&out, "== tables\n");
+	unit_dump_tables(p->db, &out);
 	return strbuf_detach(&out, NULL);
 }
 
@@ -347,6 +414,47 @@ static struct projection *fresh(int n)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(projection_open(&p, dir), 0);
 	return p;
+}
+
+static int64_t count(struct projection *p, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(p->db, sql, -1, &s, NULL), 0);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* what the purge (before 9 ms) and a5's cleanup (at 35 ms) removed */
+static void check_removed(struct projection *p)
+{
+	static const char *const none[] = {
+		"SELECT COUNT(*) FROM messages"
+		" WHERE created_ns < 1770112800009000000",
+		"SELECT COUNT(*) FROM messages WHERE agent_id = 'a5'"
+		" AND created_ns <= 1770112800035000000",
+		"SELECT COUNT(*) FROM messages WHERE content = 'edit gone'",
+		"SELECT COUNT(*) FROM edits WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM receipts WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM audience WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM sessions WHERE session_id != 'ses_5'",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(none); i++)
+		if (count(p, none[i]))
+			fail_msg("not removed: %s", none[i]);
+	/* the four old ones and m[1], claimed at 0 ms in another shard */
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 5);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"
+			       " WHERE agent_id = 'a5'"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_sessions"), 3);
 }
 
 static void test_order_independence(void **state)
@@ -370,6 +478,7 @@ static void test_order_independence(void **state)
 			order[j] = t;
 		}
 		apply_all(p, order);
+		check_removed(p);
 		d = digest(p);
 		if (!first)
 			first = d;
@@ -381,6 +490,10 @@ static void test_order_independence(void **state)
 		projection_free(p);
 	}
 	/* the answers are not trivially empty */
+	assert_non_null(strstr(first, "grp_1|chiefs|the chiefs|a1|"));
+	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
+	assert_non_null(strstr(first, "== agent_cleanups 1\na5|"));
+	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
 	assert_non_null(strstr(first, "d1"));
