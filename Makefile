@@ -100,6 +100,7 @@ LIB_OBJS = \
 	$(O)/src/parse-options.o \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
+	$(O)/src/purge.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/projection-clean.o \
 	$(O)/src/projection-log.o \
@@ -136,6 +137,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-mcp.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
+	$(O)/src/cmd-purge.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-send.o \

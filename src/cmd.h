@@ -111,6 +111,7 @@ CMD_DECLARE(inbox);
 CMD_DECLARE(init);
 CMD_DECLARE(mcp);
 CMD_DECLARE(migrate);
+CMD_DECLARE(purge);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
 CMD_DECLARE(reply);
@@ -120,6 +121,8 @@ CMD_DECLARE(setup_agents);
 CMD_DECLARE(team);
 CMD_DECLARE(wait);
 CMD_DECLARE(whoami);
+/* agent delete (cmd-purge.c) */
+CMD_DECLARE(agent_delete);
 
 extern const struct cmd_args agent_args;
 extern const struct cmd_args daemon_args;

@@ -497,6 +497,24 @@ int proj_clean_apply(struct projection *p, const struct event *ev)
 	}
 }
 
+int projection_purge_counts(struct projection *p, int64_t cutoff_ns,
+			    long *messages, long *sessions)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_CLEAN_COUNTS,
+		"SELECT (SELECT COUNT(*) FROM messages WHERE created_ns < :ns),"
+		" (SELECT COUNT(*) FROM sessions WHERE started_ns < :ns)");
+	int rc;
+
+	proj_bind_int(s, ":ns", cutoff_ns);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*messages = (long)sqlite3_column_int64(s, 0);
+		*sessions = (long)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
+}
+
 void proj_clean_begin(struct projection *p)
 {
 	p->clean_facts = 0;

@@ -256,6 +256,8 @@ static void make_history(void)
 	agent("a5", "impl", 2);
 	cleanup("a5", 35);
 	agent("a5", "impl", 45);
+	agent("a6", "impl", 3);	/* deleted for good */
+	cleanup("a6", 36);
 	session("a5", "ses_4", 1, 20);
 	session("a5", "ses_5", 1, 60);
 	for (i = 0; i < 4; i++) {
@@ -492,7 +494,8 @@ static void test_order_independence(void **state)
 	/* the answers are not trivially empty */
 	assert_non_null(strstr(first, "grp_1|chiefs|the chiefs|a1|"));
 	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
-	assert_non_null(strstr(first, "== agent_cleanups 1\na5|"));
+	assert_non_null(strstr(first, "== agent_cleanups 2\na5|"));
+	assert_null(strstr(first, "agent a6"));
 	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
@@ -644,6 +647,36 @@ static void test_anonymous_edit_delete(void **state)
 	projection_free(p);
 }
 
+/*
+ * A purge whose cutoff is in 2261 drops nothing made more than a day
+ * after the purge itself.
+ */
+static void test_purge_far_future(void **state)
+{
+	struct projection *p = fresh(103);
+	char *now = message("a1", NULL, NULL, NULL, 1, 0);
+	char *now_line = take_last();
+	char *later = message("a1", NULL, NULL, NULL, 1, 3 * 86400000LL);
+	char *later_line = take_last(), *purge_line;
+
+	(void)state;
+	purge(FAR_FUTURE_MS, 0);
+	purge_line = take_last();
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(apply_line(p, now_line, "a1"), 1);
+	assert_int_equal(apply_line(p, later_line, "a1"), 1);
+	assert_int_equal(apply_line(p, purge_line, NULL), 1);
+	assert_int_equal(projection_commit(p), 0);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"), 1);
+	free(now);
+	free(later);
+	free(now_line);
+	free(later_line);
+	free(purge_line);
+	projection_free(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -783,6 +816,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
 		cmocka_unit_test(test_anonymous_edit_delete),
+		cmocka_unit_test(test_purge_far_future),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
