@@ -32,13 +32,17 @@
 #define PURGE_AHEAD_NS (86400LL * 1000000000)	/* one day */
 
 /*
- * The tables whose rows belong to one message (by message_id) or to one
- * agent (by agent_id, with the instant column a cleanup compares): a
- * table added to the projection that hangs off a message or an agent is
- * one line here.
+ * The tables whose rows belong to one message (by message_id), one
+ * session (by session_id) or one agent (by agent_id, with the instant
+ * column a cleanup compares): a table added to the projection that hangs
+ * off a message, a session or an agent is one line here.
  */
 static const char *const message_tables[] = {
 	"audience", "edits", "deletes", "receipts",
+};
+
+static const char *const session_tables[] = {
+	"sessions",
 };
 
 static const struct {
@@ -128,9 +132,23 @@ static int remove_message(struct projection *p, const char *id)
 	return sweep_messages(p, id);
 }
 
-static const char removed_sessions_sql[] =
-	"DELETE FROM sessions WHERE session_id IN"
-	" (SELECT session_id FROM purged_sessions)";
+/* remove the sessions of purged_sessions, and what hangs off them */
+static int sweep_sessions(struct projection *p)
+{
+	struct strbuf sql = STRBUF_INIT;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < ARRAY_SIZE(session_tables); i++) {
+		strbuf_reset(&sql);
+		strbuf_addf(&sql, "DELETE FROM %s WHERE session_id IN"
+			    " (SELECT session_id FROM purged_sessions)",
+			    session_tables[i]);
+		ret = run_sql(p, sql.buf, "cannot remove a session", NULL, 0);
+	}
+	strbuf_release(&sql);
+	return ret;
+}
 
 /* has a cleanup of agent happened at or after ns?  1, 0 or -1 */
 static int cleaned_after(struct projection *p, const char *agent, int64_t ns)
@@ -290,8 +308,7 @@ static int session_start_removed(struct projection *p, const struct event *ev)
 	if (run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
 		    " VALUES(:id)", "cannot remove a session",
 		    ev->session_id, 0) < 0 ||
-	    run_sql(p, removed_sessions_sql, "cannot remove a session",
-		    NULL, 0) < 0)
+	    sweep_sessions(p) < 0)
 		return -1;
 	return 1;
 }
@@ -372,8 +389,7 @@ static int apply_purge(struct projection *p, const struct event *ev)
 	    run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
 		    " SELECT session_id FROM sessions WHERE started_ns < :ns",
 		    "cannot purge sessions", NULL, cutoff) < 0 ||
-	    run_sql(p, removed_sessions_sql, "cannot purge sessions",
-		    NULL, 0) < 0)
+	    sweep_sessions(p) < 0)
 		return -1;
 	return 0;
 }
@@ -410,8 +426,7 @@ static int apply_cleanup(struct projection *p, const struct event *ev)
 		    " SELECT session_id FROM sessions WHERE agent_id = :id"
 		    " AND started_ns <= :ns", "cannot remove sessions",
 		    ev->agent_id, ev->ts_ns) < 0 ||
-	    run_sql(p, removed_sessions_sql, "cannot remove sessions",
-		    NULL, 0) < 0)
+	    sweep_sessions(p) < 0)
 		goto out;
 	for (i = 0; i < ARRAY_SIZE(agent_tables); i++) {
 		strbuf_reset(&sql);
