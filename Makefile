@@ -103,7 +103,9 @@ LIB_OBJS = \
 	$(O)/src/parse-options.o \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
+	$(O)/src/purge.o \
 	$(O)/src/projection-apply.o \
+	$(O)/src/projection-clean.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-read.o \
@@ -142,6 +144,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-overview.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
+	$(O)/src/cmd-purge.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-send.o \

@@ -66,6 +66,8 @@ static const struct cmd_spec commands[] = {
 	  "one screen: me, unread, sync, team", &overview_args },
 	{ "peer", NULL, NEED_STORE | NEED_CONFIG,
 	  "pair daemons that nudge each other to sync", &peer_args },
+	{ "purge", cmd_purge, NEED_PROJECTION,
+	  "drop old messages and sessions on every clone", &purge_args },
 	{ "quickstart", cmd_quickstart, NEED_PROJECTION,
 	  "create my identity, start a session", &quickstart_args },
 	{ "rebuild", cmd_rebuild, NEED_STORE,

@@ -1,5 +1,6 @@
 /*
- * git thrum team / git thrum agent list: who is on this repository.
+ * git thrum team / git thrum agent list: who is on this repository
+ * (agent delete is in cmd-purge.c).
  * `team` shows the agents with an open session, `agent list` every agent
  * ever registered.  `team` shows under each agent the branch and the
  * number of files changed of each of its sessions' work contexts.
@@ -27,6 +28,8 @@ static const struct cmd_args agent_list_args = {
 
 static const struct cmd_spec agent_sub[] = {
 	{ "list", agent_list, 0, "every agent registered", &agent_list_args },
+	{ "delete", cmd_agent_delete, 0, "delete one of my agents",
+	  &agent_delete_args },
 	{ NULL }
 };
 

@@ -112,6 +112,7 @@ CMD_DECLARE(init);
 CMD_DECLARE(mcp);
 CMD_DECLARE(overview);
 CMD_DECLARE(migrate);
+CMD_DECLARE(purge);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
 CMD_DECLARE(reply);
@@ -124,6 +125,8 @@ CMD_DECLARE(thread);
 CMD_DECLARE(wait);
 CMD_DECLARE(who_has);
 CMD_DECLARE(whoami);
+/* agent delete (cmd-purge.c) */
+CMD_DECLARE(agent_delete);
 
 extern const struct cmd_args agent_args;
 extern const struct cmd_args daemon_args;

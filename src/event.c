@@ -40,9 +40,10 @@ static const struct {
 	size_t off;
 } str_fields[] = {
 #define F(name) { #name, offsetof(struct event, name) }
-	F(agent_id), F(description), F(display), F(event_id), F(group_id),
-	F(hostname), F(kind), F(member_type), F(member_value),
-	F(message_id), F(module), F(name), F(origin_daemon), F(priority),
+	F(agent_id), F(cutoff), F(description), F(display), F(event_id),
+	F(group_id), F(hostname), F(kind), F(member_type), F(member_value),
+	F(message_id), F(method), F(module), F(name), F(origin_daemon),
+	F(priority),
 	F(reason), F(receipt_type), F(role), F(session_id), F(thread_id),
 	F(timestamp), F(worktree),
 #undef F
@@ -115,6 +116,8 @@ void event_release(struct event *ev)
 		event_work_context_release(&ev->wcs[i]);
 	free(ev->wcs);
 	free(ev->actor);
+	free(ev->new_name);
+	free(ev->new_description);
 	free_pairs(ev->scopes, ev->nr_scopes);
 	free_pairs(ev->refs, ev->nr_refs);
 	for (i = 0; i < ev->nr_recipients; i++)
@@ -318,6 +321,20 @@ static int take_intent(json_object *e, struct event *ev)
 	return ev->intent ? 1 : 0;
 }
 
+/* group.update's fields{}: the name and description it sets */
+static int get_fields(json_object *obj, struct event *ev)
+{
+	json_object *f;
+
+	if (!json_object_object_get_ex(obj, "fields", &f) || !f)
+		return 0;
+	if (!json_object_is_type(f, json_type_object) ||
+	    get_string(f, "name", &ev->new_name) ||
+	    get_string(f, "description", &ev->new_description))
+		return -1;
+	return 0;
+}
+
 /* the fields each known type cannot do without */
 static const char *missing_field(const struct event *ev)
 {
@@ -347,6 +364,10 @@ static const char *missing_field(const struct event *ev)
 		/* fall through */
 	case EV_AGENT_SESSION_END:
 		return ev->session_id ? NULL : "session event without session_id";
+	case EV_AGENT_CLEANUP:
+		return ev->agent_id ? NULL : "agent.cleanup without agent_id";
+	case EV_PURGE_EXECUTED:
+		return ev->cutoff ? NULL : "purge.executed without cutoff";
 	case EV_GROUP_CREATE:
 		if (!ev->name)
 			return "group.create without name";
@@ -416,7 +437,8 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	    get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
 	    each_element(obj, "recipients", add_recipient, ev) ||
 	    each_element(obj, "work_contexts", take_intent, ev) ||
-	    event_wc_parse(obj, ev)) {
+	    event_wc_parse(obj, ev) ||
+	    get_fields(obj, ev)) {
 		*why = "a field has the wrong shape";
 		return -1;
 	}
@@ -449,6 +471,11 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	}
 	if ((*why = missing_field(ev)))
 		return -1;
+	if (ev->type == EV_PURGE_EXECUTED &&
+	    date_parse_rfc3339(ev->cutoff, &ev->cutoff_ns) < 0) {
+		*why = "no valid 'cutoff'";
+		return -1;
+	}
 	return 0;
 }
 
@@ -609,6 +636,13 @@ int event_serialize(const struct event *ev, struct strbuf *out,
 		put_str(ctx, "session_id", ev->session_id);
 		json_object_array_add(arr, ctx);
 		json_object_object_add(obj, "work_contexts", arr);
+	}
+	if (ev->new_name || ev->new_description) {
+		json_object *f = json_object_new_object();
+
+		put_str(f, "name", ev->new_name);
+		put_str(f, "description", ev->new_description);
+		json_object_object_add(obj, "fields", f);
 	}
 	if (ev->v)
 		json_object_object_add(obj, "v", json_object_new_int64(ev->v));

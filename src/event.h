@@ -96,6 +96,13 @@ struct event {
 	char *actor;		/* created_by, added_by, removed_by, deleted_by */
 	char *member_type;
 	char *member_value;
+
+	/* agent.cleanup, purge.executed, group.update */
+	char *method;		/* how a cleanup was asked: "manual" */
+	char *cutoff;		/* purge: everything before it, as written */
+	int64_t cutoff_ns;	/* its instant */
+	char *new_name;		/* group.update fields.name */
+	char *new_description;	/* fields.description; "" clears it */
 };
 
 #define EVENT_INIT { 0 }

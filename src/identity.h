@@ -50,6 +50,9 @@ enum identity_flags {
 int identity_select(const struct repo *r, struct identity *out,
 		    unsigned flags);
 
+/* remove name's identity file (gone already: 0); 0 or -1 */
+int identity_remove(const struct repo *r, const char *name);
+
 /* write id atomically (temp file + rename), mode 0600; 0 or -1 */
 int identity_save(const struct repo *r, const struct identity *id);
 

@@ -126,13 +126,21 @@ static const char seen_agent_sql[] =
 static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 {
 	sqlite3_stmt *s;
+	int r;
 
 	if (!agent)
 		return 0;
+	if ((r = proj_clean_seen_blocked(p, agent, ns)))
+		return r < 0 ? -1 : 0;
 	s = proj_stmt(p, ST_SEEN_AGENT, seen_agent_sql);
 	proj_bind_text(s, ":agent_id", agent);
 	proj_bind_int(s, ":last_ns", ns);
 	return proj_run(p, s, "cannot store last seen");
+}
+
+int proj_seen_agent(struct projection *p, const char *agent, int64_t ns)
+{
+	return seen_agent(p, agent, ns);
 }
 
 static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
@@ -249,6 +257,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 	if (proj_run(p, s, "cannot store message") < 0)
 		return -1;
 	if (!sqlite3_changes(p->db)) {
+		if (proj_clean_contested(p, ev) < 0)
+			return -1;
 		r = second_create(p, ev, own, hash);
 		if (r <= 0)
 			return r < 0 ? -1 : THRUM_ECONFLICT;
@@ -444,13 +454,14 @@ static int apply_group(struct projection *p, const struct event *ev)
 		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
 		break;
 	default:
-		/*
-		 * NEEDSWORK: group.update (renames, descriptions) is kept in
-		 * the log but not projected yet.
-		 */
-		return 0;
+		return proj_clean_apply(p, ev);	/* group.update */
 	}
-	return proj_run(p, s, "cannot store group");
+	if (proj_run(p, s, "cannot store group") < 0)
+		return -1;
+	/* a create that arrives after an update of its group */
+	if (ev->type == EV_GROUP_CREATE)
+		return proj_clean_group_refresh(p, ev->group_id);
+	return 0;
 }
 
 static const char clamp_get_sql[] =
@@ -549,9 +560,22 @@ int projection_apply(struct projection *p, const struct event *orig,
 		return -1;
 	ev = &copy;
 
+	/*
+	 * what a cleanup or purge removed stays removed; the event is still
+	 * an act of its agent
+	 */
+	if ((ret = proj_clean_before(p, ev, shard, line_hash))) {
+		if (ret > 0 && ev->type != EV_MESSAGE_EDIT &&
+		    ev->type != EV_MESSAGE_DELETE &&
+		    seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+			return -1;
+		return ret > 0 ? 1 : ret;
+	}
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
 		ret = apply_create(p, ev, shard, line_hash);
+		if (ret != -1 && proj_clean_after_create(p, ev) < 0)
+			ret = -1;
 		break;
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:
@@ -580,6 +604,10 @@ int projection_apply(struct projection *p, const struct event *orig,
 	case EV_GROUP_MEMBER_REMOVE:
 	case EV_GROUP_UPDATE:
 		ret = apply_group(p, ev);
+		break;
+	case EV_AGENT_CLEANUP:
+	case EV_PURGE_EXECUTED:
+		ret = proj_clean_apply(p, ev);
 		break;
 	default:
 		ret = 0;	/* unknown types: kept in the log, not shown */

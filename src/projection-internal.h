@@ -72,6 +72,22 @@ enum stmt_id {
 	ST_WORK_FILE_ADD,
 	ST_WORK_ALL,
 	ST_WORK_FILES,
+	/* projection-clean.c */
+	ST_CLEAN_ANY,
+	ST_CLEAN_AFTER,
+	ST_CLEAN_PURGED,
+	ST_CLEAN_MSG_GONE,
+	ST_CLEAN_SES_GONE,
+	ST_CLEAN_CONTEST,
+	ST_CLEAN_MSG_RANK,
+	ST_CLEAN_CONFLICT,
+	ST_CLEAN_LOSER,
+	ST_CLEAN_MSG_RERANK,
+	ST_CLEAN_PURGE_ADD,
+	ST_CLEAN_AGENT_ADD,
+	ST_CLEAN_GROUP_REFRESH,
+	ST_CLEAN_GROUP_FIELD,
+	ST_CLEAN_COUNTS,
 	ST_MAX
 };
 
@@ -84,6 +100,7 @@ struct projection {
 	FILE *trace;		/* THRUM_TRACE_SQL: each statement run */
 	int bulk;		/* a rebuild into a private file: no journal */
 	int64_t now;		/* the clock, read at projection_begin() */
+	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
 };
 
 /*
@@ -195,5 +212,30 @@ int proj_store_tags(struct projection *p, const struct event *ev);
 
 /* m->scopes and m->refs ("type:value") from the projection; 0 or -1 */
 int proj_load_tags(struct projection *p, struct message *m);
+
+/*
+ * projection-clean.c: agent.cleanup, purge.executed, group.update, and
+ * what they removed checked as later events arrive.
+ * proj_clean_before(): before ev is applied; 1 when it must not be (what
+ * it is about was removed), THRUM_ECONFLICT for a create of a removed
+ * message (ranked and recorded as a conflict), 0 to go on, -1 on error.
+ * proj_clean_after_create(): after a create, removes its message when a
+ * purge or its agent's cleanup covers it.  proj_clean_contested(): ev
+ * claims a message_id already projected.  proj_clean_seen_blocked(): 1
+ * when agent's acts at ns were cleaned up.  proj_clean_apply(): one of
+ * the three events.  proj_clean_group_refresh(): after a group.create.
+ * proj_clean_begin(): at each batch.  0 or -1 unless said.
+ */
+int proj_clean_before(struct projection *p, const struct event *ev,
+		      const char *shard, uint64_t hash);
+int proj_clean_after_create(struct projection *p, const struct event *ev);
+int proj_clean_contested(struct projection *p, const struct event *ev);
+int proj_clean_seen_blocked(struct projection *p, const char *agent,
+			    int64_t ns);
+int proj_clean_apply(struct projection *p, const struct event *ev);
+int proj_clean_group_refresh(struct projection *p, const char *group_id);
+void proj_clean_begin(struct projection *p);
+/* agent was last seen at ns or later (projection-apply.c) */
+int proj_seen_agent(struct projection *p, const char *agent, int64_t ns);
 
 #endif

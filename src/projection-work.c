@@ -16,8 +16,11 @@
 static const char work_upsert_sql[] =
 	"INSERT INTO work_contexts(agent_id, session_id, branch,"
 	" worktree_path, git_updated_at, intent, ns, eid)"
-	" VALUES(:agent_id, :session_id, :branch, :worktree_path,"
-	" :git_updated_at, :intent, :ns, :eid)"
+	" SELECT :agent_id, :session_id, :branch, :worktree_path,"
+	" :git_updated_at, :intent, :ns, :eid"
+	/* a purged session takes no context, whenever it arrives */
+	" WHERE NOT EXISTS (SELECT 1 FROM purged_sessions"
+	"  WHERE session_id = :session_id)"
 	" ON CONFLICT(agent_id, session_id) DO UPDATE SET"
 	" branch = excluded.branch, worktree_path = excluded.worktree_path,"
 	" git_updated_at = excluded.git_updated_at,"

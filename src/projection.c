@@ -143,7 +143,32 @@ static const char schema_sql[] =
 	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL,"
 	"  uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
 	"  PRIMARY KEY(agent_id, session_id, uncommitted, path))"
-	"  WITHOUT ROWID;";
+	"  WITHOUT ROWID;"
+	/*
+	 * cleanup (projection-clean.c): agent.cleanup and purge.executed
+	 * as facts, what they removed, the creates of a message_id claimed
+	 * twice, and group.update's fields, newest per field
+	 */
+	"CREATE TABLE IF NOT EXISTS agent_cleanups("
+	"  agent_id TEXT NOT NULL, ns INTEGER NOT NULL, event_id TEXT NOT NULL,"
+	"  reason TEXT, method TEXT,"
+	"  PRIMARY KEY(agent_id, ns, event_id)) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS purges("
+	"  event_id TEXT PRIMARY KEY, cutoff_ns INTEGER NOT NULL,"
+	"  cutoff TEXT) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS purged_messages("
+	"  message_id TEXT PRIMARY KEY, event_id TEXT NOT NULL,"
+	"  agent_id TEXT, created_ns INTEGER NOT NULL,"
+	"  own INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS purged_sessions("
+	"  session_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS contested_creates("
+	"  event_id TEXT PRIMARY KEY, message_id TEXT NOT NULL,"
+	"  agent_id TEXT, created_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE IF NOT EXISTS group_updates("
+	"  group_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT,"
+	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(group_id, field)) WITHOUT ROWID;";
 
 int proj_db_error(struct projection *p, const char *what)
 {
@@ -462,6 +487,7 @@ void projection_free(struct projection *p)
 int projection_begin(struct projection *p)
 {
 	p->now = date_now_ns();
+	proj_clean_begin(p);
 	return proj_exec(p, "BEGIN IMMEDIATE");
 }
 

@@ -276,4 +276,12 @@ struct projection_counts {
 
 int projection_counts(struct projection *p, struct projection_counts *out);
 
+/*
+ * What a purge before cutoff_ns removes from this projection now: the
+ * messages created and the sessions started before it (projection-
+ * clean.c).  0 or -1.
+ */
+int projection_purge_counts(struct projection *p, int64_t cutoff_ns,
+			    long *messages, long *sessions);
+
 #endif

@@ -47,7 +47,7 @@ test_expect_success COMPLETION 'commands, from git thrum help' '
 
 test_expect_success COMPLETION 'subcommands, from the usage' '
 	(cd r && complete_words git thrum group "") >actual &&
-	printf "%s\n" add create delete list remove >expect &&
+	printf "%s\n" add create delete list remove update >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum daemon st) >actual &&
 	printf "%s\n" start status stop >expect &&

@@ -123,6 +123,64 @@ static void test_original_fields(void **state)
 	event_release(&ev);
 }
 
+/*
+ * agent.cleanup, purge.executed and group.update as the original writes
+ * them (its struct order), read, and written back canonically
+ */
+static void test_cleanup_events(void **state)
+{
+	static const char *const in[] = {
+		"{\"type\":\"agent.cleanup\",\"timestamp\":"
+		"\"2026-02-03T10:00:00.5Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"origin_daemon\":\"d_" ID2 "\",\"agent_id\":"
+		"\"furiosa\",\"reason\":\"manual deletion\",\"method\":"
+		"\"manual\"}",
+		"{\"type\":\"purge.executed\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"cutoff\":\"2026-02-01T00:00:00+02:00\"}",
+		"{\"type\":\"group.update\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"group_id\":\"grp_" ID2 "\",\"updated_by\":"
+		"\"furiosa\",\"fields\":{\"name\":\"leads\","
+		"\"description\":\"\"}}",
+	};
+	static const char *const out[] = {
+		"{\"agent_id\":\"furiosa\",\"event_id\":\"evt_" ID1 "\","
+		"\"method\":\"manual\",\"origin_daemon\":\"d_" ID2 "\","
+		"\"reason\":\"manual deletion\",\"timestamp\":"
+		"\"2026-02-03T10:00:00.5Z\",\"type\":\"agent.cleanup\",\"v\":1}",
+		"{\"cutoff\":\"2026-02-01T00:00:00+02:00\",\"event_id\":\"evt_"
+		ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"purge.executed\",\"v\":1}",
+		"{\"event_id\":\"evt_" ID1 "\",\"fields\":{\"description\":"
+		"\"\",\"name\":\"leads\"},\"group_id\":\"grp_" ID2 "\","
+		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"group.update\",\"updated_by\":\"furiosa\",\"v\":1}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		struct event ev = EVENT_INIT;
+		struct strbuf sb = STRBUF_INIT;
+
+		parse_ok(&ev, in[i], i);
+		assert_int_equal(event_serialize(&ev, &sb, 0), 0);
+		assert_string_equal(sb.buf, out[i]);
+		if (i == 0)
+			assert_string_equal(ev.method, "manual");
+		if (i == 1)	/* 2026-01-31T22:00:00Z */
+			assert_true(ev.cutoff_ns == 1769896800000000000LL);
+		if (i == 2) {
+			assert_string_equal(ev.new_name, "leads");
+			assert_string_equal(ev.new_description, "");
+			assert_string_equal(ev.actor, "furiosa");
+		}
+		strbuf_release(&sb);
+		event_release(&ev);
+	}
+}
+
 static void test_round_trip(void **state)
 {
 	struct event ev = EVENT_INIT, back = EVENT_INIT;
@@ -213,6 +271,19 @@ static const struct {
 	const char *what;
 } malformed[] = {
 	{ "", "empty" },
+	{ "{\"event_id\":\"e\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"purge.executed\"}", "a purge without cutoff" },
+	{ "{\"cutoff\":\"yesterday\",\"event_id\":\"e\",\"timestamp\":"
+	  "\"2026-02-03T10:00:00Z\",\"type\":\"purge.executed\"}",
+	  "a purge with a cutoff that is no date" },
+	{ "{\"event_id\":\"e\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"agent.cleanup\"}", "a cleanup without agent_id" },
+	{ "{\"event_id\":\"e\",\"fields\":[\"name\"],\"group_id\":\"g\","
+	  "\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"group.update\"}",
+	  "group.update fields not an object" },
+	{ "{\"event_id\":\"e\",\"fields\":{\"name\":1},\"group_id\":\"g\","
+	  "\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"group.update\"}",
+	  "group.update name not a string" },
 	{ "not json", "garbage" },
 	{ "[1,2,3]", "array" },
 	{ "\"string\"", "string" },
@@ -500,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_original_lines),
 		cmocka_unit_test(test_original_fields),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_cleanup_events),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_opaque_ids),
 		cmocka_unit_test(test_nul_and_length),

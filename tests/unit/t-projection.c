@@ -1,10 +1,13 @@
 /*
  * projection: the same set of events applied in 50 random orders gives
- * identical answers (technical/architecture.adoc), duplicates are no-ops, conflicting
+ * identical answers and identical tables, every one of them
+ * (technical/architecture.adoc; cleanups, purges and group updates
+ * included), duplicates are no-ops, conflicting
  * duplicates are counted, edits and deletes count only from the author.
  */
 #include "unit.h"
 #include "unit-scratch.h"
+#include "unit-tables.h"
 #include "date.h"
 #include "event.h"
 #include "projection.h"
@@ -232,6 +235,7 @@ static void make_threads(void)
 	keep(&ev, "a4");
 	thread_probe[0] = r3;
 	thread_probe[1] = c1;
+	free(tagged("a2", "a1", NULL, "purged", 6));	/* before the purge */
 	free(r1);
 	free(r2);
 	free(r4);
@@ -252,6 +256,42 @@ static void work(const char *who, const char *sid, const char *branch,
 	ev.wcs[0].branch = strdup(branch);
 	event_work_context_add_file(&ev.wcs[0], 1, file);
 	event_work_context_add_file(&ev.wcs[0], 0, "common.c");
+	keep(&ev, NULL);
+}
+
+/* agent.cleanup, purge.executed (cutoff_ms), group.update */
+static void cleanup(const char *who, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_CLEANUP, at);
+	ev.agent_id = strdup(who);
+	ev.reason = strdup("manual deletion");
+	ev.method = strdup("manual");
+	keep(&ev, NULL);
+}
+
+static void purge(int64_t cutoff_ms, int64_t at)
+{
+	char ts[DATE_RFC3339_LEN + 1];
+	struct event ev;
+
+	fill(&ev, EV_PURGE_EXECUTED, at);
+	date_format_rfc3339(base_ns + cutoff_ms * 1000000LL, ts);
+	ev.cutoff = strdup(ts);
+	keep(&ev, NULL);
+}
+
+static void group_update(const char *gid, const char *name,
+			 const char *description, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_GROUP_UPDATE, at);
+	ev.group_id = strdup(gid);
+	ev.actor = strdup("a1");
+	ev.new_name = name ? strdup(name) : NULL;
+	ev.new_description = description ? strdup(description) : NULL;
 	keep(&ev, NULL);
 }
 
@@ -282,13 +322,43 @@ static void make_history(void)
 	member("grp_1", "agent", "a3", 0, 9);
 	member("grp_1", "agent", "a3", 1, 9);	/* same ms: id decides */
 	/* work contexts: the newest of each session, by (instant, id) */
-	session("a1", "ses_1b", 1, 4);
-	work("a1", "ses_1", "old", "old.c", 10);
-	work("a1", "ses_1", "new", "new.c", 20);
-	work("a1", "ses_1", "same-ms", "same.c", 20);
-	work("a1", "ses_1b", "other", "other.c", 15);
-	work("a2", "ses_1", "forged", "forged.c", 30);	/* not a2's */
+	session("a1", "ses_w", 1, 12);
+	session("a1", "ses_wb", 1, 12);
+	work("a1", "ses_w", "old", "old.c", 13);
+	work("a1", "ses_w", "new", "new.c", 20);
+	work("a1", "ses_w", "same-ms", "same.c", 20);
+	work("a1", "ses_wb", "other", "other.c", 15);
+	work("a2", "ses_w", "forged", "forged.c", 30);	/* not a2's */
 	work("a2", "ses_2", "ended", "ended.c", 30);
+	work("a1", "ses_1", "purged", "purged.c", 30);	/* its session is */
+	/* renamed (the newest per field wins), described, then not */
+	group_update("grp_1", "chiefs", NULL, 80);
+	group_update("grp_1", "elders", "old text", 75);
+	group_update("grp_1", NULL, "the chiefs", 81);
+	group_update("grp_2", "orphans", "before its create", 82);
+	group("grp_2", "early", 83);
+	/*
+	 * a purge of what was made before 9 ms (which ends the sessions
+	 * started by then too), and a5 deleted at 35 ms, registered again
+	 * at 45: what they cover goes, whenever it arrives
+	 */
+	purge(9, 500);
+	agent("a5", "impl", 2);
+	cleanup("a5", 35);
+	agent("a5", "impl", 45);
+	agent("a6", "impl", 3);	/* deleted for good */
+	cleanup("a6", 36);
+	session("a5", "ses_4", 1, 20);
+	session("a5", "ses_5", 1, 60);
+	for (i = 0; i < 4; i++) {
+		char *old = message(i < 2 ? "a2" : "a5", "a1", NULL, NULL, 0,
+				    i < 2 ? 5 + i : 20 + 5 * i);
+
+		edit(old, i < 2 ? "a2" : "a5", "edit gone", 600, 1);
+		receipt(old, "a1", 601);
+		free(old);
+	}
+	free(message("a5", "a1", NULL, NULL, 0, 40));	/* after: it stays */
 
 	for (i = 0; i < 30; i++) {
 		const char *from = names[next_rand() % 4];
@@ -482,6 +552,8 @@ static char *digest(struct projection *p)
 	assert_int_equal(projection_counts(p, &c), 0);
 	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
 		    c.conflicts);
+	strbuf_addstr(&out, "== tables\n");
+	unit_dump_tables(p->db, &out);
 	return strbuf_detach(&out, NULL);
 }
 
@@ -494,6 +566,54 @@ static struct projection *fresh(int n)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(projection_open(&p, dir), 0);
 	return p;
+}
+
+static int64_t count(struct projection *p, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(p->db, sql, -1, &s, NULL), 0);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* what the purge (before 9 ms) and a5's cleanup (at 35 ms) removed */
+static void check_removed(struct projection *p)
+{
+	static const char *const none[] = {
+		"SELECT COUNT(*) FROM messages"
+		" WHERE created_ns < 1770112800009000000",
+		"SELECT COUNT(*) FROM messages WHERE agent_id = 'a5'"
+		" AND created_ns <= 1770112800035000000",
+		"SELECT COUNT(*) FROM messages WHERE content = 'edit gone'",
+		"SELECT COUNT(*) FROM edits WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM receipts WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM audience WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM message_tags WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM sessions"
+		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb')",
+		"SELECT COUNT(*) FROM work_contexts WHERE session_id = 'ses_1'",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(none); i++)
+		if (count(p, none[i]))
+			fail_msg("not removed: %s", none[i]);
+	/*
+	 * the four old ones, a tagged one, and m[1], claimed at 0 ms in
+	 * another shard
+	 */
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 6);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"
+			       " WHERE agent_id = 'a5'"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_sessions"), 3);
 }
 
 static void test_order_independence(void **state)
@@ -517,6 +637,7 @@ static void test_order_independence(void **state)
 			order[j] = t;
 		}
 		apply_all(p, order);
+		check_removed(p);
 		d = digest(p);
 		if (!first)
 			first = d;
@@ -528,6 +649,11 @@ static void test_order_independence(void **state)
 		projection_free(p);
 	}
 	/* the answers are not trivially empty */
+	assert_non_null(strstr(first, "grp_1|chiefs|the chiefs|a1|"));
+	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
+	assert_non_null(strstr(first, "== agent_cleanups 2\na5|"));
+	assert_null(strstr(first, "agent a6"));
+	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
 	assert_non_null(strstr(first, "d1"));
@@ -545,9 +671,10 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "a2=0,"));
 	/* one context per open session of its own agent, the newest */
 	assert_non_null(strstr(first,
-		"work a1 ses_1 same-ms c:common.c u:same.c\n"
-		"work a1 ses_1b other c:common.c u:other.c\n"));
+		"work a1 ses_w same-ms c:common.c u:same.c\n"
+		"work a1 ses_wb other c:common.c u:other.c\n"));
 	assert_null(strstr(first, "ended"));
+	assert_null(strstr(first, "purged.c"));
 	assert_null(strstr(first, "old.c"));
 	free(first);
 	free(order);
@@ -688,6 +815,36 @@ static void test_anonymous_edit_delete(void **state)
 	free(ed);
 	free(del);
 	free(id);
+	projection_free(p);
+}
+
+/*
+ * A purge whose cutoff is in 2261 drops nothing made more than a day
+ * after the purge itself.
+ */
+static void test_purge_far_future(void **state)
+{
+	struct projection *p = fresh(103);
+	char *now = message("a1", NULL, NULL, NULL, 1, 0);
+	char *now_line = take_last();
+	char *later = message("a1", NULL, NULL, NULL, 1, 3 * 86400000LL);
+	char *later_line = take_last(), *purge_line;
+
+	(void)state;
+	purge(FAR_FUTURE_MS, 0);
+	purge_line = take_last();
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(apply_line(p, now_line, "a1"), 1);
+	assert_int_equal(apply_line(p, later_line, "a1"), 1);
+	assert_int_equal(apply_line(p, purge_line, NULL), 1);
+	assert_int_equal(projection_commit(p), 0);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"), 1);
+	free(now);
+	free(later);
+	free(now_line);
+	free(later_line);
+	free(purge_line);
 	projection_free(p);
 }
 
@@ -832,6 +989,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
 		cmocka_unit_test(test_anonymous_edit_delete),
+		cmocka_unit_test(test_purge_far_future),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
