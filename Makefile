@@ -104,6 +104,7 @@ LIB_OBJS = \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-search.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
@@ -162,6 +163,7 @@ UNIT_TESTS = \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \
+	tests/unit/t-projection-search \
 	tests/unit/t-run-command \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \
