@@ -138,6 +138,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
+	$(O)/src/cmd-search.o \
 	$(O)/src/cmd-send.o \
 	$(O)/src/cmd-session.o \
 	$(O)/src/cmd-setup.o \

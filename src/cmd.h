@@ -114,6 +114,7 @@ CMD_DECLARE(migrate);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
 CMD_DECLARE(reply);
+CMD_DECLARE(search);
 CMD_DECLARE(send);
 CMD_DECLARE(setup);
 CMD_DECLARE(setup_agents);

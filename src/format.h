@@ -35,6 +35,14 @@ void format_messages_text(const struct message_list *l, FILE *out);
 /* colour the human forms (see want_color() in pager.h) */
 void format_set_color(int on);
 
+/*
+ * search results: {"messages":[{...,"snippet":"..."}]}, snippets[i]
+ * the one of message i
+ */
+struct strvec;
+void format_search_json(const struct message_list *l,
+			const struct strvec *snippets, FILE *out);
+
 /* one message: {"message": {...}} */
 void format_message_json(const struct message_list *l, size_t i, FILE *out);
 
