@@ -106,7 +106,8 @@ static void make_history(void)
 	/* b: the first create in its author's shard wins over an earlier one */
 	keep(EV_MESSAGE_CREATE, msg_b, "a2", "a1", "planted common", 0);
 	keep(EV_MESSAGE_CREATE, msg_b, "a2", "a2", "delta common", 5);
-	keep(EV_MESSAGE_DELETE, msg_b, "a1", "a1", NULL, 6);	/* not its author */
+	/* a delete by someone else: no effect */
+	keep(EV_MESSAGE_DELETE, msg_b, "a1", "a1", NULL, 6);
 	/* c: edited, then deleted by its author */
 	keep(EV_MESSAGE_CREATE, msg_c, "a3", "a3", "epsilon common", 7);
 	keep(EV_MESSAGE_EDIT, msg_c, "a3", "a3", "zeta common", 8);
