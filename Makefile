@@ -110,6 +110,7 @@ LIB_OBJS = \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-read.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-search.o \
 	$(O)/src/projection-work.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
@@ -147,6 +148,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-purge.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
+	$(O)/src/cmd-search.o \
 	$(O)/src/cmd-send.o \
 	$(O)/src/cmd-sent.o \
 	$(O)/src/cmd-session.o \
@@ -175,6 +177,7 @@ UNIT_TESTS = \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \
+	tests/unit/t-projection-search \
 	tests/unit/t-run-command \
 	tests/unit/t-store \
 	tests/unit/t-strbuf \

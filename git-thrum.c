@@ -74,6 +74,8 @@ static const struct cmd_spec commands[] = {
 	  "rebuild the database from the log", &rebuild_args },
 	{ "reply", cmd_reply, NEED_PROJECTION | W,
 	  "reply to a message", &reply_args },
+	{ "search", cmd_search, NEED_PROJECTION | R,
+	  "find messages by their words", &search_args },
 	{ "send", cmd_send, NEED_STORE | W,
 	  "send a message", &send_args },
 	{ "sent", cmd_sent, NEED_PROJECTION | W,

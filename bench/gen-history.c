@@ -2,7 +2,7 @@
  * gen-history: write a realistic, deterministic a-sync log for benchmarks.
  *
  *   gen-history [--agents N] [--events E] [--seed S] [--start UNIX-SECONDS]
- *               [--append] <dir>
+ *               [--topics T] [--append] <dir>
  *
  * writes <dir>/events.jsonl (agent.register and session starts) and
  * the segments of <dir>/messages/<agent>.jsonl (see store.h): E events in all, in time order, with the
@@ -14,6 +14,9 @@
  * 2026-01-01) and advances 1-20 s per event.  --append adds E events of
  * the same agents to the files already there (a later --start keeps each
  * file in time order), as a batch that arrives from another clone.
+ * --topics T ends each body with one word of T more ("topic<k>"), as
+ * the names of issues, files and functions make real text far richer
+ * than the small vocabulary: what a full-text search looks for.
  *
  * The files are written with stdio, not store_append(): a benchmark
  * history of a million events must be made in seconds, and the log lock
@@ -124,6 +127,8 @@ static const char *const words[] = {
 	"42", "—", "thanks", "blocked", "by", "migration", "schema", "v2",
 };
 
+static long nr_topics;
+
 static void body(struct strbuf *sb)
 {
 	size_t target = 20 + pick(280);
@@ -134,6 +139,8 @@ static void body(struct strbuf *sb)
 			strbuf_addch(sb, ' ');
 		strbuf_addstr(sb, words[pick(ARRAY_SIZE(words))]);
 	}
+	if (nr_topics)
+		strbuf_addf(sb, " topic%u", pick((unsigned)nr_topics));
 }
 
 static void stamp(struct event *ev)
@@ -191,7 +198,8 @@ static void emit_shard(struct agent *a, struct event *ev, struct strbuf *line)
 static void usage_exit(void)
 {
 	fprintf(stderr, "usage: gen-history [--agents N] [--events E] "
-		"[--seed S] [--start UNIX-SECONDS] [--append] <dir>\n");
+		"[--seed S] [--start UNIX-SECONDS] [--topics T] [--append] "
+		"<dir>\n");
 	exit(129);
 }
 
@@ -220,6 +228,8 @@ int main(int argc, char **argv)
 			v = &seed;
 		else if (!strcmp(argv[i], "--start"))
 			v = &start;
+		else if (!strcmp(argv[i], "--topics"))
+			v = &nr_topics;
 		else if (!strcmp(argv[i], "--append"))
 			mode = "a";
 		else if (argv[i][0] == '-' || dir)
@@ -230,7 +240,7 @@ int main(int argc, char **argv)
 			  thrum_parse_long(argv[++i], 0, LONG_MAX, v)))
 			usage_exit();
 	}
-	if (!dir || nr_agents < 2 || nr_agents > 1000)
+	if (!dir || nr_agents < 2 || nr_agents > 1000 || nr_topics > 100000000)
 		usage_exit();
 	out_dir = dir;
 

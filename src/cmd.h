@@ -116,6 +116,7 @@ CMD_DECLARE(purge);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
 CMD_DECLARE(reply);
+CMD_DECLARE(search);
 CMD_DECLARE(send);
 CMD_DECLARE(sent);
 CMD_DECLARE(setup);

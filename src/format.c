@@ -203,6 +203,23 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out)
 	print_json(o, out);
 }
 
+void format_search_json(const struct message_list *l,
+			const struct strvec *snippets, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		json_object *m = message_json(&l->items[i]);
+
+		put(m, "snippet", snippets->v[i]);
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "messages", arr);
+	print_json(o, out);
+}
+
 static void print_indented(const char *raw, const char *indent, FILE *out)
 {
 	struct strbuf text = STRBUF_INIT;

@@ -49,6 +49,14 @@ void format_thread_json(const struct message_list *l, const int *depth,
 /* {"marked":n}: what message read marked (format-read.c) */
 void format_marked_json(size_t n, FILE *out);
 
+/*
+ * search results: {"messages":[{...,"snippet":"..."}]}, snippets[i]
+ * the one of message i
+ */
+struct strvec;
+void format_search_json(const struct message_list *l,
+			const struct strvec *snippets, FILE *out);
+
 /* one message: {"message": {...}} */
 void format_message_json(const struct message_list *l, size_t i, FILE *out);
 

@@ -88,8 +88,29 @@ enum stmt_id {
 	ST_CLEAN_GROUP_REFRESH,
 	ST_CLEAN_GROUP_FIELD,
 	ST_CLEAN_COUNTS,
+	/* search: projection-search.c */
+	ST_SEARCH,
 	ST_MAX
 };
+
+/*
+ * The condition that message m is addressed to reader :me (of role
+ * :role): to them or their role, to a group they are in, or to
+ * everyone.  The inbox's rule; search uses it too.
+ */
+#define PROJ_VISIBLE_TO_ME \
+	"EXISTS (" \
+	"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id" \
+	"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))" \
+	"   OR a.kind = 'broadcast'" \
+	"   OR (a.kind = 'group' AND a.value IN (" \
+	"    SELECT g.name FROM groups g JOIN group_members gm" \
+	"     ON gm.group_id = g.group_id" \
+	"    WHERE gm.present AND g.group_id NOT IN" \
+	"     (SELECT group_id FROM group_deletes)" \
+	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)" \
+	"     OR (gm.member_type = 'role' AND gm.member_value = :role)" \
+	"     OR gm.member_value = '*')))))"
 
 struct projection {
 	sqlite3 *db;

@@ -15,6 +15,7 @@
 
 struct store;
 struct event;
+struct strbuf;
 
 struct projection;
 
@@ -264,6 +265,42 @@ struct group_list PROJECTION_LIST(struct group_info);
 #define GROUP_LIST_INIT PROJECTION_LIST_INIT
 void group_list_release(struct group_list *l);
 int projection_groups(struct projection *p, struct group_list *out);
+
+/*
+ * Full-text search (projection-search.c) over the current content of the
+ * messages that are not deleted: those addressed to me (the inbox's
+ * rule, my own left out) or, with all, every one.
+ */
+struct search_query {
+	const char *words;	/* the user's words (raw: an FTS5 query) */
+	int raw;		/* words are FTS5 query syntax */
+	const char *me;		/* agent name; NULL with all */
+	const char *role;	/* my role, or NULL */
+	const char *from;	/* only from this agent, or NULL */
+	int all;		/* every message, mine included */
+	int64_t since_ns;	/* only messages created at or after this */
+	long limit;		/* 0: no limit */
+	const char *open;	/* put before each hit in a snippet, or NULL */
+	const char *close;	/* and after it */
+};
+
+/*
+ * The FTS5 query for the user's words: each word (split at white space)
+ * a quoted string, `"` doubled, so that no input is FTS5 syntax; a word
+ * ending in '*' (not '*' alone) matches every word it starts.  Appended
+ * to out; 0, or THRUM_EINVALID when there is no word.
+ */
+int projection_search_terms(struct strbuf *out, const char *words);
+
+/*
+ * The messages matching q, best first (bm25; ties newest first), appended
+ * to out, with a snippet of each (its hits between q->open and q->close)
+ * at the same index in snippets.  0; THRUM_EINVALID after error() when
+ * there is no word, or when a raw query is not valid FTS5 syntax (bad
+ * input); -1 after error().
+ */
+int projection_search(struct projection *p, const struct search_query *q,
+		      struct message_list *out, struct strvec *snippets);
 
 /* totals for status and tests */
 struct projection_counts {

@@ -36,7 +36,7 @@ test_expect_success COMPLETION 'setup' '
 
 test_expect_success COMPLETION 'commands, from git thrum help' '
 	(cd r && complete_words git thrum s) >actual &&
-	printf "%s\n" send sent session setup sync >expect &&
+	printf "%s\n" search send sent session setup sync >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum "") >all &&
 	git thrum help | sed -n "s/^   \([a-z-]*\) .*/\1/p" | grep -v "^hook\$" |
@@ -57,6 +57,9 @@ test_expect_success COMPLETION 'subcommands, from the usage' '
 test_expect_success COMPLETION 'options of a command and of a subcommand' '
 	(cd r && complete_words git thrum send --) >actual &&
 	printf "%s\n" --json --priority --ref --reply-to --scope --to >expect &&
+	test_cmp expect actual &&
+	(cd r && complete_words git thrum search login --) >actual &&
+	printf "%s\n" --all --from --json --limit --raw --since >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum message show --) >actual &&
 	printf "%s\n" --json --no-mark-read --thread >expect &&
