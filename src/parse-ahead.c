@@ -13,8 +13,13 @@
 
 #include <pthread.h>
 
-#define BATCH_LINES 64
-#define BATCHES 4
+/*
+ * 2 048 events in flight at most (a few MiB); batches this large hand
+ * over a few times per log segment, so that a loaded machine, where
+ * every wake-up waits for a core, costs few waits
+ */
+#define BATCH_LINES 256
+#define BATCHES 8
 
 struct batch {
 	struct parsed_line v[BATCH_LINES];

@@ -94,7 +94,8 @@ static void same_lines_as_a_loop(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	make_buffer(&sb, 2000);
+	/* more lines than the ring holds: the thread waits for room */
+	make_buffer(&sb, 6000);
 	check_same(sb.buf, sb.len);
 	/* the last line without its newline */
 	strbuf_setlen(&sb, sb.len - 1);
@@ -109,7 +110,7 @@ static void stopping_early(void **state)
 	struct parse_ahead *pa;
 	int i;
 
-	make_buffer(&sb, 2000);
+	make_buffer(&sb, 6000);
 	/* not one line taken, then a few: the thread is stopped either way */
 	parse_ahead_finish(parse_ahead_start(sb.buf, sb.len));
 	pa = parse_ahead_start(sb.buf, sb.len);
