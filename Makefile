@@ -100,6 +100,7 @@ LIB_OBJS = \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
+	$(O)/src/parse-ahead.o \
 	$(O)/src/parse-options.o \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
@@ -174,6 +175,7 @@ UNIT_TESTS = \
 	tests/unit/t-format \
 	tests/unit/t-lockfile \
 	tests/unit/t-merge \
+	tests/unit/t-parse-ahead \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \

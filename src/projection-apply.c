@@ -39,24 +39,41 @@ static int add_audience(struct projection *p, const char *msg,
 	return proj_run(p, s, "cannot store audience");
 }
 
-static const char msg_refresh_sql[] =
-	"UPDATE messages SET"
-	" (cur_content, cur_format) = (SELECT content, format"
-	"   FROM edits e"
-	"   WHERE e.message_id = messages.message_id"
-	"   AND e.editor = messages.agent_id"
-	"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1),"
-	" deleted = EXISTS (SELECT 1 FROM deletes d"
-	"   WHERE d.message_id = messages.message_id"
+#define MSG_REFRESH \
+	"UPDATE messages SET" \
+	" (cur_content, cur_format) = (SELECT content, format" \
+	"   FROM edits e" \
+	"   WHERE e.message_id = messages.message_id" \
+	"   AND e.editor = messages.agent_id" \
+	"   ORDER BY e.ts DESC, e.event_id DESC LIMIT 1)," \
+	" deleted = EXISTS (SELECT 1 FROM deletes d" \
+	"   WHERE d.message_id = messages.message_id" \
 	"   AND d.actor = messages.agent_id)"
-	" WHERE message_id = :message_id";
 
+static const char msg_refresh_sql[] =
+	MSG_REFRESH " WHERE message_id = :message_id";
+
+/*
+ * A rebuild refreshes each message once, at the end (see
+ * proj_refresh_edited()): until then a message reads as its create
+ * alone, which is what the refresh gives one without edits or deletes.
+ */
 static int refresh_message(struct projection *p, const char *msg)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
+	sqlite3_stmt *s;
 
+	if (p->bulk)
+		return 0;
+	s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
 	proj_bind_text(s, ":message_id", msg);
 	return proj_run(p, s, "cannot refresh message");
+}
+
+int proj_refresh_edited(struct projection *p)
+{
+	return proj_exec(p, MSG_REFRESH " WHERE message_id IN"
+			 " (SELECT message_id FROM edits"
+			 "  UNION SELECT message_id FROM deletes)");
 }
 
 /*
@@ -100,11 +117,18 @@ static void bind_event(sqlite3_stmt *s, const struct event *ev)
 				f = &ev_fields[j];
 		if (!f)
 			continue;
-		if (f->is_int)
-			proj_bind_int(s, name, *(const int64_t *)(base + f->off));
-		else
-			proj_bind_text(s, name,
-				       *(char *const *)(base + f->off));
+		/* by its index: a second look-up by name costs per event */
+		if (f->is_int) {
+			sqlite3_bind_int64(s, i,
+					   *(const int64_t *)(base + f->off));
+		} else {
+			const char *v = *(char *const *)(base + f->off);
+
+			if (v)
+				sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(s, i);
+		}
 	}
 }
 

@@ -183,6 +183,11 @@ char *proj_db_path(const char *var_dir);
  */
 int proj_open_file(struct projection *p);
 void proj_close_db(struct projection *p);
+/*
+ * A rebuild's deferred refresh: the current content and deleted flag of
+ * every message that has an edit or a delete, from those facts.
+ */
+int proj_refresh_edited(struct projection *p);
 /* the indexes only queries use (a rebuild makes them at the end) */
 int proj_query_indexes(struct projection *p);
 /* THRUM_TRACE_SQL: start tracing p's statements */

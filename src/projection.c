@@ -389,6 +389,13 @@ static enum open_result open_db(struct projection *p)
 {
 	int version = -1, rc;
 
+	/*
+	 * No allocation statistics (nothing reads them): SQLite then takes
+	 * no mutex around each malloc, which is 3 % of a rebuild's and
+	 * 10 % of a send's instructions.  Only possible before SQLite's
+	 * first use; later calls change nothing.
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	rc = sqlite3_open_v2(p->path, &p->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
