@@ -31,6 +31,32 @@ void apply_flags(void)
 }
 
 /*
+ * The ticks are jittered: each interval is thrum.syncInterval drawn at
+ * random within +-TICK_JITTER_PCT %, and the first tick comes after a
+ * random delay below FIRST_TICK_MAX_MS (and half the interval), so that
+ * daemons started together (a script, a reboot) spread out over the
+ * interval instead of colliding on the remote at every tick.
+ */
+#define TICK_JITTER_PCT 20
+#define FIRST_TICK_MAX_MS 1000
+
+int64_t next_tick_ms(void)
+{
+	int64_t ms = (int64_t)d.cfg.sync_interval * 1000;
+	long spread = (long)(ms * TICK_JITTER_PCT / 100);
+
+	return now_ms() + ms - spread + sync_random_below(2 * spread + 1);
+}
+
+int64_t first_tick_ms(void)
+{
+	int64_t half = (int64_t)d.cfg.sync_interval * 1000 / 2;
+
+	return now_ms() + sync_random_below(half < FIRST_TICK_MAX_MS ?
+					    (long)half : FIRST_TICK_MAX_MS);
+}
+
+/*
  * While backing off after an auth failure: 1 to skip this tick.  The
  * back-off ends early when the recorded status is no longer auth: a
  * `git thrum sync force` (which may prompt) ran a cycle of its own.
@@ -157,7 +183,7 @@ static void close_loop_fds(void)
 NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
-	struct cycle_result res = { 0, 0, 0 };
+	struct cycle_result res = { 0 };
 	struct store store = STORE_INIT;
 
 	/* a loop killed outright (-9) stops its cycle as `daemon stop` does */
@@ -170,6 +196,8 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
 	res.state = st.state;
 	res.pushed = st.pushed;
+	res.push_attempts = st.push_attempts;
+	res.push_rejections = st.push_rejections;
 	if (res.ret < 0)
 		log_info("sync cycle failed: %s",
 			 st.last_error ? st.last_error : "?");
@@ -205,7 +233,7 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 void cycle_start(int forced)
 {
 	struct thrum_config fresh = THRUM_CONFIG_INIT;
-	struct cycle_result failed = { -1, SYNC_ERROR, 0 };
+	struct cycle_result failed = { .ret = -1, .state = SYNC_ERROR };
 	int fds[2];
 	sigset_t block, old;
 	pid_t pid, loop = getpid();
@@ -216,7 +244,7 @@ void cycle_start(int forced)
 	} else if (backing_off()) {
 		d.skipped++;
 		d.write_due = 0;	/* the back-off covers local appends too */
-		d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+		d.next_tick = next_tick_ms();
 		check_waiters();
 		return;
 	}
@@ -262,9 +290,9 @@ void cycle_start(int forced)
 void cycle_reap(struct cycle_result *res)
 {
 	if (read_in_full(d.cycle_fd, res, sizeof(*res)) != sizeof(*res)) {
+		memset(res, 0, sizeof(*res));
 		res->ret = -1;
 		res->state = SYNC_ERROR;
-		res->pushed = 0;
 		log_info("the sync cycle (pid %ld) ended without a report",
 			 (long)d.cycle_pid);
 	}
@@ -374,7 +402,11 @@ void cycle_finished(const struct cycle_result *res)
 	gitx_unload();
 	malloc_trim(0);
 	d.cycles++;
-	d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+	d.push_attempts += res->push_attempts;
+	d.push_rejections += res->push_rejections;
+	if (res->state == SYNC_REJECTED)
+		d.push_give_ups++;
+	d.next_tick = next_tick_ms();
 	d.write_due = 0;
 	/* the remote moved after this cycle fetched: fetch again */
 	if (d.nudge_pending)

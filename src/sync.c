@@ -33,20 +33,58 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define PUSH_ATTEMPTS 3
-/* the pause before a push is tried again: attempt * this, plus jitter */
-#define PUSH_BACKOFF_MS 100
-#define PUSH_JITTER_MS 150
+/*
+ * A rejected push is tried again after a pause drawn at random below a
+ * ceiling that doubles after each rejection ("full jitter": the clones
+ * that lost the same race spread out instead of colliding again), from
+ * PUSH_BACKOFF_MIN_MS up to PUSH_BACKOFF_MAX_MS, for as long as the
+ * cycle's time budget lasts: thrum.syncInterval, within PUSH_BUDGET_MIN_MS
+ * and PUSH_BUDGET_MAX_MS.  Past it the cycle gives up as rejected; its
+ * commit stays, and the next cycle pushes it.
+ */
+#define PUSH_BACKOFF_MIN_MS 40
+#define PUSH_BACKOFF_MAX_MS 1000
+#define PUSH_BUDGET_MIN_MS 2000
+#define PUSH_BUDGET_MAX_MS 30000
 
 /* --- the cycle --- */
 
-static void backoff(int attempt)
+long sync_random_below(long n)
 {
-	uint32_t jitter = 0;
+	uint32_t x = 0;
 
-	if (getrandom(&jitter, sizeof(jitter), 0) < 0)
-		jitter = (uint32_t)getpid();
-	sleep_ms(PUSH_BACKOFF_MS * attempt + jitter % PUSH_JITTER_MS);
+	if (n <= 1)
+		return 0;
+	if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+		x = (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms();
+	return (long)(x % (uint32_t)n);
+}
+
+static long push_budget_ms(const struct thrum_config *cfg)
+{
+	long ms = cfg->sync_interval > PUSH_BUDGET_MAX_MS / 1000 ?
+		  PUSH_BUDGET_MAX_MS : cfg->sync_interval * 1000;
+
+	return ms < PUSH_BUDGET_MIN_MS ? PUSH_BUDGET_MIN_MS : ms;
+}
+
+/*
+ * After the n-th rejection: pause, and 1 to try again, or 0 when the
+ * pause would end past the deadline (the cycle gives up)
+ */
+static int backoff(int n, int64_t deadline)
+{
+	long ceiling = PUSH_BACKOFF_MIN_MS, pause;
+
+	while (--n > 0 && ceiling < PUSH_BACKOFF_MAX_MS)
+		ceiling *= 2;
+	if (ceiling > PUSH_BACKOFF_MAX_MS)
+		ceiling = PUSH_BACKOFF_MAX_MS;
+	pause = sync_random_below(ceiling) + 1;
+	if (now_ms() + pause >= deadline)
+		return 0;
+	sleep_ms(pause);
+	return 1;
 }
 
 /*
@@ -243,7 +281,10 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		st->state = failed;
 		return ATTEMPT_DONE;
 	}
+	st->push_attempts++;
 	nr = sync_push(c->r, cfg, c->flags, &c->err, &failed);
+	if (nr == NET_REJECTED)
+		st->push_rejections++;
 	if (nr == NET_OK) {
 		/* the remote, and git's tracking ref, now hold ours */
 		set_remote_tip(st, &tip);
@@ -298,7 +339,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	};
 	struct strbuf why = STRBUF_INIT;
 	int lock_fd = -1, n, ret;
-	int64_t started = date_now_ns();
+	int64_t started = date_now_ns(), deadline;
 
 	memset(st, 0, sizeof(*st));
 	st->remote = xstrdup(cfg->remote);
@@ -316,7 +357,8 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 				"thrum init --force'", why.buf);
 		ret = -1;
 	}
-	for (n = 1; !ret && n <= PUSH_ATTEMPTS; n++) {
+	deadline = now_ms() + push_budget_ms(cfg);
+	for (n = 1; !ret; n++) {
 		enum attempt_result res = attempt(&c, n == 1);
 
 		if (res == ATTEMPT_FAILED)
@@ -324,15 +366,16 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		if (res != ATTEMPT_AGAIN)
 			break;
 		/*
-		 * rejected: the remote moved; fetch, merge, commit, again.
-		 * Still rejected after that: the remote was reachable, so
-		 * the class is rejected, never offline.
+		 * rejected: the remote moved; fetch, merge what it gained
+		 * since (the files whose blobs differ from our last
+		 * commit's), commit, push again.  Still rejected when the
+		 * budget ends: the remote was reachable, so the class is
+		 * rejected, never offline.
 		 */
-		if (n == PUSH_ATTEMPTS) {
+		if (!backoff(n, deadline)) {
 			st->state = SYNC_REJECTED;
 			break;
 		}
-		backoff(n);
 	}
 	record_status(&c, ret, started);
 	blob_cache_release(&c.learned);
