@@ -114,7 +114,36 @@ void schedule_write_cycle(void)
 	if (d.write_due || d.cfg.local_only || d.cfg.write_delay < 0 ||
 	    !sync_worktree_changed(d.r, &d.store))
 		return;
-	d.write_due = now_ms() + d.cfg.write_delay;
+	d.write_due = now_ms() + d.cfg.write_delay + d.write_hold;
+	/* the tick comes first anyway: one cycle, not two */
+	if (d.write_due > d.next_tick)
+		d.write_due = 0;
+}
+
+/*
+ * Coalescing under contention: while this clone's pushes are rejected
+ * (other clones push the same branch), the appends wait longer before
+ * their cycle, so that each push carries more of them and the remote
+ * sees fewer pushes.  The hold doubles after a cycle with a rejected
+ * push, from WRITE_HOLD_MIN_MS to half the interval, and halves after
+ * one that pushed at once.
+ */
+#define WRITE_HOLD_MIN_MS 100
+
+static void adapt_write_hold(const struct cycle_result *res)
+{
+	int64_t most = (int64_t)d.cfg.sync_interval * 1000 / 2;
+
+	if (res->push_rejections) {
+		d.write_hold = d.write_hold ? d.write_hold * 2
+				: WRITE_HOLD_MIN_MS;
+		if (d.write_hold > most)
+			d.write_hold = most;
+	} else if (res->pushed) {
+		d.write_hold /= 2;
+		if (d.write_hold < WRITE_HOLD_MIN_MS)
+			d.write_hold = 0;
+	}
 }
 
 /*
@@ -406,6 +435,7 @@ void cycle_finished(const struct cycle_result *res)
 	d.push_rejections += res->push_rejections;
 	if (res->state == SYNC_REJECTED)
 		d.push_give_ups++;
+	adapt_write_hold(res);
 	d.next_tick = next_tick_ms();
 	d.write_due = 0;
 	/* the remote moved after this cycle fetched: fetch again */

@@ -210,6 +210,7 @@ struct cycle {
 	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
 	struct blob_cache learned;	/* blob ids the merge found */
 	char *err;			/* what went wrong, for the status */
+	int moved;			/* a-sync moved: refresh the index */
 };
 
 enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
@@ -267,6 +268,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			have_local ? &local_tip : NULL, &c->learned, st,
 			&tip) < 0)
 		return ATTEMPT_FAILED;
+	if (!have_local || !gitx_oid_equal(&local_tip, &tip))
+		c->moved = 1;
 	if (cfg->local_only) {
 		st->state = SYNC_LOCAL_ONLY;
 		return ATTEMPT_DONE;
@@ -377,6 +380,8 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			break;
 		}
 	}
+	if (c.moved)
+		sync_refresh_index(r);
 	record_status(&c, ret, started);
 	blob_cache_release(&c.learned);
 	gitx_close(c.repo);

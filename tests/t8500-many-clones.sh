@@ -81,6 +81,17 @@ test_expect_success 'the remote was reachable: no cycle said offline, none gave 
 	test "$(sum push_attempts)" -ge 4
 '
 
+test_expect_success 'a clone with nothing of its own to push never pushes' '
+	before=$(counter c4 push_attempts) &&
+	for c in c1 c2 c3
+	do
+		thrum_in $c send "only others, from $c" >>sent || return 1
+	done &&
+	sort sent >expect &&
+	wait_for 60 all_have expect &&
+	test "$(counter c4 push_attempts)" = "$before"
+'
+
 test_expect_success 'a push the remote keeps refusing: retried within its budget, then rejected, not offline' '
 	cat >remote.git/hooks/pre-receive <<-\EOF &&
 	#!/bin/sh
