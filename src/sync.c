@@ -36,16 +36,21 @@
 /*
  * A rejected push is tried again after a pause drawn at random below a
  * ceiling that doubles after each rejection ("full jitter": the clones
- * that lost the same race spread out instead of colliding again), from
- * PUSH_BACKOFF_MIN_MS up to PUSH_BACKOFF_MAX_MS, for as long as the
- * cycle's time budget lasts: thrum.syncInterval, within PUSH_BUDGET_MIN_MS
- * and PUSH_BUDGET_MAX_MS.  Past it the cycle gives up as rejected; its
+ * that lost the same race spread out instead of colliding again).  It
+ * starts at the length of the attempt that was rejected (at least
+ * PUSH_BACKOFF_MIN_MS): that is the window another clone's push needs,
+ * longer on a slow remote or a loaded machine.  It stops doubling at
+ * PUSH_BACKOFF_MAX_MS or eight attempts' length, for as long as the
+ * cycle's time budget lasts: two thrum.syncInterval, within
+ * PUSH_BUDGET_MIN_MS and PUSH_BUDGET_MAX_MS (each retry merges and
+ * projects what it fetched, so the clone still receives while it waits
+ * to push).  Past it the cycle gives up as rejected; its
  * commit stays, and the next cycle pushes it.
  */
 #define PUSH_BACKOFF_MIN_MS 40
 #define PUSH_BACKOFF_MAX_MS 1000
-#define PUSH_BUDGET_MIN_MS 2000
-#define PUSH_BUDGET_MAX_MS 30000
+#define PUSH_BUDGET_MIN_MS 4000
+#define PUSH_BUDGET_MAX_MS 60000
 
 /* --- the cycle --- */
 
@@ -62,24 +67,28 @@ long sync_random_below(long n)
 
 static long push_budget_ms(const struct thrum_config *cfg)
 {
-	long ms = cfg->sync_interval > PUSH_BUDGET_MAX_MS / 1000 ?
-		  PUSH_BUDGET_MAX_MS : cfg->sync_interval * 1000;
+	long ms = cfg->sync_interval > PUSH_BUDGET_MAX_MS / 2000 ?
+		  PUSH_BUDGET_MAX_MS : cfg->sync_interval * 2000;
 
 	return ms < PUSH_BUDGET_MIN_MS ? PUSH_BUDGET_MIN_MS : ms;
 }
 
 /*
- * After the n-th rejection: pause, and 1 to try again, or 0 when the
- * pause would end past the deadline (the cycle gives up)
+ * After the n-th rejection of an attempt that took attempt_ms: pause,
+ * and 1 to try again, or 0 when the pause would end past the deadline
+ * (the cycle gives up)
  */
-static int backoff(int n, int64_t deadline)
+static int backoff(int n, int64_t attempt_ms, int64_t deadline)
 {
-	long ceiling = PUSH_BACKOFF_MIN_MS, pause;
+	long ceiling = attempt_ms > PUSH_BACKOFF_MIN_MS ? (long)attempt_ms
+		       : PUSH_BACKOFF_MIN_MS, pause;
+	long most = attempt_ms * 8 > PUSH_BACKOFF_MAX_MS ? (long)attempt_ms * 8
+		    : PUSH_BACKOFF_MAX_MS;
 
-	while (--n > 0 && ceiling < PUSH_BACKOFF_MAX_MS)
+	while (--n > 0 && ceiling < most)
 		ceiling *= 2;
-	if (ceiling > PUSH_BACKOFF_MAX_MS)
-		ceiling = PUSH_BACKOFF_MAX_MS;
+	if (ceiling > most)
+		ceiling = most;
 	pause = sync_random_below(ceiling) + 1;
 	if (now_ms() + pause >= deadline)
 		return 0;
@@ -362,6 +371,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	}
 	deadline = now_ms() + push_budget_ms(cfg);
 	for (n = 1; !ret; n++) {
+		int64_t begun = now_ms();
 		enum attempt_result res = attempt(&c, n == 1);
 
 		if (res == ATTEMPT_FAILED)
@@ -375,7 +385,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		 * budget ends: the remote was reachable, so the class is
 		 * rejected, never offline.
 		 */
-		if (!backoff(n, deadline)) {
+		if (!backoff(n, now_ms() - begun, deadline)) {
 			st->state = SYNC_REJECTED;
 			break;
 		}

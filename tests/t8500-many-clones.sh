@@ -108,7 +108,7 @@ test_expect_success 'a push the remote keeps refusing: retried within its budget
 	! grep "sync: offline" c1/.thrum/var/daemon.log &&
 	thrum_in c1 sync status --json >st &&
 	test "$(jq -r .state st)" = rejected &&
-	# more than the three fixed attempts of old: a budget of 2 s
+	# more than the three fixed attempts of old: a budget of 4 s
 	test $(( $(counter c1 push_attempts) - attempts )) -gt 3
 '
 
