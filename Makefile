@@ -84,7 +84,12 @@ LIB_OBJS = \
 	$(O)/src/date.o \
 	$(O)/src/event.o \
 	$(O)/src/event-id.o \
+	$(O)/src/event-tags.o \
+	$(O)/src/event-wc.o \
 	$(O)/src/format.o \
+	$(O)/src/format-escape.o \
+	$(O)/src/format-read.o \
+	$(O)/src/format-work.o \
 	$(O)/src/gitx-load.o \
 	$(O)/src/groups.o \
 	$(O)/src/hooks.o \
@@ -97,14 +102,20 @@ LIB_OBJS = \
 	$(O)/src/merge.o \
 	$(O)/src/messaging.o \
 	$(O)/src/pager.o \
+	$(O)/src/parse-ahead.o \
 	$(O)/src/parse-options.o \
 	$(O)/src/peer.o \
 	$(O)/src/projection.o \
+	$(O)/src/purge.o \
 	$(O)/src/projection-apply.o \
+	$(O)/src/projection-clean.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
+	$(O)/src/projection-read.o \
 	$(O)/src/projection-rebuild.o \
+	$(O)/src/projection-search.o \
 	$(O)/src/projection-sign.o \
+	$(O)/src/projection-work.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \
 	$(O)/src/run-command.o \
@@ -123,6 +134,7 @@ LIB_OBJS = \
 	$(O)/src/usage.o \
 	$(O)/src/utf8.o \
 	$(O)/src/watch.o \
+	$(O)/src/work-context.o \
 	$(O)/src/wrapper.o
 
 CMD_OBJS = \
@@ -135,17 +147,23 @@ CMD_OBJS = \
 	$(O)/src/cmd-hooks.o \
 	$(O)/src/cmd-inbox.o \
 	$(O)/src/cmd-mcp.o \
+	$(O)/src/cmd-overview.o \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
+	$(O)/src/cmd-purge.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
+	$(O)/src/cmd-search.o \
 	$(O)/src/cmd-send.o \
+	$(O)/src/cmd-sent.o \
 	$(O)/src/cmd-session.o \
 	$(O)/src/cmd-setup.o \
 	$(O)/src/cmd-setup-agents.o \
 	$(O)/src/cmd-sync.o \
 	$(O)/src/cmd-team.o \
+	$(O)/src/cmd-thread.o \
 	$(O)/src/cmd-wait.o \
+	$(O)/src/cmd-who-has.o \
 	$(O)/src/cmd-whoami.o
 
 # the longest scripts start first, so that the two jobs end together
@@ -161,9 +179,11 @@ UNIT_TESTS = \
 	tests/unit/t-format \
 	tests/unit/t-lockfile \
 	tests/unit/t-merge \
+	tests/unit/t-parse-ahead \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
 	tests/unit/t-projection-log \
+	tests/unit/t-projection-search \
 	tests/unit/t-run-command \
 	tests/unit/t-sign \
 	tests/unit/t-store \

@@ -2,7 +2,7 @@
  * gen-history: write a realistic, deterministic a-sync log for benchmarks.
  *
  *   gen-history [--agents N] [--events E] [--seed S] [--start UNIX-SECONDS]
- *               [--append] [--signed] <dir>
+ *               [--topics T] [--append] [--signed] <dir>
  *
  * writes <dir>/events.jsonl (agent.register and session starts) and
  * the segments of <dir>/messages/<agent>.jsonl (see store.h): E events in all, in time order, with the
@@ -14,6 +14,9 @@
  * 2026-01-01) and advances 1-20 s per event.  --append adds E events of
  * the same agents to the files already there (a later --start keeps each
  * file in time order), as a batch that arrives from another clone.
+ * --topics T ends each body with one word of T more ("topic<k>"), as
+ * the names of issues, files and functions make real text far richer
+ * than the small vocabulary: what a full-text search looks for.
  * --signed gives each agent a key (made from the seed) and signs every
  * line with it, its registration naming it, as git-thrum writes them.
  *
@@ -133,6 +136,8 @@ static const char *const words[] = {
 	"42", "—", "thanks", "blocked", "by", "migration", "schema", "v2",
 };
 
+static long nr_topics;
+
 static void body(struct strbuf *sb)
 {
 	size_t target = 20 + pick(280);
@@ -143,6 +148,8 @@ static void body(struct strbuf *sb)
 			strbuf_addch(sb, ' ');
 		strbuf_addstr(sb, words[pick(ARRAY_SIZE(words))]);
 	}
+	if (nr_topics)
+		strbuf_addf(sb, " topic%u", pick((unsigned)nr_topics));
 }
 
 static void stamp(struct event *ev)
@@ -201,7 +208,8 @@ static void emit_shard(struct agent *a, struct event *ev, struct strbuf *line)
 static void usage_exit(void)
 {
 	fprintf(stderr, "usage: gen-history [--agents N] [--events E] "
-		"[--seed S] [--start UNIX-SECONDS] [--append] [--signed] "
+		"[--seed S] [--start UNIX-SECONDS] [--topics T] [--append] "
+		"[--signed] "
 		"<dir>\n");
 	exit(129);
 }
@@ -231,6 +239,8 @@ int main(int argc, char **argv)
 			v = &seed;
 		else if (!strcmp(argv[i], "--start"))
 			v = &start;
+		else if (!strcmp(argv[i], "--topics"))
+			v = &nr_topics;
 		else if (!strcmp(argv[i], "--append"))
 			mode = "a";
 		else if (!strcmp(argv[i], "--signed"))
@@ -243,7 +253,7 @@ int main(int argc, char **argv)
 			  thrum_parse_long(argv[++i], 0, LONG_MAX, v)))
 			usage_exit();
 	}
-	if (!dir || nr_agents < 2 || nr_agents > 1000)
+	if (!dir || nr_agents < 2 || nr_agents > 1000 || nr_topics > 100000000)
 		usage_exit();
 	out_dir = dir;
 

@@ -1,6 +1,7 @@
 /*
- * Quickstart (agents.h): the old identity decides the agent id and
- * whether a new agent.register is needed.
+ * Quickstart and delete (agents.h): the old identity decides the agent
+ * id and whether a new agent.register is needed; only an agent with an
+ * identity here can be deleted from here.
  */
 #include "thrum.h"
 #include "agents.h"
@@ -63,5 +64,35 @@ out:
 	c->appended |= as_me.appended;
 	event_release(&reg);
 	identity_release(&old);
+	return ret;
+}
+
+int agent_delete(struct core *c, const char *name, char **agent_id)
+{
+	struct identity id = IDENTITY_INIT;
+	struct event ev = EVENT_INIT;
+	struct event *list[1] = { &ev };
+	int r, ret = -1;
+
+	r = identity_load(c->repo, name, &id);
+	if (r == THRUM_ENOTFOUND) {
+		error("'%s' is not an agent of this work tree: only those with "
+		      "an identity here can be deleted here", name);
+		goto out;
+	}
+	if (r < 0 || core_new_event(c, &ev, EV_AGENT_CLEANUP) < 0)
+		goto out;
+	ev.agent_id = xstrdup(id.agent_id);
+	ev.reason = xstrdup("manual deletion");
+	ev.method = xstrdup("manual");
+	/* the log first: an identity without its cleanup could be retried */
+	if (core_append(c, NULL, list, 1) < 0 ||
+	    identity_remove(c->repo, name) < 0)
+		goto out;
+	*agent_id = xstrdup(id.agent_id);
+	ret = 0;
+out:
+	event_release(&ev);
+	identity_release(&id);
 	return ret;
 }

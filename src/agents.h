@@ -27,4 +27,14 @@ struct agent_start {
 int agent_quickstart(struct core *c, const struct agent_start *rq,
 		     struct identity *id, int *updated);
 
+/*
+ * Delete name, an agent of this work tree (its identity file here; any
+ * other name is refused): agent.cleanup in events.jsonl, as the original
+ * writes it, then the identity file goes.  Every clone's projection then
+ * drops the agent with its messages and sessions; the log keeps every
+ * line.  *agent_id (caller frees) is the agent's id.  0, or -1 after
+ * error().
+ */
+int agent_delete(struct core *c, const char *name, char **agent_id);
+
 #endif

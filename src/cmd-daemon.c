@@ -65,7 +65,8 @@ static void add_field(json_object *o, const char *key, json_object *res)
 /*
  * {"state":"running"|"stopped"|"not-answering", "pid", "socket",
  * "repository", "cycles", "local_only", "sync_interval", "auth_failures",
- * "backoff_skips", "error"}: what the health answer says, and the state
+ * "backoff_skips", "push_attempts", "push_rejections", "push_give_ups",
+ * "error"}: what the health answer says, and the state
  * from the pid lock when there is none
  */
 static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
@@ -75,7 +76,8 @@ static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
 	json_object *o = json_object_new_object();
 	static const char *const keys[] = {
 		"cycles", "local_only", "sync_interval", "auth_failures",
-		"backoff_skips",
+		"backoff_skips", "push_attempts", "push_rejections",
+		"push_give_ups",
 	};
 	size_t i;
 

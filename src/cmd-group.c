@@ -1,11 +1,12 @@
 /*
- * git thrum group create|add|remove|list|delete: named audiences; the
+ * git thrum group create|add|remove|list|update|delete: named audiences; the
  * changes are the core's (groups.h), the printing is here.
  */
 #include "thrum.h"
 #include <json-c/json.h>
 #include "cmd.h"
 #include "groups.h"
+#include "event.h"
 #include "format.h"
 #include "parse-options.h"
 #include "projection.h"
@@ -15,6 +16,7 @@
 
 static struct {
 	const char *description;
+	const char *name, *new_description;
 	int json;
 } opt;
 
@@ -56,6 +58,41 @@ static int delete(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (group_delete(ctx_core(ctx), argv[0]) < 0)
 		return 1;
 	printf("deleted group '%s'\n", argv[0]);
+	return 0;
+}
+
+static const struct thrum_option update_options[] = {
+	OPT_TEXT("name", &opt.name, "<new-name>", "its new name"),
+	OPT_TEXT("description", &opt.new_description, "<text>",
+		 "what the group is for (\"\" clears it)"),
+	OPT_END()
+};
+
+static const struct cmd_args update_args = {
+	{ "git thrum group update <name> [--name <new-name>] "
+	  "[--description <text>]" },
+	update_options, 1, 1, "want: group update <name>"
+};
+
+static int update(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *why = NULL;
+	const char *to = opt.name && opt.name[0] == '@' ? opt.name + 1
+							 : opt.name;
+
+	if (!opt.name && !opt.new_description)
+		usage_opt_msg(update_args.usage, update_options,
+			      "nothing to update: want --name or --description");
+	if (to && !event_valid_name(to, &why))
+		usage_opt_msg(update_args.usage, update_options,
+			      "invalid group name '%s': %s",
+			      format_safe(&sb, to), why);
+	if (group_update(ctx_core(ctx), argv[0], to, opt.new_description) < 0)
+		return 1;
+	printf("updated group '%s'\n", to ? to
+	       : argv[0][0] == '@' ? argv[0] + 1 : argv[0]);
+	strbuf_release(&sb);
 	return 0;
 }
 
@@ -153,6 +190,8 @@ static const struct cmd_spec group_sub[] = {
 	{ "add", add, NEED_ME, "add members", &add_args },
 	{ "remove", remove_members, NEED_ME, "remove members", &remove_args },
 	{ "list", list, 0, "every group and its members", &list_args },
+	{ "update", update, NEED_ME, "rename or describe a group",
+	  &update_args },
 	{ "delete", delete, NEED_ME, "delete a group", &delete_args },
 	{ NULL }
 };

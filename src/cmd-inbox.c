@@ -1,7 +1,8 @@
 /*
  * git thrum inbox: the messages addressed to me, newest first (git-thrum(1)).
  * Showing a message marks it read, by appending a message.receipt event,
- * unless --no-mark-read or --unread is given.
+ * unless --no-mark-read or --unread is given.  --threads folds replies
+ * under the root of their thread.
  */
 #include "thrum.h"
 #include "cmd.h"
@@ -15,7 +16,7 @@
 
 static struct {
 	struct inbox_query q;
-	int no_mark, json, include_bad;
+	int no_mark, json, threads, include_bad;
 	const char *from;
 } opt;
 
@@ -30,6 +31,10 @@ static const struct thrum_option inbox_options[] = {
 	OPT_BOOL("include-deleted", &opt.q.include_deleted,
 		 "show deleted messages too"),
 	OPT_BOOL("no-mark-read", &opt.no_mark, "leave them unread"),
+	OPT_STRING("scope", &opt.q.scope, "<type:value>",
+		   "only those with this scope, e.g. module:auth"),
+	OPT_BOOL("threads", &opt.threads,
+		 "replies under their thread's root, by latest activity"),
 	OPT_BOOL("include-bad", &opt.include_bad,
 		 "also what does not count (bad or foreign signatures)"),
 	OPT_JSON(&opt.json),
@@ -38,23 +43,32 @@ static const struct thrum_option inbox_options[] = {
 
 const struct cmd_args inbox_args = {
 	{ "git thrum inbox [--unread] [--all] [--limit <n>] [--from <@name>] "
-	  "[--include-deleted] [--no-mark-read] [--include-bad] [--json]" },
-	inbox_options
+	  "[--include-deleted] [--no-mark-read] [--scope <type:value>] "
+	  "[--threads] [--include-bad] [--json]" }, inbox_options
 };
 
 int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 {
-	struct message_list l = MESSAGE_LIST_INIT;
-	int ret = 1;
+	struct message_list l = MESSAGE_LIST_INIT, in = MESSAGE_LIST_INIT;
+	const char *colon = opt.q.scope ? strchr(opt.q.scope, ':') : NULL;
+	int *depth = NULL, ret = 1;
 
+	if (opt.q.scope && (!colon || colon == opt.q.scope || !colon[1]))
+		usage_opt_msg(inbox_args.usage, inbox_options,
+			      "invalid --scope '%s': want type:value",
+			      opt.q.scope);
 	if (opt.from)
 		opt.q.from = opt.from[0] == '@' ? opt.from + 1 : opt.from;
 	opt.q.me = ctx->me.agent_id;
 	opt.q.role = ctx->me.role;
 	ctx_include_bad(ctx, opt.include_bad);
-	if (projection_inbox(ctx->proj, &opt.q, &l) < 0)
+	if (projection_inbox(ctx->proj, &opt.q, opt.threads ? &in : &l) < 0 ||
+	    (opt.threads && projection_fold_threads(ctx->proj, opt.q.me, &in,
+						    &l, &depth) < 0))
 		goto out;
-	if (opt.json) {
+	if (opt.json && depth) {
+		format_thread_json(&l, depth, stdout);
+	} else if (opt.json) {
 		format_messages_json(&l, stdout);
 	} else if (!l.nr) {
 		printf("no messages\n");
@@ -62,7 +76,10 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 		/* like git log: colour and a pager, on a terminal only */
 		format_set_color(want_color(ctx->repo.worktree));
 		setup_pager(ctx->repo.worktree);
-		format_messages_text(&l, stdout);
+		if (depth)
+			format_thread_text(&l, depth, stdout);
+		else
+			format_messages_text(&l, stdout);
 	}
 	if (fflush(stdout) || ferror(stdout)) {
 		error_errno("cannot write the inbox");
@@ -74,6 +91,8 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 		goto out;
 	ret = 0;
 out:
+	free(depth);
+	message_list_release(&in);
 	message_list_release(&l);
 	return ret;
 }

@@ -9,12 +9,14 @@
 #include "format.h"
 #include "messaging.h"
 #include "parse-options.h"
+#include "strvec.h"
 #include "usage.h"
 
 static struct {
 	const char *to, *priority, *reply_to;
+	struct strvec scopes, refs;
 	int json;
-} opt;
+} opt = { .scopes = STRVEC_INIT, .refs = STRVEC_INIT };
 
 
 static const struct thrum_option send_options[] = {
@@ -24,13 +26,18 @@ static const struct thrum_option send_options[] = {
 		   "critical, high, normal (default) or low"),
 	OPT_STRING("reply-to", &opt.reply_to, "<id>",
 		   "the message this answers (an id or a prefix)"),
+	OPT_TEXT_LIST("scope", &opt.scopes, "<type:value>",
+		      "what it is about, e.g. module:auth (repeatable)"),
+	OPT_TEXT_LIST("ref", &opt.refs, "<type:value>",
+		      "what it points at, e.g. issue:42 (repeatable)"),
 	OPT_JSON(&opt.json),
 	OPT_END()
 };
 
 const struct cmd_args send_args = {
 	{ "git thrum send (<body> | -) [--to <@name>[,<@name>...]] "
-	  "[--priority <priority>] [--reply-to <id>] [--json]" },
+	  "[--priority <priority>] [--reply-to <id>] "
+	  "[--scope <type:value>...] [--ref <type:value>...] [--json]" },
 	send_options, 1, 1, "no message body given"
 };
 
@@ -47,6 +54,20 @@ const struct cmd_args reply_args = {
 	reply_options, 2, 2, "want a message id and a body"
 };
 
+static void check_tags(const char *const *usagestr,
+		       const struct thrum_option *opts,
+		       const struct strvec *tags, int is_ref)
+{
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < tags->nr; i++)
+		if ((why = message_tag_invalid(tags->v[i], is_ref)))
+			usage_opt_msg(usagestr, opts, "invalid --%s '%s': %s",
+				      is_ref ? "ref" : "scope", tags->v[i],
+				      why);
+}
+
 static int send(struct thrum_ctx *ctx, const char *body_arg,
 		const char *const *usagestr, const struct thrum_option *opts)
 {
@@ -58,6 +79,8 @@ static int send(struct thrum_ctx *ctx, const char *body_arg,
 	if (opt.priority && !message_valid_priority(opt.priority))
 		usage_opt_msg(usagestr, opts, "invalid priority '%s': want "
 			      "critical, high, normal or low", opt.priority);
+	check_tags(usagestr, opts, &opt.scopes, 0);
+	check_tags(usagestr, opts, &opt.refs, 1);
 	/*
 	 * A broadcast opens no database: names need the directory, looking
 	 * the parent up the messages too
@@ -69,6 +92,8 @@ static int send(struct thrum_ctx *ctx, const char *body_arg,
 	if (!(body = read_body(body_arg)))
 		goto out;
 	rq.body = body;
+	rq.scopes = &opt.scopes;
+	rq.refs = &opt.refs;
 	rq.to = opt.to;
 	rq.priority = opt.priority;
 	rq.reply_to = opt.reply_to;

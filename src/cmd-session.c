@@ -1,6 +1,7 @@
 /*
- * git thrum session start|end: an agent's working session (the core's
- * session.h does the work; this prints).
+ * git thrum session start|end|heartbeat: an agent's working session (the
+ * core's session.h does the work; this prints).  heartbeat publishes the
+ * session's work context when it changed (work-context.h).
  */
 #include "thrum.h"
 #include "cmd.h"
@@ -8,6 +9,7 @@
 #include "parse-options.h"
 #include "session.h"
 #include "usage.h"
+#include "work-context.h"
 
 static const char *intent, *reason;
 
@@ -24,6 +26,22 @@ static int end(int argc, const char **argv, struct thrum_ctx *ctx)
 	if (session_end(ctx_core(ctx), reason) < 0)
 		return 1;
 	printf("session ended\n");
+	return 0;
+}
+
+static int heartbeat(int argc, const char **argv, struct thrum_ctx *ctx)
+{
+	int ret;
+
+	if (!ctx->me.session_id) {
+		error("no open session for '%s'", ctx->me.name);
+		return 1;
+	}
+	ret = work_context_publish(ctx_core(ctx), ctx->repo.worktree);
+	if (ret < 0)
+		return 1;
+	if (ret)
+		printf("work context published\n");
 	return 0;
 }
 
@@ -45,9 +63,15 @@ static const struct cmd_args end_args = {
 	{ "git thrum session end [--reason <text>]" }, end_options
 };
 
+static const struct cmd_args heartbeat_args = {
+	{ "git thrum session heartbeat" }
+};
+
 static const struct cmd_spec session_sub[] = {
 	{ "start", start, 0, "start a new session", &start_args },
 	{ "end", end, 0, "end the open session", &end_args },
+	{ "heartbeat", heartbeat, 0, "publish my work context if it changed",
+	  &heartbeat_args },
 	{ NULL }
 };
 

@@ -1,7 +1,9 @@
 /*
- * git thrum team / git thrum agent list: who is on this repository.
+ * git thrum team / git thrum agent list: who is on this repository
+ * (agent delete is in cmd-purge.c).
  * `team` shows the agents with an open session, `agent list` every agent
- * ever registered.
+ * ever registered.  `team` shows under each agent the branch and the
+ * number of files changed of each of its sessions' work contexts.
  */
 #include "thrum.h"
 #include "cmd.h"
@@ -26,6 +28,8 @@ static const struct cmd_args agent_list_args = {
 
 static const struct cmd_spec agent_sub[] = {
 	{ "list", agent_list, 0, "every agent registered", &agent_list_args },
+	{ "delete", cmd_agent_delete, 0, "delete one of my agents",
+	  &agent_delete_args },
 	{ NULL }
 };
 
@@ -34,10 +38,14 @@ const struct cmd_args agent_args = { .sub = agent_sub };
 static int list_agents(struct thrum_ctx *ctx, int active_only)
 {
 	struct agent_list l = AGENT_LIST_INIT;
+	struct work_list w = WORK_LIST_INIT;
 	size_t i, kept = 0;
 
-	if (projection_agents(ctx->proj, &l) < 0)
+	if (projection_agents(ctx->proj, &l) < 0 ||
+	    (active_only && projection_work_contexts(ctx->proj, &w) < 0)) {
+		agent_list_release(&l);
 		return 1;
+	}
 	for (i = 0; i < l.nr; i++) {
 		if (active_only && !l.items[i].session_id)
 			continue;
@@ -53,7 +61,10 @@ static int list_agents(struct thrum_ctx *ctx, int active_only)
 		size_t all = l.nr;
 
 		l.nr = kept;
-		format_agents_json(&l, stdout);
+		if (active_only)
+			format_team_json(&l, &w, stdout);
+		else
+			format_agents_json(&l, stdout);
 		l.nr = all;
 	} else if (!kept) {
 		printf(active_only ? "no active agents\n" : "no agents\n");
@@ -62,9 +73,13 @@ static int list_agents(struct thrum_ctx *ctx, int active_only)
 
 		l.nr = kept;
 		format_set_color(want_color(ctx->repo.worktree));
-		format_agents_text(&l, stdout);
+		if (active_only)
+			format_team_text(&l, &w, stdout);
+		else
+			format_agents_text(&l, stdout);
 		l.nr = all;
 	}
+	work_list_release(&w);
 	agent_list_release(&l);
 	return 0;
 }

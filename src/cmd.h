@@ -111,16 +111,24 @@ CMD_DECLARE(fsck);
 CMD_DECLARE(inbox);
 CMD_DECLARE(init);
 CMD_DECLARE(mcp);
+CMD_DECLARE(overview);
 CMD_DECLARE(migrate);
+CMD_DECLARE(purge);
 CMD_DECLARE(quickstart);
 CMD_DECLARE(rebuild);
 CMD_DECLARE(reply);
+CMD_DECLARE(search);
 CMD_DECLARE(send);
+CMD_DECLARE(sent);
 CMD_DECLARE(setup);
 CMD_DECLARE(setup_agents);
 CMD_DECLARE(team);
+CMD_DECLARE(thread);
 CMD_DECLARE(wait);
+CMD_DECLARE(who_has);
 CMD_DECLARE(whoami);
+/* agent delete (cmd-purge.c) */
+CMD_DECLARE(agent_delete);
 
 extern const struct cmd_args agent_args;
 extern const struct cmd_args daemon_args;
@@ -164,6 +172,12 @@ int setup_linked_worktree(struct thrum_ctx *ctx, int quiet);
 
 /* 1 when the current work tree is a linked one (git worktree add) */
 int ctx_is_linked_worktree(struct thrum_ctx *ctx);
+
+/*
+ * Print the thread of message id (cmd-thread.c; message show --thread
+ * too), marking it read unless no_mark; the exit status.
+ */
+int show_thread(struct thrum_ctx *ctx, const char *id, int no_mark, int json);
 
 /* --- helpers shared by the commands (context.c) --- */
 

@@ -21,6 +21,7 @@
 #include "run-command.h"
 #include "sync.h"
 #include "usage.h"
+#include "work-context.h"
 #include "wrapper.h"
 
 /* what the command line says beats git config: start --local */
@@ -28,6 +29,32 @@ void apply_flags(void)
 {
 	if (d.flags & DAEMON_LOCAL_ONLY)
 		d.cfg.local_only = 1;
+}
+
+/*
+ * The ticks are jittered: each interval is thrum.syncInterval drawn at
+ * random within +-TICK_JITTER_PCT %, and the first tick comes after a
+ * random delay below FIRST_TICK_MAX_MS (and half the interval), so that
+ * daemons started together (a script, a reboot) spread out over the
+ * interval instead of colliding on the remote at every tick.
+ */
+#define TICK_JITTER_PCT 20
+#define FIRST_TICK_MAX_MS 1000
+
+int64_t next_tick_ms(void)
+{
+	int64_t ms = (int64_t)d.cfg.sync_interval * 1000;
+	long spread = (long)(ms * TICK_JITTER_PCT / 100);
+
+	return now_ms() + ms - spread + sync_random_below(2 * spread + 1);
+}
+
+int64_t first_tick_ms(void)
+{
+	int64_t half = (int64_t)d.cfg.sync_interval * 1000 / 2;
+
+	return now_ms() + sync_random_below(half < FIRST_TICK_MAX_MS ?
+					    (long)half : FIRST_TICK_MAX_MS);
 }
 
 /*
@@ -88,7 +115,36 @@ void schedule_write_cycle(void)
 	if (d.write_due || d.cfg.local_only || d.cfg.write_delay < 0 ||
 	    !sync_worktree_changed(d.r, &d.store))
 		return;
-	d.write_due = now_ms() + d.cfg.write_delay;
+	d.write_due = now_ms() + d.cfg.write_delay + d.write_hold;
+	/* the tick comes first anyway: one cycle, not two */
+	if (d.write_due > d.next_tick)
+		d.write_due = 0;
+}
+
+/*
+ * Coalescing under contention: while this clone's pushes are rejected
+ * (other clones push the same branch), the appends wait longer before
+ * their cycle, so that each push carries more of them and the remote
+ * sees fewer pushes.  The hold doubles after a cycle with a rejected
+ * push, from WRITE_HOLD_MIN_MS to half the interval, and halves after
+ * one that pushed at once.
+ */
+#define WRITE_HOLD_MIN_MS 100
+
+static void adapt_write_hold(const struct cycle_result *res)
+{
+	int64_t most = (int64_t)d.cfg.sync_interval * 1000 / 2;
+
+	if (res->push_rejections) {
+		d.write_hold = d.write_hold ? d.write_hold * 2
+				: WRITE_HOLD_MIN_MS;
+		if (d.write_hold > most)
+			d.write_hold = most;
+	} else if (res->pushed) {
+		d.write_hold /= 2;
+		if (d.write_hold < WRITE_HOLD_MIN_MS)
+			d.write_hold = 0;
+	}
 }
 
 /*
@@ -153,11 +209,25 @@ static void close_loop_fds(void)
 	d.store.lock_fd = -1;
 }
 
+/*
+ * The work contexts of the agents with an open session in this
+ * repository's work trees, appended before the cycle commits (at most
+ * once a minute: work-context.h); a failure is logged, never fatal.
+ */
+static void publish_work_contexts(struct store *store)
+{
+	char *origin = store_origin_id(store);
+
+	if (origin && work_context_publish_all(d.r, store, origin) < 0)
+		log_info("cannot publish the work contexts");
+	free(origin);
+}
+
 /* the child: what the loop owns is not ours; run the cycle, report, exit */
 NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 {
 	struct sync_status st = SYNC_STATUS_INIT;
-	struct cycle_result res = { 0, 0, 0 };
+	struct cycle_result res = { 0 };
 	struct store store = STORE_INIT;
 
 	/* a loop killed outright (-9) stops its cycle as `daemon stop` does */
@@ -167,9 +237,12 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 		cycle_child_on_signal(SIGTERM);	/* it died before we asked */
 	close_loop_fds();
 	store_init(&store, d.r);
+	publish_work_contexts(&store);
 	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
 	res.state = st.state;
 	res.pushed = st.pushed;
+	res.push_attempts = st.push_attempts;
+	res.push_rejections = st.push_rejections;
 	if (res.ret < 0)
 		log_info("sync cycle failed: %s",
 			 st.last_error ? st.last_error : "?");
@@ -205,7 +278,7 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 void cycle_start(int forced)
 {
 	struct thrum_config fresh = THRUM_CONFIG_INIT;
-	struct cycle_result failed = { -1, SYNC_ERROR, 0 };
+	struct cycle_result failed = { .ret = -1, .state = SYNC_ERROR };
 	int fds[2];
 	sigset_t block, old;
 	pid_t pid, loop = getpid();
@@ -216,7 +289,7 @@ void cycle_start(int forced)
 	} else if (backing_off()) {
 		d.skipped++;
 		d.write_due = 0;	/* the back-off covers local appends too */
-		d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+		d.next_tick = next_tick_ms();
 		check_waiters();
 		return;
 	}
@@ -262,9 +335,9 @@ void cycle_start(int forced)
 void cycle_reap(struct cycle_result *res)
 {
 	if (read_in_full(d.cycle_fd, res, sizeof(*res)) != sizeof(*res)) {
+		memset(res, 0, sizeof(*res));
 		res->ret = -1;
 		res->state = SYNC_ERROR;
-		res->pushed = 0;
 		log_info("the sync cycle (pid %ld) ended without a report",
 			 (long)d.cycle_pid);
 	}
@@ -374,7 +447,12 @@ void cycle_finished(const struct cycle_result *res)
 	gitx_unload();
 	malloc_trim(0);
 	d.cycles++;
-	d.next_tick = now_ms() + d.cfg.sync_interval * 1000;
+	d.push_attempts += res->push_attempts;
+	d.push_rejections += res->push_rejections;
+	if (res->state == SYNC_REJECTED)
+		d.push_give_ups++;
+	adapt_write_hold(res);
+	d.next_tick = next_tick_ms();
 	d.write_due = 0;
 	/* the remote moved after this cycle fetched: fetch again */
 	if (d.nudge_pending)

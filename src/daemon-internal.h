@@ -56,12 +56,17 @@ struct daemon_state {
 	int64_t retry_at;	/* ms, monotonic; 0: no back-off */
 	unsigned skipped;	/* ticks skipped while backing off */
 	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
+	int64_t write_hold;	/* ms added to thrum.writeDelay: contention */
 	struct daemon_peers peers;	/* nudges (daemon-peers.c) */
 	pid_t cycle_pid;	/* the cycle running now (a child); 0: none */
 	int cycle_fd;		/* its report, polled */
 	unsigned started;	/* cycles started */
 	int force_pending;	/* a sync.force waits for the next cycle */
 	int nudge_pending;	/* a peer's nudge came during a cycle */
+	/* since the start: pushes tried, rejected, cycles that gave up */
+	unsigned long push_attempts;
+	unsigned long push_rejections;
+	unsigned long push_give_ups;
 };
 
 /* the daemon's state: one per process (daemon.c) */
@@ -71,6 +76,8 @@ struct cycle_result {
 	int ret;		/* sync_cycle()'s */
 	int state;		/* enum sync_state */
 	int pushed;		/* it pushed: the remote's a-sync moved */
+	int push_attempts;	/* pushes it tried */
+	int push_rejections;	/* of those, rejected (the remote moved) */
 };
 
 /* daemon.c */
@@ -92,5 +99,9 @@ void cycle_finished(const struct cycle_result *res);
 void cycle_abort(void);
 /* a good nudge: a cycle now, or right after the one running */
 void nudged(void);
+/* when the next tick is due (ms, monotonic): the interval, jittered */
+int64_t next_tick_ms(void);
+/* when the first tick is due: after a random delay */
+int64_t first_tick_ms(void);
 
 #endif

@@ -200,6 +200,12 @@ static int method_health(struct client *c, struct rpc_request *req)
 			       json_object_new_int64(d.auth_failures));
 	json_object_object_add(o, "backoff_skips",
 			       json_object_new_int64(d.skipped));
+	json_object_object_add(o, "push_attempts",
+			       json_object_new_int64((int64_t)d.push_attempts));
+	json_object_object_add(o, "push_rejections",
+			       json_object_new_int64((int64_t)d.push_rejections));
+	json_object_object_add(o, "push_give_ups",
+			       json_object_new_int64((int64_t)d.push_give_ups));
 	rpc_send_result(c->fd, req->id, o);
 	return 0;
 }
@@ -445,7 +451,7 @@ int daemon_run(const struct repo *r, unsigned flags)
 		 d.cfg.sync_interval,
 		 flags & DAEMON_LOCAL_ONLY ? ", local only" : "");
 	projection_update(d.proj, &d.store, NULL, NULL);
-	cycle_start(0);
+	d.next_tick = first_tick_ms();
 
 	while (!d.stop) {
 		struct pollfd pfd[5 + MAX_CLIENTS];

@@ -9,6 +9,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "event.h"
+#include "event-internal.h"
 #include "date.h"
 #include "sign.h"
 #include "strbuf.h"
@@ -40,11 +41,11 @@ static const struct {
 	size_t off;
 } str_fields[] = {
 #define F(name) { #name, offsetof(struct event, name) }
-	F(agent_id), F(description), F(display), F(event_id), F(group_id),
-	F(hostname), F(kind), F(member_type), F(member_value),
-	F(message_id), F(module), F(name), F(origin_daemon), F(priority),
-	F(pubkey), F(reason), F(receipt_type), F(role), F(session_id),
-	F(thread_id),
+	F(agent_id), F(cutoff), F(description), F(display), F(event_id),
+	F(group_id), F(hostname), F(kind), F(member_type), F(member_value),
+	F(message_id), F(method), F(module), F(name), F(origin_daemon),
+	F(priority), F(pubkey), F(reason), F(receipt_type), F(role),
+	F(session_id), F(thread_id),
 	F(timestamp), F(worktree),
 #undef F
 };
@@ -90,17 +91,6 @@ enum event_type event_type_from_name(const char *name)
 	return EV_UNKNOWN;
 }
 
-static void free_pairs(struct event_pair *p, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		free(p[i].type);
-		free(p[i].value);
-	}
-	free(p);
-}
-
 void event_release(struct event *ev)
 {
 	size_t i;
@@ -112,41 +102,20 @@ void event_release(struct event *ev)
 	free(ev->body_content);
 	free(ev->body_structured);
 	free(ev->intent);
+	for (i = 0; i < ev->nr_wcs; i++)
+		event_work_context_release(&ev->wcs[i]);
+	free(ev->wcs);
 	free(ev->actor);
 	free(ev->sig);
 	free(ev->signer);
-	free_pairs(ev->scopes, ev->nr_scopes);
-	free_pairs(ev->refs, ev->nr_refs);
+	free(ev->new_name);
+	free(ev->new_description);
+	event_free_pairs(ev->scopes, ev->nr_scopes);
+	event_free_pairs(ev->refs, ev->nr_refs);
 	for (i = 0; i < ev->nr_recipients; i++)
 		free(ev->recipients[i]);
 	free(ev->recipients);
 	memset(ev, 0, sizeof(*ev));
-}
-
-static void add_pair(struct event_pair **list, size_t *nr, const char *type,
-		     const char *value)
-{
-	*list = xrealloc(*list, (*nr + 1) * sizeof(**list));
-	(*list)[*nr].type = xstrdup(type);
-	(*list)[*nr].value = xstrdup(value);
-	(*nr)++;
-}
-
-void event_add_scope(struct event *ev, const char *type, const char *value)
-{
-	add_pair(&ev->scopes, &ev->nr_scopes, type, value);
-}
-
-void event_add_ref(struct event *ev, const char *type, const char *value)
-{
-	add_pair(&ev->refs, &ev->nr_refs, type, value);
-}
-
-void event_add_recipient(struct event *ev, const char *name)
-{
-	ev->recipients = xrealloc(ev->recipients,
-				  (ev->nr_recipients + 1) * sizeof(char *));
-	ev->recipients[ev->nr_recipients++] = xstrdup(name);
 }
 
 /*
@@ -215,32 +184,6 @@ static int get_string(json_object *obj, const char *key, char **dst)
 	return 0;
 }
 
-static int get_pairs(json_object *obj, const char *key,
-		     struct event_pair **list, size_t *nr)
-{
-	json_object *arr;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(obj, key, &arr) || !arr)
-		return 0;
-	if (!json_object_is_type(arr, json_type_array))
-		return -1;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(arr, i), *t, *val;
-
-		if (!json_object_is_type(e, json_type_object) ||
-		    !json_object_object_get_ex(e, "type", &t) ||
-		    !json_object_object_get_ex(e, "value", &val) ||
-		    !json_object_is_type(t, json_type_string) ||
-		    !json_object_is_type(val, json_type_string))
-			return -1;
-		add_pair(list, nr, json_object_get_string(t),
-			 json_object_get_string(val));
-	}
-	return 0;
-}
-
 static int get_body(json_object *obj, struct event *ev)
 {
 	json_object *body, *s;
@@ -306,6 +249,20 @@ static int take_intent(json_object *e, struct event *ev)
 	return ev->intent ? 1 : 0;
 }
 
+/* group.update's fields{}: the name and description it sets */
+static int get_fields(json_object *obj, struct event *ev)
+{
+	json_object *f;
+
+	if (!json_object_object_get_ex(obj, "fields", &f) || !f)
+		return 0;
+	if (!json_object_is_type(f, json_type_object) ||
+	    get_string(f, "name", &ev->new_name) ||
+	    get_string(f, "description", &ev->new_description))
+		return -1;
+	return 0;
+}
+
 /* the fields each known type cannot do without */
 static const char *missing_field(const struct event *ev)
 {
@@ -335,6 +292,10 @@ static const char *missing_field(const struct event *ev)
 		/* fall through */
 	case EV_AGENT_SESSION_END:
 		return ev->session_id ? NULL : "session event without session_id";
+	case EV_AGENT_CLEANUP:
+		return ev->agent_id ? NULL : "agent.cleanup without agent_id";
+	case EV_PURGE_EXECUTED:
+		return ev->cutoff ? NULL : "purge.executed without cutoff";
 	case EV_GROUP_CREATE:
 		if (!ev->name)
 			return "group.create without name";
@@ -404,10 +365,12 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 			return -1;
 		}
 	if (get_string(obj, "type", &ev->type_name) || get_body(obj, ev) ||
-	    get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
-	    get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
+	    event_get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
+	    event_get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
 	    each_element(obj, "recipients", add_recipient, ev) ||
-	    each_element(obj, "work_contexts", take_intent, ev)) {
+	    each_element(obj, "work_contexts", take_intent, ev) ||
+	    event_wc_parse(obj, ev) ||
+	    get_fields(obj, ev)) {
 		*why = "a field has the wrong shape";
 		return -1;
 	}
@@ -440,6 +403,11 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	}
 	if ((*why = missing_field(ev)))
 		return -1;
+	if (ev->type == EV_PURGE_EXECUTED &&
+	    date_parse_rfc3339(ev->cutoff, &ev->cutoff_ns) < 0) {
+		*why = "no valid 'cutoff'";
+		return -1;
+	}
 	return 0;
 }
 
@@ -547,21 +515,6 @@ static void put_str(json_object *obj, const char *key, const char *value)
 		json_object_object_add(obj, key, json_object_new_string(value));
 }
 
-static json_object *pairs_array(const struct event_pair *p, size_t nr)
-{
-	json_object *arr = json_object_new_array_ext(nr);
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		json_object *e = json_object_new_object();
-
-		put_str(e, "type", p[i].type);
-		put_str(e, "value", p[i].value);
-		json_object_array_add(arr, e);
-	}
-	return arr;
-}
-
 static int serialize(const struct event *ev, struct strbuf *out,
 		     unsigned flags, const struct sign_key *key)
 {
@@ -598,10 +551,10 @@ static int serialize(const struct event *ev, struct strbuf *out,
 	}
 	if (ev->nr_scopes)
 		json_object_object_add(obj, "scopes",
-				       pairs_array(ev->scopes, ev->nr_scopes));
+				       event_pairs_array(ev->scopes, ev->nr_scopes));
 	if (ev->nr_refs)
 		json_object_object_add(obj, "refs",
-				       pairs_array(ev->refs, ev->nr_refs));
+				       event_pairs_array(ev->refs, ev->nr_refs));
 	if (ev->nr_recipients) {
 		json_object *arr = json_object_new_array_ext(ev->nr_recipients);
 
@@ -610,7 +563,10 @@ static int serialize(const struct event *ev, struct strbuf *out,
 				json_object_new_string(ev->recipients[i]));
 		json_object_object_add(obj, "recipients", arr);
 	}
-	if (ev->intent) {
+	if (ev->nr_wcs) {
+		json_object_object_add(obj, "work_contexts",
+				       event_wc_array(ev));
+	} else if (ev->intent) {
 		json_object *arr = json_object_new_array();
 		json_object *ctx = json_object_new_object();
 
@@ -618,6 +574,13 @@ static int serialize(const struct event *ev, struct strbuf *out,
 		put_str(ctx, "session_id", ev->session_id);
 		json_object_array_add(arr, ctx);
 		json_object_object_add(obj, "work_contexts", arr);
+	}
+	if (ev->new_name || ev->new_description) {
+		json_object *f = json_object_new_object();
+
+		put_str(f, "name", ev->new_name);
+		put_str(f, "description", ev->new_description);
+		json_object_object_add(obj, "fields", f);
 	}
 	if (ev->v)
 		json_object_object_add(obj, "v", json_object_new_int64(ev->v));

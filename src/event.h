@@ -44,6 +44,23 @@ struct event_pair {
 	char *value;
 };
 
+/*
+ * One session's work context, an element of agent.update's work_contexts
+ * (the original's SessionWorkContext: its other fields are left in the
+ * log).  Files are paths relative to the top of the work tree.
+ */
+struct event_work_context {
+	char *session_id;
+	char *branch;
+	char *worktree_path;
+	char *git_updated_at;	/* RFC 3339, as written */
+	char *intent;
+	char **changed_files;	/* committed on the branch, not upstream */
+	size_t nr_changed;
+	char **uncommitted_files;
+	size_t nr_uncommitted;
+};
+
 struct event {
 	enum event_type type;
 	char *type_name;	/* as written, also for EV_UNKNOWN */
@@ -78,6 +95,8 @@ struct event {
 	char *display;
 	char *hostname;
 	char *intent;		/* agent.update work_contexts[0].intent */
+	struct event_work_context *wcs;	/* agent.update: with a session_id */
+	size_t nr_wcs;
 
 	char *group_id;
 	char *description;
@@ -89,6 +108,12 @@ struct event {
 	char *sig;		/* "sig" as read; never written from here */
 	enum event_sig_state sig_state;	/* with EVENT_PARSE_VERIFY */
 	char *signer;		/* EVENT_SIG_GOOD: the key that signed */
+	/* agent.cleanup, purge.executed, group.update */
+	char *method;		/* how a cleanup was asked: "manual" */
+	char *cutoff;		/* purge: everything before it, as written */
+	int64_t cutoff_ns;	/* its instant */
+	char *new_name;		/* group.update fields.name */
+	char *new_description;	/* fields.description; "" clears it */
 };
 
 #define EVENT_INIT { 0 }
@@ -141,6 +166,12 @@ int event_init_new(struct event *ev, enum event_type type,
 
 void event_release(struct event *ev);
 
+/* free what wc holds and zero it */
+void event_work_context_release(struct event_work_context *wc);
+/* append a copy of path to wc's changed (uncommitted: 1) files */
+void event_work_context_add_file(struct event_work_context *wc,
+				 int uncommitted, const char *path);
+
 const char *event_type_name(enum event_type type);
 enum event_type event_type_from_name(const char *name);
 
@@ -152,6 +183,12 @@ int event_order_cmp(int64_t ts_a, const char *id_a, int64_t ts_b,
 /* append a scope, ref or recipient (values copied) */
 void event_add_scope(struct event *ev, const char *type, const char *value);
 void event_add_ref(struct event *ev, const char *type, const char *value);
+/*
+ * 1 when the first len bytes of type name a scope (is_ref 0) or ref (1)
+ * that addresses or threads the message: broadcast and group; for a ref
+ * also mention and reply_to.  The others only describe it.
+ */
+int event_tag_addressing(const char *type, size_t len, int is_ref);
 void event_add_recipient(struct event *ev, const char *name);
 
 /*

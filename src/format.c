@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include <json-c/json.h>
 #include "format.h"
+#include "format-internal.h"
 #include "date.h"
 #include "hooks.h"
 #include "identity.h"
@@ -16,78 +17,6 @@
 #include "strvec.h"
 #include "sync.h"
 #include "utf8.h"
-
-static int is_bidi(unsigned cp)
-{
-	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-	       (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* the length of the UTF-8 sequence at p (of at most len bytes), or 0 */
-static size_t sequence(const unsigned char *p, size_t len, unsigned *cp)
-{
-	size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4, i;
-
-	if (n > len || !utf8_valid((const char *)p, n, NULL))
-		return 0;
-	*cp = n == 1 ? *p : n == 2 ? *p & 0x1f : n == 3 ? *p & 0x0f : *p & 0x07;
-	for (i = 1; i < n; i++)
-		*cp = (*cp << 6) | (p[i] & 0x3f);
-	return n;
-}
-
-/* the letter of a C escape for c, or 0 */
-static char named_escape(unsigned c)
-{
-	switch (c) {
-	case '\a': return 'a';
-	case '\b': return 'b';
-	case '\033': return 'e';
-	case '\n': return 'n';
-	case '\r': return 'r';
-	case '\t': return 't';
-	default: return 0;
-	}
-}
-
-void format_escape(struct strbuf *out, const char *s, unsigned flags)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s);
-
-	while (len) {
-		unsigned cp = 0;
-		size_t n = sequence(p, len, &cp);
-
-		if (!n) {
-			strbuf_addf(out, "\\x%02x", *p);	/* not UTF-8 */
-			p++;
-			len--;
-			continue;
-		}
-		if ((flags & FORMAT_KEEP_LINES) && (cp == '\n' || cp == '\t'))
-			strbuf_addch(out, cp);
-		else if (named_escape(cp))
-			strbuf_addf(out, "\\%c", named_escape(cp));
-		else if (cp < 0x20 || cp == 0x7f)
-			strbuf_addf(out, "\\x%02x", cp);
-		else if ((cp >= 0x80 && cp <= 0x9f) || is_bidi(cp))
-			strbuf_addf(out, "\\u%04x", cp);
-		else
-			strbuf_add(out, p, n);
-		p += n;
-		len -= n;
-	}
-}
-
-const char *format_safe(struct strbuf *buf, const char *s)
-{
-	strbuf_reset(buf);
-	if (s)
-		format_escape(buf, s, 0);
-	return buf->buf;
-}
 
 static void print_json(json_object *obj, FILE *out)
 {
@@ -177,6 +106,11 @@ static json_object *message_json(const struct message *m)
 	put_bool(o, "edited", m->edited);
 	put_bool(o, "deleted", m->deleted);
 	sign_json(o, m);
+	json_object_object_add(o, "scopes", format_tags_json(m->scopes));
+	json_object_object_add(o, "refs", format_tags_json(m->refs));
+	if (m->resolved)
+		json_object_object_add(o, "recipient_state",
+				       format_recipient_state_json(m));
 	return o;
 }
 
@@ -192,6 +126,23 @@ void format_messages_json(const struct message_list *l, FILE *out)
 	print_json(o, out);
 }
 
+void format_thread_json(const struct message_list *l, const int *depth,
+			FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		json_object *m = message_json(&l->items[i]);
+
+		put_int(m, "depth", depth[i]);
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "messages", arr);
+	print_json(o, out);
+}
+
 void format_message_json(const struct message_list *l, size_t i, FILE *out)
 {
 	json_object *o = json_object_new_object();
@@ -200,7 +151,24 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out)
 	print_json(o, out);
 }
 
-static void print_indented(const char *raw, FILE *out)
+void format_search_json(const struct message_list *l,
+			const struct strvec *snippets, FILE *out)
+{
+	json_object *o = json_object_new_object();
+	json_object *arr = json_object_new_array();
+	size_t i;
+
+	for (i = 0; i < l->nr; i++) {
+		json_object *m = message_json(&l->items[i]);
+
+		put(m, "snippet", snippets->v[i]);
+		json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "messages", arr);
+	print_json(o, out);
+}
+
+static void print_indented(const char *raw, const char *indent, FILE *out)
 {
 	struct strbuf text = STRBUF_INIT;
 	const char *p;
@@ -212,7 +180,7 @@ static void print_indented(const char *raw, FILE *out)
 		const char *nl = strchr(p, '\n');
 		size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-		fprintf(out, "    %.*s\n", (int)n, p);
+		fprintf(out, "%s    %.*s\n", indent, (int)n, p);
 		p += n + (nl ? 1 : 0);
 	}
 	strbuf_release(&text);
@@ -225,14 +193,6 @@ void format_set_color(int on)
 	use_color = on;
 }
 
-#define COLOR(code) (use_color ? (code) : "")
-#define C_RESET "\033[m"
-#define C_ID "\033[33m"	/* yellow, as git shows commit ids */
-#define C_UNREAD "\033[1;33m"
-#define C_WHO "\033[1m"
-#define C_WHEN "\033[32m"
-#define C_HIGH "\033[31m"
-#define C_NOTE "\033[2m"
 
 /* "from alice to @bob,@team" */
 static void who_line(const struct message *m, struct strbuf *sb)
@@ -252,6 +212,9 @@ static void who_line(const struct message *m, struct strbuf *sb)
 	strvec_clear(&names);
 }
 
+/* at most this many levels of a thread are indented */
+#define MAX_INDENT 8
+
 /*
  * One header line per message, aligned, newest first as given:
  *
@@ -259,11 +222,15 @@ static void who_line(const struct message *m, struct strbuf *sb)
  *       the body, indented
  *
  * '*' marks what I have not read yet; times are relative to now (the
- * exact instant is in --json).
+ * exact instant is in --json).  With depth, message i and its body are
+ * indented four columns for each level of depth[i]; a message I sent
+ * (projection_sent()) ends with who read it.
  */
-void format_messages_text(const struct message_list *l, FILE *out)
+static void messages_text(const struct message_list *l, const int *depth,
+			  FILE *out)
 {
 	struct strbuf who = STRBUF_INIT, id = STRBUF_INIT, note = STRBUF_INIT;
+	static const char spaces[] = "                                ";
 	int64_t now = date_now_ns();
 	size_t i, width = 0;
 
@@ -277,13 +244,19 @@ void format_messages_text(const struct message_list *l, FILE *out)
 		width = 60;
 	for (i = 0; i < l->nr; i++) {
 		const struct message *m = &l->items[i];
+		int d = depth ? depth[i] : 0;
+		const char *indent;
 		char when[DATE_RELATIVE_LEN];
 
+		if (d > MAX_INDENT)
+			d = MAX_INDENT;
+		indent = spaces + sizeof(spaces) - 1 - 4 * d;
 		strbuf_reset(&who);
 		who_line(m, &who);
 		date_format_relative(m->created_ns, now, when);
 		if (i)
 			fputc('\n', out);
+		fputs(indent, out);
 		if (m->is_read)
 			fputc(' ', out);
 		else
@@ -302,6 +275,8 @@ void format_messages_text(const struct message_list *l, FILE *out)
 			fprintf(out, " %s(reply to %s)%s", COLOR(C_NOTE),
 				format_safe(&note, m->reply_to),
 				COLOR(C_RESET));
+		format_tags_text(m->scopes, 0, use_color, out);
+		format_tags_text(m->refs, 1, use_color, out);
 		if (m->edited)
 			fprintf(out, " %s(edited)%s", COLOR(C_NOTE),
 				COLOR(C_RESET));
@@ -316,7 +291,10 @@ void format_messages_text(const struct message_list *l, FILE *out)
 			fprintf(out, " %s(BAD SIGNATURE: does not count)%s",
 				COLOR(C_HIGH), COLOR(C_RESET));
 		fputc('\n', out);
-		print_indented(m->content ? m->content : "", out);
+		print_indented(m->content ? m->content : "", indent, out);
+		if (m->resolved)
+			format_recipient_state_text(m, indent, use_color,
+						    out);
 	}
 	strbuf_release(&who);
 	strbuf_release(&id);
@@ -334,6 +312,17 @@ void format_signer_text(const struct message *m, FILE *out)
 	strbuf_release(&fp);
 }
 
+void format_messages_text(const struct message_list *l, FILE *out)
+{
+	messages_text(l, NULL, out);
+}
+
+void format_thread_text(const struct message_list *l, const int *depth,
+			FILE *out)
+{
+	messages_text(l, depth, out);
+}
+
 static const char *ns_to_date(const char *ns_text, char *buf)
 {
 	long long ns;
@@ -348,7 +337,8 @@ static const char *ns_to_date(const char *ns_text, char *buf)
 	return buf;
 }
 
-void format_agents_json(const struct agent_list *l, FILE *out)
+static void agents_json(const struct agent_list *l, const struct work_list *w,
+			FILE *out)
 {
 	json_object *o = json_object_new_object();
 	json_object *arr = json_object_new_array();
@@ -372,10 +362,24 @@ void format_agents_json(const struct agent_list *l, FILE *out)
 		put(e, "session_id", a->session_id);
 		put_bool(e, "active", !!a->session_id);
 		put_bool(e, "key_conflict", a->key_conflict);
+		if (w)
+			json_object_object_add(e, "work_contexts",
+				format_work_array(w, a->agent_id));
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "agents", arr);
 	print_json(o, out);
+}
+
+void format_agents_json(const struct agent_list *l, FILE *out)
+{
+	agents_json(l, NULL, out);
+}
+
+void format_team_json(const struct agent_list *l, const struct work_list *w,
+		      FILE *out)
+{
+	agents_json(l, w, out);
 }
 
 /* "5 minutes ago" for a nanosecond count held as text, or "-" */
@@ -404,8 +408,12 @@ static void agent_cols(struct agent_cols *c, const struct agent_info *a)
 	format_safe(&c->intent, a->intent);
 }
 
-/* one aligned line per agent: name, role, module, session, last seen */
-void format_agents_text(const struct agent_list *l, FILE *out)
+/*
+ * one aligned line per agent: name, role, module, session, last seen;
+ * with w, a line for each of its work contexts under it
+ */
+static void agents_text(const struct agent_list *l, const struct work_list *w,
+			FILE *out)
 {
 	struct agent_cols c = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT,
 				STRBUF_INIT };
@@ -437,11 +445,24 @@ void format_agents_text(const struct agent_list *l, FILE *out)
 			a->intent ? (int)ws : 0, seen, a->intent ? "  " : "",
 			c.intent.buf, a->key_conflict ?
 			"  (key conflict: see git thrum fsck)" : "");
+		if (w)
+			format_work_lines(w, a->agent_id, out);
 	}
 	strbuf_release(&c.name);
 	strbuf_release(&c.role);
 	strbuf_release(&c.module);
 	strbuf_release(&c.intent);
+}
+
+void format_agents_text(const struct agent_list *l, FILE *out)
+{
+	agents_text(l, NULL, out);
+}
+
+void format_team_text(const struct agent_list *l, const struct work_list *w,
+		      FILE *out)
+{
+	agents_text(l, w, out);
 }
 
 void format_identity_json(const struct identity *id, FILE *out)

@@ -11,6 +11,7 @@ struct message;
 struct agent_list;
 struct identity;
 struct strbuf;
+struct sync_status;
 
 /*
  * Human output never passes text from the log (or from anyone) raw to a
@@ -38,6 +39,27 @@ void format_messages_text(const struct message_list *l, FILE *out);
 /* colour the human forms (see want_color() in pager.h) */
 void format_set_color(int on);
 
+/*
+ * A thread, or an inbox folded by thread (projection_thread(),
+ * projection_fold_threads()): message i indented depth[i] levels, and
+ * {"messages":[...]} with "depth" in each
+ */
+void format_thread_text(const struct message_list *l, const int *depth,
+			FILE *out);
+void format_thread_json(const struct message_list *l, const int *depth,
+			FILE *out);
+
+/* {"marked":n}: what message read marked (format-read.c) */
+void format_marked_json(size_t n, FILE *out);
+
+/*
+ * search results: {"messages":[{...,"snippet":"..."}]}, snippets[i]
+ * the one of message i
+ */
+struct strvec;
+void format_search_json(const struct message_list *l,
+			const struct strvec *snippets, FILE *out);
+
 /* one message: {"message": {...}} */
 void format_message_json(const struct message_list *l, size_t i, FILE *out);
 
@@ -45,7 +67,42 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out);
 void format_agents_json(const struct agent_list *l, FILE *out);
 void format_agents_text(const struct agent_list *l, FILE *out);
 
-struct sync_status;
+struct work_list;
+/*
+ * `team`: the same with each agent's work contexts from w: in --json a
+ * "work_contexts" array per agent ({"session_id","branch",
+ * "worktree_path","changed_files","uncommitted_files","changes",
+ * "updated_at"}), as text a line under the agent for each
+ * ("  on <branch>: <n> changes")
+ */
+void format_team_json(const struct agent_list *l, const struct work_list *w,
+		      FILE *out);
+void format_team_text(const struct agent_list *l, const struct work_list *w,
+		      FILE *out);
+
+/*
+ * `who-has <path>`: the rows of w (already those touching path), in
+ * --json {"path","agents":[{"agent_id","name","session_id","branch",
+ * "worktree_path","uncommitted","committed","live","updated_at"}]}
+ */
+void format_who_has_json(const char *path, const struct work_list *w,
+			 FILE *out);
+void format_who_has_text(const char *path, const struct work_list *w,
+			 FILE *out);
+
+/* what `overview` shows, gathered by the command */
+struct overview {
+	const struct identity *me;	/* NULL: nobody */
+	long unread;
+	const struct sync_status *sync;
+	int local_only;
+	size_t peers;			/* pairs configured */
+	const struct agent_list *agents;
+	const struct work_list *work;
+};
+void format_overview_json(const struct overview *o, FILE *out);
+void format_overview_text(const struct overview *o, FILE *out);
+
 /* the status of a sync cycle as one JSON object */
 void format_sync_status_json(const struct sync_status *st, int local_only,
 			     FILE *out);

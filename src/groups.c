@@ -153,3 +153,38 @@ out:
 	free(gid);
 	return ret;
 }
+
+int group_update(struct core *c, const char *name, const char *new_name,
+		 const char *description)
+{
+	struct event ev = EVENT_INIT;
+	struct event *list[1] = { &ev };
+	enum recipient_kind kind;
+	char *gid = NULL;
+	int ret = -1;
+
+	if (new_name && new_name[0] == '@')
+		new_name++;
+	if (find_group(c, name, &gid) < 0)
+		goto out;
+	if (new_name && strcmp(new_name, name[0] == '@' ? name + 1 : name)) {
+		if (projection_resolve(c->proj, new_name, &kind) < 0)
+			goto out;
+		if (kind == RECIPIENT_AGENT || kind == RECIPIENT_GROUP) {
+			error("'%s' names %s already", new_name,
+			      kind == RECIPIENT_AGENT ? "an agent" : "a group");
+			goto out;
+		}
+	}
+	if (new_event(c, &ev, EV_GROUP_UPDATE, gid) < 0)
+		goto out;
+	ev.new_name = xstrdup_or_null(new_name);
+	ev.new_description = xstrdup_or_null(description);
+	if (core_append(c, NULL, list, 1) < 0)
+		goto out;
+	ret = 0;
+out:
+	event_release(&ev);
+	free(gid);
+	return ret;
+}

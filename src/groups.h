@@ -20,4 +20,11 @@ int group_change_members(struct core *c, int add, const char *name,
 
 int group_delete(struct core *c, const char *name);
 
+/*
+ * Rename (new_name) and/or describe (description; "" clears it) the
+ * group name: one group.update, with the fields the original uses.
+ */
+int group_update(struct core *c, const char *name, const char *new_name,
+		 const char *description);
+
 #endif

@@ -297,6 +297,21 @@ int identity_select(const struct repo *r, struct identity *out,
 	return ret;
 }
 
+int identity_remove(const struct repo *r, const char *name)
+{
+	char *path = identity_path(r, name), *key = identity_key_path(r, name);
+	int ret = 0;
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", path);
+	/* and its signing key: nothing speaks as it any more */
+	else if (unlink(key) < 0 && errno != ENOENT)
+		ret = error_errno("cannot remove '%s'", key);
+	free(key);
+	free(path);
+	return ret;
+}
+
 int identity_save(const struct repo *r, const struct identity *id)
 {
 	struct event ev = EVENT_INIT;

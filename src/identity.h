@@ -53,6 +53,9 @@ int identity_select(const struct repo *r, struct identity *out,
 /* .thrum/identities/<name>.key: the agent's signing key; caller frees */
 char *identity_key_path(const struct repo *r, const char *name);
 
+/* remove name's identity file and its key (gone already: 0); 0 or -1 */
+int identity_remove(const struct repo *r, const char *name);
+
 /* write id atomically (temp file + rename), mode 0600; 0 or -1 */
 int identity_save(const struct repo *r, const struct identity *id);
 

@@ -122,6 +122,43 @@ void audience_for_reply(const struct message *parent, const char *me,
 		push_unique(&a->agents, me);	/* replying to oneself */
 }
 
+const char *message_tag_invalid(const char *s, int is_ref)
+{
+	const char *colon = strchr(s, ':'), *p;
+	size_t n;
+
+	if (!colon)
+		return "want type:value";
+	n = colon - s;
+	if (!n)
+		return "the type is empty";
+	if (!colon[1])
+		return "the value is empty";
+	for (p = s; p < colon; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
+			return "the type may hold only letters, digits, '_', "
+			       "'-' and '.'";
+	if (event_tag_addressing(s, n, is_ref))
+		return is_ref ? "that type is written by --to and --reply-to"
+			      : "that type is written by --to";
+	return NULL;
+}
+
+/* each "type:value" of tags, by add (event_add_scope or event_add_ref) */
+static void add_tags(struct event *ev, const struct strvec *tags,
+		     void (*add)(struct event *, const char *, const char *))
+{
+	size_t i;
+
+	for (i = 0; tags && i < tags->nr; i++) {
+		const char *colon = strchr(tags->v[i], ':');
+		char *type = xstrndup(tags->v[i], colon - tags->v[i]);
+
+		add(ev, type, colon + 1);
+		free(type);
+	}
+}
+
 int message_valid_priority(const char *p)
 {
 	static const char *const ok[] = { "critical", "high", "normal",
@@ -152,6 +189,9 @@ int message_send(struct core *c, const struct compose *m,
 	ev.body_content = xstrdup(m->body);
 	if (m->priority && strcmp(m->priority, "normal"))
 		ev.priority = xstrdup(m->priority);
+	/* the sender's own first, as the original writes them */
+	add_tags(&ev, m->scopes, event_add_scope);
+	add_tags(&ev, m->refs, event_add_ref);
 	for (i = 0; i < m->to->agents.nr; i++) {
 		event_add_recipient(&ev, m->to->agents.v[i]);
 		event_add_ref(&ev, "mention", m->to->agents.v[i]);
@@ -181,6 +221,18 @@ out:
 	return ret;
 }
 
+static int check_tags(const struct strvec *tags, int is_ref)
+{
+	size_t i;
+	const char *why;
+
+	for (i = 0; tags && i < tags->nr; i++)
+		if ((why = message_tag_invalid(tags->v[i], is_ref)))
+			return error("invalid %s '%s': %s",
+				     is_ref ? "ref" : "scope", tags->v[i], why);
+	return 0;
+}
+
 int message_send_request(struct core *c, const struct send_request *rq,
 			 struct audience *to, char **message_id,
 			 char **thread_id, char **parent_id)
@@ -190,7 +242,8 @@ int message_send_request(struct core *c, const struct send_request *rq,
 	int ret = -1;
 
 	*parent_id = NULL;
-	if (core_need_writer(c) < 0)
+	if (check_tags(rq->scopes, 0) < 0 || check_tags(rq->refs, 1) < 0 ||
+	    core_need_writer(c) < 0)
 		goto out;
 	if (rq->reply_to) {
 		if (message_lookup(c, rq->reply_to, &parent) < 0)
@@ -210,6 +263,8 @@ int message_send_request(struct core *c, const struct send_request *rq,
 		to->everyone = 1;
 	}
 	m.body = rq->body;
+	m.scopes = rq->scopes;
+	m.refs = rq->refs;
 	m.priority = rq->priority;
 	m.parent = parent.nr ? &parent.items[0] : NULL;
 	m.to = to;

@@ -38,6 +38,8 @@ void audience_for_reply(const struct message *parent, const char *me,
 
 struct compose {
 	const char *body;
+	/* the sender's scopes and refs, "type:value" (NULL: none) */
+	const struct strvec *scopes, *refs;
 	const char *priority;	/* NULL: normal */
 	const struct message *parent;	/* a reply: thread and reply_to */
 	struct audience *to;
@@ -65,6 +67,7 @@ struct send_request {
 	const char *to;
 	const char *priority;
 	const char *reply_to;
+	const struct strvec *scopes, *refs;	/* see message_tag_invalid() */
 };
 int message_send_request(struct core *c, const struct send_request *rq,
 			 struct audience *to, char **message_id,
@@ -83,6 +86,16 @@ int message_change(struct core *c, const char *id, const char *body,
  * mine (the human user's go to the clone's local log).  0 or -1.
  */
 int message_mark_read(struct core *c, const struct message_list *l);
+
+/*
+ * Why s may not be a scope (is_ref 0) or ref (1) of a message I send, or
+ * NULL when it may: it is "type:value", type made of letters, digits,
+ * '_', '-' and '.', value not empty, and type not one the message's own
+ * addressing writes (broadcast and group; for a ref also mention and
+ * reply_to), so that nobody addresses or threads a message around the
+ * checks of --to and --reply-to.
+ */
+const char *message_tag_invalid(const char *s, int is_ref);
 
 /* 1 when p is one of critical, high, normal, low */
 int message_valid_priority(const char *p);

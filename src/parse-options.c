@@ -5,6 +5,7 @@
 #include "thrum.h"
 #include "parse-options.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "usage.h"
 #include "utf8.h"
 #include "wrapper.h"
@@ -189,11 +190,15 @@ static void set_value(const struct thrum_option *o, const char *value,
 		*(int *)o->value = 1;
 		break;
 	case OPTION_STRING:
+	case OPTION_STRING_LIST:
 		if ((o->flags & PARSE_OPT_TEXT) &&
 		    (bad = utf8_invalid_at(value)))
 			usage_opt_msg(usagestr, opts, "--%s is not valid "
 				      "UTF-8 (byte %zu)", o->long_name, bad);
-		*(const char **)o->value = value;
+		if (o->type == OPTION_STRING_LIST)
+			strvec_push(o->value, value);
+		else
+			*(const char **)o->value = value;
 		break;
 	case OPTION_INTEGER:
 		if (thrum_parse_long(value, o->min, o->max, &n) < 0) {

@@ -23,6 +23,7 @@ enum parse_opt_type {
 	OPTION_BOOL,		/* int *: set to 1 */
 	OPTION_STRING,		/* const char **: the value, as given */
 	OPTION_INTEGER,		/* long *: a whole number in [min, max] */
+	OPTION_STRING_LIST,	/* struct strvec *: each value, in order */
 };
 
 enum parse_opt_flags {
@@ -48,6 +49,9 @@ struct thrum_option {
 	{ OPTION_STRING, (l), (v), (a), (h), PARSE_OPT_TEXT, 0, 0 }
 #define OPT_INT(l, v, a, h, lo, hi) \
 	{ OPTION_INTEGER, (l), (v), (a), (h), 0, (lo), (hi) }
+/* repeatable free text (UTF-8): each value pushed to a struct strvec */
+#define OPT_TEXT_LIST(l, v, a, h) \
+	{ OPTION_STRING_LIST, (l), (v), (a), (h), PARSE_OPT_TEXT, 0, 0 }
 #define OPT_ALIAS_STRING(l, v, a) \
 	{ OPTION_STRING, (l), (v), (a), NULL, PARSE_OPT_HIDDEN, 0, 0 }
 #define OPT_JSON(v) OPT_BOOL("json", (v), "print one JSON object")

@@ -39,16 +39,32 @@ static int add_audience(struct projection *p, const char *msg,
 	return proj_run(p, s, "cannot store audience");
 }
 
-static const char msg_refresh_sql[] =
-	"UPDATE messages SET " PROJ_MSG_REFRESH_SET
-	" WHERE message_id = :message_id";
+#define MSG_REFRESH "UPDATE messages SET " PROJ_MSG_REFRESH_SET
 
+static const char msg_refresh_sql[] =
+	MSG_REFRESH " WHERE message_id = :message_id";
+
+/*
+ * A rebuild refreshes each message once, at the end (see
+ * proj_refresh_edited()): until then a message reads as its create
+ * alone, which is what the refresh gives one without edits or deletes.
+ */
 static int refresh_message(struct projection *p, const char *msg)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
+	sqlite3_stmt *s;
 
+	if (p->bulk)
+		return 0;
+	s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
 	proj_bind_text(s, ":message_id", msg);
 	return proj_run(p, s, "cannot refresh message");
+}
+
+int proj_refresh_edited(struct projection *p)
+{
+	return proj_exec(p, MSG_REFRESH " WHERE message_id IN"
+			 " (SELECT message_id FROM edits"
+			 "  UNION SELECT message_id FROM deletes)");
 }
 
 /*
@@ -92,11 +108,18 @@ static void bind_event(sqlite3_stmt *s, const struct event *ev)
 				f = &ev_fields[j];
 		if (!f)
 			continue;
-		if (f->is_int)
-			proj_bind_int(s, name, *(const int64_t *)(base + f->off));
-		else
-			proj_bind_text(s, name,
-				       *(char *const *)(base + f->off));
+		/* by its index: a second look-up by name costs per event */
+		if (f->is_int) {
+			sqlite3_bind_int64(s, i,
+					   *(const int64_t *)(base + f->off));
+		} else {
+			const char *v = *(char *const *)(base + f->off);
+
+			if (v)
+				sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+			else
+				sqlite3_bind_null(s, i);
+		}
 	}
 }
 
@@ -118,13 +141,21 @@ static const char seen_agent_sql[] =
 static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 {
 	sqlite3_stmt *s;
+	int r;
 
 	if (!agent)
 		return 0;
+	if ((r = proj_clean_seen_blocked(p, agent, ns)))
+		return r < 0 ? -1 : 0;
 	s = proj_stmt(p, ST_SEEN_AGENT, seen_agent_sql);
 	proj_bind_text(s, ":agent_id", agent);
 	proj_bind_int(s, ":last_ns", ns);
 	return proj_run(p, s, "cannot store last seen");
+}
+
+int proj_seen_agent(struct projection *p, const char *agent, int64_t ns)
+{
+	return seen_agent(p, agent, ns);
 }
 
 static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
@@ -241,6 +272,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 	if (proj_run(p, s, "cannot store message") < 0)
 		return -1;
 	if (!sqlite3_changes(p->db)) {
+		if (proj_clean_contested(p, ev) < 0)
+			return -1;
 		r = second_create(p, ev, own, hash);
 		if (r <= 0)
 			return r < 0 ? -1 : THRUM_ECONFLICT;
@@ -250,6 +283,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 	s = proj_stmt(p, ST_AUD_CLEAR, aud_clear_sql);
 	proj_bind_text(s, ":message_id", ev->message_id);
 	if (proj_run(p, s, "cannot store audience") < 0)
+		return -1;
+	if (proj_store_tags(p, ev) < 0)
 		return -1;
 	for (i = 0; i < ev->nr_recipients; i++, added++)
 		if (add_audience(p, ev->message_id, "to",
@@ -360,6 +395,8 @@ static const char intent_upsert_sql[] =
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
+	if (proj_apply_work(p, ev) < 0)
+		return -1;
 	if (!ev->intent)
 		return 0;
 	return store_event(p, ST_INTENT_UPSERT, intent_upsert_sql, ev,
@@ -432,13 +469,14 @@ static int apply_group(struct projection *p, const struct event *ev)
 		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
 		break;
 	default:
-		/*
-		 * NEEDSWORK: group.update (renames, descriptions) is kept in
-		 * the log but not projected yet.
-		 */
-		return 0;
+		return proj_clean_apply(p, ev);	/* group.update */
 	}
-	return proj_run(p, s, "cannot store group");
+	if (proj_run(p, s, "cannot store group") < 0)
+		return -1;
+	/* a create that arrives after an update of its group */
+	if (ev->type == EV_GROUP_CREATE)
+		return proj_clean_group_refresh(p, ev->group_id);
+	return 0;
 }
 
 static const char clamp_get_sql[] =
@@ -540,9 +578,22 @@ int projection_apply(struct projection *p, const struct event *orig,
 	if ((rejected = proj_sign_record(p, ev, shard)) < 0)
 		return -1;
 
+	/*
+	 * what a cleanup or purge removed stays removed; the event is still
+	 * an act of its agent
+	 */
+	if ((ret = proj_clean_before(p, ev, shard, line_hash))) {
+		if (ret > 0 && ev->type != EV_MESSAGE_EDIT &&
+		    ev->type != EV_MESSAGE_DELETE &&
+		    seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+			return -1;
+		return ret > 0 ? 1 : ret;
+	}
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
 		ret = apply_create(p, ev, shard, line_hash);
+		if (ret != -1 && proj_clean_after_create(p, ev) < 0)
+			ret = -1;
 		break;
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:
@@ -573,6 +624,10 @@ int projection_apply(struct projection *p, const struct event *orig,
 	case EV_GROUP_MEMBER_REMOVE:
 	case EV_GROUP_UPDATE:
 		ret = apply_group(p, ev);
+		break;
+	case EV_AGENT_CLEANUP:
+	case EV_PURGE_EXECUTED:
+		ret = proj_clean_apply(p, ev);
 		break;
 	default:
 		ret = 0;	/* unknown types: kept in the log, not shown */

@@ -58,6 +58,38 @@ enum stmt_id {
 	ST_PENDING_PRUNE,
 	ST_PENDING_ALL,
 	ST_PENDING_DROP,
+	/* reading: projection-read.c */
+	ST_TAGS_CLEAR,
+	ST_TAGS_ADD,
+	ST_MSG_TAGS,
+	ST_SENT,
+	ST_SENT_RECIPIENTS,
+	ST_THREAD,
+	ST_THREAD_ROOT,
+	/* work contexts (projection-work.c) */
+	ST_WORK_UPSERT,
+	ST_WORK_FILES_CLEAR,
+	ST_WORK_FILE_ADD,
+	ST_WORK_ALL,
+	ST_WORK_FILES,
+	/* projection-clean.c */
+	ST_CLEAN_ANY,
+	ST_CLEAN_AFTER,
+	ST_CLEAN_PURGED,
+	ST_CLEAN_MSG_GONE,
+	ST_CLEAN_SES_GONE,
+	ST_CLEAN_CONTEST,
+	ST_CLEAN_MSG_RANK,
+	ST_CLEAN_CONFLICT,
+	ST_CLEAN_LOSER,
+	ST_CLEAN_MSG_RERANK,
+	ST_CLEAN_PURGE_ADD,
+	ST_CLEAN_AGENT_ADD,
+	ST_CLEAN_GROUP_REFRESH,
+	ST_CLEAN_GROUP_FIELD,
+	ST_CLEAN_COUNTS,
+	/* search: projection-search.c */
+	ST_SEARCH,
 	/* projection-sign.c */
 	ST_SIG_ADD,
 	ST_SIG_REG_ADD,
@@ -85,6 +117,25 @@ enum stmt_id {
 	ST_MAX
 };
 
+/*
+ * The condition that message m is addressed to reader :me (of role
+ * :role): to them or their role, to a group they are in, or to
+ * everyone.  The inbox's rule; search uses it too.
+ */
+#define PROJ_VISIBLE_TO_ME \
+	"EXISTS (" \
+	"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id" \
+	"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))" \
+	"   OR a.kind = 'broadcast'" \
+	"   OR (a.kind = 'group' AND a.value IN (" \
+	"    SELECT g.name FROM groups g JOIN group_members gm" \
+	"     ON gm.group_id = g.group_id" \
+	"    WHERE gm.present AND g.group_id NOT IN" \
+	"     (SELECT group_id FROM group_deletes)" \
+	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)" \
+	"     OR (gm.member_type = 'role' AND gm.member_value = :role)" \
+	"     OR gm.member_value = '*')))))"
+
 struct projection {
 	sqlite3 *db;
 	char *path;
@@ -96,6 +147,7 @@ struct projection {
 	int64_t now;		/* the clock, read at projection_begin() */
 	int sig_include_bad;	/* projection_sign_view() */
 	int sig_require_signed;
+	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
 };
 
 /*
@@ -180,6 +232,12 @@ int projection_begin(struct projection *p);
 int projection_commit(struct projection *p);
 void projection_rollback(struct projection *p);
 
+/*
+ * agent.update ev (ordered at its clamped instant): each of its work
+ * contexts replaces the one of its session when newer.  0 or -1.
+ */
+int proj_apply_work(struct projection *p, const struct event *ev);
+
 /* report sqlite3_errmsg() for what; returns -1 */
 int proj_db_error(struct projection *p, const char *what);
 /*
@@ -217,6 +275,11 @@ char *proj_db_path(const char *var_dir);
  */
 int proj_open_file(struct projection *p);
 void proj_close_db(struct projection *p);
+/*
+ * A rebuild's deferred refresh: the current content and deleted flag of
+ * every message that has an edit or a delete, from those facts.
+ */
+int proj_refresh_edited(struct projection *p);
 /* the indexes only queries use (a rebuild makes them at the end) */
 int proj_query_indexes(struct projection *p);
 /* THRUM_TRACE_SQL: start tracing p's statements */
@@ -235,5 +298,63 @@ int proj_seen_hash(struct projection *p, const char *id, size_t len,
  */
 int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
 		      const char *line, size_t n);
+
+/*
+ * The columns of a message (struct message, in its order) for reader :me,
+ * over messages m; proj_read_messages() reads its rows (projection-query.c)
+ */
+#define MESSAGE_COLUMNS \
+	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
+	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
+	" COALESCE(m.cur_content, m.content), m.priority," \
+	" m.cur_content IS NOT NULL, m.deleted," \
+	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
+	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
+	"   AND r.receipt_type = 'read'))," \
+	PROJ_SIG_VERIFIED("m.event_id")
+
+struct message_list;
+int proj_read_messages(struct projection *p, sqlite3_stmt *s,
+		       struct message_list *out);
+/* the audience, scopes and refs of m; 0 or -1 */
+struct message;
+int proj_load_message(struct projection *p, struct message *m);
+/* the same for l->items[from..] */
+int proj_load_audiences(struct projection *p, struct message_list *l,
+			size_t from);
+
+/*
+ * The scopes and refs of message.create ev, in place of any stored for
+ * its message_id (projection-read.c).  0 or -1.
+ */
+int proj_store_tags(struct projection *p, const struct event *ev);
+
+/* m->scopes and m->refs ("type:value") from the projection; 0 or -1 */
+int proj_load_tags(struct projection *p, struct message *m);
+
+/*
+ * projection-clean.c: agent.cleanup, purge.executed, group.update, and
+ * what they removed checked as later events arrive.
+ * proj_clean_before(): before ev is applied; 1 when it must not be (what
+ * it is about was removed), THRUM_ECONFLICT for a create of a removed
+ * message (ranked and recorded as a conflict), 0 to go on, -1 on error.
+ * proj_clean_after_create(): after a create, removes its message when a
+ * purge or its agent's cleanup covers it.  proj_clean_contested(): ev
+ * claims a message_id already projected.  proj_clean_seen_blocked(): 1
+ * when agent's acts at ns were cleaned up.  proj_clean_apply(): one of
+ * the three events.  proj_clean_group_refresh(): after a group.create.
+ * proj_clean_begin(): at each batch.  0 or -1 unless said.
+ */
+int proj_clean_before(struct projection *p, const struct event *ev,
+		      const char *shard, uint64_t hash);
+int proj_clean_after_create(struct projection *p, const struct event *ev);
+int proj_clean_contested(struct projection *p, const struct event *ev);
+int proj_clean_seen_blocked(struct projection *p, const char *agent,
+			    int64_t ns);
+int proj_clean_apply(struct projection *p, const struct event *ev);
+int proj_clean_group_refresh(struct projection *p, const char *group_id);
+void proj_clean_begin(struct projection *p);
+/* agent was last seen at ns or later (projection-apply.c) */
+int proj_seen_agent(struct projection *p, const char *agent, int64_t ns);
 
 #endif

@@ -16,6 +16,7 @@
 #include "strbuf.h"
 #include "strvec.h"
 #include "blob-cache.h"
+#include "parse-ahead.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -160,6 +161,61 @@ int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
 }
 
 /*
+ * One line of rel at offset at, parsed into ev (NULL when it is not an
+ * event: why says what is wrong), projected; newly projected at or after
+ * committed (-1: none), it is kept as pending.
+ */
+static int project_line(struct projection *p, const char *rel,
+			const char *shard, const char *line, size_t n,
+			int64_t at, int64_t committed, uint64_t hash,
+			const struct event *ev, const char *why,
+			struct catch_up_stats *stats)
+{
+	int ret;
+
+	if (!ev) {
+		stats->unparseable++;
+		return skip_line(p, rel, hash, why, stats);
+	}
+	ret = projection_apply(p, ev, shard, hash);
+	/* written here, after the last commit: not in a-sync yet */
+	if (ret > 0 && committed >= 0 && at >= committed && p->origin &&
+	    ev->origin_daemon && !strcmp(ev->origin_daemon, p->origin) &&
+	    proj_keep_pending(p, rel, at, line, n) < 0)
+		ret = -1;
+	if (ret < 0 && ret != THRUM_ECONFLICT)
+		return -1;
+	if (ret == THRUM_ECONFLICT)
+		stats->conflicts++;
+	else if (ret > 0)
+		stats->applied++;
+	return 0;
+}
+
+/*
+ * A rebuild's lines: parsed on a second thread while this one applies
+ * them (the same lines, in the same order, as the loop below).
+ */
+static int project_lines_ahead(struct projection *p, const char *rel,
+			       const char *shard, const char *buf, size_t len,
+			       int64_t off, struct catch_up_stats *stats)
+{
+	struct parse_ahead *pa = parse_ahead_start(buf, len);
+	struct parsed_line *pl;
+	int ret = 0;
+
+	while (!ret && (pl = parse_ahead_next(pa)))
+		ret = project_line(p, rel, shard, pl->line, pl->len,
+				   off + (pl->line - buf), -1, pl->hash,
+				   pl->rc ? NULL : &pl->ev, pl->why, stats);
+	parse_ahead_finish(pa);
+	return ret;
+}
+
+/* below this many bytes a second thread costs more than it saves */
+#define PARSE_AHEAD_MIN (16 * 1024)
+
+/*
  * Project the lines of buf, which starts at offset off of rel; those
  * newly projected at or after committed (-1: none) are kept as pending.
  */
@@ -170,6 +226,10 @@ static int project_lines(struct projection *p, const char *rel,
 {
 	const char *line = buf, *end = buf + len;
 
+	/* (a rebuild starts empty and keeps nothing pending) */
+	if (p->bulk && committed < 0 && len >= PARSE_AHEAD_MIN)
+		return project_lines_ahead(p, rel, shard, buf, len, off,
+					   stats);
 	while (line < end) {
 		const char *nl = memchr(line, '\n', end - line);
 		size_t n = nl - line;
@@ -188,27 +248,13 @@ static int project_lines(struct projection *p, const char *rel,
 			line = nl + 1;
 			continue;
 		}
-		if (event_parse(&ev, line, n, EVENT_PARSE_VERIFY, &why) < 0) {
-			stats->unparseable++;
-			if (skip_line(p, rel, hash, why, stats) < 0)
-				return -1;
-			line = nl + 1;
-			continue;
-		}
-		ret = projection_apply(p, &ev, shard, hash);
-		/* written here, after the last commit: not in a-sync yet */
-		if (ret > 0 && committed >= 0 &&
-		    off + (line - buf) >= committed && p->origin &&
-		    ev.origin_daemon && !strcmp(ev.origin_daemon, p->origin) &&
-		    proj_keep_pending(p, rel, off + (line - buf), line, n) < 0)
-			ret = -1;
+		ret = event_parse(&ev, line, n, EVENT_PARSE_VERIFY, &why);
+		ret = project_line(p, rel, shard, line, n, off + (line - buf),
+				   committed, hash, ret < 0 ? NULL : &ev, why,
+				   stats);
 		event_release(&ev);
-		if (ret < 0 && ret != THRUM_ECONFLICT)
+		if (ret < 0)
 			return -1;
-		if (ret == THRUM_ECONFLICT)
-			stats->conflicts++;
-		else if (ret > 0)
-			stats->applied++;
 		line = nl + 1;
 	}
 	return 0;

@@ -119,8 +119,24 @@ static void trace_inbox(struct projection *p, const struct inbox_query *q)
 	trace_param(p, ":unread", NULL, q->unread_only);
 	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
 	trace_param(p, ":after", NULL, q->after_seq);
+	if (q->scope) {
+		const char *colon = strchr(q->scope, ':');
+		char *type = xstrndup(q->scope, colon - q->scope);
+
+		trace_param(p, ":scope_type", type, 0);
+		trace_param(p, ":scope_value", colon + 1, 0);
+		free(type);
+	}
 	fprintf(p->trace, "%s;\n.parameter clear\n",
 		sqlite3_sql(p->st[ST_INBOX]));
+}
+
+static void free_strvec(struct strvec *sv)
+{
+	if (sv) {
+		strvec_clear(sv);
+		free(sv);
+	}
 }
 
 static void message_release(struct message *m)
@@ -135,10 +151,11 @@ static void message_release(struct message *m)
 	free(m->content);
 	free(m->priority);
 	free(m->signer);
-	if (m->audience) {
-		strvec_clear(m->audience);
-		free(m->audience);
-	}
+	free_strvec(m->audience);
+	free_strvec(m->scopes);
+	free_strvec(m->refs);
+	free_strvec(m->resolved);
+	free(m->resolved_read);
 }
 
 void message_list_release(struct message_list *l)
@@ -186,53 +203,40 @@ static const struct column message_cols[] = {
 	COL(message, COL_INT, verified), COL(message, COL_TEXT, signer),
 };
 
-static int read_messages(struct projection *p, sqlite3_stmt *s,
-			 struct message_list *out)
+int proj_read_messages(struct projection *p, sqlite3_stmt *s,
+		       struct message_list *out)
 {
 	return read_rows(p, s, next_message, out, sizeof(*out->items),
 			 message_cols, ARRAY_SIZE(message_cols),
 			 "cannot read messages");
 }
 
-static int load_all_audiences(struct projection *p, struct message_list *l,
-			      size_t from)
+int proj_load_message(struct projection *p, struct message *m)
+{
+	return load_audience(p, m) < 0 || proj_load_tags(p, m) < 0 ? -1 : 0;
+}
+
+int proj_load_audiences(struct projection *p, struct message_list *l,
+			size_t from)
 {
 	size_t i;
 
 	for (i = from; i < l->nr; i++)
-		if (load_audience(p, &l->items[i]) < 0)
+		if (proj_load_message(p, &l->items[i]) < 0)
 			return -1;
 	return 0;
 }
 
-#define MESSAGE_COLUMNS \
-	"m.message_id, m.thread_id, m.agent_id, m.session_id, m.reply_to," \
-	" m.created_at, m.created_ns, COALESCE(m.cur_format, m.format)," \
-	" COALESCE(m.cur_content, m.content), m.priority," \
-	" m.cur_content IS NOT NULL, m.deleted," \
-	" (m.agent_id = :me OR EXISTS (SELECT 1 FROM receipts r" \
-	"   WHERE r.message_id = m.message_id AND r.agent_id = :me" \
-	"   AND r.receipt_type = 'read')),"				\
-	PROJ_SIG_VERIFIED("m.event_id")
-
 static const char inbox_sql[] =
 	"SELECT " MESSAGE_COLUMNS " FROM messages m WHERE"
-	" (:all OR (m.agent_id != :me AND EXISTS ("
-	"  SELECT 1 FROM audience a WHERE a.message_id = m.message_id"
-	"   AND ((a.kind IN ('to', 'mention') AND a.value IN (:me, :role))"
-	"   OR a.kind = 'broadcast'"
-	"   OR (a.kind = 'group' AND a.value IN ("
-	"    SELECT g.name FROM groups g JOIN group_members gm"
-	"     ON gm.group_id = g.group_id"
-	"    WHERE gm.present AND g.group_id NOT IN"
-	"     (SELECT group_id FROM group_deletes)"
-	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)"
-	"     OR (gm.member_type = 'role' AND gm.member_value = :role)"
-	"     OR gm.member_value = '*')))))))"
+	" (:all OR (m.agent_id != :me AND " PROJ_VISIBLE_TO_ME "))"
 	" AND (:deleted OR NOT m.deleted)"
 	" AND" PROJ_SIG_SHOWN("m.event_id")
 	" AND (:from IS NULL OR m.agent_id = :from)"
 	" AND m.rowid > :after"
+	" AND (:scope_type IS NULL OR EXISTS (SELECT 1 FROM message_tags t"
+	"  WHERE t.kind = 'scope' AND t.type = :scope_type"
+	"  AND t.value = :scope_value AND t.message_id = m.message_id))"
 	" AND (NOT :unread OR NOT (m.agent_id = :me OR EXISTS ("
 	"  SELECT 1 FROM receipts r WHERE r.message_id = m.message_id"
 	"  AND r.agent_id = :me AND r.receipt_type = 'read')))"
@@ -243,6 +247,8 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_INBOX, inbox_sql);
 	size_t start = out->nr;
+	char *scope_type = NULL;
+	int rc;
 
 	proj_bind_text(s, ":me", q->me ? q->me : "");
 	proj_bind_text(s, ":role", q->role);
@@ -252,11 +258,22 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
 	proj_bind_int(s, ":unread", q->unread_only);
 	proj_bind_int(s, ":limit", q->limit > 0 ? q->limit : -1);
 	proj_bind_int(s, ":after", q->after_seq);
+	if (q->scope) {
+		const char *colon = strchr(q->scope, ':');
+
+		if (!colon)
+			BUG("inbox scope '%s' is not type:value", q->scope);
+		scope_type = xstrndup(q->scope, colon - q->scope);
+		proj_bind_text(s, ":scope_type", scope_type);
+		proj_bind_text(s, ":scope_value", colon + 1);
+	}
 	if (p->trace)
 		trace_inbox(p, q);
-	if (read_messages(p, s, out) < 0)
+	rc = proj_read_messages(p, s, out);
+	free(scope_type);
+	if (rc < 0)
 		return -1;
-	return load_all_audiences(p, out, start);
+	return proj_load_audiences(p, out, start);
 }
 
 static const char msg_prefix_sql[] =
@@ -309,13 +326,13 @@ int projection_message(struct projection *p, const char *id, const char *me,
 	s = proj_stmt(p, ST_MSG_GET, msg_get_sql);
 	proj_bind_text(s, ":id", full);
 	proj_bind_text(s, ":me", me ? me : "");
-	rc = read_messages(p, s, out);
+	rc = proj_read_messages(p, s, out);
 	free(full);
 	if (rc < 0)
 		return -1;
 	if (out->nr == start)
 		return THRUM_ENOTFOUND;
-	return load_all_audiences(p, out, start);
+	return proj_load_audiences(p, out, start);
 }
 
 void agent_list_release(struct agent_list *l)

@@ -229,6 +229,9 @@ static const char agent_from_regs_sql[] =
 	" role, module, worktree, display, hostname, ts, event_id"
 	" FROM agent_regs r WHERE agent_id = :who AND NOT EXISTS"
 	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = r.event_id)"
+	/* nor one an agent.cleanup removed (projection-clean.c) */
+	" AND NOT EXISTS (SELECT 1 FROM agent_cleanups c"
+	"  WHERE c.agent_id = r.agent_id AND c.ns >= r.ts)"
 	" ORDER BY ts DESC, event_id DESC LIMIT 1";
 
 /* the receipts of who that count */
@@ -241,7 +244,9 @@ static const char receipts_from_sigs_sql[] =
 	" FROM event_sigs e WHERE agent_id = :who"
 	" AND type = 'message.receipt' AND message_id IS NOT NULL"
 	" AND NOT EXISTS"
-	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = e.event_id)";
+	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = e.event_id)"
+	/* nor of a message a purge or a cleanup removed */
+	" AND message_id NOT IN (SELECT message_id FROM purged_messages)";
 
 /* edits and deletes of who's messages, by what counts now */
 static const char refresh_agent_sql[] =

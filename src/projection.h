@@ -10,10 +10,12 @@
  * gives the same answers. Everything returned is owned by the caller and freed
  * with the matching *_release().
  */
+#include "event.h"
 #include "strvec.h"
 
 struct store;
 struct event;
+struct strbuf;
 
 struct projection;
 
@@ -109,6 +111,14 @@ struct message {
 	 * agent or role), group, broadcast; sorted
 	 */
 	struct strvec *audience;
+	/* the create's scopes and refs, "type:value", in its order */
+	struct strvec *scopes, *refs;
+	/*
+	 * projection_sent() only: the agents the audience resolves to
+	 * (sorted), resolved_read[i] set when resolved->v[i] has read it
+	 */
+	struct strvec *resolved;
+	unsigned char *resolved_read;
 };
 
 struct message_list PROJECTION_LIST(struct message);
@@ -125,6 +135,7 @@ struct inbox_query {
 	long limit;		/* 0: no limit */
 	int64_t after_seq;	/* only messages projected after this point
 				 * (see projection_seq()); 0: all */
+	const char *scope;	/* "type:value": only messages with it */
 };
 
 /*
@@ -142,6 +153,48 @@ int projection_inbox(struct projection *p, const struct inbox_query *q,
  */
 int projection_message(struct projection *p, const char *id, const char *me,
 		       struct message_list *out);
+
+/* --- reading: what I sent, threads (projection-read.c) --- */
+
+struct sent_query {
+	const char *me;		/* the author */
+	const char *to;		/* only those addressed to this name */
+	int unread_only;	/* only those some recipient has not read */
+	long limit;		/* 0: no limit */
+};
+
+/*
+ * The messages me authored and did not delete, newest first, each with
+ * its audience resolved to agents (as the inbox resolves it) and their
+ * read receipts in resolved / resolved_read.  to names an agent, group
+ * or role (or "everyone"): a message is addressed to it when its audience
+ * names it or resolves to it.  0 or -1.
+ */
+int projection_sent(struct projection *p, const struct sent_query *q,
+		    struct message_list *out);
+
+/*
+ * The whole thread of message id (an id or unique prefix): its root (up
+ * the reply_to links), every reply under it and every message of the
+ * same thread_id, in thread order: each parent before its replies,
+ * siblings by created time; (*depth)[i] is how deep out->items[i] is
+ * (0 for a root; caller frees).  A deleted message keeps its place, its
+ * content emptied.  For reader me (is_read).  0, THRUM_ENOTFOUND, or
+ * THRUM_EINVALID (ambiguous prefix).
+ */
+int projection_thread(struct projection *p, const char *id, const char *me,
+		      struct message_list *out, int **depth);
+
+/*
+ * Fold the messages of in (an inbox, newest first) by thread: each
+ * thread's root once (looked up when it is not in in), then the replies
+ * of in under it, oldest first, at depth 1; threads by their latest
+ * message, newest first.  in's items move to out (in is left empty).
+ * 0 or -1.
+ */
+int projection_fold_threads(struct projection *p, const char *me,
+			    struct message_list *in,
+			    struct message_list *out, int **depth);
 
 struct agent_info {
 	char *agent_id;
@@ -163,6 +216,30 @@ struct agent_list PROJECTION_LIST(struct agent_info);
 void agent_list_release(struct agent_list *l);
 
 int projection_agents(struct projection *p, struct agent_list *out);
+
+/*
+ * Work contexts (agent.update): what an agent's open session works on.
+ * wc's strings and files, agent_id and name are owned by the list.
+ */
+struct work_row {
+	char *agent_id;
+	char *name;		/* the agent's, or NULL when not registered */
+	int64_t ns;		/* the instant of the event it came from */
+	int live;		/* computed now from a work tree (not projected) */
+	struct event_work_context wc;
+};
+struct work_list PROJECTION_LIST(struct work_row);
+#define WORK_LIST_INIT PROJECTION_LIST_INIT
+void work_list_release(struct work_list *l);
+/* a new zeroed row at the end of l */
+struct work_row *work_list_add(struct work_list *l);
+
+/*
+ * The newest work context of each open session (one whose start, by the
+ * same agent, is known and whose end is not), by agent name then session,
+ * each with its files sorted.  0 or -1.
+ */
+int projection_work_contexts(struct projection *p, struct work_list *out);
 
 enum recipient_kind {
 	RECIPIENT_NONE = 0,
@@ -191,6 +268,42 @@ struct group_list PROJECTION_LIST(struct group_info);
 #define GROUP_LIST_INIT PROJECTION_LIST_INIT
 void group_list_release(struct group_list *l);
 int projection_groups(struct projection *p, struct group_list *out);
+
+/*
+ * Full-text search (projection-search.c) over the current content of the
+ * messages that are not deleted: those addressed to me (the inbox's
+ * rule, my own left out) or, with all, every one.
+ */
+struct search_query {
+	const char *words;	/* the user's words (raw: an FTS5 query) */
+	int raw;		/* words are FTS5 query syntax */
+	const char *me;		/* agent name; NULL with all */
+	const char *role;	/* my role, or NULL */
+	const char *from;	/* only from this agent, or NULL */
+	int all;		/* every message, mine included */
+	int64_t since_ns;	/* only messages created at or after this */
+	long limit;		/* 0: no limit */
+	const char *open;	/* put before each hit in a snippet, or NULL */
+	const char *close;	/* and after it */
+};
+
+/*
+ * The FTS5 query for the user's words: each word (split at white space)
+ * a quoted string, `"` doubled, so that no input is FTS5 syntax; a word
+ * ending in '*' (not '*' alone) matches every word it starts.  Appended
+ * to out; 0, or THRUM_EINVALID when there is no word.
+ */
+int projection_search_terms(struct strbuf *out, const char *words);
+
+/*
+ * The messages matching q, best first (bm25; ties newest first), appended
+ * to out, with a snippet of each (its hits between q->open and q->close)
+ * at the same index in snippets.  0; THRUM_EINVALID after error() when
+ * there is no word, or when a raw query is not valid FTS5 syntax (bad
+ * input); -1 after error().
+ */
+int projection_search(struct projection *p, const struct search_query *q,
+		      struct message_list *out, struct strvec *snippets);
 
 /* totals for status and tests */
 struct projection_counts {
@@ -232,5 +345,13 @@ typedef void (*sig_problem_fn)(const struct sig_problem *pb, void *payload);
  */
 int projection_sig_problems(struct projection *p, const char *who,
 			    sig_problem_fn fn, void *payload);
+
+/*
+ * What a purge before cutoff_ns removes from this projection now: the
+ * messages created and the sessions started before it (projection-
+ * clean.c).  0 or -1.
+ */
+int projection_purge_counts(struct projection *p, int64_t cutoff_ns,
+			    long *messages, long *sessions);
 
 #endif

@@ -106,8 +106,7 @@ static void clear_stale_lock(const char *lock)
 	}
 }
 
-/* after a-sync moved: make the sync work tree's index match it */
-static void refresh_index(const struct repo *r)
+void sync_refresh_index(const struct repo *r)
 {
 	char *gitdir = synctree_git_dir(r);
 
@@ -162,7 +161,6 @@ int sync_commit(struct gitx_repo *repo, const struct repo *r,
 		error("a-sync moved during the sync cycle; try again");
 	if (r2 < 0)
 		goto out;
-	refresh_index(r);
 	gitx_oid_hex(tip, now.tip);
 	blob_cache_write(r, &now);
 	ret = 0;

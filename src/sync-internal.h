@@ -39,9 +39,18 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 	       struct log_changes *changes);
 
 /*
+ * After a-sync moved: make the sync work tree's index match it (a git
+ * reset).  The cycle does it once, after its last push, not after each
+ * commit: a retried push then waits for no index, and the window in
+ * which another clone's push can beat ours is shorter.
+ */
+void sync_refresh_index(const struct repo *r);
+
+/*
  * Commit the work tree's log files on top of parent (may be NULL) and
  * move a-sync from local_tip (may be NULL) to the result, *tip; blob ids
  * come from var/sync-cache and learned where the files did not change.
+ * The index of the sync work tree is left for sync_refresh_index().
  * 0, or -1 after error().
  */
 int sync_commit(struct gitx_repo *repo, const struct repo *r,

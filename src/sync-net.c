@@ -3,8 +3,8 @@
  *
  * Invariants:
  *  - fetch and push run `git` (the user's remotes, credentials, helpers
- *    and ssh configuration apply), killed with everything they started
- *    after thrum.networkTimeout;
+ *    and ssh configuration apply, no hooks), killed with everything they
+ *    started after thrum.networkTimeout;
  *  - a failure is classified from git's own words (and our timeout) into
  *    one of the states of sync.h, and described by the line of git's
  *    output that says it;
@@ -98,7 +98,16 @@ static void network_child(struct child_process *cp, const struct repo *r,
 	cp->clean_git_env = 1;
 	cp->no_stdin = 1;
 	cp->stderr_to_stdout = 1;
-	/* our own hooks must not start another cycle */
+	/*
+	 * No hooks: the tracking ref our fetch and push move is ours, as
+	 * a-sync is (which libgit2 moves without hooks), and the push skips
+	 * pre-push already (--no-verify).  Each active cycle would otherwise
+	 * start four shells for reference-transaction, in the window in
+	 * which another clone's push can beat ours.  THRUM_IN_HOOK stays for
+	 * a hook run anyway (a git that ignores core.hooksPath): it must not
+	 * start another cycle.
+	 */
+	strvec_pushl(&cp->args, "-c", "core.hooksPath=/dev/null", NULL);
 	strvec_push(&cp->env, "THRUM_IN_HOOK=1");
 	if (can_prompt(flags)) {
 		const char *ms = getenv("THRUM_TEST_SLOW_MS");

@@ -33,20 +33,67 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define PUSH_ATTEMPTS 3
-/* the pause before a push is tried again: attempt * this, plus jitter */
-#define PUSH_BACKOFF_MS 100
-#define PUSH_JITTER_MS 150
+/*
+ * A rejected push is tried again after a pause drawn at random below a
+ * ceiling that doubles after each rejection ("full jitter": the clones
+ * that lost the same race spread out instead of colliding again).  It
+ * starts at the length of the attempt that was rejected (at least
+ * PUSH_BACKOFF_MIN_MS): that is the window another clone's push needs,
+ * longer on a slow remote or a loaded machine.  It stops doubling at
+ * PUSH_BACKOFF_MAX_MS or eight attempts' length, for as long as the
+ * cycle's time budget lasts: two thrum.syncInterval, within
+ * PUSH_BUDGET_MIN_MS and PUSH_BUDGET_MAX_MS (each retry merges and
+ * projects what it fetched, so the clone still receives while it waits
+ * to push).  Past it the cycle gives up as rejected; its
+ * commit stays, and the next cycle pushes it.
+ */
+#define PUSH_BACKOFF_MIN_MS 40
+#define PUSH_BACKOFF_MAX_MS 1000
+#define PUSH_BUDGET_MIN_MS 4000
+#define PUSH_BUDGET_MAX_MS 60000
 
 /* --- the cycle --- */
 
-static void backoff(int attempt)
+long sync_random_below(long n)
 {
-	uint32_t jitter = 0;
+	uint32_t x = 0;
 
-	if (getrandom(&jitter, sizeof(jitter), 0) < 0)
-		jitter = (uint32_t)getpid();
-	sleep_ms(PUSH_BACKOFF_MS * attempt + jitter % PUSH_JITTER_MS);
+	if (n <= 1)
+		return 0;
+	if (getrandom(&x, sizeof(x), 0) != sizeof(x))
+		x = (uint32_t)getpid() * 2654435761u ^ (uint32_t)now_ms();
+	return (long)(x % (uint32_t)n);
+}
+
+static long push_budget_ms(const struct thrum_config *cfg)
+{
+	long ms = cfg->sync_interval > PUSH_BUDGET_MAX_MS / 2000 ?
+		  PUSH_BUDGET_MAX_MS : cfg->sync_interval * 2000;
+
+	return ms < PUSH_BUDGET_MIN_MS ? PUSH_BUDGET_MIN_MS : ms;
+}
+
+/*
+ * After the n-th rejection of an attempt that took attempt_ms: pause,
+ * and 1 to try again, or 0 when the pause would end past the deadline
+ * (the cycle gives up)
+ */
+static int backoff(int n, int64_t attempt_ms, int64_t deadline)
+{
+	long ceiling = attempt_ms > PUSH_BACKOFF_MIN_MS ? (long)attempt_ms
+		       : PUSH_BACKOFF_MIN_MS, pause;
+	long most = attempt_ms * 8 > PUSH_BACKOFF_MAX_MS ? (long)attempt_ms * 8
+		    : PUSH_BACKOFF_MAX_MS;
+
+	while (--n > 0 && ceiling < most)
+		ceiling *= 2;
+	if (ceiling > most)
+		ceiling = most;
+	pause = sync_random_below(ceiling) + 1;
+	if (now_ms() + pause >= deadline)
+		return 0;
+	sleep_ms(pause);
+	return 1;
 }
 
 /*
@@ -172,6 +219,7 @@ struct cycle {
 	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
 	struct blob_cache learned;	/* blob ids the merge found */
 	char *err;			/* what went wrong, for the status */
+	int moved;			/* a-sync moved: refresh the index */
 };
 
 enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
@@ -229,6 +277,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			have_local ? &local_tip : NULL, &c->learned, st,
 			&tip) < 0)
 		return ATTEMPT_FAILED;
+	if (!have_local || !gitx_oid_equal(&local_tip, &tip))
+		c->moved = 1;
 	if (cfg->local_only) {
 		st->state = SYNC_LOCAL_ONLY;
 		return ATTEMPT_DONE;
@@ -243,7 +293,10 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		st->state = failed;
 		return ATTEMPT_DONE;
 	}
+	st->push_attempts++;
 	nr = sync_push(c->r, cfg, c->flags, &c->err, &failed);
+	if (nr == NET_REJECTED)
+		st->push_rejections++;
 	if (nr == NET_OK) {
 		/* the remote, and git's tracking ref, now hold ours */
 		set_remote_tip(st, &tip);
@@ -298,7 +351,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	};
 	struct strbuf why = STRBUF_INIT;
 	int lock_fd = -1, n, ret;
-	int64_t started = date_now_ns();
+	int64_t started = date_now_ns(), deadline;
 
 	memset(st, 0, sizeof(*st));
 	st->remote = xstrdup(cfg->remote);
@@ -316,7 +369,9 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 				"thrum init --force'", why.buf);
 		ret = -1;
 	}
-	for (n = 1; !ret && n <= PUSH_ATTEMPTS; n++) {
+	deadline = now_ms() + push_budget_ms(cfg);
+	for (n = 1; !ret; n++) {
+		int64_t begun = now_ms();
 		enum attempt_result res = attempt(&c, n == 1);
 
 		if (res == ATTEMPT_FAILED)
@@ -324,16 +379,19 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		if (res != ATTEMPT_AGAIN)
 			break;
 		/*
-		 * rejected: the remote moved; fetch, merge, commit, again.
-		 * Still rejected after that: the remote was reachable, so
-		 * the class is rejected, never offline.
+		 * rejected: the remote moved; fetch, merge what it gained
+		 * since (the files whose blobs differ from our last
+		 * commit's), commit, push again.  Still rejected when the
+		 * budget ends: the remote was reachable, so the class is
+		 * rejected, never offline.
 		 */
-		if (n == PUSH_ATTEMPTS) {
+		if (!backoff(n, now_ms() - begun, deadline)) {
 			st->state = SYNC_REJECTED;
 			break;
 		}
-		backoff(n);
 	}
+	if (c.moved)
+		sync_refresh_index(r);
 	record_status(&c, ret, started);
 	blob_cache_release(&c.learned);
 	gitx_close(c.repo);

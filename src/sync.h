@@ -4,7 +4,8 @@
 /*
  * The sync cycle (technical/architecture.adoc, "The path of one message"): one
  * code path for `sync force`, the daemon and the hooks. lock -> fetch -> merge
- * -> project -> commit -> push, retried when the push is rejected. The status
+ * -> project -> commit -> push, retried when the push is rejected (with
+ * a randomized, growing pause, within a time budget). The status
  * of the last cycle is kept in var/sync-status (an INI file, read back with
  * inih). Strings in struct sync_status are owned by it until
  * sync_status_release().
@@ -60,6 +61,8 @@ struct sync_status {
 	char *retry_at;
 	long auth_failures;
 	int running;		/* not kept: a cycle holds the sync lock now */
+	int push_attempts;	/* not kept: pushes this cycle tried */
+	int push_rejections;	/* not kept: of those, rejected */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }
@@ -107,6 +110,9 @@ int sync_remote_moved(const struct repo *r, char **remote);
 int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	       struct store *s, struct projection *p, unsigned flags,
 	       struct sync_status *out);
+
+/* a number drawn at random in [0, n) (0 when n <= 1): for jitter */
+long sync_random_below(long n);
 
 /* the recorded status of the last cycle (SYNC_NEVER when none); 0 or -1 */
 int sync_status_read(const struct repo *r, struct sync_status *out);

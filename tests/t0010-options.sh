@@ -93,7 +93,7 @@ test_expect_success 'a subcommand is needed where a command has only those' '
 	(
 		cd r &&
 		test_expect_code 129 git thrum group 2>err &&
-		grep "want a subcommand: create, add, remove, list, delete" err
+		grep "want a subcommand: create, add, remove, list, update, delete" err
 	)
 '
 

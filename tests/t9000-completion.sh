@@ -36,10 +36,10 @@ test_expect_success COMPLETION 'setup' '
 
 test_expect_success COMPLETION 'commands, from git thrum help' '
 	(cd r && complete_words git thrum s) >actual &&
-	printf "%s\n" send session setup sync >expect &&
+	printf "%s\n" search send sent session setup sync >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum "") >all &&
-	git thrum help | sed -n "s/^   \([a-z]*\) .*/\1/p" | grep -v "^hook\$" |
+	git thrum help | sed -n "s/^   \([a-z-]*\) .*/\1/p" | grep -v "^hook\$" |
 		sort >cmds &&
 	grep -v "^--" all >offered &&
 	test_cmp cmds offered
@@ -47,7 +47,7 @@ test_expect_success COMPLETION 'commands, from git thrum help' '
 
 test_expect_success COMPLETION 'subcommands, from the usage' '
 	(cd r && complete_words git thrum group "") >actual &&
-	printf "%s\n" add create delete list remove >expect &&
+	printf "%s\n" add create delete list remove update >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum daemon st) >actual &&
 	printf "%s\n" start status stop >expect &&
@@ -56,10 +56,13 @@ test_expect_success COMPLETION 'subcommands, from the usage' '
 
 test_expect_success COMPLETION 'options of a command and of a subcommand' '
 	(cd r && complete_words git thrum send --) >actual &&
-	printf "%s\n" --json --priority --reply-to --to >expect &&
+	printf "%s\n" --json --priority --ref --reply-to --scope --to >expect &&
+	test_cmp expect actual &&
+	(cd r && complete_words git thrum search login --) >actual &&
+	printf "%s\n" --all --from --json --limit --raw --since >expect &&
 	test_cmp expect actual &&
 	(cd r && complete_words git thrum message show --) >actual &&
-	printf "%s\n" --include-bad --json --no-mark-read >expect &&
+	printf "%s\n" --include-bad --json --no-mark-read --thread >expect &&
 	test_cmp expect actual
 '
 

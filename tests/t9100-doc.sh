@@ -7,7 +7,7 @@ command -v asciidoctor >/dev/null && command -v man >/dev/null &&
 	test_set_prereq MAN
 
 commands() {
-	git thrum help | sed -n "s/^   \([a-z]*\) .*/\1/p" |
+	git thrum help | sed -n "s/^   \([a-z-]*\) .*/\1/p" |
 		grep -v -x -e hook -e help -e version
 }
 
@@ -26,7 +26,7 @@ test_expect_success 'every usage line of -h is in the SYNOPSIS, and back' '
 
 test_expect_success 'every command has its entry under COMMANDS' '
 	sed -n "/^COMMANDS/,/^CONFIGURATION/p" "$DOC/git-thrum.adoc" |
-		sed -n "s/^\([a-z][a-z ,]*\)::\$/\1/p" | tr "," "\n" |
+		sed -n "s/^\([a-z][a-z ,-]*\)::\$/\1/p" | tr "," "\n" |
 		sed "s/^ *//; s/ .*//" | sort -u >documented &&
 	commands | sort >cmds &&
 	test_cmp cmds documented

@@ -123,6 +123,64 @@ static void test_original_fields(void **state)
 	event_release(&ev);
 }
 
+/*
+ * agent.cleanup, purge.executed and group.update as the original writes
+ * them (its struct order), read, and written back canonically
+ */
+static void test_cleanup_events(void **state)
+{
+	static const char *const in[] = {
+		"{\"type\":\"agent.cleanup\",\"timestamp\":"
+		"\"2026-02-03T10:00:00.5Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"origin_daemon\":\"d_" ID2 "\",\"agent_id\":"
+		"\"furiosa\",\"reason\":\"manual deletion\",\"method\":"
+		"\"manual\"}",
+		"{\"type\":\"purge.executed\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"cutoff\":\"2026-02-01T00:00:00+02:00\"}",
+		"{\"type\":\"group.update\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"event_id\":\"evt_" ID1 "\","
+		"\"v\":1,\"group_id\":\"grp_" ID2 "\",\"updated_by\":"
+		"\"furiosa\",\"fields\":{\"name\":\"leads\","
+		"\"description\":\"\"}}",
+	};
+	static const char *const out[] = {
+		"{\"agent_id\":\"furiosa\",\"event_id\":\"evt_" ID1 "\","
+		"\"method\":\"manual\",\"origin_daemon\":\"d_" ID2 "\","
+		"\"reason\":\"manual deletion\",\"timestamp\":"
+		"\"2026-02-03T10:00:00.5Z\",\"type\":\"agent.cleanup\",\"v\":1}",
+		"{\"cutoff\":\"2026-02-01T00:00:00+02:00\",\"event_id\":\"evt_"
+		ID1 "\",\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"purge.executed\",\"v\":1}",
+		"{\"event_id\":\"evt_" ID1 "\",\"fields\":{\"description\":"
+		"\"\",\"name\":\"leads\"},\"group_id\":\"grp_" ID2 "\","
+		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"group.update\",\"updated_by\":\"furiosa\",\"v\":1}",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		struct event ev = EVENT_INIT;
+		struct strbuf sb = STRBUF_INIT;
+
+		parse_ok(&ev, in[i], i);
+		assert_int_equal(event_serialize(&ev, &sb, 0), 0);
+		assert_string_equal(sb.buf, out[i]);
+		if (i == 0)
+			assert_string_equal(ev.method, "manual");
+		if (i == 1)	/* 2026-01-31T22:00:00Z */
+			assert_true(ev.cutoff_ns == 1769896800000000000LL);
+		if (i == 2) {
+			assert_string_equal(ev.new_name, "leads");
+			assert_string_equal(ev.new_description, "");
+			assert_string_equal(ev.actor, "furiosa");
+		}
+		strbuf_release(&sb);
+		event_release(&ev);
+	}
+}
+
 static void test_round_trip(void **state)
 {
 	struct event ev = EVENT_INIT, back = EVENT_INIT;
@@ -213,6 +271,19 @@ static const struct {
 	const char *what;
 } malformed[] = {
 	{ "", "empty" },
+	{ "{\"event_id\":\"e\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"purge.executed\"}", "a purge without cutoff" },
+	{ "{\"cutoff\":\"yesterday\",\"event_id\":\"e\",\"timestamp\":"
+	  "\"2026-02-03T10:00:00Z\",\"type\":\"purge.executed\"}",
+	  "a purge with a cutoff that is no date" },
+	{ "{\"event_id\":\"e\",\"timestamp\":\"2026-02-03T10:00:00Z\","
+	  "\"type\":\"agent.cleanup\"}", "a cleanup without agent_id" },
+	{ "{\"event_id\":\"e\",\"fields\":[\"name\"],\"group_id\":\"g\","
+	  "\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"group.update\"}",
+	  "group.update fields not an object" },
+	{ "{\"event_id\":\"e\",\"fields\":{\"name\":1},\"group_id\":\"g\","
+	  "\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"group.update\"}",
+	  "group.update name not a string" },
 	{ "not json", "garbage" },
 	{ "[1,2,3]", "array" },
 	{ "\"string\"", "string" },
@@ -409,6 +480,55 @@ static void test_names(void **state)
  * A line one byte over EVENT_MAX_LINE is refused for its length alone:
  * the same event one byte shorter is valid.
  */
+/*
+ * agent.update as the original writes it: every context with a session
+ * is read (the fields it has that we do not represent are skipped, a
+ * context without a session is not represented), and ours reads back
+ * the same
+ */
+static void test_work_contexts(void **state)
+{
+	static const char line[] =
+		"{\"agent_id\":\"furiosa\",\"event_id\":\"evt_1\","
+		"\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":"
+		"\"agent.update\",\"v\":1,\"work_contexts\":["
+		"{\"branch\":\"feat\",\"changed_files\":[\"a.go\",7],"
+		"\"file_changes\":[{\"path\":\"a.go\"}],"
+		"\"git_updated_at\":\"2026-02-03T10:00:00Z\","
+		"\"session_id\":\"ses_1\",\"unmerged_commits\":[{\"sha\":"
+		"\"abc\"}],\"uncommitted_files\":[\"b.go\"],"
+		"\"worktree_path\":\"/w\"},"
+		"{\"branch\":\"no-session\"},"
+		"{\"intent\":\"review\",\"session_id\":\"ses_2\"}]}";
+	struct event ev = EVENT_INIT, back = EVENT_INIT;
+	struct strbuf sb = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(event_parse(&ev, line, strlen(line), 0, NULL), 0);
+	assert_int_equal(ev.nr_wcs, 2);
+	assert_string_equal(ev.wcs[0].session_id, "ses_1");
+	assert_string_equal(ev.wcs[0].branch, "feat");
+	assert_string_equal(ev.wcs[0].worktree_path, "/w");
+	assert_int_equal(ev.wcs[0].nr_changed, 1);
+	assert_string_equal(ev.wcs[0].changed_files[0], "a.go");
+	assert_int_equal(ev.wcs[0].nr_uncommitted, 1);
+	assert_string_equal(ev.wcs[0].uncommitted_files[0], "b.go");
+	assert_string_equal(ev.wcs[1].intent, "review");
+	assert_null(ev.wcs[1].branch);
+	assert_int_equal(event_serialize(&ev, &sb, 0), 0);
+	assert_non_null(strstr(sb.buf, "\"work_contexts\":[{\"branch\":"
+		"\"feat\",\"changed_files\":[\"a.go\"],\"git_updated_at\":"
+		"\"2026-02-03T10:00:00Z\",\"session_id\":\"ses_1\","
+		"\"uncommitted_files\":[\"b.go\"],\"worktree_path\":\"/w\"},"
+		"{\"intent\":\"review\",\"session_id\":\"ses_2\"}]"));
+	assert_int_equal(event_parse(&back, sb.buf, sb.len, 0, NULL), 0);
+	assert_int_equal(back.nr_wcs, 2);
+	assert_string_equal(back.wcs[0].changed_files[0], "a.go");
+	event_release(&back);
+	event_release(&ev);
+	strbuf_release(&sb);
+}
+
 static void test_length_limit_alone(void **state)
 {
 	static const char head[] =
@@ -451,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_original_lines),
 		cmocka_unit_test(test_original_fields),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_cleanup_events),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_opaque_ids),
 		cmocka_unit_test(test_nul_and_length),
@@ -460,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_length_limit_alone),
+		cmocka_unit_test(test_work_contexts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

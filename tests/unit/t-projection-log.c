@@ -3,12 +3,16 @@
  * (src/projection-log.c).  The lines a merge brought are projected from
  * the spans it names, without reading the file again, when the
  * projection held exactly the file the merge read; otherwise the file is
- * read again, and nothing is lost either way.
+ * read again, and nothing is lost either way.  A rebuild (parsed on a
+ * second thread, messages refreshed once at the end) gives every table
+ * exactly as catching up line by line does.
  */
 #include "unit.h"
 #include "unit-scratch.h"
+#include "unit-tables.h"
 #include "merge.h"
 #include "projection.h"
+#include "projection-internal.h"
 #include "repo.h"
 #include "store.h"
 #include "strbuf.h"
@@ -167,6 +171,69 @@ static void appended_after_the_merge(void **state)
 	strbuf_release(&sb);
 }
 
+/*
+ * Every row of every table of the projection as text, each table in
+ * the order of all its columns: a new table is compared with the rest.
+ */
+static void dump_tables(struct strbuf *out)
+{
+	/* an FTS index's shadow tables differ by how it was filled: left out */
+	unit_dump_tables(p->db, out);
+}
+
+/* an edit (or, without text, a delete) of message n by who */
+static void change(struct strbuf *sb, int n, int k, const char *who,
+		   const char *text)
+{
+	strbuf_addf(sb, "{\"agent_id\":\"%s\",", who);
+	if (text)
+		strbuf_addf(sb, "\"body\":{\"content\":\"%s\",\"format\":"
+			    "\"markdown\"},", text);
+	strbuf_addf(sb, "\"event_id\":\"evt_01JKM4T2YQ8M3E5X7%c%08d\","
+		    "\"message_id\":\"msg_01JKM4T2YQ8M3E5X6Z%08d\","
+		    "\"timestamp\":\"2026-02-03T11:%02d:00Z\",\"type\":"
+		    "\"message.%s\",\"v\":1}\n", text ? 'E' : 'D', n * 10 + k,
+		    n, k, text ? "edit" : "delete");
+}
+
+static void rebuild_equals_catch_up(void **state)
+{
+	struct strbuf sb = STRBUF_INIT, inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct catch_up_stats st;
+	int n;
+
+	/* edits before their message, after it, by another; deletes */
+	for (n = 1; n <= 59; n++) {
+		if (n % 7 == 0)
+			change(&sb, n, 1, "alice", "early edit");
+		event(&sb, n);
+		if (n % 5 == 0)
+			change(&sb, n, 2, n % 10 ? "alice" : "mallory",
+			       "edited");
+		if (n % 11 == 0)
+			change(&sb, n, 3, n % 22 ? "alice" : "mallory", NULL);
+		if (n == 30)
+			strbuf_addstr(&sb, "{\"not\": json\n\n");
+	}
+	/* enough for the second thread (PARSE_AHEAD_MIN) */
+	assert_true(sb.len > 16 * 1024);
+	replace(&sb);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.unparseable, 1);
+	dump_tables(&inc);
+	projection_free(p);
+	p = NULL;
+	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
+	assert_int_equal(st.unparseable, 1);
+	dump_tables(&reb);
+	/* and the refresh happened: an edit shows, a delete hides */
+	assert_non_null(strstr(inc.buf, "|edited|"));
+	assert_string_equal(inc.buf, reb.buf);
+	strbuf_release(&sb);
+	strbuf_release(&inc);
+	strbuf_release(&reb);
+}
+
 static int setup(void **state)
 {
 	static const char *const dirs[] = { "sync", "sync/messages", "var" };
@@ -213,6 +280,8 @@ int main(void)
 			merge_of_a_file_not_consumed_reads_it, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(appended_after_the_merge,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(rebuild_equals_catch_up,
 						setup, teardown),
 	};
 

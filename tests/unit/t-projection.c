@@ -1,12 +1,15 @@
 /*
  * projection: the same set of events applied in 50 random orders gives
- * identical answers (technical/architecture.adoc), duplicates are no-ops, conflicting
+ * identical answers and identical tables, every one of them
+ * (technical/architecture.adoc; cleanups, purges and group updates
+ * included), duplicates are no-ops, conflicting
  * duplicates are counted, edits and deletes count only from the author,
  * and signed events count only when signed by the key of their name
  * (keys arrive in any order too: rotation, conflict, forgeries).
  */
 #include "unit.h"
 #include "unit-scratch.h"
+#include "unit-tables.h"
 #include "date.h"
 #include "event.h"
 #include "projection.h"
@@ -25,6 +28,7 @@ static struct line *lines;
 static size_t nr_lines;
 static char tmpdir[] = "/tmp/t-projection-XXXXXX";
 static uint64_t rng = 88172645463325252ULL;
+static char *thread_probe[2];	/* messages whose threads the digest reads */
 #define next_rand() unit_rand(&rng)
 
 static int64_t base_ns = 1770112800000000000LL;	/* THRUM_TEST_NOW */
@@ -237,6 +241,121 @@ static void signed_history(void)
 	free(m3);
 }
 
+/* a message from from to agent to, with a scope and ref, answering parent */
+static char *tagged(const char *from, const char *to, const char *parent,
+		    const char *scope, int64_t at)
+{
+	struct event ev;
+	char *id = ulid_new_id("msg_");
+
+	fill(&ev, EV_MESSAGE_CREATE, at);
+	ev.message_id = strdup(id);
+	ev.agent_id = strdup(from);
+	ev.body_content = strdup(id + 20);
+	event_add_scope(&ev, "module", scope);
+	event_add_ref(&ev, "issue", id + 22);
+	event_add_recipient(&ev, to);
+	event_add_ref(&ev, "mention", to);
+	if (parent) {
+		event_add_ref(&ev, "reply_to", parent);
+		ev.thread_id = strdup("thr_1");
+	}
+	keep(&ev, from);
+	return id;
+}
+
+/*
+ * Threads and scopes: r1 <- r2 <- r3, r1 <- r4, a create of r1 forged
+ * into another shard with other scopes (it loses), and two messages that
+ * answer each other (a cycle, from a hostile log)
+ */
+static void make_threads(void)
+{
+	char *r1 = tagged("a1", "a2", NULL, "auth", 500);
+	char *r2 = tagged("a2", "a1", r1, "auth", 501);
+	char *r3 = tagged("a1", "a3", r2, "ui", 502);
+	char *r4 = tagged("a3", "a1", r1, "db", 503);
+	struct event ev;
+	char *c1 = ulid_new_id("msg_"), *c2 = ulid_new_id("msg_");
+
+	fill_message(&ev, EV_MESSAGE_CREATE, r1, 499);
+	ev.agent_id = strdup("a1");
+	ev.body_content = strdup("forged create");
+	event_add_scope(&ev, "module", "forged");
+	keep(&ev, "a2");
+	receipt(r3, "a3", 600);
+	fill_message(&ev, EV_MESSAGE_CREATE, c1, 510);
+	ev.agent_id = strdup("a4");
+	ev.body_content = strdup("cycle one");
+	event_add_ref(&ev, "reply_to", c2);
+	keep(&ev, "a4");
+	fill_message(&ev, EV_MESSAGE_CREATE, c2, 511);
+	ev.agent_id = strdup("a4");
+	ev.body_content = strdup("cycle two");
+	event_add_ref(&ev, "reply_to", c1);
+	keep(&ev, "a4");
+	thread_probe[0] = r3;
+	thread_probe[1] = c1;
+	free(tagged("a2", "a1", NULL, "purged", 6));	/* before the purge */
+	free(r1);
+	free(r2);
+	free(r4);
+	free(c2);
+}
+
+/* an agent.update of who's session sid: on branch, one uncommitted file */
+static void work(const char *who, const char *sid, const char *branch,
+		 const char *file, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_UPDATE, at);
+	ev.agent_id = strdup(who);
+	ev.wcs = calloc(1, sizeof(*ev.wcs));
+	ev.nr_wcs = 1;
+	ev.wcs[0].session_id = strdup(sid);
+	ev.wcs[0].branch = strdup(branch);
+	event_work_context_add_file(&ev.wcs[0], 1, file);
+	event_work_context_add_file(&ev.wcs[0], 0, "common.c");
+	keep(&ev, NULL);
+}
+
+/* agent.cleanup, purge.executed (cutoff_ms), group.update */
+static void cleanup(const char *who, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_CLEANUP, at);
+	ev.agent_id = strdup(who);
+	ev.reason = strdup("manual deletion");
+	ev.method = strdup("manual");
+	keep(&ev, NULL);
+}
+
+static void purge(int64_t cutoff_ms, int64_t at)
+{
+	char ts[DATE_RFC3339_LEN + 1];
+	struct event ev;
+
+	fill(&ev, EV_PURGE_EXECUTED, at);
+	date_format_rfc3339(base_ns + cutoff_ms * 1000000LL, ts);
+	ev.cutoff = strdup(ts);
+	keep(&ev, NULL);
+}
+
+static void group_update(const char *gid, const char *name,
+			 const char *description, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_GROUP_UPDATE, at);
+	ev.group_id = strdup(gid);
+	ev.actor = strdup("a1");
+	ev.new_name = name ? strdup(name) : NULL;
+	ev.new_description = description ? strdup(description) : NULL;
+	keep(&ev, NULL);
+}
+
 static void make_history(void)
 {
 	const char *names[] = { "a1", "a2", "a3", "a4" };
@@ -263,6 +382,44 @@ static void make_history(void)
 	member("grp_1", "role", "impl", 0, 70);	/* removed later */
 	member("grp_1", "agent", "a3", 0, 9);
 	member("grp_1", "agent", "a3", 1, 9);	/* same ms: id decides */
+	/* work contexts: the newest of each session, by (instant, id) */
+	session("a1", "ses_w", 1, 12);
+	session("a1", "ses_wb", 1, 12);
+	work("a1", "ses_w", "old", "old.c", 13);
+	work("a1", "ses_w", "new", "new.c", 20);
+	work("a1", "ses_w", "same-ms", "same.c", 20);
+	work("a1", "ses_wb", "other", "other.c", 15);
+	work("a2", "ses_w", "forged", "forged.c", 30);	/* not a2's */
+	work("a2", "ses_2", "ended", "ended.c", 30);
+	work("a1", "ses_1", "purged", "purged.c", 30);	/* its session is */
+	/* renamed (the newest per field wins), described, then not */
+	group_update("grp_1", "chiefs", NULL, 80);
+	group_update("grp_1", "elders", "old text", 75);
+	group_update("grp_1", NULL, "the chiefs", 81);
+	group_update("grp_2", "orphans", "before its create", 82);
+	group("grp_2", "early", 83);
+	/*
+	 * a purge of what was made before 9 ms (which ends the sessions
+	 * started by then too), and a5 deleted at 35 ms, registered again
+	 * at 45: what they cover goes, whenever it arrives
+	 */
+	purge(9, 500);
+	agent("a5", "impl", 2);
+	cleanup("a5", 35);
+	agent("a5", "impl", 45);
+	agent("a6", "impl", 3);	/* deleted for good */
+	cleanup("a6", 36);
+	session("a5", "ses_4", 1, 20);
+	session("a5", "ses_5", 1, 60);
+	for (i = 0; i < 4; i++) {
+		char *old = message(i < 2 ? "a2" : "a5", "a1", NULL, NULL, 0,
+				    i < 2 ? 5 + i : 20 + 5 * i);
+
+		edit(old, i < 2 ? "a2" : "a5", "edit gone", 600, 1);
+		receipt(old, "a1", 601);
+		free(old);
+	}
+	free(message("a5", "a1", NULL, NULL, 0, 40));	/* after: it stays */
 
 	for (i = 0; i < 30; i++) {
 		const char *from = names[next_rand() % 4];
@@ -319,6 +476,7 @@ static void make_history(void)
 		event_release(&probe);
 		free(m[i]);
 	}
+	make_threads();
 }
 
 static void apply_all(struct projection *p, const size_t *order)
@@ -356,8 +514,73 @@ static void digest_list(struct strbuf *out, const struct message_list *l)
 			    m->deleted, m->verified);
 		for (j = 0; j < m->audience->nr; j++)
 			strbuf_addf(out, "%s,", m->audience->v[j]);
+		for (j = 0; j < m->scopes->nr; j++)
+			strbuf_addf(out, "s:%s,", m->scopes->v[j]);
+		for (j = 0; j < m->refs->nr; j++)
+			strbuf_addf(out, "r:%s,", m->refs->v[j]);
+		for (j = 0; m->resolved && j < m->resolved->nr; j++)
+			strbuf_addf(out, "%s=%d,", m->resolved->v[j],
+				    m->resolved_read[j]);
 		strbuf_addch(out, '\n');
 	}
+}
+
+/* what the reading commands see: sent, threads, an inbox by thread */
+static void digest_read(struct projection *p, struct strbuf *out,
+			const char *me, const char *role)
+{
+	struct sent_query sq = { me, NULL, 0, 0 };
+	struct inbox_query q = { 0 };
+	struct message_list l = MESSAGE_LIST_INIT, in = MESSAGE_LIST_INIT;
+	int *depth = NULL;
+	size_t i, k;
+
+	assert_int_equal(projection_sent(p, &sq, &l), 0);
+	strbuf_addf(out, "== sent %s\n", me);
+	digest_list(out, &l);
+	message_list_release(&l);
+	for (k = 0; k < ARRAY_SIZE(thread_probe); k++) {
+		assert_int_equal(projection_thread(p, thread_probe[k], me, &l,
+						   &depth), 0);
+		strbuf_addf(out, "== thread %zu %s\n", k, me);
+		for (i = 0; i < l.nr; i++)
+			strbuf_addf(out, "%d ", depth[i]);
+		digest_list(out, &l);
+		message_list_release(&l);
+		free(depth);
+	}
+	q.me = me;
+	q.role = role;
+	assert_int_equal(projection_inbox(p, &q, &in), 0);
+	assert_int_equal(projection_fold_threads(p, me, &in, &l, &depth), 0);
+	strbuf_addf(out, "== threads %s\n", me);
+	for (i = 0; i < l.nr; i++)
+		strbuf_addf(out, "%d ", depth[i]);
+	digest_list(out, &l);
+	message_list_release(&l);
+	free(depth);
+}
+
+/* search: the same hits in the same order, and no stale row in the index */
+static void digest_search(struct projection *p, struct strbuf *out)
+{
+	struct search_query q = { .words = "edit", .all = 1 };
+	struct message_list l = MESSAGE_LIST_INIT;
+	struct strvec snippets = STRVEC_INIT;
+	sqlite3_stmt *s = NULL;
+
+	q.since_ns = INT64_MIN;
+	assert_int_equal(projection_search(p, &q, &l, &snippets), 0);
+	strbuf_addstr(out, "search edit:\n");
+	digest_list(out, &l);
+	strvec_clear(&snippets);
+	/* the index itself holds no more (a stale row the join hides) */
+	assert_int_equal(sqlite3_prepare_v2(p->db, "SELECT count(*) FROM search"
+			 " WHERE search MATCH 'edit'", -1, &s, NULL), 0);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), l.nr);
+	sqlite3_finalize(s);
+	message_list_release(&l);
 }
 
 static char *digest(struct projection *p)
@@ -368,6 +591,7 @@ static char *digest(struct projection *p)
 	};
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
+	struct work_list wl = WORK_LIST_INIT;
 	struct projection_counts c;
 	size_t i, flags;
 
@@ -386,6 +610,8 @@ static char *digest(struct projection *p)
 			digest_list(&out, &l);
 			message_list_release(&l);
 		}
+	for (i = 0; i < ARRAY_SIZE(who); i++)
+		digest_read(p, &out, who[i][0], who[i][1]);
 	assert_int_equal(projection_agents(p, &agents), 0);
 	for (i = 0; i < agents.nr; i++)
 		strbuf_addf(&out, "agent %s %s %s %s\n", agents.items[i].name,
@@ -393,11 +619,27 @@ static char *digest(struct projection *p)
 			    agents.items[i].session_id ? "on" : "off",
 			    agents.items[i].last_seen_at);
 	agent_list_release(&agents);
+	assert_int_equal(projection_work_contexts(p, &wl), 0);
+	for (i = 0; i < wl.nr; i++) {
+		const struct event_work_context *wc = &wl.items[i].wc;
+
+		strbuf_addf(&out, "work %s %s %s", wl.items[i].agent_id,
+			    wc->session_id, wc->branch);
+		for (flags = 0; flags < wc->nr_changed; flags++)
+			strbuf_addf(&out, " c:%s", wc->changed_files[flags]);
+		for (flags = 0; flags < wc->nr_uncommitted; flags++)
+			strbuf_addf(&out, " u:%s", wc->uncommitted_files[flags]);
+		strbuf_addch(&out, '\n');
+	}
+	work_list_release(&wl);
 	assert_int_equal(projection_counts(p, &c), 0);
 	strbuf_addf(&out, "%ld messages, %ld conflicts\n", c.messages,
 		    c.conflicts);
 	strbuf_addf(&out, "%d do not count\n",
 		    projection_sig_problems(p, NULL, NULL, NULL));
+	digest_search(p, &out);
+	strbuf_addstr(&out, "== tables\n");
+	unit_dump_tables(p->db, &out);
 	return strbuf_detach(&out, NULL);
 }
 
@@ -410,6 +652,54 @@ static struct projection *fresh(int n)
 	assert_int_equal(mkdir(dir, 0700), 0);
 	assert_int_equal(projection_open(&p, dir), 0);
 	return p;
+}
+
+static int64_t count(struct projection *p, const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n;
+
+	assert_int_equal(sqlite3_prepare_v2(p->db, sql, -1, &s, NULL), 0);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* what the purge (before 9 ms) and a5's cleanup (at 35 ms) removed */
+static void check_removed(struct projection *p)
+{
+	static const char *const none[] = {
+		"SELECT COUNT(*) FROM messages"
+		" WHERE created_ns < 1770112800009000000",
+		"SELECT COUNT(*) FROM messages WHERE agent_id = 'a5'"
+		" AND created_ns <= 1770112800035000000",
+		"SELECT COUNT(*) FROM messages WHERE content = 'edit gone'",
+		"SELECT COUNT(*) FROM edits WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM receipts WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM audience WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM message_tags WHERE message_id IN"
+		" (SELECT message_id FROM purged_messages)",
+		"SELECT COUNT(*) FROM sessions"
+		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb')",
+		"SELECT COUNT(*) FROM work_contexts WHERE session_id = 'ses_1'",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(none); i++)
+		if (count(p, none[i]))
+			fail_msg("not removed: %s", none[i]);
+	/*
+	 * the four old ones, a tagged one, and m[1], claimed at 0 ms in
+	 * another shard
+	 */
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 6);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"
+			       " WHERE agent_id = 'a5'"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_sessions"), 3);
 }
 
 static void test_order_independence(void **state)
@@ -433,6 +723,7 @@ static void test_order_independence(void **state)
 			order[j] = t;
 		}
 		apply_all(p, order);
+		check_removed(p);
 		d = digest(p);
 		if (!first)
 			first = d;
@@ -444,6 +735,11 @@ static void test_order_independence(void **state)
 		projection_free(p);
 	}
 	/* the answers are not trivially empty */
+	assert_non_null(strstr(first, "grp_1|chiefs|the chiefs|a1|"));
+	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
+	assert_non_null(strstr(first, "== agent_cleanups 2\na5|"));
+	assert_null(strstr(first, "agent a6"));
+	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
 	assert_non_null(strstr(first, "d1"));
@@ -451,7 +747,22 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "35 messages, 2 conflicts"));
+	assert_non_null(strstr(first, "41 messages, 3 conflicts"));
+	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
+	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
+	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
+	assert_non_null(strstr(first, "s:module:auth,r:issue:"));
+	assert_null(strstr(first, "s:module:forged"));
+	assert_non_null(strstr(first, "a3=1,"));
+	assert_non_null(strstr(first, "a2=0,"));
+	/* one context per open session of its own agent, the newest */
+	assert_non_null(strstr(first,
+		"work a1 ses_w same-ms c:common.c u:same.c\n"
+		"work a1 ses_wb other c:common.c u:other.c\n"));
+	assert_null(strstr(first, "ended"));
+	assert_null(strstr(first, "purged.c"));
+	assert_null(strstr(first, "old.c"));
+	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
 	assert_non_null(strstr(first, "5 do not count"));
 	assert_non_null(strstr(first, "signed edit|r0 e1 d0 v1|"));
@@ -601,6 +912,36 @@ static void test_anonymous_edit_delete(void **state)
 	projection_free(p);
 }
 
+/*
+ * A purge whose cutoff is in 2261 drops nothing made more than a day
+ * after the purge itself.
+ */
+static void test_purge_far_future(void **state)
+{
+	struct projection *p = fresh(103);
+	char *now = message("a1", NULL, NULL, NULL, 1, 0);
+	char *now_line = take_last();
+	char *later = message("a1", NULL, NULL, NULL, 1, 3 * 86400000LL);
+	char *later_line = take_last(), *purge_line;
+
+	(void)state;
+	purge(FAR_FUTURE_MS, 0);
+	purge_line = take_last();
+	assert_int_equal(projection_begin(p), 0);
+	assert_int_equal(apply_line(p, now_line, "a1"), 1);
+	assert_int_equal(apply_line(p, later_line, "a1"), 1);
+	assert_int_equal(apply_line(p, purge_line, NULL), 1);
+	assert_int_equal(projection_commit(p), 0);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 1);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"), 1);
+	free(now);
+	free(later);
+	free(now_line);
+	free(later_line);
+	free(purge_line);
+	projection_free(p);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -625,6 +966,8 @@ static int teardown(void **state)
 		free(lines[i].shard);
 	}
 	free(lines);
+	for (i = 0; i < ARRAY_SIZE(thread_probe); i++)
+		free(thread_probe[i]);
 	unit_rm_rf(tmpdir);
 	strbuf_release(&cmd);
 	return 0;
@@ -744,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
 		cmocka_unit_test(test_anonymous_edit_delete),
+		cmocka_unit_test(test_purge_far_future),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

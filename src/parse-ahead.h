@@ -1,0 +1,39 @@
+#ifndef THRUM_PARSE_AHEAD_H
+#define THRUM_PARSE_AHEAD_H
+
+/*
+ * Parsing the lines of a log buffer on a second thread while the caller
+ * applies the ones already parsed (a rebuild is half JSON, half SQLite,
+ * and a machine has more than one core).  The lines come back in order,
+ * exactly as a loop of event_line_hash() and event_parse() over the
+ * buffer would give them.  A returned line is borrowed: valid until the
+ * next parse_ahead_next() or parse_ahead_finish().
+ */
+#include "event.h"
+
+struct parsed_line {
+	const char *line;	/* in the buffer, without its newline */
+	size_t len;
+	uint64_t hash;		/* event_line_hash() of the line */
+	int rc;			/* event_parse()'s: 0, or THRUM_EINVALID */
+	const char *why;	/* when rc: the reason it gave */
+	struct event ev;	/* when !rc */
+};
+
+struct parse_ahead;
+
+/*
+ * Start parsing the lines of buf[0..len), which the caller keeps until
+ * parse_ahead_finish().  Empty lines (and a lone "\r") are left out, as
+ * the projection skips them.  When no thread can be started the lines
+ * are parsed as they are asked for.
+ */
+struct parse_ahead *parse_ahead_start(const char *buf, size_t len);
+
+/* the next line, or NULL after the last */
+struct parsed_line *parse_ahead_next(struct parse_ahead *pa);
+
+/* stop the thread (at any point) and free everything */
+void parse_ahead_finish(struct parse_ahead *pa);
+
+#endif

@@ -1,0 +1,129 @@
+#!/bin/sh
+test_description='many clones with daemons on one remote: every event everywhere, a rejected push is retried and never called offline'
+. ./lib-thrum.sh
+
+N=4
+CLONES="c1 c2 c3 c4"
+
+# ids_in <clone>: the message ids its projection holds, sorted
+ids_in() {
+	sqlite3 -readonly "$1/.thrum/var/messages.db" \
+		"SELECT message_id FROM messages ORDER BY message_id"
+}
+
+# all_have <file>: every clone's projection holds exactly the ids of <file>
+all_have() {
+	for c in $CLONES
+	do
+		ids_in $c >have.$c 2>/dev/null &&
+		cmp -s "$1" have.$c || return 1
+	done
+}
+
+# counter <clone> <key>: a counter of the daemon's (daemon status --json)
+counter() {
+	thrum_in "$1" daemon status --json >status.$1 &&
+	jq -r ".$2" status.$1
+}
+
+# sum <key>: that counter added over the clones
+sum() {
+	total=0
+	for c in $CLONES
+	do
+		v=$(counter $c "$1") || return 1
+		total=$((total + v))
+	done
+	echo $total
+}
+
+test_expect_success "setup: $N clones of one remote, a daemon each, ticks of 1 s" '
+	git init -q --bare remote.git &&
+	new_repo seed &&
+	git -C seed push -q "file://$(pwd)/remote.git" main &&
+	for c in $CLONES
+	do
+		git clone -q "file://$(pwd)/remote.git" $c &&
+		git -C $c config thrum.localOnly false &&
+		git -C $c config thrum.syncInterval 1 &&
+		(cd $c && git thrum init >/dev/null &&
+		 git thrum quickstart --name $c --role sender \
+			--module m >/dev/null) || return 1
+	done &&
+	for c in $CLONES
+	do
+		thrum_in $c daemon start >/dev/null || return 1
+	done
+'
+
+test_expect_success 'every clone sends at once, three times: every message in every clone' '
+	: >sent &&
+	for round in 1 2 3
+	do
+		for c in $CLONES
+		do
+			thrum_in $c send "round $round from $c" >>sent || return 1
+		done
+	done &&
+	test_line_count = 12 sent &&
+	sort sent >expect &&
+	wait_for 60 all_have expect
+'
+
+# (no count of give-ups here: on a loaded machine a cycle may still run
+# out of its budget; bench/scale measures them)
+test_expect_success 'the remote was reachable: no cycle said offline' '
+	for c in $CLONES
+	do
+		! grep "sync: offline" $c/.thrum/var/daemon.log &&
+		thrum_in $c sync status --json >st.$c &&
+		test "$(jq -r .state st.$c)" != offline || return 1
+	done &&
+	test "$(sum push_attempts)" -ge 4
+'
+
+test_expect_success 'a clone with nothing of its own to push never pushes' '
+	before=$(counter c4 push_attempts) &&
+	for c in c1 c2 c3
+	do
+		thrum_in $c send "only others, from $c" >>sent || return 1
+	done &&
+	sort sent >expect &&
+	wait_for 60 all_have expect &&
+	test "$(counter c4 push_attempts)" = "$before"
+'
+
+test_expect_success 'a push the remote keeps refusing: retried within its budget, then rejected, not offline' '
+	cat >remote.git/hooks/pre-receive <<-\EOF &&
+	#!/bin/sh
+	test ! -e "$GIT_DIR/decline"
+	EOF
+	chmod +x remote.git/hooks/pre-receive &&
+	touch remote.git/decline &&
+	attempts=$(counter c1 push_attempts) &&
+	give_ups=$(counter c1 push_give_ups) &&
+	thrum_in c1 send "refused for a while" >id &&
+	wait_for 30 eval "test \$(counter c1 push_give_ups) -gt $give_ups" &&
+	grep "sync: rejected, .*pre-receive hook declined" \
+		c1/.thrum/var/daemon.log &&
+	! grep "sync: offline" c1/.thrum/var/daemon.log &&
+	thrum_in c1 sync status --json >st &&
+	test "$(jq -r .state st)" = rejected &&
+	# more than the three fixed attempts of old: a budget of 4 s
+	test $(( $(counter c1 push_attempts) - attempts )) -gt 3
+'
+
+test_expect_success 'once the remote takes pushes again, the message gets everywhere' '
+	rm remote.git/decline &&
+	cat sent id | sort >expect &&
+	wait_for 30 all_have expect
+'
+
+test_expect_success 'stop the daemons' '
+	for c in $CLONES
+	do
+		thrum_in $c daemon stop >/dev/null || return 1
+	done
+'
+
+test_done

@@ -1,0 +1,131 @@
+/*
+ * t-parse-ahead: the lines parsed on the second thread are the lines a
+ * plain loop of event_line_hash() and event_parse() gives, in order and
+ * with the same results (good events, bad lines, blank lines skipped,
+ * a last line without its newline), across many batches; stopping
+ * early frees everything (the sanitizer build checks the leaks).
+ */
+#include "unit.h"
+#include "unit-scratch.h"
+#include "event.h"
+#include "parse-ahead.h"
+#include "strbuf.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+/* a buffer of about n lines of every kind */
+static void make_buffer(struct strbuf *sb, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		switch (unit_rand(&rng) % 8) {
+		case 0:
+			strbuf_addstr(sb, "\n");	/* blank */
+			break;
+		case 1:
+			strbuf_addstr(sb, "\r\n");	/* blank, CRLF */
+			break;
+		case 2:
+			strbuf_addf(sb, "{\"not\": json %d\n", i);
+			break;
+		case 3:
+			strbuf_addf(sb, "{\"type\":\"message.create\"}\n");
+			break;
+		default:
+			strbuf_addf(sb, "{\"agent_id\":\"alice\",\"body\":"
+				    "{\"content\":\"m%d\",\"format\":"
+				    "\"markdown\"},\"event_id\":"
+				    "\"evt_01JKM4T2YQ8M3E5X6Z%08d\","
+				    "\"message_id\":"
+				    "\"msg_01JKM4T2YQ8M3E5X6Z%08d\","
+				    "\"timestamp\":\"2026-02-03T10:00:00Z\","
+				    "\"type\":\"message.create\",\"v\":1}\n",
+				    i, i, i);
+			break;
+		}
+	}
+}
+
+/* the plain loop's view of buf, checked against the thread's */
+static void check_same(const char *buf, size_t len)
+{
+	struct parse_ahead *pa = parse_ahead_start(buf, len);
+	const char *line = buf, *end = buf + len;
+	struct parsed_line *pl;
+	size_t good = 0;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', end - line);
+		size_t n = (nl ? nl : end) - line;
+		struct event ev = EVENT_INIT;
+		const char *why = NULL;
+		int rc;
+
+		if (!n || (n == 1 && line[0] == '\r')) {
+			line = nl ? nl + 1 : end;
+			continue;
+		}
+		rc = event_parse(&ev, line, n, 0, &why);
+		pl = parse_ahead_next(pa);
+		assert_non_null(pl);
+		assert_ptr_equal(pl->line, line);
+		assert_int_equal(pl->len, n);
+		assert_true(pl->hash == event_line_hash(line, n));
+		assert_int_equal(pl->rc, rc);
+		if (rc) {
+			assert_string_equal(pl->why, why);
+		} else {
+			assert_string_equal(pl->ev.event_id, ev.event_id);
+			assert_string_equal(pl->ev.body_content,
+					    ev.body_content);
+			assert_true(pl->ev.ts_ns == ev.ts_ns);
+			good++;
+		}
+		event_release(&ev);
+		line = nl ? nl + 1 : end;
+	}
+	assert_null(parse_ahead_next(pa));
+	assert_null(parse_ahead_next(pa));
+	parse_ahead_finish(pa);
+}
+
+static void same_lines_as_a_loop(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	/* more lines than the ring holds: the thread waits for room */
+	make_buffer(&sb, 6000);
+	check_same(sb.buf, sb.len);
+	/* the last line without its newline */
+	strbuf_setlen(&sb, sb.len - 1);
+	check_same(sb.buf, sb.len);
+	check_same(sb.buf, 0);
+	strbuf_release(&sb);
+}
+
+static void stopping_early(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct parse_ahead *pa;
+	int i;
+
+	make_buffer(&sb, 6000);
+	/* not one line taken, then a few: the thread is stopped either way */
+	parse_ahead_finish(parse_ahead_start(sb.buf, sb.len));
+	pa = parse_ahead_start(sb.buf, sb.len);
+	for (i = 0; i < 100; i++)
+		assert_non_null(parse_ahead_next(pa));
+	parse_ahead_finish(pa);
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(same_lines_as_a_loop),
+		cmocka_unit_test(stopping_early),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
