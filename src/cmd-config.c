@@ -6,6 +6,7 @@
  */
 #include "thrum.h"
 #include <json-c/json.h>
+#include "format.h"
 #include "cmd.h"
 #include "parse-options.h"
 #include "config.h"
@@ -67,9 +68,7 @@ int cmd_config(int argc, const char **argv, struct thrum_ctx *ctx)
 		}
 	}
 	if (cmd_json) {
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		format_json(o, stdout);
 	}
 	return 0;
 }

@@ -2,6 +2,7 @@
  * git thrum daemon start|stop|restart|status|run.
  */
 #include "thrum.h"
+#include "format.h"
 #include "cmd.h"
 #include "daemon.h"
 #include "parse-options.h"
@@ -92,9 +93,7 @@ static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
 	if (err && err->len)
 		json_object_object_add(o, "error",
 				       json_object_new_string(err->buf));
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
+	format_json(o, stdout);
 }
 
 static int status(struct thrum_ctx *ctx, int as_json)

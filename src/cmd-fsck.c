@@ -337,9 +337,7 @@ static void print(const struct findings *f, int as_json)
 		json_object_object_add(o, "ok",
 				       json_object_new_boolean(!f->errors));
 		json_object_object_add(o, "findings", arr);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		format_json(o, stdout);
 		return;
 	}
 	for (i = 0; i < f->nr; i++) {

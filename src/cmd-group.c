@@ -130,9 +130,7 @@ static int list(int argc, const char **argv, struct thrum_ctx *ctx)
 			json_object_array_add(arr, g);
 		}
 		json_object_object_add(o, "groups", arr);
-		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-				JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
+		format_json(o, stdout);
 	} else if (!l.nr) {
 		printf("no groups\n");
 	}

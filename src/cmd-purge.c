@@ -50,13 +50,6 @@ static int confirm(const char *const *usagestr,
 	return yes;
 }
 
-static void print_json(json_object *o)
-{
-	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					    JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
 static const struct thrum_option purge_options[] = {
 	OPT_STRING("before", &opt.before, "<when>",
 		   "what was made before: 7d, 24h, 2026-03-15, RFC 3339"),
@@ -106,7 +99,7 @@ int cmd_purge(int argc, const char **argv, struct thrum_ctx *ctx)
 				       json_object_new_int64(msgs));
 		json_object_object_add(o, "sessions_deleted",
 				       json_object_new_int64(sessions));
-		print_json(o);
+		format_json(o, stdout);
 	} else {
 		printf("purged %ld message%s and %ld session%s from before %s"
 		       " (the log keeps every line)\n", msgs,
@@ -156,7 +149,7 @@ int cmd_agent_delete(int argc, const char **argv, struct thrum_ctx *ctx)
 				       json_object_new_string(agent_id));
 		json_object_object_add(o, "deleted",
 				       json_object_new_boolean(1));
-		print_json(o);
+		format_json(o, stdout);
 	} else {
 		printf("deleted agent '%s' (the log keeps every line)\n",
 		       argv[0]);

@@ -15,6 +15,7 @@
  */
 #include "thrum.h"
 #include <json-c/json.h>
+#include "format.h"
 #include "cmd.h"
 #include "lockfile.h"
 #include "parse-options.h"
@@ -407,9 +408,7 @@ int cmd_setup_agents(int argc, const char **argv, struct thrum_ctx *ctx)
 		json_object_object_add(top, "applied",
 				       json_object_new_boolean(opt.apply));
 		json_object_object_add(top, "files", files);
-		puts(json_object_to_json_string_ext(top,
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(top);
+		format_json(top, stdout);
 	} else if (!opt.apply && changed) {
 		printf("(nothing was changed; run with --apply to write)\n");
 	}

@@ -21,6 +21,9 @@ struct work_list;
 #define C_HIGH "\033[31m"
 #define C_NOTE "\033[2m"
 
+/* o[key] = v as a JSON string, or null */
+void format_put(struct json_object *o, const char *key, const char *v);
+
 /* [{"type","value"}...] of "type:value" entries (NULL: []), new */
 struct json_object *format_tags_json(const struct strvec *tags);
 /* [{"agent_id","read"}...] of the recipients projection_sent() found */

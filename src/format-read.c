@@ -99,7 +99,5 @@ void format_marked_json(size_t n, FILE *out)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "marked", json_object_new_int64((int64_t)n));
-	fputs(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN), out);
-	fputc('\n', out);
-	json_object_put(o);
+	format_json(o, out);
 }

@@ -15,20 +15,6 @@
 #include "strbuf.h"
 #include "sync.h"
 
-static void print_obj(json_object *obj, FILE *out)
-{
-	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
-					     JSON_C_TO_STRING_NOSLASHESCAPE),
-	      out);
-	fputc('\n', out);
-	json_object_put(obj);
-}
-
-static void put_s(json_object *o, const char *key, const char *v)
-{
-	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
-}
-
 static json_object *files_array(char **files, size_t nr)
 {
 	json_object *arr = json_object_new_array_ext(nr);
@@ -63,7 +49,7 @@ static void put_when(json_object *o, const char *key, int64_t ns)
 	char buf[DATE_RFC3339_LEN + 1];
 
 	date_format_rfc3339_sec(ns, buf);
-	put_s(o, key, ns ? buf : NULL);
+	format_put(o, key, ns ? buf : NULL);
 }
 
 static json_object *context_json(const struct work_row *r)
@@ -71,9 +57,9 @@ static json_object *context_json(const struct work_row *r)
 	const struct event_work_context *wc = &r->wc;
 	json_object *e = json_object_new_object();
 
-	put_s(e, "session_id", wc->session_id);
-	put_s(e, "branch", wc->branch);
-	put_s(e, "worktree_path", wc->worktree_path);
+	format_put(e, "session_id", wc->session_id);
+	format_put(e, "branch", wc->branch);
+	format_put(e, "worktree_path", wc->worktree_path);
 	json_object_object_add(e, "changed_files",
 			       files_array(wc->changed_files, wc->nr_changed));
 	json_object_object_add(e, "uncommitted_files",
@@ -149,11 +135,11 @@ void format_who_has_json(const char *path, const struct work_list *w,
 		const struct event_work_context *wc = &r->wc;
 		json_object *e = json_object_new_object();
 
-		put_s(e, "agent_id", r->agent_id);
-		put_s(e, "name", r->name);
-		put_s(e, "session_id", wc->session_id);
-		put_s(e, "branch", wc->branch);
-		put_s(e, "worktree_path", wc->worktree_path);
+		format_put(e, "agent_id", r->agent_id);
+		format_put(e, "name", r->name);
+		format_put(e, "session_id", wc->session_id);
+		format_put(e, "branch", wc->branch);
+		format_put(e, "worktree_path", wc->worktree_path);
 		json_object_object_add(e, "uncommitted", json_object_new_boolean(
 			has_file(wc->uncommitted_files, wc->nr_uncommitted,
 				 path)));
@@ -164,9 +150,9 @@ void format_who_has_json(const char *path, const struct work_list *w,
 		put_when(e, "updated_at", r->ns);
 		json_object_array_add(arr, e);
 	}
-	put_s(o, "path", path);
+	format_put(o, "path", path);
 	json_object_object_add(o, "agents", arr);
-	print_obj(o, out);
+	format_json(o, out);
 }
 
 void format_who_has_text(const char *path, const struct work_list *w,
@@ -209,9 +195,9 @@ static json_object *team_json(const struct overview *o)
 		if (!a->session_id)
 			continue;
 		e = json_object_new_object();
-		put_s(e, "name", a->name ? a->name : a->agent_id);
-		put_s(e, "role", a->role);
-		put_s(e, "intent", a->intent);
+		format_put(e, "name", a->name ? a->name : a->agent_id);
+		format_put(e, "role", a->role);
+		format_put(e, "intent", a->intent);
 		json_object_object_add(e, "work_contexts",
 			format_work_array(o->work, a->agent_id));
 		json_object_array_add(arr, e);
@@ -227,19 +213,19 @@ void format_overview_json(const struct overview *o, FILE *out)
 
 	if (o->me) {
 		me = json_object_new_object();
-		put_s(me, "name", o->me->name);
-		put_s(me, "agent_id", o->me->agent_id);
-		put_s(me, "role", o->me->role);
-		put_s(me, "module", o->me->module);
-		put_s(me, "session_id", o->me->session_id);
-		put_s(me, "intent", o->me->intent);
+		format_put(me, "name", o->me->name);
+		format_put(me, "agent_id", o->me->agent_id);
+		format_put(me, "role", o->me->role);
+		format_put(me, "module", o->me->module);
+		format_put(me, "session_id", o->me->session_id);
+		format_put(me, "intent", o->me->intent);
 	}
 	json_object_object_add(obj, "me", me);
 	json_object_object_add(obj, "unread",
 			       json_object_new_int64(o->unread));
-	put_s(sync, "state", sync_state_name(st->state));
-	put_s(sync, "last_sync_at", st->last_sync_at);
-	put_s(sync, "last_error", st->last_error);
+	format_put(sync, "state", sync_state_name(st->state));
+	format_put(sync, "last_sync_at", st->last_sync_at);
+	format_put(sync, "last_error", st->last_error);
 	json_object_object_add(sync, "ahead", json_object_new_int64(st->ahead));
 	json_object_object_add(sync, "behind",
 			       json_object_new_int64(st->behind));
@@ -251,7 +237,7 @@ void format_overview_json(const struct overview *o, FILE *out)
 			       json_object_new_int64((int64_t)o->peers));
 	json_object_object_add(obj, "sync", sync);
 	json_object_object_add(obj, "team", team_json(o));
-	print_obj(obj, out);
+	format_json(obj, out);
 }
 
 static void overview_team(const struct overview *o, FILE *out)

@@ -18,7 +18,7 @@
 #include "sync.h"
 #include "utf8.h"
 
-static void print_json(json_object *obj, FILE *out)
+void format_json(json_object *obj, FILE *out)
 {
 	fputs(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
 					     JSON_C_TO_STRING_NOSLASHESCAPE),
@@ -27,7 +27,7 @@ static void print_json(json_object *obj, FILE *out)
 	json_object_put(obj);
 }
 
-static void put(json_object *o, const char *key, const char *v)
+void format_put(json_object *o, const char *key, const char *v)
 {
 	json_object_object_add(o, key, v ? json_object_new_string(v) : NULL);
 }
@@ -73,7 +73,7 @@ static void sign_json(json_object *o, const struct message *m)
 	json_object_object_add(o, "verified", m->verified < 0 ? NULL :
 			       json_object_new_boolean(m->verified));
 	if (m->signer && !sign_fingerprint(m->signer, &fp))
-		put(o, "key", fp.buf);
+		format_put(o, "key", fp.buf);
 	else
 		json_object_object_add(o, "key", NULL);
 	strbuf_release(&fp);
@@ -87,21 +87,21 @@ static json_object *message_json(const struct message *m)
 	struct strvec names = STRVEC_INIT;
 	size_t i;
 
-	put(o, "message_id", m->message_id);
-	put(o, "thread_id", m->thread_id);
-	put(o, "agent_id", m->agent_id);
-	put(o, "session_id", m->session_id);
-	put(o, "created_at", m->created_at);
-	put(body, "format", m->format ? m->format : "markdown");
-	put(body, "content", m->content);
+	format_put(o, "message_id", m->message_id);
+	format_put(o, "thread_id", m->thread_id);
+	format_put(o, "agent_id", m->agent_id);
+	format_put(o, "session_id", m->session_id);
+	format_put(o, "created_at", m->created_at);
+	format_put(body, "format", m->format ? m->format : "markdown");
+	format_put(body, "content", m->content);
 	json_object_object_add(o, "body", body);
 	audience_names(m, &names);
 	for (i = 0; i < names.nr; i++)
 		json_object_array_add(rcpt, json_object_new_string(names.v[i]));
 	strvec_clear(&names);
 	json_object_object_add(o, "recipients", rcpt);
-	put(o, "priority", m->priority ? m->priority : "normal");
-	put(o, "reply_to", m->reply_to);
+	format_put(o, "priority", m->priority ? m->priority : "normal");
+	format_put(o, "reply_to", m->reply_to);
 	put_bool(o, "is_read", m->is_read);
 	put_bool(o, "edited", m->edited);
 	put_bool(o, "deleted", m->deleted);
@@ -123,7 +123,7 @@ void format_messages_json(const struct message_list *l, FILE *out)
 	for (i = 0; i < l->nr; i++)
 		json_object_array_add(arr, message_json(&l->items[i]));
 	json_object_object_add(o, "messages", arr);
-	print_json(o, out);
+	format_json(o, out);
 }
 
 void format_thread_json(const struct message_list *l, const int *depth,
@@ -140,7 +140,7 @@ void format_thread_json(const struct message_list *l, const int *depth,
 		json_object_array_add(arr, m);
 	}
 	json_object_object_add(o, "messages", arr);
-	print_json(o, out);
+	format_json(o, out);
 }
 
 void format_message_json(const struct message_list *l, size_t i, FILE *out)
@@ -148,7 +148,7 @@ void format_message_json(const struct message_list *l, size_t i, FILE *out)
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "message", message_json(&l->items[i]));
-	print_json(o, out);
+	format_json(o, out);
 }
 
 void format_search_json(const struct message_list *l,
@@ -161,11 +161,11 @@ void format_search_json(const struct message_list *l,
 	for (i = 0; i < l->nr; i++) {
 		json_object *m = message_json(&l->items[i]);
 
-		put(m, "snippet", snippets->v[i]);
+		format_put(m, "snippet", snippets->v[i]);
 		json_object_array_add(arr, m);
 	}
 	json_object_object_add(o, "messages", arr);
-	print_json(o, out);
+	format_json(o, out);
 }
 
 static void print_indented(const char *raw, const char *indent, FILE *out)
@@ -349,17 +349,17 @@ static void agents_json(const struct agent_list *l, const struct work_list *w,
 		json_object *e = json_object_new_object();
 		char buf[DATE_RFC3339_LEN + 1];
 
-		put(e, "agent_id", a->agent_id);
-		put(e, "name", a->name);
-		put(e, "kind", a->kind);
-		put(e, "role", a->role);
-		put(e, "module", a->module);
-		put(e, "worktree", a->worktree);
-		put(e, "hostname", a->hostname);
-		put(e, "intent", a->intent);
-		put(e, "registered_at", ns_to_date(a->registered_at, buf));
-		put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
-		put(e, "session_id", a->session_id);
+		format_put(e, "agent_id", a->agent_id);
+		format_put(e, "name", a->name);
+		format_put(e, "kind", a->kind);
+		format_put(e, "role", a->role);
+		format_put(e, "module", a->module);
+		format_put(e, "worktree", a->worktree);
+		format_put(e, "hostname", a->hostname);
+		format_put(e, "intent", a->intent);
+		format_put(e, "registered_at", ns_to_date(a->registered_at, buf));
+		format_put(e, "last_seen_at", ns_to_date(a->last_seen_at, buf));
+		format_put(e, "session_id", a->session_id);
 		put_bool(e, "active", !!a->session_id);
 		put_bool(e, "key_conflict", a->key_conflict);
 		if (w)
@@ -368,7 +368,7 @@ static void agents_json(const struct agent_list *l, const struct work_list *w,
 		json_object_array_add(arr, e);
 	}
 	json_object_object_add(o, "agents", arr);
-	print_json(o, out);
+	format_json(o, out);
 }
 
 void format_agents_json(const struct agent_list *l, FILE *out)
@@ -469,14 +469,14 @@ void format_identity_json(const struct identity *id, FILE *out)
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "name", id->name);
-	put(o, "agent_id", id->agent_id);
-	put(o, "kind", id->kind);
-	put(o, "role", id->role);
-	put(o, "module", id->module);
-	put(o, "session_id", id->session_id);
-	put(o, "intent", id->intent);
-	print_json(o, out);
+	format_put(o, "name", id->name);
+	format_put(o, "agent_id", id->agent_id);
+	format_put(o, "kind", id->kind);
+	format_put(o, "role", id->role);
+	format_put(o, "module", id->module);
+	format_put(o, "session_id", id->session_id);
+	format_put(o, "intent", id->intent);
+	format_json(o, out);
 }
 
 void format_kv_json(FILE *out, ...)
@@ -490,10 +490,10 @@ void format_kv_json(FILE *out, ...)
 		const char *v = va_arg(ap, const char *);
 
 		if (v)
-			put(o, key, v);
+			format_put(o, key, v);
 	}
 	va_end(ap);
-	print_json(o, out);
+	format_json(o, out);
 }
 
 static json_object *sync_status_object(const struct sync_status *st,
@@ -501,14 +501,14 @@ static json_object *sync_status_object(const struct sync_status *st,
 {
 	json_object *o = json_object_new_object();
 
-	put(o, "state", sync_state_name(st->state));
-	put(o, "sync_state", sync_spec_state(st));
+	format_put(o, "state", sync_state_name(st->state));
+	format_put(o, "sync_state", sync_spec_state(st));
 	put_bool(o, "running", st->running);
 	put_bool(o, "local_only", local_only);
-	put(o, "remote", st->remote);
-	put(o, "last_sync_at", st->last_sync_at);
-	put(o, "last_error", st->last_error);
-	put(o, "retry_at", st->retry_at);
+	format_put(o, "remote", st->remote);
+	format_put(o, "last_sync_at", st->last_sync_at);
+	format_put(o, "last_error", st->last_error);
+	format_put(o, "retry_at", st->retry_at);
 	put_int(o, "auth_failures", st->auth_failures);
 	put_int(o, "new_events", st->new_events);
 	put_int(o, "skipped", st->skipped);
@@ -519,7 +519,7 @@ static json_object *sync_status_object(const struct sync_status *st,
 	put_bool(o, "committed", st->committed);
 	put_bool(o, "pushed", st->pushed);
 	put_int(o, "duration_us", st->duration_us);
-	put(o, "daemon", st->daemon_pid ? "running" : "stopped");
+	format_put(o, "daemon", st->daemon_pid ? "running" : "stopped");
 	if (st->daemon_pid > 0)
 		put_int(o, "daemon_pid", st->daemon_pid);
 	return o;
@@ -528,7 +528,7 @@ static json_object *sync_status_object(const struct sync_status *st,
 void format_sync_status_json(const struct sync_status *st, int local_only,
 			     FILE *out)
 {
-	print_json(sync_status_object(st, local_only), out);
+	format_json(sync_status_object(st, local_only), out);
 }
 
 static void put_ms(json_object *o, const char *key, int64_t ms)
@@ -536,11 +536,11 @@ static void put_ms(json_object *o, const char *key, int64_t ms)
 	char when[DATE_RFC3339_LEN + 1];
 
 	if (!ms) {
-		put(o, key, NULL);
+		format_put(o, key, NULL);
 		return;
 	}
 	date_format_rfc3339(ms * 1000000, when);
-	put(o, key, when);
+	format_put(o, key, when);
 }
 
 static json_object *peers_object(const struct peer_report *rep)
@@ -551,14 +551,14 @@ static json_object *peers_object(const struct peer_report *rep)
 	size_t i;
 	int v;
 
-	put(o, "listen", rep->listen);
+	format_put(o, "listen", rep->listen);
 	for (i = 0; i < rep->nr; i++) {
 		const struct peer_stat *ps = &rep->v[i];
 		json_object *p = json_object_new_object();
 		json_object *pd = json_object_new_object();
 
-		put(p, "name", ps->name);
-		put(p, "address", ps->address);
+		format_put(p, "name", ps->name);
+		format_put(p, "address", ps->address);
 		put_ms(p, "last_sent_at", ps->last_sent_ms);
 		put_ms(p, "last_received_at", ps->last_received_ms);
 		put_int(p, "sent", ps->sent);
@@ -583,7 +583,7 @@ static json_object *peers_object(const struct peer_report *rep)
 
 void format_peers_json(const struct peer_report *rep, FILE *out)
 {
-	print_json(peers_object(rep), out);
+	format_json(peers_object(rep), out);
 }
 
 void format_sync_status_peers_json(const struct sync_status *st,
@@ -594,7 +594,7 @@ void format_sync_status_peers_json(const struct sync_status *st,
 
 	if (rep)
 		json_object_object_add(o, "peers", peers_object(rep));
-	print_json(o, out);
+	format_json(o, out);
 }
 
 static void when_text(int64_t ms, int64_t now_ns, char *out)
@@ -649,16 +649,16 @@ void format_hooks_json(const struct hooks_report *rep, FILE *out)
 	size_t i;
 
 	put_bool(o, "ok", !rep->bad);
-	put(o, "hooks_path_reset", rep->hooks_path_reset);
+	format_put(o, "hooks_path_reset", rep->hooks_path_reset);
 	for (i = 0; i < rep->nr; i++) {
 		json_object *h = json_object_new_object();
 
-		put(h, "name", rep->v[i].name);
-		put(h, "state", hook_state_name(rep->v[i].state));
-		put(h, "path", rep->v[i].path);
-		put(h, "chains_to", rep->v[i].chains_to);
+		format_put(h, "name", rep->v[i].name);
+		format_put(h, "state", hook_state_name(rep->v[i].state));
+		format_put(h, "path", rep->v[i].path);
+		format_put(h, "chains_to", rep->v[i].chains_to);
 		json_object_array_add(arr, h);
 	}
 	json_object_object_add(o, "hooks", arr);
-	print_json(o, out);
+	format_json(o, out);
 }

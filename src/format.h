@@ -31,6 +31,13 @@ void format_escape(struct strbuf *out, const char *s, unsigned flags);
  */
 const char *format_safe(struct strbuf *buf, const char *s);
 
+/*
+ * obj (released) as one line of --json output: plain, "/" unescaped;
+ * every --json of the CLI goes through it
+ */
+struct json_object;
+void format_json(struct json_object *obj, FILE *out);
+
 /* {"messages":[...]} */
 void format_messages_json(const struct message_list *l, FILE *out);
 /* message show: "    key SHA256:..." of the key that signed m, if any */
