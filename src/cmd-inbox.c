@@ -66,25 +66,8 @@ int cmd_inbox(int argc, const char **argv, struct thrum_ctx *ctx)
 	    (opt.threads && projection_fold_threads(ctx->proj, opt.q.me, &in,
 						    &l, &depth) < 0))
 		goto out;
-	if (opt.json && depth) {
-		format_thread_json(&l, depth, stdout);
-	} else if (opt.json) {
-		format_messages_json(&l, stdout);
-	} else if (!l.nr) {
-		printf("no messages\n");
-	} else {
-		/* like git log: colour and a pager, on a terminal only */
-		format_set_color(want_color(ctx->repo.worktree));
-		setup_pager(ctx->repo.worktree);
-		if (depth)
-			format_thread_text(&l, depth, stdout);
-		else
-			format_messages_text(&l, stdout);
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		error_errno("cannot write the inbox");
+	if (show_messages(ctx, &l, depth, opt.json, "the inbox") < 0)
 		goto out;
-	}
 	/* only what was actually shown counts as read */
 	if (!opt.no_mark && !opt.q.unread_only &&
 	    message_mark_read(ctx_core(ctx), &l) < 0)

@@ -62,19 +62,8 @@ int cmd_sent(int argc, const char **argv, struct thrum_ctx *ctx)
 		goto out;
 	if (projection_sent(ctx->proj, &opt.q, &l) < 0)
 		goto out;
-	if (opt.json) {
-		format_messages_json(&l, stdout);
-	} else if (!l.nr) {
-		printf("no messages\n");
-	} else {
-		format_set_color(want_color(ctx->repo.worktree));
-		setup_pager(ctx->repo.worktree);
-		format_messages_text(&l, stdout);
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		error_errno("cannot write the messages");
+	if (show_messages(ctx, &l, NULL, opt.json, "the messages") < 0)
 		goto out;
-	}
 	ret = 0;
 out:
 	message_list_release(&l);

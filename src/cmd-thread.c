@@ -18,6 +18,29 @@ static struct {
 	int no_mark, json;
 } opt;
 
+int show_messages(struct thrum_ctx *ctx, const struct message_list *l,
+		  const int *depth, int json, const char *what)
+{
+	if (json && depth) {
+		format_thread_json(l, depth, stdout);
+	} else if (json) {
+		format_messages_json(l, stdout);
+	} else if (!l->nr) {
+		printf("no messages\n");
+	} else {
+		/* like git log: colour and a pager, on a terminal only */
+		format_set_color(want_color(ctx->repo.worktree));
+		setup_pager(ctx->repo.worktree);
+		if (depth)
+			format_thread_text(l, depth, stdout);
+		else
+			format_messages_text(l, stdout);
+	}
+	if (fflush(stdout) || ferror(stdout))
+		return error_errno("cannot write %s", what);
+	return 0;
+}
+
 int show_thread(struct thrum_ctx *ctx, const char *id, int no_mark, int json)
 {
 	struct message_list l = MESSAGE_LIST_INIT;
@@ -32,17 +55,8 @@ int show_thread(struct thrum_ctx *ctx, const char *id, int no_mark, int json)
 		error("message id '%s' is ambiguous", id);
 	if (r)
 		goto out;
-	if (json) {
-		format_thread_json(&l, depth, stdout);
-	} else {
-		format_set_color(want_color(ctx->repo.worktree));
-		setup_pager(ctx->repo.worktree);
-		format_thread_text(&l, depth, stdout);
-	}
-	if (fflush(stdout) || ferror(stdout)) {
-		error_errno("cannot write the thread");
+	if (show_messages(ctx, &l, depth, json, "the thread") < 0)
 		goto out;
-	}
 	if (!no_mark && message_mark_read(c, &l) < 0)
 		goto out;
 	ret = 0;

@@ -179,6 +179,16 @@ int ctx_is_linked_worktree(struct thrum_ctx *ctx);
  */
 int show_thread(struct thrum_ctx *ctx, const char *id, int no_mark, int json);
 
+/*
+ * Print messages as inbox, sent and thread do (cmd-thread.c): --json, or
+ * "no messages", or the human form in colour through a pager on a
+ * terminal, replies indented by depth (NULL: flat).  0, or -1 after
+ * error() when stdout could not be written (what: "the inbox").
+ */
+struct message_list;
+int show_messages(struct thrum_ctx *ctx, const struct message_list *l,
+		  const int *depth, int json, const char *what);
+
 /* --- helpers shared by the commands (context.c) --- */
 
 /* find the repository; dies outside one */
