@@ -1,9 +1,11 @@
 /*
- * parse-ahead.c: a producer thread that hashes and parses the lines of
- * one buffer into a ring of batches, and the consumer's side that takes
- * them back in order.  The thread touches only the buffer (read-only)
- * and the batches it owns: a batch is the producer's until it is marked
- * full, then the consumer's until it is given back, under one mutex.
+ * parse-ahead.c: producer threads (one a core) that hash, parse and
+ * verify the lines of one buffer into a ring of batches, and the
+ * consumer's side that takes them back in order.  A producer takes the
+ * next free batch and cuts its lines under the mutex, then parses them
+ * alone: a batch is its producer's until it is marked full, then the
+ * consumer's until it is given back.  The threads read the buffer and
+ * write only the batches they took.
  * Nothing here prints; an allocation failure dies as everywhere.
  */
 #include "thrum.h"
@@ -20,29 +22,38 @@
  */
 #define BATCH_LINES 256
 #define BATCHES 8
+/*
+ * Verifying a signature costs more than parsing and applying its line
+ * together: more than one thread parses (each its own batches, taken in
+ * turn), so that every core verifies while the caller applies.
+ */
+#define MAX_PRODUCERS 4
+
+enum batch_state { B_FREE, B_FILLING, B_FULL };
 
 struct batch {
 	struct parsed_line v[BATCH_LINES];
 	size_t nr;
 	int last;		/* no line after this batch */
+	enum batch_state state;
 };
 
 struct parse_ahead {
-	const char *pos, *end;	/* the producer's cursor */
-	pthread_t thread;
-	int threaded;
+	const char *pos, *end;	/* where the next batch's lines start */
+	pthread_t thread[MAX_PRODUCERS];
+	int threads;
 	pthread_mutex_t lock;
 	pthread_cond_t filled, freed;
-	int full;		/* batches filled, not yet given back */
+	int claimed_last;	/* the batch with the last line is taken */
 	int stop;		/* the consumer is finishing */
-	size_t w, r;		/* the producer's batch, the consumer's */
+	size_t w, r;		/* the next batch to take, the consumer's */
 	size_t i;		/* the consumer's next line in batch r */
 	int holding;		/* the consumer holds batch r */
 	struct batch b[BATCHES];
 };
 
-/* fill b with the next lines from the cursor */
-static void fill_batch(struct parse_ahead *pa, struct batch *b)
+/* cut the next lines from the cursor into b (quick: no parsing) */
+static void cut_batch(struct parse_ahead *pa, struct batch *b)
 {
 	b->nr = 0;
 	while (b->nr < BATCH_LINES && pa->pos < pa->end) {
@@ -57,43 +68,69 @@ static void fill_batch(struct parse_ahead *pa, struct batch *b)
 		pl = &b->v[b->nr++];
 		pl->line = line;
 		pl->len = n;
-		pl->hash = event_line_hash(line, n);
-		pl->why = NULL;
-		pl->rc = event_parse(&pl->ev, line, n, EVENT_PARSE_VERIFY,
-				     &pl->why);
 	}
 	b->last = pa->pos >= pa->end;
+}
+
+/* hash, parse and verify the lines of b */
+static void parse_batch(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nr; i++) {
+		struct parsed_line *pl = &b->v[i];
+
+		pl->hash = event_line_hash(pl->line, pl->len);
+		pl->why = NULL;
+		pl->rc = event_parse(&pl->ev, pl->line, pl->len,
+				     EVENT_PARSE_VERIFY, &pl->why);
+	}
 }
 
 static void *producer(void *arg)
 {
 	struct parse_ahead *pa = arg;
-	int last = 0;
 
-	while (!last) {
-		struct batch *b = &pa->b[pa->w % BATCHES];
+	for (;;) {
+		struct batch *b;
 
 		pthread_mutex_lock(&pa->lock);
-		while (pa->full == BATCHES && !pa->stop)
+		while (!pa->stop && !pa->claimed_last &&
+		       pa->b[pa->w % BATCHES].state != B_FREE)
 			pthread_cond_wait(&pa->freed, &pa->lock);
-		last = pa->stop;
-		pthread_mutex_unlock(&pa->lock);
-		if (last)
+		if (pa->stop || pa->claimed_last) {
+			pthread_mutex_unlock(&pa->lock);
 			break;
-		fill_batch(pa, b);
-		last = b->last;
+		}
+		b = &pa->b[pa->w++ % BATCHES];
+		b->state = B_FILLING;
+		cut_batch(pa, b);
+		pa->claimed_last = b->last;
+		pthread_mutex_unlock(&pa->lock);
+
+		parse_batch(b);
+
 		pthread_mutex_lock(&pa->lock);
-		pa->full++;
-		pa->w++;
-		pthread_cond_signal(&pa->filled);
+		b->state = B_FULL;
+		pthread_cond_broadcast(&pa->filled);
 		pthread_mutex_unlock(&pa->lock);
 	}
 	return NULL;
 }
 
+static int producers_wanted(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_PRODUCERS ? MAX_PRODUCERS : (int)n;
+}
+
 struct parse_ahead *parse_ahead_start(const char *buf, size_t len)
 {
 	struct parse_ahead *pa = xcalloc(1, sizeof(*pa));
+	int want = producers_wanted();
 
 	pa->pos = buf;
 	pa->end = buf + len;
@@ -103,10 +140,11 @@ struct parse_ahead *parse_ahead_start(const char *buf, size_t len)
 		goto no_filled;
 	if (pthread_cond_init(&pa->freed, NULL))
 		goto no_freed;
-	if (!pthread_create(&pa->thread, NULL, producer, pa)) {
-		pa->threaded = 1;
+	while (pa->threads < want &&
+	       !pthread_create(&pa->thread[pa->threads], NULL, producer, pa))
+		pa->threads++;
+	if (pa->threads)
 		return pa;
-	}
 	pthread_cond_destroy(&pa->freed);
 no_freed:
 	pthread_cond_destroy(&pa->filled);
@@ -134,23 +172,24 @@ struct parsed_line *parse_ahead_next(struct parse_ahead *pa)
 				return &b->v[pa->i++];
 			if (b->last)
 				return NULL;
-			release_batch(b);
 			pa->holding = 0;
 			pa->i = 0;
 			pa->r++;
-			if (pa->threaded) {
+			release_batch(b);
+			if (pa->threads) {
 				pthread_mutex_lock(&pa->lock);
-				pa->full--;
-				pthread_cond_signal(&pa->freed);
+				b->state = B_FREE;
+				pthread_cond_broadcast(&pa->freed);
 				pthread_mutex_unlock(&pa->lock);
 			}
 			continue;
 		}
-		if (!pa->threaded) {
-			fill_batch(pa, b);
+		if (!pa->threads) {
+			cut_batch(pa, b);
+			parse_batch(b);
 		} else {
 			pthread_mutex_lock(&pa->lock);
-			while (!pa->full)
+			while (b->state != B_FULL)
 				pthread_cond_wait(&pa->filled, &pa->lock);
 			pthread_mutex_unlock(&pa->lock);
 		}
@@ -164,12 +203,15 @@ void parse_ahead_finish(struct parse_ahead *pa)
 
 	if (!pa)
 		return;
-	if (pa->threaded) {
+	if (pa->threads) {
+		int t;
+
 		pthread_mutex_lock(&pa->lock);
 		pa->stop = 1;
-		pthread_cond_signal(&pa->freed);
+		pthread_cond_broadcast(&pa->freed);
 		pthread_mutex_unlock(&pa->lock);
-		pthread_join(pa->thread, NULL);
+		for (t = 0; t < pa->threads; t++)
+			pthread_join(pa->thread[t], NULL);
 		pthread_cond_destroy(&pa->freed);
 		pthread_cond_destroy(&pa->filled);
 		pthread_mutex_destroy(&pa->lock);

@@ -2,11 +2,12 @@
 #define THRUM_PARSE_AHEAD_H
 
 /*
- * Parsing the lines of a log buffer on a second thread while the caller
- * applies the ones already parsed (a rebuild is half JSON, half SQLite,
- * and a machine has more than one core).  The lines come back in order,
- * exactly as a loop of event_line_hash() and event_parse() over the
- * buffer would give them.  A returned line is borrowed: valid until the
+ * Parsing the lines of a log buffer on other threads while the caller
+ * applies the ones already parsed (a rebuild is JSON and signatures on
+ * one side, SQLite on the other, and a machine has more than one core).
+ * The lines come back in order, exactly as a loop of event_line_hash()
+ * and event_parse(..., EVENT_PARSE_VERIFY, ...) over the buffer would
+ * give them.  A returned line is borrowed: valid until the
  * next parse_ahead_next() or parse_ahead_finish().
  */
 #include "event.h"
