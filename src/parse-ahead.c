@@ -28,6 +28,12 @@
  * turn), so that every core verifies while the caller applies.
  */
 #define MAX_PRODUCERS 4
+/*
+ * A small buffer (the new lines of one file in a catch-up) is cut into
+ * batches of about 1/(2 x producers) of it, so that every producer gets
+ * some; never below this many bytes
+ */
+#define MIN_BATCH_BYTES 2048
 
 enum batch_state { B_FREE, B_FILLING, B_FULL };
 
@@ -40,6 +46,8 @@ struct batch {
 
 struct parse_ahead {
 	const char *pos, *end;	/* where the next batch's lines start */
+	const struct line_span *span, *span_end;	/* or the lines given */
+	size_t batch_bytes;	/* a batch ends after this many bytes */
 	pthread_t thread[MAX_PRODUCERS];
 	int threads;
 	pthread_mutex_t lock;
@@ -55,8 +63,25 @@ struct parse_ahead {
 /* cut the next lines from the cursor into b (quick: no parsing) */
 static void cut_batch(struct parse_ahead *pa, struct batch *b)
 {
+	const char *start = pa->pos;
+	size_t bytes = 0;
+
 	b->nr = 0;
-	while (b->nr < BATCH_LINES && pa->pos < pa->end) {
+	if (pa->span) {
+		while (b->nr < BATCH_LINES && pa->span < pa->span_end &&
+		       bytes < pa->batch_bytes) {
+			struct parsed_line *pl = &b->v[b->nr++];
+
+			pl->line = pa->span->line;
+			pl->len = pa->span->len;
+			bytes += pl->len + 1;
+			pa->span++;
+		}
+		b->last = pa->span >= pa->span_end;
+		return;
+	}
+	while (b->nr < BATCH_LINES && pa->pos < pa->end &&
+	       (size_t)(pa->pos - start) < pa->batch_bytes) {
 		const char *line = pa->pos;
 		const char *nl = memchr(line, '\n', pa->end - line);
 		size_t n = (nl ? nl : pa->end) - line;
@@ -127,13 +152,28 @@ static int producers_wanted(void)
 	return n > MAX_PRODUCERS ? MAX_PRODUCERS : (int)n;
 }
 
-struct parse_ahead *parse_ahead_start(const char *buf, size_t len)
+static struct parse_ahead *start(const char *buf, size_t len,
+				 const struct line_span *v, size_t nr)
 {
-	struct parse_ahead *pa = xcalloc(1, sizeof(*pa));
+	/* not calloc: the ring is most of a MiB, each line set when cut */
+	struct parse_ahead *pa = xmalloc(sizeof(*pa));
 	int want = producers_wanted();
+	size_t i;
+
+	memset(pa, 0, offsetof(struct parse_ahead, b));
+	for (i = 0; i < BATCHES; i++) {
+		pa->b[i].nr = 0;
+		pa->b[i].last = 0;
+		pa->b[i].state = B_FREE;
+	}
 
 	pa->pos = buf;
-	pa->end = buf + len;
+	pa->end = buf ? buf + len : NULL;
+	pa->span = v;
+	pa->span_end = v + nr;
+	pa->batch_bytes = len / (2 * want);
+	if (pa->batch_bytes < MIN_BATCH_BYTES)
+		pa->batch_bytes = MIN_BATCH_BYTES;
 	if (pthread_mutex_init(&pa->lock, NULL))
 		return pa;
 	if (pthread_cond_init(&pa->filled, NULL))
@@ -151,6 +191,17 @@ no_freed:
 no_filled:
 	pthread_mutex_destroy(&pa->lock);
 	return pa;
+}
+
+struct parse_ahead *parse_ahead_start(const char *buf, size_t len)
+{
+	return start(buf, len, NULL, 0);
+}
+
+struct parse_ahead *parse_ahead_start_lines(const struct line_span *v,
+					    size_t nr, size_t bytes)
+{
+	return start(NULL, bytes, v, nr);
 }
 
 static void release_batch(struct batch *b)

@@ -31,6 +31,20 @@ struct parse_ahead;
  */
 struct parse_ahead *parse_ahead_start(const char *buf, size_t len);
 
+/* a line to parse, without its newline, neither empty nor a lone "\r" */
+struct line_span {
+	const char *line;
+	size_t len;
+};
+
+/*
+ * The same over the lines v[0..nr), of bytes bytes in all (the batch
+ * sizes follow it), which the caller keeps until parse_ahead_finish():
+ * the lines of a buffer that are not known yet, without a copy.
+ */
+struct parse_ahead *parse_ahead_start_lines(const struct line_span *v,
+					    size_t nr, size_t bytes);
+
 /* the next line, or NULL after the last */
 struct parsed_line *parse_ahead_next(struct parse_ahead *pa);
 
