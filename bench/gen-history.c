@@ -17,8 +17,10 @@
  * --topics T ends each body with one word of T more ("topic<k>"), as
  * the names of issues, files and functions make real text far richer
  * than the small vocabulary: what a full-text search looks for.
- * --signed gives each agent a key (made from the seed) and signs every
- * line with it, its registration naming it, as git-thrum writes them.
+ * --signed gives each agent a key (made from its index alone, so that an
+ * --append batch of any seed is signed by the keys its history named) and
+ * signs every line with it, its registration naming it, as git-thrum
+ * writes them.
  *
  * The files are written with stdio, not store_append(): a benchmark
  * history of a million events must be made in seconds, and the log lock
@@ -285,7 +287,7 @@ int main(int argc, char **argv)
 			size_t k;
 
 			for (k = 0; k < sizeof(kseed); k++)
-				kseed[k] = (unsigned char)(seed * 31 + i * 7 + k);
+				kseed[k] = (unsigned char)(31 + i * 7 + k);
 			if (sign_init() < 0 ||
 			    crypto_sign_seed_keypair(a->key.pk, a->key.sk, kseed))
 				die("cannot make the key of %s", a->name);

@@ -2,11 +2,12 @@
 #define THRUM_PARSE_AHEAD_H
 
 /*
- * Parsing the lines of a log buffer on a second thread while the caller
- * applies the ones already parsed (a rebuild is half JSON, half SQLite,
- * and a machine has more than one core).  The lines come back in order,
- * exactly as a loop of event_line_hash() and event_parse() over the
- * buffer would give them.  A returned line is borrowed: valid until the
+ * Parsing the lines of a log buffer on other threads while the caller
+ * applies the ones already parsed (a rebuild is JSON and signatures on
+ * one side, SQLite on the other, and a machine has more than one core).
+ * The lines come back in order, exactly as a loop of event_line_hash()
+ * and event_parse(..., EVENT_PARSE_VERIFY, ...) over the buffer would
+ * give them.  A returned line is borrowed: valid until the
  * next parse_ahead_next() or parse_ahead_finish().
  */
 #include "event.h"
@@ -29,6 +30,20 @@ struct parse_ahead;
  * are parsed as they are asked for.
  */
 struct parse_ahead *parse_ahead_start(const char *buf, size_t len);
+
+/* a line to parse, without its newline, neither empty nor a lone "\r" */
+struct line_span {
+	const char *line;
+	size_t len;
+};
+
+/*
+ * The same over the lines v[0..nr), of bytes bytes in all (the batch
+ * sizes follow it), which the caller keeps until parse_ahead_finish():
+ * the lines of a buffer that are not known yet, without a copy.
+ */
+struct parse_ahead *parse_ahead_start_lines(const struct line_span *v,
+					    size_t nr, size_t bytes);
 
 /* the next line, or NULL after the last */
 struct parsed_line *parse_ahead_next(struct parse_ahead *pa);

@@ -193,20 +193,20 @@ static int project_line(struct projection *p, const char *rel,
 }
 
 /*
- * A rebuild's lines: parsed on a second thread while this one applies
- * them (the same lines, in the same order, as the loop below).
+ * Lines parsed (and verified) on other threads while this one applies
+ * them, in order: pa's, from buf, which starts at offset off of rel.
  */
 static int project_lines_ahead(struct projection *p, const char *rel,
-			       const char *shard, const char *buf, size_t len,
-			       int64_t off, struct catch_up_stats *stats)
+			       const char *shard, struct parse_ahead *pa,
+			       const char *buf, int64_t off, int64_t committed,
+			       struct catch_up_stats *stats)
 {
-	struct parse_ahead *pa = parse_ahead_start(buf, len);
 	struct parsed_line *pl;
 	int ret = 0;
 
 	while (!ret && (pl = parse_ahead_next(pa)))
 		ret = project_line(p, rel, shard, pl->line, pl->len,
-				   off + (pl->line - buf), -1, pl->hash,
+				   off + (pl->line - buf), committed, pl->hash,
 				   pl->rc ? NULL : &pl->ev, pl->why, stats);
 	parse_ahead_finish(pa);
 	return ret;
@@ -214,6 +214,51 @@ static int project_lines_ahead(struct projection *p, const char *rel,
 
 /* below this many bytes a second thread costs more than it saves */
 #define PARSE_AHEAD_MIN (16 * 1024)
+/*
+ * the same for a catch-up's new lines, where the lines of a batch from
+ * another clone are spread over the files of its agents, a few KiB
+ * each, and a signature costs as much to verify as 100 bytes of JSON
+ * to parse
+ */
+#define CATCH_UP_AHEAD_MIN (4 * 1024)
+
+/*
+ * Many new lines into a projection that holds others (a merge, or 1 000
+ * lines another clone wrote): the ones it holds already are left out
+ * first, then the others are parsed and verified ahead, in place.  Left
+ * out before rather than between lines, a line twice among the new ones
+ * is given to projection_apply() twice, which knows the second as a
+ * repeat.
+ */
+static int project_new_lines_ahead(struct projection *p, const char *rel,
+				   const char *shard, const char *buf,
+				   size_t len, int64_t off, int64_t committed,
+				   struct catch_up_stats *stats)
+{
+	const char *line = buf, *end = buf + len;
+	struct line_span *v = NULL;
+	size_t nr = 0, alloc = 0, bytes = 0;
+	int ret;
+
+	while (line < end) {
+		const char *nl = memchr(line, '\n', end - line);
+		size_t n = (nl ? nl : end) - line;
+
+		if (n && !(n == 1 && line[0] == '\r') &&
+		    !already_seen(p, line, n, event_line_hash(line, n))) {
+			ALLOC_GROW(v, nr + 1, alloc);
+			v[nr].line = line;
+			v[nr++].len = n;
+			bytes += n + 1;
+		}
+		line = nl ? nl + 1 : end;
+	}
+	ret = project_lines_ahead(p, rel, shard,
+				  parse_ahead_start_lines(v, nr, bytes), buf,
+				  off, committed, stats);
+	free(v);
+	return ret;
+}
 
 /*
  * Project the lines of buf, which starts at offset off of rel; those
@@ -228,8 +273,12 @@ static int project_lines(struct projection *p, const char *rel,
 
 	/* (a rebuild starts empty and keeps nothing pending) */
 	if (p->bulk && committed < 0 && len >= PARSE_AHEAD_MIN)
-		return project_lines_ahead(p, rel, shard, buf, len, off,
-					   stats);
+		return project_lines_ahead(p, rel, shard,
+					   parse_ahead_start(buf, len), buf,
+					   off, -1, stats);
+	if (!p->bulk && len >= CATCH_UP_AHEAD_MIN)
+		return project_new_lines_ahead(p, rel, shard, buf, len, off,
+					       committed, stats);
 	while (line < end) {
 		const char *nl = memchr(line, '\n', end - line);
 		size_t n = nl - line;

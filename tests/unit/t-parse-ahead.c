@@ -2,16 +2,47 @@
  * t-parse-ahead: the lines parsed on the second thread are the lines a
  * plain loop of event_line_hash() and event_parse() gives, in order and
  * with the same results (good events, bad lines, blank lines skipped,
- * a last line without its newline), across many batches; stopping
+ * a last line without its newline, signed lines good and tampered, each
+ * verified), across many batches taken by several threads; stopping
  * early frees everything (the sanitizer build checks the leaks).
  */
 #include "unit.h"
 #include "unit-scratch.h"
 #include "event.h"
 #include "parse-ahead.h"
+#include "sign.h"
 #include "strbuf.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static struct sign_key key;
+
+/* message i, signed with key; tampered: one byte of it changed after */
+static void add_signed(struct strbuf *sb, int i, int tampered)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct event ev = EVENT_INIT;
+	const char *why = NULL;
+	char *p;
+
+	strbuf_addf(&line, "{\"agent_id\":\"bob\",\"body\":"
+		    "{\"content\":\"s%d\",\"format\":\"markdown\"},"
+		    "\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Y%08d\","
+		    "\"message_id\":\"msg_01JKM4T2YQ8M3E5X6Y%08d\","
+		    "\"timestamp\":\"2026-02-03T10:00:00Z\","
+		    "\"type\":\"message.create\",\"v\":1}", i, i, i);
+	assert_int_equal(event_parse(&ev, line.buf, line.len, 0, &why), 0);
+	strbuf_reset(&line);
+	assert_int_equal(event_serialize_signed(&ev, &line, &key), 0);
+	if (tampered) {
+		p = strstr(line.buf, "\"s");
+		assert_non_null(p);
+		p[1] = 't';
+	}
+	strbuf_addbuf(sb, &line);
+	strbuf_addch(sb, '\n');
+	event_release(&ev);
+	strbuf_release(&line);
+}
 
 /* a buffer of about n lines of every kind */
 static void make_buffer(struct strbuf *sb, int n)
@@ -19,7 +50,7 @@ static void make_buffer(struct strbuf *sb, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
-		switch (unit_rand(&rng) % 8) {
+		switch (unit_rand(&rng) % 10) {
 		case 0:
 			strbuf_addstr(sb, "\n");	/* blank */
 			break;
@@ -31,6 +62,10 @@ static void make_buffer(struct strbuf *sb, int n)
 			break;
 		case 3:
 			strbuf_addf(sb, "{\"type\":\"message.create\"}\n");
+			break;
+		case 4:
+		case 5:
+			add_signed(sb, i, !(unit_rand(&rng) % 3));
 			break;
 		default:
 			strbuf_addf(sb, "{\"agent_id\":\"alice\",\"body\":"
@@ -53,7 +88,7 @@ static void check_same(const char *buf, size_t len)
 	struct parse_ahead *pa = parse_ahead_start(buf, len);
 	const char *line = buf, *end = buf + len;
 	struct parsed_line *pl;
-	size_t good = 0;
+	size_t good = 0, signed_good = 0, signed_bad = 0;
 
 	while (line < end) {
 		const char *nl = memchr(line, '\n', end - line);
@@ -66,7 +101,7 @@ static void check_same(const char *buf, size_t len)
 			line = nl ? nl + 1 : end;
 			continue;
 		}
-		rc = event_parse(&ev, line, n, 0, &why);
+		rc = event_parse(&ev, line, n, EVENT_PARSE_VERIFY, &why);
 		pl = parse_ahead_next(pa);
 		assert_non_null(pl);
 		assert_ptr_equal(pl->line, line);
@@ -80,7 +115,14 @@ static void check_same(const char *buf, size_t len)
 			assert_string_equal(pl->ev.body_content,
 					    ev.body_content);
 			assert_true(pl->ev.ts_ns == ev.ts_ns);
+			assert_int_equal(pl->ev.sig_state, ev.sig_state);
+			if (ev.signer)
+				assert_string_equal(pl->ev.signer, ev.signer);
+			else
+				assert_null(pl->ev.signer);
 			good++;
+			signed_good += ev.sig_state == EVENT_SIG_GOOD;
+			signed_bad += ev.sig_state == EVENT_SIG_BAD;
 		}
 		event_release(&ev);
 		line = nl ? nl + 1 : end;
@@ -88,12 +130,18 @@ static void check_same(const char *buf, size_t len)
 	assert_null(parse_ahead_next(pa));
 	assert_null(parse_ahead_next(pa));
 	parse_ahead_finish(pa);
+	/* a buffer of many lines holds both kinds of signed line */
+	if (len > 100000) {
+		assert_true(signed_good > 0);
+		assert_true(signed_bad > 0);
+	}
 }
 
 static void same_lines_as_a_loop(void **state)
 {
 	struct strbuf sb = STRBUF_INIT;
 
+	assert_int_equal(sign_keygen(&key), 0);
 	/* more lines than the ring holds: the thread waits for room */
 	make_buffer(&sb, 6000);
 	check_same(sb.buf, sb.len);
@@ -110,6 +158,7 @@ static void stopping_early(void **state)
 	struct parse_ahead *pa;
 	int i;
 
+	assert_int_equal(sign_keygen(&key), 0);
 	make_buffer(&sb, 6000);
 	/* not one line taken, then a few: the thread is stopped either way */
 	parse_ahead_finish(parse_ahead_start(sb.buf, sb.len));

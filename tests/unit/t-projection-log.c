@@ -5,7 +5,10 @@
  * projection held exactly the file the merge read; otherwise the file is
  * read again, and nothing is lost either way.  A rebuild (parsed on a
  * second thread, messages refreshed once at the end) gives every table
- * exactly as catching up line by line does.
+ * exactly as catching up line by line does, signed events included: new
+ * lines parsed and verified ahead in a catch-up (many of them), or one
+ * by one (a few), with forgeries, a tampered line, a rotation and
+ * repeats among them.
  */
 #include "unit.h"
 #include "unit-scratch.h"
@@ -14,6 +17,7 @@
 #include "projection.h"
 #include "projection-internal.h"
 #include "repo.h"
+#include "sign.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -234,6 +238,138 @@ static void rebuild_equals_catch_up(void **state)
 	strbuf_release(&reb);
 }
 
+static long count_of(const char *sql)
+{
+	sqlite3_stmt *q;
+	long n;
+
+	assert_int_equal(sqlite3_prepare_v2(p->db, sql, -1, &q, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	n = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	return n;
+}
+
+/* the line json, signed with key (NULL: as it is), to sb */
+static void add_line(struct strbuf *sb, const struct sign_key *key,
+		     const char *json)
+{
+	struct event ev = EVENT_INIT;
+	const char *why = NULL;
+
+	assert_int_equal(event_parse(&ev, json, strlen(json), 0, &why), 0);
+	assert_int_equal(event_serialize_signed(&ev, sb, key), 0);
+	strbuf_addch(sb, '\n');
+	event_release(&ev);
+}
+
+/* message n by alice at minute n, signed with key */
+static void signed_msg(struct strbuf *sb, const struct sign_key *key, int n)
+{
+	char *json = xstrfmt("{\"agent_id\":\"alice\",\"body\":"
+		"{\"content\":\"m%d\",\"format\":\"markdown\"},"
+		"\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z%08d\","
+		"\"message_id\":\"msg_01JKM4T2YQ8M3E5X6Z%08d\","
+		"\"scopes\":[{\"type\":\"broadcast\",\"value\":"
+		"\"everyone\"}],\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
+		"\"type\":\"message.create\",\"v\":1}", n, n, n,
+		10 + n / 60, n % 60);
+
+	add_line(sb, key, json);
+	free(json);
+}
+
+/* alice's registration at minute n naming key pub, signed with key */
+static void signed_reg(struct strbuf *sb, const struct sign_key *key,
+		       const struct sign_key *pub, int n)
+{
+	struct strbuf pk = STRBUF_INIT;
+	char *json;
+
+	sign_pubkey_text(pub->pk, &pk);
+	json = xstrfmt("{\"agent_id\":\"alice\",\"event_id\":"
+		"\"evt_01JKM4T2YQ8M3E5X6R%08d\",\"name\":\"alice\","
+		"\"pubkey\":\"%s\",\"role\":\"impl\","
+		"\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
+		"\"type\":\"agent.register\",\"v\":1}", n, pk.buf,
+		10 + n / 60, n % 60);
+	add_line(sb, key, json);
+	free(json);
+	strbuf_release(&pk);
+}
+
+/*
+ * alice signs with a, rotates to a2 at minute 70 (signed by a); mallory
+ * signs as alice with m, and an edit comes unsigned; one line has a byte
+ * changed; some lines come twice.  The log grows in three steps: many
+ * lines (parsed ahead), a few (one by one), many again with repeats.
+ */
+static void signed_rebuild_equals_catch_up(void **state)
+{
+	struct strbuf sb = STRBUF_INIT, inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct sign_key a, a2, m;
+	struct catch_up_stats st;
+	size_t mark;
+	char *bytes;
+	int n;
+
+	assert_int_equal(sign_keygen(&a), 0);
+	assert_int_equal(sign_keygen(&a2), 0);
+	assert_int_equal(sign_keygen(&m), 0);
+	signed_reg(&sb, &a, &a, 0);
+	for (n = 1; n <= 60; n++)
+		signed_msg(&sb, n % 17 ? &a : &m, n);
+	change(&sb, 3, 1, "alice", "unsigned edit");
+	/* a changed byte: the signature no longer holds */
+	mark = sb.len;
+	signed_msg(&sb, &a, 61);
+	bytes = strstr(sb.buf + mark, "\"m61\"");
+	assert_non_null(bytes);
+	bytes[1] = 'x';
+	assert_true(sb.len > 16 * 1024);
+	replace(&sb);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+
+	/* a few: below the size for threads */
+	mark = sb.len;
+	signed_msg(&sb, &a, 62);
+	signed_reg(&sb, &a, &a2, 70);
+	signed_msg(&sb, &a, 71);	/* the old key, after the rotation */
+	assert_true(sb.len - mark < 16 * 1024);
+	replace(&sb);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+
+	/* many again, a line of the first step and one of these twice */
+	mark = sb.len;
+	for (n = 72; n <= 140; n++) {
+		signed_msg(&sb, &a2, n);
+		if (n == 100)
+			signed_msg(&sb, &a2, 80);
+	}
+	signed_msg(&sb, &a, 5);
+	assert_true(sb.len - mark > 16 * 1024);
+	replace(&sb);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+
+	/* what counts and what does not, as judged */
+	assert_int_equal(count_of("SELECT count(*) FROM event_sigs"
+				  " WHERE state = 2"), 1);
+	/* mallory's 3, the unsigned edit, the old key after rotation */
+	assert_int_equal(count_of("SELECT count(*) FROM sig_rejects"), 6);
+	assert_true(count_of("SELECT count(*) FROM event_sigs"
+			     " WHERE state = 1") > 130);
+	dump_tables(&inc);
+	projection_free(p);
+	p = NULL;
+	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
+	dump_tables(&reb);
+	assert_string_equal(inc.buf, reb.buf);
+	strbuf_release(&sb);
+	strbuf_release(&inc);
+	strbuf_release(&reb);
+}
+
 static int setup(void **state)
 {
 	static const char *const dirs[] = { "sync", "sync/messages", "var" };
@@ -283,6 +419,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(rebuild_equals_catch_up,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			signed_rebuild_equals_catch_up, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
