@@ -20,15 +20,15 @@
 #define PK_TEXT_LEN sodium_base64_ENCODED_LEN(SIGN_PK_BYTES, B64)
 #define SIG_TEXT_LEN sodium_base64_ENCODED_LEN(SIGN_SIG_BYTES, B64)
 
+/*
+ * Before any other libsodium call, on every path (its contract).
+ * sodium_init() is thread-safe and returns at once once done, so the
+ * verifying threads may call it too.
+ */
 int sign_init(void)
 {
-	static int done;
-
-	if (done)
-		return 0;
 	if (sodium_init() < 0)
 		return error("libsodium does not initialise");
-	done = 1;
 	return 0;
 }
 
@@ -126,7 +126,8 @@ int sign_message(const struct sign_key *k, const char *msg, size_t len,
 	unsigned char sig[SIGN_SIG_BYTES];
 	char text[SIG_TEXT_LEN];
 
-	if (crypto_sign_detached(sig, NULL, (const unsigned char *)msg, len,
+	if (sign_init() < 0 ||
+	    crypto_sign_detached(sig, NULL, (const unsigned char *)msg, len,
 				 k->sk))
 		return -1;
 	sign_pubkey_text(k->pk, out);
