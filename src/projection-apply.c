@@ -403,26 +403,10 @@ static int apply_update(struct projection *p, const struct event *ev)
 			   "cannot store intent");
 }
 
-static const char session_start_sql[] =
-	"INSERT INTO sessions(session_id, agent_id, started_ns)"
-	" VALUES(:session_id, :agent_id, :ts_ns)"
-	" ON CONFLICT(session_id) DO UPDATE SET"
-	" agent_id = excluded.agent_id, started_ns = excluded.started_ns";
-
-static const char session_end_sql[] =
-	"INSERT INTO sessions(session_id, ended_ns, end_reason)"
-	" VALUES(:session_id, :ts_ns, :reason)"
-	" ON CONFLICT(session_id) DO UPDATE SET"
-	" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
-	" end_reason = COALESCE(end_reason, excluded.end_reason)";
-
+/* a start or an end is a fact; the session follows from those that count */
 static int apply_session(struct projection *p, const struct event *ev)
 {
-	int start = ev->type == EV_AGENT_SESSION_START;
-
-	return store_event(p, start ? ST_SESSION_START : ST_SESSION_END,
-			   start ? session_start_sql : session_end_sql, ev,
-			   "cannot store session");
+	return proj_sign_session(p, ev);
 }
 
 static const char group_create_sql[] =
@@ -616,7 +600,7 @@ int projection_apply(struct projection *p, const struct event *orig,
 	case EV_AGENT_SESSION_START:
 	case EV_AGENT_SESSION_END:
 		ret = apply_session(p, ev);
-		seen = 1;
+		seen = !rejected;
 		break;
 	case EV_GROUP_CREATE:
 	case EV_GROUP_DELETE:

@@ -34,8 +34,6 @@ enum stmt_id {
 	ST_AGENT_UPSERT,
 	ST_SEEN_AGENT,
 	ST_INTENT_UPSERT,
-	ST_SESSION_START,
-	ST_SESSION_END,
 	ST_GROUP_CREATE,
 	ST_GROUP_DELETE,
 	ST_MEMBER_UPSERT,
@@ -114,6 +112,11 @@ enum stmt_id {
 	ST_SIG_ALLOWED_ADD,
 	ST_SIG_NAMES,
 	ST_SIG_PROBLEMS,
+	ST_SIG_SESSION_ADD,
+	ST_SIG_SESSION_CLEAR,
+	ST_SIG_SESSION_DERIVE,
+	ST_SIG_SESSIONS_CLEAR,
+	ST_SIG_SESSIONS_DERIVE,
 	ST_MAX
 };
 
@@ -163,6 +166,12 @@ int proj_sign_record(struct projection *p, const struct event *ev,
 int proj_sign_after(struct projection *p, const struct event *ev,
 		    const char *shard);
 void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
+
+/*
+ * proj_sign_session(): stores an agent.session.start or .end as a fact
+ * and derives its session's row from the facts that count.
+ */
+int proj_sign_session(struct projection *p, const struct event *ev);
 
 /*
  * Key k (a row of agent_keys) speaks for its name at the instant of

@@ -31,7 +31,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -212,7 +212,16 @@ static const char schema_sql[] =
 	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
 	"  why TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS sig_rejects_by_agent"
-	"  ON sig_rejects(agent_id);";
+	"  ON sig_rejects(agent_id);"
+	/* each session start or end, so that what counts can be re-judged */
+	"CREATE TABLE IF NOT EXISTS session_events("
+	"  event_id TEXT PRIMARY KEY, session_id TEXT NOT NULL,"
+	"  agent_id TEXT, ns INTEGER NOT NULL, start INTEGER NOT NULL,"
+	"  reason TEXT) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS session_events_by_session"
+	"  ON session_events(session_id);"
+	"CREATE INDEX IF NOT EXISTS session_events_by_agent"
+	"  ON session_events(agent_id);";
 
 /*
  * What keeps the search index true to messages in the same transaction

@@ -217,4 +217,32 @@ test_expect_success 'thrum.requireSigned hides what is unsigned' '
 	grep "signed one" in
 '
 
+test_expect_success 'a forged session end or start does not count' '
+	thrum_in alice session start --intent "real work" >out &&
+	sid=$(sed -n "s/^session \(.*\) started$/\1/p" out) &&
+	test -n "$sid" &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].session_id")" = "$sid" &&
+	end="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F1\",\"reason\":\"FORGED\",\"session_id\":\"$sid\",\"timestamp\":\"$(now_ts 4)\",\"type\":\"agent.session.end\",\"v\":1}" &&
+	start=$(echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F2\",\"session_id\":\"ses_${E}F2\",\"timestamp\":\"$(now_ts 5)\",\"type\":\"agent.session.start\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	other=$(echo "{\"agent_id\":\"mallory\",\"event_id\":\"evt_${E}F3\",\"session_id\":\"$sid\",\"timestamp\":\"$(now_ts 6)\",\"type\":\"agent.session.end\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge messages/alice.jsonl "$end" "$start" &&
+	forge messages/mallory.jsonl "$other" &&
+	sync_round bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].name")" = alice &&
+	test "$(json_get a.json "$.agents[0].session_id")" = "$sid" &&
+	thrum_in bob team >team &&
+	grep "^alice " team &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}F1: agent.session.end as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}F2: agent.session.start as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob agent list --json >b.json &&
+	test_cmp a.json b.json
+'
+
 test_done

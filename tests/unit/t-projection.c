@@ -209,6 +209,10 @@ static void agent_key(const char *name, const char *role, int64_t at,
  * does not count: an unsigned edit by s1, a delete of s2's message
  * signed by evil, an unsigned receipt by s2, evil's registration of s2
  * (a key conflict), and s1's old key after the rotation: 5 events.
+ * Sessions: s1's signed ses_s1 stays open and ses_sx never starts: an
+ * unsigned end of ses_s1 and an unsigned start of ses_sx as s1 do not
+ * count (7 events), and an end of ses_s1 signed by "ev", a name with no
+ * key, counts as ev's act but ends only a session ev started.
  */
 static void signed_history(void)
 {
@@ -229,6 +233,12 @@ static void signed_history(void)
 	signing = &k_evil;
 	delete(m2, "s2", 45);
 	agent_key("s2", "owned", 60, &k_evil);
+	session("ev", "ses_s1", 0, 85);
+	signing = &k_s1;
+	session("s1", "ses_s1", 1, 70);
+	signing = NULL;
+	session("s1", "ses_s1", 0, 80);
+	session("s1", "ses_sx", 1, 90);
 	signing = &k_s1;
 	agent_key("s1", "impl", 500, &k_s1new);
 	signing = &k_s1new;
@@ -684,7 +694,8 @@ static void check_removed(struct projection *p)
 		"SELECT COUNT(*) FROM message_tags WHERE message_id IN"
 		" (SELECT message_id FROM purged_messages)",
 		"SELECT COUNT(*) FROM sessions"
-		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb')",
+		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb',"
+		" 'ses_s1')",
 		"SELECT COUNT(*) FROM work_contexts WHERE session_id = 'ses_1'",
 	};
 	size_t i;
@@ -705,7 +716,7 @@ static void check_removed(struct projection *p)
 static void test_order_independence(void **state)
 {
 	size_t *order = calloc(nr_lines, sizeof(*order));
-	char *first = NULL;
+	char *first = NULL, *sx;
 	size_t i;
 	int run;
 
@@ -739,6 +750,11 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
 	assert_non_null(strstr(first, "== agent_cleanups 2\na5|"));
 	assert_null(strstr(first, "agent a6"));
+	/* a session ends only by its agent's end that counts */
+	assert_non_null(sx = strstr(first, "\nses_s1|s1|"));
+	assert_non_null(strstr(sx, "|NULL|NULL\n"));
+	assert_true(strstr(sx, "|NULL|NULL\n") < strchr(sx + 1, '\n') + 1);
+	assert_null(strstr(first, "\nses_sx|"));
 	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
@@ -764,7 +780,7 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "5 do not count"));
+	assert_non_null(strstr(first, "7 do not count"));
 	assert_non_null(strstr(first, "signed edit|r0 e1 d0 v1|"));
 	assert_null(strstr(first, "unsigned edit"));
 	assert_non_null(strstr(first, "agent s2 review"));
