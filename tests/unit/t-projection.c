@@ -790,6 +790,54 @@ static void test_order_independence(void **state)
 	free(order);
 }
 
+/*
+ * thrum.allowedSigners re-judges every name: an agent an agent.cleanup
+ * deleted (a6, registered at 3, cleaned up at 36) stays deleted, and
+ * what the cleanups and the purge removed stays removed.
+ */
+static void test_signers_keep_cleanups(void **state)
+{
+	struct projection *p = fresh(104);
+	size_t *order = calloc(nr_lines, sizeof(*order));
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nr_lines; i++)
+		order[i] = i;
+	apply_all(p, order);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a6'"), 0);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a5'"), 1);
+	strbuf_addf(&path, "%s/signers-104", tmpdir);
+	strbuf_addstr(&text, "s1 ");
+	sign_pubkey_text(k_s1.pk, &text);
+	strbuf_addstr(&text, "\ns1 ");
+	sign_pubkey_text(k_s1new.pk, &text);
+	strbuf_addstr(&text, "\ns2 ");
+	sign_pubkey_text(k_s2.pk, &text);
+	strbuf_addch(&text, '\n');
+	assert_non_null(f = fopen(path.buf, "w"));
+	assert_int_equal(fputs(text.buf, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(projection_set_signers(p, path.buf), 0);
+	/* every name was judged again: s1's keys are the file's now */
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agent_keys"
+			       " WHERE agent_id = 's1' AND since_ns IS NULL"), 2);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a6'"), 0);
+	assert_int_equal(count(p, "SELECT reg_ns FROM agents"
+			       " WHERE agent_id = 'a5'"),
+			 base_ns + 45 * 1000000LL);
+	check_removed(p);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	free(order);
+	projection_free(p);
+}
+
 static void test_duplicates_and_conflicts(void **state)
 {
 	struct projection *p = fresh(100);
@@ -1100,6 +1148,7 @@ int main(void)
 		cmocka_unit_test(test_delete_by_author_only),
 		cmocka_unit_test(test_equal_instant_edits),
 		cmocka_unit_test(test_order_independence),
+		cmocka_unit_test(test_signers_keep_cleanups),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
 		cmocka_unit_test(test_anonymous_edit_delete),
