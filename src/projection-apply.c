@@ -385,13 +385,10 @@ static int apply_register(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot store agent");
 }
 
+/* every intent is kept: the newest that counts is read (PROJ_INTENT_OF) */
 static const char intent_upsert_sql[] =
-	"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
-	" VALUES(:agent_id, :intent, :ts_ns, :event_id)"
-	" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
-	" ns = excluded.ns, eid = excluded.eid"
-	" WHERE (excluded.ns, excluded.eid)"
-	"  > (agent_intent.ns, agent_intent.eid)";
+	"INSERT OR IGNORE INTO agent_intent(agent_id, intent, ns, eid)"
+	" VALUES(:agent_id, :intent, :ts_ns, :event_id)";
 
 static int apply_update(struct projection *p, const struct event *ev)
 {

@@ -66,7 +66,6 @@ enum stmt_id {
 	ST_THREAD_ROOT,
 	/* work contexts (projection-work.c) */
 	ST_WORK_UPSERT,
-	ST_WORK_FILES_CLEAR,
 	ST_WORK_FILE_ADD,
 	ST_WORK_ALL,
 	ST_WORK_FILES,
@@ -183,6 +182,16 @@ int proj_sign_session(struct projection *p, const struct event *ev);
 	"   >= (" k ".since_ns, " k ".since_eid))" \
 	" AND (" k ".until_ns IS NULL OR (" e ".ts, " e ".event_id)" \
 	"   <= (" k ".until_ns, " k ".until_eid))"
+
+/* the event whose event_id is col counts by its signature */
+#define PROJ_SIG_COUNTS(col) \
+	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
+
+/* the event_id of the newest intent of agent (a column) that counts */
+#define PROJ_INTENT_OF(agent) \
+	" (SELECT j.eid FROM agent_intent j WHERE j.agent_id = " agent \
+	"  AND" PROJ_SIG_COUNTS("j.eid") \
+	"  ORDER BY j.ns DESC, j.eid DESC LIMIT 1)"
 
 /* the event col is signed by the key that speaks for its name then */
 #define PROJ_SIG_GOOD(col) \

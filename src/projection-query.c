@@ -368,6 +368,7 @@ static const char agents_sql[] =
 	" EXISTS (SELECT 1 FROM key_conflicts kc WHERE kc.agent_id = a.agent_id)"
 	" FROM agents a"
 	" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
+	"  AND i.eid =" PROJ_INTENT_OF("a.agent_id")
 	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
 	" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id";
 

@@ -98,9 +98,10 @@ static const char schema_sql[] =
 	"  reg_ns INTEGER, reg_eid TEXT);"
 	"CREATE TABLE IF NOT EXISTS agent_seen("
 	"  agent_id TEXT PRIMARY KEY, last_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	/* every intent, the newest that counts is the agent's */
 	"CREATE TABLE IF NOT EXISTS agent_intent("
-	"  agent_id TEXT PRIMARY KEY, intent TEXT, ns INTEGER, eid TEXT)"
-	"  WITHOUT ROWID;"
+	"  agent_id TEXT NOT NULL, intent TEXT, ns INTEGER NOT NULL,"
+	"  eid TEXT NOT NULL, PRIMARY KEY(agent_id, ns, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS sessions("
 	"  session_id TEXT PRIMARY KEY, agent_id TEXT, started_ns INTEGER,"
 	"  ended_ns INTEGER, end_reason TEXT) WITHOUT ROWID;"
@@ -131,18 +132,19 @@ static const char schema_sql[] =
 	"  type TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY(message_id, kind, pos)) WITHOUT ROWID;"
 	/*
-	 * work contexts (agent.update, projection-work.c): the newest by
-	 * (instant, event_id) of each agent's session, and its files
+	 * work contexts (agent.update, projection-work.c): each context of
+	 * each agent's session, by event, and its files; the newest by
+	 * (instant, event_id) that counts is shown
 	 */
 	"CREATE TABLE IF NOT EXISTS work_contexts("
 	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL, branch TEXT,"
 	"  worktree_path TEXT, git_updated_at TEXT, intent TEXT,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(agent_id, session_id)) WITHOUT ROWID;"
+	"  PRIMARY KEY(agent_id, session_id, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS work_files("
 	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL,"
-	"  uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
-	"  PRIMARY KEY(agent_id, session_id, uncommitted, path))"
+	"  eid TEXT NOT NULL, uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id, eid, uncommitted, path))"
 	"  WITHOUT ROWID;"
 	/*
 	 * cleanup (projection-clean.c): agent.cleanup and purge.executed

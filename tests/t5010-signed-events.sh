@@ -245,4 +245,22 @@ test_expect_success 'a forged session end or start does not count' '
 	test_cmp a.json b.json
 '
 
+test_expect_success 'a forged work context or intent does not count' '
+	thrum_in bob agent list --json >a.json &&
+	intent=$(json_get a.json "$.agents[0].intent") &&
+	sid=$(json_get a.json "$.agents[0].session_id") &&
+	test -n "$sid" &&
+	upd="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}G1\",\"timestamp\":\"$(now_ts 7)\",\"type\":\"agent.update\",\"v\":1,\"work_contexts\":[{\"branch\":\"FORGED\",\"changed_files\":[\"forged.c\"],\"intent\":\"FORGED intent\",\"session_id\":\"$sid\"}]}" &&
+	forge messages/alice.jsonl "$upd" &&
+	sync_round bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].intent")" = "$intent" &&
+	thrum_in bob team >team &&
+	! grep FORGED team &&
+	thrum_in bob who-has forged.c >who &&
+	! grep alice who &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}G1: agent.update as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
+'
+
 test_done

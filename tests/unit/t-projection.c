@@ -211,9 +211,14 @@ static void agent_key(const char *name, const char *role, int64_t at,
  * (a key conflict), and s1's old key after the rotation: 5 events.
  * Sessions: s1's signed ses_s1 stays open and ses_sx never starts: an
  * unsigned end of ses_s1 and an unsigned start of ses_sx as s1 do not
- * count (7 events), and an end of ses_s1 signed by "ev", a name with no
- * key, counts as ev's act but ends only a session ev started.
+ * count, and an end of ses_s1 signed by "ev", a name with no key,
+ * counts as ev's act but ends only a session ev started.  Work contexts
+ * and intents: s1's signed one for ses_s1 is shown, a newer unsigned one
+ * as s1 does not count (8 events).
  */
+static void work_intent(const char *who, const char *sid, const char *branch,
+			const char *file, int64_t at);
+
 static void signed_history(void)
 {
 	char *m1, *m2, *m3;
@@ -236,9 +241,11 @@ static void signed_history(void)
 	session("ev", "ses_s1", 0, 85);
 	signing = &k_s1;
 	session("s1", "ses_s1", 1, 70);
+	work_intent("s1", "ses_s1", "real", "real.c", 72);
 	signing = NULL;
 	session("s1", "ses_s1", 0, 80);
 	session("s1", "ses_sx", 1, 90);
+	work_intent("s1", "ses_s1", "forged", "forged.c", 95);
 	signing = &k_s1;
 	agent_key("s1", "impl", 500, &k_s1new);
 	signing = &k_s1new;
@@ -327,6 +334,24 @@ static void work(const char *who, const char *sid, const char *branch,
 	ev.wcs[0].branch = strdup(branch);
 	event_work_context_add_file(&ev.wcs[0], 1, file);
 	event_work_context_add_file(&ev.wcs[0], 0, "common.c");
+	keep(&ev, NULL);
+}
+
+/* a work context of who's session sid, with an intent */
+static void work_intent(const char *who, const char *sid, const char *branch,
+			const char *file, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_UPDATE, at);
+	ev.agent_id = strdup(who);
+	ev.wcs = calloc(1, sizeof(*ev.wcs));
+	ev.nr_wcs = 1;
+	ev.wcs[0].session_id = strdup(sid);
+	ev.wcs[0].branch = strdup(branch);
+	ev.wcs[0].intent = strdup(branch);
+	ev.intent = strdup(branch);
+	event_work_context_add_file(&ev.wcs[0], 1, file);
 	keep(&ev, NULL);
 }
 
@@ -624,10 +649,12 @@ static char *digest(struct projection *p)
 		digest_read(p, &out, who[i][0], who[i][1]);
 	assert_int_equal(projection_agents(p, &agents), 0);
 	for (i = 0; i < agents.nr; i++)
-		strbuf_addf(&out, "agent %s %s %s %s\n", agents.items[i].name,
-			    agents.items[i].role,
+		strbuf_addf(&out, "agent %s %s %s %s %s\n",
+			    agents.items[i].name, agents.items[i].role,
 			    agents.items[i].session_id ? "on" : "off",
-			    agents.items[i].last_seen_at);
+			    agents.items[i].last_seen_at,
+			    agents.items[i].intent ? agents.items[i].intent
+						   : "-");
 	agent_list_release(&agents);
 	assert_int_equal(projection_work_contexts(p, &wl), 0);
 	for (i = 0; i < wl.nr; i++) {
@@ -780,7 +807,11 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "7 do not count"));
+	assert_non_null(strstr(first, "8 do not count"));
+	assert_non_null(strstr(first, "work s1 ses_s1 real u:real.c\n"));
+	assert_non_null(strstr(first, "agent s1 impl on "));
+	assert_non_null(strstr(strstr(first, "agent s1 impl on "),
+			       " real\n"));
 	assert_non_null(strstr(first, "signed edit|r0 e1 d0 v1|"));
 	assert_null(strstr(first, "unsigned edit"));
 	assert_non_null(strstr(first, "agent s2 review"));
