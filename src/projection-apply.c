@@ -417,18 +417,19 @@ static const char group_create_sql[] =
 	" WHERE (excluded.created_ns, excluded.eid)"
 	"  < (groups.created_ns, groups.eid)";
 
+/*
+ * Deletes and membership changes are kept by event: which count depends
+ * on their signatures, which a registration can re-judge after they
+ * arrived; the readers choose (PROJ_GROUP_DELETED, PROJ_MEMBER_NOW).
+ */
 static const char group_delete_sql[] =
-	"INSERT OR IGNORE INTO group_deletes(group_id) VALUES(:group_id)";
+	"INSERT OR IGNORE INTO group_deletes(group_id, eid)"
+	" VALUES(:group_id, :event_id)";
 
 static const char member_upsert_sql[] =
-	"INSERT INTO group_members(group_id, member_type, member_value,"
-	" present, ns, eid) VALUES(:group_id, :member_type, :member_value,"
-	" :present, :ts_ns, :event_id)"
-	" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
-	" present = excluded.present, ns = excluded.ns,"
-	" eid = excluded.eid"
-	" WHERE (excluded.ns, excluded.eid)"
-	"  > (group_members.ns, group_members.eid)";
+	"INSERT OR IGNORE INTO group_members(group_id, member_type,"
+	" member_value, present, ns, eid) VALUES(:group_id, :member_type,"
+	" :member_value, :present, :ts_ns, :event_id)";
 
 static int apply_group(struct projection *p, const struct event *ev)
 {
@@ -442,6 +443,7 @@ static int apply_group(struct projection *p, const struct event *ev)
 	case EV_GROUP_DELETE:
 		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
 		proj_bind_text(s, ":group_id", ev->group_id);
+		proj_bind_text(s, ":event_id", ev->event_id);
 		break;
 	case EV_GROUP_MEMBER_ADD:
 	case EV_GROUP_MEMBER_REMOVE:

@@ -119,6 +119,26 @@ enum stmt_id {
 	ST_MAX
 };
 
+/* the event whose event_id is col counts by its signature */
+#define PROJ_SIG_COUNTS(col) \
+	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
+
+/* the group ids deleted by a delete that counts */
+#define PROJ_GROUP_DELETED \
+	" (SELECT d.group_id FROM group_deletes d WHERE" \
+	PROJ_SIG_COUNTS("d.eid") ")"
+
+/*
+ * Row gm of group_members is its member's newest change that counts,
+ * and that change adds it.
+ */
+#define PROJ_MEMBER_NOW(gm) \
+	" " gm ".present AND " gm ".eid = (SELECT v.eid FROM group_members v" \
+	"  WHERE v.group_id = " gm ".group_id" \
+	"  AND v.member_type = " gm ".member_type" \
+	"  AND v.member_value = " gm ".member_value AND" \
+	PROJ_SIG_COUNTS("v.eid") " ORDER BY v.ns DESC, v.eid DESC LIMIT 1)"
+
 /*
  * The condition that message m is addressed to reader :me (of role
  * :role): to them or their role, to a group they are in, or to
@@ -132,8 +152,8 @@ enum stmt_id {
 	"   OR (a.kind = 'group' AND a.value IN (" \
 	"    SELECT g.name FROM groups g JOIN group_members gm" \
 	"     ON gm.group_id = g.group_id" \
-	"    WHERE gm.present AND g.group_id NOT IN" \
-	"     (SELECT group_id FROM group_deletes)" \
+	"    WHERE" PROJ_MEMBER_NOW("gm") " AND g.group_id NOT IN" \
+	PROJ_GROUP_DELETED \
 	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)" \
 	"     OR (gm.member_type = 'role' AND gm.member_value = :role)" \
 	"     OR gm.member_value = '*')))))"
@@ -182,10 +202,6 @@ int proj_sign_session(struct projection *p, const struct event *ev);
 	"   >= (" k ".since_ns, " k ".since_eid))" \
 	" AND (" k ".until_ns IS NULL OR (" e ".ts, " e ".event_id)" \
 	"   <= (" k ".until_ns, " k ".until_eid))"
-
-/* the event whose event_id is col counts by its signature */
-#define PROJ_SIG_COUNTS(col) \
-	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
 
 /* the event_id of the newest intent of agent (a column) that counts */
 #define PROJ_INTENT_OF(agent) \

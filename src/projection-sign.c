@@ -29,9 +29,20 @@
 #include "usage.h"
 #include "wrapper.h"
 
-/* who an event speaks for: its agent_id, else the actor, else the shard */
+/*
+ * who an event speaks for: its agent_id, else the actor, else the shard;
+ * a group event for its actor (created_by, added_by, ...) first, the
+ * name the group shows as having acted
+ */
 static const char *speaker(const struct event *ev, const char *shard)
 {
+	int group = ev->type == EV_GROUP_CREATE ||
+		    ev->type == EV_GROUP_MEMBER_ADD ||
+		    ev->type == EV_GROUP_MEMBER_REMOVE ||
+		    ev->type == EV_GROUP_UPDATE || ev->type == EV_GROUP_DELETE;
+
+	if (group && ev->actor)
+		return ev->actor;
 	if (ev->agent_id)
 		return ev->agent_id;
 	if (ev->actor)

@@ -109,13 +109,20 @@ static const char schema_sql[] =
 	"  group_id TEXT PRIMARY KEY, name TEXT, description TEXT,"
 	"  created_by TEXT, created_ns INTEGER, eid TEXT) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS groups_by_name ON groups(name);"
+	/*
+	 * every delete and every membership change, by event: the deletes
+	 * and the newest change of each member that count are read
+	 * (PROJ_GROUP_DELETED, PROJ_MEMBER_NOW)
+	 */
 	"CREATE TABLE IF NOT EXISTS group_deletes("
-	"  group_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"  group_id TEXT NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(group_id, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS group_members("
 	"  group_id TEXT NOT NULL, member_type TEXT NOT NULL,"
 	"  member_value TEXT NOT NULL, present INTEGER NOT NULL,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;"
+	"  PRIMARY KEY(group_id, member_type, member_value, eid))"
+	"  WITHOUT ROWID;"
 	/* the order instant of each event that came from the far future */
 	"CREATE TABLE IF NOT EXISTS clamped("
 	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;"

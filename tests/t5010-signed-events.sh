@@ -263,4 +263,27 @@ test_expect_success 'a forged work context or intent does not count' '
 	grep "^warning: signatures: evt_${E}G1: agent.update as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
 '
 
+test_expect_success 'a forged membership change or group delete does not count' '
+	thrum_in alice group create crew >/dev/null &&
+	thrum_in alice group add crew @bob >/dev/null &&
+	sync_round alice bob &&
+	gid=$(grep "\"type\":\"group.create\"" "$(sync_dir alice)/events.jsonl" |
+		sed -n "s/.*\"group_id\":\"\([^\"]*\)\".*/\1/p") &&
+	test -n "$gid" &&
+	ts=$(now_ts 8) &&
+	remove="{\"agent_id\":\"mallory\",\"event_id\":\"evt_${E}H1\",\"group_id\":\"$gid\",\"member_type\":\"agent\",\"member_value\":\"bob\",\"removed_by\":\"alice\",\"timestamp\":\"$ts\",\"type\":\"group.member.remove\",\"v\":1}" &&
+	add=$(echo "{\"added_by\":\"alice\",\"event_id\":\"evt_${E}H2\",\"group_id\":\"$gid\",\"member_type\":\"agent\",\"member_value\":\"mallory\",\"timestamp\":\"$ts\",\"type\":\"group.member.add\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	delete="{\"deleted_by\":\"alice\",\"event_id\":\"evt_${E}H3\",\"group_id\":\"$gid\",\"timestamp\":\"$(now_ts 9)\",\"type\":\"group.delete\",\"v\":1}" &&
+	forge events.jsonl "$remove" "$add" "$delete" &&
+	sync_round bob &&
+	thrum_in bob group list --json >g.json &&
+	test "$(json_get g.json "$.groups[0].name")" = crew &&
+	test "$(json_get g.json "$.groups[0].members")" = "[\"@bob\"]" &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}H1: group.member.remove as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}H2: group.member.add as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	grep "^warning: signatures: evt_${E}H3: group.delete as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
+'
+
 test_done

@@ -177,6 +177,24 @@ static void member(const char *gid, const char *type, const char *value,
 	keep(&ev, NULL);
 }
 
+/* a group event of gid by actor: create (name), add or remove, delete */
+static void group_by(enum event_type type, const char *gid,
+		     const char *actor, const char *value, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, type, at);
+	ev.group_id = strdup(gid);
+	ev.actor = strdup(actor);
+	if (type == EV_GROUP_CREATE) {
+		ev.name = strdup(value);
+	} else if (value) {
+		ev.member_type = strdup("agent");
+		ev.member_value = strdup(value);
+	}
+	keep(&ev, NULL);
+}
+
 static void session(const char *who, const char *sid, int start, int64_t at)
 {
 	struct event ev;
@@ -214,7 +232,8 @@ static void agent_key(const char *name, const char *role, int64_t at,
  * count, and an end of ses_s1 signed by "ev", a name with no key,
  * counts as ev's act but ends only a session ev started.  Work contexts
  * and intents: s1's signed one for ses_s1 is shown, a newer unsigned one
- * as s1 does not count (8 events).
+ * as s1 does not count.  Groups: s1's signed sgroup with s2 in it keeps
+ * s2, takes no a1 and is not deleted by unsigned lines as s1 (11 events).
  */
 static void work_intent(const char *who, const char *sid, const char *branch,
 			const char *file, int64_t at);
@@ -246,6 +265,14 @@ static void signed_history(void)
 	session("s1", "ses_s1", 0, 80);
 	session("s1", "ses_sx", 1, 90);
 	work_intent("s1", "ses_s1", "forged", "forged.c", 95);
+	signing = &k_s1;
+	group_by(EV_GROUP_CREATE, "grp_s", "s1", "sgroup", 100);
+	group_by(EV_GROUP_MEMBER_ADD, "grp_s", "s1", "s2", 110);
+	free(message("s1", NULL, NULL, "sgroup", 0, 140));
+	signing = NULL;
+	group_by(EV_GROUP_MEMBER_REMOVE, "grp_s", "s1", "s2", 120);
+	group_by(EV_GROUP_MEMBER_ADD, "grp_s", "s1", "a1", 125);
+	group_by(EV_GROUP_DELETE, "grp_s", "s1", NULL, 130);
 	signing = &k_s1;
 	agent_key("s1", "impl", 500, &k_s1new);
 	signing = &k_s1new;
@@ -627,6 +654,7 @@ static char *digest(struct projection *p)
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
 	struct work_list wl = WORK_LIST_INIT;
+	struct group_list groups = GROUP_LIST_INIT;
 	struct projection_counts c;
 	size_t i, flags;
 
@@ -656,6 +684,15 @@ static char *digest(struct projection *p)
 			    agents.items[i].intent ? agents.items[i].intent
 						   : "-");
 	agent_list_release(&agents);
+	assert_int_equal(projection_groups(p, &groups), 0);
+	for (i = 0; i < groups.nr; i++) {
+		strbuf_addf(&out, "group %s:", groups.items[i].name);
+		for (flags = 0; flags < groups.items[i].members.nr; flags++)
+			strbuf_addf(&out, " %s",
+				    groups.items[i].members.v[flags]);
+		strbuf_addch(&out, '\n');
+	}
+	group_list_release(&groups);
 	assert_int_equal(projection_work_contexts(p, &wl), 0);
 	for (i = 0; i < wl.nr; i++) {
 		const struct event_work_context *wc = &wl.items[i].wc;
@@ -790,7 +827,7 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "41 messages, 3 conflicts"));
+	assert_non_null(strstr(first, "42 messages, 3 conflicts"));
 	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
 	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
 	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
@@ -807,7 +844,8 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "8 do not count"));
+	assert_non_null(strstr(first, "11 do not count"));
+	assert_non_null(strstr(first, "group sgroup: @s2\n"));
 	assert_non_null(strstr(first, "work s1 ses_s1 real u:real.c\n"));
 	assert_non_null(strstr(first, "agent s1 impl on "));
 	assert_non_null(strstr(strstr(first, "agent s1 impl on "),
