@@ -894,7 +894,8 @@ static void test_signers_keep_cleanups(void **state)
 	assert_int_equal(projection_set_signers(p, path.buf), 0);
 	/* every name was judged again: s1's keys are the file's now */
 	assert_int_equal(count(p, "SELECT COUNT(*) FROM agent_keys"
-			       " WHERE agent_id = 's1' AND since_ns IS NULL"), 2);
+			       " WHERE agent_id = 's1'"
+			       " AND since_ns IS NULL"), 2);
 	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
 			       " WHERE agent_id = 'a6'"), 0);
 	assert_int_equal(count(p, "SELECT reg_ns FROM agents"
