@@ -385,13 +385,10 @@ static int apply_register(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot store agent");
 }
 
+/* every intent is kept: the newest that counts is read (PROJ_INTENT_OF) */
 static const char intent_upsert_sql[] =
-	"INSERT INTO agent_intent(agent_id, intent, ns, eid)"
-	" VALUES(:agent_id, :intent, :ts_ns, :event_id)"
-	" ON CONFLICT(agent_id) DO UPDATE SET intent = excluded.intent,"
-	" ns = excluded.ns, eid = excluded.eid"
-	" WHERE (excluded.ns, excluded.eid)"
-	"  > (agent_intent.ns, agent_intent.eid)";
+	"INSERT OR IGNORE INTO agent_intent(agent_id, intent, ns, eid)"
+	" VALUES(:agent_id, :intent, :ts_ns, :event_id)";
 
 static int apply_update(struct projection *p, const struct event *ev)
 {
@@ -403,26 +400,10 @@ static int apply_update(struct projection *p, const struct event *ev)
 			   "cannot store intent");
 }
 
-static const char session_start_sql[] =
-	"INSERT INTO sessions(session_id, agent_id, started_ns)"
-	" VALUES(:session_id, :agent_id, :ts_ns)"
-	" ON CONFLICT(session_id) DO UPDATE SET"
-	" agent_id = excluded.agent_id, started_ns = excluded.started_ns";
-
-static const char session_end_sql[] =
-	"INSERT INTO sessions(session_id, ended_ns, end_reason)"
-	" VALUES(:session_id, :ts_ns, :reason)"
-	" ON CONFLICT(session_id) DO UPDATE SET"
-	" ended_ns = MAX(COALESCE(ended_ns, 0), excluded.ended_ns),"
-	" end_reason = COALESCE(end_reason, excluded.end_reason)";
-
+/* a start or an end is a fact; the session follows from those that count */
 static int apply_session(struct projection *p, const struct event *ev)
 {
-	int start = ev->type == EV_AGENT_SESSION_START;
-
-	return store_event(p, start ? ST_SESSION_START : ST_SESSION_END,
-			   start ? session_start_sql : session_end_sql, ev,
-			   "cannot store session");
+	return proj_sign_session(p, ev);
 }
 
 static const char group_create_sql[] =
@@ -436,18 +417,19 @@ static const char group_create_sql[] =
 	" WHERE (excluded.created_ns, excluded.eid)"
 	"  < (groups.created_ns, groups.eid)";
 
+/*
+ * Deletes and membership changes are kept by event: which count depends
+ * on their signatures, which a registration can re-judge after they
+ * arrived; the readers choose (PROJ_GROUP_DELETED, PROJ_MEMBER_NOW).
+ */
 static const char group_delete_sql[] =
-	"INSERT OR IGNORE INTO group_deletes(group_id) VALUES(:group_id)";
+	"INSERT OR IGNORE INTO group_deletes(group_id, eid)"
+	" VALUES(:group_id, :event_id)";
 
 static const char member_upsert_sql[] =
-	"INSERT INTO group_members(group_id, member_type, member_value,"
-	" present, ns, eid) VALUES(:group_id, :member_type, :member_value,"
-	" :present, :ts_ns, :event_id)"
-	" ON CONFLICT(group_id, member_type, member_value) DO UPDATE SET"
-	" present = excluded.present, ns = excluded.ns,"
-	" eid = excluded.eid"
-	" WHERE (excluded.ns, excluded.eid)"
-	"  > (group_members.ns, group_members.eid)";
+	"INSERT OR IGNORE INTO group_members(group_id, member_type,"
+	" member_value, present, ns, eid) VALUES(:group_id, :member_type,"
+	" :member_value, :present, :ts_ns, :event_id)";
 
 static int apply_group(struct projection *p, const struct event *ev)
 {
@@ -461,6 +443,7 @@ static int apply_group(struct projection *p, const struct event *ev)
 	case EV_GROUP_DELETE:
 		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
 		proj_bind_text(s, ":group_id", ev->group_id);
+		proj_bind_text(s, ":event_id", ev->event_id);
 		break;
 	case EV_GROUP_MEMBER_ADD:
 	case EV_GROUP_MEMBER_REMOVE:
@@ -616,7 +599,7 @@ int projection_apply(struct projection *p, const struct event *orig,
 	case EV_AGENT_SESSION_START:
 	case EV_AGENT_SESSION_END:
 		ret = apply_session(p, ev);
-		seen = 1;
+		seen = !rejected;
 		break;
 	case EV_GROUP_CREATE:
 	case EV_GROUP_DELETE:

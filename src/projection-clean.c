@@ -387,7 +387,10 @@ static int apply_purge(struct projection *p, const struct event *ev)
 		    "cannot purge messages", NULL, cutoff) < 0 ||
 	    sweep_messages(p, NULL) < 0 ||
 	    run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
-		    " SELECT session_id FROM sessions WHERE started_ns < :ns",
+		    " SELECT session_id FROM sessions WHERE started_ns < :ns"
+		    /* and every start before it, counting or not */
+		    " UNION SELECT session_id FROM session_events"
+		    " WHERE start AND ns < :ns",
 		    "cannot purge sessions", NULL, cutoff) < 0 ||
 	    sweep_sessions(p) < 0)
 		return -1;
@@ -424,7 +427,9 @@ static int apply_cleanup(struct projection *p, const struct event *ev)
 	    sweep_messages(p, NULL) < 0 ||
 	    run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
 		    " SELECT session_id FROM sessions WHERE agent_id = :id"
-		    " AND started_ns <= :ns", "cannot remove sessions",
+		    " AND started_ns <= :ns UNION SELECT session_id"
+		    " FROM session_events WHERE start AND agent_id = :id"
+		    " AND ns <= :ns", "cannot remove sessions",
 		    ev->agent_id, ev->ts_ns) < 0 ||
 	    sweep_sessions(p) < 0)
 		goto out;

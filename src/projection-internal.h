@@ -34,8 +34,6 @@ enum stmt_id {
 	ST_AGENT_UPSERT,
 	ST_SEEN_AGENT,
 	ST_INTENT_UPSERT,
-	ST_SESSION_START,
-	ST_SESSION_END,
 	ST_GROUP_CREATE,
 	ST_GROUP_DELETE,
 	ST_MEMBER_UPSERT,
@@ -68,7 +66,6 @@ enum stmt_id {
 	ST_THREAD_ROOT,
 	/* work contexts (projection-work.c) */
 	ST_WORK_UPSERT,
-	ST_WORK_FILES_CLEAR,
 	ST_WORK_FILE_ADD,
 	ST_WORK_ALL,
 	ST_WORK_FILES,
@@ -114,8 +111,33 @@ enum stmt_id {
 	ST_SIG_ALLOWED_ADD,
 	ST_SIG_NAMES,
 	ST_SIG_PROBLEMS,
+	ST_SIG_SESSION_ADD,
+	ST_SIG_SESSION_CLEAR,
+	ST_SIG_SESSION_DERIVE,
+	ST_SIG_SESSIONS_CLEAR,
+	ST_SIG_SESSIONS_DERIVE,
 	ST_MAX
 };
+
+/* the event whose event_id is col counts by its signature */
+#define PROJ_SIG_COUNTS(col) \
+	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
+
+/* the group ids deleted by a delete that counts */
+#define PROJ_GROUP_DELETED \
+	" (SELECT d.group_id FROM group_deletes d WHERE" \
+	PROJ_SIG_COUNTS("d.eid") ")"
+
+/*
+ * Row gm of group_members is its member's newest change that counts,
+ * and that change adds it.
+ */
+#define PROJ_MEMBER_NOW(gm) \
+	" " gm ".present AND " gm ".eid = (SELECT v.eid FROM group_members v" \
+	"  WHERE v.group_id = " gm ".group_id" \
+	"  AND v.member_type = " gm ".member_type" \
+	"  AND v.member_value = " gm ".member_value AND" \
+	PROJ_SIG_COUNTS("v.eid") " ORDER BY v.ns DESC, v.eid DESC LIMIT 1)"
 
 /*
  * The condition that message m is addressed to reader :me (of role
@@ -130,8 +152,8 @@ enum stmt_id {
 	"   OR (a.kind = 'group' AND a.value IN (" \
 	"    SELECT g.name FROM groups g JOIN group_members gm" \
 	"     ON gm.group_id = g.group_id" \
-	"    WHERE gm.present AND g.group_id NOT IN" \
-	"     (SELECT group_id FROM group_deletes)" \
+	"    WHERE" PROJ_MEMBER_NOW("gm") " AND g.group_id NOT IN" \
+	PROJ_GROUP_DELETED \
 	"    AND ((gm.member_type = 'agent' AND gm.member_value = :me)" \
 	"     OR (gm.member_type = 'role' AND gm.member_value = :role)" \
 	"     OR gm.member_value = '*')))))"
@@ -165,6 +187,12 @@ int proj_sign_after(struct projection *p, const struct event *ev,
 void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
 
 /*
+ * proj_sign_session(): stores an agent.session.start or .end as a fact
+ * and derives its session's row from the facts that count.
+ */
+int proj_sign_session(struct projection *p, const struct event *ev);
+
+/*
  * Key k (a row of agent_keys) speaks for its name at the instant of
  * event e (a row of event_sigs): from its registration (since) up to
  * the registration that replaced it (until), both included.
@@ -174,6 +202,12 @@ void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
 	"   >= (" k ".since_ns, " k ".since_eid))" \
 	" AND (" k ".until_ns IS NULL OR (" e ".ts, " e ".event_id)" \
 	"   <= (" k ".until_ns, " k ".until_eid))"
+
+/* the event_id of the newest intent of agent (a column) that counts */
+#define PROJ_INTENT_OF(agent) \
+	" (SELECT j.eid FROM agent_intent j WHERE j.agent_id = " agent \
+	"  AND" PROJ_SIG_COUNTS("j.eid") \
+	"  ORDER BY j.ns DESC, j.eid DESC LIMIT 1)"
 
 /* the event col is signed by the key that speaks for its name then */
 #define PROJ_SIG_GOOD(col) \

@@ -368,6 +368,7 @@ static const char agents_sql[] =
 	" EXISTS (SELECT 1 FROM key_conflicts kc WHERE kc.agent_id = a.agent_id)"
 	" FROM agents a"
 	" LEFT JOIN agent_intent i ON i.agent_id = a.agent_id"
+	"  AND i.eid =" PROJ_INTENT_OF("a.agent_id")
 	" LEFT JOIN agent_seen s ON s.agent_id = a.agent_id"
 	" WHERE a.reg_ns IS NOT NULL ORDER BY a.name, a.agent_id";
 
@@ -394,7 +395,7 @@ static const char is_agent_sql[] =
 
 static const char is_group_sql[] =
 	"SELECT 1 FROM groups WHERE name = :name AND group_id NOT IN"
-	" (SELECT group_id FROM group_deletes) LIMIT 1";
+	PROJ_GROUP_DELETED " LIMIT 1";
 
 static const char is_role_sql[] =
 	"SELECT 1 FROM agents WHERE role = :name LIMIT 1";
@@ -481,7 +482,7 @@ int projection_seq(struct projection *p, int64_t *out)
 /* two groups of one name (made on two clones): the first one */
 static const char group_id_sql[] =
 	"SELECT group_id FROM groups WHERE name = :name AND group_id NOT IN"
-	" (SELECT group_id FROM group_deletes)"
+	PROJ_GROUP_DELETED
 	" ORDER BY created_ns, eid LIMIT 1";
 
 int projection_group_id(struct projection *p, const char *name, char **out)
@@ -518,12 +519,12 @@ void group_list_release(struct group_list *l)
 static const char groups_sql[] =
 	"SELECT group_id, name, description, created_by, created_ns"
 	" FROM groups WHERE created_ns IS NOT NULL AND group_id NOT IN"
-	" (SELECT group_id FROM group_deletes) ORDER BY name, created_ns";
+	PROJ_GROUP_DELETED " ORDER BY name, created_ns";
 
 static const char group_members_sql[] =
-	"SELECT member_type, member_value FROM group_members"
-	" WHERE group_id = :group_id AND present ORDER BY member_type,"
-	" member_value";
+	"SELECT member_type, member_value FROM group_members gm"
+	" WHERE gm.group_id = :group_id AND" PROJ_MEMBER_NOW("gm")
+	" ORDER BY member_type, member_value";
 
 static const struct column group_cols[] = {
 	COL(group_info, COL_TEXT, group_id), COL(group_info, COL_TEXT, name),

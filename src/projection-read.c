@@ -106,8 +106,8 @@ static const char sent_recipients_sql[] =
 	"   OR (a.kind = 'group' AND a.value IN ("
 	"    SELECT g.name FROM groups g JOIN group_members gm"
 	"     ON gm.group_id = g.group_id"
-	"    WHERE gm.present AND g.group_id NOT IN"
-	"     (SELECT group_id FROM group_deletes)"
+	"    WHERE" PROJ_MEMBER_NOW("gm") " AND g.group_id NOT IN"
+	PROJ_GROUP_DELETED
 	"    AND ((gm.member_type = 'agent' AND gm.member_value = ag.agent_id)"
 	"     OR (gm.member_type = 'role' AND gm.member_value = ag.role)"
 	"     OR gm.member_value = '*')))))"

@@ -13,7 +13,8 @@
  *
  * A registration can change what counts for events that came before it,
  * so each one recomputes its name from the facts: the keys, the rejects,
- * the agent's row, its receipts and its messages' edits and deletes.
+ * the agent's row, its receipts, its messages' edits and deletes, and
+ * its sessions (each start and end is kept as a fact, session_events).
  * What a name's facts decide does not depend on the order they came in:
  * rebuild = incremental.  Messages are filtered where they are read
  * (PROJ_SIG_SHOWN).
@@ -28,9 +29,20 @@
 #include "usage.h"
 #include "wrapper.h"
 
-/* who an event speaks for: its agent_id, else the actor, else the shard */
+/*
+ * who an event speaks for: its agent_id, else the actor, else the shard;
+ * a group event for its actor (created_by, added_by, ...) first, the
+ * name the group shows as having acted
+ */
 static const char *speaker(const struct event *ev, const char *shard)
 {
+	int group = ev->type == EV_GROUP_CREATE ||
+		    ev->type == EV_GROUP_MEMBER_ADD ||
+		    ev->type == EV_GROUP_MEMBER_REMOVE ||
+		    ev->type == EV_GROUP_UPDATE || ev->type == EV_GROUP_DELETE;
+
+	if (group && ev->actor)
+		return ev->actor;
 	if (ev->agent_id)
 		return ev->agent_id;
 	if (ev->actor)
@@ -253,6 +265,84 @@ static const char refresh_agent_sql[] =
 	"UPDATE messages SET " PROJ_MSG_REFRESH_SET
 	" WHERE agent_id = :who";
 
+/*
+ * Sessions, from the starts and ends that count: a session is its first
+ * start by (instant, event_id), and ends at the latest end by the agent
+ * that started it (any end while no start counts), with that end's
+ * reason.  A purged session stays purged.  SESSION_DERIVE(set) writes
+ * the rows of the session ids that the SELECT set gives.
+ */
+#define SESSION_COUNTS(f) \
+	" NOT EXISTS (SELECT 1 FROM sig_rejects x" \
+	"  WHERE x.event_id = " f ".event_id)"
+
+#define SESSION_DERIVE(set) \
+	"INSERT INTO sessions(session_id, agent_id, started_ns, ended_ns," \
+	" end_reason)" \
+	" SELECT d.session_id, st.agent_id, st.ns, en.ns, en.reason" \
+	" FROM (SELECT DISTINCT session_id FROM session_events" \
+	"  WHERE session_id IN (" set ")) d" \
+	" LEFT JOIN session_events st ON st.event_id =" \
+	"  (SELECT f.event_id FROM session_events f" \
+	"   WHERE f.session_id = d.session_id AND f.start AND" \
+	SESSION_COUNTS("f") " ORDER BY f.ns, f.event_id LIMIT 1)" \
+	" LEFT JOIN session_events en ON en.event_id =" \
+	"  (SELECT f.event_id FROM session_events f" \
+	"   WHERE f.session_id = d.session_id AND NOT f.start" \
+	"   AND (st.event_id IS NULL OR f.agent_id IS st.agent_id) AND" \
+	SESSION_COUNTS("f") " ORDER BY f.ns DESC, f.event_id DESC LIMIT 1)" \
+	" WHERE (st.event_id IS NOT NULL OR en.event_id IS NOT NULL)" \
+	" AND NOT EXISTS (SELECT 1 FROM purged_sessions g" \
+	"  WHERE g.session_id = d.session_id)"
+
+static const char session_add_sql[] =
+	"INSERT OR IGNORE INTO session_events(event_id, session_id, agent_id,"
+	" ns, start, reason) VALUES(:event_id, :session_id, :agent_id,"
+	" :ts_ns, :start, :reason)";
+
+static const char session_clear_sql[] =
+	"DELETE FROM sessions WHERE session_id = :session_id";
+
+static const char session_derive_sql[] =
+	SESSION_DERIVE("SELECT :session_id");
+
+#define SESSIONS_OF_WHO \
+	"SELECT session_id FROM session_events WHERE agent_id = :who"
+
+static const char sessions_clear_sql[] =
+	"DELETE FROM sessions WHERE session_id IN (" SESSIONS_OF_WHO ")";
+
+static const char sessions_derive_sql[] = SESSION_DERIVE(SESSIONS_OF_WHO);
+
+/* every start and end is a fact, even of a session a purge removed */
+static int add_session(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_SIG_SESSION_ADD, session_add_sql);
+
+	proj_bind_text(s, ":event_id", ev->event_id);
+	proj_bind_text(s, ":session_id", ev->session_id);
+	proj_bind_text(s, ":agent_id", ev->agent_id);
+	proj_bind_int(s, ":ts_ns", ev->ts_ns);
+	proj_bind_int(s, ":start", ev->type == EV_AGENT_SESSION_START);
+	proj_bind_text(s, ":reason", ev->reason);
+	return proj_run(p, s, "cannot store a session");
+}
+
+int proj_sign_session(struct projection *p, const struct event *ev)
+{
+	sqlite3_stmt *s;
+
+	if (!ev->session_id)
+		return 0;
+	s = proj_stmt(p, ST_SIG_SESSION_CLEAR, session_clear_sql);
+	proj_bind_text(s, ":session_id", ev->session_id);
+	if (proj_run(p, s, "cannot store a session") < 0)
+		return -1;
+	s = proj_stmt(p, ST_SIG_SESSION_DERIVE, session_derive_sql);
+	proj_bind_text(s, ":session_id", ev->session_id);
+	return proj_run(p, s, "cannot store a session");
+}
+
 /* everything the facts of who decide, again */
 static int recompute(struct projection *p, const char *who)
 {
@@ -274,7 +364,9 @@ static int recompute(struct projection *p, const char *who)
 	    exec_who(p, ST_SIG_RECEIPTS_CLEAR, receipts_clear_sql, who) < 0 ||
 	    exec_who(p, ST_SIG_RECEIPTS_SIGS, receipts_from_sigs_sql,
 		     who) < 0 ||
-	    exec_who(p, ST_SIG_REFRESH_AGENT, refresh_agent_sql, who) < 0)
+	    exec_who(p, ST_SIG_REFRESH_AGENT, refresh_agent_sql, who) < 0 ||
+	    exec_who(p, ST_SIG_SESSIONS_CLEAR, sessions_clear_sql, who) < 0 ||
+	    exec_who(p, ST_SIG_SESSIONS_DERIVE, sessions_derive_sql, who) < 0)
 		return -1;
 	return 0;
 }
@@ -301,6 +393,10 @@ int proj_sign_record(struct projection *p, const struct event *ev,
 	proj_bind_text(s, ":message_id", ev->message_id);
 	proj_bind_text(s, ":receipt_type", ev->receipt_type);
 	if (proj_run(p, s, "cannot store a signature") < 0)
+		return -1;
+	if ((ev->type == EV_AGENT_SESSION_START ||
+	     ev->type == EV_AGENT_SESSION_END) && ev->session_id &&
+	    add_session(p, ev) < 0)
 		return -1;
 	if (ev->type == EV_AGENT_REGISTER) {
 		s = proj_stmt(p, ST_SIG_REG_ADD, reg_add_sql);

@@ -2,10 +2,12 @@
  * projection-work.c: work contexts (agent.update) in the projection.
  * The specification merges an agent's contexts by session id: a newer
  * context for a session replaces that session's, the others stay.  Each
- * (agent, session) is a fact kept with the instant and event_id it came
- * from and replaced only by a later one, so any order of arrival, and a
- * rebuild, give the same contexts.  Only open sessions are shown, and a
- * context counts only for a session its own agent started.
+ * context is a fact kept with the instant and event_id it came from; a
+ * session shows the newest whose event counts by its signature
+ * (Documentation/security.adoc), chosen when read, so any order of
+ * arrival, a key that arrives late, and a rebuild give the same
+ * contexts.  Only open sessions are shown, and a context counts only for
+ * a session its own agent started.
  */
 #include "thrum.h"
 #include "projection.h"
@@ -13,32 +15,34 @@
 #include "event.h"
 #include "wrapper.h"
 
+/*
+ * Every context is kept, by event: which one a session shows depends on
+ * which events count (their signatures), and a registration can change
+ * that after they arrived.  The newest that counts is read (WORK_NEWEST).
+ */
 static const char work_upsert_sql[] =
-	"INSERT INTO work_contexts(agent_id, session_id, branch,"
+	"INSERT OR IGNORE INTO work_contexts(agent_id, session_id, branch,"
 	" worktree_path, git_updated_at, intent, ns, eid)"
 	" SELECT :agent_id, :session_id, :branch, :worktree_path,"
 	" :git_updated_at, :intent, :ns, :eid"
 	/* a purged session takes no context, whenever it arrives */
 	" WHERE NOT EXISTS (SELECT 1 FROM purged_sessions"
-	"  WHERE session_id = :session_id)"
-	" ON CONFLICT(agent_id, session_id) DO UPDATE SET"
-	" branch = excluded.branch, worktree_path = excluded.worktree_path,"
-	" git_updated_at = excluded.git_updated_at,"
-	" intent = excluded.intent, ns = excluded.ns, eid = excluded.eid"
-	" WHERE (excluded.ns, excluded.eid)"
-	"  > (work_contexts.ns, work_contexts.eid)";
-
-static const char work_files_clear_sql[] =
-	"DELETE FROM work_files"
-	" WHERE agent_id = :agent_id AND session_id = :session_id";
+	"  WHERE session_id = :session_id)";
 
 static const char work_file_add_sql[] =
-	"INSERT OR IGNORE INTO work_files(agent_id, session_id, uncommitted,"
-	" path) VALUES(:agent_id, :session_id, :uncommitted, :path)";
+	"INSERT OR IGNORE INTO work_files(agent_id, session_id, eid,"
+	" uncommitted, path)"
+	" VALUES(:agent_id, :session_id, :eid, :uncommitted, :path)";
+
+/* the event_id of the newest context of (agent, session) that counts */
+#define WORK_NEWEST(agent, session) \
+	" (SELECT v.eid FROM work_contexts v WHERE v.agent_id = " agent \
+	"  AND v.session_id = " session " AND" PROJ_SIG_COUNTS("v.eid") \
+	"  ORDER BY v.ns DESC, v.eid DESC LIMIT 1)"
 
 static int add_files(struct projection *p, const char *agent,
-		     const char *session, int uncommitted, char **files,
-		     size_t nr)
+		     const char *session, const char *eid, int uncommitted,
+		     char **files, size_t nr)
 {
 	size_t i;
 
@@ -48,6 +52,7 @@ static int add_files(struct projection *p, const char *agent,
 
 		proj_bind_text(s, ":agent_id", agent);
 		proj_bind_text(s, ":session_id", session);
+		proj_bind_text(s, ":eid", eid);
 		proj_bind_int(s, ":uncommitted", uncommitted);
 		proj_bind_text(s, ":path", files[i]);
 		if (proj_run(p, s, "cannot store a work file") < 0)
@@ -72,15 +77,10 @@ static int apply_one(struct projection *p, const struct event *ev,
 	if (proj_run(p, s, "cannot store a work context") < 0)
 		return -1;
 	if (!sqlite3_changes(p->db))
-		return 0;	/* the session has a newer one */
-	s = proj_stmt(p, ST_WORK_FILES_CLEAR, work_files_clear_sql);
-	proj_bind_text(s, ":agent_id", ev->agent_id);
-	proj_bind_text(s, ":session_id", wc->session_id);
-	if (proj_run(p, s, "cannot replace work files") < 0)
-		return -1;
-	return add_files(p, ev->agent_id, wc->session_id, 0,
+		return 0;	/* the same session twice, or purged */
+	return add_files(p, ev->agent_id, wc->session_id, ev->event_id, 0,
 			 wc->changed_files, wc->nr_changed) < 0 ||
-	       add_files(p, ev->agent_id, wc->session_id, 1,
+	       add_files(p, ev->agent_id, wc->session_id, ev->event_id, 1,
 			 wc->uncommitted_files, wc->nr_uncommitted) < 0
 		       ? -1 : 0;
 }
@@ -122,12 +122,14 @@ static const char work_all_sql[] =
 	" FROM work_contexts w"
 	" JOIN sessions s ON s.session_id = w.session_id"
 	"  AND s.agent_id = w.agent_id AND s.ended_ns IS NULL"
+	"  AND w.eid =" WORK_NEWEST("w.agent_id", "w.session_id")
 	" LEFT JOIN agents a ON a.agent_id = w.agent_id"
 	" ORDER BY COALESCE(a.name, w.agent_id), w.agent_id, w.session_id";
 
 static const char work_files_sql[] =
 	"SELECT uncommitted, path FROM work_files"
 	" WHERE agent_id = :agent_id AND session_id = :session_id"
+	" AND eid =" WORK_NEWEST(":agent_id", ":session_id")
 	" ORDER BY uncommitted, path";
 
 static int read_files(struct projection *p, struct work_row *row)

@@ -31,7 +31,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -98,9 +98,10 @@ static const char schema_sql[] =
 	"  reg_ns INTEGER, reg_eid TEXT);"
 	"CREATE TABLE IF NOT EXISTS agent_seen("
 	"  agent_id TEXT PRIMARY KEY, last_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	/* every intent, the newest that counts is the agent's */
 	"CREATE TABLE IF NOT EXISTS agent_intent("
-	"  agent_id TEXT PRIMARY KEY, intent TEXT, ns INTEGER, eid TEXT)"
-	"  WITHOUT ROWID;"
+	"  agent_id TEXT NOT NULL, intent TEXT, ns INTEGER NOT NULL,"
+	"  eid TEXT NOT NULL, PRIMARY KEY(agent_id, ns, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS sessions("
 	"  session_id TEXT PRIMARY KEY, agent_id TEXT, started_ns INTEGER,"
 	"  ended_ns INTEGER, end_reason TEXT) WITHOUT ROWID;"
@@ -108,13 +109,20 @@ static const char schema_sql[] =
 	"  group_id TEXT PRIMARY KEY, name TEXT, description TEXT,"
 	"  created_by TEXT, created_ns INTEGER, eid TEXT) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS groups_by_name ON groups(name);"
+	/*
+	 * every delete and every membership change, by event: the deletes
+	 * and the newest change of each member that count are read
+	 * (PROJ_GROUP_DELETED, PROJ_MEMBER_NOW)
+	 */
 	"CREATE TABLE IF NOT EXISTS group_deletes("
-	"  group_id TEXT PRIMARY KEY) WITHOUT ROWID;"
+	"  group_id TEXT NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(group_id, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS group_members("
 	"  group_id TEXT NOT NULL, member_type TEXT NOT NULL,"
 	"  member_value TEXT NOT NULL, present INTEGER NOT NULL,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(group_id, member_type, member_value)) WITHOUT ROWID;"
+	"  PRIMARY KEY(group_id, member_type, member_value, eid))"
+	"  WITHOUT ROWID;"
 	/* the order instant of each event that came from the far future */
 	"CREATE TABLE IF NOT EXISTS clamped("
 	"  event_id TEXT PRIMARY KEY, ns INTEGER NOT NULL) WITHOUT ROWID;"
@@ -131,18 +139,19 @@ static const char schema_sql[] =
 	"  type TEXT NOT NULL, value TEXT NOT NULL,"
 	"  PRIMARY KEY(message_id, kind, pos)) WITHOUT ROWID;"
 	/*
-	 * work contexts (agent.update, projection-work.c): the newest by
-	 * (instant, event_id) of each agent's session, and its files
+	 * work contexts (agent.update, projection-work.c): each context of
+	 * each agent's session, by event, and its files; the newest by
+	 * (instant, event_id) that counts is shown
 	 */
 	"CREATE TABLE IF NOT EXISTS work_contexts("
 	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL, branch TEXT,"
 	"  worktree_path TEXT, git_updated_at TEXT, intent TEXT,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(agent_id, session_id)) WITHOUT ROWID;"
+	"  PRIMARY KEY(agent_id, session_id, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS work_files("
 	"  agent_id TEXT NOT NULL, session_id TEXT NOT NULL,"
-	"  uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
-	"  PRIMARY KEY(agent_id, session_id, uncommitted, path))"
+	"  eid TEXT NOT NULL, uncommitted INTEGER NOT NULL, path TEXT NOT NULL,"
+	"  PRIMARY KEY(agent_id, session_id, eid, uncommitted, path))"
 	"  WITHOUT ROWID;"
 	/*
 	 * cleanup (projection-clean.c): agent.cleanup and purge.executed
@@ -212,7 +221,16 @@ static const char schema_sql[] =
 	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
 	"  why TEXT NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS sig_rejects_by_agent"
-	"  ON sig_rejects(agent_id);";
+	"  ON sig_rejects(agent_id);"
+	/* each session start or end, so that what counts can be re-judged */
+	"CREATE TABLE IF NOT EXISTS session_events("
+	"  event_id TEXT PRIMARY KEY, session_id TEXT NOT NULL,"
+	"  agent_id TEXT, ns INTEGER NOT NULL, start INTEGER NOT NULL,"
+	"  reason TEXT) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS session_events_by_session"
+	"  ON session_events(session_id);"
+	"CREATE INDEX IF NOT EXISTS session_events_by_agent"
+	"  ON session_events(agent_id);";
 
 /*
  * What keeps the search index true to messages in the same transaction

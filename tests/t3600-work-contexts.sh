@@ -118,6 +118,11 @@ test_expect_success 'team shows each agent branch and change count' '
 '
 
 test_expect_success 'work contexts merge by session from two machines' '
+	# the same agent on a second machine carries its key along (its
+	# lines signed by another key would not count)
+	mkdir -p bob/.thrum/identities &&
+	cp alice/.thrum/identities/alice.key bob/.thrum/identities/ &&
+	chmod 600 bob/.thrum/identities/alice.key &&
 	(
 		cd bob &&
 		git thrum quickstart --name alice --role alice-role \

@@ -217,4 +217,73 @@ test_expect_success 'thrum.requireSigned hides what is unsigned' '
 	grep "signed one" in
 '
 
+test_expect_success 'a forged session end or start does not count' '
+	thrum_in alice session start --intent "real work" >out &&
+	sid=$(sed -n "s/^session \(.*\) started$/\1/p" out) &&
+	test -n "$sid" &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].session_id")" = "$sid" &&
+	end="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F1\",\"reason\":\"FORGED\",\"session_id\":\"$sid\",\"timestamp\":\"$(now_ts 4)\",\"type\":\"agent.session.end\",\"v\":1}" &&
+	start=$(echo "{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}F2\",\"session_id\":\"ses_${E}F2\",\"timestamp\":\"$(now_ts 5)\",\"type\":\"agent.session.start\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	other=$(echo "{\"agent_id\":\"mallory\",\"event_id\":\"evt_${E}F3\",\"session_id\":\"$sid\",\"timestamp\":\"$(now_ts 6)\",\"type\":\"agent.session.end\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge messages/alice.jsonl "$end" "$start" &&
+	forge messages/mallory.jsonl "$other" &&
+	sync_round bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].name")" = alice &&
+	test "$(json_get a.json "$.agents[0].session_id")" = "$sid" &&
+	thrum_in bob team >team &&
+	grep "^alice " team &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}F1: agent.session.end as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}F2: agent.session.start as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob agent list --json >b.json &&
+	test_cmp a.json b.json
+'
+
+test_expect_success 'a forged work context or intent does not count' '
+	thrum_in bob agent list --json >a.json &&
+	intent=$(json_get a.json "$.agents[0].intent") &&
+	sid=$(json_get a.json "$.agents[0].session_id") &&
+	test -n "$sid" &&
+	upd="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}G1\",\"timestamp\":\"$(now_ts 7)\",\"type\":\"agent.update\",\"v\":1,\"work_contexts\":[{\"branch\":\"FORGED\",\"changed_files\":[\"forged.c\"],\"intent\":\"FORGED intent\",\"session_id\":\"$sid\"}]}" &&
+	forge messages/alice.jsonl "$upd" &&
+	sync_round bob &&
+	thrum_in bob agent list --json >a.json &&
+	test "$(json_get a.json "$.agents[0].intent")" = "$intent" &&
+	thrum_in bob team >team &&
+	! grep FORGED team &&
+	thrum_in bob who-has forged.c >who &&
+	! grep alice who &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}G1: agent.update as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
+'
+
+test_expect_success 'a forged membership change or group delete does not count' '
+	thrum_in alice group create crew >/dev/null &&
+	thrum_in alice group add crew @bob >/dev/null &&
+	sync_round alice bob &&
+	gid=$(grep "\"type\":\"group.create\"" "$(sync_dir alice)/events.jsonl" |
+		sed -n "s/.*\"group_id\":\"\([^\"]*\)\".*/\1/p") &&
+	test -n "$gid" &&
+	ts=$(now_ts 8) &&
+	remove="{\"agent_id\":\"mallory\",\"event_id\":\"evt_${E}H1\",\"group_id\":\"$gid\",\"member_type\":\"agent\",\"member_value\":\"bob\",\"removed_by\":\"alice\",\"timestamp\":\"$ts\",\"type\":\"group.member.remove\",\"v\":1}" &&
+	add=$(echo "{\"added_by\":\"alice\",\"event_id\":\"evt_${E}H2\",\"group_id\":\"$gid\",\"member_type\":\"agent\",\"member_value\":\"mallory\",\"timestamp\":\"$ts\",\"type\":\"group.member.add\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	delete="{\"deleted_by\":\"alice\",\"event_id\":\"evt_${E}H3\",\"group_id\":\"$gid\",\"timestamp\":\"$(now_ts 9)\",\"type\":\"group.delete\",\"v\":1}" &&
+	forge events.jsonl "$remove" "$add" "$delete" &&
+	sync_round bob &&
+	thrum_in bob group list --json >g.json &&
+	test "$(json_get g.json "$.groups[0].name")" = crew &&
+	test "$(json_get g.json "$.groups[0].members")" = "[\"@bob\"]" &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}H1: group.member.remove as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}H2: group.member.add as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	grep "^warning: signatures: evt_${E}H3: group.delete as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
+'
+
 test_done

@@ -177,6 +177,24 @@ static void member(const char *gid, const char *type, const char *value,
 	keep(&ev, NULL);
 }
 
+/* a group event of gid by actor: create (name), add or remove, delete */
+static void group_by(enum event_type type, const char *gid,
+		     const char *actor, const char *value, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, type, at);
+	ev.group_id = strdup(gid);
+	ev.actor = strdup(actor);
+	if (type == EV_GROUP_CREATE) {
+		ev.name = strdup(value);
+	} else if (value) {
+		ev.member_type = strdup("agent");
+		ev.member_value = strdup(value);
+	}
+	keep(&ev, NULL);
+}
+
 static void session(const char *who, const char *sid, int start, int64_t at)
 {
 	struct event ev;
@@ -209,7 +227,17 @@ static void agent_key(const char *name, const char *role, int64_t at,
  * does not count: an unsigned edit by s1, a delete of s2's message
  * signed by evil, an unsigned receipt by s2, evil's registration of s2
  * (a key conflict), and s1's old key after the rotation: 5 events.
+ * Sessions: s1's signed ses_s1 stays open and ses_sx never starts: an
+ * unsigned end of ses_s1 and an unsigned start of ses_sx as s1 do not
+ * count, and an end of ses_s1 signed by "ev", a name with no key,
+ * counts as ev's act but ends only a session ev started.  Work contexts
+ * and intents: s1's signed one for ses_s1 is shown, a newer unsigned one
+ * as s1 does not count.  Groups: s1's signed sgroup with s2 in it keeps
+ * s2, takes no a1 and is not deleted by unsigned lines as s1 (11 events).
  */
+static void work_intent(const char *who, const char *sid, const char *branch,
+			const char *file, int64_t at);
+
 static void signed_history(void)
 {
 	char *m1, *m2, *m3;
@@ -229,6 +257,22 @@ static void signed_history(void)
 	signing = &k_evil;
 	delete(m2, "s2", 45);
 	agent_key("s2", "owned", 60, &k_evil);
+	session("ev", "ses_s1", 0, 85);
+	signing = &k_s1;
+	session("s1", "ses_s1", 1, 70);
+	work_intent("s1", "ses_s1", "real", "real.c", 72);
+	signing = NULL;
+	session("s1", "ses_s1", 0, 80);
+	session("s1", "ses_sx", 1, 90);
+	work_intent("s1", "ses_s1", "forged", "forged.c", 95);
+	signing = &k_s1;
+	group_by(EV_GROUP_CREATE, "grp_s", "s1", "sgroup", 100);
+	group_by(EV_GROUP_MEMBER_ADD, "grp_s", "s1", "s2", 110);
+	free(message("s1", NULL, NULL, "sgroup", 0, 140));
+	signing = NULL;
+	group_by(EV_GROUP_MEMBER_REMOVE, "grp_s", "s1", "s2", 120);
+	group_by(EV_GROUP_MEMBER_ADD, "grp_s", "s1", "a1", 125);
+	group_by(EV_GROUP_DELETE, "grp_s", "s1", NULL, 130);
 	signing = &k_s1;
 	agent_key("s1", "impl", 500, &k_s1new);
 	signing = &k_s1new;
@@ -317,6 +361,24 @@ static void work(const char *who, const char *sid, const char *branch,
 	ev.wcs[0].branch = strdup(branch);
 	event_work_context_add_file(&ev.wcs[0], 1, file);
 	event_work_context_add_file(&ev.wcs[0], 0, "common.c");
+	keep(&ev, NULL);
+}
+
+/* a work context of who's session sid, with an intent */
+static void work_intent(const char *who, const char *sid, const char *branch,
+			const char *file, int64_t at)
+{
+	struct event ev;
+
+	fill(&ev, EV_AGENT_UPDATE, at);
+	ev.agent_id = strdup(who);
+	ev.wcs = calloc(1, sizeof(*ev.wcs));
+	ev.nr_wcs = 1;
+	ev.wcs[0].session_id = strdup(sid);
+	ev.wcs[0].branch = strdup(branch);
+	ev.wcs[0].intent = strdup(branch);
+	ev.intent = strdup(branch);
+	event_work_context_add_file(&ev.wcs[0], 1, file);
 	keep(&ev, NULL);
 }
 
@@ -592,6 +654,7 @@ static char *digest(struct projection *p)
 	struct strbuf out = STRBUF_INIT;
 	struct agent_list agents = AGENT_LIST_INIT;
 	struct work_list wl = WORK_LIST_INIT;
+	struct group_list groups = GROUP_LIST_INIT;
 	struct projection_counts c;
 	size_t i, flags;
 
@@ -614,11 +677,22 @@ static char *digest(struct projection *p)
 		digest_read(p, &out, who[i][0], who[i][1]);
 	assert_int_equal(projection_agents(p, &agents), 0);
 	for (i = 0; i < agents.nr; i++)
-		strbuf_addf(&out, "agent %s %s %s %s\n", agents.items[i].name,
-			    agents.items[i].role,
+		strbuf_addf(&out, "agent %s %s %s %s %s\n",
+			    agents.items[i].name, agents.items[i].role,
 			    agents.items[i].session_id ? "on" : "off",
-			    agents.items[i].last_seen_at);
+			    agents.items[i].last_seen_at,
+			    agents.items[i].intent ? agents.items[i].intent
+						   : "-");
 	agent_list_release(&agents);
+	assert_int_equal(projection_groups(p, &groups), 0);
+	for (i = 0; i < groups.nr; i++) {
+		strbuf_addf(&out, "group %s:", groups.items[i].name);
+		for (flags = 0; flags < groups.items[i].members.nr; flags++)
+			strbuf_addf(&out, " %s",
+				    groups.items[i].members.v[flags]);
+		strbuf_addch(&out, '\n');
+	}
+	group_list_release(&groups);
 	assert_int_equal(projection_work_contexts(p, &wl), 0);
 	for (i = 0; i < wl.nr; i++) {
 		const struct event_work_context *wc = &wl.items[i].wc;
@@ -684,7 +758,8 @@ static void check_removed(struct projection *p)
 		"SELECT COUNT(*) FROM message_tags WHERE message_id IN"
 		" (SELECT message_id FROM purged_messages)",
 		"SELECT COUNT(*) FROM sessions"
-		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb')",
+		" WHERE session_id NOT IN ('ses_5', 'ses_w', 'ses_wb',"
+		" 'ses_s1')",
 		"SELECT COUNT(*) FROM work_contexts WHERE session_id = 'ses_1'",
 	};
 	size_t i;
@@ -705,7 +780,7 @@ static void check_removed(struct projection *p)
 static void test_order_independence(void **state)
 {
 	size_t *order = calloc(nr_lines, sizeof(*order));
-	char *first = NULL;
+	char *first = NULL, *sx;
 	size_t i;
 	int run;
 
@@ -739,6 +814,11 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "grp_2|orphans|before its create|"));
 	assert_non_null(strstr(first, "== agent_cleanups 2\na5|"));
 	assert_null(strstr(first, "agent a6"));
+	/* a session ends only by its agent's end that counts */
+	assert_non_null(sx = strstr(first, "\nses_s1|s1|"));
+	assert_non_null(strstr(sx, "|NULL|NULL\n"));
+	assert_true(strstr(sx, "|NULL|NULL\n") < strchr(sx + 1, '\n') + 1);
+	assert_null(strstr(first, "\nses_sx|"));
 	*strstr(first, "== tables\n") = '\0';
 	assert_non_null(strstr(first, "edit two"));
 	assert_null(strstr(first, "forged"));
@@ -747,7 +827,7 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "41 messages, 3 conflicts"));
+	assert_non_null(strstr(first, "42 messages, 3 conflicts"));
 	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
 	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
 	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
@@ -764,7 +844,12 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "5 do not count"));
+	assert_non_null(strstr(first, "11 do not count"));
+	assert_non_null(strstr(first, "group sgroup: @s2\n"));
+	assert_non_null(strstr(first, "work s1 ses_s1 real u:real.c\n"));
+	assert_non_null(strstr(first, "agent s1 impl on "));
+	assert_non_null(strstr(strstr(first, "agent s1 impl on "),
+			       " real\n"));
 	assert_non_null(strstr(first, "signed edit|r0 e1 d0 v1|"));
 	assert_null(strstr(first, "unsigned edit"));
 	assert_non_null(strstr(first, "agent s2 review"));
@@ -772,6 +857,55 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "v-1"));
 	free(first);
 	free(order);
+}
+
+/*
+ * thrum.allowedSigners re-judges every name: an agent an agent.cleanup
+ * deleted (a6, registered at 3, cleaned up at 36) stays deleted, and
+ * what the cleanups and the purge removed stays removed.
+ */
+static void test_signers_keep_cleanups(void **state)
+{
+	struct projection *p = fresh(104);
+	size_t *order = calloc(nr_lines, sizeof(*order));
+	struct strbuf path = STRBUF_INIT, text = STRBUF_INIT;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < nr_lines; i++)
+		order[i] = i;
+	apply_all(p, order);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a6'"), 0);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a5'"), 1);
+	strbuf_addf(&path, "%s/signers-104", tmpdir);
+	strbuf_addstr(&text, "s1 ");
+	sign_pubkey_text(k_s1.pk, &text);
+	strbuf_addstr(&text, "\ns1 ");
+	sign_pubkey_text(k_s1new.pk, &text);
+	strbuf_addstr(&text, "\ns2 ");
+	sign_pubkey_text(k_s2.pk, &text);
+	strbuf_addch(&text, '\n');
+	assert_non_null(f = fopen(path.buf, "w"));
+	assert_int_equal(fputs(text.buf, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(projection_set_signers(p, path.buf), 0);
+	/* every name was judged again: s1's keys are the file's now */
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agent_keys"
+			       " WHERE agent_id = 's1'"
+			       " AND since_ns IS NULL"), 2);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agents"
+			       " WHERE agent_id = 'a6'"), 0);
+	assert_int_equal(count(p, "SELECT reg_ns FROM agents"
+			       " WHERE agent_id = 'a5'"),
+			 base_ns + 45 * 1000000LL);
+	check_removed(p);
+	strbuf_release(&path);
+	strbuf_release(&text);
+	free(order);
+	projection_free(p);
 }
 
 static void test_duplicates_and_conflicts(void **state)
@@ -1084,6 +1218,7 @@ int main(void)
 		cmocka_unit_test(test_delete_by_author_only),
 		cmocka_unit_test(test_equal_instant_edits),
 		cmocka_unit_test(test_order_independence),
+		cmocka_unit_test(test_signers_keep_cleanups),
 		cmocka_unit_test(test_duplicates_and_conflicts),
 		cmocka_unit_test(test_prefix_lookup),
 		cmocka_unit_test(test_anonymous_edit_delete),
