@@ -302,6 +302,26 @@ enum net_result sync_fetch(const struct repo *r,
 	return res;
 }
 
+/*
+ * Did a push lose a race (the reason git's porcelain gives after the
+ * tab): the remote moved since our fetch, or another push held the ref
+ * at that instant.  Anything else is the remote's policy.
+ */
+static int push_race(const char *why)
+{
+	static const char *const races[] = {
+		"(fetch first)", "(non-fast-forward)", "(stale info)",
+		"(failed to update ref)", "(failed to lock)",
+		"(incorrect old value provided)",
+	};
+	size_t i;
+
+	for (i = 0; why && i < ARRAY_SIZE(races); i++)
+		if (strstr(why, races[i]))
+			return 1;
+	return 0;
+}
+
 enum net_result sync_push(const struct repo *r,
 			  const struct thrum_config *cfg, unsigned flags,
 			  char **err, enum sync_state *failed)
@@ -321,7 +341,7 @@ enum net_result sync_push(const struct repo *r,
 			char *line = line_with(&out, "!\t");
 			const char *why = strrchr(line, '\t');
 
-			res = NET_REJECTED;
+			res = push_race(why) ? NET_REJECTED : NET_REFUSED;
 			*failed = SYNC_REJECTED;
 			*err = xstrfmt("git push: %s", why ? why + 1 : line);
 			free(line);

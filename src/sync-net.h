@@ -13,7 +13,9 @@
 struct repo;
 struct thrum_config;
 
-enum net_result { NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_FAILED };
+enum net_result {
+	NET_OK, NET_NO_BRANCH, NET_REJECTED, NET_REFUSED, NET_FAILED
+};
 
 /*
  * Fetch thrum.remote's a-sync into refs/remotes/<remote>/a-sync.
@@ -25,7 +27,13 @@ enum net_result sync_fetch(const struct repo *r,
 			   const struct thrum_config *cfg, unsigned flags,
 			   char **err, enum sync_state *failed);
 
-/* push a-sync to thrum.remote; NET_REJECTED when the remote refused it */
+/*
+ * Push a-sync to thrum.remote.  NET_REJECTED: the remote moved, or
+ * another push held its ref (a race: fetch, merge and try again);
+ * NET_REFUSED: the remote refused it for any other reason (a hook, a
+ * protected branch), which trying again will not change.  Both with
+ * SYNC_REJECTED.
+ */
 enum net_result sync_push(const struct repo *r,
 			  const struct thrum_config *cfg, unsigned flags,
 			  char **err, enum sync_state *failed);

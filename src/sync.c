@@ -295,7 +295,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	}
 	st->push_attempts++;
 	nr = sync_push(c->r, cfg, c->flags, &c->err, &failed);
-	if (nr == NET_REJECTED)
+	if (nr == NET_REJECTED || nr == NET_REFUSED)
 		st->push_rejections++;
 	if (nr == NET_OK) {
 		/* the remote, and git's tracking ref, now hold ours */
@@ -306,7 +306,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		c->err = NULL;
 		return ATTEMPT_DONE;
 	}
-	if (nr == NET_FAILED) {
+	if (nr == NET_FAILED || nr == NET_REFUSED) {
 		st->state = failed;
 		return ATTEMPT_DONE;
 	}

@@ -93,18 +93,14 @@ test_expect_success 'a clone with nothing of its own to push never pushes' '
 	test "$(counter c4 push_attempts)" = "$before"
 '
 
-test_expect_success 'a push the remote keeps refusing: retried within its budget, then rejected, not offline' '
-	cat >remote.git/hooks/pre-receive <<-\EOF &&
-	#!/bin/sh
-	test ! -e "$GIT_DIR/decline"
-	EOF
-	chmod +x remote.git/hooks/pre-receive &&
-	touch remote.git/decline &&
+test_expect_success 'a push that keeps losing the race for the ref: retried within its budget, then rejected, not offline' '
+	# another push holding the remote ref: "(failed to update ref)"
+	touch remote.git/refs/heads/a-sync.lock &&
 	attempts=$(counter c1 push_attempts) &&
 	give_ups=$(counter c1 push_give_ups) &&
 	thrum_in c1 send "refused for a while" >id &&
 	wait_for 30 eval "test \$(counter c1 push_give_ups) -gt $give_ups" &&
-	grep "sync: rejected, .*pre-receive hook declined" \
+	grep "sync: rejected, .*failed to update ref" \
 		c1/.thrum/var/daemon.log &&
 	! grep "sync: offline" c1/.thrum/var/daemon.log &&
 	thrum_in c1 sync status --json >st &&
@@ -114,7 +110,7 @@ test_expect_success 'a push the remote keeps refusing: retried within its budget
 '
 
 test_expect_success 'once the remote takes pushes again, the message gets everywhere' '
-	rm remote.git/decline &&
+	rm remote.git/refs/heads/a-sync.lock &&
 	cat sent id | sort >expect &&
 	wait_for 30 all_have expect
 '
@@ -124,6 +120,22 @@ test_expect_success 'stop the daemons' '
 	do
 		thrum_in $c daemon stop >/dev/null || return 1
 	done
+'
+
+test_expect_success 'a push a hook declines is not tried again: rejected at once' '
+	cat >remote.git/hooks/pre-receive <<-\EOF &&
+	#!/bin/sh
+	echo run >>"$GIT_DIR/declined"
+	exit 1
+	EOF
+	chmod +x remote.git/hooks/pre-receive &&
+	test_when_finished "rm -f remote.git/hooks/pre-receive" &&
+	thrum_in c2 send "declined" >/dev/null &&
+	{ thrum_in c2 sync force >out 2>&1 || :; } &&
+	grep "pre-receive hook declined" out &&
+	test_line_count = 1 remote.git/declined &&
+	thrum_in c2 sync status --json >st &&
+	test "$(jq -r .state st)" = rejected
 '
 
 test_done
