@@ -32,12 +32,24 @@ static int find_group(struct core *c, const char *name, char **id)
 	return ret;
 }
 
+/* name names no agent and no group (a role may share it); 0 or -1 */
+static int name_is_free(struct core *c, const char *name)
+{
+	enum recipient_kind kind;
+
+	if (projection_resolve(c->proj, name, &kind) < 0)
+		return -1;
+	if (kind == RECIPIENT_AGENT || kind == RECIPIENT_GROUP)
+		return error("'%s' names %s already", name,
+			     kind == RECIPIENT_AGENT ? "an agent" : "a group");
+	return 0;
+}
+
 int group_create(struct core *c, const char *name, const char *description,
 		 char **group_id)
 {
 	struct event ev = EVENT_INIT;
 	struct event *list[1] = { &ev };
-	enum recipient_kind kind;
 	const char *why;
 	char *gid = ulid_new_id("grp_");
 	int ret = -1;
@@ -48,14 +60,8 @@ int group_create(struct core *c, const char *name, const char *description,
 		error("invalid group name '%s': %s", name, why);
 		goto out;
 	}
-	if (projection_resolve(c->proj, name, &kind) < 0)
-		goto out;
-	if (kind == RECIPIENT_AGENT || kind == RECIPIENT_GROUP) {
-		error("'%s' names %s already", name,
-		      kind == RECIPIENT_AGENT ? "an agent" : "a group");
-		goto out;
-	}
-	if (new_event(c, &ev, EV_GROUP_CREATE, gid) < 0)
+	if (name_is_free(c, name) < 0 ||
+	    new_event(c, &ev, EV_GROUP_CREATE, gid) < 0)
 		goto out;
 	ev.name = xstrdup(name);
 	ev.description = xstrdup_or_null(description);
@@ -159,7 +165,6 @@ int group_update(struct core *c, const char *name, const char *new_name,
 {
 	struct event ev = EVENT_INIT;
 	struct event *list[1] = { &ev };
-	enum recipient_kind kind;
 	char *gid = NULL;
 	int ret = -1;
 
@@ -167,15 +172,9 @@ int group_update(struct core *c, const char *name, const char *new_name,
 		new_name++;
 	if (find_group(c, name, &gid) < 0)
 		goto out;
-	if (new_name && strcmp(new_name, name[0] == '@' ? name + 1 : name)) {
-		if (projection_resolve(c->proj, new_name, &kind) < 0)
-			goto out;
-		if (kind == RECIPIENT_AGENT || kind == RECIPIENT_GROUP) {
-			error("'%s' names %s already", new_name,
-			      kind == RECIPIENT_AGENT ? "an agent" : "a group");
-			goto out;
-		}
-	}
+	if (new_name && strcmp(new_name, name[0] == '@' ? name + 1 : name) &&
+	    name_is_free(c, new_name) < 0)
+		goto out;
 	if (new_event(c, &ev, EV_GROUP_UPDATE, gid) < 0)
 		goto out;
 	ev.new_name = xstrdup_or_null(new_name);
