@@ -207,15 +207,13 @@ static const char msg_replace_sql[] =
  * projection_create_cmp() stays in messages, the other is a conflict.
  * Returns 1 when ev replaced the row, 0 when it lost, -1 on error.
  */
-static int second_create(struct projection *p, const struct event *ev,
-			 int own, uint64_t hash)
+int proj_rank_create(struct projection *p, sqlite3_stmt *s,
+		     const struct event *ev, int own, uint64_t hash)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK, msg_rank_sql);
 	char *old_id = NULL;
 	int64_t old_ns = 0;
 	int old_own = 0, rc, ret = -1;
 
-	proj_bind_text(s, ":message_id", ev->message_id);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		old_own = sqlite3_column_int(s, 0);
@@ -224,26 +222,35 @@ static int second_create(struct projection *p, const struct event *ev,
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW) {
-		proj_db_error(p, "cannot read message");
+		proj_db_error(p, "cannot read the create of a message");
 		goto out;
 	}
 	if (projection_create_cmp(own, ev->ts_ns, ev->event_id, old_own,
 				  old_ns, old_id) > 0) {
-		ret = record_conflict(p, ev->event_id, hash);
+		ret = record_conflict(p, ev->event_id, hash) < 0 ? -1 : 1;
 		goto out;
 	}
 	s = proj_stmt(p, ST_CONFLICT_LOSER, conflict_loser_sql);
 	proj_bind_text(s, ":event_id", old_id);
-	if (proj_run(p, s, "cannot record conflict") < 0)
-		goto out;
-	s = proj_stmt(p, ST_MSG_REPLACE, msg_replace_sql);
-	bind_create(s, ev, own);
-	if (proj_run(p, s, "cannot store message") < 0)
-		goto out;
-	ret = 1;
+	ret = proj_run(p, s, "cannot record conflict");
 out:
 	free(old_id);
 	return ret;
+}
+
+static int second_create(struct projection *p, const struct event *ev,
+			 int own, uint64_t hash)
+{
+	sqlite3_stmt *s = proj_stmt(p, ST_MSG_RANK, msg_rank_sql);
+	int r;
+
+	proj_bind_text(s, ":message_id", ev->message_id);
+	r = proj_rank_create(p, s, ev, own, hash);
+	if (r)
+		return r < 0 ? -1 : 0;
+	s = proj_stmt(p, ST_MSG_REPLACE, msg_replace_sql);
+	bind_create(s, ev, own);
+	return proj_run(p, s, "cannot store message") < 0 ? -1 : 1;
 }
 
 /* a second create of the id: see projection_create_cmp() */

@@ -240,9 +240,7 @@ static int create_of_removed(struct projection *p, const struct event *ev,
 			     int own, uint64_t hash)
 {
 	sqlite3_stmt *s;
-	char *old_id = NULL;
-	int64_t old_ns = 0;
-	int old_own = 0, rc, ret = -1;
+	int r;
 
 	if (proj_clean_contested(p, ev) < 0)
 		return -1;
@@ -250,34 +248,9 @@ static int create_of_removed(struct projection *p, const struct event *ev,
 		      "SELECT own, created_ns, event_id FROM purged_messages"
 		      " WHERE message_id = :id");
 	proj_bind_text(s, ":id", ev->message_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		old_own = sqlite3_column_int(s, 0);
-		old_ns = sqlite3_column_int64(s, 1);
-		old_id = proj_col_text(s, 2);
-	}
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW) {
-		proj_db_error(p, "cannot read a removed message");
-		goto out;
-	}
-	if (projection_create_cmp(own, ev->ts_ns, ev->event_id, old_own,
-				  old_ns, old_id) > 0) {
-		s = proj_stmt(p, ST_CLEAN_CONFLICT,
-			      "INSERT OR IGNORE INTO conflicts(event_id, hash)"
-			      " VALUES(:event_id, :hash)");
-		proj_bind_text(s, ":event_id", ev->event_id);
-		proj_bind_int(s, ":hash", (int64_t)hash);
-		ret = proj_run(p, s, "cannot record conflict");
-		goto out;
-	}
-	s = proj_stmt(p, ST_CLEAN_LOSER,
-		      "INSERT OR IGNORE INTO conflicts(event_id, hash)"
-		      " SELECT event_id, hash FROM events_seen"
-		      " WHERE event_id = :event_id");
-	proj_bind_text(s, ":event_id", old_id);
-	if (proj_run(p, s, "cannot record conflict") < 0)
-		goto out;
+	r = proj_rank_create(p, s, ev, own, hash);
+	if (r)
+		return r < 0 ? -1 : THRUM_ECONFLICT;
 	s = proj_stmt(p, ST_CLEAN_MSG_RERANK,
 		      "UPDATE purged_messages SET event_id = :event_id,"
 		      " agent_id = :agent_id, created_ns = :ts_ns, own = :own"
@@ -289,11 +262,8 @@ static int create_of_removed(struct projection *p, const struct event *ev,
 	proj_bind_text(s, ":message_id", ev->message_id);
 	if (proj_run(p, s, "cannot rank a removed message") < 0 ||
 	    proj_seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
-		goto out;
-	ret = 0;
-out:
-	free(old_id);
-	return ret < 0 ? -1 : THRUM_ECONFLICT;
+		return -1;
+	return THRUM_ECONFLICT;
 }
 
 /* a session start made before a purge's cutoff or its agent's cleanup */

@@ -77,8 +77,6 @@ enum stmt_id {
 	ST_CLEAN_SES_GONE,
 	ST_CLEAN_CONTEST,
 	ST_CLEAN_MSG_RANK,
-	ST_CLEAN_CONFLICT,
-	ST_CLEAN_LOSER,
 	ST_CLEAN_MSG_RERANK,
 	ST_CLEAN_PURGE_ADD,
 	ST_CLEAN_AGENT_ADD,
@@ -388,6 +386,14 @@ int proj_clean_seen_blocked(struct projection *p, const char *agent,
 int proj_clean_apply(struct projection *p, const struct event *ev);
 int proj_clean_group_refresh(struct projection *p, const char *group_id);
 void proj_clean_begin(struct projection *p);
+/*
+ * ev claims a message_id whose best create so far is the row s (bound)
+ * selects: own, created_ns, event_id.  The loser is recorded as a
+ * conflict: 1 when ev lost, 0 when it won (the caller puts it in the old
+ * one's place), -1 after error() (projection-apply.c).
+ */
+int proj_rank_create(struct projection *p, sqlite3_stmt *s,
+		     const struct event *ev, int own, uint64_t hash);
 /* agent was last seen at ns or later (projection-apply.c) */
 int proj_seen_agent(struct projection *p, const char *agent, int64_t ns);
 
