@@ -126,6 +126,7 @@ LIB_OBJS = \
 	$(O)/src/strvec.o \
 	$(O)/src/sync.o \
 	$(O)/src/sync-commit.o \
+	$(O)/src/sync-clones.o \
 	$(O)/src/sync-merge.o \
 	$(O)/src/sync-net.o \
 	$(O)/src/sync-status.o \

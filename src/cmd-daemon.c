@@ -67,7 +67,7 @@ static void add_field(json_object *o, const char *key, json_object *res)
  * {"state":"running"|"stopped"|"not-answering", "pid", "socket",
  * "repository", "cycles", "local_only", "sync_interval", "auth_failures",
  * "backoff_skips", "push_attempts", "push_rejections", "push_give_ups",
- * "error"}: what the health answer says, and the state
+ * "async_rejections", "error"}: what the health answer says, and the state
  * from the pid lock when there is none
  */
 static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
@@ -78,7 +78,7 @@ static void status_json(struct thrum_ctx *ctx, const char *state, long pid,
 	static const char *const keys[] = {
 		"cycles", "local_only", "sync_interval", "auth_failures",
 		"backoff_skips", "push_attempts", "push_rejections",
-		"push_give_ups",
+		"push_give_ups", "async_rejections",
 	};
 	size_t i;
 

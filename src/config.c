@@ -33,6 +33,7 @@ static const struct {
 	[CFG_PEER_LISTEN] = { "thrum.peerListen", NULL, "" },
 	[CFG_ALLOWED_SIGNERS] = { "thrum.allowedSigners", NULL, "" },
 	[CFG_REQUIRE_SIGNED] = { "thrum.requireSigned", NULL, "false" },
+	[CFG_CLONE_REFS] = { "thrum.cloneRefs", NULL, "true" },
 };
 
 const char *config_key_name(enum config_key key)
@@ -225,12 +226,14 @@ static int parse_values(struct thrum_config *cfg)
 		case CFG_LOCAL_ONLY:
 		case CFG_FETCH_HOOK:
 		case CFG_DAEMON:
+		case CFG_CLONE_REFS:
 			if ((b = config_parse_bool(v)) < 0)
 				return error("bad boolean value '%s' for '%s' "
 					     "(from %s)", v, keys[i].name,
 					     config_source_name(cv->source));
 			*(i == CFG_LOCAL_ONLY ? &cfg->local_only :
 			  i == CFG_FETCH_HOOK ? &cfg->fetch_hook :
+			  i == CFG_CLONE_REFS ? &cfg->clone_refs :
 			  &cfg->daemon) = b;
 			break;
 		case CFG_SYNC_INTERVAL:

@@ -38,6 +38,7 @@ enum config_key {
 	CFG_PEER_LISTEN,
 	CFG_ALLOWED_SIGNERS,
 	CFG_REQUIRE_SIGNED,
+	CFG_CLONE_REFS,
 	CFG_KEY_MAX
 };
 
@@ -56,6 +57,7 @@ struct thrum_config {
 	char *peer_listen;	/* "host:port" of the peers' UDP socket; NULL: none */
 	char *allowed_signers;	/* the file of "name key" lines; NULL: none */
 	int require_signed;	/* show only what the name's key signed */
+	int clone_refs;		/* push refs/thrum/clones/<id> beside a-sync */
 };
 
 #define THRUM_CONFIG_INIT { .remote = NULL }

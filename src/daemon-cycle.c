@@ -131,6 +131,9 @@ void schedule_write_cycle(void)
  */
 #define WRITE_HOLD_MIN_MS 100
 
+/* two cycles with work this close make the daemon busy (libgit2 stays) */
+#define BUSY_MS 10000
+
 static void adapt_write_hold(const struct cycle_result *res)
 {
 	int64_t most = (int64_t)d.cfg.sync_interval * 1000 / 2;
@@ -238,11 +241,12 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 	close_loop_fds();
 	store_init(&store, d.r);
 	publish_work_contexts(&store);
-	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, 0, &st);
+	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, SYNC_BACKGROUND, &st);
 	res.state = st.state;
 	res.pushed = st.pushed;
 	res.push_attempts = st.push_attempts;
 	res.push_rejections = st.push_rejections;
+	res.async_rejections = st.async_rejections;
 	if (res.ret < 0)
 		log_info("sync cycle failed: %s",
 			 st.last_error ? st.last_error : "?");
@@ -255,6 +259,7 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 			 st.last_error ? st.last_error : "");
 	sync_status_release(&st);
 	store_release(&store);
+	res.active = gitx_loaded();
 	gitx_unload();
 	if ((d.cycles + 1) % GC_EVERY == 0) {
 		struct child_process cp = CHILD_PROCESS_INIT;
@@ -303,6 +308,8 @@ void cycle_start(int forced)
 	}
 	apply_flags();
 	d.started++;
+	if (d.busy && !gitx_loaded() && gitx_preload() < 0)
+		gitx_unload();	/* the cycle will say why */
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		error_errno("cannot start a cycle");
 		cycle_finished(&failed);
@@ -443,12 +450,26 @@ void cycle_finished(const struct cycle_result *res)
 		d.auth_failures = 0;
 		d.retry_at = 0;
 	}
-	/* an idle daemon keeps neither libgit2 nor freed memory */
-	gitx_unload();
-	malloc_trim(0);
+	/*
+	 * An idle daemon keeps neither libgit2 nor freed memory.  A busy
+	 * one (two cycles with work within BUSY_MS) keeps libgit2 loaded,
+	 * so that each cycle it forks does not load it again (with its TLS
+	 * library's certificates: a third of a receiving cycle's time).
+	 */
+	if (res->active) {
+		d.busy = now_ms() - d.active_at < BUSY_MS;
+		d.active_at = now_ms();
+	} else {
+		d.busy = 0;
+	}
+	if (!d.busy) {
+		gitx_unload();
+		malloc_trim(0);
+	}
 	d.cycles++;
 	d.push_attempts += res->push_attempts;
 	d.push_rejections += res->push_rejections;
+	d.async_rejections += res->async_rejections;
 	if (res->state == SYNC_REJECTED)
 		d.push_give_ups++;
 	adapt_write_hold(res);

@@ -67,6 +67,9 @@ struct daemon_state {
 	unsigned long push_attempts;
 	unsigned long push_rejections;
 	unsigned long push_give_ups;
+	unsigned long async_rejections;	/* a-sync beside our clone ref */
+	int64_t active_at;	/* ms, monotonic: the last cycle with work */
+	int busy;		/* two such within BUSY_MS: keep libgit2 */
 };
 
 /* the daemon's state: one per process (daemon.c) */
@@ -78,6 +81,8 @@ struct cycle_result {
 	int pushed;		/* it pushed: the remote's a-sync moved */
 	int push_attempts;	/* pushes it tried */
 	int push_rejections;	/* of those, rejected (the remote moved) */
+	int async_rejections;	/* a-sync rejected beside our clone ref */
+	int active;		/* it loaded libgit2: it had work to do */
 };
 
 /* daemon.c */

@@ -206,6 +206,8 @@ static int method_health(struct client *c, struct rpc_request *req)
 			       json_object_new_int64((int64_t)d.push_rejections));
 	json_object_object_add(o, "push_give_ups",
 			       json_object_new_int64((int64_t)d.push_give_ups));
+	json_object_object_add(o, "async_rejections",
+			       json_object_new_int64((int64_t)d.async_rejections));
 	rpc_send_result(c->fd, req->id, o);
 	return 0;
 }

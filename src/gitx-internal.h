@@ -16,6 +16,7 @@
 struct gitx_ops {
 	unsigned abi;		/* GITX_ABI of the build */
 	void (*shutdown)(void);
+	int (*init)(void);
 	int (*open)(struct gitx_repo **out, const char *git_dir);
 	void (*close)(struct gitx_repo *repo);
 	int (*ref_exists)(struct gitx_repo *repo, const char *ref);

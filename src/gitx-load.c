@@ -104,6 +104,16 @@ void gitx_unload(void)
 	handle = NULL;
 }
 
+int gitx_preload(void)
+{
+	return load() ? ops->init() : -1;
+}
+
+int gitx_loaded(void)
+{
+	return !!ops;
+}
+
 int gitx_open(struct gitx_repo **out, const char *git_dir)
 {
 	/* every other call takes what a loaded module gave */

@@ -565,6 +565,7 @@ extern const struct gitx_ops thrum_gitx_ops;
 const struct gitx_ops thrum_gitx_ops = {
 	.abi = GITX_ABI,
 	.shutdown = x_shutdown,
+	.init = gitx_init,
 	.open = x_open,
 	.close = x_close,
 	.ref_exists = x_ref_exists,

@@ -43,6 +43,14 @@ struct gitx_repo;
 void gitx_unload(void);
 
 /*
+ * Load and initialise libgit2 now, without a repository (a busy daemon
+ * does, so that the cycles it forks find it loaded); 0 or -1.  Whether
+ * it is loaded: gitx_loaded().
+ */
+int gitx_preload(void);
+int gitx_loaded(void);
+
+/*
  * Open the repository whose git directory is git_dir; 0 or -1.  This is
  * the call that loads the module: one that cannot be loaded (missing,
  * not ours, from another build) is reported and -1 returned, never

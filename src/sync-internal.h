@@ -6,8 +6,9 @@
  * project, commit, push; the network steps are in sync-net.h).  Shared by
  * the sync*.c files only.
  */
+#include "gitx.h"
+
 struct blob_cache;
-struct gitx_oid;
 struct gitx_repo;
 struct log_changes;
 struct log_file_id;
@@ -26,14 +27,15 @@ int sync_read_file(const char *path, struct strbuf *sb,
 
 /*
  * Merge the remote's log files (those of remote_tip that local_tip, may
- * be NULL, does not hold as they are) into the work tree, under the log
- * lock.  What it changed is added to *changes, for the projection.  A
+ * be NULL, does not hold as they are, nor before, may be NULL: a
+ * commit of the same ref merged before) into the work tree, under the
+ * log lock.  What it changed is added to *changes, for the projection.  A
  * merged file that came out byte for byte as the remote's blob goes into
  * *learned with that blob id, so that the commit does not hash it again.
  * Counts go to st.  0, or -1 after error().
  */
 int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
-	       const struct gitx_oid *local_tip,
+	       const struct gitx_oid *local_tip, const struct gitx_oid *before,
 	       const struct thrum_config *cfg, struct store *s,
 	       struct sync_status *st, struct blob_cache *learned,
 	       struct log_changes *changes);
@@ -58,5 +60,72 @@ int sync_commit(struct gitx_repo *repo, const struct repo *r,
 		const struct gitx_oid *parent, const struct gitx_oid *local_tip,
 		const struct blob_cache *learned, struct sync_status *st,
 		struct gitx_oid *tip);
+
+/* --- clone refs (sync-clones.c) --- */
+
+#define CLONE_ID_LEN 16		/* ours: 80 random bits in base32 */
+#define CLONE_ID_MAX 64		/* the longest id read from a remote */
+
+/* refs/thrum/clones/<id> on the remote */
+#define CLONE_REF_PREFIX "refs/thrum/clones/"
+
+struct clone_tip {
+	char id[CLONE_ID_MAX + 1];
+	char hex[GITX_OID_HEXSZ + 1];
+};
+
+/* sorted by id */
+struct clone_tips {
+	struct clone_tip *v;
+	size_t nr, alloc;
+};
+#define CLONE_TIPS_INIT { NULL, 0, 0 }
+
+void clone_tips_release(struct clone_tips *t);
+const struct clone_tip *clone_tips_find(const struct clone_tips *t,
+					const char *id);
+void clone_tips_set(struct clone_tips *t, const char *id, const char *hex);
+
+/* letters and digits, 1 to CLONE_ID_MAX of them */
+int clone_id_valid(const char *id, size_t len);
+
+/*
+ * This clone's id (var/clone-id, made on first use) into out, which
+ * holds CLONE_ID_LEN + 1 bytes; 0, or -1 after error().
+ */
+int sync_clone_id(const struct repo *r, char *out);
+
+/* what the cycle keeps of the clone refs: var/sync-clones */
+struct clone_state {
+	char base[GITX_OID_HEXSZ + 1];	/* a-sync when it was written */
+	int pending;			/* ours not on the remote yet */
+	int64_t off_ms;			/* when the remote refused clone
+					 * refs (a-sync only for a while) */
+	int ahead;			/* a-sync holds more than the remote's */
+	char remote_tip[GITX_OID_HEXSZ + 1];
+	int64_t remote_seen_ms;		/* remote_tip since */
+	struct clone_tips merged;	/* each clone's tip, as merged */
+};
+
+/* a missing or damaged file reads as pending, nothing merged */
+void clone_state_read(const struct repo *r, struct clone_state *cs);
+/* durable: fsynced (pending set); else a derived write; 0 or -1 */
+int clone_state_write(const struct repo *r, const struct clone_state *cs,
+		      int durable);
+void clone_state_release(struct clone_state *cs);
+
+/* "refs/thrum/remotes/<remote>/", for the fetch refspec; free() it */
+char *clone_tracking_prefix(const char *remote);
+
+/*
+ * The tracking refs of the remote's clone refs, read from the files
+ * (no libgit2); names that are no clone id are counted in *skipped.
+ */
+int clone_refs_list(const struct repo *r, const char *remote,
+		    struct clone_tips *out, size_t *skipped);
+
+/* did any tracking clone ref move since cs->merged?  1 or 0 */
+int clone_refs_moved(const struct repo *r, const char *remote,
+		     const struct clone_state *cs);
 
 #endif

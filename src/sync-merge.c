@@ -119,12 +119,13 @@ static int is_log_path(const char *path, void *payload)
  * reads again.
  */
 int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
-	       const struct gitx_oid *local_tip,
+	       const struct gitx_oid *local_tip, const struct gitx_oid *before,
 	       const struct thrum_config *cfg, struct store *s,
 	       struct sync_status *st, struct blob_cache *learned,
 	       struct log_changes *changes)
 {
-	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT;
+	struct gitx_files rfiles = GITX_FILES_INIT, lfiles = GITX_FILES_INIT,
+			  sfiles = GITX_FILES_INIT;
 	struct strbuf wbuf = STRBUF_INIT, merged = STRBUF_INIT,
 		      fresh = STRBUF_INIT;
 	struct strvec staged = STRVEC_INIT;
@@ -142,12 +143,20 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 	if (gitx_log_files(repo, remote_tip, &theirs, &lfiles, &rfiles) < 0)
 		goto out;
 	st->skipped_entries += rfiles.skipped;
+	/*
+	 * a clone's ref merged before: what it still holds as it was is in
+	 * the work tree already (unreadable now: every file is compared)
+	 */
+	if (before &&
+	    gitx_log_files(repo, before, &theirs, &rfiles, &sfiles) < 0)
+		gitx_files_release(&sfiles);
 
 	if (store_lock(s, LOCK_EX) < 0)
 		goto out;
 	for (i = 0; i < rfiles.nr; i++) {
 		const struct gitx_file *rf = &rfiles.v[i];
 		const struct gitx_file *lf = gitx_files_find(&lfiles, rf->path);
+		const struct gitx_file *sf = gitx_files_find(&sfiles, rf->path);
 		struct merge_stats ms = { 0 };
 		struct gitx_blob *blob = NULL;
 		struct log_file_id seen;
@@ -158,7 +167,8 @@ int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
 		int r, had;
 
 		/* what a-sync already holds, the work tree holds too */
-		if (lf && gitx_oid_equal(&lf->blob, &rf->blob))
+		if ((lf && gitx_oid_equal(&lf->blob, &rf->blob)) ||
+		    (sf && gitx_oid_equal(&sf->blob, &rf->blob)))
 			continue;
 		if (gitx_blob_borrow(repo, &rf->blob, &blob, &rbuf, &rlen) < 0)
 			goto unlock;
@@ -265,6 +275,7 @@ out:
 	strvec_clear(&staged);
 	gitx_files_release(&rfiles);
 	gitx_files_release(&lfiles);
+	gitx_files_release(&sfiles);
 	strbuf_release(&wbuf);
 	strbuf_release(&merged);
 	strbuf_release(&fresh);

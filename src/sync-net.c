@@ -16,11 +16,13 @@
 #include "sync-net.h"
 #include "clock.h"
 #include "config.h"
+#include "gitx.h"
 #include "repo.h"
 #include "run-command.h"
 #include "strbuf.h"
 #include "strvec.h"
 #include "sync.h"
+#include "sync-internal.h"
 #include "wrapper.h"
 
 /* a fetch that takes longer than this says so, on a terminal */
@@ -254,7 +256,7 @@ static char *net_error(const struct child_process *cp, const struct strbuf *out,
 
 enum net_result sync_fetch(const struct repo *r,
 			   const struct thrum_config *cfg, unsigned flags,
-			   char **err, enum sync_state *failed)
+			   int clones, char **err, enum sync_state *failed)
 {
 	struct strbuf out = STRBUF_INIT, notice = STRBUF_INIT;
 	enum net_result res;
@@ -277,6 +279,10 @@ enum net_result sync_fetch(const struct repo *r,
 		strvec_pushf(&cp.args,
 			     "+refs/heads/a-sync:refs/remotes/%s/a-sync",
 			     cfg->remote);
+		/* every clone's ref; ours is rewritten, so forced */
+		if (clones)
+			strvec_pushf(&cp.args, "+" CLONE_REF_PREFIX "*:"
+				     "refs/thrum/remotes/%s/*", cfg->remote);
 		res = NET_OK;
 		if (!capture_command(&cp, &out, NULL))
 			break;
@@ -322,36 +328,106 @@ static int push_race(const char *why)
 	return 0;
 }
 
-enum net_result sync_push(const struct repo *r,
-			  const struct thrum_config *cfg, unsigned flags,
-			  char **err, enum sync_state *failed)
+/*
+ * The porcelain line of a pushed ref: "<flag>\t<src>:<dst>\t<summary>";
+ * flag '!' is a rejection.  NULL when git printed none for it.
+ */
+static const char *porcelain_line(const struct strbuf *out,
+				  const struct push_ref *ref, size_t *len)
+{
+	struct strbuf needle = STRBUF_INIT;
+	const char *hit, *bol;
+
+	strbuf_addf(&needle, "\t%s:%s\t", ref->src, ref->dst);
+	hit = strstr(out->buf, needle.buf);
+	strbuf_release(&needle);
+	if (!hit || hit == out->buf)
+		return NULL;
+	bol = hit - 1;
+	if (bol > out->buf && bol[-1] != '\n')
+		return NULL;
+	*len = strcspn(bol, "\r\n");
+	return bol;
+}
+
+enum net_result sync_push_refs(const struct repo *r,
+			       const struct thrum_config *cfg, unsigned flags,
+			       struct push_ref *refs, size_t nr, char **err,
+			       enum sync_state *failed)
 {
 	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf out = STRBUF_INIT, notice = STRBUF_INIT;
 	enum net_result res = NET_OK;
+	size_t i, answered = 0;
+	int rc;
 
 	network_child(&cp, r, cfg, flags, "git push", &notice);
-	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify",
-		     cfg->remote, "refs/heads/a-sync:refs/heads/a-sync", NULL);
-	if (capture_command(&cp, &out, NULL)) {
-		free(*err);
-		/* porcelain: "!\t<src>:<dst>\t[rejected] (fetch first)" */
-		if (!cp.timed_out && (strstr(out.buf, "\n!\t") ||
-				      !strncmp(out.buf, "!\t", 2))) {
-			char *line = line_with(&out, "!\t");
-			const char *why = strrchr(line, '\t');
+	strvec_pushl(&cp.args, "push", "--porcelain", "--no-verify", NULL);
+	for (i = 0; i < nr; i++)
+		if (refs[i].lease)
+			strvec_pushf(&cp.args, "--force-with-lease=%s:%s",
+				     refs[i].dst, refs[i].lease);
+	strvec_push(&cp.args, cfg->remote);
+	for (i = 0; i < nr; i++)
+		strvec_pushf(&cp.args, "%s%s:%s", refs[i].lease ? "+" : "",
+			     refs[i].src, refs[i].dst);
+	rc = capture_command(&cp, &out, NULL);
+	for (i = 0; i < nr; i++) {
+		size_t len = 0;
+		const char *line = cp.timed_out ? NULL
+				   : porcelain_line(&out, &refs[i], &len);
+		const char *why;
 
-			res = push_race(why) ? NET_REJECTED : NET_REFUSED;
-			*failed = SYNC_REJECTED;
-			*err = xstrfmt("git push: %s", why ? why + 1 : line);
-			free(line);
-		} else {
-			res = NET_FAILED;
-			*err = net_error(&cp, &out, "git push", cfg, flags,
-					 failed);
+		free(refs[i].why);
+		refs[i].why = NULL;
+		refs[i].res = NET_FAILED;
+		if (!line)
+			continue;
+		answered++;
+		if (*line != '!') {
+			refs[i].res = NET_OK;
+			continue;
 		}
+		refs[i].why = xstrndup(line, len);
+		why = strrchr(refs[i].why, '\t');
+		refs[i].res = push_race(why) ? NET_REJECTED : NET_REFUSED;
+		if (why) {
+			char *w = xstrdup(why + 1);
+
+			free(refs[i].why);
+			refs[i].why = w;
+		}
+	}
+	if (rc && answered < nr) {
+		/* no answer for a ref: the push did not get through */
+		free(*err);
+		*err = net_error(&cp, &out, "git push", cfg, flags, failed);
+		res = NET_FAILED;
 	}
 	strbuf_release(&out);
 	strbuf_release(&notice);
+	return res;
+}
+
+enum net_result sync_push(const struct repo *r,
+			  const struct thrum_config *cfg, unsigned flags,
+			  char **err, enum sync_state *failed)
+{
+	struct push_ref ref = { GITX_SYNC_REF, GITX_SYNC_REF, NULL };
+	enum net_result res;
+
+	res = sync_push_refs(r, cfg, flags, &ref, 1, err, failed);
+	if (res == NET_OK && ref.res != NET_OK) {
+		res = ref.res;
+		free(*err);
+		if (res == NET_FAILED) {
+			*failed = SYNC_ERROR;
+			*err = xstrdup("git push said nothing of a-sync");
+		} else {
+			*failed = SYNC_REJECTED;
+			*err = xstrfmt("git push: %s", ref.why);
+		}
+	}
+	free(ref.why);
 	return res;
 }

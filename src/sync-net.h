@@ -22,10 +22,11 @@ enum net_result {
  * NET_NO_BRANCH: the remote has no a-sync yet (the first push makes
  * it).  A ref lock held by a concurrent git fetch is tried a few times,
  * then reported as NET_FAILED with SYNC_BUSY.  flags: enum sync_flags.
+ * clones: every clone's ref too, into refs/thrum/remotes/<remote>/.
  */
 enum net_result sync_fetch(const struct repo *r,
 			   const struct thrum_config *cfg, unsigned flags,
-			   char **err, enum sync_state *failed);
+			   int clones, char **err, enum sync_state *failed);
 
 /*
  * Push a-sync to thrum.remote.  NET_REJECTED: the remote moved, or
@@ -37,5 +38,24 @@ enum net_result sync_fetch(const struct repo *r,
 enum net_result sync_push(const struct repo *r,
 			  const struct thrum_config *cfg, unsigned flags,
 			  char **err, enum sync_state *failed);
+
+/*
+ * Push several refs in one `git push`.  A ref with a lease is forced,
+ * provided the remote's is still lease (a commit id; "": it must not
+ * exist); one without must fast-forward.  Each ref's res receives
+ * NET_OK, NET_REJECTED (a race, as above), NET_REFUSED, and why git's
+ * reason (free() it); the return is NET_FAILED (with *err and *failed)
+ * when the push did not get through at all, else NET_OK.
+ */
+struct push_ref {
+	const char *src, *dst;	/* "refs/heads/a-sync" */
+	const char *lease;	/* NULL: no force */
+	enum net_result res;
+	char *why;
+};
+enum net_result sync_push_refs(const struct repo *r,
+			       const struct thrum_config *cfg, unsigned flags,
+			       struct push_ref *refs, size_t nr, char **err,
+			       enum sync_state *failed);
 
 #endif

@@ -51,6 +51,8 @@
 #define PUSH_BACKOFF_MAX_MS 1000
 #define PUSH_BUDGET_MIN_MS 4000
 #define PUSH_BUDGET_MAX_MS 60000
+/* a remote that refused clone refs is asked again after this long */
+#define CLONES_OFF_MS (3600 * 1000)
 
 /* --- the cycle --- */
 
@@ -97,14 +99,45 @@ static int backoff(int n, int64_t attempt_ms, int64_t deadline)
 }
 
 /*
+ * With clone refs, a-sync may be ahead of the remote's (it holds what
+ * other clones' refs brought).  A clone whose events are all on the
+ * remote pushes a-sync alone, to drain it, only when the remote's has
+ * not moved for two intervals and one more for each clone id below its
+ * own: the lowest id drains (the others find a-sync moved), the next
+ * only if that one is gone, so that the last events of a burst reach
+ * a-sync (for clones that read only it) without every clone pushing it.
+ */
+/* kept in var/sync-clones across restarts: the wall clock, in ms */
+static int64_t wall_ms(void)
+{
+	return date_now_ns() / 1000000;
+}
+
+static int drain_due(const struct clone_state *cs, const char *id,
+		     const struct thrum_config *cfg)
+{
+	size_t rank = 0, i;
+
+	for (i = 0; i < cs->merged.nr; i++)
+		if (strcmp(cs->merged.v[i].id, id) < 0)
+			rank++;
+	return cs->ahead && wall_ms() - cs->remote_seen_ms >=
+			    (int64_t)(2 + rank) * cfg->sync_interval * 1000;
+}
+
+/*
  * A cycle with nothing to do, decided without libgit2 (loading it costs
  * more than the rest of such a cycle): a-sync is where the last cycle
  * left it, the remote branch is there too (the fetch brought nothing new,
- * and nothing waits to be pushed), and no log file changed since.  Fills
- * *st and returns 1 when the cycle was idle.
+ * and nothing waits to be pushed), and no log file changed since.  With
+ * clone refs (cs not NULL): no clone's ref moved since it was merged,
+ * nothing of ours waits to be pushed, and a-sync need not be drained
+ * (by id, this clone's).
+ * Fills *st and returns 1 when the cycle was idle.
  */
 static int idle_cycle(const struct repo *r, const struct thrum_config *cfg,
 		      struct store *s, const char *remote_ref,
+		      const struct clone_state *cs, const char *id,
 		      struct sync_status *st)
 {
 	struct blob_cache cache = BLOB_CACHE_INIT;
@@ -115,8 +148,13 @@ static int idle_cycle(const struct repo *r, const struct thrum_config *cfg,
 	if (!*cache.tip || repo_read_ref(r, GITX_SYNC_REF, local) ||
 	    strcmp(local, cache.tip))
 		goto out;
-	if (!cfg->local_only && (repo_read_ref(r, remote_ref, remote) ||
-				 strcmp(remote, local)))
+	if (!cfg->local_only && repo_read_ref(r, remote_ref, remote))
+		goto out;
+	if (!cfg->local_only && !cs && strcmp(remote, local))
+		goto out;
+	if (cs && (cs->pending || strcmp(cs->base, local) ||
+		   strcmp(cs->remote_tip, remote) || drain_due(cs, id, cfg) ||
+		   clone_refs_moved(r, cfg->remote, cs)))
 		goto out;
 	if (store_lock(s, LOCK_SH) < 0)
 		goto out;
@@ -144,7 +182,6 @@ out:
 	blob_cache_release(&cache);
 	return idle;
 }
-
 
 static int lock_sync(const struct repo *r, int *fd, long wait_ms)
 {
@@ -184,6 +221,7 @@ static void set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
 static int merge_step(struct gitx_repo *repo,
 		      const struct gitx_oid *remote_tip,
 		      const struct gitx_oid *local_tip,
+		      const struct gitx_oid *before,
 		      const struct thrum_config *cfg, struct store *s,
 		      struct projection *p, struct sync_status *st,
 		      struct blob_cache *learned)
@@ -193,8 +231,8 @@ static int merge_step(struct gitx_repo *repo,
 	int ret = -1;
 
 	if (projection_update(p, s, NULL, NULL) < 0 ||
-	    sync_merge(repo, remote_tip, local_tip, cfg, s, st, learned,
-		       &changes) < 0 ||
+	    sync_merge(repo, remote_tip, local_tip, before, cfg, s, st,
+		       learned, &changes) < 0 ||
 	    projection_update(p, s, &changes, &cs) < 0)
 		goto out;
 	st->new_events += cs.applied;
@@ -220,9 +258,190 @@ struct cycle {
 	struct blob_cache learned;	/* blob ids the merge found */
 	char *err;			/* what went wrong, for the status */
 	int moved;			/* a-sync moved: refresh the index */
+	int clones;			/* clone refs: fetched, merged, ours
+					 * pushed (sync-clones.c) */
+	char clone_id[CLONE_ID_LEN + 1];
+	struct clone_state cs;
 };
 
 enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
+
+static int open_projection(struct cycle *c)
+{
+	if (c->p)
+		return 0;
+	if (projection_open(&c->own, c->r->var_dir) < 0) {
+		c->err = xstrdup("cannot open the database");
+		return -1;
+	}
+	c->p = c->own;
+	return 0;
+}
+
+/*
+ * Merge every clone's ref that moved since it was last merged, against
+ * a-sync here and the commit of it merged last.  One that cannot be read
+ * (a remote's commit libgit2 rejects, say) is skipped and counted, and
+ * tried again next cycle: it never stops the others.
+ */
+static int merge_clones(struct cycle *c, const struct gitx_oid *local_tip)
+{
+	struct clone_tips now = CLONE_TIPS_INIT;
+	size_t i, skipped = 0;
+	int ret = 0;
+
+	clone_refs_list(c->r, c->cfg->remote, &now, &skipped);
+	c->st->skipped_entries += skipped;
+	for (i = 0; i < now.nr; i++) {
+		const struct clone_tip *t = &now.v[i];
+		const struct clone_tip *was = clone_tips_find(&c->cs.merged,
+							      t->id);
+		struct gitx_oid tip, before;
+		int have_before;
+
+		if (was && !strcmp(was->hex, t->hex))
+			continue;
+		if (gitx_oid_from_hex(&tip, t->hex) < 0)
+			continue;
+		have_before = was && !gitx_oid_from_hex(&before, was->hex);
+		if (open_projection(c) < 0) {
+			ret = -1;
+			break;
+		}
+		if (merge_step(c->repo, &tip, local_tip,
+			       have_before ? &before : NULL, c->cfg, c->s,
+			       c->p, c->st, &c->learned) < 0) {
+			warning("cannot merge the clone ref '%s%s'; skipped",
+				CLONE_REF_PREFIX, t->id);
+			c->st->skipped_entries++;
+			continue;
+		}
+		clone_tips_set(&c->cs.merged, t->id, t->hex);
+	}
+	clone_tips_release(&now);
+	return ret;
+}
+
+/* does commit a descend from b (or equal it)? */
+static int descends(struct gitx_repo *repo, const struct gitx_oid *a,
+		    const struct gitx_oid *b)
+{
+	size_t ahead, behind;
+
+	return gitx_oid_equal(a, b) ||
+	       (!gitx_ahead_behind(repo, a, b, &ahead, &behind) && !behind);
+}
+
+/*
+ * The push of a cycle with clone refs: our ref when events of ours are
+ * not on the remote yet (forced, with the lease of what we fetched of
+ * it: only we write it), and a-sync beside it when it fast-forwards the
+ * remote's, or alone to drain it.  A rejected a-sync is not tried
+ * again: our events are on the remote in our ref, and the next clone
+ * that pushes a-sync carries them.
+ */
+static enum attempt_result push_clones(struct cycle *c,
+				       const struct gitx_oid *tip,
+				       int have_remote)
+{
+	const struct thrum_config *cfg = c->cfg;
+	struct sync_status *st = c->st;
+	struct strbuf own = STRBUF_INIT;
+	struct push_ref refs[2], *mine = NULL, *async = NULL;
+	char lease[GITX_OID_HEXSZ + 1] = "", hex[GITX_OID_HEXSZ + 1];
+	enum sync_state failed = SYNC_ERROR;
+	enum attempt_result ret = ATTEMPT_DONE;
+	int background = c->flags & SYNC_BACKGROUND;
+	size_t nr = 0, i;
+
+	st->state = SYNC_SYNCED;
+	if (!c->cs.pending &&
+	    !(c->cs.ahead && (!background || !have_remote ||
+			      drain_due(&c->cs, c->clone_id, cfg))))
+		return ATTEMPT_DONE;	/* nothing of ours to push */
+	memset(refs, 0, sizeof(refs));
+	gitx_oid_hex(tip, hex);
+	strbuf_addf(&own, CLONE_REF_PREFIX "%s", c->clone_id);
+	if (c->cs.pending) {
+		char *tracking = clone_tracking_prefix(cfg->remote);
+		char *ref = xstrfmt("%s%s", tracking, c->clone_id);
+
+		if (repo_read_ref(c->r, ref, lease))
+			*lease = '\0';	/* not there yet */
+		free(ref);
+		free(tracking);
+		mine = &refs[nr++];
+		*mine = (struct push_ref){ GITX_SYNC_REF, own.buf, lease };
+	}
+	if (c->cs.ahead) {
+		async = &refs[nr++];
+		*async = (struct push_ref){ GITX_SYNC_REF, GITX_SYNC_REF };
+	}
+	st->push_attempts++;
+	if (sync_push_refs(c->r, cfg, c->flags, refs, nr, &c->err,
+			   &failed) != NET_OK) {
+		st->state = failed;
+		goto out;
+	}
+	if (async && async->res == NET_OK) {
+		set_remote_tip(st, tip);
+		memcpy(c->cs.remote_tip, hex, sizeof(hex));
+		c->cs.remote_seen_ms = wall_ms();
+		c->cs.ahead = 0;
+		st->pushed = 1;
+	}
+	if (mine && mine->res == NET_OK) {
+		/* the remote holds ours, whatever a-sync did */
+		c->cs.pending = 0;
+		clone_tips_set(&c->cs.merged, c->clone_id, hex);
+		st->pushed = 1;
+	} else if (mine && mine->res == NET_REJECTED) {
+		/* our ref moved under us: a copy of this clone? merge it */
+		st->push_rejections++;
+		free(c->err);
+		c->err = xstrfmt("git push: %s: %s", own.buf, mine->why);
+		st->state = SYNC_REJECTED;
+		ret = ATTEMPT_AGAIN;
+		goto out;
+	} else if (mine && async && async->res == NET_REFUSED) {
+		/* the remote refuses both (a hook that declines all) */
+		st->push_rejections++;
+		free(c->err);
+		c->err = xstrfmt("git push: %s", async->why);
+		st->state = SYNC_REJECTED;
+		goto out;
+	} else if (mine) {
+		/* a host that keeps to branches: a-sync alone, for an hour */
+		warning("the remote refuses '%s' (%s); pushing a-sync only",
+			own.buf, mine->why ? mine->why : "no answer");
+		c->cs.off_ms = wall_ms();
+		c->clones = 0;
+		if (!async || async->res != NET_OK) {
+			ret = ATTEMPT_AGAIN;
+			goto out;
+		}
+		c->cs.pending = 0;
+	}
+	if (!async || async->res == NET_OK)
+		goto out;
+	if (background) {
+		/* ours is on the remote; the next a-sync push carries it */
+		st->async_rejections++;
+		goto out;
+	}
+	/* a command the user ran: a-sync must hold ours too */
+	st->push_rejections++;
+	free(c->err);
+	c->err = xstrfmt("git push: %s", async->why);
+	st->state = SYNC_REJECTED;
+	if (async->res == NET_REJECTED)
+		ret = ATTEMPT_AGAIN;
+out:
+	for (i = 0; i < nr; i++)
+		free(refs[i].why);
+	strbuf_release(&own);
+	return ret;
+}
 
 /*
  * One attempt: fetch, merge and project, commit, push.  ATTEMPT_AGAIN
@@ -233,6 +452,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	const struct thrum_config *cfg = c->cfg;
 	struct sync_status *st = c->st;
 	struct gitx_oid remote_tip, local_tip, tip;
+	const struct gitx_oid *parent;
+	char hex[GITX_OID_HEXSZ + 1];
 	int have_remote, have_local, offline = 0;
 	enum net_result nr = NET_OK;
 	enum sync_state failed = SYNC_ERROR;
@@ -241,7 +462,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	c->err = NULL;
 	blob_cache_release(&c->learned);
 	if (!cfg->local_only && !(c->flags & SYNC_NO_NETWORK)) {
-		nr = sync_fetch(c->r, cfg, c->flags, &c->err, &failed);
+		nr = sync_fetch(c->r, cfg, c->flags, c->clones, &c->err,
+				&failed);
 		offline = nr == NET_FAILED;
 		if (nr == NET_NO_BRANCH) {
 			free(c->err);
@@ -249,42 +471,76 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		}
 	}
 	if (first && nr == NET_OK &&
-	    idle_cycle(c->r, cfg, c->s, c->remote_ref.buf, st))
+	    idle_cycle(c->r, cfg, c->s, c->remote_ref.buf,
+		       c->clones ? &c->cs : NULL, c->clone_id, st))
 		return ATTEMPT_DONE;
+	/*
+	 * appends since the last commit: ours, and after this commit no
+	 * longer visible as changed files, so remembered first (durably)
+	 */
+	if (c->clones && !c->cs.pending &&
+	    sync_worktree_changed(c->r, c->s)) {
+		c->cs.pending = 1;
+		if (clone_state_write(c->r, &c->cs, 1) < 0)
+			return ATTEMPT_FAILED;
+	}
 	if (!c->repo && gitx_open(&c->repo, c->r->git_dir) < 0) {
 		c->err = xstrdup("cannot open the repository");
 		return ATTEMPT_FAILED;
 	}
 	have_remote = !gitx_resolve(c->repo, c->remote_ref.buf, &remote_tip);
 	have_local = !gitx_resolve(c->repo, GITX_SYNC_REF, &local_tip);
-	if (have_remote && !c->p) {
-		if (projection_open(&c->own, c->r->var_dir) < 0) {
-			c->err = xstrdup("cannot open the database");
-			return ATTEMPT_FAILED;
-		}
-		c->p = c->own;
+	if (c->clones) {
+		/* the tips merged before hold only if a-sync kept them */
+		if (have_local)
+			gitx_oid_hex(&local_tip, hex);
+		if (!have_local || strcmp(hex, c->cs.base))
+			clone_tips_release(&c->cs.merged);
 	}
+	if (have_remote && open_projection(c) < 0)
+		return ATTEMPT_FAILED;
 	if (have_remote) {
 		if (merge_step(c->repo, &remote_tip,
-			       have_local ? &local_tip : NULL, cfg, c->s, c->p,
-			       st, &c->learned) < 0)
+			       have_local ? &local_tip : NULL, NULL, cfg,
+			       c->s, c->p, st, &c->learned) < 0)
 			return ATTEMPT_FAILED;
 		set_remote_tip(st, &remote_tip);
+		if (c->clones && strcmp(c->cs.remote_tip, st->remote_tip)) {
+			memcpy(c->cs.remote_tip, st->remote_tip,
+			       GITX_OID_HEXSZ + 1);
+			c->cs.remote_seen_ms = wall_ms();
+		}
 	}
-	if (sync_commit(c->repo, c->r, cfg, c->s,
-			have_remote ? &remote_tip
-			: have_local ? &local_tip : NULL,
+	if (c->clones &&
+	    merge_clones(c, have_local ? &local_tip : NULL) < 0)
+		return ATTEMPT_FAILED;
+	/*
+	 * on top of the remote's tip (linear history); with clone refs on
+	 * top of ours when it already holds the remote's, so that our ref
+	 * and a-sync both fast-forward
+	 */
+	parent = have_remote ? &remote_tip : have_local ? &local_tip : NULL;
+	if (c->clones && have_remote && have_local &&
+	    descends(c->repo, &local_tip, &remote_tip))
+		parent = &local_tip;
+	if (sync_commit(c->repo, c->r, cfg, c->s, parent,
 			have_local ? &local_tip : NULL, &c->learned, st,
 			&tip) < 0)
 		return ATTEMPT_FAILED;
 	if (!have_local || !gitx_oid_equal(&local_tip, &tip))
 		c->moved = 1;
+	if (c->clones) {
+		gitx_oid_hex(&tip, c->cs.base);
+		c->cs.ahead = !have_remote || !gitx_oid_equal(&remote_tip, &tip);
+		clone_state_write(c->r, &c->cs, 0);
+	}
 	if (cfg->local_only) {
 		st->state = SYNC_LOCAL_ONLY;
 		return ATTEMPT_DONE;
 	}
 	if ((c->flags & SYNC_NO_NETWORK) ||
-	    (!offline && have_remote && gitx_oid_equal(&remote_tip, &tip))) {
+	    (!offline && have_remote && gitx_oid_equal(&remote_tip, &tip) &&
+	     !(c->clones && c->cs.pending))) {
 		st->state = SYNC_SYNCED;
 		return ATTEMPT_DONE;
 	}
@@ -292,6 +548,12 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		/* committed here; the events wait for the network */
 		st->state = failed;
 		return ATTEMPT_DONE;
+	}
+	if (c->clones) {
+		enum attempt_result res = push_clones(c, &tip, have_remote);
+
+		clone_state_write(c->r, &c->cs, 0);
+		return res;
 	}
 	st->push_attempts++;
 	nr = sync_push(c->r, cfg, c->flags, &c->err, &failed);
@@ -311,6 +573,28 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		return ATTEMPT_DONE;
 	}
 	return ATTEMPT_AGAIN;
+}
+
+/*
+ * The index of the sync work tree follows a-sync (a `git reset`, one
+ * process).  A daemon's cycle that only received (others' events, no
+ * push) leaves it for later, marked by var/sync-index-stale: under load
+ * that is most cycles of most clones, and nothing reads that index but
+ * a user's `git status` there.  The next cycle that pushes, finds
+ * nothing to do, or was run by a command brings it up to date.
+ */
+static void refresh_index(struct cycle *c)
+{
+	char *stale = path_join(c->r->var_dir, "sync-index-stale");
+
+	if (c->moved && (c->flags & SYNC_BACKGROUND) && !c->st->pushed) {
+		if (access(stale, F_OK))
+			write_file_derived(stale, "", 0, 0644);
+	} else if (c->moved || !access(stale, F_OK)) {
+		sync_refresh_index(c->r);
+		unlink(stale);
+	}
+	free(stale);
 }
 
 /* the status of the cycle, recorded: ok is 0, or -1 after a real error */
@@ -364,6 +648,12 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	if (ret < 0)
 		return -1;
 	strbuf_addf(&c.remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
+	if (!cfg->local_only && cfg->clone_refs) {
+		clone_state_read(r, &c.cs);
+		c.clones = !(c.cs.off_ms &&
+			     wall_ms() - c.cs.off_ms < CLONES_OFF_MS) &&
+			   !sync_clone_id(r, c.clone_id);
+	}
 	if (synctree_health(r, &why)) {
 		c.err = xstrfmt("the sync work tree is broken (%s); run 'git "
 				"thrum init --force'", why.buf);
@@ -390,10 +680,10 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 			break;
 		}
 	}
-	if (c.moved)
-		sync_refresh_index(r);
+	refresh_index(&c);
 	record_status(&c, ret, started);
 	blob_cache_release(&c.learned);
+	clone_state_release(&c.cs);
 	gitx_close(c.repo);
 	projection_free(c.own);
 	strbuf_release(&c.remote_ref);

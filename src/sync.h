@@ -63,6 +63,8 @@ struct sync_status {
 	int running;		/* not kept: a cycle holds the sync lock now */
 	int push_attempts;	/* not kept: pushes this cycle tried */
 	int push_rejections;	/* not kept: of those, rejected */
+	int async_rejections;	/* not kept: a-sync rejected beside our
+				 * clone ref (harmless: see sync-clones.c) */
 };
 
 #define SYNC_STATUS_INIT { .state = SYNC_NEVER }
@@ -85,6 +87,14 @@ enum sync_flags {
 	 * controlling terminal for ssh.
 	 */
 	SYNC_INTERACTIVE = (1 << 2),
+	/*
+	 * the daemon's cycle: with clone refs, a push of this clone's ref
+	 * delivers its events, and a-sync goes along only when it can (a
+	 * rejected a-sync is not tried again; technical/scaling.adoc).
+	 * Without it (sync force, the hooks) the cycle also gets a-sync
+	 * to hold them, retrying as without clone refs.
+	 */
+	SYNC_BACKGROUND = (1 << 3),
 };
 
 /*

@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='many clones with daemons on one remote: every event everywhere, a rejected push is retried and never called offline'
+test_description='many clones with daemons on one remote: every event everywhere through the clone refs, a-sync catches up, a rejected push is retried and never called offline'
 . ./lib-thrum.sh
 
 N=4
@@ -82,35 +82,81 @@ test_expect_success 'the remote was reachable: no cycle said offline' '
 	test "$(sum push_attempts)" -ge 4
 '
 
-test_expect_success 'a clone with nothing of its own to push never pushes' '
-	before=$(counter c4 push_attempts) &&
+# remote_ref <clone>: the commit of its clone ref on the remote ("" if none)
+remote_ref() {
+	git -C remote.git rev-parse -q --verify \
+		"refs/thrum/clones/$(cat $1/.thrum/var/clone-id)" || :
+}
+
+# async_has <id>: the remote's a-sync holds that message
+async_has() {
+	git -C remote.git grep -q "$1" a-sync -- messages
+}
+
+test_expect_success 'every clone has a ref of its own on the remote' '
+	for c in $CLONES
+	do
+		test -n "$(remote_ref $c)" || return 1
+	done &&
+	test "$(git -C remote.git for-each-ref refs/thrum/clones | wc -l)" = $N
+'
+
+test_expect_success 'a clone with nothing of its own to push never pushes its ref' '
+	before=$(remote_ref c4) &&
 	for c in c1 c2 c3
 	do
 		thrum_in $c send "only others, from $c" >>sent || return 1
 	done &&
 	sort sent >expect &&
 	wait_for 60 all_have expect &&
-	test "$(counter c4 push_attempts)" = "$before"
+	test "$(remote_ref c4)" = "$before"
 '
 
-test_expect_success 'a push that keeps losing the race for the ref: retried within its budget, then rejected, not offline' '
+test_expect_success 'the shared branch held by another push: delivered through the clone ref, no give-up, not offline' '
 	# another push holding the remote ref: "(failed to update ref)"
 	touch remote.git/refs/heads/a-sync.lock &&
-	attempts=$(counter c1 push_attempts) &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
 	give_ups=$(counter c1 push_give_ups) &&
+	beside=$(counter c1 async_rejections) &&
+	thrum_in c1 send "a-sync held" >id &&
+	cat sent id | sort >expect &&
+	wait_for 30 all_have expect &&
+	test "$(counter c1 push_give_ups)" = "$give_ups" &&
+	test "$(counter c1 async_rejections)" -gt "$beside" &&
+	! async_has "$(cat id)" &&
+	! grep "sync: offline" c1/.thrum/var/daemon.log &&
+	thrum_in c1 sync status --json >st &&
+	test "$(jq -r .state st)" = synced
+'
+
+test_expect_success 'once a-sync takes pushes again, it catches up with no new message' '
+	rm -f remote.git/refs/heads/a-sync.lock &&
+	cat id >>sent &&
+	wait_for 30 async_has "$(cat id)"
+'
+
+test_expect_success 'without clone refs: a push that keeps losing the race is retried within its budget, then rejected, not offline' '
+	thrum_in c1 daemon stop >/dev/null &&
+	git -C c1 config thrum.cloneRefs false &&
+	test_when_finished "git -C c1 config --unset thrum.cloneRefs" &&
+	thrum_in c1 daemon start >/dev/null &&
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	before=$(remote_ref c1) &&
 	thrum_in c1 send "refused for a while" >id &&
-	wait_for 30 eval "test \$(counter c1 push_give_ups) -gt $give_ups" &&
+	wait_for 30 eval "test \$(counter c1 push_give_ups) -gt 0" &&
 	grep "sync: rejected, .*failed to update ref" \
 		c1/.thrum/var/daemon.log &&
 	! grep "sync: offline" c1/.thrum/var/daemon.log &&
 	thrum_in c1 sync status --json >st &&
 	test "$(jq -r .state st)" = rejected &&
 	# more than the three fixed attempts of old: a budget of 4 s
-	test $(( $(counter c1 push_attempts) - attempts )) -gt 3
+	test "$(counter c1 push_attempts)" -gt 3 &&
+	test "$(remote_ref c1)" = "$before"
 '
 
 test_expect_success 'once the remote takes pushes again, the message gets everywhere' '
-	rm remote.git/refs/heads/a-sync.lock &&
+	rm -f remote.git/refs/heads/a-sync.lock &&
 	cat sent id | sort >expect &&
 	wait_for 30 all_have expect
 '
