@@ -258,6 +258,9 @@ struct cycle {
 	struct blob_cache learned;	/* blob ids the merge found */
 	char *err;			/* what went wrong, for the status */
 	int moved;			/* a-sync moved: refresh the index */
+	int track;			/* var/sync-clones is kept */
+	int need_async;			/* a-sync must take ours: a command
+					 * the user ran pushed events */
 	int clones;			/* clone refs: fetched, merged, ours
 					 * pushed (sync-clones.c) */
 	char clone_id[CLONE_ID_LEN + 1];
@@ -351,13 +354,16 @@ static enum attempt_result push_clones(struct cycle *c,
 	char lease[GITX_OID_HEXSZ + 1] = "", hex[GITX_OID_HEXSZ + 1];
 	enum sync_state failed = SYNC_ERROR;
 	enum attempt_result ret = ATTEMPT_DONE;
-	int background = c->flags & SYNC_BACKGROUND;
+	int background = c->flags & SYNC_BACKGROUND, want_async;
 	size_t nr = 0, i;
 
 	st->state = SYNC_SYNCED;
-	if (!c->cs.pending &&
-	    !(c->cs.ahead && (!background || !have_remote ||
-			      drain_due(&c->cs, c->clone_id, cfg))))
+	if (!background && c->cs.pending)
+		c->need_async = 1;
+	want_async = c->cs.ahead &&
+		     (c->cs.pending || c->need_async || !have_remote ||
+		      drain_due(&c->cs, c->clone_id, cfg));
+	if (!c->cs.pending && !want_async)
 		return ATTEMPT_DONE;	/* nothing of ours to push */
 	memset(refs, 0, sizeof(refs));
 	gitx_oid_hex(tip, hex);
@@ -373,7 +379,7 @@ static enum attempt_result push_clones(struct cycle *c,
 		mine = &refs[nr++];
 		*mine = (struct push_ref){ GITX_SYNC_REF, own.buf, lease };
 	}
-	if (c->cs.ahead) {
+	if (want_async) {
 		async = &refs[nr++];
 		*async = (struct push_ref){ GITX_SYNC_REF, GITX_SYNC_REF };
 	}
@@ -424,12 +430,12 @@ static enum attempt_result push_clones(struct cycle *c,
 	}
 	if (!async || async->res == NET_OK)
 		goto out;
-	if (background) {
+	if (!c->need_async) {
 		/* ours is on the remote; the next a-sync push carries it */
 		st->async_rejections++;
 		goto out;
 	}
-	/* a command the user ran: a-sync must hold ours too */
+	/* a command the user ran pushed ours: a-sync must hold them too */
 	st->push_rejections++;
 	free(c->err);
 	c->err = xstrfmt("git push: %s", async->why);
@@ -478,7 +484,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	 * appends since the last commit: ours, and after this commit no
 	 * longer visible as changed files, so remembered first (durably)
 	 */
-	if (c->clones && !c->cs.pending &&
+	if (c->track && !c->cs.pending &&
 	    sync_worktree_changed(c->r, c->s)) {
 		c->cs.pending = 1;
 		if (clone_state_write(c->r, &c->cs, 1) < 0)
@@ -490,12 +496,18 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	}
 	have_remote = !gitx_resolve(c->repo, c->remote_ref.buf, &remote_tip);
 	have_local = !gitx_resolve(c->repo, GITX_SYNC_REF, &local_tip);
-	if (c->clones) {
-		/* the tips merged before hold only if a-sync kept them */
+	if (c->track) {
+		/*
+		 * the record holds only while a-sync is where it left it: a
+		 * cycle without it may have committed appends (push them)
+		 * and the tips merged before may be gone (merge all again)
+		 */
 		if (have_local)
 			gitx_oid_hex(&local_tip, hex);
-		if (!have_local || strcmp(hex, c->cs.base))
+		if (!have_local || strcmp(hex, c->cs.base)) {
 			clone_tips_release(&c->cs.merged);
+			c->cs.pending = 1; /* appends it missed */
+		}
 	}
 	if (have_remote && open_projection(c) < 0)
 		return ATTEMPT_FAILED;
@@ -529,7 +541,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		return ATTEMPT_FAILED;
 	if (!have_local || !gitx_oid_equal(&local_tip, &tip))
 		c->moved = 1;
-	if (c->clones) {
+	if (c->track) {
 		gitx_oid_hex(&tip, c->cs.base);
 		c->cs.ahead = !have_remote || !gitx_oid_equal(&remote_tip, &tip);
 		clone_state_write(c->r, &c->cs, 0);
@@ -648,9 +660,10 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	if (ret < 0)
 		return -1;
 	strbuf_addf(&c.remote_ref, "refs/remotes/%s/a-sync", cfg->remote);
-	if (!cfg->local_only && cfg->clone_refs) {
+	if (cfg->clone_refs) {
 		clone_state_read(r, &c.cs);
-		c.clones = !(c.cs.off_ms &&
+		c.track = 1;
+		c.clones = !cfg->local_only && !(c.cs.off_ms &&
 			     wall_ms() - c.cs.off_ms < CLONES_OFF_MS) &&
 			   !sync_clone_id(r, c.clone_id);
 	}
@@ -676,7 +689,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		 * rejected, never offline.
 		 */
 		if (!backoff(n, now_ms() - begun, deadline)) {
-			st->state = SYNC_REJECTED;
+			st->state = SYNC_REJECTED; /* reachable, not offline */
 			break;
 		}
 	}

@@ -18,6 +18,7 @@ listing() {
 	thrum.peerListen=	(default)
 	thrum.allowedSigners=	(default)
 	thrum.requireSigned=false	(default)
+	thrum.cloneRefs=true	(default)
 	EOF
 }
 

@@ -110,7 +110,10 @@ test_expect_success 'a ref lock held by a git fetch: busy, exit 0, not offline' 
 	thrum_in alice sync status --json >s.json &&
 	test "$(json_get s.json "$.state")" = busy &&
 	thrum_in alice sync force >out &&
-	grep "^synced: 1 new event" out
+	grep "^synced: " out &&
+	# through bob'"'"'s clone ref even while a-sync'"'"'s could not move
+	thrum_in alice inbox --no-mark-read --all >inbox &&
+	grep "^    from bob$" inbox
 '
 
 test_expect_success HTTPD 'over HTTP: a wrong password is auth, a 403 is auth' '

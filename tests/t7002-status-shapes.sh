@@ -92,7 +92,7 @@ test_expect_success 'daemon start --local: local only, whatever git config says'
 	thrum_in alice daemon status --json >raw &&
 	normalise <raw >out &&
 	cat >expect <<-\EOF &&
-	{"state":"running","pid":<pid>,"socket":"<trash>/alice/.thrum/var/thrum.sock","repository":"<trash>/alice","cycles":<n>,"local_only":true,"sync_interval":60,"auth_failures":0,"backoff_skips":0,"push_attempts":0,"push_rejections":0,"push_give_ups":0}
+	{"state":"running","pid":<pid>,"socket":"<trash>/alice/.thrum/var/thrum.sock","repository":"<trash>/alice","cycles":<n>,"local_only":true,"sync_interval":60,"auth_failures":0,"backoff_skips":0,"push_attempts":0,"push_rejections":0,"push_give_ups":0,"async_rejections":0}
 	EOF
 	test_cmp expect out &&
 	thrum_in alice daemon status >raw &&

@@ -1,0 +1,163 @@
+#!/bin/sh
+test_description='clone refs: each clone pushes refs/thrum/clones/<id> beside a-sync, fetches everyone'"'"'s, and a-sync still gets every event'
+. ./lib-thrum.sh
+
+E=01JKM4T2YQ8M3E5X6Z7A9B0C
+
+# own_ref <clone>: its ref on the remote
+own_ref() {
+	echo "refs/thrum/clones/$(cat $1/.thrum/var/clone-id)"
+}
+
+# remote_has <ref> <text>: that ref's tree on the remote holds the text
+remote_has() {
+	git -C remote.git grep -q "$2" "$1" --
+}
+
+test_expect_success 'setup: alice, bob and carol on one remote' '
+	setup_pair &&
+	git clone -q remote.git carol &&
+	git -C carol config thrum.localOnly false &&
+	(cd carol && git thrum init >/dev/null &&
+	 git thrum quickstart --name carol --role carol-role \
+		--module m >/dev/null) &&
+	sync_round alice bob carol
+'
+
+test_expect_success 'every clone has an id, and its ref on the remote' '
+	for c in alice bob carol
+	do
+		id=$(cat $c/.thrum/var/clone-id) &&
+		test ${#id} = 16 &&
+		git -C remote.git rev-parse -q --verify "$(own_ref $c)" ||
+			return 1
+	done &&
+	test "$(git -C remote.git for-each-ref refs/thrum/clones | wc -l)" = 3 &&
+	# fetched into refs/thrum/remotes/, not among the user'"'"'s branches
+	test "$(git -C alice for-each-ref refs/thrum/remotes/origin | wc -l)" = 3 &&
+	! git -C alice branch -r | grep thrum
+'
+
+test_expect_success 'a-sync held by another push: the message still goes out in the clone ref' '
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	thrum_in alice send "while a-sync is held" >id &&
+	# sync force tries a-sync again for its budget: two intervals, 4 s
+	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
+		>out 2>&1 &&
+	grep "^rejected" out &&
+	remote_has "$(own_ref alice)" "while a-sync is held" &&
+	! remote_has a-sync "while a-sync is held" &&
+	thrum_in bob sync force >/dev/null &&
+	thrum_in bob inbox --no-mark-read --all >inbox &&
+	grep "^    while a-sync is held$" inbox
+'
+
+test_expect_success 'a-sync free again: the next push of a-sync carries it' '
+	rm -f remote.git/refs/heads/a-sync.lock &&
+	thrum_in bob send "bob, later" >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	remote_has a-sync "while a-sync is held" &&
+	remote_has a-sync "bob, later"
+'
+
+test_expect_success 'a clone with nothing of its own does not push its ref' '
+	sync_round alice bob carol &&
+	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
+	thrum_in alice send "for the others" >/dev/null &&
+	thrum_in alice sync force >/dev/null &&
+	thrum_in carol sync force >out &&
+	grep "^synced: 1 new event" out &&
+	! grep pushed out &&
+	test "$(git -C remote.git rev-parse "$(own_ref carol)")" = "$before"
+'
+
+test_expect_success 'a copy of a clone (the same id) cannot overwrite its ref unseen' '
+	sync_round alice bob carol &&
+	cp alice/.thrum/var/clone-id carol/.thrum/var/clone-id &&
+	test_when_finished "rm -f carol/.thrum/var/clone-id carol/.thrum/var/sync-clones" &&
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	thrum_in alice send "alice under the shared id" >/dev/null &&
+	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	thrum_in carol send "carol under the shared id" >/dev/null &&
+	test_might_fail git -C carol -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	# carol merged what alice had pushed there before pushing over it
+	remote_has "$(own_ref alice)" "alice under the shared id" &&
+	remote_has "$(own_ref alice)" "carol under the shared id" &&
+	rm -f remote.git/refs/heads/a-sync.lock &&
+	thrum_in bob sync force >/dev/null &&
+	thrum_in bob inbox --no-mark-read --all >inbox &&
+	grep "^    alice under the shared id$" inbox &&
+	grep "^    carol under the shared id$" inbox
+'
+
+test_expect_success 'hostile clone refs: odd names are not read, a ref to a blob is skipped and counted' '
+	sync_round alice bob carol &&
+	git clone -q remote.git mallory &&
+	(
+		cd mallory &&
+		git fetch -q origin a-sync:a-sync &&
+		blob=$(echo junk | git hash-object -w --stdin) &&
+		git push -q origin "$blob:refs/thrum/clones/BLOB0000" &&
+		git push -q origin "a-sync:refs/thrum/clones/nested/deeper" &&
+		git push -q origin "a-sync:refs/thrum/clones/dash-name" &&
+		echo "{\"agent_id\":\"mallory\",\"body\":{\"content\":\"through a clone ref\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}C1\",\"message_id\":\"msg_${E}C1\",\"scopes\":[{\"type\":\"broadcast\",\"value\":\"everyone\"}],\"timestamp\":\"2026-02-03T10:00:00Z\",\"type\":\"message.create\",\"v\":1}" >m.jsonl &&
+		b=$(git hash-object -w m.jsonl) &&
+		git ls-tree a-sync:messages >msgs &&
+		{ cat msgs && printf "100644 blob %s\tmallory.jsonl\n" $b; } |
+			git mktree >msgtree &&
+		tree=$(with_messages a-sync $(cat msgtree)) &&
+		commit=$(git commit-tree -p a-sync -m hostile "$tree") &&
+		git push -q origin "$commit:refs/thrum/clones/MALLORY0"
+	) &&
+	thrum_in bob sync force >out 2>&1 &&
+	grep "^synced: 1 new event" out &&
+	grep "cannot merge the clone ref .refs/thrum/clones/BLOB0000." out &&
+	thrum_in bob sync status --json >s.json &&
+	test "$(json_get s.json "$.skipped_entries")" -ge 3 &&
+	thrum_in bob inbox --no-mark-read --all >inbox &&
+	grep "^    through a clone ref$" inbox
+'
+
+test_expect_success 'a remote that refuses refs/thrum/: a-sync alone, said once' '
+	sync_round alice bob carol &&
+	cat >remote.git/hooks/update <<-\EOF &&
+	#!/bin/sh
+	case "$1" in
+	refs/thrum/*) echo "$1" >>"$GIT_DIR/refused"; exit 1 ;;
+	esac
+	EOF
+	chmod +x remote.git/hooks/update &&
+	test_when_finished "rm -f remote.git/hooks/update" &&
+	thrum_in alice send "branches only" >/dev/null &&
+	thrum_in alice sync force >out 2>&1 &&
+	grep "^synced" out &&
+	grep "refuses .refs/thrum/clones/" out &&
+	remote_has a-sync "branches only" &&
+	test_line_count = 1 remote.git/refused &&
+	thrum_in alice send "branches only, again" >/dev/null &&
+	thrum_in alice sync force >out 2>&1 &&
+	grep "^synced" out &&
+	remote_has a-sync "branches only, again" &&
+	test_line_count = 1 remote.git/refused
+'
+
+test_expect_success 'thrum.cloneRefs false: a-sync only, no clone ref pushed' '
+	git clone -q remote.git dave &&
+	git -C dave config thrum.localOnly false &&
+	git -C dave config thrum.cloneRefs false &&
+	(cd dave && git thrum init >/dev/null &&
+	 git thrum quickstart --name dave --role dave-role \
+		--module m >/dev/null) &&
+	git -C remote.git for-each-ref refs/thrum/clones >before &&
+	thrum_in dave sync force >/dev/null &&
+	test_path_is_missing dave/.thrum/var/clone-id &&
+	git -C remote.git for-each-ref refs/thrum/clones >after &&
+	test_cmp before after &&
+	remote_has a-sync "\"agent_id\":\"dave\""
+'
+
+test_done
