@@ -275,7 +275,15 @@ enum net_result sync_fetch(const struct repo *r,
 		 */
 		strvec_pushl(&cp.args, "fetch", "--quiet",
 			     "--no-write-fetch-head", "--no-tags",
-			     "--no-auto-maintenance", cfg->remote, NULL);
+			     "--no-auto-maintenance", NULL);
+		/*
+		 * clone refs are forced at will: git's walk to tell which
+		 * update was forced (to print it, which --quiet does not)
+		 * is time in the window
+		 */
+		if (clones)
+			strvec_push(&cp.args, "--no-show-forced-updates");
+		strvec_push(&cp.args, cfg->remote);
 		strvec_pushf(&cp.args,
 			     "+refs/heads/a-sync:refs/remotes/%s/a-sync",
 			     cfg->remote);
@@ -368,9 +376,9 @@ enum net_result sync_push_refs(const struct repo *r,
 			strvec_pushf(&cp.args, "--force-with-lease=%s:%s",
 				     refs[i].dst, refs[i].lease);
 	strvec_push(&cp.args, cfg->remote);
+	/* no "+": it would force past the lease */
 	for (i = 0; i < nr; i++)
-		strvec_pushf(&cp.args, "%s%s:%s", refs[i].lease ? "+" : "",
-			     refs[i].src, refs[i].dst);
+		strvec_pushf(&cp.args, "%s:%s", refs[i].src, refs[i].dst);
 	rc = capture_command(&cp, &out, NULL);
 	for (i = 0; i < nr; i++) {
 		size_t len = 0;

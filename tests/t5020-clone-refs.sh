@@ -61,33 +61,61 @@ test_expect_success 'a-sync free again: the next push of a-sync carries it' '
 	remote_has a-sync "bob, later"
 '
 
-test_expect_success 'a clone with nothing of its own does not push its ref' '
+test_expect_success 'a clone with nothing of its own pushes nothing, a-sync behind or not' '
 	sync_round alice bob carol &&
 	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
+	async=$(git -C remote.git rev-parse a-sync) &&
+	# alice'"'"'s message reaches the remote in her ref only
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
 	thrum_in alice send "for the others" >/dev/null &&
-	thrum_in alice sync force >/dev/null &&
+	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	rm -f remote.git/refs/heads/a-sync.lock &&
 	thrum_in carol sync force >out &&
 	grep "^synced: 1 new event" out &&
 	! grep pushed out &&
-	test "$(git -C remote.git rev-parse "$(own_ref carol)")" = "$before"
+	test "$(git -C remote.git rev-parse "$(own_ref carol)")" = "$before" &&
+	test "$(git -C remote.git rev-parse a-sync)" = "$async"
+'
+
+test_expect_success 'appends committed while clone refs were off are pushed when they are on again' '
+	sync_round alice bob carol &&
+	git -C carol config thrum.cloneRefs false &&
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	thrum_in carol send "while clone refs were off" >/dev/null &&
+	test_must_fail git -C carol -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	rm -f remote.git/refs/heads/a-sync.lock &&
+	git -C carol config --unset thrum.cloneRefs &&
+	thrum_in carol sync force >out &&
+	grep "^synced: .*pushed" out &&
+	remote_has "$(own_ref carol)" "while clone refs were off"
 '
 
 test_expect_success 'a copy of a clone (the same id) cannot overwrite its ref unseen' '
 	sync_round alice bob carol &&
 	cp alice/.thrum/var/clone-id carol/.thrum/var/clone-id &&
 	test_when_finished "rm -f carol/.thrum/var/clone-id carol/.thrum/var/sync-clones" &&
-	touch remote.git/refs/heads/a-sync.lock &&
-	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	# carol fetches from a copy of the remote that misses what alice
+	# pushes next: as if alice pushed between carol'"'"'s fetch and push
+	git clone -q --mirror remote.git stale.git &&
+	git -C carol config remote.origin.pushurl "$(pwd)/remote.git" &&
+	git -C carol config remote.origin.url "$(pwd)/stale.git" &&
+	test_when_finished "git -C carol config remote.origin.url \"\$(pwd)/remote.git\"" &&
 	thrum_in alice send "alice under the shared id" >/dev/null &&
-	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
+	thrum_in alice sync force >/dev/null &&
 	thrum_in carol send "carol under the shared id" >/dev/null &&
 	test_might_fail git -C carol -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
-	# carol merged what alice had pushed there before pushing over it
+		>out 2>&1 &&
+	grep "stale info" out &&
+	remote_has "$(own_ref alice)" "alice under the shared id" &&
+	# with the remote itself: carol merges alice'"'"'s, then pushes both
+	git -C carol config remote.origin.url "$(pwd)/remote.git" &&
+	thrum_in carol sync force >/dev/null &&
 	remote_has "$(own_ref alice)" "alice under the shared id" &&
 	remote_has "$(own_ref alice)" "carol under the shared id" &&
-	rm -f remote.git/refs/heads/a-sync.lock &&
 	thrum_in bob sync force >/dev/null &&
 	thrum_in bob inbox --no-mark-read --all >inbox &&
 	grep "^    alice under the shared id$" inbox &&
