@@ -1,6 +1,7 @@
 /*
  * sync-clones.c: the clone refs of a sync cycle (technical/scaling.adoc,
- * "Clone refs").  Every clone pushes its a-sync to a ref of its own on
+ * "Past the limit"): what the cycle keeps of them, and its merge and push
+ * steps with them.  Every clone pushes its a-sync to a ref of its own on
  * the remote, refs/thrum/clones/<id>, and fetches everyone's into
  * refs/thrum/remotes/<remote>/<id>; a-sync goes along when it can.  Only
  * this clone writes its ref, so that push is never rejected because
@@ -36,6 +37,10 @@
 #include <ini.h>
 #include <sys/random.h>
 #include "sync-internal.h"
+#include "config.h"
+#include "date.h"
+#include "sync-net.h"
+#include "sync.h"
 #include "gitx.h"
 #include "lockfile.h"
 #include "repo.h"
@@ -328,4 +333,195 @@ int clone_refs_moved(const struct repo *r, const char *remote,
 	}
 	clone_tips_release(&now);
 	return moved;
+}
+
+/* --- the cycle's steps with clone refs --- */
+
+/* kept in var/sync-clones across restarts: the wall clock, in ms */
+int64_t clone_wall_ms(void)
+{
+	return date_now_ns() / 1000000;
+}
+
+/*
+ * With clone refs, a-sync may be ahead of the remote's (it holds what
+ * other clones' refs brought).  A clone whose events are all on the
+ * remote pushes a-sync alone, to drain it, only when the remote's has
+ * not moved for two intervals and one more for each clone id below its
+ * own: the lowest id drains (the others find a-sync moved), the next
+ * only if that one is gone, so that the last events of a burst reach
+ * a-sync (for clones that read only it) without every clone pushing it.
+ */
+int clone_drain_due(const struct clone_state *cs, const char *id,
+		     const struct thrum_config *cfg)
+{
+	size_t rank = 0, i;
+
+	for (i = 0; i < cs->merged.nr; i++)
+		if (strcmp(cs->merged.v[i].id, id) < 0)
+			rank++;
+	return cs->ahead && clone_wall_ms() - cs->remote_seen_ms >=
+			    (int64_t)(2 + rank) * cfg->sync_interval * 1000;
+}
+
+/*
+ * Merge every clone's ref that moved since it was last merged, against
+ * a-sync here and the commit of it merged last.  One that cannot be read
+ * (a remote's commit libgit2 rejects, say) is skipped and counted, and
+ * tried again next cycle: it never stops the others.
+ */
+int clone_merge(struct cycle *c, const struct gitx_oid *local_tip)
+{
+	struct clone_tips now = CLONE_TIPS_INIT;
+	size_t i, skipped = 0;
+	int ret = 0;
+
+	clone_refs_list(c->r, c->cfg->remote, &now, &skipped);
+	c->st->skipped_entries += skipped;
+	for (i = 0; i < now.nr; i++) {
+		const struct clone_tip *t = &now.v[i];
+		const struct clone_tip *was = clone_tips_find(&c->cs.merged,
+							      t->id);
+		struct gitx_oid tip, before;
+		int have_before;
+
+		if (was && !strcmp(was->hex, t->hex))
+			continue;
+		if (gitx_oid_from_hex(&tip, t->hex) < 0)
+			continue;
+		have_before = was && !gitx_oid_from_hex(&before, was->hex);
+		if (sync_open_projection(c) < 0) {
+			ret = -1;
+			break;
+		}
+		if (sync_merge_step(c->repo, &tip, local_tip,
+			       have_before ? &before : NULL, c->cfg, c->s,
+			       c->p, c->st, &c->learned) < 0) {
+			warning("cannot merge the clone ref '%s%s'; skipped",
+				CLONE_REF_PREFIX, t->id);
+			c->st->skipped_entries++;
+			continue;
+		}
+		clone_tips_set(&c->cs.merged, t->id, t->hex);
+	}
+	clone_tips_release(&now);
+	return ret;
+}
+
+/*
+ * The push of a cycle with clone refs: our ref when events of ours are
+ * not on the remote yet (forced, with the lease of what we fetched of
+ * it: only we write it), and a-sync beside it when it fast-forwards the
+ * remote's, or alone to drain it.  A rejected a-sync is not tried
+ * again: our events are on the remote in our ref, and the next clone
+ * that pushes a-sync carries them.
+ */
+enum attempt_result clone_push(struct cycle *c, const struct gitx_oid *tip,
+			       int have_remote)
+{
+	const struct thrum_config *cfg = c->cfg;
+	struct sync_status *st = c->st;
+	struct strbuf own = STRBUF_INIT;
+	struct push_ref refs[2], *mine = NULL, *async = NULL;
+	char lease[GITX_OID_HEXSZ + 1] = "", hex[GITX_OID_HEXSZ + 1];
+	enum sync_state failed = SYNC_ERROR;
+	enum attempt_result ret = ATTEMPT_DONE;
+	int background = c->flags & SYNC_BACKGROUND, want_async;
+	size_t nr = 0, i;
+
+	st->state = SYNC_SYNCED;
+	if (!background && c->cs.pending)
+		c->need_async = 1;
+	/*
+	 * a command pushes a-sync whenever it holds more than the
+	 * remote's (as without clone refs); a daemon with events of its
+	 * own, or to drain it
+	 */
+	want_async = c->cs.ahead &&
+		     (!background || c->cs.pending || !have_remote ||
+		      clone_drain_due(&c->cs, c->clone_id, cfg));
+	if (!c->cs.pending && !want_async)
+		return ATTEMPT_DONE;	/* nothing of ours to push */
+	memset(refs, 0, sizeof(refs));
+	gitx_oid_hex(tip, hex);
+	strbuf_addf(&own, CLONE_REF_PREFIX "%s", c->clone_id);
+	if (c->cs.pending) {
+		char *tracking = clone_tracking_prefix(cfg->remote);
+		char *ref = xstrfmt("%s%s", tracking, c->clone_id);
+
+		if (repo_read_ref(c->r, ref, lease))
+			*lease = '\0';	/* not there yet */
+		free(ref);
+		free(tracking);
+		mine = &refs[nr++];
+		*mine = (struct push_ref){ GITX_SYNC_REF, own.buf, lease };
+	}
+	if (want_async) {
+		async = &refs[nr++];
+		*async = (struct push_ref){ GITX_SYNC_REF, GITX_SYNC_REF };
+	}
+	st->push_attempts++;
+	if (sync_push_refs(c->r, cfg, c->flags, refs, nr, &c->err,
+			   &failed) != NET_OK) {
+		st->state = failed;
+		goto out;
+	}
+	if (async && async->res == NET_OK) {
+		sync_set_remote_tip(st, tip);
+		memcpy(c->cs.remote_tip, hex, sizeof(hex));
+		c->cs.remote_seen_ms = clone_wall_ms();
+		c->cs.ahead = 0;
+		st->pushed = 1;
+	}
+	if (mine && mine->res == NET_OK) {
+		/* the remote holds ours, whatever a-sync did */
+		c->cs.pending = 0;
+		clone_tips_set(&c->cs.merged, c->clone_id, hex);
+		st->pushed = 1;
+	} else if (mine && mine->res == NET_REJECTED) {
+		/* our ref moved under us: a copy of this clone? merge it */
+		st->push_rejections++;
+		free(c->err);
+		c->err = xstrfmt("git push: %s: %s", own.buf, mine->why);
+		st->state = SYNC_REJECTED;
+		ret = ATTEMPT_AGAIN;
+		goto out;
+	} else if (mine && async && async->res == NET_REFUSED) {
+		/* the remote refuses both (a hook that declines all) */
+		st->push_rejections++;
+		free(c->err);
+		c->err = xstrfmt("git push: %s", async->why);
+		st->state = SYNC_REJECTED;
+		goto out;
+	} else if (mine) {
+		/* a host that keeps to branches: a-sync alone, for an hour */
+		warning("the remote refuses '%s' (%s); pushing a-sync only",
+			own.buf, mine->why ? mine->why : "no answer");
+		c->cs.off_ms = clone_wall_ms();
+		c->clones = 0;
+		if (!async || async->res != NET_OK) {
+			ret = ATTEMPT_AGAIN;
+			goto out;
+		}
+		c->cs.pending = 0;
+	}
+	if (!async || async->res == NET_OK)
+		goto out;
+	if (!c->need_async) {
+		/* ours is on the remote; the next a-sync push carries it */
+		st->async_rejections++;
+		goto out;
+	}
+	/* a command the user ran pushed ours: a-sync must hold them too */
+	st->push_rejections++;
+	free(c->err);
+	c->err = xstrfmt("git push: %s", async->why);
+	st->state = SYNC_REJECTED;
+	if (async->res == NET_REJECTED)
+		ret = ATTEMPT_AGAIN;
+out:
+	for (i = 0; i < nr; i++)
+		free(refs[i].why);
+	strbuf_release(&own);
+	return ret;
 }

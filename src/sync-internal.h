@@ -128,4 +128,70 @@ int clone_refs_list(const struct repo *r, const char *remote,
 int clone_refs_moved(const struct repo *r, const char *remote,
 		     const struct clone_state *cs);
 
+/* --- the cycle (sync.c), for its steps in sync-clones.c --- */
+
+#include "blob-cache.h"
+#include "strbuf.h"
+
+struct projection;
+
+/* one cycle, carried through its steps */
+struct cycle {
+	const struct repo *r;
+	const struct thrum_config *cfg;
+	struct store *s;
+	struct projection *p;		/* the caller's, or own */
+	struct projection *own;		/* opened here, only to merge */
+	unsigned flags;
+	struct sync_status *st;
+	struct gitx_repo *repo;		/* opened once something is to do */
+	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
+	struct blob_cache learned;	/* blob ids the merge found */
+	char *err;			/* what went wrong, for the status */
+	int moved;			/* a-sync moved: refresh the index */
+	int track;			/* var/sync-clones is kept */
+	int need_async;			/* a-sync must take ours: a command
+					 * the user ran pushed events */
+	int clones;			/* clone refs: fetched, merged, ours
+					 * pushed (sync-clones.c) */
+	char clone_id[CLONE_ID_LEN + 1];
+	struct clone_state cs;
+};
+
+enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
+
+/* c->p, opened when the caller gave none; 0, or -1 with c->err set */
+int sync_open_projection(struct cycle *c);
+
+/* merge remote_tip (see sync_merge()) and project what it brought */
+int sync_merge_step(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
+		    const struct gitx_oid *local_tip,
+		    const struct gitx_oid *before,
+		    const struct thrum_config *cfg, struct store *s,
+		    struct projection *p, struct sync_status *st,
+		    struct blob_cache *learned);
+
+/* st->remote_tip := oid */
+void sync_set_remote_tip(struct sync_status *st, const struct gitx_oid *oid);
+
+/* the wall clock in ms: what var/sync-clones keeps across restarts */
+int64_t clone_wall_ms(void);
+
+/*
+ * Is it this clone's turn to push a-sync alone, to drain it (see
+ * sync-clones.c)?  1 or 0.
+ */
+int clone_drain_due(const struct clone_state *cs, const char *id,
+		    const struct thrum_config *cfg);
+
+/* merge every clone ref that moved; 0, or -1 (the database) */
+int clone_merge(struct cycle *c, const struct gitx_oid *local_tip);
+
+/*
+ * Push this clone's ref and a-sync as the cycle needs (see
+ * sync-clones.c); ATTEMPT_AGAIN when a race was lost and a retry helps.
+ */
+enum attempt_result clone_push(struct cycle *c, const struct gitx_oid *tip,
+			       int have_remote);
+
 #endif

@@ -99,46 +99,20 @@ static int backoff(int n, int64_t attempt_ms, int64_t deadline)
 }
 
 /*
- * With clone refs, a-sync may be ahead of the remote's (it holds what
- * other clones' refs brought).  A clone whose events are all on the
- * remote pushes a-sync alone, to drain it, only when the remote's has
- * not moved for two intervals and one more for each clone id below its
- * own: the lowest id drains (the others find a-sync moved), the next
- * only if that one is gone, so that the last events of a burst reach
- * a-sync (for clones that read only it) without every clone pushing it.
- */
-/* kept in var/sync-clones across restarts: the wall clock, in ms */
-static int64_t wall_ms(void)
-{
-	return date_now_ns() / 1000000;
-}
-
-static int drain_due(const struct clone_state *cs, const char *id,
-		     const struct thrum_config *cfg)
-{
-	size_t rank = 0, i;
-
-	for (i = 0; i < cs->merged.nr; i++)
-		if (strcmp(cs->merged.v[i].id, id) < 0)
-			rank++;
-	return cs->ahead && wall_ms() - cs->remote_seen_ms >=
-			    (int64_t)(2 + rank) * cfg->sync_interval * 1000;
-}
-
-/*
  * A cycle with nothing to do, decided without libgit2 (loading it costs
  * more than the rest of such a cycle): a-sync is where the last cycle
  * left it, the remote branch is there too (the fetch brought nothing new,
  * and nothing waits to be pushed), and no log file changed since.  With
  * clone refs (cs not NULL): no clone's ref moved since it was merged,
  * nothing of ours waits to be pushed, and a-sync need not be drained
- * (by id, this clone's).
+ * (by id, this clone's), nor pushed (foreground: a command pushes it
+ * whenever it holds more than the remote's).
  * Fills *st and returns 1 when the cycle was idle.
  */
 static int idle_cycle(const struct repo *r, const struct thrum_config *cfg,
 		      struct store *s, const char *remote_ref,
 		      const struct clone_state *cs, const char *id,
-		      struct sync_status *st)
+		      int foreground, struct sync_status *st)
 {
 	struct blob_cache cache = BLOB_CACHE_INIT;
 	char local[GITX_OID_HEXSZ + 1], remote[GITX_OID_HEXSZ + 1];
@@ -152,8 +126,9 @@ static int idle_cycle(const struct repo *r, const struct thrum_config *cfg,
 		goto out;
 	if (!cfg->local_only && !cs && strcmp(remote, local))
 		goto out;
-	if (cs && (cs->pending || strcmp(cs->base, local) ||
-		   strcmp(cs->remote_tip, remote) || drain_due(cs, id, cfg) ||
+	if (cs && (cs->pending || (cs->ahead && foreground) ||
+		   strcmp(cs->base, local) ||
+		   strcmp(cs->remote_tip, remote) || clone_drain_due(cs, id, cfg) ||
 		   clone_refs_moved(r, cfg->remote, cs)))
 		goto out;
 	if (store_lock(s, LOCK_SH) < 0)
@@ -204,7 +179,7 @@ int sync_running(const struct repo *r)
 }
 
 /* what the remote's a-sync holds now, as far as this cycle knows */
-static void set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
+void sync_set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
 {
 	char hex[GITX_OID_HEXSZ + 1];
 
@@ -218,7 +193,7 @@ static void set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
  * is brought up to date first, so that the lines the merge brings are
  * all it has to read afterwards.
  */
-static int merge_step(struct gitx_repo *repo,
+int sync_merge_step(struct gitx_repo *repo,
 		      const struct gitx_oid *remote_tip,
 		      const struct gitx_oid *local_tip,
 		      const struct gitx_oid *before,
@@ -244,32 +219,7 @@ out:
 	return ret;
 }
 
-/* one cycle, carried through its steps */
-struct cycle {
-	const struct repo *r;
-	const struct thrum_config *cfg;
-	struct store *s;
-	struct projection *p;		/* the caller's, or own */
-	struct projection *own;		/* opened here, only to merge */
-	unsigned flags;
-	struct sync_status *st;
-	struct gitx_repo *repo;		/* opened once something is to do */
-	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
-	struct blob_cache learned;	/* blob ids the merge found */
-	char *err;			/* what went wrong, for the status */
-	int moved;			/* a-sync moved: refresh the index */
-	int track;			/* var/sync-clones is kept */
-	int need_async;			/* a-sync must take ours: a command
-					 * the user ran pushed events */
-	int clones;			/* clone refs: fetched, merged, ours
-					 * pushed (sync-clones.c) */
-	char clone_id[CLONE_ID_LEN + 1];
-	struct clone_state cs;
-};
-
-enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
-
-static int open_projection(struct cycle *c)
+int sync_open_projection(struct cycle *c)
 {
 	if (c->p)
 		return 0;
@@ -281,50 +231,6 @@ static int open_projection(struct cycle *c)
 	return 0;
 }
 
-/*
- * Merge every clone's ref that moved since it was last merged, against
- * a-sync here and the commit of it merged last.  One that cannot be read
- * (a remote's commit libgit2 rejects, say) is skipped and counted, and
- * tried again next cycle: it never stops the others.
- */
-static int merge_clones(struct cycle *c, const struct gitx_oid *local_tip)
-{
-	struct clone_tips now = CLONE_TIPS_INIT;
-	size_t i, skipped = 0;
-	int ret = 0;
-
-	clone_refs_list(c->r, c->cfg->remote, &now, &skipped);
-	c->st->skipped_entries += skipped;
-	for (i = 0; i < now.nr; i++) {
-		const struct clone_tip *t = &now.v[i];
-		const struct clone_tip *was = clone_tips_find(&c->cs.merged,
-							      t->id);
-		struct gitx_oid tip, before;
-		int have_before;
-
-		if (was && !strcmp(was->hex, t->hex))
-			continue;
-		if (gitx_oid_from_hex(&tip, t->hex) < 0)
-			continue;
-		have_before = was && !gitx_oid_from_hex(&before, was->hex);
-		if (open_projection(c) < 0) {
-			ret = -1;
-			break;
-		}
-		if (merge_step(c->repo, &tip, local_tip,
-			       have_before ? &before : NULL, c->cfg, c->s,
-			       c->p, c->st, &c->learned) < 0) {
-			warning("cannot merge the clone ref '%s%s'; skipped",
-				CLONE_REF_PREFIX, t->id);
-			c->st->skipped_entries++;
-			continue;
-		}
-		clone_tips_set(&c->cs.merged, t->id, t->hex);
-	}
-	clone_tips_release(&now);
-	return ret;
-}
-
 /* does commit a descend from b (or equal it)? */
 static int descends(struct gitx_repo *repo, const struct gitx_oid *a,
 		    const struct gitx_oid *b)
@@ -333,120 +239,6 @@ static int descends(struct gitx_repo *repo, const struct gitx_oid *a,
 
 	return gitx_oid_equal(a, b) ||
 	       (!gitx_ahead_behind(repo, a, b, &ahead, &behind) && !behind);
-}
-
-/*
- * The push of a cycle with clone refs: our ref when events of ours are
- * not on the remote yet (forced, with the lease of what we fetched of
- * it: only we write it), and a-sync beside it when it fast-forwards the
- * remote's, or alone to drain it.  A rejected a-sync is not tried
- * again: our events are on the remote in our ref, and the next clone
- * that pushes a-sync carries them.
- */
-static enum attempt_result push_clones(struct cycle *c,
-				       const struct gitx_oid *tip,
-				       int have_remote)
-{
-	const struct thrum_config *cfg = c->cfg;
-	struct sync_status *st = c->st;
-	struct strbuf own = STRBUF_INIT;
-	struct push_ref refs[2], *mine = NULL, *async = NULL;
-	char lease[GITX_OID_HEXSZ + 1] = "", hex[GITX_OID_HEXSZ + 1];
-	enum sync_state failed = SYNC_ERROR;
-	enum attempt_result ret = ATTEMPT_DONE;
-	int background = c->flags & SYNC_BACKGROUND, want_async;
-	size_t nr = 0, i;
-
-	st->state = SYNC_SYNCED;
-	if (!background && c->cs.pending)
-		c->need_async = 1;
-	want_async = c->cs.ahead &&
-		     (c->cs.pending || c->need_async || !have_remote ||
-		      drain_due(&c->cs, c->clone_id, cfg));
-	if (!c->cs.pending && !want_async)
-		return ATTEMPT_DONE;	/* nothing of ours to push */
-	memset(refs, 0, sizeof(refs));
-	gitx_oid_hex(tip, hex);
-	strbuf_addf(&own, CLONE_REF_PREFIX "%s", c->clone_id);
-	if (c->cs.pending) {
-		char *tracking = clone_tracking_prefix(cfg->remote);
-		char *ref = xstrfmt("%s%s", tracking, c->clone_id);
-
-		if (repo_read_ref(c->r, ref, lease))
-			*lease = '\0';	/* not there yet */
-		free(ref);
-		free(tracking);
-		mine = &refs[nr++];
-		*mine = (struct push_ref){ GITX_SYNC_REF, own.buf, lease };
-	}
-	if (want_async) {
-		async = &refs[nr++];
-		*async = (struct push_ref){ GITX_SYNC_REF, GITX_SYNC_REF };
-	}
-	st->push_attempts++;
-	if (sync_push_refs(c->r, cfg, c->flags, refs, nr, &c->err,
-			   &failed) != NET_OK) {
-		st->state = failed;
-		goto out;
-	}
-	if (async && async->res == NET_OK) {
-		set_remote_tip(st, tip);
-		memcpy(c->cs.remote_tip, hex, sizeof(hex));
-		c->cs.remote_seen_ms = wall_ms();
-		c->cs.ahead = 0;
-		st->pushed = 1;
-	}
-	if (mine && mine->res == NET_OK) {
-		/* the remote holds ours, whatever a-sync did */
-		c->cs.pending = 0;
-		clone_tips_set(&c->cs.merged, c->clone_id, hex);
-		st->pushed = 1;
-	} else if (mine && mine->res == NET_REJECTED) {
-		/* our ref moved under us: a copy of this clone? merge it */
-		st->push_rejections++;
-		free(c->err);
-		c->err = xstrfmt("git push: %s: %s", own.buf, mine->why);
-		st->state = SYNC_REJECTED;
-		ret = ATTEMPT_AGAIN;
-		goto out;
-	} else if (mine && async && async->res == NET_REFUSED) {
-		/* the remote refuses both (a hook that declines all) */
-		st->push_rejections++;
-		free(c->err);
-		c->err = xstrfmt("git push: %s", async->why);
-		st->state = SYNC_REJECTED;
-		goto out;
-	} else if (mine) {
-		/* a host that keeps to branches: a-sync alone, for an hour */
-		warning("the remote refuses '%s' (%s); pushing a-sync only",
-			own.buf, mine->why ? mine->why : "no answer");
-		c->cs.off_ms = wall_ms();
-		c->clones = 0;
-		if (!async || async->res != NET_OK) {
-			ret = ATTEMPT_AGAIN;
-			goto out;
-		}
-		c->cs.pending = 0;
-	}
-	if (!async || async->res == NET_OK)
-		goto out;
-	if (!c->need_async) {
-		/* ours is on the remote; the next a-sync push carries it */
-		st->async_rejections++;
-		goto out;
-	}
-	/* a command the user ran pushed ours: a-sync must hold them too */
-	st->push_rejections++;
-	free(c->err);
-	c->err = xstrfmt("git push: %s", async->why);
-	st->state = SYNC_REJECTED;
-	if (async->res == NET_REJECTED)
-		ret = ATTEMPT_AGAIN;
-out:
-	for (i = 0; i < nr; i++)
-		free(refs[i].why);
-	strbuf_release(&own);
-	return ret;
 }
 
 /*
@@ -478,7 +270,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	}
 	if (first && nr == NET_OK &&
 	    idle_cycle(c->r, cfg, c->s, c->remote_ref.buf,
-		       c->clones ? &c->cs : NULL, c->clone_id, st))
+		       c->clones ? &c->cs : NULL, c->clone_id,
+		       !(c->flags & SYNC_BACKGROUND), st))
 		return ATTEMPT_DONE;
 	/*
 	 * appends since the last commit: ours, and after this commit no
@@ -509,22 +302,22 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			c->cs.pending = 1; /* appends it missed */
 		}
 	}
-	if (have_remote && open_projection(c) < 0)
+	if (have_remote && sync_open_projection(c) < 0)
 		return ATTEMPT_FAILED;
 	if (have_remote) {
-		if (merge_step(c->repo, &remote_tip,
+		if (sync_merge_step(c->repo, &remote_tip,
 			       have_local ? &local_tip : NULL, NULL, cfg,
 			       c->s, c->p, st, &c->learned) < 0)
 			return ATTEMPT_FAILED;
-		set_remote_tip(st, &remote_tip);
+		sync_set_remote_tip(st, &remote_tip);
 		if (c->clones && strcmp(c->cs.remote_tip, st->remote_tip)) {
 			memcpy(c->cs.remote_tip, st->remote_tip,
 			       GITX_OID_HEXSZ + 1);
-			c->cs.remote_seen_ms = wall_ms();
+			c->cs.remote_seen_ms = clone_wall_ms();
 		}
 	}
 	if (c->clones &&
-	    merge_clones(c, have_local ? &local_tip : NULL) < 0)
+	    clone_merge(c, have_local ? &local_tip : NULL) < 0)
 		return ATTEMPT_FAILED;
 	/*
 	 * on top of the remote's tip (linear history); with clone refs on
@@ -562,7 +355,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		return ATTEMPT_DONE;
 	}
 	if (c->clones) {
-		enum attempt_result res = push_clones(c, &tip, have_remote);
+		enum attempt_result res = clone_push(c, &tip, have_remote);
 
 		clone_state_write(c->r, &c->cs, 0);
 		return res;
@@ -573,7 +366,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 		st->push_rejections++;
 	if (nr == NET_OK) {
 		/* the remote, and git's tracking ref, now hold ours */
-		set_remote_tip(st, &tip);
+		sync_set_remote_tip(st, &tip);
 		st->pushed = 1;
 		st->state = SYNC_SYNCED;
 		free(c->err);
@@ -664,7 +457,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 		clone_state_read(r, &c.cs);
 		c.track = 1;
 		c.clones = !cfg->local_only && !(c.cs.off_ms &&
-			     wall_ms() - c.cs.off_ms < CLONES_OFF_MS) &&
+			     clone_wall_ms() - c.cs.off_ms < CLONES_OFF_MS) &&
 			   !sync_clone_id(r, c.clone_id);
 	}
 	if (synctree_health(r, &why)) {

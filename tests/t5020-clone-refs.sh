@@ -61,8 +61,21 @@ test_expect_success 'a-sync free again: the next push of a-sync carries it' '
 	remote_has a-sync "bob, later"
 '
 
-test_expect_success 'a clone with nothing of its own pushes nothing, a-sync behind or not' '
+# a_cycle <clone>: one cycle of its daemon (sync.force over its socket),
+# and wait for it to end
+a_cycle() {
+	rpc $1 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"sync.force\"}" \
+		>/dev/null
+}
+
+test_expect_success 'a daemon with nothing of its own pushes nothing, a-sync behind or not' '
 	sync_round alice bob carol &&
+	git -C carol config thrum.syncInterval 600 &&
+	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
+	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
+	a_cycle carol &&
+	thrum_in carol daemon status --json >st &&
+	attempts=$(jq -r .push_attempts st) &&
 	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
 	async=$(git -C remote.git rev-parse a-sync) &&
 	# alice'"'"'s message reaches the remote in her ref only
@@ -72,11 +85,21 @@ test_expect_success 'a clone with nothing of its own pushes nothing, a-sync behi
 	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
 		>/dev/null 2>&1 &&
 	rm -f remote.git/refs/heads/a-sync.lock &&
-	thrum_in carol sync force >out &&
-	grep "^synced: 1 new event" out &&
-	! grep pushed out &&
+	a_cycle carol &&
+	thrum_in carol inbox --no-mark-read --all >inbox &&
+	grep "^    for the others$" inbox &&
 	test "$(git -C remote.git rev-parse "$(own_ref carol)")" = "$before" &&
-	test "$(git -C remote.git rev-parse a-sync)" = "$async"
+	test "$(git -C remote.git rev-parse a-sync)" = "$async" &&
+	thrum_in carol daemon status --json >st &&
+	test "$(jq -r .push_attempts st)" = "$attempts"
+'
+
+test_expect_success 'sync force pushes a-sync for the others, not its own ref' '
+	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
+	thrum_in carol sync force >out &&
+	grep "^synced: .*pushed" out &&
+	remote_has a-sync "for the others" &&
+	test "$(git -C remote.git rev-parse "$(own_ref carol)")" = "$before"
 '
 
 test_expect_success 'appends committed while clone refs were off are pushed when they are on again' '
