@@ -286,4 +286,68 @@ test_expect_success 'a forged membership change or group delete does not count' 
 	grep "^warning: signatures: evt_${E}H3: group.delete as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
 '
 
+test_expect_success 'a forged group create or update does not count' '
+	gid=$(grep "\"type\":\"group.create\"" "$(sync_dir alice)/events.jsonl" |
+		sed -n "s/.*\"group_id\":\"\([^\"]*\)\".*/\1/p") &&
+	create="{\"created_by\":\"alice\",\"event_id\":\"evt_${E}J1\",\"group_id\":\"grp_${E}J1\",\"name\":\"evilgrp\",\"timestamp\":\"$(now_ts 10)\",\"type\":\"group.create\",\"v\":1}" &&
+	update=$(echo "{\"event_id\":\"evt_${E}J2\",\"fields\":{\"name\":\"owned\"},\"group_id\":\"$gid\",\"timestamp\":\"$(now_ts 11)\",\"type\":\"group.update\",\"updated_by\":\"alice\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge events.jsonl "$create" "$update" &&
+	sync_round bob &&
+	thrum_in bob group list --json >g.json &&
+	test "$(json_get g.json "$.groups[0].name")" = crew &&
+	test "$(json_get g.json "$.groups[1].name")" = "" &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}J1: group.create as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}J2: group.update as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob group list --json >h.json &&
+	test_cmp g.json h.json
+'
+
+test_expect_success 'a forged agent delete or purge does not count' '
+	thrum_in bob inbox --json --no-mark-read >before.json &&
+	grep "the real message" before.json &&
+	cleanup="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}K1\",\"method\":\"manual\",\"reason\":\"manual deletion\",\"timestamp\":\"$(now_ts 12)\",\"type\":\"agent.cleanup\",\"v\":1}" &&
+	purge=$(echo "{\"agent_id\":\"alice\",\"cutoff\":\"$(now_ts 3600)\",\"event_id\":\"evt_${E}K2\",\"timestamp\":\"$(now_ts 13)\",\"type\":\"purge.executed\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	anon="{\"cutoff\":\"$(now_ts 3600)\",\"event_id\":\"evt_${E}K3\",\"timestamp\":\"$(now_ts 14)\",\"type\":\"purge.executed\",\"v\":1}" &&
+	forge events.jsonl "$cleanup" "$purge" "$anon" &&
+	sync_round bob &&
+	thrum_in bob inbox --json --no-mark-read >after.json &&
+	test_cmp before.json after.json &&
+	thrum_in bob agent list --json >a.json &&
+	grep "\"name\":\"alice\"" a.json &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}K1: agent.cleanup as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}K2: purge.executed as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	grep "^warning: signatures: evt_${E}K3: purge.executed as '\'''\'' does not count (a purge that names no agent)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob inbox --json --no-mark-read >rebuilt.json &&
+	test_cmp after.json rebuilt.json
+'
+
+test_expect_success 'agent delete signs as the agent it deletes, and counts' '
+	thrum_in alice quickstart --name helper2 --role tester --module m >/dev/null &&
+	THRUM_NAME=helper2 thrum_in alice send "from helper2" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	grep "\"name\":\"helper2\"" a.json &&
+	THRUM_NAME=alice thrum_in alice agent delete helper2 --yes >out 2>err &&
+	test_must_be_empty err &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	! grep "\"name\":\"helper2\"" a.json &&
+	thrum_in bob fsck >out &&
+	! grep "agent.cleanup as '\''helper2'\''" out
+'
+
+test_expect_success 'agent delete of an agent whose key is not here says so' '
+	thrum_in alice quickstart --name helper3 --role tester --module m >/dev/null &&
+	rm alice/.thrum/identities/helper3.key &&
+	THRUM_NAME=alice thrum_in alice agent delete helper3 --yes >out 2>err &&
+	echo "warning: '\''helper3'\'' has no key here: the deletion is signed by another, and counts only while '\''helper3'\'' has no key" >expect &&
+	test_cmp expect err
+'
+
 test_done
