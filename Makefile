@@ -152,6 +152,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-purge.o \
+	$(O)/src/cmd-rotate-key.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-search.o \

@@ -350,4 +350,66 @@ test_expect_success 'agent delete of an agent whose key is not here says so' '
 	test_cmp expect err
 '
 
+test_expect_success 'agent rotate-key: a new key, signed by the old, that every clone takes' '
+	thrum_in alice quickstart --name rot --role tester --module m >/dev/null &&
+	key=alice/.thrum/identities/rot.key &&
+	cp "$key" old.key &&
+	"$sign" pubkey old.key >old.pub &&
+	THRUM_NAME=rot thrum_in alice send "before rotate-key" --to @bob >/dev/null &&
+	thrum_in alice agent rotate-key rot >out &&
+	"$sign" pubkey "$key" >new.pub &&
+	! test_cmp old.pub new.pub &&
+	test "$(stat -c %a "$key")" = 600 &&
+	test_path_is_missing "$key.new" &&
+	grep "^rotated the key of '\''rot'\'': SHA256:.*, was SHA256:" out &&
+	grep "\"type\":\"agent.register\"" "$(sync_dir alice)/events.jsonl" |
+		grep "\"name\":\"rot\"" | tail -n 1 >reg &&
+	grep -F "\"pubkey\":\"$(cat new.pub)\"" reg &&
+	grep -F "\"sig\":\"$(cat old.pub):" reg &&
+	THRUM_NAME=rot thrum_in alice send "after rotate-key" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob inbox --json --no-mark-read >in.json &&
+	for body in "before rotate-key" "after rotate-key"
+	do
+		v=$(sqlite3 :memory: "SELECT json_extract(value, '\''$.verified'\'') FROM json_each(readfile('\''in.json'\''), '\''$.messages'\'') WHERE json_extract(value, '\''$.body.content'\'') = '\''$body'\''") &&
+		test "$v" = 1 || return 1
+	done &&
+	thrum_in bob fsck >out &&
+	! grep "'\''rot'\''" out &&
+	thrum_in bob team >team &&
+	grep "^rot " team >rot &&
+	! grep conflict rot
+'
+
+test_expect_success 'agent rotate-key: bad input says so, writes nothing' '
+	lines=$(wc -l <"$(sync_dir alice)/events.jsonl") &&
+	test_expect_code 129 thrum_in alice agent rotate-key No/Such 2>err &&
+	grep "^error: invalid agent name '\''No/Such'\''" err &&
+	test_expect_code 1 thrum_in alice agent rotate-key nosuch 2>err &&
+	echo "error: '\''nosuch'\'' is not an agent of this work tree: only those with an identity here have a key here" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 thrum_in alice agent rotate-key 2>err &&
+	grep "^error: several identities here" err &&
+	test "$(wc -l <"$(sync_dir alice)/events.jsonl")" = $lines
+'
+
+test_expect_success 'agent rotate-key whose line is not durable keeps the old key' '
+	shim=$SHARNESS_BUILD_DIRECTORY/tests/helper/fail-fsync.so &&
+	key=alice/.thrum/identities/rot.key &&
+	cp "$key" before.key &&
+	asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 &&
+	test_must_fail env LD_PRELOAD="$shim" ASAN_OPTIONS="$asan" \
+		THRUM_TEST_FAIL_FSYNC=/events.jsonl \
+		sh -c "cd alice && exec git thrum agent rotate-key rot" \
+		>out 2>err &&
+	test_must_be_empty out &&
+	grep "cannot fsync .*events.jsonl.*Input/output error" err &&
+	test_cmp before.key "$key" &&
+	test_path_is_missing "$key.new" &&
+	THRUM_NAME=rot thrum_in alice send "still rot" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob fsck >out &&
+	! grep "'\''rot'\''" out
+'
+
 test_done
