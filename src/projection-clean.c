@@ -170,7 +170,7 @@ static int bring_back(struct projection *p, const char *id, int refresh)
  * others back; the removed sessions; the rows of each agent a cleanup
  * names.
  */
-static int resweep(struct projection *p)
+static int sweep_all(struct projection *p)
 {
 	struct strvec ids = STRVEC_INIT;
 	size_t i;
@@ -199,6 +199,20 @@ static int resweep(struct projection *p)
 out:
 	strvec_clear(&ids);
 	return ret;
+}
+
+/*
+ * A rebuild sweeps once, at its end (proj_clean_finish()): each sweep
+ * reads every message, and a rebuild may meet many cleanups; until then
+ * a create is still checked on arrival (put_aside() of its id).
+ */
+static int resweep(struct projection *p)
+{
+	if (p->bulk) {
+		p->clean_resweep = 1;
+		return 0;
+	}
+	return sweep_all(p);
 }
 
 /* has a cleanup of agent that counts happened at or after ns?  1, 0, -1 */
@@ -380,6 +394,14 @@ int projection_purge_counts(struct projection *p, int64_t cutoff_ns,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
+}
+
+int proj_clean_finish(struct projection *p)
+{
+	if (!p->clean_resweep)
+		return 0;
+	p->clean_resweep = 0;
+	return sweep_all(p);
 }
 
 void proj_clean_begin(struct projection *p)

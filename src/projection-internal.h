@@ -180,6 +180,7 @@ struct projection {
 	int sig_include_bad;	/* projection_sign_view() */
 	int sig_require_signed;
 	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
+	int clean_resweep;	/* a rebuild's resweep, left for its end */
 };
 
 /*
@@ -410,7 +411,9 @@ int proj_load_tags(struct projection *p, struct message *m);
  * ns were cleaned up.  proj_clean_apply(): a cleanup or a purge.
  * proj_clean_rejudge(): after who was judged again, when it speaks for
  * a cleanup or a purge, every row where the facts now say.
- * proj_clean_begin(): at each batch.  0 or -1 unless said.
+ * proj_clean_finish(): at the end of a rebuild, which sweeps once,
+ * there, instead of at each cleanup or purge.  proj_clean_begin(): at
+ * each batch.  0 or -1 unless said.
  */
 int proj_clean_before(struct projection *p, const struct event *ev);
 int proj_clean_after_create(struct projection *p, const struct event *ev);
@@ -419,6 +422,7 @@ int proj_clean_seen_blocked(struct projection *p, const char *agent,
 			    int64_t ns);
 int proj_clean_apply(struct projection *p, const struct event *ev);
 int proj_clean_rejudge(struct projection *p, const char *who);
+int proj_clean_finish(struct projection *p);
 void proj_clean_begin(struct projection *p);
 /*
  * ev claims a message_id whose best create so far is the row s (bound)

@@ -500,6 +500,7 @@ static void make_history(void)
 	cleanup("a5", 35);
 	agent("a5", "impl", 45);
 	agent("a6", "impl", 3);	/* deleted for good */
+	session("a6", "ses_6", 1, 10);	/* nor last seen, in any order */
 	cleanup("a6", 36);
 	session("a5", "ses_4", 1, 20);
 	session("a5", "ses_5", 1, 60);
@@ -800,7 +801,9 @@ static void check_removed(struct projection *p)
 	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_messages"), 6);
 	assert_int_equal(count(p, "SELECT COUNT(*) FROM messages"
 			       " WHERE agent_id = 'a5'"), 1);
-	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_sessions"), 3);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM purged_sessions"), 4);
+	assert_int_equal(count(p, "SELECT COUNT(*) FROM agent_seen"
+			       " WHERE agent_id = 'a6'"), 0);
 }
 
 static void test_order_independence(void **state)
