@@ -239,7 +239,8 @@ int proj_group_rejudge(struct projection *p, const char *who);
  */
 #define PROJ_INTENT_OF(agent) \
 	" (SELECT j.eid FROM agent_intent j WHERE j.agent_id = " agent \
-	"  AND" PROJ_SIG_COUNTS("j.eid") " AND NOT" PROJ_CLEANED(agent, "j.ns") \
+	"  AND" PROJ_SIG_COUNTS("j.eid") " AND NOT" \
+	PROJ_CLEANED(agent, "j.ns") \
 	"  ORDER BY j.ns DESC, j.eid DESC LIMIT 1)"
 
 /* the event col is signed by the key that speaks for its name then */

@@ -503,6 +503,8 @@ static void make_history(void)
 	session("a6", "ses_6", 1, 10);	/* nor last seen, in any order */
 	cleanup("a6", 36);
 	session("a5", "ses_4", 1, 20);
+	/* an intent from before a5's cleanup is not its intent after */
+	work_intent("a5", "ses_4", "stale", "stale.c", 30);
 	session("a5", "ses_5", 1, 60);
 	for (i = 0; i < 4; i++) {
 		char *old = message(i < 2 ? "a2" : "a5", "a1", NULL, NULL, 0,
@@ -870,6 +872,7 @@ static void test_order_independence(void **state)
 		"work a1 ses_wb other c:common.c u:other.c\n"));
 	assert_null(strstr(first, "ended"));
 	assert_null(strstr(first, "purged.c"));
+	assert_null(strstr(first, "stale"));
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
