@@ -109,6 +109,7 @@ LIB_OBJS = \
 	$(O)/src/purge.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/projection-clean.o \
+	$(O)/src/projection-group.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-read.o \
@@ -152,6 +153,7 @@ CMD_OBJS = \
 	$(O)/src/cmd-message.o \
 	$(O)/src/cmd-migrate.o \
 	$(O)/src/cmd-purge.o \
+	$(O)/src/cmd-rotate-key.o \
 	$(O)/src/cmd-quickstart.o \
 	$(O)/src/cmd-rebuild.o \
 	$(O)/src/cmd-search.o \

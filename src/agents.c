@@ -67,11 +67,20 @@ out:
 	return ret;
 }
 
+/*
+ * A cleanup counts only when signed by the key of the agent it deletes
+ * (Documentation/security.adoc, "Cleanups and purges"): it is written
+ * as that agent, with its key, when its key file is here.  Without one
+ * (an identity made before keys) the current identity writes it, as
+ * before; it then counts only while the agent has no key.
+ */
 int agent_delete(struct core *c, const char *name, char **agent_id)
 {
 	struct identity id = IDENTITY_INIT;
 	struct event ev = EVENT_INIT;
 	struct event *list[1] = { &ev };
+	struct core as_it = *c;
+	char *key = NULL;
 	int r, ret = -1;
 
 	r = identity_load(c->repo, name, &id);
@@ -80,18 +89,31 @@ int agent_delete(struct core *c, const char *name, char **agent_id)
 		      "an identity here can be deleted here", name);
 		goto out;
 	}
-	if (r < 0 || core_new_event(c, &ev, EV_AGENT_CLEANUP) < 0)
+	if (r < 0)
+		goto out;
+	key = identity_key_path(c->repo, id.name);
+	if (!access(key, F_OK)) {
+		as_it.me = &id;
+		as_it.me_is_user = 0;
+	} else {
+		warning("'%s' has no key here: the deletion is signed by "
+			"another, and counts only while '%s' has no key",
+			name, name);
+	}
+	if (core_new_event(&as_it, &ev, EV_AGENT_CLEANUP) < 0)
 		goto out;
 	ev.agent_id = xstrdup(id.agent_id);
 	ev.reason = xstrdup("manual deletion");
 	ev.method = xstrdup("manual");
 	/* the log first: an identity without its cleanup could be retried */
-	if (core_append(c, NULL, list, 1) < 0 ||
+	if (core_append(&as_it, NULL, list, 1) < 0 ||
 	    identity_remove(c->repo, name) < 0)
 		goto out;
+	c->appended |= as_it.appended;
 	*agent_id = xstrdup(id.agent_id);
 	ret = 0;
 out:
+	free(key);
 	event_release(&ev);
 	identity_release(&id);
 	return ret;

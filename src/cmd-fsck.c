@@ -392,10 +392,11 @@ int cmd_fsck(int argc, const char **argv, struct thrum_ctx *ctx)
 			add(&f, "database", 1, "git thrum rebuild",
 			    "%ld events in the database, %ld in the log",
 			    counts.events, events);
-		if (counts.messages != messages)
+		/* the messages a cleanup or purge set aside are there too */
+		if (counts.messages + counts.removed != messages)
 			add(&f, "database", 1, "git thrum rebuild",
 			    "%ld messages in the database, %ld in the log",
-			    counts.messages, messages);
+			    counts.messages + counts.removed, messages);
 	}
 	print(&f, cmd_json);
 out:

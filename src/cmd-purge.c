@@ -81,6 +81,9 @@ int cmd_purge(int argc, const char **argv, struct thrum_ctx *ctx)
 			      "2026-03-15 or an RFC 3339 date-time",
 			      format_safe(&sb, opt.before));
 	date_format_rfc3339_sec(ns, shown);
+	/* a purge counts only when signed by its agent's key: mine */
+	if (ctx_need_me(ctx) < 0)
+		goto out;
 	if (projection_purge_counts(ctx->proj, ns, &msgs, &sessions) < 0)
 		goto out;
 	strbuf_addf(&q, "purge %ld message%s and %ld session%s from before %s"

@@ -1,6 +1,7 @@
 /*
  * git thrum team / git thrum agent list: who is on this repository
- * (agent delete is in cmd-purge.c).
+ * (agent delete is in cmd-purge.c, agent rotate-key in
+ * cmd-rotate-key.c).
  * `team` shows the agents with an open session, `agent list` every agent
  * ever registered.  `team` shows under each agent the branch and the
  * number of files changed of each of its sessions' work contexts.
@@ -30,6 +31,9 @@ static const struct cmd_spec agent_sub[] = {
 	{ "list", agent_list, 0, "every agent registered", &agent_list_args },
 	{ "delete", cmd_agent_delete, 0, "delete one of my agents",
 	  &agent_delete_args },
+	{ "rotate-key", cmd_agent_rotate_key, 0,
+	  "a new key for one of my agents, signed by the old",
+	  &agent_rotate_key_args },
 	{ NULL }
 };
 

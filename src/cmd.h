@@ -127,8 +127,9 @@ CMD_DECLARE(thread);
 CMD_DECLARE(wait);
 CMD_DECLARE(who_has);
 CMD_DECLARE(whoami);
-/* agent delete (cmd-purge.c) */
+/* agent delete (cmd-purge.c), agent rotate-key (cmd-rotate-key.c) */
 CMD_DECLARE(agent_delete);
+CMD_DECLARE(agent_rotate_key);
 
 extern const struct cmd_args agent_args;
 extern const struct cmd_args daemon_args;

@@ -113,6 +113,56 @@ out:
 	return ret;
 }
 
+int core_rotate_key(struct core *c, struct strbuf *old_pk,
+		    struct strbuf *new_pk)
+{
+	struct event reg = EVENT_INIT, *list[1] = { &reg };
+	struct sign_key old, fresh;
+	char *path = NULL, *next = NULL;
+	int ret;
+
+	if ((ret = core_need_writer(c)) < 0)
+		return ret;
+	path = identity_key_path(c->repo, c->me->name);
+	next = xstrfmt("%s.new", path);
+	ret = sign_key_load(path, &old);
+	if (ret == THRUM_ENOTFOUND) {
+		error("'%s' has no key yet: its next command that writes "
+		      "makes one", c->me->name);
+		goto out;
+	}
+	if (ret < 0 || (ret = sign_keygen(&fresh)) < 0)
+		goto out;
+	ret = -1;
+	sign_pubkey_text(old.pk, old_pk);
+	sign_pubkey_text(fresh.pk, new_pk);
+	if (new_registration(c, &reg) < 0)
+		goto out;
+	reg.pubkey = xstrdup(new_pk->buf);
+	/* the new key is kept before the log names it */
+	if (sign_key_save(next, &fresh) < 0)
+		goto out;
+	c->appended = 1;
+	c->store->sign_key = &old;
+	ret = store_append(c->store, NULL, list, 1);
+	c->store->sign_key = NULL;
+	if (ret < 0) {
+		unlink(next);
+		goto out;
+	}
+	/* the line is durable: only now does the old key go */
+	if (rename(next, path) < 0)
+		ret = error_errno("cannot replace '%s' (the new key is in "
+				  "'%s')", path, next);
+out:
+	sodium_memzero(&old, sizeof(old));
+	sodium_memzero(&fresh, sizeof(fresh));
+	event_release(&reg);
+	free(path);
+	free(next);
+	return ret;
+}
+
 int core_append_local(struct core *c, struct event **evs, size_t nr)
 {
 	c->appended = 1;

@@ -44,4 +44,16 @@ int core_new_event(struct core *c, struct event *ev, enum event_type type);
 /* 0 when c has an identity that can write, else -1 after error() */
 int core_need_writer(const struct core *c);
 
+/*
+ * A new key pair for me: an agent.register naming the new public key,
+ * signed by the old key (a rotation, Documentation/security.adoc), then
+ * the key file replaced.  The new key waits in "<key file>.new" until
+ * the line is durable, so that no failure leaves a key file the log
+ * does not know.  The old and new keys' public text is appended to
+ * old_pk and new_pk.  0, or -1 after error() (THRUM_ENOTFOUND when I
+ * have no key yet: my next write makes one).
+ */
+int core_rotate_key(struct core *c, struct strbuf *old_pk,
+		    struct strbuf *new_pk);
+
 #endif

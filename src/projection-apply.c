@@ -153,11 +153,6 @@ static int seen_agent(struct projection *p, const char *agent, int64_t ns)
 	return proj_run(p, s, "cannot store last seen");
 }
 
-int proj_seen_agent(struct projection *p, const char *agent, int64_t ns)
-{
-	return seen_agent(p, agent, ns);
-}
-
 static void bind_create(sqlite3_stmt *s, const struct event *ev, int own)
 {
 	const char *reply_to = NULL;
@@ -322,8 +317,7 @@ static int apply_create(struct projection *p, const struct event *ev,
 	if (!added &&
 	    add_audience(p, ev->message_id, "broadcast", "everyone") < 0)
 		return -1;
-	if (seen_agent(p, ev->agent_id, ev->ts_ns) < 0 ||
-	    refresh_message(p, ev->message_id) < 0)
+	if (refresh_message(p, ev->message_id) < 0)
 		return -1;
 	return ret;
 }
@@ -413,17 +407,6 @@ static int apply_session(struct projection *p, const struct event *ev)
 	return proj_sign_session(p, ev);
 }
 
-static const char group_create_sql[] =
-	"INSERT INTO groups(group_id, name, description, created_by,"
-	" created_ns, eid) VALUES(:group_id, :name, :description,"
-	" :actor, :ts_ns, :event_id)"
-	" ON CONFLICT(group_id) DO UPDATE SET name = excluded.name,"
-	" description = excluded.description,"
-	" created_by = excluded.created_by,"
-	" created_ns = excluded.created_ns, eid = excluded.eid"
-	" WHERE (excluded.created_ns, excluded.eid)"
-	"  < (groups.created_ns, groups.eid)";
-
 /*
  * Deletes and membership changes are kept by event: which count depends
  * on their signatures, which a registration can re-judge after they
@@ -444,9 +427,9 @@ static int apply_group(struct projection *p, const struct event *ev)
 
 	switch (ev->type) {
 	case EV_GROUP_CREATE:
-		s = proj_stmt(p, ST_GROUP_CREATE, group_create_sql);
-		bind_event(s, ev);
-		break;
+		return proj_group_create(p, ev);
+	case EV_GROUP_UPDATE:
+		return proj_group_update(p, ev);
 	case EV_GROUP_DELETE:
 		s = proj_stmt(p, ST_GROUP_DELETE, group_delete_sql);
 		proj_bind_text(s, ":group_id", ev->group_id);
@@ -459,14 +442,9 @@ static int apply_group(struct projection *p, const struct event *ev)
 		proj_bind_int(s, ":present", ev->type == EV_GROUP_MEMBER_ADD);
 		break;
 	default:
-		return proj_clean_apply(p, ev);	/* group.update */
+		BUG("not a group event: %d", ev->type);
 	}
-	if (proj_run(p, s, "cannot store group") < 0)
-		return -1;
-	/* a create that arrives after an update of its group */
-	if (ev->type == EV_GROUP_CREATE)
-		return proj_clean_group_refresh(p, ev->group_id);
-	return 0;
+	return proj_run(p, s, "cannot store group");
 }
 
 static const char clamp_get_sql[] =
@@ -568,22 +546,15 @@ int projection_apply(struct projection *p, const struct event *orig,
 	if ((rejected = proj_sign_record(p, ev, shard)) < 0)
 		return -1;
 
-	/*
-	 * what a cleanup or purge removed stays removed; the event is still
-	 * an act of its agent
-	 */
-	if ((ret = proj_clean_before(p, ev, shard, line_hash))) {
-		if (ret > 0 && ev->type != EV_MESSAGE_EDIT &&
-		    ev->type != EV_MESSAGE_DELETE &&
-		    seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
-			return -1;
-		return ret > 0 ? 1 : ret;
-	}
+	/* every event is kept; what a cleanup or purge covers is set aside */
+	if (proj_clean_before(p, ev) < 0)
+		return -1;
 	switch (ev->type) {
 	case EV_MESSAGE_CREATE:
 		ret = apply_create(p, ev, shard, line_hash);
 		if (ret != -1 && proj_clean_after_create(p, ev) < 0)
 			ret = -1;
+		seen = !rejected;
 		break;
 	case EV_MESSAGE_EDIT:
 	case EV_MESSAGE_DELETE:
@@ -594,14 +565,15 @@ int projection_apply(struct projection *p, const struct event *orig,
 		seen = !rejected;
 		break;
 	case EV_AGENT_REGISTER:
+		/* its name is judged again, its last seen too */
 		ret = apply_register(p, ev);
 		if (ret >= 0)
 			ret = proj_sign_after(p, ev, shard);
-		seen = 1;
 		break;
 	case EV_AGENT_UPDATE:
 		ret = apply_update(p, ev);
-		seen = 1;
+		/* one that does not count is no act: last seen stays */
+		seen = rejected ? 0 : 1;
 		break;
 	case EV_AGENT_SESSION_START:
 	case EV_AGENT_SESSION_END:
@@ -623,8 +595,11 @@ int projection_apply(struct projection *p, const struct event *orig,
 		ret = 0;	/* unknown types: kept in the log, not shown */
 		break;
 	}
-	/* an agent's own acts say when it was last there */
-	if (seen && ret >= 0)
-		ret = seen_agent(p, ev->agent_id, ev->ts_ns);
+	/*
+	 * an agent's own acts that count say when it was last there (a
+	 * create that lost its message_id too)
+	 */
+	if (seen && ret != -1 && seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
+		ret = -1;
 	return ret < 0 ? ret : 1;
 }

@@ -1,21 +1,26 @@
 /*
  * projection-clean.c: what takes things out of the projection, as the
  * original projects it: agent.cleanup (an agent's messages, sessions and
- * registration made up to the cleanup's instant), purge.executed
- * (messages created and sessions started before its cutoff), and
- * group.update (a group's name and description, newest by (instant,
- * event_id) per field).  The log keeps every line.
+ * registration made up to the cleanup's instant) and purge.executed
+ * (messages created and sessions started before its cutoff).  The log
+ * keeps every line.
  *
- * Order independence: cleanups and purges are stored as facts, and what
- * they removed is remembered (purged_messages, purged_sessions), so that
- * an event arriving later is checked against them: a create made before
- * a cutoff that arrives after the purge is removed too, an edit or
- * receipt of a removed message is not stored, a registration made before
- * its agent's cleanup is not kept.  A message_id is removed when any
- * create of it is removed; the creates of a message_id claimed twice are
- * listed (contested_creates) so that a later purge finds the loser too,
- * and a removed message keeps the rank of its best create, so that the
- * conflicts recorded are those of any other order.
+ * Only a cleanup or a purge that counts by its signature removes
+ * anything (Documentation/security.adoc, "Cleanups and purges"), and
+ * whether one counts can change after it arrived: a registration that
+ * gives its name a key rejects an unsigned one that counted until then.
+ * So nothing is thrown away: cleanups and purges are facts (purges,
+ * agent_cleanups); a removed message's row is moved aside whole
+ * (purged_messages) and what hangs off it stays; a removed session is
+ * one of purged_sessions, derived from its starts; an agent's row, its
+ * last seen and its intent are derived from its own facts by
+ * projection-sign.c, which skips what a cleanup that counts covers.
+ * resweep() puts every row where the facts that count say, both ways,
+ * whenever those facts may have changed: a cleanup or purge arrives, or
+ * a registration re-judges the name one speaks for.  A message_id is
+ * removed when any create of it is covered; the creates of a message_id
+ * claimed twice are listed (contested_creates) so that a later purge
+ * finds the loser too.  Any order of arrival gives the same rows.
  *
  * A purge removes nothing from more than a day after the purge itself
  * (its clamped instant): a line claiming a cutoff in 2261 cannot empty
@@ -26,32 +31,43 @@
 #include "projection-internal.h"
 #include "event.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
 #define PURGE_AHEAD_NS (86400LL * 1000000000)	/* one day */
 
+/* the columns of messages, which purged_messages has too */
+#define MSG_COLS \
+	" message_id, event_id, thread_id, agent_id, session_id, created_ns," \
+	" created_at, format, content, structured, priority, reply_to," \
+	" cur_format, cur_content, deleted, own"
+
 /*
- * The tables whose rows belong to one message (by message_id), one
- * session (by session_id) or one agent (by agent_id, with the instant
- * column a cleanup compares): a table added to the projection that hangs
- * off a message, a session or an agent is one line here.
+ * the same, put aside as its create alone: its edits and deletes are
+ * applied again when it comes back (so the row does not depend on
+ * whether they arrived before it was removed)
  */
-static const char *const message_tables[] = {
-	"audience", "edits", "deletes", "receipts", "message_tags",
-};
+#define MSG_COLS_ASIDE \
+	" message_id, event_id, thread_id, agent_id, session_id, created_ns," \
+	" created_at, format, content, structured, priority, reply_to," \
+	" NULL, NULL, 0, own"
 
-static const char *const session_tables[] = {
-	"sessions", "work_contexts", "work_files",
-};
+/*
+ * Something agent a made at t is covered by a purge or a cleanup that
+ * counts: a purge whose cutoff is after t, or a cleanup of a at t or
+ * later.
+ */
+#define COVERED(a, t) \
+	" (EXISTS (SELECT 1 FROM purges pu WHERE pu.cutoff_ns > " t " AND" \
+	PROJ_SIG_COUNTS("pu.event_id") ") OR" PROJ_CLEANED(a, t) ")"
 
-static const struct {
-	const char *table, *ns_column;
-} agent_tables[] = {
-	{ "agent_intent", "ns" },
-	{ "agent_seen", "last_ns" },
-	{ "agents", "reg_ns" },
-};
+/* message row m is removed: it, or another create of its id, is covered */
+#define REMOVED(m) \
+	" (" COVERED(m ".agent_id", m ".created_ns") \
+	"  OR EXISTS (SELECT 1 FROM contested_creates k" \
+	"   WHERE k.message_id = " m ".message_id AND" \
+	COVERED("k.agent_id", "k.created_ns") "))"
 
 /* run sql (prepared here: these are rare), binding the named values */
 static int run_sql(struct projection *p, const char *sql, const char *what,
@@ -74,6 +90,22 @@ out:
 	return ret;
 }
 
+/* the first column of every row of sql, into out */
+static int read_ids(struct projection *p, const char *sql,
+		    struct strvec *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(p->db, sql, -1, &s, NULL))
+		return proj_db_error(p, "cannot read what was removed");
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 :
+		proj_db_error(p, "cannot read what was removed");
+}
+
 /*
  * Are there cleanups or purges at all?  Most projections have none, and
  * then an event costs no look-up here; known again at each batch.
@@ -94,63 +126,96 @@ static int have_facts(struct projection *p)
 	return p->clean_facts > 1;
 }
 
-/*
- * Remove message id (NULL: every message of purged_messages) with the
- * rows that hang off it.
- */
-static int sweep_messages(struct projection *p, const char *id)
+/* move removed message rows aside (only message id, unless NULL) */
+static int put_aside(struct projection *p, const char *id)
 {
-	const char *where = id ? "message_id = :id"
-			       : "message_id IN (SELECT message_id"
-				 " FROM purged_messages)";
+	const char *which = id ? " AND m.message_id = :id" : "";
 	struct strbuf sql = STRBUF_INIT;
-	size_t i;
-	int ret = 0;
+	int ret;
 
-	for (i = 0; !ret && i <= ARRAY_SIZE(message_tables); i++) {
-		strbuf_reset(&sql);
-		/* the table names are ours, from the list above */
-		strbuf_addf(&sql, "DELETE FROM %s WHERE %s",
-			    i < ARRAY_SIZE(message_tables) ? message_tables[i]
-							   : "messages",
-			    where);
-		ret = run_sql(p, sql.buf, "cannot remove a message", id, 0);
-	}
+	strbuf_addf(&sql, "INSERT OR REPLACE INTO purged_messages(" MSG_COLS
+		    ") SELECT" MSG_COLS_ASIDE " FROM messages m WHERE"
+		    REMOVED("m") "%s", which);
+	ret = run_sql(p, sql.buf, "cannot remove a message", id, 0);
+	if (!ret)
+		ret = run_sql(p, id ? "DELETE FROM messages WHERE message_id"
+			      " = :id AND message_id IN (SELECT message_id"
+			      " FROM purged_messages)"
+			      : "DELETE FROM messages WHERE message_id IN"
+			      " (SELECT message_id FROM purged_messages)",
+			      "cannot remove a message", id, 0);
 	strbuf_release(&sql);
 	return ret;
 }
 
-/* mark message_id removed (keeping its best create's rank), and remove it */
-static int remove_message(struct projection *p, const char *id)
+/* message id back from aside; its edits and deletes may have changed */
+static int bring_back(struct projection *p, const char *id, int refresh)
 {
-	if (run_sql(p, "INSERT OR IGNORE INTO purged_messages(message_id,"
-		    " event_id, agent_id, created_ns, own)"
-		    " SELECT message_id, event_id, agent_id, created_ns, own"
-		    " FROM messages WHERE message_id = :id",
-		    "cannot remove a message", id, 0) < 0)
+	if (run_sql(p, "INSERT INTO messages(" MSG_COLS ") SELECT" MSG_COLS
+		    " FROM purged_messages WHERE message_id = :id",
+		    "cannot restore a message", id, 0) < 0 ||
+	    run_sql(p, "DELETE FROM purged_messages WHERE message_id = :id",
+		    "cannot restore a message", id, 0) < 0)
 		return -1;
-	return sweep_messages(p, id);
+	/* a rebuild refreshes every edited message at its end */
+	if (!refresh || p->bulk)
+		return 0;
+	return run_sql(p, "UPDATE messages SET " PROJ_MSG_REFRESH_SET
+		       " WHERE message_id = :id", "cannot restore a message",
+		       id, 0);
 }
 
-/* remove the sessions of purged_sessions, and what hangs off them */
-static int sweep_sessions(struct projection *p)
+/*
+ * Every row where the facts that count say: removed messages aside, the
+ * others back; the removed sessions; the rows of each agent a cleanup
+ * names.
+ */
+static int sweep_all(struct projection *p)
 {
-	struct strbuf sql = STRBUF_INIT;
+	struct strvec ids = STRVEC_INIT;
 	size_t i;
-	int ret = 0;
+	int ret = -1;
 
-	for (i = 0; !ret && i < ARRAY_SIZE(session_tables); i++) {
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "DELETE FROM %s WHERE session_id IN"
-			    " (SELECT session_id FROM purged_sessions)",
-			    session_tables[i]);
-		ret = run_sql(p, sql.buf, "cannot remove a session", NULL, 0);
-	}
-	strbuf_release(&sql);
+	if (put_aside(p, NULL) < 0 ||
+	    read_ids(p, "SELECT message_id FROM purged_messages g WHERE NOT"
+		     REMOVED("g"), &ids) < 0)
+		goto out;
+	for (i = 0; i < ids.nr; i++)
+		if (bring_back(p, ids.v[i], 1) < 0)
+			goto out;
+	strvec_clear(&ids);
+	if (proj_exec(p, "DELETE FROM purged_sessions") < 0 ||
+	    proj_exec(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
+		      " SELECT session_id FROM session_events f WHERE f.start"
+		      " AND" COVERED("f.agent_id", "f.ns")) < 0 ||
+	    proj_sign_sessions(p, NULL) < 0 ||
+	    read_ids(p, "SELECT DISTINCT agent_id FROM agent_cleanups",
+		     &ids) < 0)
+		goto out;
+	for (i = 0; i < ids.nr; i++)
+		if (proj_sign_agent_rows(p, ids.v[i]) < 0)
+			goto out;
+	ret = 0;
+out:
+	strvec_clear(&ids);
 	return ret;
 }
 
-/* has a cleanup of agent happened at or after ns?  1, 0 or -1 */
+/*
+ * A rebuild sweeps once, at its end (proj_clean_finish()): each sweep
+ * reads every message, and a rebuild may meet many cleanups; until then
+ * a create is still checked on arrival (put_aside() of its id).
+ */
+static int resweep(struct projection *p)
+{
+	if (p->bulk) {
+		p->clean_resweep = 1;
+		return 0;
+	}
+	return sweep_all(p);
+}
+
+/* has a cleanup of agent that counts happened at or after ns?  1, 0, -1 */
 static int cleaned_after(struct projection *p, const char *agent, int64_t ns)
 {
 	sqlite3_stmt *s;
@@ -159,58 +224,16 @@ static int cleaned_after(struct projection *p, const char *agent, int64_t ns)
 	if (!agent || !have_facts(p))
 		return 0;
 	s = proj_stmt(p, ST_CLEAN_AFTER,
-		      "SELECT 1 FROM agent_cleanups"
-		      " WHERE agent_id = :agent_id AND ns >= :ns LIMIT 1");
+		      "SELECT" PROJ_CLEANED(":agent_id", ":ns"));
 	proj_bind_text(s, ":agent_id", agent);
 	proj_bind_int(s, ":ns", ns);
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = sqlite3_column_int(s, 0) ? SQLITE_ROW : SQLITE_DONE;
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return proj_db_error(p, "cannot read the cleanups");
 	return rc == SQLITE_ROW;
-}
-
-/* is something made at ns before a purge's cutoff?  1, 0 or -1 */
-static int purged_at(struct projection *p, int64_t ns)
-{
-	sqlite3_stmt *s;
-	int rc, ret;
-
-	if (!have_facts(p))
-		return 0;
-	s = proj_stmt(p, ST_CLEAN_PURGED,
-		      "SELECT 1 FROM purges WHERE cutoff_ns > :ns LIMIT 1");
-	proj_bind_int(s, ":ns", ns);
-	rc = sqlite3_step(s);
-	ret = rc == SQLITE_ROW;
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read the purges");
-	return ret;
-}
-
-static int is_removed(struct projection *p, enum stmt_id id, const char *sql,
-		      const char *key)
-{
-	sqlite3_stmt *s;
-	int rc;
-
-	if (!key || !have_facts(p))
-		return 0;
-	s = proj_stmt(p, id, sql);
-	proj_bind_text(s, ":id", key);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return proj_db_error(p, "cannot read what was removed");
-	return rc == SQLITE_ROW;
-}
-
-static int message_removed(struct projection *p, const char *id)
-{
-	return is_removed(p, ST_CLEAN_MSG_GONE,
-			  "SELECT 1 FROM purged_messages WHERE message_id = :id",
-			  id);
 }
 
 int proj_clean_contested(struct projection *p, const struct event *ev)
@@ -231,104 +254,76 @@ int proj_clean_contested(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot record a contested create");
 }
 
-/*
- * A create of a removed message: ranked against the best create it had
- * (projection_create_cmp()), the loser recorded as a conflict as
- * second_create() does; nothing comes back.
- */
-static int create_of_removed(struct projection *p, const struct event *ev,
-			     int own, uint64_t hash)
+/* a session start covered by a purge or its agent's cleanup */
+static int session_start(struct projection *p, const struct event *ev)
 {
 	sqlite3_stmt *s;
-	int r;
 
-	if (proj_clean_contested(p, ev) < 0)
-		return -1;
-	s = proj_stmt(p, ST_CLEAN_MSG_RANK,
-		      "SELECT own, created_ns, event_id FROM purged_messages"
-		      " WHERE message_id = :id");
-	proj_bind_text(s, ":id", ev->message_id);
-	r = proj_rank_create(p, s, ev, own, hash);
-	if (r)
-		return r < 0 ? -1 : THRUM_ECONFLICT;
-	s = proj_stmt(p, ST_CLEAN_MSG_RERANK,
-		      "UPDATE purged_messages SET event_id = :event_id,"
-		      " agent_id = :agent_id, created_ns = :ts_ns, own = :own"
-		      " WHERE message_id = :message_id");
-	proj_bind_text(s, ":event_id", ev->event_id);
+	if (!ev->session_id)
+		return 0;
+	s = proj_stmt(p, ST_CLEAN_SES_START,
+		      "INSERT OR IGNORE INTO purged_sessions(session_id)"
+		      " SELECT :session_id WHERE"
+		      COVERED(":agent_id", ":ts_ns"));
+	proj_bind_text(s, ":session_id", ev->session_id);
 	proj_bind_text(s, ":agent_id", ev->agent_id);
 	proj_bind_int(s, ":ts_ns", ev->ts_ns);
-	proj_bind_int(s, ":own", own);
-	proj_bind_text(s, ":message_id", ev->message_id);
-	if (proj_run(p, s, "cannot rank a removed message") < 0 ||
-	    proj_seen_agent(p, ev->agent_id, ev->ts_ns) < 0)
-		return -1;
-	return THRUM_ECONFLICT;
+	return proj_run(p, s, "cannot remove a session");
 }
 
-/* a session start made before a purge's cutoff or its agent's cleanup */
-static int session_start_removed(struct projection *p, const struct event *ev)
+int proj_clean_before(struct projection *p, const struct event *ev)
 {
-	int r = purged_at(p, ev->ts_ns);
+	sqlite3_stmt *s;
+	int rc;
 
-	if (!r)
-		r = cleaned_after(p, ev->agent_id, ev->ts_ns);
-	if (r <= 0)
-		return r;
-	if (run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
-		    " VALUES(:id)", "cannot remove a session",
-		    ev->session_id, 0) < 0 ||
-	    sweep_sessions(p) < 0)
-		return -1;
-	return 1;
-}
-
-int proj_clean_before(struct projection *p, const struct event *ev,
-		      const char *shard, uint64_t hash)
-{
-	int r;
-
-	switch (ev->type) {
-	case EV_MESSAGE_CREATE:
-		if ((r = message_removed(p, ev->message_id)) <= 0)
-			return r;
-		return create_of_removed(p, ev, shard && !strcmp(shard,
-							ev->agent_id), hash);
-	case EV_MESSAGE_EDIT:
-	case EV_MESSAGE_DELETE:
-	case EV_MESSAGE_RECEIPT:
-		return message_removed(p, ev->message_id);
-	case EV_AGENT_REGISTER:
-	case EV_AGENT_UPDATE:
-		return cleaned_after(p, ev->agent_id, ev->ts_ns);
-	case EV_AGENT_SESSION_START:
-	case EV_AGENT_SESSION_END:
-		r = is_removed(p, ST_CLEAN_SES_GONE,
-			       "SELECT 1 FROM purged_sessions"
-			       " WHERE session_id = :id", ev->session_id);
-		if (r || ev->type == EV_AGENT_SESSION_END)
-			return r;
-		return session_start_removed(p, ev);
-	default:
+	if (!have_facts(p))
 		return 0;
-	}
+	if (ev->type == EV_AGENT_SESSION_START)
+		return session_start(p, ev);
+	if (ev->type != EV_MESSAGE_CREATE)
+		return 0;
+	/* another create of a removed message ranks against its row */
+	s = proj_stmt(p, ST_CLEAN_MSG_GONE,
+		      "SELECT 1 FROM purged_messages WHERE message_id = :id");
+	proj_bind_text(s, ":id", ev->message_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read what was removed");
+	return rc == SQLITE_ROW ? bring_back(p, ev->message_id, 0) : 0;
 }
 
 int proj_clean_after_create(struct projection *p, const struct event *ev)
 {
-	int r = purged_at(p, ev->ts_ns);
-
-	if (!r)
-		r = cleaned_after(p, ev->agent_id, ev->ts_ns);
-	if (r <= 0)
-		return r;
-	return remove_message(p, ev->message_id);
+	if (!have_facts(p))
+		return 0;
+	return put_aside(p, ev->message_id);
 }
 
 int proj_clean_seen_blocked(struct projection *p, const char *agent,
 			    int64_t ns)
 {
 	return cleaned_after(p, agent, ns);
+}
+
+/* a cleanup or purge whose name was judged again may count otherwise */
+int proj_clean_rejudge(struct projection *p, const char *who)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!have_facts(p))
+		return 0;
+	s = proj_stmt(p, ST_CLEAN_SPEAKS,
+		      "SELECT 1 FROM event_sigs WHERE agent_id = :who"
+		      " AND type IN ('agent.cleanup', 'purge.executed')"
+		      " LIMIT 1");
+	proj_bind_text(s, ":who", who);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return proj_db_error(p, "cannot read the cleanups");
+	return rc == SQLITE_ROW ? resweep(p) : 0;
 }
 
 /* a purge: its cutoff, at most a day after its own (clamped) instant */
@@ -348,32 +343,13 @@ static int apply_purge(struct projection *p, const struct event *ev)
 	if (proj_run(p, s, "cannot store a purge") < 0)
 		return -1;
 	p->clean_facts = 2;
-	if (run_sql(p, "INSERT OR IGNORE INTO purged_messages(message_id,"
-		    " event_id, agent_id, created_ns, own)"
-		    " SELECT message_id, event_id, agent_id, created_ns, own"
-		    " FROM messages WHERE created_ns < :ns OR message_id IN"
-		    " (SELECT message_id FROM contested_creates"
-		    "  WHERE created_ns < :ns)",
-		    "cannot purge messages", NULL, cutoff) < 0 ||
-	    sweep_messages(p, NULL) < 0 ||
-	    run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
-		    " SELECT session_id FROM sessions WHERE started_ns < :ns"
-		    /* and every start before it, counting or not */
-		    " UNION SELECT session_id FROM session_events"
-		    " WHERE start AND ns < :ns",
-		    "cannot purge sessions", NULL, cutoff) < 0 ||
-	    sweep_sessions(p) < 0)
-		return -1;
-	return 0;
+	return resweep(p);
 }
 
 /* a cleanup: the agent's messages, sessions and rows up to its instant */
 static int apply_cleanup(struct projection *p, const struct event *ev)
 {
-	struct strbuf sql = STRBUF_INIT;
 	sqlite3_stmt *s;
-	size_t i;
-	int ret = -1;
 
 	s = proj_stmt(p, ST_CLEAN_AGENT_ADD,
 		      "INSERT OR IGNORE INTO agent_cleanups(agent_id, ns,"
@@ -385,92 +361,9 @@ static int apply_cleanup(struct projection *p, const struct event *ev)
 	proj_bind_text(s, ":reason", ev->reason);
 	proj_bind_text(s, ":method", ev->method);
 	if (proj_run(p, s, "cannot store a cleanup") < 0)
-		goto out;
+		return -1;
 	p->clean_facts = 2;
-	if (run_sql(p, "INSERT OR IGNORE INTO purged_messages(message_id,"
-		    " event_id, agent_id, created_ns, own)"
-		    " SELECT message_id, event_id, agent_id, created_ns, own"
-		    " FROM messages WHERE (agent_id = :id AND created_ns <= :ns)"
-		    " OR message_id IN (SELECT message_id FROM contested_creates"
-		    "  WHERE agent_id = :id AND created_ns <= :ns)",
-		    "cannot remove messages", ev->agent_id, ev->ts_ns) < 0 ||
-	    sweep_messages(p, NULL) < 0 ||
-	    run_sql(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
-		    " SELECT session_id FROM sessions WHERE agent_id = :id"
-		    " AND started_ns <= :ns UNION SELECT session_id"
-		    " FROM session_events WHERE start AND agent_id = :id"
-		    " AND ns <= :ns", "cannot remove sessions",
-		    ev->agent_id, ev->ts_ns) < 0 ||
-	    sweep_sessions(p) < 0)
-		goto out;
-	for (i = 0; i < ARRAY_SIZE(agent_tables); i++) {
-		strbuf_reset(&sql);
-		strbuf_addf(&sql, "DELETE FROM %s WHERE agent_id = :id"
-			    " AND %s <= :ns", agent_tables[i].table,
-			    agent_tables[i].ns_column);
-		if (run_sql(p, sql.buf, "cannot remove an agent",
-			    ev->agent_id, ev->ts_ns) < 0)
-			goto out;
-	}
-	ret = 0;
-out:
-	strbuf_release(&sql);
-	return ret;
-}
-
-/* the name and description a group shows: its newest update's, per field */
-int proj_clean_group_refresh(struct projection *p, const char *group_id)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_CLEAN_GROUP_REFRESH,
-		"UPDATE groups SET"
-		" name = COALESCE((SELECT value FROM group_updates u"
-		"  WHERE u.group_id = groups.group_id AND field = 'name'),"
-		"  name),"
-		" description = CASE WHEN EXISTS (SELECT 1 FROM group_updates u"
-		"  WHERE u.group_id = groups.group_id"
-		"  AND field = 'description')"
-		"  THEN (SELECT value FROM group_updates u"
-		"  WHERE u.group_id = groups.group_id"
-		"  AND field = 'description') ELSE description END"
-		" WHERE group_id = :group_id");
-
-	proj_bind_text(s, ":group_id", group_id);
-	return proj_run(p, s, "cannot update a group");
-}
-
-static int apply_group_update(struct projection *p, const struct event *ev)
-{
-	const char *field[2] = { "name", "description" };
-	const char *value[2] = { ev->new_name, ev->new_description };
-	int i;
-
-	/* a name nobody could address is not taken */
-	if (value[0] && !event_valid_name(value[0], NULL))
-		value[0] = NULL;
-	for (i = 0; i < 2; i++) {
-		sqlite3_stmt *s;
-
-		if (!value[i])
-			continue;
-		s = proj_stmt(p, ST_CLEAN_GROUP_FIELD,
-			"INSERT INTO group_updates(group_id, field, value, ns,"
-			" eid) VALUES(:group_id, :field, :value, :ts_ns,"
-			" :event_id)"
-			" ON CONFLICT(group_id, field) DO UPDATE SET"
-			" value = excluded.value, ns = excluded.ns,"
-			" eid = excluded.eid"
-			" WHERE (excluded.ns, excluded.eid)"
-			"  > (group_updates.ns, group_updates.eid)");
-		proj_bind_text(s, ":group_id", ev->group_id);
-		proj_bind_text(s, ":field", field[i]);
-		/* an empty description clears it, as the original does */
-		proj_bind_text(s, ":value", *value[i] ? value[i] : NULL);
-		proj_bind_int(s, ":ts_ns", ev->ts_ns);
-		proj_bind_text(s, ":event_id", ev->event_id);
-		if (proj_run(p, s, "cannot store a group update") < 0)
-			return -1;
-	}
-	return proj_clean_group_refresh(p, ev->group_id);
+	return resweep(p);
 }
 
 int proj_clean_apply(struct projection *p, const struct event *ev)
@@ -480,8 +373,6 @@ int proj_clean_apply(struct projection *p, const struct event *ev)
 		return apply_purge(p, ev);
 	case EV_AGENT_CLEANUP:
 		return apply_cleanup(p, ev);
-	case EV_GROUP_UPDATE:
-		return apply_group_update(p, ev);
 	default:
 		BUG("not a cleanup event: %d", ev->type);
 	}
@@ -503,6 +394,14 @@ int projection_purge_counts(struct projection *p, int64_t cutoff_ns,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");
+}
+
+int proj_clean_finish(struct projection *p)
+{
+	if (!p->clean_resweep)
+		return 0;
+	p->clean_resweep = 0;
+	return sweep_all(p);
 }
 
 void proj_clean_begin(struct projection *p)

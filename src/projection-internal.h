@@ -36,6 +36,12 @@ enum stmt_id {
 	ST_INTENT_UPSERT,
 	ST_GROUP_CREATE,
 	ST_GROUP_DELETE,
+	/* projection-group.c */
+	ST_GROUP_CLEAR,
+	ST_GROUP_DERIVE,
+	ST_GROUP_FIELDS,
+	ST_GROUP_UPDATE_ADD,
+	ST_GROUPS_OF,
 	ST_MEMBER_UPSERT,
 	ST_MSG_AUDIENCE,
 	ST_MSG_GET,
@@ -72,16 +78,12 @@ enum stmt_id {
 	/* projection-clean.c */
 	ST_CLEAN_ANY,
 	ST_CLEAN_AFTER,
-	ST_CLEAN_PURGED,
 	ST_CLEAN_MSG_GONE,
-	ST_CLEAN_SES_GONE,
+	ST_CLEAN_SES_START,
 	ST_CLEAN_CONTEST,
-	ST_CLEAN_MSG_RANK,
-	ST_CLEAN_MSG_RERANK,
+	ST_CLEAN_SPEAKS,
 	ST_CLEAN_PURGE_ADD,
 	ST_CLEAN_AGENT_ADD,
-	ST_CLEAN_GROUP_REFRESH,
-	ST_CLEAN_GROUP_FIELD,
 	ST_CLEAN_COUNTS,
 	/* search: projection-search.c */
 	ST_SEARCH,
@@ -114,12 +116,22 @@ enum stmt_id {
 	ST_SIG_SESSION_DERIVE,
 	ST_SIG_SESSIONS_CLEAR,
 	ST_SIG_SESSIONS_DERIVE,
+	ST_SIG_SEEN_CLEAR,
+	ST_SIG_SEEN_DERIVE,
 	ST_MAX
 };
 
 /* the event whose event_id is col counts by its signature */
 #define PROJ_SIG_COUNTS(col) \
 	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
+
+/*
+ * A cleanup of agent a (a column or parameter) that counts was made at
+ * instant t or later: what a made up to then is removed.
+ */
+#define PROJ_CLEANED(a, t) \
+	" EXISTS (SELECT 1 FROM agent_cleanups cl WHERE cl.agent_id = " a \
+	"  AND cl.ns >= " t " AND" PROJ_SIG_COUNTS("cl.event_id") ")"
 
 /* the group ids deleted by a delete that counts */
 #define PROJ_GROUP_DELETED \
@@ -168,6 +180,7 @@ struct projection {
 	int sig_include_bad;	/* projection_sign_view() */
 	int sig_require_signed;
 	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
+	int clean_resweep;	/* a rebuild's resweep, left for its end */
 };
 
 /*
@@ -191,6 +204,25 @@ void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
 int proj_sign_session(struct projection *p, const struct event *ev);
 
 /*
+ * proj_sign_sessions(): the sessions of who (NULL: of everyone) derived
+ * again from their facts.  proj_sign_agent_rows(): who's row in agents
+ * and its last seen, from its facts that count and that no cleanup that
+ * counts covers.  0 or -1.
+ */
+int proj_sign_sessions(struct projection *p, const char *who);
+int proj_sign_agent_rows(struct projection *p, const char *who);
+
+/*
+ * projection-group.c: proj_group_create() and proj_group_update() keep
+ * a group.create or group.update as a fact and derive its group again;
+ * proj_group_rejudge() derives again the groups whose creates or updates
+ * speak for who, after a registration re-judged it.  0 or -1.
+ */
+int proj_group_create(struct projection *p, const struct event *ev);
+int proj_group_update(struct projection *p, const struct event *ev);
+int proj_group_rejudge(struct projection *p, const char *who);
+
+/*
  * Key k (a row of agent_keys) speaks for its name at the instant of
  * event e (a row of event_sigs): from its registration (since) up to
  * the registration that replaced it (until), both included.
@@ -201,10 +233,14 @@ int proj_sign_session(struct projection *p, const struct event *ev);
 	" AND (" k ".until_ns IS NULL OR (" e ".ts, " e ".event_id)" \
 	"   <= (" k ".until_ns, " k ".until_eid))"
 
-/* the event_id of the newest intent of agent (a column) that counts */
+/*
+ * the event_id of the newest intent of agent (a column) that counts,
+ * and that no cleanup of the agent that counts removed
+ */
 #define PROJ_INTENT_OF(agent) \
 	" (SELECT j.eid FROM agent_intent j WHERE j.agent_id = " agent \
-	"  AND" PROJ_SIG_COUNTS("j.eid") \
+	"  AND" PROJ_SIG_COUNTS("j.eid") " AND NOT" \
+	PROJ_CLEANED(agent, "j.ns") \
 	"  ORDER BY j.ns DESC, j.eid DESC LIMIT 1)"
 
 /* the event col is signed by the key that speaks for its name then */
@@ -365,26 +401,29 @@ int proj_store_tags(struct projection *p, const struct event *ev);
 int proj_load_tags(struct projection *p, struct message *m);
 
 /*
- * projection-clean.c: agent.cleanup, purge.executed, group.update, and
- * what they removed checked as later events arrive.
- * proj_clean_before(): before ev is applied; 1 when it must not be (what
- * it is about was removed), THRUM_ECONFLICT for a create of a removed
- * message (ranked and recorded as a conflict), 0 to go on, -1 on error.
- * proj_clean_after_create(): after a create, removes its message when a
- * purge or its agent's cleanup covers it.  proj_clean_contested(): ev
- * claims a message_id already projected.  proj_clean_seen_blocked(): 1
- * when agent's acts at ns were cleaned up.  proj_clean_apply(): one of
- * the three events.  proj_clean_group_refresh(): after a group.create.
- * proj_clean_begin(): at each batch.  0 or -1 unless said.
+ * projection-clean.c: agent.cleanup and purge.executed, and what those
+ * that count cover, checked as later events arrive.
+ * proj_clean_before(): before ev is applied (a create of a removed
+ * message brings its row back to be ranked against; a session start
+ * that is covered marks its session removed).  proj_clean_after_create():
+ * after a create, puts its message aside when a purge or cleanup that
+ * counts covers it.  proj_clean_contested(): ev claims a message_id
+ * already projected.  proj_clean_seen_blocked(): 1 when agent's acts at
+ * ns were cleaned up.  proj_clean_apply(): a cleanup or a purge.
+ * proj_clean_rejudge(): after who was judged again, when it speaks for
+ * a cleanup or a purge, every row where the facts now say.
+ * proj_clean_finish(): at the end of a rebuild, which sweeps once,
+ * there, instead of at each cleanup or purge.  proj_clean_begin(): at
+ * each batch.  0 or -1 unless said.
  */
-int proj_clean_before(struct projection *p, const struct event *ev,
-		      const char *shard, uint64_t hash);
+int proj_clean_before(struct projection *p, const struct event *ev);
 int proj_clean_after_create(struct projection *p, const struct event *ev);
 int proj_clean_contested(struct projection *p, const struct event *ev);
 int proj_clean_seen_blocked(struct projection *p, const char *agent,
 			    int64_t ns);
 int proj_clean_apply(struct projection *p, const struct event *ev);
-int proj_clean_group_refresh(struct projection *p, const char *group_id);
+int proj_clean_rejudge(struct projection *p, const char *who);
+int proj_clean_finish(struct projection *p);
 void proj_clean_begin(struct projection *p);
 /*
  * ev claims a message_id whose best create so far is the row s (bound)
@@ -394,7 +433,5 @@ void proj_clean_begin(struct projection *p);
  */
 int proj_rank_create(struct projection *p, sqlite3_stmt *s,
 		     const struct event *ev, int own, uint64_t hash);
-/* agent was last seen at ns or later (projection-apply.c) */
-int proj_seen_agent(struct projection *p, const char *agent, int64_t ns);
 
 #endif

@@ -447,7 +447,8 @@ static const char counts_sql[] =
 	" (SELECT COUNT(*) FROM messages),"
 	" (SELECT COUNT(*) FROM agents WHERE reg_ns IS NOT NULL),"
 	" (SELECT COUNT(*) FROM skipped_lines),"
-	" (SELECT COUNT(*) FROM conflicts)";
+	" (SELECT COUNT(*) FROM conflicts),"
+	" (SELECT COUNT(*) FROM purged_messages)";
 
 int projection_counts(struct projection *p, struct projection_counts *out)
 {
@@ -460,6 +461,7 @@ int projection_counts(struct projection *p, struct projection_counts *out)
 		out->agents = sqlite3_column_int64(s, 2);
 		out->skipped = sqlite3_column_int64(s, 3);
 		out->conflicts = sqlite3_column_int64(s, 4);
+		out->removed = sqlite3_column_int64(s, 5);
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_ROW ? 0 : proj_db_error(p, "cannot count");

@@ -55,6 +55,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 	proj_start_trace(p);
 	keep_local_state(p, final);
 	if (projection_update(p, s, NULL, stats) < 0 ||
+	    proj_clean_finish(p) < 0 ||
 	    proj_refresh_edited(p) < 0 || proj_query_indexes(p) < 0)
 		goto out;
 	proj_close_db(p);

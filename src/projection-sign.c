@@ -13,8 +13,11 @@
  *
  * A registration can change what counts for events that came before it,
  * so each one recomputes its name from the facts: the keys, the rejects,
- * the agent's row, its receipts, its messages' edits and deletes, and
- * its sessions (each start and end is kept as a fact, session_events).
+ * the agent's row and last seen, its receipts, its messages' edits and
+ * deletes, its sessions (each start and end is kept as a fact,
+ * session_events), the groups it created or updated
+ * (projection-group.c), and what a cleanup or purge it speaks for
+ * removes (projection-clean.c).
  * What a name's facts decide does not depend on the order they came in:
  * rebuild = incremental.  Messages are filtered where they are read
  * (PROJ_SIG_SHOWN).
@@ -32,7 +35,9 @@
 /*
  * who an event speaks for: its agent_id, else the actor, else the shard;
  * a group event for its actor (created_by, added_by, ...) first, the
- * name the group shows as having acted
+ * name the group shows as having acted.  A purge that names no agent
+ * speaks for nobody (""), wherever it was written, and never counts; a
+ * purge counts only when signed by the key of its agent (REJECT_SELECT).
  */
 static const char *speaker(const struct event *ev, const char *shard)
 {
@@ -43,6 +48,8 @@ static const char *speaker(const struct event *ev, const char *shard)
 
 	if (group && ev->actor)
 		return ev->actor;
+	if (ev->type == EV_PURGE_EXECUTED && !ev->agent_id)
+		return "";
 	if (ev->agent_id)
 		return ev->agent_id;
 	if (ev->actor)
@@ -66,14 +73,23 @@ static const char reg_add_sql[] =
 /*
  * The row of rejects that one event e gets: a bad signature; or a key
  * speaks for its name at its instant and e is not signed by such a key.
- * Before a name's first key, its unsigned events count (unverified).
+ * Before a name's first key, its unsigned events count (unverified),
+ * except a purge, which empties every clone: it counts only signed by
+ * the key of its name.
  */
 #define REJECT_SELECT \
 	"SELECT e.event_id, e.agent_id, CASE" \
 	"  WHEN e.state = 2 THEN 'bad signature'" \
+	"  WHEN e.agent_id = '' THEN 'a purge that names no agent'" \
+	"  WHEN e.type = 'purge.executed' AND NOT EXISTS (SELECT 1" \
+	"   FROM agent_keys k WHERE k.agent_id = e.agent_id AND" \
+	PROJ_KEY_SPEAKS("k", "e") ") THEN 'a purge by a name without a key'" \
 	"  WHEN e.state = 0 THEN 'unsigned, and the name has a key'" \
 	"  ELSE 'not signed by the key of the name' END" \
-	" FROM event_sigs e WHERE (e.state = 2 OR (" \
+	" FROM event_sigs e WHERE (e.state = 2 OR e.agent_id = '' OR (" \
+	"  e.type = 'purge.executed' AND NOT EXISTS (SELECT 1 FROM agent_keys k" \
+	"   WHERE k.agent_id = e.agent_id AND e.state = 1" \
+	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") ")) OR (" \
 	"  EXISTS (SELECT 1 FROM agent_keys k WHERE k.agent_id = e.agent_id" \
 	"   AND" PROJ_KEY_SPEAKS("k", "e") ")" \
 	"  AND NOT EXISTS (SELECT 1 FROM agent_keys k" \
@@ -241,10 +257,26 @@ static const char agent_from_regs_sql[] =
 	" role, module, worktree, display, hostname, ts, event_id"
 	" FROM agent_regs r WHERE agent_id = :who AND NOT EXISTS"
 	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = r.event_id)"
-	/* nor one an agent.cleanup removed (projection-clean.c) */
-	" AND NOT EXISTS (SELECT 1 FROM agent_cleanups c"
-	"  WHERE c.agent_id = r.agent_id AND c.ns >= r.ts)"
+	/* nor one an agent.cleanup that counts removed (projection-clean.c) */
+	" AND NOT" PROJ_CLEANED("r.agent_id", "r.ts")
 	" ORDER BY ts DESC, event_id DESC LIMIT 1";
+
+/*
+ * Last seen: the newest own act of who that counts, after its last
+ * cleanup that counts; an act that does not count moves nothing
+ */
+static const char seen_clear_sql[] =
+	"DELETE FROM agent_seen WHERE agent_id = :who";
+
+static const char seen_derive_sql[] =
+	"INSERT INTO agent_seen(agent_id, last_ns)"
+	" SELECT :who, MAX(e.ts) FROM event_sigs e WHERE e.agent_id = :who"
+	" AND e.type IN ('message.create', 'message.receipt',"
+	"  'agent.register', 'agent.update', 'agent.session.start',"
+	"  'agent.session.end')"
+	" AND" PROJ_SIG_COUNTS("e.event_id")
+	" AND NOT" PROJ_CLEANED(":who", "e.ts")
+	" HAVING MAX(e.ts) IS NOT NULL";
 
 /* the receipts of who that count */
 static const char receipts_clear_sql[] =
@@ -256,9 +288,7 @@ static const char receipts_from_sigs_sql[] =
 	" FROM event_sigs e WHERE agent_id = :who"
 	" AND type = 'message.receipt' AND message_id IS NOT NULL"
 	" AND NOT EXISTS"
-	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = e.event_id)"
-	/* nor of a message a purge or a cleanup removed */
-	" AND message_id NOT IN (SELECT message_id FROM purged_messages)";
+	"  (SELECT 1 FROM sig_rejects x WHERE x.event_id = e.event_id)";
 
 /* edits and deletes of who's messages, by what counts now */
 static const char refresh_agent_sql[] =
@@ -314,6 +344,9 @@ static const char sessions_clear_sql[] =
 
 static const char sessions_derive_sql[] = SESSION_DERIVE(SESSIONS_OF_WHO);
 
+static const char sessions_all_derive_sql[] =
+	SESSION_DERIVE("SELECT session_id FROM session_events");
+
 /* every start and end is a fact, even of a session a purge removed */
 static int add_session(struct projection *p, const struct event *ev)
 {
@@ -343,6 +376,25 @@ int proj_sign_session(struct projection *p, const struct event *ev)
 	return proj_run(p, s, "cannot store a session");
 }
 
+int proj_sign_sessions(struct projection *p, const char *who)
+{
+	if (!who)
+		return proj_exec(p, "DELETE FROM sessions") < 0 ? -1 :
+			proj_exec(p, sessions_all_derive_sql);
+	if (exec_who(p, ST_SIG_SESSIONS_CLEAR, sessions_clear_sql, who) < 0)
+		return -1;
+	return exec_who(p, ST_SIG_SESSIONS_DERIVE, sessions_derive_sql, who);
+}
+
+int proj_sign_agent_rows(struct projection *p, const char *who)
+{
+	if (exec_who(p, ST_SIG_AGENT_CLEAR, agent_clear_sql, who) < 0 ||
+	    exec_who(p, ST_SIG_AGENT_REGS, agent_from_regs_sql, who) < 0 ||
+	    exec_who(p, ST_SIG_SEEN_CLEAR, seen_clear_sql, who) < 0)
+		return -1;
+	return exec_who(p, ST_SIG_SEEN_DERIVE, seen_derive_sql, who);
+}
+
 /* everything the facts of who decide, again */
 static int recompute(struct projection *p, const char *who)
 {
@@ -359,16 +411,16 @@ static int recompute(struct projection *p, const char *who)
 		return -1;
 	if (exec_who(p, ST_SIG_REJECT_CLEAR, reject_clear_sql, who) < 0 ||
 	    exec_who(p, ST_SIG_REJECT_AGENT, reject_agent_sql, who) < 0 ||
-	    exec_who(p, ST_SIG_AGENT_CLEAR, agent_clear_sql, who) < 0 ||
-	    exec_who(p, ST_SIG_AGENT_REGS, agent_from_regs_sql, who) < 0 ||
+	    proj_sign_agent_rows(p, who) < 0 ||
 	    exec_who(p, ST_SIG_RECEIPTS_CLEAR, receipts_clear_sql, who) < 0 ||
 	    exec_who(p, ST_SIG_RECEIPTS_SIGS, receipts_from_sigs_sql,
 		     who) < 0 ||
 	    exec_who(p, ST_SIG_REFRESH_AGENT, refresh_agent_sql, who) < 0 ||
-	    exec_who(p, ST_SIG_SESSIONS_CLEAR, sessions_clear_sql, who) < 0 ||
-	    exec_who(p, ST_SIG_SESSIONS_DERIVE, sessions_derive_sql, who) < 0)
+	    proj_sign_sessions(p, who) < 0 ||
+	    proj_group_rejudge(p, who) < 0)
 		return -1;
-	return 0;
+	/* last: a cleanup or a purge it speaks for may count otherwise */
+	return proj_clean_rejudge(p, who);
 }
 
 static const char rejected_sql[] =

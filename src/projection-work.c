@@ -23,11 +23,9 @@
 static const char work_upsert_sql[] =
 	"INSERT OR IGNORE INTO work_contexts(agent_id, session_id, branch,"
 	" worktree_path, git_updated_at, intent, ns, eid)"
+	/* a removed session's too: only what sessions holds shows */
 	" SELECT :agent_id, :session_id, :branch, :worktree_path,"
-	" :git_updated_at, :intent, :ns, :eid"
-	/* a purged session takes no context, whenever it arrives */
-	" WHERE NOT EXISTS (SELECT 1 FROM purged_sessions"
-	"  WHERE session_id = :session_id)";
+	" :git_updated_at, :intent, :ns, :eid";
 
 static const char work_file_add_sql[] =
 	"INSERT OR IGNORE INTO work_files(agent_id, session_id, eid,"

@@ -5,7 +5,9 @@
  * steps them with, transactions.  The other files: projection-apply.c
  * (one event into the tables), projection-log.c (catching up with the
  * log files), projection-rebuild.c (a new database from the whole log;
- * writing back lost lines), projection-query.c (what commands read).
+ * writing back lost lines), projection-query.c (what commands read),
+ * projection-sign.c (which events count), projection-clean.c (cleanups
+ * and purges), projection-group.c (groups).
  *
  * Invariants:
  *  - derived only: every row comes from an event in the log; the database
@@ -31,7 +33,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -155,8 +157,9 @@ static const char schema_sql[] =
 	"  WITHOUT ROWID;"
 	/*
 	 * cleanup (projection-clean.c): agent.cleanup and purge.executed
-	 * as facts, what they removed, the creates of a message_id claimed
-	 * twice, and group.update's fields, newest per field
+	 * as facts, what those that count remove (kept aside, so that one
+	 * that stops counting gives it back), the creates of a message_id
+	 * claimed twice, and every group.create and group.update
 	 */
 	"CREATE TABLE IF NOT EXISTS agent_cleanups("
 	"  agent_id TEXT NOT NULL, ns INTEGER NOT NULL, event_id TEXT NOT NULL,"
@@ -165,19 +168,32 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS purges("
 	"  event_id TEXT PRIMARY KEY, cutoff_ns INTEGER NOT NULL,"
 	"  cutoff TEXT) WITHOUT ROWID;"
+	/* a removed message's row, kept aside whole (PROJ_MSG_COLUMNS) */
 	"CREATE TABLE IF NOT EXISTS purged_messages("
 	"  message_id TEXT PRIMARY KEY, event_id TEXT NOT NULL,"
-	"  agent_id TEXT, created_ns INTEGER NOT NULL,"
-	"  own INTEGER NOT NULL) WITHOUT ROWID;"
+	"  thread_id TEXT, agent_id TEXT NOT NULL, session_id TEXT,"
+	"  created_ns INTEGER NOT NULL, created_at TEXT NOT NULL,"
+	"  format TEXT, content TEXT NOT NULL, structured TEXT,"
+	"  priority TEXT, reply_to TEXT,"
+	"  cur_format TEXT, cur_content TEXT,"
+	"  deleted INTEGER NOT NULL DEFAULT 0, own INTEGER NOT NULL)"
+	"  WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS purged_sessions("
 	"  session_id TEXT PRIMARY KEY) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS contested_creates("
 	"  event_id TEXT PRIMARY KEY, message_id TEXT NOT NULL,"
 	"  agent_id TEXT, created_ns INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX IF NOT EXISTS contested_by_message"
+	"  ON contested_creates(message_id);"
+	/* every group.create and every field of every group.update */
+	"CREATE TABLE IF NOT EXISTS group_creates("
+	"  group_id TEXT NOT NULL, name TEXT, description TEXT,"
+	"  created_by TEXT, ns INTEGER NOT NULL, eid TEXT NOT NULL,"
+	"  PRIMARY KEY(group_id, eid)) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS group_updates("
 	"  group_id TEXT NOT NULL, field TEXT NOT NULL, value TEXT,"
 	"  ns INTEGER NOT NULL, eid TEXT NOT NULL,"
-	"  PRIMARY KEY(group_id, field)) WITHOUT ROWID;"
+	"  PRIMARY KEY(group_id, field, eid)) WITHOUT ROWID;"
 	/*
 	 * search: a full-text index (FTS5) of the current content of every
 	 * message that is not deleted, keyed by the messages rowid.  Its

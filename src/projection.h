@@ -312,6 +312,7 @@ struct projection_counts {
 	long agents;
 	long skipped;
 	long conflicts;
+	long removed;	/* messages a cleanup or purge set aside */
 };
 
 int projection_counts(struct projection *p, struct projection_counts *out);

@@ -8,6 +8,7 @@
 #include "core.h"
 #include "date.h"
 #include "event.h"
+#include "identity.h"
 #include "strbuf.h"
 #include "wrapper.h"
 
@@ -86,6 +87,9 @@ int purge_execute(struct core *c, int64_t cutoff_ns, char **cutoff)
 		goto out;
 	date_format_rfc3339_sec(cutoff_ns, text);
 	ev.cutoff = xstrdup(text);
+	/* it counts only as someone's, signed by their key when they have one */
+	if (c->me)
+		ev.agent_id = xstrdup(c->me->agent_id);
 	if (core_append(c, NULL, list, 1) < 0)
 		goto out;
 	*cutoff = xstrdup(text);

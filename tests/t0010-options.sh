@@ -8,8 +8,8 @@ leaves() {
 		grep -v -x -e help -e version -e hook)
 	do
 		git thrum $c -h 2>/dev/null |
-			sed -n "s/^usage: git thrum \([a-z]*\( [a-z]*\)\?\).*/\1/p;
-				s/^   or: git thrum \([a-z]*\( [a-z]*\)\?\).*/\1/p"
+			sed -n "s/^usage: git thrum \([a-z]*\( [a-z][a-z-]*\)\?\).*/\1/p;
+				s/^   or: git thrum \([a-z]*\( [a-z][a-z-]*\)\?\).*/\1/p"
 	done | sort -u
 }
 

@@ -113,9 +113,13 @@ test_expect_success 'bad input: usage, exit 129, nothing written' '
 test_expect_success 'without a terminal and without --yes, nothing is done' '
 	ev="$(sync_dir alice)/events.jsonl" &&
 	lines=$(count_lines "$ev") &&
-	test_expect_code 129 thrum_in alice purge --before 2026-01-20 \
+	THRUM_NAME=alice test_expect_code 129 thrum_in alice purge --before 2026-01-20 \
 		</dev/null 2>err &&
 	grep "^error: not a terminal: say --yes to purge 2 messages and 2 sessions from before 2026-01-20T00:00:00Z on every clone$" err &&
+	test_expect_code 1 thrum_in alice purge --before 2026-01-20 --yes \
+		2>err &&
+	echo "error: several identities here (alice, helper): set THRUM_NAME to choose one" >expect &&
+	test_cmp expect err &&
 	test_expect_code 129 thrum_in alice agent delete helper </dev/null \
 		2>err &&
 	test_path_is_file alice/.thrum/identities/helper.json &&
@@ -140,7 +144,7 @@ test_expect_success 'agent delete, purge and group update in one clone' '
 	test_cmp expect out &&
 	test_path_is_missing alice/.thrum/identities/helper.json &&
 	test_path_is_missing alice/.thrum/identities/helper.key &&
-	thrum_in alice purge --before 2026-01-20 --yes --json >p.json &&
+	THRUM_NAME=alice thrum_in alice purge --before 2026-01-20 --yes --json >p.json &&
 	test "$(json_get p.json "$.before")" = 2026-01-20T00:00:00Z &&
 	test "$(json_get p.json "$.messages_deleted")" = 2 &&
 	test "$(json_get p.json "$.sessions_deleted")" = 1 &&

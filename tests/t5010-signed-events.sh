@@ -286,4 +286,130 @@ test_expect_success 'a forged membership change or group delete does not count' 
 	grep "^warning: signatures: evt_${E}H3: group.delete as '\''alice'\'' does not count (unsigned, and the name has a key)$" out
 '
 
+test_expect_success 'a forged group create or update does not count' '
+	gid=$(grep "\"type\":\"group.create\"" "$(sync_dir alice)/events.jsonl" |
+		sed -n "s/.*\"group_id\":\"\([^\"]*\)\".*/\1/p") &&
+	create="{\"created_by\":\"alice\",\"event_id\":\"evt_${E}J1\",\"group_id\":\"grp_${E}J1\",\"name\":\"evilgrp\",\"timestamp\":\"$(now_ts 10)\",\"type\":\"group.create\",\"v\":1}" &&
+	update=$(echo "{\"event_id\":\"evt_${E}J2\",\"fields\":{\"name\":\"owned\"},\"group_id\":\"$gid\",\"timestamp\":\"$(now_ts 11)\",\"type\":\"group.update\",\"updated_by\":\"alice\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	forge events.jsonl "$create" "$update" &&
+	sync_round bob &&
+	thrum_in bob group list --json >g.json &&
+	test "$(json_get g.json "$.groups[0].name")" = crew &&
+	test "$(json_get g.json "$.groups[1].name")" = "" &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}J1: group.create as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}J2: group.update as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob group list --json >h.json &&
+	test_cmp g.json h.json
+'
+
+test_expect_success 'a forged agent delete or purge does not count' '
+	thrum_in bob inbox --json --no-mark-read >before.json &&
+	grep "the real message" before.json &&
+	cleanup="{\"agent_id\":\"alice\",\"event_id\":\"evt_${E}K1\",\"method\":\"manual\",\"reason\":\"manual deletion\",\"timestamp\":\"$(now_ts 12)\",\"type\":\"agent.cleanup\",\"v\":1}" &&
+	purge=$(echo "{\"agent_id\":\"alice\",\"cutoff\":\"$(now_ts 3600)\",\"event_id\":\"evt_${E}K2\",\"timestamp\":\"$(now_ts 13)\",\"type\":\"purge.executed\",\"v\":1}" |
+		"$sign" sign mallory.key) &&
+	anon="{\"cutoff\":\"$(now_ts 3600)\",\"event_id\":\"evt_${E}K3\",\"timestamp\":\"$(now_ts 14)\",\"type\":\"purge.executed\",\"v\":1}" &&
+	forge events.jsonl "$cleanup" "$purge" "$anon" &&
+	sync_round bob &&
+	thrum_in bob inbox --json --no-mark-read >after.json &&
+	test_cmp before.json after.json &&
+	thrum_in bob agent list --json >a.json &&
+	grep "\"name\":\"alice\"" a.json &&
+	thrum_in bob fsck >out &&
+	grep "^warning: signatures: evt_${E}K1: agent.cleanup as '\''alice'\'' does not count (unsigned, and the name has a key)$" out &&
+	grep "^warning: signatures: evt_${E}K2: purge.executed as '\''alice'\'' does not count (not signed by the key of the name)$" out &&
+	grep "^warning: signatures: evt_${E}K3: purge.executed as '\'''\'' does not count (a purge that names no agent)$" out &&
+	thrum_in bob rebuild >/dev/null &&
+	thrum_in bob inbox --json --no-mark-read >rebuilt.json &&
+	test_cmp after.json rebuilt.json
+'
+
+test_expect_success 'agent delete signs as the agent it deletes, and counts' '
+	thrum_in alice quickstart --name helper2 --role tester --module m >/dev/null &&
+	THRUM_NAME=helper2 thrum_in alice send "from helper2" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	grep "\"name\":\"helper2\"" a.json &&
+	THRUM_NAME=alice thrum_in alice agent delete helper2 --yes >out 2>err &&
+	test_must_be_empty err &&
+	sync_round alice bob &&
+	thrum_in bob agent list --json >a.json &&
+	! grep "\"name\":\"helper2\"" a.json &&
+	thrum_in bob fsck >out &&
+	! grep "agent.cleanup as '\''helper2'\''" out
+'
+
+test_expect_success 'agent delete of an agent whose key is not here says so' '
+	thrum_in alice quickstart --name helper3 --role tester --module m >/dev/null &&
+	rm alice/.thrum/identities/helper3.key &&
+	THRUM_NAME=alice thrum_in alice agent delete helper3 --yes >out 2>err &&
+	echo "warning: '\''helper3'\'' has no key here: the deletion is signed by another, and counts only while '\''helper3'\'' has no key" >expect &&
+	test_cmp expect err
+'
+
+test_expect_success 'agent rotate-key: a new key, signed by the old, that every clone takes' '
+	thrum_in alice quickstart --name rot --role tester --module m >/dev/null &&
+	key=alice/.thrum/identities/rot.key &&
+	cp "$key" old.key &&
+	"$sign" pubkey old.key >old.pub &&
+	THRUM_NAME=rot thrum_in alice send "before rotate-key" --to @bob >/dev/null &&
+	thrum_in alice agent rotate-key rot >out &&
+	"$sign" pubkey "$key" >new.pub &&
+	! test_cmp old.pub new.pub &&
+	test "$(stat -c %a "$key")" = 600 &&
+	test_path_is_missing "$key.new" &&
+	grep "^rotated the key of '\''rot'\'': SHA256:.*, was SHA256:" out &&
+	grep "\"type\":\"agent.register\"" "$(sync_dir alice)/events.jsonl" |
+		grep "\"name\":\"rot\"" | tail -n 1 >reg &&
+	grep -F "\"pubkey\":\"$(cat new.pub)\"" reg &&
+	grep -F "\"sig\":\"$(cat old.pub):" reg &&
+	THRUM_NAME=rot thrum_in alice send "after rotate-key" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob inbox --json --no-mark-read >in.json &&
+	for body in "before rotate-key" "after rotate-key"
+	do
+		v=$(sqlite3 :memory: "SELECT json_extract(value, '\''$.verified'\'') FROM json_each(readfile('\''in.json'\''), '\''$.messages'\'') WHERE json_extract(value, '\''$.body.content'\'') = '\''$body'\''") &&
+		test "$v" = 1 || return 1
+	done &&
+	thrum_in bob fsck >out &&
+	! grep "'\''rot'\''" out &&
+	thrum_in bob team >team &&
+	grep "^rot " team >rot &&
+	! grep conflict rot
+'
+
+test_expect_success 'agent rotate-key: bad input says so, writes nothing' '
+	lines=$(wc -l <"$(sync_dir alice)/events.jsonl") &&
+	test_expect_code 129 thrum_in alice agent rotate-key No/Such 2>err &&
+	grep "^error: invalid agent name '\''No/Such'\''" err &&
+	test_expect_code 1 thrum_in alice agent rotate-key nosuch 2>err &&
+	echo "error: '\''nosuch'\'' is not an agent of this work tree: only those with an identity here have a key here" >expect &&
+	test_cmp expect err &&
+	test_expect_code 1 thrum_in alice agent rotate-key 2>err &&
+	grep "^error: several identities here" err &&
+	test "$(wc -l <"$(sync_dir alice)/events.jsonl")" = $lines
+'
+
+test_expect_success 'agent rotate-key whose line is not durable keeps the old key' '
+	shim=$SHARNESS_BUILD_DIRECTORY/tests/helper/fail-fsync.so &&
+	key=alice/.thrum/identities/rot.key &&
+	cp "$key" before.key &&
+	asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 &&
+	test_must_fail env LD_PRELOAD="$shim" ASAN_OPTIONS="$asan" \
+		THRUM_TEST_FAIL_FSYNC=/events.jsonl \
+		sh -c "cd alice && exec git thrum agent rotate-key rot" \
+		>out 2>err &&
+	test_must_be_empty out &&
+	grep "cannot fsync .*events.jsonl.*Input/output error" err &&
+	test_cmp before.key "$key" &&
+	test_path_is_missing "$key.new" &&
+	THRUM_NAME=rot thrum_in alice send "still rot" --to @bob >/dev/null &&
+	sync_round alice bob &&
+	thrum_in bob fsck >out &&
+	! grep "'\''rot'\''" out
+'
+
 test_done
