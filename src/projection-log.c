@@ -468,6 +468,24 @@ static const struct log_change *merge_of(const struct log_changes *changes,
 #define AHEAD_BYTES (1024 * 1024)
 #define AHEAD_FILES 16
 
+/*
+ * May changed->v[i] be read while those from k on are not applied?  Not
+ * when a merge reported it (its spans are applied as it is read), nor
+ * when it is one of them again (it is read on from where they leave it).
+ */
+static int may_read_ahead(const struct strvec *changed, size_t k, size_t i,
+			  const struct log_changes *changes)
+{
+	size_t j;
+
+	if (merge_of(changes, changed->v[i]))
+		return 0;
+	for (j = k; j < i; j++)
+		if (!strcmp(changed->v[j], changed->v[i]))
+			return 0;
+	return 1;
+}
+
 int projection_update(struct projection *p, struct store *s,
 		      const struct log_changes *changes,
 		      struct catch_up_stats *stats)
@@ -503,15 +521,14 @@ int projection_update(struct projection *p, struct store *s,
 	jobs = xcalloc(changed.nr, sizeof(*jobs));
 	/*
 	 * Only what changed is read; catch_up_read() resumes each.  The
-	 * files after the one being applied are read and queued already,
-	 * except one that a merge reported (its spans are applied as it is
-	 * read: after everything before it).
+	 * files after the one being applied are read and queued already
+	 * (when may_read_ahead()).
 	 */
 	for (i = 0, k = 0; k < changed.nr; k++) {
 		while (i < changed.nr &&
 		       (i == k || (pa && i - k <= AHEAD_FILES &&
 				   queued - jobs[k].buf.len < AHEAD_BYTES &&
-				   !merge_of(changes, changed.v[i])))) {
+				   may_read_ahead(&changed, k, i, changes)))) {
 			if (catch_up_read(p, s, pa, changed.v[i],
 					  merge_of(changes, changed.v[i]),
 					  stats, &jobs[i]) < 0) {

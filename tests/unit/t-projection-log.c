@@ -520,10 +520,12 @@ static void many_files_rebuild_equals_catch_up(void **state)
 }
 
 /*
- * A merge reports bob's file after alice's, which only grew: enough new
- * bytes in all for threads.  Bob's lines come from the merge's spans,
- * applied after all of alice's (alice's line that is no event is
- * counted for her file), and both are consumed exactly.
+ * Enough new bytes in all for threads, twice.  Alice's file grew and
+ * is named twice: its lines are applied once (its line that is no event
+ * counted once).  Then it grew again and a merge reports bob's file
+ * after it: bob's lines come from the merge's spans, applied after all
+ * of alice's (her line that is no event counted for her file).  Both
+ * are consumed exactly.
  */
 static void merge_after_a_file_read_ahead(void **state)
 {
@@ -546,14 +548,27 @@ static void merge_after_a_file_read_ahead(void **state)
 	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
 	assert_int_equal(st.applied, 6);
 
+	strbuf_reset(&al);
+	for (n = 4; n <= 15; n++)
+		signed_msg(&al, &a, n);
+	strbuf_addstr(&al, "{\"not\": json\n");
+	assert_true(al.len > 4096);
+	put_file(ALICE, &al, 1);
+	log_changes_add(&changes, ALICE);
+	log_changes_add(&changes, ALICE);
+	assert_int_equal(projection_update(p, &s, &changes, &st), 0);
+	assert_int_equal(st.applied, 12);
+	assert_int_equal(st.unparseable, 1);
+	log_changes_release(&changes);
+
 	log_changes_add(&changes, ALICE);
 	c = log_changes_add(&changes, BOB);
 	c->merged = 1;
 	file_id(bob_path, &c->before);
 	strbuf_reset(&al);
-	for (n = 4; n <= 12; n++)
+	for (n = 16; n <= 24; n++)
 		signed_msg(&al, &a, n);
-	strbuf_addstr(&al, "{\"not\": json\n");
+	strbuf_addstr(&al, "{\"not\": json again\n");
 	for (n = 4; n <= 12; n++) {
 		strbuf_reset(&line);
 		bob_msg(&line, &b, n);
@@ -570,7 +585,7 @@ static void merge_after_a_file_read_ahead(void **state)
 	/* from the spans: bob's file not read again */
 	assert_int_equal(st.files_rescanned, 0);
 	assert_int_equal(count_of("SELECT count(*) FROM skipped_lines"
-				  " WHERE path = '" ALICE "'"), 1);
+				  " WHERE path = '" ALICE "'"), 2);
 	assert_nothing_left();
 	log_changes_release(&changes);
 	free(bob_path);
