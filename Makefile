@@ -110,6 +110,7 @@ LIB_OBJS = \
 	$(O)/src/projection-apply.o \
 	$(O)/src/projection-clean.o \
 	$(O)/src/projection-group.o \
+	$(O)/src/projection-lines.o \
 	$(O)/src/projection-log.o \
 	$(O)/src/projection-query.o \
 	$(O)/src/projection-read.o \

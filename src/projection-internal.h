@@ -367,6 +367,39 @@ int proj_seen_hash(struct projection *p, const char *id, size_t len,
 int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
 		      const char *line, size_t n);
 
+/* --- projecting the lines of a file (projection-lines.c) --- */
+
+struct parse_ahead;
+struct line_span;
+struct catch_up_stats;
+
+/*
+ * Project the lines of buf (len bytes, whole lines), which starts at
+ * offset off of rel (shard: its agent); those newly projected at or
+ * after committed (-1: none) are kept as pending.  A catch-up leaves
+ * out the lines the projection holds (a rebuild, which starts empty,
+ * lets projection_apply() see repeats).  With pa, which has nothing
+ * queued, the lines are parsed there; without, one at a time.
+ */
+int proj_project_lines(struct projection *p, struct parse_ahead *pa,
+		       const char *rel, const char *shard, const char *buf,
+		       size_t len, int64_t off, int64_t committed,
+		       struct catch_up_stats *stats);
+
+/*
+ * The same in two steps, so that other files can be read and queued in
+ * between: queue the lines of buf in pa (*v, NULL at first, holds the
+ * ones a catch-up queues: the caller frees it once they are applied;
+ * buf is kept as long), then apply them, in the order the buffers were
+ * queued.
+ */
+void proj_queue_lines(struct projection *p, struct parse_ahead *pa,
+		      const char *buf, size_t len, struct line_span **v);
+int proj_apply_queued(struct projection *p, struct parse_ahead *pa,
+		      const char *rel, const char *shard, const char *buf,
+		      int64_t off, int64_t committed,
+		      struct catch_up_stats *stats);
+
 /*
  * The columns of a message (struct message, in its order) for reader :me,
  * over messages m; proj_read_messages() reads its rows (projection-query.c)

@@ -4,8 +4,11 @@
  * gained since last time: a file that only grew is read from where we
  * stopped (checked by its last bytes), a rewritten one from the start,
  * already-known lines recognised by hash; what a merge wrote, from the
- * spans it reports.  The lines this clone appended and a-sync does not
- * hold yet are kept as they are (see projection_recover()).
+ * spans it reports.  The files after the one being applied are read
+ * ahead and their lines queued (parsed and verified on the other cores
+ * meanwhile: projection-lines.c, parse-ahead.c), so that no core waits
+ * at the end of a file.  The lines this clone appended and a-sync does
+ * not hold yet are kept as they are (see projection_recover()).
  */
 #include "thrum.h"
 #include "projection.h"
@@ -94,221 +97,6 @@ static int64_t resume_offset(int fd, int64_t size, const struct file_state *fs)
 	return size == fs->size ? -1 : fs->size;
 }
 
-static const char *find_event_id(const char *line, size_t len, size_t *idlen)
-{
-	static const char key[] = "\"event_id\":\"";
-	const char *p = memmem(line, len, key, sizeof(key) - 1), *end;
-
-	if (!p)
-		return NULL;
-	p += sizeof(key) - 1;
-	end = memchr(p, '"', line + len - p);
-	/* an id of EVENT_MAX_ID bytes, each written as \uXXXX at worst */
-	if (!end || end - p > EVENT_MAX_ID * 6)
-		return NULL;
-	*idlen = end - p;
-	return p;
-}
-
-/* is this exact line already projected?  (a hint, checked by hash) */
-static int already_seen(struct projection *p, const char *line, size_t len,
-			uint64_t hash)
-{
-	const char *id;
-	size_t idlen;
-	int64_t known = 0;
-
-	id = find_event_id(line, len, &idlen);
-	if (!id)
-		return 0;
-	return proj_seen_hash(p, id, idlen, &known) > 0 &&
-	       known == (int64_t)hash;
-}
-
-static const char skipped_add_sql[] =
-	"INSERT OR IGNORE INTO skipped_lines(path, hash, reason)"
-	" VALUES(:path, :hash, :reason)";
-
-static int skip_line(struct projection *p, const char *rel, uint64_t hash,
-		     const char *why, struct catch_up_stats *stats)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_SKIPPED_ADD, skipped_add_sql);
-
-	proj_bind_text(s, ":path", rel);
-	proj_bind_int(s, ":hash", (int64_t)hash);
-	proj_bind_text(s, ":reason", why);
-	if (proj_run(p, s, "cannot record skipped line") < 0)
-		return -1;
-	if (sqlite3_changes(p->db))
-		stats->skipped++;
-	return 0;
-}
-
-static const char pending_add_sql[] =
-	"INSERT OR REPLACE INTO pending(path, offset, line)"
-	" VALUES(:path, :offset, :line)";
-
-/* keep the exact bytes of a line that a-sync does not hold yet */
-int proj_keep_pending(struct projection *p, const char *rel, int64_t off,
-		      const char *line, size_t n)
-{
-	sqlite3_stmt *s = proj_stmt(p, ST_PENDING_ADD, pending_add_sql);
-
-	proj_bind_text(s, ":path", rel);
-	proj_bind_int(s, ":offset", off);
-	proj_bind_blob(s, ":line", line, n);
-	return proj_run(p, s, "cannot keep an uncommitted line");
-}
-
-/*
- * One line of rel at offset at, parsed into ev (NULL when it is not an
- * event: why says what is wrong), projected; newly projected at or after
- * committed (-1: none), it is kept as pending.
- */
-static int project_line(struct projection *p, const char *rel,
-			const char *shard, const char *line, size_t n,
-			int64_t at, int64_t committed, uint64_t hash,
-			const struct event *ev, const char *why,
-			struct catch_up_stats *stats)
-{
-	int ret;
-
-	if (!ev) {
-		stats->unparseable++;
-		return skip_line(p, rel, hash, why, stats);
-	}
-	ret = projection_apply(p, ev, shard, hash);
-	/* written here, after the last commit: not in a-sync yet */
-	if (ret > 0 && committed >= 0 && at >= committed && p->origin &&
-	    ev->origin_daemon && !strcmp(ev->origin_daemon, p->origin) &&
-	    proj_keep_pending(p, rel, at, line, n) < 0)
-		ret = -1;
-	if (ret < 0 && ret != THRUM_ECONFLICT)
-		return -1;
-	if (ret == THRUM_ECONFLICT)
-		stats->conflicts++;
-	else if (ret > 0)
-		stats->applied++;
-	return 0;
-}
-
-/*
- * Lines parsed (and verified) on other threads while this one applies
- * them, in order: pa's, from buf, which starts at offset off of rel.
- */
-static int project_lines_ahead(struct projection *p, const char *rel,
-			       const char *shard, struct parse_ahead *pa,
-			       const char *buf, int64_t off, int64_t committed,
-			       struct catch_up_stats *stats)
-{
-	struct parsed_line *pl;
-	int ret = 0;
-
-	while (!ret && (pl = parse_ahead_next(pa)))
-		ret = project_line(p, rel, shard, pl->line, pl->len,
-				   off + (pl->line - buf), committed, pl->hash,
-				   pl->rc ? NULL : &pl->ev, pl->why, stats);
-	parse_ahead_finish(pa);
-	return ret;
-}
-
-/* below this many bytes a second thread costs more than it saves */
-#define PARSE_AHEAD_MIN (16 * 1024)
-/*
- * the same for a catch-up's new lines, where the lines of a batch from
- * another clone are spread over the files of its agents, a few KiB
- * each, and a signature costs as much to verify as 100 bytes of JSON
- * to parse
- */
-#define CATCH_UP_AHEAD_MIN (4 * 1024)
-
-/*
- * Many new lines into a projection that holds others (a merge, or 1 000
- * lines another clone wrote): the ones it holds already are left out
- * first, then the others are parsed and verified ahead, in place.  Left
- * out before rather than between lines, a line twice among the new ones
- * is given to projection_apply() twice, which knows the second as a
- * repeat.
- */
-static int project_new_lines_ahead(struct projection *p, const char *rel,
-				   const char *shard, const char *buf,
-				   size_t len, int64_t off, int64_t committed,
-				   struct catch_up_stats *stats)
-{
-	const char *line = buf, *end = buf + len;
-	struct line_span *v = NULL;
-	size_t nr = 0, alloc = 0, bytes = 0;
-	int ret;
-
-	while (line < end) {
-		const char *nl = memchr(line, '\n', end - line);
-		size_t n = (nl ? nl : end) - line;
-
-		if (n && !(n == 1 && line[0] == '\r') &&
-		    !already_seen(p, line, n, event_line_hash(line, n))) {
-			ALLOC_GROW(v, nr + 1, alloc);
-			v[nr].line = line;
-			v[nr++].len = n;
-			bytes += n + 1;
-		}
-		line = nl ? nl + 1 : end;
-	}
-	ret = project_lines_ahead(p, rel, shard,
-				  parse_ahead_start_lines(v, nr, bytes), buf,
-				  off, committed, stats);
-	free(v);
-	return ret;
-}
-
-/*
- * Project the lines of buf, which starts at offset off of rel; those
- * newly projected at or after committed (-1: none) are kept as pending.
- */
-static int project_lines(struct projection *p, const char *rel,
-			 const char *shard, const char *buf, size_t len,
-			 int64_t off, int64_t committed,
-			 struct catch_up_stats *stats)
-{
-	const char *line = buf, *end = buf + len;
-
-	/* (a rebuild starts empty and keeps nothing pending) */
-	if (p->bulk && committed < 0 && len >= PARSE_AHEAD_MIN)
-		return project_lines_ahead(p, rel, shard,
-					   parse_ahead_start(buf, len), buf,
-					   off, -1, stats);
-	if (!p->bulk && len >= CATCH_UP_AHEAD_MIN)
-		return project_new_lines_ahead(p, rel, shard, buf, len, off,
-					       committed, stats);
-	while (line < end) {
-		const char *nl = memchr(line, '\n', end - line);
-		size_t n = nl - line;
-		struct event ev = EVENT_INIT;
-		const char *why = NULL;
-		uint64_t hash;
-		int ret;
-
-		if (!n || (n == 1 && line[0] == '\r')) {
-			line = nl + 1;
-			continue;
-		}
-		hash = event_line_hash(line, n);
-		/* (a rebuild starts empty: projection_apply() sees repeats) */
-		if (!p->bulk && already_seen(p, line, n, hash)) {
-			line = nl + 1;
-			continue;
-		}
-		ret = event_parse(&ev, line, n, EVENT_PARSE_VERIFY, &why);
-		ret = project_line(p, rel, shard, line, n, off + (line - buf),
-				   committed, hash, ret < 0 ? NULL : &ev, why,
-				   stats);
-		event_release(&ev);
-		if (ret < 0)
-			return -1;
-		line = nl + 1;
-	}
-	return 0;
-}
-
 /* remember that rel has been consumed up to used bytes */
 static int64_t mtime_ns(const struct stat *st)
 {
@@ -386,9 +174,9 @@ static int consumed_before(const struct file_state *fs,
  * Project the lines a merge brought into rel (open as fd), one span at a
  * time, and record the file as consumed up to what the merge wrote.
  */
-static int project_spans(struct projection *p, const char *rel,
-			 const char *shard, int fd, const char *path,
-			 const struct log_change *c,
+static int project_spans(struct projection *p, struct parse_ahead *pa,
+			 const char *rel, const char *shard, int fd,
+			 const char *path, const struct log_change *c,
 			 struct catch_up_stats *stats)
 {
 	struct strbuf buf = STRBUF_INIT;
@@ -409,7 +197,7 @@ static int project_spans(struct projection *p, const char *rel,
 		}
 		strbuf_setlen(&buf, n);
 		/* merged in from the remote: the cycle commits them at once */
-		if (project_lines(p, rel, shard, buf.buf, buf.len,
+		if (proj_project_lines(p, pa, rel, shard, buf.buf, buf.len,
 				  (int64_t)sp->off, -1, stats) < 0)
 			goto out;
 		/* one span's bytes at a time */
@@ -422,70 +210,109 @@ out:
 }
 
 /*
- * Read rel on from where the projection left it.  merged (may be NULL)
- * is what a merge reported of it: when the file in place is the one the
- * merge wrote and the projection held the one it read, the merge's new
- * lines are projected from its spans, and the file read on after them.
+ * One changed file of an update, from the moment it is read until its
+ * lines are applied: the files after it can be read and their lines
+ * parsed while its own are applied.
  */
-static int catch_up_file(struct projection *p, struct store *s,
-			 const char *rel, const struct log_change *merged,
-			 struct catch_up_stats *stats)
+struct file_job {
+	const char *rel;
+	char *path, *shard;
+	int fd;
+	struct strbuf buf;	/* its whole new lines, from offset from */
+	int64_t from, committed;
+	struct line_span *v;	/* in a catch-up, the lines queued */
+	int read;		/* there is something to apply */
+};
+
+static void file_job_release(struct file_job *job)
 {
-	char *path = store_abs_path(s, rel);
-	char *shard = store_shard_of(rel);
-	struct strbuf buf = STRBUF_INIT;
+	if (job->fd >= 0)
+		close(job->fd);
+	strbuf_release(&job->buf);
+	free(job->v);
+	free(job->shard);
+	free(job->path);
+}
+
+/*
+ * Read rel on from where the projection left it, into job, and queue
+ * its lines in pa (may be NULL: they are parsed when applied).  merged
+ * (may be NULL) is what a merge reported of it: when the file in place
+ * is the one the merge wrote and the projection held the one it read,
+ * the merge's new lines are projected from its spans first (pa has
+ * nothing queued then), and the file read on after them.
+ */
+static int catch_up_read(struct projection *p, struct store *s,
+			 struct parse_ahead *pa, const char *rel,
+			 const struct log_change *merged,
+			 struct catch_up_stats *stats, struct file_job *job)
+{
 	struct file_state fs;
 	struct stat st;
-	int64_t from, used, committed = 0;
-	int fd = -1, ret = -1;
+	int64_t committed = 0;
 	ssize_t n;
 
-	fd = xopen(path, O_RDONLY | O_NOFOLLOW, 0);
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		ret = 0;	/* vanished or not ours: nothing to read */
-		goto out;
-	}
+	memset(job, 0, sizeof(*job));
+	strbuf_init(&job->buf, 0);
+	job->rel = rel;
+	job->path = store_abs_path(s, rel);
+	job->shard = store_shard_of(rel);
+	job->fd = xopen(job->path, O_RDONLY | O_NOFOLLOW, 0);
+	if (job->fd < 0 || fstat(job->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;	/* vanished or not ours: nothing to read */
 	if (get_file_state(p, rel, &fs) < 0)
-		goto out;
+		return -1;
 	if (merged && (uint64_t)st.st_ino == merged->after.ino &&
 	    (uint64_t)st.st_size >= merged->after.size &&
 	    consumed_before(&fs, merged) &&
-	    (project_spans(p, rel, shard, fd, path, merged, stats) < 0 ||
+	    (project_spans(p, pa, rel, job->shard, job->fd, job->path,
+			   merged, stats) < 0 ||
 	     get_file_state(p, rel, &fs) < 0))
-		goto out;
-	from = resume_offset(fd, st.st_size, &fs);
-	if (from < 0) {
-		ret = 0;
-		goto out;
-	}
-	if (!from)
+		return -1;
+	job->from = resume_offset(job->fd, st.st_size, &fs);
+	if (job->from < 0)
+		return 0;
+	if (!job->from)
 		stats->files_rescanned++;
-	if (strbuf_grow(&buf, st.st_size - from) < 0)
-		goto out;
-	n = pread(fd, buf.buf, st.st_size - from, from);
-	if (n < 0) {
-		error_errno("cannot read '%s'", path);
-		goto out;
-	}
-	strbuf_setlen(&buf, n);
+	if (strbuf_grow(&job->buf, st.st_size - job->from) < 0)
+		return -1;
+	n = pread(job->fd, job->buf.buf, st.st_size - job->from, job->from);
+	if (n < 0)
+		return error_errno("cannot read '%s'", job->path);
+	strbuf_setlen(&job->buf, n);
 	/* only whole lines: a line still being written is read next time */
-	while (buf.len && buf.buf[buf.len - 1] != '\n')
-		buf.len--;
-	buf.buf[buf.len] = '\0';
+	while (job->buf.len && job->buf.buf[job->buf.len - 1] != '\n')
+		job->buf.len--;
+	job->buf.buf[job->buf.len] = '\0';
 	if (!p->bulk && prune_pending(p, s, rel, &committed) < 0)
-		goto out;
-	if (project_lines(p, rel, shard, buf.buf, buf.len, from,
-			  p->bulk ? -1 : committed, stats) < 0)
-		goto out;
-	used = from + buf.len;
-	ret = record_file_state(p, rel, fd, used, path);
-out:
-	if (fd >= 0)
-		close(fd);
-	strbuf_release(&buf);
-	free(shard);
-	free(path);
-	return ret;
+		return -1;
+	job->committed = p->bulk ? -1 : committed;
+	job->read = 1;
+	if (pa)
+		proj_queue_lines(p, pa, job->buf.buf, job->buf.len, &job->v);
+	return 0;
+}
+
+/* apply what catch_up_read() read, and record how far rel is consumed */
+static int catch_up_apply(struct projection *p, struct parse_ahead *pa,
+			  struct file_job *job, struct catch_up_stats *stats)
+{
+	int ret;
+
+	if (!job->read)
+		return 0;
+	if (pa)
+		ret = proj_apply_queued(p, pa, job->rel, job->shard,
+					job->buf.buf, job->from, job->committed,
+					stats);
+	else
+		ret = proj_project_lines(p, NULL, job->rel, job->shard,
+					 job->buf.buf, job->buf.len, job->from,
+					 job->committed, stats);
+	if (ret < 0)
+		return -1;
+	return record_file_state(p, job->rel, job->fd,
+				 job->from + job->buf.len, job->path);
 }
 
 /* what log_files says of one file */
@@ -509,11 +336,13 @@ static const char file_all_sql[] =
  * one lstat() per file: a file whose inode, size and mtime are those
  * recorded when it was read is unchanged (log files only grow, and are
  * only replaced by rename); any other is checked by its tail.  The files
- * to read again go to *changed; returns 1 when there is anything to do
- * (a file to read, or one gone from the log), 0, or -1.
+ * to read again go to *changed, and about how many bytes they gained to
+ * *gained (all of a file not known or smaller); returns 1 when there is
+ * anything to do (a file to read, or one gone from the log), 0, or -1.
  */
 static int needs_catch_up(struct projection *p, struct store *s,
-			  const struct strvec *files, struct strvec *changed)
+			  const struct strvec *files, struct strvec *changed,
+			  int64_t *gained)
 {
 	struct known_file *known = NULL;
 	size_t nr = 0, alloc = 0, i, matched = 0;
@@ -540,13 +369,14 @@ static int needs_catch_up(struct projection *p, struct store *s,
 		char *path = store_abs_path(s, files->v[i]);
 		struct known_file key, *k;
 		struct stat st;
-		int differs;
+		int differs, have_st;
 
 		key.path = (char *)files->v[i];
 		k = nr ? bsearch(&key, known, nr, sizeof(*known), cmp_known)
 		       : NULL;
 		matched += !!k;
-		if (!k || lstat(path, &st) < 0 || st.st_size != k->size) {
+		have_st = !lstat(path, &st);
+		if (!k || !have_st || st.st_size != k->size) {
 			differs = 1;
 		} else if (!k->have_stat || (int64_t)st.st_ino != k->ino ||
 			   mtime_ns(&st) != k->mtime) {
@@ -569,6 +399,9 @@ static int needs_catch_up(struct projection *p, struct store *s,
 		free(path);
 		if (differs)
 			strvec_push(changed, files->v[i]);
+		if (differs && have_st)
+			*gained += st.st_size - (k && st.st_size >= k->size ?
+						 k->size : 0);
 	}
 	if (!ret)
 		ret = changed->nr || matched != nr;
@@ -620,13 +453,49 @@ static const struct log_change *merge_of(const struct log_changes *changes,
 	return NULL;
 }
 
+/*
+ * Below this many new bytes in all, threads to parse them cost more
+ * than they save: in a rebuild, and in a catch-up, where a signature
+ * costs as much to verify as 100 bytes of JSON to parse
+ */
+#define PARSE_AHEAD_MIN (16 * 1024)
+#define CATCH_UP_AHEAD_MIN (4 * 1024)
+/*
+ * How far past the file being applied the next ones are read and
+ * queued (their lines parsed and verified meanwhile), so that no core
+ * waits at the end of a file: a few log segments, a few open files
+ */
+#define AHEAD_BYTES (1024 * 1024)
+#define AHEAD_FILES 16
+
+/*
+ * May changed->v[i] be read while those from k on are not applied?  Not
+ * when a merge reported it (its spans are applied as it is read), nor
+ * when it is one of them again (it is read on from where they leave it).
+ */
+static int may_read_ahead(const struct strvec *changed, size_t k, size_t i,
+			  const struct log_changes *changes)
+{
+	size_t j;
+
+	if (merge_of(changes, changed->v[i]))
+		return 0;
+	for (j = k; j < i; j++)
+		if (!strcmp(changed->v[j], changed->v[i]))
+			return 0;
+	return 1;
+}
+
 int projection_update(struct projection *p, struct store *s,
 		      const struct log_changes *changes,
 		      struct catch_up_stats *stats)
 {
 	struct catch_up_stats local = { 0 };
 	struct strvec files = STRVEC_INIT, changed = STRVEC_INIT;
-	size_t i;
+	struct parse_ahead *pa = NULL;
+	struct file_job *jobs = NULL;
+	int64_t gained = 0;
+	size_t i = 0, k = 0, queued = 0;
 	int ret = -1;
 
 	if (!stats)
@@ -638,7 +507,7 @@ int projection_update(struct projection *p, struct store *s,
 		store_list_projected(s, &files);
 	for (i = 0; changes && i < changes->nr; i++)
 		strvec_push(&files, changes->v[i].path);
-	ret = needs_catch_up(p, s, &files, &changed);
+	ret = needs_catch_up(p, s, &files, &changed, &gained);
 	/* only the files named: what else is gone is not their question */
 	if (changes && ret >= 0)
 		ret = changed.nr > 0;
@@ -647,11 +516,32 @@ int projection_update(struct projection *p, struct store *s,
 	ret = -1;
 	if (projection_begin(p) < 0)
 		goto out;
-	/* only what changed is read; catch_up_file() resumes each */
-	for (i = 0; i < changed.nr; i++)
-		if (catch_up_file(p, s, changed.v[i],
-				  merge_of(changes, changed.v[i]), stats) < 0)
+	if (gained >= (p->bulk ? PARSE_AHEAD_MIN : CATCH_UP_AHEAD_MIN))
+		pa = parse_ahead_open();
+	jobs = xcalloc(changed.nr, sizeof(*jobs));
+	/*
+	 * Only what changed is read; catch_up_read() resumes each.  The
+	 * files after the one being applied are read and queued already
+	 * (when may_read_ahead()).
+	 */
+	for (i = 0, k = 0; k < changed.nr; k++) {
+		while (i < changed.nr &&
+		       (i == k || (pa && i - k <= AHEAD_FILES &&
+				   queued - jobs[k].buf.len < AHEAD_BYTES &&
+				   may_read_ahead(&changed, k, i, changes)))) {
+			if (catch_up_read(p, s, pa, changed.v[i],
+					  merge_of(changes, changed.v[i]),
+					  stats, &jobs[i]) < 0) {
+				i++;
+				goto fail;
+			}
+			queued += jobs[i++].buf.len;
+		}
+		if (catch_up_apply(p, pa, &jobs[k], stats) < 0)
 			goto fail;
+		queued -= jobs[k].buf.len;
+		file_job_release(&jobs[k]);
+	}
 	if ((!changes && forget_missing_files(p, &files) < 0) ||
 	    projection_commit(p) < 0)
 		goto fail;
@@ -660,6 +550,11 @@ int projection_update(struct projection *p, struct store *s,
 fail:
 	projection_rollback(p);
 out:
+	/* the threads stop before the buffers they read go */
+	parse_ahead_finish(pa);
+	for (; jobs && k < i; k++)
+		file_job_release(&jobs[k]);
+	free(jobs);
 	store_unlock(s);
 	strvec_clear(&files);
 	strvec_clear(&changed);

@@ -167,7 +167,10 @@ int sign_verify_line(const char *sig, const char *line, size_t len,
 	size_t d, j;
 	int ok = 0;
 
-	strbuf_addf(&ins, "\"sig\":\"%s\",", sig);
+	/* (not strbuf_addf(): a format costs 4 000 instructions a line) */
+	strbuf_addstr(&ins, "\"sig\":\"");
+	strbuf_addstr(&ins, sig);
+	strbuf_addstr(&ins, "\",");
 	if (len != tlen + ins.len)
 		goto out;
 	for (d = 0; d < tlen && line[d] == t[d]; d++)

@@ -3,8 +3,9 @@
  * plain loop of event_line_hash() and event_parse() gives, in order and
  * with the same results (good events, bad lines, blank lines skipped,
  * a last line without its newline, signed lines good and tampered, each
- * verified), across many batches taken by several threads; stopping
- * early frees everything (the sanitizer build checks the leaks).
+ * verified), across many batches taken by several threads, and buffer
+ * after buffer, each ended by its NULL; stopping early frees everything
+ * (the sanitizer build checks the leaks).
  */
 #include "unit.h"
 #include "unit-scratch.h"
@@ -82,10 +83,12 @@ static void make_buffer(struct strbuf *sb, int n)
 	}
 }
 
-/* the plain loop's view of buf, checked against the thread's */
-static void check_same(const char *buf, size_t len)
+/*
+ * the plain loop's view of buf, checked against what pa gives back
+ * until the NULL that ends buf
+ */
+static void check_buffer(struct parse_ahead *pa, const char *buf, size_t len)
 {
-	struct parse_ahead *pa = parse_ahead_start(buf, len);
 	const char *line = buf, *end = buf + len;
 	struct parsed_line *pl;
 	size_t good = 0, signed_good = 0, signed_bad = 0;
@@ -128,13 +131,21 @@ static void check_same(const char *buf, size_t len)
 		line = nl ? nl + 1 : end;
 	}
 	assert_null(parse_ahead_next(pa));
-	assert_null(parse_ahead_next(pa));
-	parse_ahead_finish(pa);
 	/* a buffer of many lines holds both kinds of signed line */
 	if (len > 100000) {
 		assert_true(signed_good > 0);
 		assert_true(signed_bad > 0);
 	}
+}
+
+static void check_same(const char *buf, size_t len)
+{
+	struct parse_ahead *pa = parse_ahead_start(buf, len);
+
+	check_buffer(pa, buf, len);
+	/* and nothing after the one buffer */
+	assert_null(parse_ahead_next(pa));
+	parse_ahead_finish(pa);
 }
 
 static void same_lines_as_a_loop(void **state)
@@ -150,6 +161,61 @@ static void same_lines_as_a_loop(void **state)
 	check_same(sb.buf, sb.len);
 	check_same(sb.buf, 0);
 	strbuf_release(&sb);
+}
+
+/*
+ * Buffers added one after another, some while the ones before are
+ * taken (the threads wait for them), empty ones and lists of lines
+ * among them: each comes back whole, in order, then its NULL.
+ */
+static void several_buffers(void **state)
+{
+	struct strbuf big = STRBUF_INIT, small = STRBUF_INIT;
+	struct parse_ahead *pa = parse_ahead_open();
+	struct line_span v[3];
+	struct parsed_line *pl;
+	const char *nl;
+	int i;
+
+	assert_int_equal(sign_keygen(&key), 0);
+	make_buffer(&big, 3000);
+	make_buffer(&small, 40);
+	while (!(nl = strchr(small.buf, '{')))
+		make_buffer(&small, 40);
+	parse_ahead_add(pa, big.buf, big.len);
+	parse_ahead_add(pa, small.buf, 0);
+	check_buffer(pa, big.buf, big.len);
+	/* the empty one: its NULL at once */
+	check_buffer(pa, small.buf, 0);
+	/* nothing added: nothing waited for */
+	assert_null(parse_ahead_next(pa));
+	parse_ahead_add(pa, small.buf, small.len);
+	parse_ahead_add(pa, big.buf, big.len);
+	parse_ahead_add_lines(pa, v, 0, 0);
+	check_buffer(pa, small.buf, small.len);
+	check_buffer(pa, big.buf, big.len);
+	assert_null(parse_ahead_next(pa));
+	/* a line three times, as a list of lines */
+	for (i = 0; i < 3; i++) {
+		v[i].line = nl;
+		v[i].len = strchr(nl, '\n') - nl;
+	}
+	parse_ahead_add_lines(pa, v, 3, 3 * (v[0].len + 1));
+	for (i = 0; i < 3; i++) {
+		pl = parse_ahead_next(pa);
+		assert_non_null(pl);
+		assert_ptr_equal(pl->line, nl);
+		assert_int_equal(pl->len, v[0].len);
+	}
+	assert_null(parse_ahead_next(pa));
+	assert_null(parse_ahead_next(pa));
+	/* stopped with buffers queued and not taken */
+	parse_ahead_add(pa, big.buf, big.len);
+	parse_ahead_add(pa, small.buf, small.len);
+	assert_non_null(parse_ahead_next(pa));
+	parse_ahead_finish(pa);
+	strbuf_release(&big);
+	strbuf_release(&small);
 }
 
 static void stopping_early(void **state)
@@ -173,6 +239,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(same_lines_as_a_loop),
+		cmocka_unit_test(several_buffers),
 		cmocka_unit_test(stopping_early),
 	};
 

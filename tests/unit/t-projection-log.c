@@ -370,6 +370,230 @@ static void signed_rebuild_equals_catch_up(void **state)
 	strbuf_release(&reb);
 }
 
+/* rel in the sync work tree: content (a new file), or appended to it */
+static void put_file(const char *rel, const struct strbuf *content,
+		     int append)
+{
+	char *path = store_abs_path(&s, rel), *tmp = xstrfmt("%s.new", path);
+	FILE *f = fopen(append ? path : tmp, append ? "a" : "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(content->buf, 1, content->len, f),
+			 content->len);
+	assert_int_equal(fclose(f), 0);
+	if (!append)
+		assert_int_equal(rename(tmp, path), 0);
+	free(tmp);
+	free(path);
+}
+
+/* bob's message n at minute n, signed with key */
+static void bob_msg(struct strbuf *sb, const struct sign_key *key, int n)
+{
+	char *json = xstrfmt("{\"agent_id\":\"bob\",\"body\":"
+		"{\"content\":\"b%d\",\"format\":\"markdown\"},"
+		"\"event_id\":\"evt_01JKM4T2YQ8M3E5X6B%08d\","
+		"\"message_id\":\"msg_01JKM4T2YQ8M3E5X6B%08d\","
+		"\"scopes\":[{\"type\":\"broadcast\",\"value\":"
+		"\"everyone\"}],\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
+		"\"type\":\"message.create\",\"v\":1}", n, n, n,
+		10 + n / 60, n % 60);
+
+	add_line(sb, key, json);
+	free(json);
+}
+
+static void bob_reg(struct strbuf *sb, const struct sign_key *key)
+{
+	struct strbuf pk = STRBUF_INIT;
+	char *json;
+
+	sign_pubkey_text(key->pk, &pk);
+	json = xstrfmt("{\"agent_id\":\"bob\",\"event_id\":"
+		"\"evt_01JKM4T2YQ8M3E5X6Q00000000\",\"name\":\"bob\","
+		"\"pubkey\":\"%s\",\"role\":\"review\","
+		"\"timestamp\":\"2026-02-03T09:00:00Z\","
+		"\"type\":\"agent.register\",\"v\":1}", pk.buf);
+	add_line(sb, key, json);
+	free(json);
+	strbuf_release(&pk);
+}
+
+static void assert_nothing_left(void)
+{
+	struct catch_up_stats st;
+
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.applied + st.files_rescanned + st.unparseable,
+			 0);
+}
+
+#define ALICE "messages/alice.jsonl"
+#define BOB "messages/bob.jsonl"
+
+/*
+ * Signed events over three files, caught up three times: many lines in
+ * each; a few in each (each file below the size for threads, all of
+ * them above it: the files after the first are read and verified while
+ * it is applied), a rotation among them, a line twice in two files, a
+ * line that is no event; one line.  Every file is consumed exactly, an
+ * unparseable line is counted for its own file, and a rebuild gives
+ * every table as the catch-ups did.
+ */
+static void many_files_rebuild_equals_catch_up(void **state)
+{
+	struct strbuf ev = STRBUF_INIT, al = STRBUF_INIT, bo = STRBUF_INIT;
+	struct strbuf inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct sign_key a, a2, b, m;
+	struct catch_up_stats st;
+	size_t mark;
+	int n;
+
+	assert_int_equal(sign_keygen(&a), 0);
+	assert_int_equal(sign_keygen(&a2), 0);
+	assert_int_equal(sign_keygen(&b), 0);
+	assert_int_equal(sign_keygen(&m), 0);
+	signed_reg(&ev, &a, &a, 0);
+	bob_reg(&ev, &b);
+	for (n = 1; n <= 40; n++) {
+		signed_msg(&al, n % 13 ? &a : &m, n);
+		bob_msg(&bo, n % 11 ? &b : &a, n);
+	}
+	strbuf_addstr(&bo, "{\"not\": json\n");
+	put_file("events.jsonl", &ev, 0);
+	put_file(ALICE, &al, 0);
+	put_file(BOB, &bo, 0);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.unparseable, 1);
+	assert_int_equal(count_of("SELECT count(*) FROM skipped_lines"
+				  " WHERE path = '" BOB "'"), 1);
+	assert_nothing_left();
+
+	/* a few in each; alice rotates to a2 at minute 70 */
+	strbuf_reset(&ev);
+	strbuf_reset(&al);
+	strbuf_reset(&bo);
+	signed_reg(&ev, &a, &a2, 70);
+	for (n = 71; n <= 75; n++) {
+		signed_msg(&al, n == 73 ? &a : &a2, n);
+		bob_msg(&bo, &b, n);
+	}
+	mark = al.len;
+	signed_msg(&al, &a2, 76);
+	strbuf_add(&bo, al.buf + mark, al.len - mark);
+	strbuf_addstr(&al, "{\"not\": json either\n");
+	assert_true(ev.len < 4096 && al.len < 4096 && bo.len < 4096);
+	assert_true(ev.len + al.len + bo.len >= 4096);
+	put_file("events.jsonl", &ev, 1);
+	put_file(ALICE, &al, 1);
+	put_file(BOB, &bo, 1);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	/* the repeat counted once */
+	assert_int_equal(st.applied, 1 + 5 + 5 + 1);
+	assert_int_equal(st.unparseable, 1);
+	assert_int_equal(count_of("SELECT count(*) FROM skipped_lines"
+				  " WHERE path = '" ALICE "'"), 1);
+	assert_nothing_left();
+
+	/* one line */
+	strbuf_reset(&bo);
+	bob_msg(&bo, &b, 80);
+	put_file(BOB, &bo, 1);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.applied, 1);
+	assert_nothing_left();
+
+	/* mallory's 3 and alice's 3 in bob's name, the old key after */
+	assert_int_equal(count_of("SELECT count(*) FROM sig_rejects"), 7);
+	dump_tables(&inc);
+	projection_free(p);
+	p = NULL;
+	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
+	assert_int_equal(st.unparseable, 2);
+	dump_tables(&reb);
+	assert_string_equal(inc.buf, reb.buf);
+	strbuf_release(&ev);
+	strbuf_release(&al);
+	strbuf_release(&bo);
+	strbuf_release(&inc);
+	strbuf_release(&reb);
+}
+
+/*
+ * Enough new bytes in all for threads, twice.  Alice's file grew and
+ * is named twice: its lines are applied once (its line that is no event
+ * counted once).  Then it grew again and a merge reports bob's file
+ * after it: bob's lines come from the merge's spans, applied after all
+ * of alice's (her line that is no event counted for her file).  Both
+ * are consumed exactly.
+ */
+static void merge_after_a_file_read_ahead(void **state)
+{
+	struct strbuf al = STRBUF_INIT, bo = STRBUF_INIT, line = STRBUF_INIT;
+	struct log_changes changes = LOG_CHANGES_INIT;
+	struct log_change *c;
+	struct catch_up_stats st;
+	struct sign_key a, b;
+	char *bob_path = store_abs_path(&s, BOB);
+	int n;
+
+	assert_int_equal(sign_keygen(&a), 0);
+	assert_int_equal(sign_keygen(&b), 0);
+	for (n = 1; n <= 3; n++) {
+		signed_msg(&al, &a, n);
+		bob_msg(&bo, &b, n);
+	}
+	put_file(ALICE, &al, 0);
+	put_file(BOB, &bo, 0);
+	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
+	assert_int_equal(st.applied, 6);
+
+	strbuf_reset(&al);
+	for (n = 4; n <= 15; n++)
+		signed_msg(&al, &a, n);
+	strbuf_addstr(&al, "{\"not\": json\n");
+	assert_true(al.len > 4096);
+	put_file(ALICE, &al, 1);
+	log_changes_add(&changes, ALICE);
+	log_changes_add(&changes, ALICE);
+	assert_int_equal(projection_update(p, &s, &changes, &st), 0);
+	assert_int_equal(st.applied, 12);
+	assert_int_equal(st.unparseable, 1);
+	log_changes_release(&changes);
+
+	log_changes_add(&changes, ALICE);
+	c = log_changes_add(&changes, BOB);
+	c->merged = 1;
+	file_id(bob_path, &c->before);
+	strbuf_reset(&al);
+	for (n = 16; n <= 24; n++)
+		signed_msg(&al, &a, n);
+	strbuf_addstr(&al, "{\"not\": json again\n");
+	for (n = 4; n <= 12; n++) {
+		strbuf_reset(&line);
+		bob_msg(&line, &b, n);
+		log_change_add_span(c, bo.len, line.len);
+		strbuf_addbuf(&bo, &line);
+	}
+	put_file(ALICE, &al, 1);
+	put_file(BOB, &bo, 0);
+	file_id(bob_path, &c->after);
+	assert_true(al.len + bo.len > 4096);
+	assert_int_equal(projection_update(p, &s, &changes, &st), 0);
+	assert_int_equal(st.applied, 18);
+	assert_int_equal(st.unparseable, 1);
+	/* from the spans: bob's file not read again */
+	assert_int_equal(st.files_rescanned, 0);
+	assert_int_equal(count_of("SELECT count(*) FROM skipped_lines"
+				  " WHERE path = '" ALICE "'"), 2);
+	assert_nothing_left();
+	log_changes_release(&changes);
+	free(bob_path);
+	strbuf_release(&al);
+	strbuf_release(&bo);
+	strbuf_release(&line);
+}
+
 static int setup(void **state)
 {
 	static const char *const dirs[] = { "sync", "sync/messages", "var" };
@@ -421,6 +645,10 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			signed_rebuild_equals_catch_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			many_files_rebuild_equals_catch_up, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			merge_after_a_file_read_ahead, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

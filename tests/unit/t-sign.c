@@ -120,6 +120,52 @@ static void test_signed_line(void **state)
 	strbuf_release(&pk);
 }
 
+/*
+ * A line whose keys are not in order (at the top, or in a nested
+ * object), signed over its own exact bytes: not our writer's canonical
+ * form, so bad; the same members in order and signed so: good.
+ */
+static void test_signed_not_canonical(void **state)
+{
+	static const char *const text[] = {
+		"{\"v\":1,\"agent_id\":\"alice\",\"body\":{\"content\":"
+		"\"x\",\"format\":\"markdown\"},\"event_id\":\"evt_1\","
+		"\"message_id\":\"msg_1\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"type\":\"message.create\"}",
+		"{\"agent_id\":\"alice\",\"body\":{\"format\":\"markdown\","
+		"\"content\":\"x\"},\"event_id\":\"evt_1\","
+		"\"message_id\":\"msg_1\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"type\":\"message.create\",\"v\":1}",
+		"{\"agent_id\":\"alice\",\"body\":{\"content\":\"x\","
+		"\"format\":\"markdown\"},\"event_id\":\"evt_1\","
+		"\"message_id\":\"msg_1\",\"timestamp\":"
+		"\"2026-02-03T10:00:00Z\",\"type\":\"message.create\",\"v\":1}",
+	};
+	struct sign_key k;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sign_keygen(&k), 0);
+	for (i = 0; i < ARRAY_SIZE(text); i++) {
+		struct strbuf sig = STRBUF_INIT, line = STRBUF_INIT;
+		struct event back = EVENT_INIT;
+		const char *t = text[i], *at;
+
+		assert_int_equal(sign_message(&k, t, strlen(t), &sig), 0);
+		/* "sig" where sorted order puts it, before "timestamp" */
+		at = strstr(t, "\"timestamp\"");
+		strbuf_add(&line, t, at - t);
+		strbuf_addf(&line, "\"sig\":\"%s\",%s", sig.buf, at);
+		assert_int_equal(event_parse(&back, line.buf, line.len,
+					     EVENT_PARSE_VERIFY, NULL), 0);
+		assert_int_equal(back.sig_state, i == 2 ? EVENT_SIG_GOOD
+							: EVENT_SIG_BAD);
+		event_release(&back);
+		strbuf_release(&sig);
+		strbuf_release(&line);
+	}
+}
+
 /* every byte of a signed line, changed: never EVENT_SIG_GOOD */
 static void test_tampered_bytes(void **state)
 {
@@ -183,6 +229,7 @@ int main(void)
 		cmocka_unit_test(test_sign_verify),
 		cmocka_unit_test(test_signed_line),
 		cmocka_unit_test(test_tampered_bytes),
+		cmocka_unit_test(test_signed_not_canonical),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
