@@ -438,7 +438,7 @@ int proj_try_exec(struct projection *p, const char *sql)
 
 static enum open_result open_db(struct projection *p)
 {
-	int version = -1, rc;
+	int version = -1, persist_wal = 1, rc;
 
 	/*
 	 * No allocation statistics (nothing reads them): SQLite then takes
@@ -453,6 +453,15 @@ static enum open_result open_db(struct projection *p)
 		return classify(p, rc);
 	sqlite3_extended_result_codes(p->db, 1);
 	sqlite3_busy_timeout(p->db, 30000);
+	/*
+	 * The WAL and its shared memory stay when the last connection
+	 * closes (emptied, not deleted): otherwise every command creates
+	 * both files and unlinks them again, two inodes and eight writes
+	 * that a send, which writes nothing here, paid for each lookup.
+	 */
+	if (!p->bulk)
+		sqlite3_file_control(p->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+				     &persist_wal);
 
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		return classify(p, rc);

@@ -127,4 +127,23 @@ test_expect_success 'concurrent senders: every event once, no torn line' '
 	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile(\"b.json\"), \"$.messages\") WHERE json_extract(value, \"$.body.content\") LIKE \"w_-%\";")" = 100
 '
 
+# The WAL and its shared memory stay between commands: each command
+# creating both files and removing them again cost a send, which writes
+# nothing to the database, two inodes and eight writes per lookup.
+test_expect_success 'the WAL and its shared memory outlive a command' '
+	var=repo/.thrum/var &&
+	as alice send "keep the wal" --to @bob >/dev/null &&
+	test -f $var/messages.db-wal &&
+	test -f $var/messages.db-shm &&
+	ls -i $var/messages.db-wal $var/messages.db-shm >before.ino &&
+	as alice send "again" --to @bob >/dev/null &&
+	as bob inbox >/dev/null &&
+	ls -i $var/messages.db-wal $var/messages.db-shm >after.ino &&
+	test_cmp before.ino after.ino &&
+	views >after &&
+	as alice rebuild >/dev/null &&
+	views >rebuilt &&
+	test_cmp after rebuilt
+'
+
 test_done
