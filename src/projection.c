@@ -455,9 +455,10 @@ static enum open_result open_db(struct projection *p)
 	sqlite3_busy_timeout(p->db, 30000);
 	/*
 	 * The WAL and its shared memory stay when the last connection
-	 * closes (emptied, not deleted): otherwise every command creates
-	 * both files and unlinks them again, two inodes and eight writes
-	 * that a send, which writes nothing here, paid for each lookup.
+	 * closes (checkpointed and, by journal_size_limit, emptied; not
+	 * deleted): otherwise every command creates both files and
+	 * unlinks them again, two inodes and eight writes that a send,
+	 * which writes nothing here, paid for each lookup.
 	 */
 	if (!p->bulk)
 		sqlite3_file_control(p->db, "main", SQLITE_FCNTL_PERSIST_WAL,
@@ -466,7 +467,8 @@ static enum open_result open_db(struct projection *p)
 	if ((rc = user_version(p, &version)) != SQLITE_OK)
 		return classify(p, rc);
 	if (version == SCHEMA_VERSION) {
-		rc = proj_try_exec(p, "PRAGMA synchronous = NORMAL;");
+		rc = proj_try_exec(p, "PRAGMA synchronous = NORMAL;"
+				   "PRAGMA journal_size_limit = 1048576;");
 		return rc ? classify(p, rc) : OPEN_OK;
 	}
 	if (version != 0)
@@ -481,6 +483,7 @@ static enum open_result open_db(struct projection *p)
 				   "BEGIN IMMEDIATE;"
 				 : "PRAGMA journal_mode = WAL;"
 				   "PRAGMA synchronous = NORMAL;"
+				   "PRAGMA journal_size_limit = 1048576;"
 				   "BEGIN IMMEDIATE;");
 	if (rc)
 		return classify(p, rc);
