@@ -74,7 +74,14 @@ struct inputs {
 static void add_input(struct inputs *in, const char *path, int must_exist)
 {
 	struct input *e;
+	size_t i;
 
+	/* an origin comes once per entry: stat it once */
+	for (i = 0; i < in->nr; i++)
+		if (!strcmp(in->v[i].path, path)) {
+			in->v[i].must_exist |= !!must_exist;
+			return;
+		}
 	ALLOC_GROW(in->v, in->nr + 1, in->alloc);
 	e = &in->v[in->nr++];
 	e->must_exist = !!must_exist;
