@@ -200,8 +200,11 @@ static void fixed_inputs(const struct repo *r, struct inputs *in)
 		size_t len = strcspn(path, ":");
 		struct stat st;
 
+		/* the child looks for it from the work tree */
 		strbuf_reset(&sb);
-		strbuf_add(&sb, len ? path : ".", len ? len : 1);
+		if (!len || *path != '/')
+			strbuf_addf(&sb, "%s/", r->worktree);
+		strbuf_add(&sb, path, len);
 		strbuf_addstr(&sb, "/git");
 		add_input(in, sb.buf, 0);
 		if (!stat(sb.buf, &st) && S_ISREG(st.st_mode) &&
