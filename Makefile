@@ -75,6 +75,7 @@ LIB_OBJS = \
 	$(O)/src/blob-cache.o \
 	$(O)/src/clock.o \
 	$(O)/src/config.o \
+	$(O)/src/config-cache.o \
 	$(O)/src/context.o \
 	$(O)/src/core.o \
 	$(O)/src/daemon.o \

@@ -1,13 +1,15 @@
 /*
  * config.c: the thrum.* settings.  Git configuration is read by running
- * `git config -z --show-scope --get-regexp ^thrum\.`: that is the only way
- * to see what git sees (GIT_CONFIG_PARAMETERS from `git -c`, includes,
- * worktree config), which libgit2 1.5 does not.  It costs one process, so
- * it happens only in commands that need a setting.
+ * `git config`: that is the only way to see what git sees
+ * (GIT_CONFIG_PARAMETERS from `git -c`, includes, worktree config), which
+ * libgit2 1.5 does not.  It costs one process, so it happens only in
+ * commands that need a setting, and config-cache.c remembers its answer
+ * for as long as nothing git would read changes.
  */
 #include "thrum.h"
 #include <ini.h>
 #include "config.h"
+#include "config-cache.h"
 #include "peer.h"
 #include "repo.h"
 #include "run-command.h"
@@ -144,23 +146,16 @@ static int load_thrum_file(struct thrum_config *cfg, const struct repo *r)
 	return ret;
 }
 
-/* each entry of `git config -z --show-scope`: scope NUL key LF value NUL */
+/*
+ * each entry of `git config -z --show-scope`: scope NUL key LF value NUL
+ * (config-cache.c asks git, or remembers what it said)
+ */
 static void load_git_config(struct thrum_config *cfg, const struct repo *r)
 {
-	struct child_process cp = CHILD_PROCESS_INIT;
 	struct strbuf out = STRBUF_INIT;
 	const char *p, *end;
 
-	cp.git_cmd = 1;
-	cp.no_stdin = 1;
-	cp.no_stderr = 1;
-	if (r)
-		cp.dir = r->worktree;
-	strvec_pushl(&cp.args, "config", "-z", "--show-scope",
-		     "--get-regexp", "^thrum\\.", NULL);
-	/* exit 1 means "no such key": nothing to do */
-	if (capture_command(&cp, &out, NULL) != 0)
-		goto out;
+	config_cache_entries(r, &out);
 	p = out.buf;
 	end = out.buf + out.len;
 	while (p < end) {
@@ -185,7 +180,6 @@ static void load_git_config(struct thrum_config *cfg, const struct repo *r)
 		free(keyname);
 		p = nul + 1;
 	}
-out:
 	strbuf_release(&out);
 }
 

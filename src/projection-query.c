@@ -119,6 +119,9 @@ static void trace_inbox(struct projection *p, const struct inbox_query *q)
 	trace_param(p, ":unread", NULL, q->unread_only);
 	trace_param(p, ":limit", NULL, q->limit > 0 ? q->limit : -1);
 	trace_param(p, ":after", NULL, q->after_seq);
+	/* what proj_sign_bind_view() binds: unset, the CLI filters on NULL */
+	trace_param(p, ":include_bad", NULL, p->sig_include_bad);
+	trace_param(p, ":require_signed", NULL, p->sig_require_signed);
 	if (q->scope) {
 		const char *colon = strchr(q->scope, ':');
 		char *type = xstrndup(q->scope, colon - q->scope);

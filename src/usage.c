@@ -30,9 +30,12 @@ void set_warning_routine(report_fn fn)
 	warning_routine = fn ? fn : default_report;
 }
 
-void set_error_quiet(int q)
+int set_error_quiet(int q)
 {
+	int was = quiet;
+
 	quiet = q;
+	return was;
 }
 
 void die(const char *fmt, ...)

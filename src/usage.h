@@ -21,7 +21,10 @@ NORETURN PRINTF_LIKE(3, 4) void bug_fl(const char *file, int line,
 /* usage errors: usage_opt_msg() in parse-options.h */
 void set_error_routine(report_fn fn);
 void set_warning_routine(report_fn fn);
-/* when non-zero, error() and warning() print nothing (tests, quiet hooks) */
-void set_error_quiet(int quiet);
+/*
+ * When non-zero, error() and warning() print nothing (tests, quiet hooks,
+ * a best-effort cache); returns what it was, to put back.
+ */
+int set_error_quiet(int quiet);
 
 #endif

@@ -127,4 +127,45 @@ test_expect_success 'concurrent senders: every event once, no torn line' '
 	test "$(sqlite3 :memory: "SELECT count(*) FROM json_each(readfile(\"b.json\"), \"$.messages\") WHERE json_extract(value, \"$.body.content\") LIKE \"w_-%\";")" = 100
 '
 
+# The WAL and its shared memory stay between commands: each command
+# creating both files and removing them again cost a send, which writes
+# nothing to the database, two inodes and eight writes per lookup.
+test_expect_success 'the WAL and its shared memory outlive a command' '
+	var=repo/.thrum/var &&
+	as alice send "keep the wal" --to @bob >/dev/null &&
+	test -f $var/messages.db-wal &&
+	test -f $var/messages.db-shm &&
+	ls -i $var/messages.db-wal $var/messages.db-shm >before.ino &&
+	as alice send "again" --to @bob >/dev/null &&
+	as bob inbox >/dev/null &&
+	test ! -s $var/messages.db-wal &&
+	ls -i $var/messages.db-wal $var/messages.db-shm >after.ino &&
+	test_cmp before.ino after.ino &&
+	views >after &&
+	as alice rebuild >/dev/null &&
+	views >rebuilt &&
+	test_cmp after rebuilt
+'
+
+# make bench times the sqlite3 CLI on the statements an inbox ran
+# (THRUM_TRACE_SQL); the inbox query goes there with its parameters, all
+# of them: one left unset is NULL in the CLI, which then answers another
+# query (here: without the unverified message of an agent from before
+# keys)
+test_expect_success 'the traced inbox query answers what inbox shows' '
+	sd=$(sync_dir repo) &&
+	E=01JKM4T2YQ8M3E5X6Z7A9B0C &&
+	echo "{\"agent_id\":\"old\",\"kind\":\"agent\",\"name\":\"old\",\"role\":\"impl\",\"module\":\"m\",\"event_id\":\"evt_${E}R9\",\"timestamp\":\"2025-01-01T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" >>"$sd/events.jsonl" &&
+	echo "{\"agent_id\":\"old\",\"body\":{\"content\":\"from before keys\",\"format\":\"markdown\"},\"event_id\":\"evt_${E}X9\",\"message_id\":\"msg_${E}X9\",\"recipients\":[\"bob\"],\"refs\":[{\"type\":\"mention\",\"value\":\"bob\"}],\"timestamp\":\"2025-01-02T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" >>"$sd/messages/old.jsonl" &&
+	as bob inbox --no-mark-read --limit 1000 --json >shown.json &&
+	sqlite3 :memory: "SELECT json_extract(value, \"$.message_id\") FROM json_each(readfile(\"shown.json\"), \"$.messages\")" >shown &&
+	grep "msg_${E}X9" shown &&
+	rm -f trace.sql &&
+	(cd repo && THRUM_NAME=bob THRUM_TRACE_SQL="$PWD/../trace.sql" \
+		git thrum inbox --no-mark-read --limit 1000 >/dev/null) &&
+	sed -n "/^\.parameter init/,/^\.parameter clear/p" trace.sql >inbox.sql &&
+	sqlite3 repo/.thrum/var/messages.db <inbox.sql | cut -d"|" -f1 >replayed &&
+	test_cmp shown replayed
+'
+
 test_done
