@@ -273,6 +273,14 @@ enum net_result sync_fetch(const struct repo *r,
 		 * branch: the daemon runs `git gc --auto` itself every few
 		 * cycles
 		 */
+		/*
+		 * what a cycle brings (a few commits, trees and segments)
+		 * kept as one pack, not exploded into a file per object:
+		 * the loose objects of hundreds of small fetches make every
+		 * later lookup, ours and git's, walk full directories
+		 * (`git gc --auto`, which the daemon runs, packs them)
+		 */
+		strvec_pushl(&cp.args, "-c", "fetch.unpackLimit=1", NULL);
 		strvec_pushl(&cp.args, "fetch", "--quiet",
 			     "--no-write-fetch-head", "--no-tags",
 			     "--no-auto-maintenance", NULL);
