@@ -344,3 +344,52 @@ out:
 	strbuf_release(&sb);
 	return ret;
 }
+
+int repo_for_each_ref(const struct repo *r, const char *prefix,
+		      void (*fn)(const char *name, size_t len,
+				 const char *hex, void *payload),
+		      void *payload)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *path = path_join(r->common_dir, "packed-refs");
+	size_t plen = strlen(prefix);
+	const char *p, *end;
+	struct dirent *de;
+	DIR *d;
+
+	/* packed first: a loose ref, given after, replaces its value */
+	if (strbuf_read_file(&sb, path, 0) < 0)
+		strbuf_reset(&sb);
+	for (p = sb.buf; p < sb.buf + sb.len; p = end + 1) {
+		char hex[41];
+
+		end = memchr(p, '\n', sb.buf + sb.len - p);
+		if (!end)
+			end = sb.buf + sb.len;
+		if (end - p <= (ptrdiff_t)(41 + plen) || !is_hex40(p, 41) ||
+		    memcmp(p + 41, prefix, plen))
+			continue;
+		memcpy(hex, p, 40);
+		hex[40] = '\0';
+		fn(p + 41 + plen, end - p - 41 - plen, hex, payload);
+	}
+	free(path);
+	path = path_join(r->common_dir, prefix);
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		char hex[41];
+		char *ref;
+
+		if (de->d_name[0] == '.')
+			continue;
+		ref = xstrfmt("%s%s", prefix, de->d_name);
+		fn(de->d_name, strlen(de->d_name),
+		   repo_read_ref(r, ref, hex) ? NULL : hex, payload);
+		free(ref);
+	}
+	if (d)
+		closedir(d);
+	free(path);
+	strbuf_release(&sb);
+	return 0;
+}

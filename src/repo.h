@@ -46,4 +46,16 @@ char *path_join(const char *dir, const char *name);
  */
 int repo_read_ref(const struct repo *r, const char *refname, char *hex);
 
+/*
+ * The refs directly under prefix ("refs/thrum/remotes/origin/"), read
+ * from the files as repo_read_ref() does: fn(name after the prefix, its
+ * length, its 40 hex digits, payload) for each packed one, then for each
+ * loose one, whose value replaces a packed one's.  A loose entry that is
+ * no ref (a directory, a lock being written) is given with hex NULL.
+ */
+int repo_for_each_ref(const struct repo *r, const char *prefix,
+		      void (*fn)(const char *name, size_t len,
+				 const char *hex, void *payload),
+		      void *payload);
+
 #endif

@@ -97,7 +97,7 @@ out:
 
 /* --- var/sync-clones --- */
 
-/* src fits: ids are checked by clone_id_valid(), ids by is_hex() */
+/* src fits: ids are checked by clone_id_valid(), commits by is_hex() */
 static void put(char *dst, size_t size, const char *src)
 {
 	size_t n = strlen(src);
@@ -107,14 +107,12 @@ static void put(char *dst, size_t size, const char *src)
 	memcpy(dst, src, n + 1);
 }
 
+/* 40 hex digits, as git writes an object id */
 static int is_hex(const char *s)
 {
-	size_t i;
+	struct gitx_oid oid;
 
-	for (i = 0; i < GITX_OID_HEXSZ; i++)
-		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
-			return 0;
-	return !s[GITX_OID_HEXSZ];
+	return strlen(s) == GITX_OID_HEXSZ && !gitx_oid_from_hex(&oid, s);
 }
 
 void clone_tips_release(struct clone_tips *t)
@@ -242,77 +240,37 @@ char *clone_tracking_prefix(const char *remote)
 	return xstrfmt("refs/thrum/remotes/%s/", remote);
 }
 
-/*
- * The refs under prefix: loose ones (one directory level) win over
- * packed-refs, as in git.  *skipped counts names that are no clone id.
- */
+struct listing {
+	struct clone_tips *out;
+	size_t *skipped;
+};
+
+static void list_one(const char *name, size_t len, const char *hex,
+		     void *payload)
+{
+	struct listing *l = payload;
+	char id[CLONE_ID_MAX + 1];
+
+	/* nested, a lock, not an id, or past the cap: not read */
+	if (!hex || !clone_id_valid(name, len)) {
+		(*l->skipped)++;
+		return;
+	}
+	memcpy(id, name, len);
+	id[len] = '\0';
+	if (!clone_tips_find(l->out, id) && l->out->nr >= MAX_CLONE_REFS)
+		(*l->skipped)++;
+	else
+		clone_tips_set(l->out, id, hex);
+}
+
 int clone_refs_list(const struct repo *r, const char *remote,
 		    struct clone_tips *out, size_t *skipped)
 {
 	char *prefix = clone_tracking_prefix(remote);
-	char *dir = path_join(r->common_dir, prefix);
-	struct strbuf sb = STRBUF_INIT;
-	size_t plen = strlen(prefix);
-	const char *p, *end;
-	struct dirent *de;
-	DIR *d;
+	struct listing l = { out, skipped };
 
-	/* packed first, so that a loose ref replaces its packed value */
-	{
-		char *packed = path_join(r->common_dir, "packed-refs");
-
-		if (strbuf_read_file(&sb, packed, 0) < 0)
-			strbuf_reset(&sb);
-		free(packed);
-	}
-	for (p = sb.buf; p < sb.buf + sb.len; p = end + 1) {
-		const char *name;
-		char hex[GITX_OID_HEXSZ + 1], id[CLONE_ID_MAX + 1];
-		size_t nlen;
-
-		end = memchr(p, '\n', sb.buf + sb.len - p);
-		if (!end)
-			end = sb.buf + sb.len;
-		if (end - p <= (ptrdiff_t)(41 + plen) || p[40] != ' ' ||
-		    memcmp(p + 41, prefix, plen))
-			continue;
-		name = p + 41 + plen;
-		nlen = end - name;
-		memcpy(hex, p, GITX_OID_HEXSZ);
-		hex[GITX_OID_HEXSZ] = '\0';
-		if (!clone_id_valid(name, nlen) || !is_hex(hex) ||
-		    out->nr >= MAX_CLONE_REFS) {
-			(*skipped)++;
-			continue;
-		}
-		memcpy(id, name, nlen);
-		id[nlen] = '\0';
-		clone_tips_set(out, id, hex);
-	}
-	d = opendir(dir);
-	while (d && (de = readdir(d))) {
-		char hex[GITX_OID_HEXSZ + 1];
-		char *ref;
-
-		if (de->d_name[0] == '.')
-			continue;
-		if (!clone_id_valid(de->d_name, strlen(de->d_name))) {
-			(*skipped)++;	/* nested, a lock, not an id */
-			continue;
-		}
-		ref = xstrfmt("%s%s", prefix, de->d_name);
-		if (!repo_read_ref(r, ref, hex) &&
-		    (clone_tips_find(out, de->d_name) ||
-		     out->nr < MAX_CLONE_REFS))
-			clone_tips_set(out, de->d_name, hex);
-		else
-			(*skipped)++;
-		free(ref);
-	}
-	if (d)
-		closedir(d);
-	strbuf_release(&sb);
-	free(dir);
+	repo_for_each_ref(r, prefix, list_one, &l);
 	free(prefix);
 	return 0;
 }

@@ -53,6 +53,21 @@ test_expect_success 'a-sync held by another push: the message still goes out in 
 	grep "^    while a-sync is held$" inbox
 '
 
+test_expect_success 'clone refs packed by git gc are read too' '
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	thrum_in alice send "read from packed-refs" >/dev/null &&
+	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	git -C bob fetch -q origin "+refs/thrum/clones/*:refs/thrum/remotes/origin/*" &&
+	git -C bob pack-refs --all &&
+	test_path_is_missing "bob/.git/refs/thrum/remotes/origin/$(cat alice/.thrum/var/clone-id)" &&
+	test_might_fail git -C bob -c thrum.syncInterval=2 thrum sync force \
+		>/dev/null 2>&1 &&
+	thrum_in bob inbox --no-mark-read --all >inbox &&
+	grep "^    read from packed-refs$" inbox
+'
+
 test_expect_success 'a-sync free again: the next push of a-sync carries it' '
 	rm -f remote.git/refs/heads/a-sync.lock &&
 	thrum_in bob send "bob, later" >/dev/null &&
