@@ -110,6 +110,7 @@ LIB_OBJS = \
 	$(O)/src/purge.o \
 	$(O)/src/projection-apply.o \
 	$(O)/src/projection-clean.o \
+	$(O)/src/projection-directory.o \
 	$(O)/src/projection-group.o \
 	$(O)/src/projection-lines.o \
 	$(O)/src/projection-log.o \
@@ -187,6 +188,7 @@ UNIT_TESTS = \
 	tests/unit/t-parse-ahead \
 	tests/unit/t-peer \
 	tests/unit/t-projection \
+	tests/unit/t-projection-directory \
 	tests/unit/t-projection-log \
 	tests/unit/t-projection-search \
 	tests/unit/t-run-command \
@@ -201,7 +203,7 @@ PROGRAM = git-thrum
 # libgit2 is loaded on first use, from this module (see src/gitx.h)
 MODULE = git-thrum-git2.so
 DEPS = $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(O)/git-thrum.d $(O)/src/gitx.pic.d \
-	$(O)/src/gitx-commit.pic.d $(O)/bench/gen-history.d \
+	$(O)/src/gitx-commit.pic.d $(O)/bench/gen-history.d $(O)/bench/alternate.d \
 	$(patsubst %,$(O)/%.d,$(UNIT_TESTS) $(TEST_PROGRAMS))
 
 .PHONY: all check unit-test test demo install doc doc-deps clean deps \
@@ -355,14 +357,18 @@ mutate: | test-deps
 
 # benchmarks (README, Performance): ratios against reference commands
 # timed in the same run; QUICK=1 for a short run on small histories
-BENCH_TOOLS = $(O)/bench/gen-history
+BENCH_TOOLS = $(O)/bench/gen-history $(O)/bench/alternate
 
 $(O)/bench/gen-history: $(O)/bench/gen-history.o $(LIB)
 	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS)
 
+$(O)/bench/alternate: $(O)/bench/alternate.o
+	$(QUIET_LINK)$(CC) $(ALL_LDFLAGS) -o $@ $< -lm
+
 bench: $(PROGRAM) $(MODULE) $(BENCH_TOOLS)
 	@tools/ensure-deps bench
-	@GEN_HISTORY=$(CURDIR)/$(O)/bench/gen-history QUICK=$(QUICK) \
+	@GEN_HISTORY=$(CURDIR)/$(O)/bench/gen-history \
+		ALTERNATE=$(CURDIR)/$(O)/bench/alternate QUICK=$(QUICK) \
 		bench/run
 
 # many clones with daemons on one remote (bench/scale): delivery delays,

@@ -82,13 +82,14 @@ static int send(struct thrum_ctx *ctx, const char *body_arg,
 	check_tags(usagestr, opts, &opt.scopes, 0);
 	check_tags(usagestr, opts, &opt.refs, 1);
 	/*
-	 * A broadcast opens no database: names need the directory, looking
-	 * the parent up the messages too
+	 * A broadcast opens no database, nor do names the directory cache
+	 * holds: the others need the directory, looking the parent up the
+	 * messages too
 	 */
 	if (opt.reply_to)
 		ctx_need_projection(ctx);
 	else if (opt.to)
-		ctx_need_directory(ctx);
+		ctx_want_directory(ctx);
 	if (!(body = read_body(body_arg)))
 		goto out;
 	rq.body = body;

@@ -42,6 +42,9 @@ struct thrum_ctx {
 	unsigned me_is_user:1;	/* me: the human user, no identity */
 	unsigned no_daemon_check:1;	/* daemon and hook commands */
 	unsigned include_bad:1;	/* show what does not count (ctx_include_bad) */
+	unsigned lazy_directory:1;	/* names from the cache (ctx_want_directory) */
+	unsigned dircache_tried:1, dircache_ok:1;
+	struct dircache *dircache;
 };
 
 /* designated, so that new members start zeroed */
@@ -204,6 +207,14 @@ void ctx_need_projection(struct thrum_ctx *ctx);
  * addressing a message needs; dies on failure
  */
 void ctx_need_directory(struct thrum_ctx *ctx);
+/*
+ * The same for names only, when asked: each "@name" is looked up in the
+ * directory cache while it is current (no database opened), and the
+ * projection is opened and caught up (ctx_need_directory()) only for a
+ * name the cache lacks or a cache that is not current, which is then
+ * written again for the next command
+ */
+void ctx_want_directory(struct thrum_ctx *ctx);
 /*
  * Who I am, to write: an identity of this work tree; 0, or -1 after
  * error() saying how to make one

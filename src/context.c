@@ -10,6 +10,7 @@
 #include "event.h"
 #include "daemon.h"
 #include "merge.h"
+#include "projection-directory.h"
 #include "projection.h"
 #include "run-command.h"
 #include "strbuf.h"
@@ -216,6 +217,38 @@ void ctx_need_directory(struct thrum_ctx *ctx)
 	log_changes_release(&files);
 }
 
+void ctx_want_directory(struct thrum_ctx *ctx)
+{
+	ctx->lazy_directory = 1;
+}
+
+static int resolve_name(struct core *c, const char *name,
+			enum recipient_kind *kind)
+{
+	struct thrum_ctx *ctx = (struct thrum_ctx *)
+		((char *)c - offsetof(struct thrum_ctx, core));
+
+	if (!ctx->proj && !ctx->dircache_tried) {
+		ctx->dircache_tried = 1;
+		ctx->dircache = xmalloc(sizeof(*ctx->dircache));
+		ctx_need_store(ctx);
+		ctx->dircache_ok = !dircache_load(ctx->dircache,
+						  ctx->repo.var_dir,
+						  &ctx->store);
+	}
+	if (!ctx->proj && ctx->dircache_ok &&
+	    dircache_lookup(ctx->dircache, name, kind))
+		return 0;
+	if (!ctx->proj) {
+		ctx_need_directory(ctx);
+		c->proj = ctx->proj;
+		/* for the next command; failing to costs it time, no more */
+		if (!ctx->dircache_ok)
+			dircache_write(ctx->proj, ctx->repo.var_dir);
+	}
+	return projection_resolve(ctx->proj, name, kind);
+}
+
 int ctx_need_me(struct thrum_ctx *ctx)
 {
 	if (ctx->have_me && !ctx->me_is_user)
@@ -332,6 +365,7 @@ struct core *ctx_core(struct thrum_ctx *ctx)
 	c->origin = ctx_origin(ctx);
 	c->store = &ctx->store;
 	c->proj = ctx->proj;
+	c->resolve = ctx->lazy_directory ? resolve_name : NULL;
 	c->repo = &ctx->repo;
 	c->me = ctx->have_me ? &ctx->me : NULL;
 	c->me_is_user = ctx->me_is_user;
@@ -340,6 +374,11 @@ struct core *ctx_core(struct thrum_ctx *ctx)
 
 void ctx_release(struct thrum_ctx *ctx)
 {
+	if (ctx->dircache) {
+		dircache_release(ctx->dircache);
+		free(ctx->dircache);
+		ctx->dircache = NULL;
+	}
 	projection_free(ctx->proj);
 	ctx->proj = NULL;
 	ctx->proj_current = 0;

@@ -11,6 +11,7 @@
 #include "store.h"
 #include "strbuf.h"
 #include "wrapper.h"
+#include "projection.h"
 #include "usage.h"
 
 int core_need_writer(const struct core *c)
@@ -20,6 +21,13 @@ int core_need_writer(const struct core *c)
 			     "'git thrum quickstart --role R --module M' "
 			     "(--name N to choose the name)");
 	return 0;
+}
+
+int core_resolve(struct core *c, const char *name, enum recipient_kind *kind)
+{
+	if (c->resolve)
+		return c->resolve(c, name, kind);
+	return projection_resolve(c->proj, name, kind);
 }
 
 int core_new_event(struct core *c, struct event *ev, enum event_type type)

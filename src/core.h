@@ -12,9 +12,9 @@
  * server do that.
  */
 #include "event.h"
+#include "projection.h"
 
 struct store;
-struct projection;
 struct identity;
 struct repo;
 
@@ -26,7 +26,16 @@ struct core {
 	struct repo *repo;	/* where identities are saved */
 	unsigned me_is_user:1;	/* me is the clone's human user */
 	unsigned appended:1;	/* a write happened: proj is behind */
+	/*
+	 * What "@name" names, answered by the caller (from the directory
+	 * cache, opening proj only for what it lacks); NULL: by proj
+	 */
+	int (*resolve)(struct core *c, const char *name,
+		       enum recipient_kind *kind);
 };
+
+/* what "@name" names (c->resolve, else the projection); 0 or -1 */
+int core_resolve(struct core *c, const char *name, enum recipient_kind *kind);
 
 /*
  * Append evs under my shard (shard, for message events) or events.jsonl

@@ -66,7 +66,7 @@ int audience_parse(struct core *c, const char *list, struct audience *a)
 		}
 		if (!strcmp(name, "everyone") || !strcmp(name, "all")) {
 			a->everyone = 1;
-		} else if (projection_resolve(c->proj, name, &kind) < 0) {
+		} else if (core_resolve(c, name, &kind) < 0) {
 			ret = -1;
 		} else if (kind == RECIPIENT_AGENT) {
 			push_unique(&a->agents, name);

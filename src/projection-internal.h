@@ -56,6 +56,9 @@ enum stmt_id {
 	ST_GROUPS,
 	ST_GROUP_MEMBERS,
 	ST_COUNTS,
+	ST_DIR_FILE,
+	ST_DIR_AGENTS,
+	ST_DIR_GROUPS,
 	ST_CLAMP_GET,
 	ST_CLAMP_PUT,
 	ST_PENDING_ADD,
@@ -121,6 +124,15 @@ enum stmt_id {
 	ST_MAX
 };
 
+/*
+ * The directory cache (projection-directory.c): proj_dir_watch() has
+ * SQLite tell which statements write what a name resolves to, and
+ * remove the cache before a commit of one; proj_dir_done() drops the
+ * cache's lock once that commit is over.
+ */
+void proj_dir_watch(struct projection *p);
+void proj_dir_done(struct projection *p);
+
 /* the event whose event_id is col counts by its signature */
 #define PROJ_SIG_COUNTS(col) \
 	" NOT EXISTS (SELECT 1 FROM sig_rejects x WHERE x.event_id = " col ")"
@@ -181,6 +193,17 @@ struct projection {
 	int sig_require_signed;
 	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
 	int clean_resweep;	/* a rebuild's resweep, left for its end */
+	/*
+	 * The directory cache (projection-directory.h): which statements write
+	 * a table that decides what a name resolves to (found by the
+	 * authorizer as each is prepared), whether this transaction ran one,
+	 * and the cache's lock, held from the commit that removed the cache
+	 * until that commit is done.
+	 */
+	char *var_dir;
+	unsigned char st_dir[ST_MAX];
+	unsigned preparing:1, prep_dir:1, dir_changed:1;
+	int dir_lock;
 };
 
 /*

@@ -46,6 +46,7 @@ int projection_rebuild(struct projection **out, const char *var_dir,
 	int fd, ret = -1;
 
 	p->path = xstrfmt("%s.rebuild", final);
+	p->var_dir = xstrdup(var_dir);
 	p->bulk = 1;
 	unlink(p->path);
 	if (proj_open_file(p) < 0) {

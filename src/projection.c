@@ -304,12 +304,24 @@ sqlite3_stmt *proj_stmt(struct projection *p, enum stmt_id id,
 {
 	if (p->sql[id] && p->sql[id] != sql)
 		BUG("statement %d prepared from two texts", id);
-	if (!p->st[id] &&
-	    sqlite3_prepare_v3(p->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-			       &p->st[id], NULL)) {
-		proj_db_error(p, "cannot prepare statement");
-		BUG("statement %d does not prepare", id);
+	if (!p->st[id]) {
+		int rc;
+
+		p->preparing = 1;
+		p->prep_dir = 0;
+		rc = sqlite3_prepare_v3(p->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, &p->st[id],
+					NULL);
+		p->preparing = 0;
+		if (rc) {
+			proj_db_error(p, "cannot prepare statement");
+			BUG("statement %d does not prepare", id);
+		}
+		p->st_dir[id] = p->prep_dir;
 	}
+	/* taken to be run: its transaction may change the directory */
+	if (p->st_dir[id])
+		p->dir_changed = 1;
 	p->sql[id] = sql;
 	sqlite3_reset(p->st[id]);
 	sqlite3_clear_bindings(p->st[id]);
@@ -479,12 +491,14 @@ static enum open_result open_db(struct projection *p)
 	 * first use; later calls change nothing.
 	 */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	p->dir_lock = -1;
 	rc = sqlite3_open_v2(p->path, &p->db, SQLITE_OPEN_READWRITE |
 			     SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK)
 		return classify(p, rc);
 	sqlite3_extended_result_codes(p->db, 1);
 	sqlite3_busy_timeout(p->db, 30000);
+	proj_dir_watch(p);
 	/*
 	 * The WAL and its shared memory stay when the last connection
 	 * closes (checkpointed and, by journal_size_limit, emptied; not
@@ -548,9 +562,11 @@ void proj_close_db(struct projection *p)
 		sqlite3_finalize(p->st[i]);
 		p->st[i] = NULL;
 		p->sql[i] = NULL;
+		p->st_dir[i] = 0;
 	}
 	sqlite3_close(p->db);
 	p->db = NULL;
+	proj_dir_done(p);
 }
 
 /*
@@ -601,6 +617,7 @@ int projection_open(struct projection **out, const char *var_dir)
 	enum open_result r;
 
 	p->path = proj_db_path(var_dir);
+	p->var_dir = xstrdup(var_dir);
 	r = open_db(p);
 	if (r == OPEN_REBUILD) {
 		/* derived data: a corrupt or foreign database is rebuilt */
@@ -626,6 +643,7 @@ void projection_free(struct projection *p)
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
+	free(p->var_dir);
 	free(p->origin);
 	free(p);
 }
@@ -634,16 +652,21 @@ int projection_begin(struct projection *p)
 {
 	p->now = date_now_ns();
 	proj_clean_begin(p);
+	proj_dir_done(p);	/* a commit outside projection_commit() */
 	return proj_exec(p, "BEGIN IMMEDIATE");
 }
 
 int projection_commit(struct projection *p)
 {
-	return proj_exec(p, "COMMIT");
+	int ret = proj_exec(p, "COMMIT");
+
+	proj_dir_done(p);
+	return ret;
 }
 
 void projection_rollback(struct projection *p)
 {
 	if (!sqlite3_get_autocommit(p->db))
 		proj_exec(p, "ROLLBACK");
+	proj_dir_done(p);
 }

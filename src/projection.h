@@ -252,6 +252,14 @@ enum recipient_kind {
 int projection_resolve(struct projection *p, const char *name,
 		       enum recipient_kind *out);
 
+/*
+ * Every name projection_resolve() answers for, and what it answers, with
+ * the state of the files that can add names (for var/directory, see
+ * projection-directory.h).  0, or -1 after error().
+ */
+struct dircache;
+int projection_directory(struct projection *p, struct dircache *c);
+
 /* the live group of that name (the oldest if two clones made one) */
 int projection_group_id(struct projection *p, const char *name, char **out);
 
