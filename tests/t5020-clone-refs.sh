@@ -226,4 +226,33 @@ test_expect_success 'thrum.cloneRefs false: a-sync only, no clone ref pushed' '
 	remote_has a-sync "\"agent_id\":\"dave\""
 '
 
+# index_fresh <clone>: its sync work tree's index is a-sync's tree
+index_fresh() {
+	git -C "$(sync_dir $1)" diff --cached --quiet HEAD
+}
+
+test_expect_success 'a daemon leaves the sync work tree index for later; a command refreshes it' '
+	sync_round alice bob carol &&
+	git -C carol config thrum.syncInterval 600 &&
+	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
+	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
+	a_cycle carol &&
+	index_fresh carol &&
+	# a cycle that only received, then one that pushed: no git reset
+	thrum_in bob send "index one" >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	a_cycle carol &&
+	test_path_is_file carol/.thrum/var/sync-index-stale &&
+	! index_fresh carol &&
+	thrum_in carol send "index two" >/dev/null &&
+	a_cycle carol &&
+	remote_has "$(own_ref carol)" "index two" &&
+	test_path_is_file carol/.thrum/var/sync-index-stale &&
+	! index_fresh carol &&
+	thrum_in carol sync force >/dev/null &&
+	test_path_is_missing carol/.thrum/var/sync-index-stale &&
+	index_fresh carol &&
+	test -z "$(git -C "$(sync_dir carol)" status --porcelain)"
+'
+
 test_done
