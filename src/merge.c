@@ -340,25 +340,29 @@ static size_t line_len(const char *p, const char *end)
 	return nl ? (size_t)(nl - p + 1) : (size_t)(end - p);
 }
 
-void merge_spans(const char *merged, size_t mlen, const char *fresh,
-		 size_t flen, struct log_change *c)
+void merge_new_spans(const char *before, size_t blen, const char *after,
+		     size_t alen, struct log_change *c)
 {
-	const char *m = merged, *mend = merged + mlen;
-	const char *f = fresh, *fend = fresh + flen;
+	struct lines old = { NULL, 0, 0 };
+	struct hset had;
+	const char *p = after, *end = after + alen;
+	size_t i;
 
-	while (f < fend) {
-		size_t n = line_len(f, fend);
+	split(before, blen, &old);
+	for (i = 0; i < old.nr; i++)
+		old.v[i].hash = event_line_hash(old.v[i].p, old.v[i].len);
+	hset_init(&had, &old, old.nr);
+	while (p < end) {
+		size_t n = line_len(p, end);
+		struct mline l = { 0 };
 
-		/* the lines in between were there before */
-		while (m < mend) {
-			size_t k = line_len(m, mend);
-
-			m += k;
-			if (k == n && !memcmp(m - k, f, n)) {
-				log_change_add_span(c, m - k - merged, n);
-				break;
-			}
-		}
-		f += n;
+		l.p = p;
+		l.len = n && p[n - 1] == '\n' ? n - 1 : n;
+		l.hash = event_line_hash(l.p, l.len);
+		if (l.len && !hset_has(&had, &l))
+			log_change_add_span(c, p - after, n);
+		p += n;
 	}
+	free(had.slot);
+	free(old.v);
 }

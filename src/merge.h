@@ -86,11 +86,11 @@ void log_changes_release(struct log_changes *c);
 void log_change_add_span(struct log_change *c, uint64_t off, uint64_t len);
 
 /*
- * Find where the lines of fresh (flen bytes: the new_lines of a
- * merge_file() whose output is merged) are in merged, and add them to
- * c's spans.  Each line of fresh is in merged once, in the same order.
+ * Add to c's spans the lines of after (alen bytes: a merge's result)
+ * that before (blen bytes: the file it merged into) did not hold, in
+ * order: the lines the other sides brought.
  */
-void merge_spans(const char *merged, size_t mlen, const char *fresh,
-		 size_t flen, struct log_change *c);
+void merge_new_spans(const char *before, size_t blen, const char *after,
+		     size_t alen, struct log_change *c);
 
 #endif

@@ -323,45 +323,70 @@ int clone_drain_due(const struct clone_state *cs, const char *id,
 }
 
 /*
- * Merge every clone's ref that moved since it was last merged, against
- * a-sync here and the commit of it merged last.  One that cannot be read
- * (a remote's commit libgit2 rejects, say) is skipped and counted, and
- * tried again next cycle: it never stops the others.
+ * Merge the remote's a-sync (remote_tip, or NULL) and every clone's ref
+ * that moved since it was last merged, each against a-sync here and
+ * the commit of it merged last, in one merge (sync_merge(): each file
+ * read, merged and flushed once, however many refs changed it) and one
+ * catch-up of the projection.  A ref that cannot be read (a remote's
+ * commit libgit2 rejects, say) is skipped and counted, and tried again
+ * next cycle: it never stops the others.  0, or -1 (the remote's a-sync
+ * could not be merged, or the merge failed).
  */
-int clone_merge(struct cycle *c, const struct gitx_oid *local_tip)
+int clone_merge(struct cycle *c, const struct gitx_oid *local_tip,
+		const struct gitx_oid *remote_tip)
 {
 	struct clone_tips now = CLONE_TIPS_INIT;
-	size_t i, skipped = 0;
+	struct sync_merge_tip *tips;
+	const struct clone_tip **of;	/* the clone ref of each tip */
+	size_t i, nr = 0, skipped = 0;
 	int ret = 0;
 
 	clone_refs_list(c->r, c->cfg->remote, &now, &skipped);
 	c->st->skipped_entries += skipped;
+	tips = xcalloc(now.nr + 1, sizeof(*tips));
+	of = xcalloc(now.nr + 1, sizeof(*of));
+	if (remote_tip) {
+		tips[nr].tip = *remote_tip;
+		of[nr++] = NULL;
+	}
 	for (i = 0; i < now.nr; i++) {
 		const struct clone_tip *t = &now.v[i];
 		const struct clone_tip *was = clone_tips_find(&c->cs.merged,
 							      t->id);
-		struct gitx_oid tip, before;
-		int have_before;
 
 		if (was && !strcmp(was->hex, t->hex))
 			continue;
-		if (gitx_oid_from_hex(&tip, t->hex) < 0)
+		if (gitx_oid_from_hex(&tips[nr].tip, t->hex) < 0)
 			continue;
-		have_before = was && !gitx_oid_from_hex(&before, was->hex);
-		if (sync_open_projection(c) < 0) {
-			ret = -1;
-			break;
+		tips[nr].have_before = was &&
+			!gitx_oid_from_hex(&tips[nr].before, was->hex);
+		of[nr++] = t;
+	}
+	if (!nr)
+		goto out;
+	if (sync_open_projection(c) < 0 ||
+	    sync_merge_step(c->repo, tips, nr, local_tip, c->cfg, c->s, c->p,
+			    c->st, &c->learned) < 0) {
+		ret = -1;
+		goto out;
+	}
+	for (i = 0; i < nr; i++) {
+		if (!of[i]) {
+			if (tips[i].failed)
+				ret = -1;	/* the remote's a-sync */
+			continue;
 		}
-		if (sync_merge_step(c->repo, &tip, local_tip,
-			       have_before ? &before : NULL, c->cfg, c->s,
-			       c->p, c->st, &c->learned) < 0) {
+		if (tips[i].failed) {
 			warning("cannot merge the clone ref '%s%s'; skipped",
-				CLONE_REF_PREFIX, t->id);
+				CLONE_REF_PREFIX, of[i]->id);
 			c->st->skipped_entries++;
 			continue;
 		}
-		clone_tips_set(&c->cs.merged, t->id, t->hex);
+		clone_tips_set(&c->cs.merged, of[i]->id, of[i]->hex);
 	}
+out:
+	free(tips);
+	free(of);
 	clone_tips_release(&now);
 	return ret;
 }

@@ -26,16 +26,30 @@ int sync_read_file(const char *path, struct strbuf *sb,
 		   struct log_file_id *seen);
 
 /*
- * Merge the remote's log files (those of remote_tip that local_tip, may
- * be NULL, does not hold as they are, nor before, may be NULL: a
- * commit of the same ref merged before) into the work tree, under the
- * log lock.  What it changed is added to *changes, for the projection.  A
- * merged file that came out byte for byte as the remote's blob goes into
- * *learned with that blob id, so that the commit does not hash it again.
- * Counts go to st.  0, or -1 after error().
+ * One commit to merge: the remote's a-sync, or a clone's ref (before:
+ * the commit of the same ref merged last time, when have_before).
+ * failed is set when it could not be read, wholly or in part: what it
+ * holds is then merged again next time.
  */
-int sync_merge(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
-	       const struct gitx_oid *local_tip, const struct gitx_oid *before,
+struct sync_merge_tip {
+	struct gitx_oid tip;
+	struct gitx_oid before;
+	int have_before;
+	int failed;
+};
+
+/*
+ * Merge the log files of tips[0..nr) (those that local_tip, may be
+ * NULL, does not hold as they are, nor a tip's before) into the work
+ * tree, under the log lock, each file once with every tip's version in
+ * turn, one flush for all.  What it changed is added to *changes, for
+ * the projection.  A merged file that came out byte for byte as a tip's
+ * blob goes into *learned with that blob id, so that the commit does
+ * not hash it again.  Counts go to st.  0, or -1 after error() (a tip
+ * that cannot be read is marked failed, not an error).
+ */
+int sync_merge(struct gitx_repo *repo, struct sync_merge_tip *tips,
+	       size_t nr, const struct gitx_oid *local_tip,
 	       const struct thrum_config *cfg, struct store *s,
 	       struct sync_status *st, struct blob_cache *learned,
 	       struct log_changes *changes);
@@ -163,10 +177,9 @@ enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
 /* c->p, opened when the caller gave none; 0, or -1 with c->err set */
 int sync_open_projection(struct cycle *c);
 
-/* merge remote_tip (see sync_merge()) and project what it brought */
-int sync_merge_step(struct gitx_repo *repo, const struct gitx_oid *remote_tip,
-		    const struct gitx_oid *local_tip,
-		    const struct gitx_oid *before,
+/* merge tips (see sync_merge()) and project what they brought */
+int sync_merge_step(struct gitx_repo *repo, struct sync_merge_tip *tips,
+		    size_t nr, const struct gitx_oid *local_tip,
 		    const struct thrum_config *cfg, struct store *s,
 		    struct projection *p, struct sync_status *st,
 		    struct blob_cache *learned);
@@ -185,7 +198,8 @@ int clone_drain_due(const struct clone_state *cs, const char *id,
 		    const struct thrum_config *cfg);
 
 /* merge every clone ref that moved; 0, or -1 (the database) */
-int clone_merge(struct cycle *c, const struct gitx_oid *local_tip);
+int clone_merge(struct cycle *c, const struct gitx_oid *local_tip,
+		const struct gitx_oid *remote_tip);
 
 /*
  * Push this clone's ref and a-sync as the cycle needs (see

@@ -193,21 +193,19 @@ void sync_set_remote_tip(struct sync_status *st, const struct gitx_oid *oid)
  * is brought up to date first, so that the lines the merge brings are
  * all it has to read afterwards.
  */
-int sync_merge_step(struct gitx_repo *repo,
-		      const struct gitx_oid *remote_tip,
-		      const struct gitx_oid *local_tip,
-		      const struct gitx_oid *before,
-		      const struct thrum_config *cfg, struct store *s,
-		      struct projection *p, struct sync_status *st,
-		      struct blob_cache *learned)
+int sync_merge_step(struct gitx_repo *repo, struct sync_merge_tip *tips,
+		    size_t nr, const struct gitx_oid *local_tip,
+		    const struct thrum_config *cfg, struct store *s,
+		    struct projection *p, struct sync_status *st,
+		    struct blob_cache *learned)
 {
 	struct log_changes changes = LOG_CHANGES_INIT;
 	struct catch_up_stats cs = { 0 };
 	int ret = -1;
 
 	if (projection_update(p, s, NULL, NULL) < 0 ||
-	    sync_merge(repo, remote_tip, local_tip, before, cfg, s, st,
-		       learned, &changes) < 0 ||
+	    sync_merge(repo, tips, nr, local_tip, cfg, s, st, learned,
+		       &changes) < 0 ||
 	    projection_update(p, s, &changes, &cs) < 0)
 		goto out;
 	st->new_events += cs.applied;
@@ -302,13 +300,22 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			c->cs.pending = 1; /* appends it missed */
 		}
 	}
-	if (have_remote && sync_open_projection(c) < 0)
+	if (have_remote && !c->clones && sync_open_projection(c) < 0)
 		return ATTEMPT_FAILED;
-	if (have_remote) {
-		if (sync_merge_step(c->repo, &remote_tip,
-			       have_local ? &local_tip : NULL, NULL, cfg,
-			       c->s, c->p, st, &c->learned) < 0)
+	/* the remote's a-sync and every clone ref that moved, in one merge */
+	if (c->clones) {
+		if (clone_merge(c, have_local ? &local_tip : NULL,
+				have_remote ? &remote_tip : NULL) < 0)
 			return ATTEMPT_FAILED;
+	} else if (have_remote) {
+		struct sync_merge_tip one = { .tip = remote_tip };
+
+		if (sync_merge_step(c->repo, &one, 1,
+				    have_local ? &local_tip : NULL, cfg, c->s,
+				    c->p, st, &c->learned) < 0 || one.failed)
+			return ATTEMPT_FAILED;
+	}
+	if (have_remote) {
 		sync_set_remote_tip(st, &remote_tip);
 		if (c->clones && strcmp(c->cs.remote_tip, st->remote_tip)) {
 			memcpy(c->cs.remote_tip, st->remote_tip,
@@ -316,9 +323,6 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			c->cs.remote_seen_ms = clone_wall_ms();
 		}
 	}
-	if (c->clones &&
-	    clone_merge(c, have_local ? &local_tip : NULL) < 0)
-		return ATTEMPT_FAILED;
 	/*
 	 * on top of the remote's tip (linear history); with clone refs on
 	 * top of ours when it already holds the remote's, so that our ref

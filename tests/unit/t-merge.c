@@ -451,7 +451,7 @@ static void test_spans_of_new_lines(void **state)
 	assert_int_equal(merge_file(a.buf, a.len, b.buf, b.len, MAX_LINE, &out,
 				    &fresh, NULL), 0);
 	c = log_changes_add(&changes, "messages/x.jsonl");
-	merge_spans(out.buf, out.len, fresh.buf, fresh.len, c);
+	merge_new_spans(a.buf, a.len, out.buf, out.len, c);
 	/* three new lines (in any order of instants): one to three runs */
 	assert_in_range(c->nr, 1, 3);
 	for (i = 0; i < c->nr; i++) {
