@@ -116,6 +116,7 @@ void schedule_write_cycle(void)
 	    !sync_worktree_changed(d.r, &d.store))
 		return;
 	d.write_due = now_ms() + d.cfg.write_delay + d.write_hold;
+	d.write_push_only = 1;
 	/* the tick comes first anyway: one cycle, not two */
 	if (d.write_due > d.next_tick)
 		d.write_due = 0;
@@ -241,7 +242,8 @@ NORETURN static void cycle_child(int fd, pid_t loop, const sigset_t *old)
 	close_loop_fds();
 	store_init(&store, d.r);
 	publish_work_contexts(&store);
-	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, SYNC_BACKGROUND, &st);
+	res.ret = sync_cycle(d.r, &d.cfg, &store, NULL, SYNC_BACKGROUND |
+			     (d.cycle_push_only ? SYNC_PUSH_ONLY : 0), &st);
 	res.state = st.state;
 	res.pushed = st.pushed;
 	res.push_attempts = st.push_attempts;
@@ -298,6 +300,14 @@ void cycle_start(int forced)
 		check_waiters();
 		return;
 	}
+	/*
+	 * a cycle for local appends alone, before the tick: with clone refs
+	 * it pushes them without a fetch (SYNC_PUSH_ONLY), and the tick
+	 * keeps its time, so that however often this clone writes, it
+	 * still fetches every interval
+	 */
+	d.cycle_push_only = !forced && d.write_push_only && d.write_due &&
+			    now_ms() >= d.write_due && now_ms() < d.next_tick;
 	d.force_pending = 0;
 	/* pick up `git config thrum.*` changes between cycles */
 	if (!config_load(&fresh, d.r)) {
@@ -416,10 +426,12 @@ static void answer_forced(void)
 /* a good nudge: a cycle now, or right after the one running */
 void nudged(void)
 {
-	if (d.cycle_pid)
+	if (d.cycle_pid) {
 		d.nudge_pending = 1;
-	else
+	} else {
 		d.write_due = now_ms();
+		d.write_push_only = 0;	/* the remote moved: fetch */
+	}
 }
 
 /* after a cycle that pushed, the peers hear that a-sync moved */
@@ -473,8 +485,11 @@ void cycle_finished(const struct cycle_result *res)
 	if (res->state == SYNC_REJECTED)
 		d.push_give_ups++;
 	adapt_write_hold(res);
-	d.next_tick = next_tick_ms();
+	if (!d.cycle_push_only)
+		d.next_tick = next_tick_ms();
+	d.cycle_push_only = 0;
 	d.write_due = 0;
+	d.write_push_only = 0;
 	/* the remote moved after this cycle fetched: fetch again */
 	if (d.nudge_pending)
 		d.write_due = now_ms();

@@ -56,6 +56,8 @@ struct daemon_state {
 	int64_t retry_at;	/* ms, monotonic; 0: no back-off */
 	unsigned skipped;	/* ticks skipped while backing off */
 	int64_t write_due;	/* ms, monotonic: a cycle for local appends */
+	int write_push_only;	/* write_due is for appends only (no nudge) */
+	int cycle_push_only;	/* the cycle running was started for them */
 	int64_t write_hold;	/* ms added to thrum.writeDelay: contention */
 	struct daemon_peers peers;	/* nudges (daemon-peers.c) */
 	pid_t cycle_pid;	/* the cycle running now (a child); 0: none */

@@ -391,6 +391,21 @@ out:
 	return ret;
 }
 
+/* refs/thrum/remotes/<remote>/<id> := tip, if it still was lease */
+static void track_own_push(struct cycle *c, const struct gitx_oid *tip,
+			   const char *lease)
+{
+	char *tracking = clone_tracking_prefix(c->cfg->remote);
+	char *ref = xstrfmt("%s%s", tracking, c->clone_id);
+	struct gitx_oid old;
+
+	if (!lease || !gitx_oid_from_hex(&old, lease))
+		gitx_ref_cas(c->repo, ref, tip, lease ? &old : NULL,
+			     "thrum: pushed");
+	free(ref);
+	free(tracking);
+}
+
 /*
  * The push of a cycle with clone refs: our ref when events of ours are
  * not on the remote yet (forced, with the lease of what we fetched of
@@ -420,7 +435,7 @@ enum attempt_result clone_push(struct cycle *c, const struct gitx_oid *tip,
 	 * remote's (as without clone refs); a daemon with events of its
 	 * own, or to drain it
 	 */
-	want_async = c->cs.ahead &&
+	want_async = c->cs.ahead && !c->push_only &&
 		     (!background || c->cs.pending || !have_remote ||
 		      clone_drain_due(&c->cs, c->clone_id, cfg));
 	if (!c->cs.pending && !want_async)
@@ -461,6 +476,12 @@ enum attempt_result clone_push(struct cycle *c, const struct gitx_oid *tip,
 		c->cs.pending = 0;
 		clone_tips_set(&c->cs.merged, c->clone_id, hex);
 		st->pushed = 1;
+		/*
+		 * and so does our tracking ref, as git's own push does for
+		 * the refs it tracks: the lease of the next push, which may
+		 * come before any fetch (SYNC_PUSH_ONLY)
+		 */
+		track_own_push(c, tip, *lease ? lease : NULL);
 	} else if (mine && mine->res == NET_REJECTED) {
 		/* our ref moved under us: a copy of this clone? merge it */
 		st->push_rejections++;

@@ -168,6 +168,8 @@ struct cycle {
 					 * the user ran pushed events */
 	int clones;			/* clone refs: fetched, merged, ours
 					 * pushed (sync-clones.c) */
+	int push_only;			/* this attempt did not fetch
+					 * (SYNC_PUSH_ONLY): ours, no a-sync */
 	char clone_id[CLONE_ID_LEN + 1];
 	struct clone_state cs;
 };

@@ -257,7 +257,11 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	free(c->err);
 	c->err = NULL;
 	blob_cache_release(&c->learned);
-	if (!cfg->local_only && !(c->flags & SYNC_NO_NETWORK)) {
+	/* local appends to deliver: our ref needs no fetch before it */
+	c->push_only = first && c->clones && c->track &&
+		       (c->flags & SYNC_PUSH_ONLY);
+	if (!cfg->local_only && !(c->flags & SYNC_NO_NETWORK) &&
+	    !c->push_only) {
 		nr = sync_fetch(c->r, cfg, c->flags, c->clones, &c->err,
 				&failed);
 		offline = nr == NET_FAILED;
@@ -266,7 +270,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 			c->err = NULL;
 		}
 	}
-	if (first && nr == NET_OK &&
+	if (first && nr == NET_OK && !c->push_only &&
 	    idle_cycle(c->r, cfg, c->s, c->remote_ref.buf,
 		       c->clones ? &c->cs : NULL, c->clone_id,
 		       !(c->flags & SYNC_BACKGROUND), st))

@@ -95,6 +95,14 @@ enum sync_flags {
 	 * to hold them, retrying as without clone refs.
 	 */
 	SYNC_BACKGROUND = (1 << 3),
+	/*
+	 * the daemon's cycle for local appends (sync on write): with clone
+	 * refs, it commits them and pushes this clone's ref without
+	 * fetching first (only this clone writes that ref, so nothing is
+	 * to be merged before; the ticks fetch), and a-sync stays for a
+	 * cycle that fetched.  A rejected push is tried again after a fetch.
+	 */
+	SYNC_PUSH_ONLY = (1 << 4),
 };
 
 /*

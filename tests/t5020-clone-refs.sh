@@ -255,4 +255,61 @@ test_expect_success 'a daemon leaves the sync work tree index for later; a comma
 	test -z "$(git -C "$(sync_dir carol)" status --porcelain)"
 '
 
+# tracked <clone> <other>: the tip of other's ref as clone last fetched it
+tracked() {
+	git -C $1 rev-parse -q --verify \
+		"refs/thrum/remotes/origin/$(cat $2/.thrum/var/clone-id)"
+}
+
+test_expect_success 'a daemon pushes its appends without a fetch; its ticks still fetch' '
+	sync_round alice bob carol &&
+	git -C carol config thrum.syncInterval 600 &&
+	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
+	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
+	a_cycle carol &&
+	thrum_in carol daemon status --json >st &&
+	rejections=$(jq -r .push_rejections st) &&
+	# bob moves his ref; carol writes twice, a cycle for each append
+	thrum_in bob send "bob meanwhile" >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	bob_was=$(tracked carol bob) &&
+	thrum_in carol send "carol one" >/dev/null &&
+	wait_for 20 remote_has "$(own_ref carol)" "carol one" &&
+	thrum_in carol send "carol two" >/dev/null &&
+	wait_for 20 remote_has "$(own_ref carol)" "carol two" &&
+	# pushed twice with the lease it kept, fetched nothing
+	test "$(tracked carol carol)" = \
+		"$(git -C remote.git rev-parse "$(own_ref carol)")" &&
+	test "$(tracked carol bob)" = "$bob_was" &&
+	thrum_in carol daemon status --json >st &&
+	test "$(jq -r .push_rejections st)" = "$rejections" &&
+	# a cycle that is no write fetches and merges
+	a_cycle carol &&
+	test "$(tracked carol bob)" != "$bob_was" &&
+	thrum_in carol inbox --no-mark-read --all >inbox &&
+	grep "^    bob meanwhile$" inbox
+'
+
+# writes_until_fetched <clone> <other> <was>: clone writes every 0.3 s
+# until its daemon fetched other'"'"'s ref past was; at most 8 s
+writes_until_fetched() {
+	n=0
+	while test "$(tracked $1 $2)" = "$3"
+	do
+		n=$((n + 1)) && test $n -le 26 || return 1
+		thrum_in $1 send "write $n" >/dev/null &&
+		sleep 0.3 || return 1
+	done
+}
+
+test_expect_success 'writes more often than the interval do not put the fetching tick off' '
+	git -C carol config thrum.syncInterval 2 &&
+	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
+	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
+	a_cycle carol &&
+	thrum_in bob send "bob while carol writes" >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	writes_until_fetched carol bob "$(tracked carol bob)"
+'
+
 test_done
