@@ -501,7 +501,13 @@ int daemon_run(const struct repo *r, unsigned flags)
 				d.stop = 1;
 				break;
 			}
-			if (w & WATCH_LOG_CHANGED) {
+			/*
+			 * files renamed into place while a cycle runs are
+			 * its merge's: the projection follows when it ends
+			 * (cycle_finished()), not file by file as they come
+			 */
+			if ((w & WATCH_LOG_CHANGED) ||
+			    ((w & WATCH_LOG_REPLACED) && !d.cycle_pid)) {
 				projection_update(d.proj, &d.store, NULL, NULL);
 				check_waiters();
 				schedule_write_cycle();

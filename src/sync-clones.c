@@ -435,7 +435,7 @@ enum attempt_result clone_push(struct cycle *c, const struct gitx_oid *tip,
 	 * remote's (as without clone refs); a daemon with events of its
 	 * own, or to drain it
 	 */
-	want_async = c->cs.ahead && !c->push_only &&
+	want_async = c->cs.ahead &&
 		     (!background || c->cs.pending || !have_remote ||
 		      clone_drain_due(&c->cs, c->clone_id, cfg));
 	if (!c->cs.pending && !want_async)

@@ -169,7 +169,7 @@ struct cycle {
 	int clones;			/* clone refs: fetched, merged, ours
 					 * pushed (sync-clones.c) */
 	int push_only;			/* this attempt did not fetch
-					 * (SYNC_PUSH_ONLY): ours, no a-sync */
+					 * (SYNC_PUSH_ONLY) */
 	char clone_id[CLONE_ID_LEN + 1];
 	struct clone_state cs;
 };

@@ -99,8 +99,10 @@ enum sync_flags {
 	 * the daemon's cycle for local appends (sync on write): with clone
 	 * refs, it commits them and pushes this clone's ref without
 	 * fetching first (only this clone writes that ref, so nothing is
-	 * to be merged before; the ticks fetch), and a-sync stays for a
-	 * cycle that fetched.  A rejected push is tried again after a fetch.
+	 * to be merged before; the ticks fetch); a-sync goes along, and
+	 * holds them at once when the remote's has not moved since the
+	 * last fetch.  A rejected push of our ref is tried again after a
+	 * fetch.
 	 */
 	SYNC_PUSH_ONLY = (1 << 4),
 };

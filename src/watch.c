@@ -8,6 +8,7 @@
 #include "thrum.h"
 #include <sys/inotify.h>
 #include "watch.h"
+#include "lockfile.h"
 #include "repo.h"
 #include "usage.h"
 #include "wrapper.h"
@@ -52,6 +53,14 @@ void watch_close(struct watch *w)
 	w->messages_dir = NULL;
 }
 
+/* "<name>.thrum-tmp": a file being written, renamed into place later */
+static int is_staged(const char *name)
+{
+	size_t n = strlen(name), k = strlen(TEMPFILE_SUFFIX);
+
+	return n > k && !strcmp(name + n - k, TEMPFILE_SUFFIX);
+}
+
 int watch_drain(struct watch *w)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -77,6 +86,10 @@ int watch_drain(struct watch *w)
 					result |= WATCH_GONE;
 				if (ev->wd == w->wd_messages)
 					w->wd_messages = -1;
+			} else if (ev->len && is_staged(ev->name)) {
+				;	/* a merge's file before its rename */
+			} else if (ev->mask & IN_MOVED_TO) {
+				result |= WATCH_LOG_REPLACED;
 			} else {
 				result |= WATCH_LOG_CHANGED;
 			}

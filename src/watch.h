@@ -24,7 +24,8 @@ void watch_close(struct watch *w);
 
 enum watch_result {
 	WATCH_NOTHING = 0,
-	WATCH_LOG_CHANGED = (1 << 0),
+	WATCH_LOG_CHANGED = (1 << 0),	/* appended to, or created */
+	WATCH_LOG_REPLACED = (1 << 3),	/* a file renamed into place */
 	WATCH_GONE = (1 << 1),	/* var/ or the sync work tree went away */
 	WATCH_DAEMON_FILES = (1 << 2),	/* thrum.pid or thrum.sock removed */
 };
