@@ -430,6 +430,20 @@ void proj_dir_watch(struct projection *p)
 	sqlite3_wal_hook(p->db, after_commit, p);
 }
 
+/*
+ * Is the database file p reads no longer the one at its path (removed,
+ * or another renamed into its place)?  Unknown counts as moved.
+ */
+static int db_moved(struct projection *p)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_HAS_MOVED,
+				 &moved) != SQLITE_OK)
+		return 1;
+	return moved;
+}
+
 int dircache_write(struct projection *p, const char *var_dir)
 {
 	struct dircache c;
@@ -459,6 +473,12 @@ int dircache_write(struct projection *p, const char *var_dir)
 	for (i = 0; i < DIRCACHE_FILES; i++)
 		if (c.files[i].known < 0)
 			goto out;
+	/*
+	 * what was read must be the database at that inode: one renamed
+	 * into its place since p opened it (a rebuild) is not what p read
+	 */
+	if (db_moved(p))
+		goto out;
 	c.db_ino = st.st_ino;
 	format(&sb, &c);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
