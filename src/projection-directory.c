@@ -212,20 +212,58 @@ static int parse(struct dircache *c, struct strbuf *sb)
 	return 0;
 }
 
+/*
+ * The inode and birth time (ns) of the file at path: 0, or -1 without
+ * one, or on a file system that keeps no birth time (then no cache is
+ * written or used).
+ */
+static int file_born(const char *path, int64_t *ino, int64_t *born)
+{
+	struct statx stx;
+
+	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW,
+		  STATX_INO | STATX_BTIME, &stx) < 0 ||
+	    !(stx.stx_mask & STATX_INO) || !(stx.stx_mask & STATX_BTIME))
+		return -1;
+	*ino = (int64_t)stx.stx_ino;
+	*born = (int64_t)stx.stx_btime.tv_sec * 1000000000 +
+		stx.stx_btime.tv_nsec;
+	return 0;
+}
+
+/*
+ * Is the database at db the one the cache, born at cache_born, records?
+ * Its inode alone does not tell: a file made after another was removed
+ * may be given the freed inode (ext4 gives it to the next file made), as
+ * a copy put in the place of the database is.  But the database the
+ * cache describes was open while the cache was written, so its inode
+ * was taken: any other file with that inode was made after the cache,
+ * and is born in the same tick of the file clock (a few ms) or later.
+ * So the database must be born before the cache, in an earlier tick.
+ */
+static int same_db(const char *db, int64_t want_ino, int64_t cache_born)
+{
+	int64_t ino, born;
+
+	return !file_born(db, &ino, &born) && ino == want_ino &&
+	       born < cache_born;
+}
+
 int dircache_load(struct dircache *c, const char *var_dir,
 		  const struct store *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *path = path_join(var_dir, CACHE_FILE);
 	char *db = path_join(var_dir, "messages.db");
-	struct stat st;
+	int64_t ino, born;
 	int ret = -1;
 	size_t i;
 
 	dircache_init(c);
-	if (strbuf_read_file(&sb, path, 4096) < 0 || parse(c, &sb) < 0)
+	if (file_born(path, &ino, &born) < 0 ||
+	    strbuf_read_file(&sb, path, 4096) < 0 || parse(c, &sb) < 0)
 		goto out;
-	if (lstat(db, &st) < 0 || (int64_t)st.st_ino != c->db_ino)
+	if (!same_db(db, c->db_ino, born))
 		goto out;
 	for (i = 0; i < DIRCACHE_FILES; i++) {
 		char *f = store_abs_path(s, c->files[i].rel);
@@ -451,7 +489,7 @@ int dircache_write(struct projection *p, const char *var_dir)
 	char *lock = path_join(var_dir, LOCK_FILE);
 	char *path = path_join(var_dir, CACHE_FILE);
 	char *db = path_join(var_dir, "messages.db");
-	struct stat st;
+	int64_t ino, born;
 	int fd = -1, ret = 0, r;
 	size_t i;
 
@@ -464,8 +502,14 @@ int dircache_write(struct projection *p, const char *var_dir)
 	r = lock_take(lock, LOCK_EX, 0, 0600, &fd);
 	if (r == THRUM_EBUSY)
 		goto out;
-	if (r < 0 || lstat(db, &st) < 0 ||
-	    projection_directory(p, &c) < 0) {
+	if (r < 0) {
+		ret = -1;
+		goto out;
+	}
+	/* no birth time, no cache: it could not be checked */
+	if (file_born(db, &ino, &born) < 0)
+		goto out;
+	if (projection_directory(p, &c) < 0) {
 		ret = -1;
 		goto out;
 	}
@@ -479,7 +523,7 @@ int dircache_write(struct projection *p, const char *var_dir)
 	 */
 	if (db_moved(p))
 		goto out;
-	c.db_ino = st.st_ino;
+	c.db_ino = ino;
 	format(&sb, &c);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 out:

@@ -19,8 +19,9 @@
  *    its place since);
  *  - a reader uses it only when those files and the database are still
  *    what it records (nothing appended that the projection has not read,
- *    no database put in its place); a name it lacks is looked up in the
- *    projection, which is caught up first.
+ *    no database put in its place: the same inode, born before the
+ *    cache); a name it lacks is looked up in the projection, which is
+ *    caught up first.
  * A crash at any point leaves it absent or exact.
  */
 #include "projection.h"

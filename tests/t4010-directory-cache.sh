@@ -119,6 +119,26 @@ test_expect_success 'a database put in the place of the one it describes' '
 	as alice send back --to @bob >/dev/null
 '
 
+# a copy restored in the place of a removed database: ext4 gives the new
+# file the freed inode, so the inode alone took it for the one the cache
+# describes
+test_expect_success 'a copy put where the database was removed' '
+	git -C repo config thrum.allowedSigners signers &&
+	as alice inbox >/dev/null &&
+	sqlite3 repo/.thrum/var/messages.db ".backup saved.db" &&
+	git -C repo config --unset thrum.allowedSigners &&
+	as alice inbox >/dev/null &&
+	as alice send warm --to @bob >/dev/null &&
+	grep -x "a bob" $cache &&
+	(cd repo/.thrum/var && rm messages.db &&
+	 cp ../../../saved.db messages.db &&
+	 rm -f messages.db-wal messages.db-shm) &&
+	test_must_fail as alice send x --to @bob 2>err &&
+	grep "unknown recipient @bob" err &&
+	as alice rebuild >/dev/null &&
+	as alice send back --to @bob >/dev/null
+'
+
 test_expect_success 'a damaged cache is not used, and is written again' '
 	for bad in "" "thrum-directory 2" "cut short"
 	do
