@@ -31,6 +31,8 @@
 #define CACHE_FILE "directory"
 #define LOCK_FILE "directory.lock"
 #define MAGIC "thrum-directory 1"
+/* some 250 000 names: a bigger file is not one of ours */
+#define CACHE_MAX_BYTES (16 << 20)
 
 static const char *const rels[DIRCACHE_FILES] = {
 	STORE_EVENTS_FILE, STORE_LEGACY_FILE,
@@ -213,22 +215,55 @@ static int parse(struct dircache *c, struct strbuf *sb)
 }
 
 /*
- * The inode and birth time (ns) of the file at path: 0, or -1 without
- * one, or on a file system that keeps no birth time (then no cache is
- * written or used).
+ * The inode and birth time (ns) of the file at path (at fd, when path is
+ * ""): 0, or -1 without one, when it is not a regular file, or on a file
+ * system that keeps no birth time (then no cache is written or used).
  */
-static int file_born(const char *path, int64_t *ino, int64_t *born)
+static int file_born_at(int fd, const char *path, int64_t *ino,
+			int64_t *born, uint64_t *size)
 {
 	struct statx stx;
 
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW,
-		  STATX_INO | STATX_BTIME, &stx) < 0 ||
+	if (statx(fd, path, AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH),
+		  STATX_TYPE | STATX_INO | STATX_SIZE | STATX_BTIME,
+		  &stx) < 0 ||
+	    !(stx.stx_mask & STATX_TYPE) || !S_ISREG(stx.stx_mode) ||
 	    !(stx.stx_mask & STATX_INO) || !(stx.stx_mask & STATX_BTIME))
 		return -1;
 	*ino = (int64_t)stx.stx_ino;
 	*born = (int64_t)stx.stx_btime.tv_sec * 1000000000 +
 		stx.stx_btime.tv_nsec;
+	if (size)
+		*size = stx.stx_size;
 	return 0;
+}
+
+static int file_born(const char *path, int64_t *ino, int64_t *born)
+{
+	return file_born_at(AT_FDCWD, path, ino, born, NULL);
+}
+
+/*
+ * The cache file's text and birth time.  var/ is in the work tree, where
+ * a checkout puts whatever a commit tracks there: only a regular file,
+ * not followed, of at most CACHE_MAX_BYTES is read (a FIFO would block,
+ * a symlink to /dev/zero never end).  0, or -1 (no cache).
+ */
+static int read_cache(const char *path, struct strbuf *sb, int64_t *born)
+{
+	int fd = xopen(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	int64_t ino;
+	uint64_t size;
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!file_born_at(fd, "", &ino, born, &size)) {
+		sb->max = CACHE_MAX_BYTES;
+		ret = strbuf_read_fd(sb, fd, size + 1) < 0 ? -1 : 0;
+	}
+	close(fd);
+	return ret;
 }
 
 /*
@@ -255,13 +290,12 @@ int dircache_load(struct dircache *c, const char *var_dir,
 	struct strbuf sb = STRBUF_INIT;
 	char *path = path_join(var_dir, CACHE_FILE);
 	char *db = path_join(var_dir, "messages.db");
-	int64_t ino, born;
+	int64_t born;
 	int ret = -1;
 	size_t i;
 
 	dircache_init(c);
-	if (file_born(path, &ino, &born) < 0 ||
-	    strbuf_read_file(&sb, path, 4096) < 0 || parse(c, &sb) < 0)
+	if (read_cache(path, &sb, &born) < 0 || parse(c, &sb) < 0)
 		goto out;
 	if (!same_db(db, c->db_ino, born))
 		goto out;

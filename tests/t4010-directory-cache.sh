@@ -155,6 +155,63 @@ test_expect_success 'a damaged cache is not used, and is written again' '
 	test_cmp expect last
 '
 
+# var/ is in the work tree, where a checkout puts whatever a commit
+# tracks there: a symlink (to a FIFO, to /dev/zero, to a cache) is no
+# cache, nor is a FIFO (one with a writer blocks a read), nor a file
+# past 16 MiB (a cache of 250 000 names); each used to be read to its end
+test_expect_success 'a cache that is not a regular file is not read' '
+	as alice send warm --to @bob >/dev/null &&
+	mkfifo fifo &&
+	for how in symlink fifo writer
+	do
+		rm -f $cache &&
+		case $how in
+		symlink) ln -s "$PWD/fifo" $cache ;;
+		*) mkfifo $cache ;;
+		esac &&
+		if test $how = writer
+		then
+			exec 9<>$cache
+		fi &&
+		(cd repo && THRUM_NAME=alice timeout 20 git thrum send ok \
+			--to @bob) >/dev/null &&
+		exec 9>&- &&
+		test_path_is_file $cache &&
+		! test -h $cache || return 1
+	done
+'
+
+test_expect_success 'a symlink to a current cache is not used' '
+	rm -f $cache &&
+	as alice send warm --to @bob >/dev/null &&
+	cp $cache copy &&
+	ln -sf "$PWD/copy" $cache &&
+	rm -f trace &&
+	(cd repo && THRUM_NAME=alice THRUM_TRACE_SQL=../trace \
+		git thrum send ok --to @bob) >/dev/null &&
+	test -s trace &&
+	! test -h $cache
+'
+
+test_expect_success 'a cache past 16 MiB is not read' '
+	rm -f $cache &&
+	as alice send warm --to @bob >/dev/null &&
+	{
+		head -n 4 $cache &&
+		echo "a bob" &&
+		awk "BEGIN { for (i = 0; i < 1600000; i++)
+			printf \"a n%07d\\n\", i }" &&
+		echo end
+	} >big &&
+	test $(wc -c <big) -gt 16777216 &&
+	mv big $cache &&
+	rm -f trace &&
+	(cd repo && THRUM_NAME=alice THRUM_TRACE_SQL=../trace \
+		git thrum send ok --to @bob) >/dev/null &&
+	test -s trace &&
+	test $(wc -c <$cache) -lt 4096
+'
+
 test_expect_success 'no cache is written while another process holds its lock' '
 	rm -f $cache &&
 	flock repo/.thrum/var/directory.lock sleep 3 &
