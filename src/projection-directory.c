@@ -31,6 +31,8 @@
 #define CACHE_FILE "directory"
 #define LOCK_FILE "directory.lock"
 #define MAGIC "thrum-directory 1"
+/* some 250 000 names: a bigger file is not one of ours */
+#define CACHE_MAX_BYTES (16 << 20)
 
 static const char *const rels[DIRCACHE_FILES] = {
 	STORE_EVENTS_FILE, STORE_LEGACY_FILE,
@@ -212,20 +214,90 @@ static int parse(struct dircache *c, struct strbuf *sb)
 	return 0;
 }
 
+/*
+ * The inode and birth time (ns) of the file at path (at fd, when path is
+ * ""): 0, or -1 without one, when it is not a regular file, or on a file
+ * system that keeps no birth time (then no cache is written or used).
+ */
+static int file_born_at(int fd, const char *path, int64_t *ino,
+			int64_t *born, uint64_t *size)
+{
+	struct statx stx;
+
+	if (statx(fd, path, AT_SYMLINK_NOFOLLOW | (*path ? 0 : AT_EMPTY_PATH),
+		  STATX_TYPE | STATX_INO | STATX_SIZE | STATX_BTIME,
+		  &stx) < 0 ||
+	    !(stx.stx_mask & STATX_TYPE) || !S_ISREG(stx.stx_mode) ||
+	    !(stx.stx_mask & STATX_INO) || !(stx.stx_mask & STATX_BTIME))
+		return -1;
+	*ino = (int64_t)stx.stx_ino;
+	*born = (int64_t)stx.stx_btime.tv_sec * 1000000000 +
+		stx.stx_btime.tv_nsec;
+	if (size)
+		*size = stx.stx_size;
+	return 0;
+}
+
+static int file_born(const char *path, int64_t *ino, int64_t *born)
+{
+	return file_born_at(AT_FDCWD, path, ino, born, NULL);
+}
+
+/*
+ * The cache file's text and birth time.  var/ is in the work tree, where
+ * a checkout puts whatever a commit tracks there: only a regular file,
+ * not followed, of at most CACHE_MAX_BYTES is read (a FIFO would block,
+ * a symlink to /dev/zero never end).  0, or -1 (no cache).
+ */
+static int read_cache(const char *path, struct strbuf *sb, int64_t *born)
+{
+	int fd = xopen(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK, 0);
+	int64_t ino;
+	uint64_t size;
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (!file_born_at(fd, "", &ino, born, &size)) {
+		sb->max = CACHE_MAX_BYTES;
+		ret = strbuf_read_fd(sb, fd, size + 1) < 0 ? -1 : 0;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * Is the database at db the one the cache, born at cache_born, records?
+ * Its inode alone does not tell: a file made after another was removed
+ * may be given the freed inode (ext4 gives it to the next file made), as
+ * a copy put in the place of the database is.  But the database the
+ * cache describes was open while the cache was written, so its inode
+ * was taken: any other file with that inode was made after the cache,
+ * and is born in the same tick of the file clock (a few ms) or later.
+ * So the database must be born before the cache, in an earlier tick.
+ */
+static int same_db(const char *db, int64_t want_ino, int64_t cache_born)
+{
+	int64_t ino, born;
+
+	return !file_born(db, &ino, &born) && ino == want_ino &&
+	       born < cache_born;
+}
+
 int dircache_load(struct dircache *c, const char *var_dir,
 		  const struct store *s)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char *path = path_join(var_dir, CACHE_FILE);
 	char *db = path_join(var_dir, "messages.db");
-	struct stat st;
+	int64_t born;
 	int ret = -1;
 	size_t i;
 
 	dircache_init(c);
-	if (strbuf_read_file(&sb, path, 4096) < 0 || parse(c, &sb) < 0)
+	if (read_cache(path, &sb, &born) < 0 || parse(c, &sb) < 0)
 		goto out;
-	if (lstat(db, &st) < 0 || (int64_t)st.st_ino != c->db_ino)
+	if (!same_db(db, c->db_ino, born))
 		goto out;
 	for (i = 0; i < DIRCACHE_FILES; i++) {
 		char *f = store_abs_path(s, c->files[i].rel);
@@ -430,6 +502,20 @@ void proj_dir_watch(struct projection *p)
 	sqlite3_wal_hook(p->db, after_commit, p);
 }
 
+/*
+ * Is the database file p reads no longer the one at its path (removed,
+ * or another renamed into its place)?  Unknown counts as moved.
+ */
+static int db_moved(struct projection *p)
+{
+	int moved = 0;
+
+	if (sqlite3_file_control(p->db, "main", SQLITE_FCNTL_HAS_MOVED,
+				 &moved) != SQLITE_OK)
+		return 1;
+	return moved;
+}
+
 int dircache_write(struct projection *p, const char *var_dir)
 {
 	struct dircache c;
@@ -437,7 +523,7 @@ int dircache_write(struct projection *p, const char *var_dir)
 	char *lock = path_join(var_dir, LOCK_FILE);
 	char *path = path_join(var_dir, CACHE_FILE);
 	char *db = path_join(var_dir, "messages.db");
-	struct stat st;
+	int64_t ino, born;
 	int fd = -1, ret = 0, r;
 	size_t i;
 
@@ -450,8 +536,14 @@ int dircache_write(struct projection *p, const char *var_dir)
 	r = lock_take(lock, LOCK_EX, 0, 0600, &fd);
 	if (r == THRUM_EBUSY)
 		goto out;
-	if (r < 0 || lstat(db, &st) < 0 ||
-	    projection_directory(p, &c) < 0) {
+	if (r < 0) {
+		ret = -1;
+		goto out;
+	}
+	/* no birth time, no cache: it could not be checked */
+	if (file_born(db, &ino, &born) < 0)
+		goto out;
+	if (projection_directory(p, &c) < 0) {
 		ret = -1;
 		goto out;
 	}
@@ -459,7 +551,13 @@ int dircache_write(struct projection *p, const char *var_dir)
 	for (i = 0; i < DIRCACHE_FILES; i++)
 		if (c.files[i].known < 0)
 			goto out;
-	c.db_ino = st.st_ino;
+	/*
+	 * what was read must be the database at that inode: one renamed
+	 * into its place since p opened it (a rebuild) is not what p read
+	 */
+	if (db_moved(p))
+		goto out;
+	c.db_ino = ino;
 	format(&sb, &c);
 	ret = write_file_derived(path, sb.buf, sb.len, 0644);
 out:

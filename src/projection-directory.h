@@ -14,11 +14,14 @@
  *    commits anything that changes what a name resolves to;
  *  - it is written, under the same lock, from one read transaction of
  *    the projection, with the state of events.jsonl and messages.jsonl
- *    as the projection consumed them and the database file's inode;
+ *    as the projection consumed them and the database file's inode
+ *    (never when that is not the file the read read: one renamed into
+ *    its place since);
  *  - a reader uses it only when those files and the database are still
  *    what it records (nothing appended that the projection has not read,
- *    no database put in its place); a name it lacks is looked up in the
- *    projection, which is caught up first.
+ *    no database put in its place: the same inode, born before the
+ *    cache); a name it lacks is looked up in the projection, which is
+ *    caught up first.
  * A crash at any point leaves it absent or exact.
  */
 #include "projection.h"

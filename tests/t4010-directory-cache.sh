@@ -119,6 +119,26 @@ test_expect_success 'a database put in the place of the one it describes' '
 	as alice send back --to @bob >/dev/null
 '
 
+# a copy restored in the place of a removed database: ext4 gives the new
+# file the freed inode, so the inode alone took it for the one the cache
+# describes
+test_expect_success 'a copy put where the database was removed' '
+	git -C repo config thrum.allowedSigners signers &&
+	as alice inbox >/dev/null &&
+	sqlite3 repo/.thrum/var/messages.db ".backup saved.db" &&
+	git -C repo config --unset thrum.allowedSigners &&
+	as alice inbox >/dev/null &&
+	as alice send warm --to @bob >/dev/null &&
+	grep -x "a bob" $cache &&
+	(cd repo/.thrum/var && rm messages.db &&
+	 cp ../../../saved.db messages.db &&
+	 rm -f messages.db-wal messages.db-shm) &&
+	test_must_fail as alice send x --to @bob 2>err &&
+	grep "unknown recipient @bob" err &&
+	as alice rebuild >/dev/null &&
+	as alice send back --to @bob >/dev/null
+'
+
 test_expect_success 'a damaged cache is not used, and is written again' '
 	for bad in "" "thrum-directory 2" "cut short"
 	do
@@ -133,6 +153,63 @@ test_expect_success 'a damaged cache is not used, and is written again' '
 	as alice send ok --to @bob >/dev/null &&
 	tail -n 1 $cache >last &&
 	test_cmp expect last
+'
+
+# var/ is in the work tree, where a checkout puts whatever a commit
+# tracks there: a symlink (to a FIFO, to /dev/zero, to a cache) is no
+# cache, nor is a FIFO (one with a writer blocks a read), nor a file
+# past 16 MiB (a cache of 250 000 names); each used to be read to its end
+test_expect_success 'a cache that is not a regular file is not read' '
+	as alice send warm --to @bob >/dev/null &&
+	mkfifo fifo &&
+	for how in symlink fifo writer
+	do
+		rm -f $cache &&
+		case $how in
+		symlink) ln -s "$PWD/fifo" $cache ;;
+		*) mkfifo $cache ;;
+		esac &&
+		if test $how = writer
+		then
+			exec 9<>$cache
+		fi &&
+		(cd repo && THRUM_NAME=alice timeout 20 git thrum send ok \
+			--to @bob) >/dev/null &&
+		exec 9>&- &&
+		test_path_is_file $cache &&
+		! test -h $cache || return 1
+	done
+'
+
+test_expect_success 'a symlink to a current cache is not used' '
+	rm -f $cache &&
+	as alice send warm --to @bob >/dev/null &&
+	cp $cache copy &&
+	ln -sf "$PWD/copy" $cache &&
+	rm -f trace &&
+	(cd repo && THRUM_NAME=alice THRUM_TRACE_SQL=../trace \
+		git thrum send ok --to @bob) >/dev/null &&
+	test -s trace &&
+	! test -h $cache
+'
+
+test_expect_success 'a cache past 16 MiB is not read' '
+	rm -f $cache &&
+	as alice send warm --to @bob >/dev/null &&
+	{
+		head -n 4 $cache &&
+		echo "a bob" &&
+		awk "BEGIN { for (i = 0; i < 1600000; i++)
+			printf \"a n%07d\\n\", i }" &&
+		echo end
+	} >big &&
+	test $(wc -c <big) -gt 16777216 &&
+	mv big $cache &&
+	rm -f trace &&
+	(cd repo && THRUM_NAME=alice THRUM_TRACE_SQL=../trace \
+		git thrum send ok --to @bob) >/dev/null &&
+	test -s trace &&
+	test $(wc -c <$cache) -lt 4096
 '
 
 test_expect_success 'no cache is written while another process holds its lock' '

@@ -2,13 +2,16 @@
  * projection-directory: names sort once, in the order projection_resolve()
  * asks (agent, group, role), without control characters; a cache file
  * is used only whole and only while the log files and the database are
- * the ones it records.
+ * the ones it records (a copy given the inode of the database it
+ * replaced is another); a database put in place while the cache is
+ * being written from the one before gives no cache.
  */
 #include "unit.h"
 #include "unit-scratch.h"
 #include "projection-directory.h"
 #include "blob-cache.h"
 #include "repo.h"
+#include "sign.h"
 #include "store.h"
 #include "strbuf.h"
 #include "wrapper.h"
@@ -74,6 +77,42 @@ static int teardown(void **state)
 	return 0;
 }
 
+static int64_t born_ns(const char *path)
+{
+	struct statx st;
+
+	assert_int_equal(statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW,
+			       STATX_BTIME, &st), 0);
+	assert_true(st.stx_mask & STATX_BTIME);
+	return (int64_t)st.stx_btime.tv_sec * 1000000000 +
+	       st.stx_btime.tv_nsec;
+}
+
+/*
+ * until a file made now is born after path (birth times tick with a
+ * clock of a few ms), as the database a cache describes is born before
+ * the cache: bounded, 10 000 files
+ */
+static void tick_after_birth(const char *path)
+{
+	char *probe = at(tmpdir, "probe");
+	int64_t born = born_ns(path);
+	int n;
+
+	for (n = 0; n < 10000; n++) {
+		int later;
+
+		put(probe, "");
+		later = born_ns(probe) > born;
+		assert_int_equal(unlink(probe), 0);
+		if (later)
+			break;
+		usleep(100);
+	}
+	assert_true(n < 10000);
+	free(probe);
+}
+
 /* the cache text for the files as they are now, with entries after it */
 static void write_cache(const char *entries, const char *tail)
 {
@@ -85,10 +124,13 @@ static void write_cache(const char *entries, const char *tail)
 
 	assert_int_equal(blob_stat_key(dbp, &db), 0);
 	assert_int_equal(blob_stat_key(evp, &ev), 0);
+	tick_after_birth(dbp);
 	strbuf_addf(&sb, "thrum-directory 1\ndb %" PRIu64 "\n"
 		    "file events.jsonl %" PRIu64 " %" PRIu64 " %" PRId64 "\n"
 		    "file messages.jsonl -\n%s%s", db.ino, ev.size, ev.ino,
 		    ev.mtime_ns, entries, tail);
+	/* made anew, as write_file_derived() makes it (its birth counts) */
+	unlink(cache);
 	put(cache, sb.buf);
 	strbuf_release(&sb);
 	free(dbp);
@@ -195,6 +237,15 @@ static void a_changed_log_or_database_is_not_current(void **state)
 	put(other, "a database");
 	assert_int_equal(rename(other, db), 0);
 	assert_int_equal(loads(), -1);
+	/*
+	 * a copy made where the database was removed: ext4 gives it the
+	 * freed inode, and it is another database all the same
+	 */
+	write_cache("a bob\n", "end\n");
+	assert_int_equal(loads(), 0);
+	assert_int_equal(unlink(db), 0);
+	put(db, "a database");
+	assert_int_equal(loads(), -1);
 	/* no database */
 	assert_int_equal(unlink(db), 0);
 	assert_int_equal(loads(), -1);
@@ -202,6 +253,89 @@ static void a_changed_log_or_database_is_not_current(void **state)
 	free(legacy);
 	free(db);
 	free(other);
+}
+
+/* an unsigned registration of olga, the original's */
+#define OLGA "{\"agent_id\":\"olga\",\"event_id\":" \
+	"\"evt_01JKM4T2YQ8M3E5X6Z7A9B01\",\"kind\":\"agent\"," \
+	"\"module\":\"nav\",\"name\":\"olga\",\"origin_daemon\":" \
+	"\"d_01JKM4T2YQ8M3E5X6Z7A9B99\",\"role\":\"pilot\",\"sequence\":1," \
+	"\"timestamp\":\"2026-02-03T10:00:01.000Z\"," \
+	"\"type\":\"agent.register\",\"v\":1}\n"
+
+/* the real database of var_dir, caught up: what it resolves name to */
+static enum recipient_kind truth(const char *var_dir, const char *name)
+{
+	struct projection *t;
+	enum recipient_kind k = RECIPIENT_NONE;
+
+	assert_int_equal(projection_open(&t, var_dir), 0);
+	assert_int_equal(projection_update(t, &s, NULL, NULL), 0);
+	assert_int_equal(projection_resolve(t, name, &k), 0);
+	projection_free(t);
+	return k;
+}
+
+/*
+ * A database renamed into place (a rebuild, a restored copy) while a
+ * send that opened the one before writes the cache: the cache must not
+ * carry the old database's names under the new one's inode.
+ */
+static void a_database_replaced_while_the_cache_is_written(void **state)
+{
+	char *events = at(r.sync_dir, STORE_EVENTS_FILE);
+	char *db = at(r.var_dir, "messages.db");
+	char *var2 = at(tmpdir, "var2");
+	char *db2 = at(var2, "messages.db");
+	char *signers = at(tmpdir, "signers");
+	struct strbuf line = STRBUF_INIT;
+	struct projection *p, *q;
+	struct sign_key key;
+	struct dircache c;
+	enum recipient_kind k = RECIPIENT_NONE;
+
+	(void)state;
+	assert_int_equal(unlink(db), 0);
+	put(events, OLGA);
+	assert_int_equal(projection_open(&p, r.var_dir), 0);
+	assert_int_equal(projection_update(p, &s, NULL, NULL), 0);
+	assert_int_equal(projection_resolve(p, "olga", &k), 0);
+	assert_int_equal(k, RECIPIENT_AGENT);
+
+	/* the same log, projected where a key speaks for olga: she is not */
+	assert_int_equal(sign_init(), 0);
+	assert_int_equal(sign_keygen(&key), 0);
+	strbuf_addstr(&line, "olga ");
+	sign_pubkey_text(key.pk, &line);
+	strbuf_addch(&line, '\n');
+	put(signers, line.buf);
+	assert_int_equal(mkdir(var2, 0755), 0);
+	assert_int_equal(projection_open(&q, var2), 0);
+	assert_int_equal(projection_set_signers(q, signers), 0);
+	assert_int_equal(projection_update(q, &s, NULL, NULL), 0);
+	assert_int_equal(projection_resolve(q, "olga", &k), 0);
+	assert_int_equal(k, RECIPIENT_NONE);
+	projection_free(q);
+	/* as a rebuild does: the database, its WAL and shared memory go */
+	assert_int_equal(projection_remove(r.var_dir), 0);
+	assert_int_equal(rename(db2, db), 0);
+
+	/* p still reads the database it opened */
+	assert_int_equal(dircache_write(p, r.var_dir), 0);
+	projection_free(p);
+	if (!dircache_load(&c, r.var_dir, &s)) {
+		k = RECIPIENT_NONE;
+		dircache_lookup(&c, "olga", &k);
+		dircache_release(&c);
+		assert_int_equal(k, truth(r.var_dir, "olga"));
+	}
+	unit_rm_rf(var2);
+	strbuf_release(&line);
+	free(events);
+	free(db);
+	free(var2);
+	free(db2);
+	free(signers);
 }
 
 int main(void)
@@ -214,6 +348,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_changed_log_or_database_is_not_current, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_database_replaced_while_the_cache_is_written, setup,
 			teardown),
 	};
 
