@@ -98,8 +98,7 @@ static int hset_has(const struct hset *h, const struct mline *l)
 	return 0;
 }
 
-/* a line that is not blank? */
-static int buf_has_content(const char *buf, size_t len)
+int merge_has_lines(const char *buf, size_t len)
 {
 	size_t i;
 
@@ -186,13 +185,13 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	if (!stats)
 		stats = &dummy;
 	memset(stats, 0, sizeof(*stats));
-	if (!buf_has_content(local, llen) || !buf_has_content(remote, rlen)) {
+	if (!merge_has_lines(local, llen) || !merge_has_lines(remote, rlen)) {
 		/*
 		 * nothing to interleave: one side is taken as it is, line by
 		 * line, without an array of lines (a file of tiny lines
 		 * would cost many times its size)
 		 */
-		int remote_side = !buf_has_content(local, llen);
+		int remote_side = !merge_has_lines(local, llen);
 		const char *p = remote_side ? remote : local;
 		const char *end = p + (remote_side ? rlen : llen);
 

@@ -32,6 +32,9 @@ int merge_file(const char *local, size_t llen, const char *remote,
 	       size_t rlen, size_t max_line, struct strbuf *out,
 	       struct strbuf *new_lines, struct merge_stats *stats);
 
+/* does buf (len bytes) hold a line?  Blank lines carry nothing */
+int merge_has_lines(const char *buf, size_t len);
+
 /*
  * Is remote (rlen bytes) what merge_file() makes of it and an empty local
  * file, byte for byte: at least one line, none blank or longer than

@@ -75,17 +75,6 @@ static int ensure_messages_dir(struct store *s)
 	return ret;
 }
 
-/* does a log file hold a line (blank lines carry nothing)? */
-static int has_lines(const struct strbuf *sb)
-{
-	size_t i;
-
-	for (i = 0; i < sb->len; i++)
-		if (sb->buf[i] != '\n')
-			return 1;
-	return 0;
-}
-
 /*
  * Which entries of a-sync's tree are log files: events.jsonl,
  * messages.jsonl, and in messages/ the segments of valid agent names
@@ -191,16 +180,6 @@ struct so_far {
 	int turn;			/* the buffer the next merge writes */
 };
 
-static int bytes_have_lines(const char *buf, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != '\n')
-			return 1;
-	return 0;
-}
-
 /*
  * Merge into f each blob of c[0..n), the same file in several tips,
  * giving the last blob taken as it is (nothing of ours was missing
@@ -235,7 +214,7 @@ static void merge_tips_of_file(struct gitx_repo *repo,
 			tips[c[m].tip].failed = 1;
 			continue;
 		}
-		if (!bytes_have_lines(f->buf, f->len) &&
+		if (!merge_has_lines(f->buf, f->len) &&
 		    merge_is_remote(rbuf, rlen, EVENT_MAX_LINE, &ms)) {
 			/* new to us and clean: the blob is the result */
 			gitx_blob_release(f->blob);
@@ -334,7 +313,7 @@ int sync_merge(struct gitx_repo *repo, struct sync_merge_tip *tips,
 			free(path);
 			goto unlock;
 		}
-		had = has_lines(&wbuf);
+		had = merge_has_lines(wbuf.buf, wbuf.len);
 		f.buf = wbuf.buf;
 		f.len = wbuf.len;
 		merge_tips_of_file(repo, cand + i, j - i, tips, &f, st,

@@ -83,12 +83,18 @@ a_cycle() {
 		>/dev/null
 }
 
-test_expect_success 'a daemon with nothing of its own pushes nothing, a-sync behind or not' '
-	sync_round alice bob carol &&
-	git -C carol config thrum.syncInterval 600 &&
+# carol_daemon <interval>: carol's daemon at that tick, one cycle run,
+# stopped (and the interval dropped) when the test ends
+carol_daemon() {
+	git -C carol config thrum.syncInterval $1 &&
 	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
 	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
-	a_cycle carol &&
+	a_cycle carol
+}
+
+test_expect_success 'a daemon with nothing of its own pushes nothing, a-sync behind or not' '
+	sync_round alice bob carol &&
+	carol_daemon 600 &&
 	thrum_in carol daemon status --json >st &&
 	attempts=$(jq -r .push_attempts st) &&
 	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
@@ -233,10 +239,7 @@ index_fresh() {
 
 test_expect_success 'a daemon leaves the sync work tree index for later; a command refreshes it' '
 	sync_round alice bob carol &&
-	git -C carol config thrum.syncInterval 600 &&
-	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
-	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
-	a_cycle carol &&
+	carol_daemon 600 &&
 	index_fresh carol &&
 	# a cycle that only received, then one that pushed: no git reset
 	thrum_in bob send "index one" >/dev/null &&
@@ -263,10 +266,7 @@ tracked() {
 
 test_expect_success 'a daemon pushes its appends without a fetch; its ticks still fetch' '
 	sync_round alice bob carol &&
-	git -C carol config thrum.syncInterval 600 &&
-	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
-	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
-	a_cycle carol &&
+	carol_daemon 600 &&
 	thrum_in carol daemon status --json >st &&
 	rejections=$(jq -r .push_rejections st) &&
 	# bob moves his ref; carol writes twice, a cycle for each append
@@ -303,10 +303,7 @@ writes_until_fetched() {
 }
 
 test_expect_success 'writes more often than the interval do not put the fetching tick off' '
-	git -C carol config thrum.syncInterval 2 &&
-	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
-	THRUM_TEST_NO_DAEMON= thrum_in carol daemon start >/dev/null &&
-	a_cycle carol &&
+	carol_daemon 2 &&
 	thrum_in bob send "bob while carol writes" >/dev/null &&
 	thrum_in bob sync force >/dev/null &&
 	writes_until_fetched carol bob "$(tracked carol bob)"
