@@ -300,7 +300,7 @@ check: test-deps
 
 # LD_PRELOAD shims of the shell tests (tests/helper/*.c): built without
 # the sanitizers, which a preloaded library cannot carry
-TEST_SHIMS = tests/helper/fail-fsync.so
+TEST_SHIMS = tests/helper/fail-fsync.so tests/helper/lock-hook.so
 
 tests/helper/%.so: tests/helper/%.c
 	$(QUIET_LINK)$(CC) -std=c99 $(CFLAGS) $(WARN) -fPIC -shared -o $@ $< -ldl

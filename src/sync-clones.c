@@ -24,9 +24,10 @@
  *
  * Invariants:
  *  - pending is set, durably, before the commit that takes local appends
- *    in (after it they no longer show as changed files), and cleared
- *    only after a push of this clone's ref went through: a crash costs a
- *    push, never an event that stays behind;
+ *    in (after it they no longer show as changed files), also for
+ *    appends made while the cycle merged (sync_commit() finds them), and
+ *    cleared only after a push of this clone's ref went through: a crash
+ *    costs a push, never an event that stays behind;
  *  - the tips under [clones] are trusted only while a-sync is still at
  *    base, which includes what they brought; otherwise every clone ref
  *    is merged against a-sync alone (slower, never wrong);
@@ -366,7 +367,7 @@ int clone_merge(struct cycle *c, const struct gitx_oid *local_tip,
 		goto out;
 	if (sync_open_projection(c) < 0 ||
 	    sync_merge_step(c->repo, tips, nr, local_tip, c->cfg, c->s, c->p,
-			    c->st, &c->learned) < 0) {
+			    c->st, &c->learned, &c->merged) < 0) {
 		ret = -1;
 		goto out;
 	}

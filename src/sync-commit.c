@@ -26,13 +26,60 @@
 #define STALE_LOCK_WAIT_MS 2000
 #define STALE_LOCK_STEP_MS 10
 
+static int same_file(const struct log_file_id *a, const struct log_file_id *b)
+{
+	return a->ino == b->ino && a->size == b->size &&
+	       a->mtime_ns == b->mtime_ns;
+}
+
+/* is the file as the last commit took it (absent then: absent now)? */
+static int as_committed(const struct blob_cache *cache, const char *path,
+			const struct log_file_id *id)
+{
+	const struct blob_stat *e = blob_cache_find(cache, path);
+	struct log_file_id was = { 0, 0, 0 };
+
+	if (e) {
+		was.ino = e->ino;
+		was.size = e->size;
+		was.mtime_ns = e->mtime_ns;
+	}
+	return same_file(&was, id);
+}
+
+/*
+ * Was the file written since the last commit other than by this cycle's
+ * merge?  A merged file: before the merge read it, or after it put it in
+ * place; any other: at all.  Only asked when the cycle found no appends
+ * (var/sync-cache then describes the files as they were).
+ */
+static int appended_since(const struct blob_cache *cache,
+			  const struct log_changes *merged, const char *path,
+			  const struct blob_stat *key)
+{
+	struct log_file_id now = { key->ino, key->size, key->mtime_ns };
+	const struct log_change *m = NULL;
+	size_t i;
+
+	for (i = 0; i < merged->nr; i++)
+		if (merged->v[i].merged && !strcmp(merged->v[i].path, path))
+			m = &merged->v[i];
+	if (!m)
+		return !as_committed(cache, path, &now);
+	return !as_committed(cache, path, &m->before) ||
+	       !same_file(&m->after, &now);
+}
+
 /*
  * The work tree's log files and their blobs; a file whose stat key the
- * cache knows is not read again.  *now receives the new cache entries.
+ * cache knows is not read again.  *now receives the new cache entries;
+ * with merged, *appended whether a file was written since the last
+ * commit other than by the merge (appended_since()).
  */
 static int worktree_files(struct gitx_repo *repo, struct store *s,
 			  const struct blob_cache *cache,
 			  const struct blob_cache *learned,
+			  const struct log_changes *merged, int *appended,
 			  struct gitx_files *out, struct blob_cache *now)
 {
 	struct strvec files = STRVEC_INIT;
@@ -72,6 +119,9 @@ static int worktree_files(struct gitx_repo *repo, struct store *s,
 			f->size = buf.len;
 		}
 		free(path);
+		if (merged && !*appended)
+			*appended = !have_key ||
+				    appended_since(cache, merged, files.v[i], &key);
 		if (have_key) {
 			key.path = xstrdup(files.v[i]);
 			key.blob = f->blob;
@@ -125,19 +175,23 @@ void sync_refresh_index(const struct repo *r)
 int sync_commit(struct gitx_repo *repo, const struct repo *r,
 		const struct thrum_config *cfg, struct store *s,
 		const struct gitx_oid *parent, const struct gitx_oid *local_tip,
-		const struct blob_cache *learned, struct sync_status *st,
+		const struct blob_cache *learned,
+		const struct sync_appends *appends, struct sync_status *st,
 		struct gitx_oid *tip)
 {
 	struct gitx_files files = GITX_FILES_INIT;
 	struct blob_cache cache = BLOB_CACHE_INIT, now = BLOB_CACHE_INIT;
 	char when[DATE_RFC3339_LEN + 1];
 	struct strbuf msg = STRBUF_INIT;
-	int made = 0, ret = -1, r2;
+	int made = 0, ret = -1, appended = 0, r2;
 
 	date_format_rfc3339_sec(date_now_ns(), when);
 	strbuf_addf(&msg, "sync: %s\n", when);
 	blob_cache_read(r, &cache);
-	if (worktree_files(repo, s, &cache, learned, &files, &now) < 0 ||
+	if (worktree_files(repo, s, &cache, learned,
+			   appends ? appends->merged : NULL, &appended,
+			   &files, &now) < 0 ||
+	    (appended && appends->appended(appends->data) < 0) ||
 	    gitx_commit_files(repo, &files, parent, local_tip, msg.buf,
 			      cfg->commit_author, tip, &made) < 0)
 		goto out;

@@ -63,6 +63,20 @@ int sync_merge(struct gitx_repo *repo, struct sync_merge_tip *tips,
 void sync_refresh_index(const struct repo *r);
 
 /*
+ * Appends the commit takes in: with merged (what this cycle's merge
+ * changed), the commit calls appended(data) before a-sync and
+ * var/sync-cache move if it finds a file changed since the last commit
+ * other than by that merge: lines written after the cycle looked for
+ * appends, which it must still push.  A non-zero return stops the
+ * commit.
+ */
+struct sync_appends {
+	const struct log_changes *merged;
+	int (*appended)(void *data);
+	void *data;
+};
+
+/*
  * Commit the work tree's log files on top of parent (may be NULL) and
  * move a-sync from local_tip (may be NULL) to the result, *tip; blob ids
  * come from var/sync-cache and learned where the files did not change.
@@ -72,7 +86,8 @@ void sync_refresh_index(const struct repo *r);
 int sync_commit(struct gitx_repo *repo, const struct repo *r,
 		const struct thrum_config *cfg, struct store *s,
 		const struct gitx_oid *parent, const struct gitx_oid *local_tip,
-		const struct blob_cache *learned, struct sync_status *st,
+		const struct blob_cache *learned,
+		const struct sync_appends *appends, struct sync_status *st,
 		struct gitx_oid *tip);
 
 /* --- clone refs (sync-clones.c) --- */
@@ -145,6 +160,7 @@ int clone_refs_moved(const struct repo *r, const char *remote,
 /* --- the cycle (sync.c), for its steps in sync-clones.c --- */
 
 #include "blob-cache.h"
+#include "merge.h"
 #include "strbuf.h"
 
 struct projection;
@@ -161,6 +177,7 @@ struct cycle {
 	struct gitx_repo *repo;		/* opened once something is to do */
 	struct strbuf remote_ref;	/* refs/remotes/<remote>/a-sync */
 	struct blob_cache learned;	/* blob ids the merge found */
+	struct log_changes merged;	/* what the merge changed */
 	char *err;			/* what went wrong, for the status */
 	int moved;			/* a-sync moved: refresh the index */
 	int track;			/* var/sync-clones is kept */
@@ -179,12 +196,15 @@ enum attempt_result { ATTEMPT_DONE, ATTEMPT_AGAIN, ATTEMPT_FAILED };
 /* c->p, opened when the caller gave none; 0, or -1 with c->err set */
 int sync_open_projection(struct cycle *c);
 
-/* merge tips (see sync_merge()) and project what they brought */
+/*
+ * merge tips (see sync_merge()) and project what they brought; what the
+ * merge changed is added to *merged (the commit reads it)
+ */
 int sync_merge_step(struct gitx_repo *repo, struct sync_merge_tip *tips,
 		    size_t nr, const struct gitx_oid *local_tip,
 		    const struct thrum_config *cfg, struct store *s,
 		    struct projection *p, struct sync_status *st,
-		    struct blob_cache *learned);
+		    struct blob_cache *learned, struct log_changes *merged);
 
 /* st->remote_tip := oid */
 void sync_set_remote_tip(struct sync_status *st, const struct gitx_oid *oid);

@@ -197,24 +197,19 @@ int sync_merge_step(struct gitx_repo *repo, struct sync_merge_tip *tips,
 		    size_t nr, const struct gitx_oid *local_tip,
 		    const struct thrum_config *cfg, struct store *s,
 		    struct projection *p, struct sync_status *st,
-		    struct blob_cache *learned)
+		    struct blob_cache *learned, struct log_changes *merged)
 {
-	struct log_changes changes = LOG_CHANGES_INIT;
 	struct catch_up_stats cs = { 0 };
-	int ret = -1;
 
 	if (projection_update(p, s, NULL, NULL) < 0 ||
 	    sync_merge(repo, tips, nr, local_tip, cfg, s, st, learned,
-		       &changes) < 0 ||
-	    projection_update(p, s, &changes, &cs) < 0)
-		goto out;
+		       merged) < 0 ||
+	    projection_update(p, s, merged, &cs) < 0)
+		return -1;
 	st->new_events += cs.applied;
 	st->skipped += cs.unparseable;
 	st->conflicts += cs.conflicts;
-	ret = 0;
-out:
-	log_changes_release(&changes);
-	return ret;
+	return 0;
 }
 
 int sync_open_projection(struct cycle *c)
@@ -240,6 +235,21 @@ static int descends(struct gitx_repo *repo, const struct gitx_oid *a,
 }
 
 /*
+ * An append made after the attempt looked for them is in the commit it
+ * makes: ours all the same, remembered (durably) before the commit
+ * hides it.
+ */
+static int late_appends(void *data)
+{
+	struct cycle *c = data;
+
+	if (c->cs.pending)
+		return 0;
+	c->cs.pending = 1;
+	return clone_state_write(c->r, &c->cs, 1);
+}
+
+/*
  * One attempt: fetch, merge and project, commit, push.  ATTEMPT_AGAIN
  * when the push was rejected because the remote moved.
  */
@@ -248,6 +258,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	const struct thrum_config *cfg = c->cfg;
 	struct sync_status *st = c->st;
 	struct gitx_oid remote_tip, local_tip, tip;
+	struct sync_appends appends;
 	const struct gitx_oid *parent;
 	char hex[GITX_OID_HEXSZ + 1];
 	int have_remote, have_local, offline = 0;
@@ -257,6 +268,7 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	free(c->err);
 	c->err = NULL;
 	blob_cache_release(&c->learned);
+	log_changes_release(&c->merged);
 	/* local appends to deliver: our ref needs no fetch before it */
 	c->push_only = first && c->clones && c->track &&
 		       (c->flags & SYNC_PUSH_ONLY);
@@ -316,7 +328,8 @@ static enum attempt_result attempt(struct cycle *c, int first)
 
 		if (sync_merge_step(c->repo, &one, 1,
 				    have_local ? &local_tip : NULL, cfg, c->s,
-				    c->p, st, &c->learned) < 0 || one.failed)
+				    c->p, st, &c->learned, &c->merged) < 0 ||
+		    one.failed)
 			return ATTEMPT_FAILED;
 	}
 	if (have_remote) {
@@ -336,8 +349,12 @@ static enum attempt_result attempt(struct cycle *c, int first)
 	if (c->clones && have_remote && have_local &&
 	    descends(c->repo, &local_tip, &remote_tip))
 		parent = &local_tip;
+	appends.merged = &c->merged;
+	appends.appended = late_appends;
+	appends.data = c;
 	if (sync_commit(c->repo, c->r, cfg, c->s, parent,
-			have_local ? &local_tip : NULL, &c->learned, st,
+			have_local ? &local_tip : NULL, &c->learned,
+			c->track && !c->cs.pending ? &appends : NULL, st,
 			&tip) < 0)
 		return ATTEMPT_FAILED;
 	if (!have_local || !gitx_oid_equal(&local_tip, &tip))
@@ -446,6 +463,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	struct cycle c = {
 		.r = r, .cfg = cfg, .s = s, .p = p, .flags = flags, .st = st,
 		.remote_ref = STRBUF_INIT, .learned = BLOB_CACHE_INIT,
+		.merged = LOG_CHANGES_INIT,
 	};
 	struct strbuf why = STRBUF_INIT;
 	int lock_fd = -1, n, ret;
@@ -498,6 +516,7 @@ int sync_cycle(const struct repo *r, const struct thrum_config *cfg,
 	refresh_index(&c);
 	record_status(&c, ret, started);
 	blob_cache_release(&c.learned);
+	log_changes_release(&c.merged);
 	clone_state_release(&c.cs);
 	gitx_close(c.repo);
 	projection_free(c.own);

@@ -309,4 +309,58 @@ test_expect_success 'writes more often than the interval do not put the fetching
 	writes_until_fetched carol bob "$(tracked carol bob)"
 '
 
+# hooked_daemon <at> <command>: carol's daemon, under the lock-hook shim
+# (tests/helper/lock-hook.c), runs the command in carol at that moment of
+# the first cycle after lock-once is made; stopped when the test ends
+hooked_daemon() {
+	shim=$SHARNESS_BUILD_DIRECTORY/tests/helper/lock-hook.so &&
+	test -f "$shim" &&
+	git -C carol config thrum.syncInterval 600 &&
+	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
+	(cd carol && LD_PRELOAD=$shim THRUM_TEST_NO_DAEMON= \
+		THRUM_TEST_LOCK_AT=$1 THRUM_TEST_LOCK_ONCE="$PWD/../lock-once" \
+		THRUM_TEST_LOCK_CMD="cd \"$PWD\" && $2 >/dev/null" \
+		git thrum daemon start >/dev/null) &&
+	a_cycle carol
+}
+
+# the cycle looked for appends of carol before these: it must push them
+test_expect_success 'an append made between the merge and the commit of a cycle is pushed' '
+	sync_round alice bob carol &&
+	hooked_daemon merged "git thrum send \"sent after the merge\"" &&
+	thrum_in bob send "bob, to be merged" >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	touch lock-once &&
+	a_cycle carol &&
+	test_path_is_missing lock-once &&
+	git -C carol grep -q "sent after the merge" a-sync -- &&
+	wait_for 5 remote_has "$(own_ref carol)" "sent after the merge"
+'
+
+test_expect_success 'an append to a file the cycle merged, made after its merge, is pushed' '
+	sync_round alice bob carol &&
+	hooked_daemon merged "git thrum group create carols-late-group" &&
+	thrum_in bob group create bobs-late-group >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	touch lock-once &&
+	a_cycle carol &&
+	test_path_is_missing lock-once &&
+	git -C carol grep -q carols-late-group a-sync -- events.jsonl &&
+	git -C carol grep -q bobs-late-group a-sync -- events.jsonl &&
+	wait_for 5 remote_has "$(own_ref carol)" carols-late-group
+'
+
+test_expect_success 'an append to a file the cycle merges, made before its merge, is pushed' '
+	sync_round alice bob carol &&
+	hooked_daemon ex "git thrum group create carols-group" &&
+	thrum_in bob group create bobs-group >/dev/null &&
+	thrum_in bob sync force >/dev/null &&
+	touch lock-once &&
+	a_cycle carol &&
+	test_path_is_missing lock-once &&
+	git -C carol grep -q carols-group a-sync -- events.jsonl &&
+	git -C carol grep -q bobs-group a-sync -- events.jsonl &&
+	wait_for 5 remote_has "$(own_ref carol)" carols-group
+'
+
 test_done
