@@ -350,6 +350,15 @@ void proj_bind_blob(sqlite3_stmt *s, const char *name, const void *v,
 		    size_t len);
 /* step a statement that returns no rows; 0 or -1 */
 int proj_run(struct projection *p, sqlite3_stmt *s, const char *what);
+/*
+ * Read the text of the first column of every row of s (prepared and
+ * bound), reset s, then call fn on each text in order: fn may write
+ * what s read.  0, -1 after proj_db_error(p, what) when the reading
+ * fails, or the first negative fn returns.
+ */
+typedef int (*proj_text_fn)(struct projection *p, const char *text);
+int proj_each_text(struct projection *p, sqlite3_stmt *s, const char *what,
+		   proj_text_fn fn);
 /* a copy of a text column, or NULL */
 char *proj_col_text(sqlite3_stmt *s, int i);
 /* run SQL without results; 0 or -1 */

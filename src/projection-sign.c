@@ -573,14 +573,12 @@ static int current_allowed(struct projection *p, struct strbuf *out)
 /* replace the allowed signers with text's lines, recompute every name */
 static int store_allowed(struct projection *p, const char *text)
 {
-	struct strvec names = STRVEC_INIT;
 	sqlite3_stmt *s;
 	const char *line;
-	size_t i;
-	int rc, ret = -1;
+	int rc;
 
 	if (proj_exec(p, "DELETE FROM allowed_signers") < 0)
-		goto out;
+		return -1;
 	for (line = text; *line; line = strchr(line, '\n') + 1) {
 		const char *sp = strchr(line, ' '), *nl = strchr(line, '\n');
 		char *who = xstrndup(line, sp - line);
@@ -593,23 +591,10 @@ static int store_allowed(struct projection *p, const char *text)
 		free(who);
 		free(key);
 		if (rc < 0)
-			goto out;
+			return -1;
 	}
 	s = proj_stmt(p, ST_SIG_NAMES, names_sql);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(&names, (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		proj_db_error(p, "cannot read names");
-		goto out;
-	}
-	for (i = 0; i < names.nr; i++)
-		if (recompute(p, names.v[i]) < 0)
-			goto out;
-	ret = 0;
-out:
-	strvec_clear(&names);
-	return ret;
+	return proj_each_text(p, s, "cannot read names", recompute);
 }
 
 int projection_set_signers(struct projection *p, const char *path)

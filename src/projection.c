@@ -30,6 +30,7 @@
 #include "date.h"
 #include "repo.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -373,6 +374,25 @@ int proj_run(struct projection *p, sqlite3_stmt *s, const char *what)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return proj_db_error(p, what);
 	return 0;
+}
+
+int proj_each_text(struct projection *p, sqlite3_stmt *s, const char *what,
+		   proj_text_fn fn)
+{
+	struct strvec v = STRVEC_INIT;
+	size_t i;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(&v, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		ret = proj_db_error(p, what);
+	for (i = 0; !ret && i < v.nr; i++)
+		if ((rc = fn(p, v.v[i])) < 0)
+			ret = rc;
+	strvec_clear(&v);
+	return ret;
 }
 
 char *proj_col_text(sqlite3_stmt *s, int i)
