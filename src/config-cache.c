@@ -336,12 +336,8 @@ static json_object *snapshot(const struct inputs *in, int64_t since_ns)
 
 static long settle_ms(void)
 {
-	const char *v = getenv("THRUM_TEST_CONFIG_SETTLE_MS");
-	long ms;
-
-	if (v && !thrum_parse_long(v, 0, LONG_MAX, &ms))
-		return ms;
-	return CONFIG_CACHE_SETTLE_MS;
+	return thrum_env_long("THRUM_TEST_CONFIG_SETTLE_MS", 0, LONG_MAX,
+			      CONFIG_CACHE_SETTLE_MS);
 }
 
 static int64_t realtime_ns(void)
