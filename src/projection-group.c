@@ -73,13 +73,10 @@ static int derive(struct projection *p, const char *group_id)
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(steps); i++) {
-		sqlite3_stmt *s = proj_stmt(p, steps[i].id, steps[i].sql);
-
-		proj_bind_text(s, ":group_id", group_id);
-		if (proj_run(p, s, "cannot store a group") < 0)
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		if (proj_run_text(p, steps[i].id, steps[i].sql, ":group_id",
+				  group_id, "cannot store a group") < 0)
 			return -1;
-	}
 	return 0;
 }
 
