@@ -88,6 +88,15 @@ static void add_input(struct inputs *in, const char *path, int must_exist)
 	e->path = xstrdup(path);
 }
 
+/* the file name in directory dir, which may be missing (sb: scratch) */
+static void add_file_in(struct inputs *in, struct strbuf *sb,
+			const char *dir, const char *name)
+{
+	strbuf_reset(sb);
+	strbuf_addf(sb, "%s/%s", dir, name);
+	add_input(in, sb->buf, 0);
+}
+
 static void inputs_release(struct inputs *in)
 {
 	size_t i;
@@ -170,31 +179,18 @@ static void fixed_inputs(const struct repo *r, struct inputs *in)
 	add_input(in, r->git_dir, 1);
 	add_input(in, r->common_dir, 1);
 	add_input(in, sys ? sys : "/etc/gitconfig", 0);
-	if (global) {
+	if (global)
 		add_input(in, global, 0);
-	} else if (home) {
-		strbuf_addf(&sb, "%s/.gitconfig", home);
-		add_input(in, sb.buf, 0);
-	}
-	strbuf_reset(&sb);
-	if (xdg && *xdg)
-		strbuf_addf(&sb, "%s/git/config", xdg);
 	else if (home)
-		strbuf_addf(&sb, "%s/.config/git/config", home);
-	if (sb.len)
-		add_input(in, sb.buf, 0);
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/config", r->common_dir);
-	add_input(in, sb.buf, 0);
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/config.worktree", r->git_dir);
-	add_input(in, sb.buf, 0);
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/HEAD", r->git_dir);
-	add_input(in, sb.buf, 0);
-	strbuf_reset(&sb);
-	strbuf_addf(&sb, "%s/.git", r->worktree);
-	add_input(in, sb.buf, 0);
+		add_file_in(in, &sb, home, ".gitconfig");
+	if (xdg && *xdg)
+		add_file_in(in, &sb, xdg, "git/config");
+	else if (home)
+		add_file_in(in, &sb, home, ".config/git/config");
+	add_file_in(in, &sb, r->common_dir, "config");
+	add_file_in(in, &sb, r->git_dir, "config.worktree");
+	add_file_in(in, &sb, r->git_dir, "HEAD");
+	add_file_in(in, &sb, r->worktree, ".git");
 	/* the git that runs: the first on PATH, and every place before it */
 	while (path && *path) {
 		size_t len = strcspn(path, ":");
@@ -340,12 +336,8 @@ static json_object *snapshot(const struct inputs *in, int64_t since_ns)
 
 static long settle_ms(void)
 {
-	const char *v = getenv("THRUM_TEST_CONFIG_SETTLE_MS");
-	long ms;
-
-	if (v && !thrum_parse_long(v, 0, LONG_MAX, &ms))
-		return ms;
-	return CONFIG_CACHE_SETTLE_MS;
+	return thrum_env_long("THRUM_TEST_CONFIG_SETTLE_MS", 0, LONG_MAX,
+			      CONFIG_CACHE_SETTLE_MS);
 }
 
 static int64_t realtime_ns(void)

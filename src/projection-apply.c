@@ -51,13 +51,10 @@ static const char msg_refresh_sql[] =
  */
 static int refresh_message(struct projection *p, const char *msg)
 {
-	sqlite3_stmt *s;
-
 	if (p->bulk)
 		return 0;
-	s = proj_stmt(p, ST_MSG_REFRESH, msg_refresh_sql);
-	proj_bind_text(s, ":message_id", msg);
-	return proj_run(p, s, "cannot refresh message");
+	return proj_run_text(p, ST_MSG_REFRESH, msg_refresh_sql, ":message_id",
+			     msg, "cannot refresh message");
 }
 
 int proj_refresh_edited(struct projection *p)
@@ -225,9 +222,8 @@ int proj_rank_create(struct projection *p, sqlite3_stmt *s,
 		ret = record_conflict(p, ev->event_id, hash) < 0 ? -1 : 1;
 		goto out;
 	}
-	s = proj_stmt(p, ST_CONFLICT_LOSER, conflict_loser_sql);
-	proj_bind_text(s, ":event_id", old_id);
-	ret = proj_run(p, s, "cannot record conflict");
+	ret = proj_run_text(p, ST_CONFLICT_LOSER, conflict_loser_sql,
+			    ":event_id", old_id, "cannot record conflict");
 out:
 	free(old_id);
 	return ret;
@@ -282,9 +278,8 @@ static int apply_create(struct projection *p, const struct event *ev,
 		ret = THRUM_ECONFLICT;
 	}
 
-	s = proj_stmt(p, ST_AUD_CLEAR, aud_clear_sql);
-	proj_bind_text(s, ":message_id", ev->message_id);
-	if (proj_run(p, s, "cannot store audience") < 0)
+	if (proj_run_text(p, ST_AUD_CLEAR, aud_clear_sql, ":message_id",
+			  ev->message_id, "cannot store audience") < 0)
 		return -1;
 	if (proj_store_tags(p, ev) < 0)
 		return -1;

@@ -31,7 +31,6 @@
 #include "projection-internal.h"
 #include "event.h"
 #include "strbuf.h"
-#include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -90,20 +89,17 @@ out:
 	return ret;
 }
 
-/* the first column of every row of sql, into out */
-static int read_ids(struct projection *p, const char *sql,
-		    struct strvec *out)
+/* fn on the first column of every row of sql (prepared here: rare) */
+static int each_id(struct projection *p, const char *sql, proj_text_fn fn)
 {
 	sqlite3_stmt *s = NULL;
-	int rc;
+	int ret;
 
 	if (sqlite3_prepare_v2(p->db, sql, -1, &s, NULL))
 		return proj_db_error(p, "cannot read what was removed");
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
+	ret = proj_each_text(p, s, "cannot read what was removed", fn);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 :
-		proj_db_error(p, "cannot read what was removed");
+	return ret;
 }
 
 /*
@@ -165,6 +161,11 @@ static int bring_back(struct projection *p, const char *id, int refresh)
 		       id, 0);
 }
 
+static int bring_back_refreshed(struct projection *p, const char *id)
+{
+	return bring_back(p, id, 1);
+}
+
 /*
  * Every row where the facts that count say: removed messages aside, the
  * others back; the removed sessions; the rows of each agent a cleanup
@@ -172,33 +173,18 @@ static int bring_back(struct projection *p, const char *id, int refresh)
  */
 static int sweep_all(struct projection *p)
 {
-	struct strvec ids = STRVEC_INIT;
-	size_t i;
-	int ret = -1;
-
 	if (put_aside(p, NULL) < 0 ||
-	    read_ids(p, "SELECT message_id FROM purged_messages g WHERE NOT"
-		     REMOVED("g"), &ids) < 0)
-		goto out;
-	for (i = 0; i < ids.nr; i++)
-		if (bring_back(p, ids.v[i], 1) < 0)
-			goto out;
-	strvec_clear(&ids);
-	if (proj_exec(p, "DELETE FROM purged_sessions") < 0 ||
+	    each_id(p, "SELECT message_id FROM purged_messages g WHERE NOT"
+		    REMOVED("g"), bring_back_refreshed) < 0 ||
+	    proj_exec(p, "DELETE FROM purged_sessions") < 0 ||
 	    proj_exec(p, "INSERT OR IGNORE INTO purged_sessions(session_id)"
 		      " SELECT session_id FROM session_events f WHERE f.start"
 		      " AND" COVERED("f.agent_id", "f.ns")) < 0 ||
 	    proj_sign_sessions(p, NULL) < 0 ||
-	    read_ids(p, "SELECT DISTINCT agent_id FROM agent_cleanups",
-		     &ids) < 0)
-		goto out;
-	for (i = 0; i < ids.nr; i++)
-		if (proj_sign_agent_rows(p, ids.v[i]) < 0)
-			goto out;
-	ret = 0;
-out:
-	strvec_clear(&ids);
-	return ret;
+	    each_id(p, "SELECT DISTINCT agent_id FROM agent_cleanups",
+		    proj_sign_agent_rows) < 0)
+		return -1;
+	return 0;
 }
 
 /*

@@ -15,7 +15,6 @@
 #include "projection.h"
 #include "projection-internal.h"
 #include "event.h"
-#include "strvec.h"
 
 static const char create_add_sql[] =
 	"INSERT OR IGNORE INTO group_creates(group_id, name, description,"
@@ -74,13 +73,10 @@ static int derive(struct projection *p, const char *group_id)
 	};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(steps); i++) {
-		sqlite3_stmt *s = proj_stmt(p, steps[i].id, steps[i].sql);
-
-		proj_bind_text(s, ":group_id", group_id);
-		if (proj_run(p, s, "cannot store a group") < 0)
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		if (proj_run_text(p, steps[i].id, steps[i].sql, ":group_id",
+				  group_id, "cannot store a group") < 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -129,23 +125,7 @@ int proj_group_update(struct projection *p, const struct event *ev)
 int proj_group_rejudge(struct projection *p, const char *who)
 {
 	sqlite3_stmt *s = proj_stmt(p, ST_GROUPS_OF, groups_of_sql);
-	struct strvec ids = STRVEC_INIT;
-	size_t i;
-	int rc, ret = -1;
 
 	proj_bind_text(s, ":who", who);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(&ids, (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		proj_db_error(p, "cannot read groups");
-		goto out;
-	}
-	for (i = 0; i < ids.nr; i++)
-		if (derive(p, ids.v[i]) < 0)
-			goto out;
-	ret = 0;
-out:
-	strvec_clear(&ids);
-	return ret;
+	return proj_each_text(p, s, "cannot read groups", derive);
 }

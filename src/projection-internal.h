@@ -350,6 +350,22 @@ void proj_bind_blob(sqlite3_stmt *s, const char *name, const void *v,
 		    size_t len);
 /* step a statement that returns no rows; 0 or -1 */
 int proj_run(struct projection *p, sqlite3_stmt *s, const char *what);
+/*
+ * The statement of slot id (from sql) with the text v bound to
+ * parameter name, run as proj_run() runs it: 0 or -1.
+ */
+int proj_run_text(struct projection *p, enum stmt_id id, const char *sql,
+		  const char *name, const char *v, const char *what);
+/*
+ * Read the text of the first column of every row of s (prepared and
+ * bound), reset s, then call fn on each text in order, up to the first
+ * that does not return 0: fn may write what s read.  0, -1 after
+ * proj_db_error(p, what) when the reading fails, or what fn returned.
+ * fn takes no payload: the projection is all that each one needs.
+ */
+typedef int (*proj_text_fn)(struct projection *p, const char *text);
+int proj_each_text(struct projection *p, sqlite3_stmt *s, const char *what,
+		   proj_text_fn fn);
 /* a copy of a text column, or NULL */
 char *proj_col_text(sqlite3_stmt *s, int i);
 /* run SQL without results; 0 or -1 */

@@ -432,11 +432,9 @@ static int forget_missing_files(struct projection *p,
 			strvec_push(&gone, path);
 	}
 	sqlite3_reset(q);
-	for (i = 0; i < gone.nr && !ret; i++) {
-		q = proj_stmt(p, ST_FILE_DEL, file_del_sql);
-		proj_bind_text(q, ":path", gone.v[i]);
-		ret = proj_run(p, q, "cannot forget file");
-	}
+	for (i = 0; i < gone.nr && !ret; i++)
+		ret = proj_run_text(p, ST_FILE_DEL, file_del_sql, ":path",
+				    gone.v[i], "cannot forget file");
 	strvec_clear(&gone);
 	return ret;
 }

@@ -44,10 +44,8 @@ static int add_tags(struct projection *p, const char *msg, const char *kind,
 
 int proj_store_tags(struct projection *p, const struct event *ev)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_TAGS_CLEAR, tags_clear_sql);
-
-	proj_bind_text(s, ":message_id", ev->message_id);
-	if (proj_run(p, s, "cannot store scopes") < 0 ||
+	if (proj_run_text(p, ST_TAGS_CLEAR, tags_clear_sql, ":message_id",
+			  ev->message_id, "cannot store scopes") < 0 ||
 	    add_tags(p, ev->message_id, "scope", ev->scopes,
 		     ev->nr_scopes) < 0 ||
 	    add_tags(p, ev->message_id, "ref", ev->refs, ev->nr_refs) < 0)

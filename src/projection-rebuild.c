@@ -134,7 +134,6 @@ static int recover_file(struct projection *p, struct store *s,
 {
 	char *path = store_abs_path(s, v[0].path);
 	struct strbuf file = STRBUF_INIT, add = STRBUF_INIT;
-	sqlite3_stmt *q;
 	int64_t base;
 	size_t i;
 	int ret = -1;
@@ -166,9 +165,8 @@ static int recover_file(struct projection *p, struct store *s,
 	}
 	if (add.len && store_append_raw(s, v[0].path, &add) < 0)
 		goto out;
-	q = proj_stmt(p, ST_PENDING_DROP, pending_drop_sql);
-	proj_bind_text(q, ":path", v[0].path);
-	if (proj_run(p, q, "cannot update uncommitted lines") < 0)
+	if (proj_run_text(p, ST_PENDING_DROP, pending_drop_sql, ":path",
+			  v[0].path, "cannot update uncommitted lines") < 0)
 		goto out;
 	for (i = 0; i < nr; i++)
 		if (proj_keep_pending(p, v[i].path, v[i].offset, v[i].line.buf,

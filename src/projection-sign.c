@@ -141,10 +141,8 @@ static const char any_allowed_sql[] =
 static int exec_who(struct projection *p, enum stmt_id id, const char *sql,
 		    const char *who)
 {
-	sqlite3_stmt *s = proj_stmt(p, id, sql);
-
-	proj_bind_text(s, ":who", who);
-	return proj_run(p, s, "cannot store signatures");
+	return proj_run_text(p, id, sql, ":who", who,
+			     "cannot store signatures");
 }
 
 static int add_conflict(struct projection *p, const char *who,
@@ -363,17 +361,15 @@ static int add_session(struct projection *p, const struct event *ev)
 
 int proj_sign_session(struct projection *p, const struct event *ev)
 {
-	sqlite3_stmt *s;
-
 	if (!ev->session_id)
 		return 0;
-	s = proj_stmt(p, ST_SIG_SESSION_CLEAR, session_clear_sql);
-	proj_bind_text(s, ":session_id", ev->session_id);
-	if (proj_run(p, s, "cannot store a session") < 0)
+	if (proj_run_text(p, ST_SIG_SESSION_CLEAR, session_clear_sql,
+			  ":session_id", ev->session_id,
+			  "cannot store a session") < 0)
 		return -1;
-	s = proj_stmt(p, ST_SIG_SESSION_DERIVE, session_derive_sql);
-	proj_bind_text(s, ":session_id", ev->session_id);
-	return proj_run(p, s, "cannot store a session");
+	return proj_run_text(p, ST_SIG_SESSION_DERIVE, session_derive_sql,
+			     ":session_id", ev->session_id,
+			     "cannot store a session");
 }
 
 int proj_sign_sessions(struct projection *p, const char *who)
@@ -469,9 +465,8 @@ int proj_sign_record(struct projection *p, const struct event *ev,
 			return -1;
 		return 0;
 	}
-	s = proj_stmt(p, ST_SIG_REJECT_ONE, reject_one_sql);
-	proj_bind_text(s, ":event_id", ev->event_id);
-	if (proj_run(p, s, "cannot store a signature") < 0)
+	if (proj_run_text(p, ST_SIG_REJECT_ONE, reject_one_sql, ":event_id",
+			  ev->event_id, "cannot store a signature") < 0)
 		return -1;
 	s = proj_stmt(p, ST_SIG_REJECTED, rejected_sql);
 	proj_bind_text(s, ":event_id", ev->event_id);
@@ -573,14 +568,12 @@ static int current_allowed(struct projection *p, struct strbuf *out)
 /* replace the allowed signers with text's lines, recompute every name */
 static int store_allowed(struct projection *p, const char *text)
 {
-	struct strvec names = STRVEC_INIT;
 	sqlite3_stmt *s;
 	const char *line;
-	size_t i;
-	int rc, ret = -1;
+	int rc;
 
 	if (proj_exec(p, "DELETE FROM allowed_signers") < 0)
-		goto out;
+		return -1;
 	for (line = text; *line; line = strchr(line, '\n') + 1) {
 		const char *sp = strchr(line, ' '), *nl = strchr(line, '\n');
 		char *who = xstrndup(line, sp - line);
@@ -593,23 +586,10 @@ static int store_allowed(struct projection *p, const char *text)
 		free(who);
 		free(key);
 		if (rc < 0)
-			goto out;
+			return -1;
 	}
 	s = proj_stmt(p, ST_SIG_NAMES, names_sql);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		strvec_push(&names, (const char *)sqlite3_column_text(s, 0));
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE) {
-		proj_db_error(p, "cannot read names");
-		goto out;
-	}
-	for (i = 0; i < names.nr; i++)
-		if (recompute(p, names.v[i]) < 0)
-			goto out;
-	ret = 0;
-out:
-	strvec_clear(&names);
-	return ret;
+	return proj_each_text(p, s, "cannot read names", recompute);
 }
 
 int projection_set_signers(struct projection *p, const char *path)

@@ -30,6 +30,7 @@
 #include "date.h"
 #include "repo.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "usage.h"
 #include "wrapper.h"
 
@@ -373,6 +374,32 @@ int proj_run(struct projection *p, sqlite3_stmt *s, const char *what)
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return proj_db_error(p, what);
 	return 0;
+}
+
+int proj_each_text(struct projection *p, sqlite3_stmt *s, const char *what,
+		   proj_text_fn fn)
+{
+	struct strvec v = STRVEC_INIT;
+	size_t i;
+	int rc, ret;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strvec_push(&v, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	ret = rc == SQLITE_DONE ? 0 : proj_db_error(p, what);
+	for (i = 0; !ret && i < v.nr; i++)
+		ret = fn(p, v.v[i]);
+	strvec_clear(&v);
+	return ret;
+}
+
+int proj_run_text(struct projection *p, enum stmt_id id, const char *sql,
+		  const char *name, const char *v, const char *what)
+{
+	sqlite3_stmt *s = proj_stmt(p, id, sql);
+
+	proj_bind_text(s, name, v);
+	return proj_run(p, s, what);
 }
 
 char *proj_col_text(sqlite3_stmt *s, int i)

@@ -74,12 +74,8 @@ char *store_abs_path(const struct store *s, const char *relpath)
 
 size_t store_segment_bytes(void)
 {
-	const char *env = getenv("THRUM_SEGMENT_BYTES");
-	long v;
-
-	if (env && !thrum_parse_long(env, 1, LONG_MAX, &v))
-		return (size_t)v;
-	return STORE_SEGMENT_BYTES;
+	return (size_t)thrum_env_long("THRUM_SEGMENT_BYTES", 1, LONG_MAX,
+				      STORE_SEGMENT_BYTES);
 }
 
 char *store_segment_path(const char *shard, unsigned n)

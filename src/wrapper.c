@@ -151,4 +151,11 @@ int thrum_parse_long(const char *s, long min, long max, long *out)
 	return 0;
 }
 
+long thrum_env_long(const char *name, long min, long max, long dflt)
+{
+	long v;
+
+	return thrum_parse_long(getenv(name), min, max, &v) < 0 ? dflt : v;
+}
+
 /* create tmp afresh, registered for removal; the fd or -1 */

@@ -40,4 +40,10 @@ int mkdir_p(const char *path, mode_t mode);
  */
 int thrum_parse_long(const char *s, long min, long max, long *out);
 
+/*
+ * The value of environment variable name when thrum_parse_long() takes
+ * it in [min, max]; otherwise (unset, empty, not such a number) dflt.
+ */
+long thrum_env_long(const char *name, long min, long max, long dflt);
+
 #endif

@@ -14,6 +14,23 @@ remote_has() {
 	git -C remote.git grep -q "$2" "$1" --
 }
 
+# hold_a_sync: a-sync on the remote is held by another push (its lock)
+# until release_a_sync, or the end of the test
+hold_a_sync() {
+	touch remote.git/refs/heads/a-sync.lock &&
+	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock"
+}
+
+release_a_sync() {
+	rm -f remote.git/refs/heads/a-sync.lock
+}
+
+# sync_short <clone>: its sync force at thrum.syncInterval 2, whose
+# rejected push is tried again for a budget of two intervals, 4 s
+sync_short() {
+	git -C "$1" -c thrum.syncInterval=2 thrum sync force
+}
+
 test_expect_success 'setup: alice, bob and carol on one remote' '
 	setup_pair &&
 	git clone -q remote.git carol &&
@@ -39,12 +56,10 @@ test_expect_success 'every clone has an id, and its ref on the remote' '
 '
 
 test_expect_success 'a-sync held by another push: the message still goes out in the clone ref' '
-	touch remote.git/refs/heads/a-sync.lock &&
-	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	hold_a_sync &&
 	thrum_in alice send "while a-sync is held" >id &&
 	# sync force tries a-sync again for its budget: two intervals, 4 s
-	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
-		>out 2>&1 &&
+	test_might_fail sync_short alice >out 2>&1 &&
 	grep "^rejected" out &&
 	remote_has "$(own_ref alice)" "while a-sync is held" &&
 	! remote_has a-sync "while a-sync is held" &&
@@ -54,22 +69,19 @@ test_expect_success 'a-sync held by another push: the message still goes out in 
 '
 
 test_expect_success 'clone refs packed by git gc are read too' '
-	touch remote.git/refs/heads/a-sync.lock &&
-	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	hold_a_sync &&
 	thrum_in alice send "read from packed-refs" >/dev/null &&
-	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
+	test_might_fail sync_short alice >/dev/null 2>&1 &&
 	git -C bob fetch -q origin "+refs/thrum/clones/*:refs/thrum/remotes/origin/*" &&
 	git -C bob pack-refs --all &&
 	test_path_is_missing "bob/.git/refs/thrum/remotes/origin/$(cat alice/.thrum/var/clone-id)" &&
-	test_might_fail git -C bob -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
+	test_might_fail sync_short bob >/dev/null 2>&1 &&
 	thrum_in bob inbox --no-mark-read --all >inbox &&
 	grep "^    read from packed-refs$" inbox
 '
 
 test_expect_success 'a-sync free again: the next push of a-sync carries it' '
-	rm -f remote.git/refs/heads/a-sync.lock &&
+	release_a_sync &&
 	thrum_in bob send "bob, later" >/dev/null &&
 	thrum_in bob sync force >/dev/null &&
 	remote_has a-sync "while a-sync is held" &&
@@ -100,12 +112,10 @@ test_expect_success 'a daemon with nothing of its own pushes nothing, a-sync beh
 	before=$(git -C remote.git rev-parse "$(own_ref carol)") &&
 	async=$(git -C remote.git rev-parse a-sync) &&
 	# alice'"'"'s message reaches the remote in her ref only
-	touch remote.git/refs/heads/a-sync.lock &&
-	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	hold_a_sync &&
 	thrum_in alice send "for the others" >/dev/null &&
-	test_might_fail git -C alice -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
-	rm -f remote.git/refs/heads/a-sync.lock &&
+	test_might_fail sync_short alice >/dev/null 2>&1 &&
+	release_a_sync &&
 	a_cycle carol &&
 	thrum_in carol inbox --no-mark-read --all >inbox &&
 	grep "^    for the others$" inbox &&
@@ -126,12 +136,10 @@ test_expect_success 'sync force pushes a-sync for the others, not its own ref' '
 test_expect_success 'appends committed while clone refs were off are pushed when they are on again' '
 	sync_round alice bob carol &&
 	git -C carol config thrum.cloneRefs false &&
-	touch remote.git/refs/heads/a-sync.lock &&
-	test_when_finished "rm -f remote.git/refs/heads/a-sync.lock" &&
+	hold_a_sync &&
 	thrum_in carol send "while clone refs were off" >/dev/null &&
-	test_must_fail git -C carol -c thrum.syncInterval=2 thrum sync force \
-		>/dev/null 2>&1 &&
-	rm -f remote.git/refs/heads/a-sync.lock &&
+	test_must_fail sync_short carol >/dev/null 2>&1 &&
+	release_a_sync &&
 	git -C carol config --unset thrum.cloneRefs &&
 	thrum_in carol sync force >out &&
 	grep "^synced: .*pushed" out &&
@@ -151,8 +159,7 @@ test_expect_success 'a copy of a clone (the same id) cannot overwrite its ref un
 	thrum_in alice send "alice under the shared id" >/dev/null &&
 	thrum_in alice sync force >/dev/null &&
 	thrum_in carol send "carol under the shared id" >/dev/null &&
-	test_might_fail git -C carol -c thrum.syncInterval=2 thrum sync force \
-		>out 2>&1 &&
+	test_might_fail sync_short carol >out 2>&1 &&
 	grep "stale info" out &&
 	remote_has "$(own_ref alice)" "alice under the shared id" &&
 	# with the remote itself: carol merges alice'"'"'s, then pushes both

@@ -185,6 +185,30 @@ static void dump_tables(struct strbuf *out)
 	unit_dump_tables(p->db, out);
 }
 
+/*
+ * The tables as the catch-ups left them, then rebuilt from the log:
+ * every row the same, unparseable lines that are no event, and holds
+ * (unless NULL) among the rows.
+ */
+static void assert_rebuild_equals_catch_up(long unparseable,
+					   const char *holds)
+{
+	struct strbuf inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct catch_up_stats st;
+
+	dump_tables(&inc);
+	projection_free(p);
+	p = NULL;
+	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
+	assert_int_equal(st.unparseable, unparseable);
+	dump_tables(&reb);
+	if (holds)
+		assert_non_null(strstr(reb.buf, holds));
+	assert_string_equal(inc.buf, reb.buf);
+	strbuf_release(&inc);
+	strbuf_release(&reb);
+}
+
 /* an edit (or, without text, a delete) of message n by who */
 static void change(struct strbuf *sb, int n, int k, const char *who,
 		   const char *text)
@@ -202,7 +226,7 @@ static void change(struct strbuf *sb, int n, int k, const char *who,
 
 static void rebuild_equals_catch_up(void **state)
 {
-	struct strbuf sb = STRBUF_INIT, inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	struct catch_up_stats st;
 	int n;
 
@@ -224,18 +248,9 @@ static void rebuild_equals_catch_up(void **state)
 	replace(&sb);
 	assert_int_equal(projection_update(p, &s, NULL, &st), 0);
 	assert_int_equal(st.unparseable, 1);
-	dump_tables(&inc);
-	projection_free(p);
-	p = NULL;
-	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
-	assert_int_equal(st.unparseable, 1);
-	dump_tables(&reb);
 	/* and the refresh happened: an edit shows, a delete hides */
-	assert_non_null(strstr(inc.buf, "|edited|"));
-	assert_string_equal(inc.buf, reb.buf);
+	assert_rebuild_equals_catch_up(1, "|edited|");
 	strbuf_release(&sb);
-	strbuf_release(&inc);
-	strbuf_release(&reb);
 }
 
 static long count_of(const char *sql)
@@ -264,39 +279,60 @@ static void add_line(struct strbuf *sb, const struct sign_key *key,
 	event_release(&ev);
 }
 
-/* message n by alice at minute n, signed with key */
-static void signed_msg(struct strbuf *sb, const struct sign_key *key, int n)
+/*
+ * message n of who at minute n after 10:00, signed with key: its
+ * content tag and n, its ids id and n
+ */
+static void msg_line(struct strbuf *sb, const struct sign_key *key,
+		     const char *who, char tag, char id, int n)
 {
-	char *json = xstrfmt("{\"agent_id\":\"alice\",\"body\":"
-		"{\"content\":\"m%d\",\"format\":\"markdown\"},"
-		"\"event_id\":\"evt_01JKM4T2YQ8M3E5X6Z%08d\","
-		"\"message_id\":\"msg_01JKM4T2YQ8M3E5X6Z%08d\","
+	char *json = xstrfmt("{\"agent_id\":\"%s\",\"body\":"
+		"{\"content\":\"%c%d\",\"format\":\"markdown\"},"
+		"\"event_id\":\"evt_01JKM4T2YQ8M3E5X6%c%08d\","
+		"\"message_id\":\"msg_01JKM4T2YQ8M3E5X6%c%08d\","
 		"\"scopes\":[{\"type\":\"broadcast\",\"value\":"
 		"\"everyone\"}],\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
-		"\"type\":\"message.create\",\"v\":1}", n, n, n,
-		10 + n / 60, n % 60);
+		"\"type\":\"message.create\",\"v\":1}", who, tag, n, id, n,
+		id, n, 10 + n / 60, n % 60);
 
 	add_line(sb, key, json);
 	free(json);
+}
+
+/* alice's message n at minute n, signed with key */
+static void signed_msg(struct strbuf *sb, const struct sign_key *key, int n)
+{
+	msg_line(sb, key, "alice", 'm', 'Z', n);
+}
+
+/*
+ * the registration of who (role) naming key pub, signed with key, at
+ * minute of the day; its id is id and n
+ */
+static void reg_line(struct strbuf *sb, const struct sign_key *key,
+		     const struct sign_key *pub, const char *who,
+		     const char *role, char id, int n, int minute)
+{
+	struct strbuf pk = STRBUF_INIT;
+	char *json;
+
+	sign_pubkey_text(pub->pk, &pk);
+	json = xstrfmt("{\"agent_id\":\"%s\",\"event_id\":"
+		"\"evt_01JKM4T2YQ8M3E5X6%c%08d\",\"name\":\"%s\","
+		"\"pubkey\":\"%s\",\"role\":\"%s\","
+		"\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
+		"\"type\":\"agent.register\",\"v\":1}", who, id, n, who,
+		pk.buf, role, minute / 60, minute % 60);
+	add_line(sb, key, json);
+	free(json);
+	strbuf_release(&pk);
 }
 
 /* alice's registration at minute n naming key pub, signed with key */
 static void signed_reg(struct strbuf *sb, const struct sign_key *key,
 		       const struct sign_key *pub, int n)
 {
-	struct strbuf pk = STRBUF_INIT;
-	char *json;
-
-	sign_pubkey_text(pub->pk, &pk);
-	json = xstrfmt("{\"agent_id\":\"alice\",\"event_id\":"
-		"\"evt_01JKM4T2YQ8M3E5X6R%08d\",\"name\":\"alice\","
-		"\"pubkey\":\"%s\",\"role\":\"impl\","
-		"\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
-		"\"type\":\"agent.register\",\"v\":1}", n, pk.buf,
-		10 + n / 60, n % 60);
-	add_line(sb, key, json);
-	free(json);
-	strbuf_release(&pk);
+	reg_line(sb, key, pub, "alice", "impl", 'R', n, 10 * 60 + n);
 }
 
 /*
@@ -307,7 +343,7 @@ static void signed_reg(struct strbuf *sb, const struct sign_key *key,
  */
 static void signed_rebuild_equals_catch_up(void **state)
 {
-	struct strbuf sb = STRBUF_INIT, inc = STRBUF_INIT, reb = STRBUF_INIT;
+	struct strbuf sb = STRBUF_INIT;
 	struct sign_key a, a2, m;
 	struct catch_up_stats st;
 	size_t mark;
@@ -359,15 +395,8 @@ static void signed_rebuild_equals_catch_up(void **state)
 	assert_int_equal(count_of("SELECT count(*) FROM sig_rejects"), 6);
 	assert_true(count_of("SELECT count(*) FROM event_sigs"
 			     " WHERE state = 1") > 130);
-	dump_tables(&inc);
-	projection_free(p);
-	p = NULL;
-	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
-	dump_tables(&reb);
-	assert_string_equal(inc.buf, reb.buf);
+	assert_rebuild_equals_catch_up(0, NULL);
 	strbuf_release(&sb);
-	strbuf_release(&inc);
-	strbuf_release(&reb);
 }
 
 /* rel in the sync work tree: content (a new file), or appended to it */
@@ -390,33 +419,13 @@ static void put_file(const char *rel, const struct strbuf *content,
 /* bob's message n at minute n, signed with key */
 static void bob_msg(struct strbuf *sb, const struct sign_key *key, int n)
 {
-	char *json = xstrfmt("{\"agent_id\":\"bob\",\"body\":"
-		"{\"content\":\"b%d\",\"format\":\"markdown\"},"
-		"\"event_id\":\"evt_01JKM4T2YQ8M3E5X6B%08d\","
-		"\"message_id\":\"msg_01JKM4T2YQ8M3E5X6B%08d\","
-		"\"scopes\":[{\"type\":\"broadcast\",\"value\":"
-		"\"everyone\"}],\"timestamp\":\"2026-02-03T%02d:%02d:00Z\","
-		"\"type\":\"message.create\",\"v\":1}", n, n, n,
-		10 + n / 60, n % 60);
-
-	add_line(sb, key, json);
-	free(json);
+	msg_line(sb, key, "bob", 'b', 'B', n);
 }
 
+/* bob's registration at 09:00 naming key, signed with it */
 static void bob_reg(struct strbuf *sb, const struct sign_key *key)
 {
-	struct strbuf pk = STRBUF_INIT;
-	char *json;
-
-	sign_pubkey_text(key->pk, &pk);
-	json = xstrfmt("{\"agent_id\":\"bob\",\"event_id\":"
-		"\"evt_01JKM4T2YQ8M3E5X6Q00000000\",\"name\":\"bob\","
-		"\"pubkey\":\"%s\",\"role\":\"review\","
-		"\"timestamp\":\"2026-02-03T09:00:00Z\","
-		"\"type\":\"agent.register\",\"v\":1}", pk.buf);
-	add_line(sb, key, json);
-	free(json);
-	strbuf_release(&pk);
+	reg_line(sb, key, key, "bob", "review", 'Q', 0, 9 * 60);
 }
 
 static void assert_nothing_left(void)
@@ -443,7 +452,6 @@ static void assert_nothing_left(void)
 static void many_files_rebuild_equals_catch_up(void **state)
 {
 	struct strbuf ev = STRBUF_INIT, al = STRBUF_INIT, bo = STRBUF_INIT;
-	struct strbuf inc = STRBUF_INIT, reb = STRBUF_INIT;
 	struct sign_key a, a2, b, m;
 	struct catch_up_stats st;
 	size_t mark;
@@ -505,18 +513,10 @@ static void many_files_rebuild_equals_catch_up(void **state)
 
 	/* mallory's 3 and alice's 3 in bob's name, the old key after */
 	assert_int_equal(count_of("SELECT count(*) FROM sig_rejects"), 7);
-	dump_tables(&inc);
-	projection_free(p);
-	p = NULL;
-	assert_int_equal(projection_rebuild(&p, r.var_dir, &s, &st), 0);
-	assert_int_equal(st.unparseable, 2);
-	dump_tables(&reb);
-	assert_string_equal(inc.buf, reb.buf);
+	assert_rebuild_equals_catch_up(2, NULL);
 	strbuf_release(&ev);
 	strbuf_release(&al);
 	strbuf_release(&bo);
-	strbuf_release(&inc);
-	strbuf_release(&reb);
 }
 
 /*
