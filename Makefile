@@ -119,6 +119,7 @@ LIB_OBJS = \
 	$(O)/src/projection-rebuild.o \
 	$(O)/src/projection-search.o \
 	$(O)/src/projection-sign.o \
+	$(O)/src/projection-vouch.o \
 	$(O)/src/projection-work.o \
 	$(O)/src/repo.o \
 	$(O)/src/rpc.o \

@@ -225,8 +225,7 @@ void ctx_want_directory(struct thrum_ctx *ctx)
 static int resolve_name(struct core *c, const char *name,
 			enum recipient_kind *kind)
 {
-	struct thrum_ctx *ctx = (struct thrum_ctx *)
-		((char *)c - offsetof(struct thrum_ctx, core));
+	struct thrum_ctx *ctx = c->caller;
 
 	if (!ctx->proj && !ctx->dircache_tried) {
 		ctx->dircache_tried = 1;
@@ -358,6 +357,15 @@ const char *ctx_origin(struct thrum_ctx *ctx)
 	return ctx->origin;
 }
 
+static int catch_up_core(struct core *c)
+{
+	struct thrum_ctx *ctx = c->caller;
+
+	ctx_need_projection(ctx);
+	c->proj = ctx->proj;
+	return 0;
+}
+
 struct core *ctx_core(struct thrum_ctx *ctx)
 {
 	struct core *c = &ctx->core;
@@ -366,6 +374,8 @@ struct core *ctx_core(struct thrum_ctx *ctx)
 	c->store = &ctx->store;
 	c->proj = ctx->proj;
 	c->resolve = ctx->lazy_directory ? resolve_name : NULL;
+	c->catch_up = catch_up_core;
+	c->caller = ctx;
 	c->repo = &ctx->repo;
 	c->me = ctx->have_me ? &ctx->me : NULL;
 	c->me_is_user = ctx->me_is_user;

@@ -10,6 +10,7 @@
 #include "sign.h"
 #include "store.h"
 #include "strbuf.h"
+#include "strvec.h"
 #include "wrapper.h"
 #include "projection.h"
 #include "usage.h"
@@ -54,22 +55,76 @@ static int new_registration(struct core *c, struct event *reg)
 	return 0;
 }
 
+/* ids an agent.vouch lists: a line stays far below 64 KiB */
+#define VOUCH_IDS_PER_LINE 256
+
+/*
+ * A new key owns my unsigned lines that this clone holds: the lines an
+ * identity made before keys wrote (the original Thrum's).  One
+ * agent.vouch per VOUCH_IDS_PER_LINE of them, signed by the key
+ * (Documentation/security.adoc, "Lines from before a key").
+ * *out gets the events (*nr of them).  0 or -1.
+ */
+static int new_vouches(struct core *c, struct event **out, size_t *nr)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct event *v = NULL;
+	size_t i, k = 0;
+	int ret = -1;
+
+	*out = NULL;
+	*nr = 0;
+	/* a caller with no projection has no lines of mine to own */
+	if ((c->catch_up && c->catch_up(c) < 0) ||
+	    (c->proj && projection_unsigned_ids(c->proj, c->me->agent_id,
+						&ids) < 0))
+		goto out;
+	c->appended = 1;
+	if (ids.nr)
+		v = xcalloc((ids.nr + VOUCH_IDS_PER_LINE - 1) /
+			    VOUCH_IDS_PER_LINE, sizeof(*v));
+	for (i = 0; i < ids.nr; i++) {
+		if (!(i % VOUCH_IDS_PER_LINE)) {
+			struct event *e = &v[k++];
+
+			if (core_new_event(c, e, EV_AGENT_VOUCH) < 0)
+				goto out;
+			e->agent_id = xstrdup(c->me->agent_id);
+		}
+		event_add_vouched(&v[k - 1], ids.v[i]);
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		for (i = 0; i < k; i++)
+			event_release(&v[i]);
+		free(v);
+		v = NULL;
+		k = 0;
+	}
+	*out = v;
+	*nr = k;
+	strvec_clear(&ids);
+	return ret;
+}
+
 /*
  * An agent signs everything it writes, and every agent.register of it
  * names its key.  An identity without a key (made before keys, or its
- * key file lost) gets one now, with a new agent.register ahead of evs;
+ * key file lost) gets one now, with a new agent.register ahead of evs
+ * and the vouches for its unsigned lines after them (new_vouches());
  * the key file is written once the log holds that registration, so a
  * failed append leaves no key that the log does not know.
  */
 int core_append(struct core *c, const char *shard, struct event **evs,
 		size_t nr)
 {
-	struct event reg = EVENT_INIT, **all = evs;
+	struct event reg = EVENT_INIT, **all = evs, *vouches = NULL;
 	struct strbuf pk = STRBUF_INIT;
 	struct sign_key key;
 	char *path = NULL;
 	int fresh = 0, ret = -1, have_reg = 0;
-	size_t i;
+	size_t i, nr_vouches = 0, n;
 
 	c->appended = 1;
 	if (!c->me || c->me_is_user || !c->repo)
@@ -94,10 +149,19 @@ int core_append(struct core *c, const char *shard, struct event **evs,
 		if (new_registration(c, &reg) < 0)
 			goto out;
 		reg.pubkey = xstrdup(pk.buf);
-		all = xcalloc(nr + 1, sizeof(*all));
-		all[0] = &reg;
-		memcpy(all + 1, evs, nr * sizeof(*evs));
-		nr++;
+	}
+	if (fresh && new_vouches(c, &vouches, &nr_vouches) < 0)
+		goto out;
+	if (fresh) {
+		n = 0;
+		all = xcalloc(nr + nr_vouches + 1, sizeof(*all));
+		if (!have_reg)
+			all[n++] = &reg;
+		memcpy(all + n, evs, nr * sizeof(*evs));
+		n += nr;
+		for (i = 0; i < nr_vouches; i++)
+			all[n++] = &vouches[i];
+		nr = n;
 	}
 	c->store->sign_key = &key;
 	ret = store_append(c->store, shard, all, nr);
@@ -115,6 +179,9 @@ out:
 	sodium_memzero(&key, sizeof(key));
 	if (all != evs)
 		free(all);
+	for (i = 0; i < nr_vouches; i++)
+		event_release(&vouches[i]);
+	free(vouches);
 	event_release(&reg);
 	strbuf_release(&pk);
 	free(path);

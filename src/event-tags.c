@@ -57,6 +57,13 @@ void event_add_recipient(struct event *ev, const char *name)
 	ev->recipients[ev->nr_recipients++] = xstrdup(name);
 }
 
+void event_add_vouched(struct event *ev, const char *event_id)
+{
+	ev->vouched = xrealloc(ev->vouched,
+			       (ev->nr_vouched + 1) * sizeof(char *));
+	ev->vouched[ev->nr_vouched++] = xstrdup(event_id);
+}
+
 int event_get_pairs(json_object *obj, const char *key,
 		    struct event_pair **list, size_t *nr)
 {

@@ -33,6 +33,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
 	[EV_GROUP_UPDATE] = "group.update",
 	[EV_GROUP_DELETE] = "group.delete",
 	[EV_PURGE_EXECUTED] = "purge.executed",
+	[EV_AGENT_VOUCH] = "agent.vouch",
 };
 
 /* the plain string fields, by JSON key */
@@ -115,6 +116,9 @@ void event_release(struct event *ev)
 	for (i = 0; i < ev->nr_recipients; i++)
 		free(ev->recipients[i]);
 	free(ev->recipients);
+	for (i = 0; i < ev->nr_vouched; i++)
+		free(ev->vouched[i]);
+	free(ev->vouched);
 	memset(ev, 0, sizeof(*ev));
 }
 
@@ -266,6 +270,16 @@ static int add_recipient(json_object *e, struct event *ev)
 	return 0;
 }
 
+/* vouched[]: event ids */
+static int add_vouched(json_object *e, struct event *ev)
+{
+	if (!json_object_is_type(e, json_type_string) ||
+	    !event_opaque_id(json_object_get_string(e)))
+		return -1;
+	event_add_vouched(ev, json_object_get_string(e));
+	return 0;
+}
+
 /* work_contexts[]: the first object's "intent" is the intent */
 static int take_intent(json_object *e, struct event *ev)
 {
@@ -322,6 +336,9 @@ static const char *missing_field(const struct event *ev)
 		return ev->agent_id ? NULL : "agent.cleanup without agent_id";
 	case EV_PURGE_EXECUTED:
 		return ev->cutoff ? NULL : "purge.executed without cutoff";
+	case EV_AGENT_VOUCH:
+		return ev->agent_id && ev->nr_vouched ? NULL :
+		       "agent.vouch without agent_id or vouched ids";
 	case EV_GROUP_CREATE:
 		if (!ev->name)
 			return "group.create without name";
@@ -394,6 +411,7 @@ static int fill_event(struct event *ev, json_object *obj, unsigned flags,
 	    event_get_pairs(obj, "scopes", &ev->scopes, &ev->nr_scopes) ||
 	    event_get_pairs(obj, "refs", &ev->refs, &ev->nr_refs) ||
 	    each_element(obj, "recipients", add_recipient, ev) ||
+	    each_element(obj, "vouched", add_vouched, ev) ||
 	    each_element(obj, "work_contexts", take_intent, ev) ||
 	    event_wc_parse(obj, ev) ||
 	    get_fields(obj, ev)) {
@@ -542,6 +560,20 @@ static void put_str(json_object *obj, const char *key, const char *value)
 		json_object_object_add(obj, key, json_object_new_string(value));
 }
 
+static void put_strings(json_object *obj, const char *key, char **v,
+			size_t n)
+{
+	json_object *arr;
+	size_t i;
+
+	if (!n)
+		return;
+	arr = json_object_new_array_ext(n);
+	for (i = 0; i < n; i++)
+		json_object_array_add(arr, json_object_new_string(v[i]));
+	json_object_object_add(obj, key, arr);
+}
+
 static int serialize(const struct event *ev, struct strbuf *out,
 		     unsigned flags, const struct sign_key *key)
 {
@@ -582,14 +614,8 @@ static int serialize(const struct event *ev, struct strbuf *out,
 	if (ev->nr_refs)
 		json_object_object_add(obj, "refs",
 				       event_pairs_array(ev->refs, ev->nr_refs));
-	if (ev->nr_recipients) {
-		json_object *arr = json_object_new_array_ext(ev->nr_recipients);
-
-		for (i = 0; i < ev->nr_recipients; i++)
-			json_object_array_add(arr,
-				json_object_new_string(ev->recipients[i]));
-		json_object_object_add(obj, "recipients", arr);
-	}
+	put_strings(obj, "recipients", ev->recipients, ev->nr_recipients);
+	put_strings(obj, "vouched", ev->vouched, ev->nr_vouched);
 	if (ev->nr_wcs) {
 		json_object_object_add(obj, "work_contexts",
 				       event_wc_array(ev));

@@ -29,6 +29,7 @@ enum event_type {
 	EV_GROUP_UPDATE,
 	EV_GROUP_DELETE,
 	EV_PURGE_EXECUTED,
+	EV_AGENT_VOUCH,		/* ours: a key owns lines made before it */
 	EV_TYPE_MAX
 };
 
@@ -105,6 +106,8 @@ struct event {
 	char *member_value;
 
 	char *pubkey;		/* agent.register: "ed25519:<base64>" */
+	char **vouched;		/* agent.vouch: the event ids it owns */
+	size_t nr_vouched;
 	char *sig;		/* "sig" as read; never written from here */
 	enum event_sig_state sig_state;	/* with EVENT_PARSE_VERIFY */
 	char *signer;		/* EVENT_SIG_GOOD: the key that signed */
@@ -190,6 +193,7 @@ void event_add_ref(struct event *ev, const char *type, const char *value);
  */
 int event_tag_addressing(const char *type, size_t len, int is_ref);
 void event_add_recipient(struct event *ev, const char *name);
+void event_add_vouched(struct event *ev, const char *event_id);
 
 /*
  * Agent names: ^[a-z0-9][a-z0-9_-]{0,63}$ and not a reserved word.

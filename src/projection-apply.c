@@ -586,6 +586,10 @@ int projection_apply(struct projection *p, const struct event *orig,
 	case EV_PURGE_EXECUTED:
 		ret = proj_clean_apply(p, ev);
 		break;
+	case EV_AGENT_VOUCH:
+		/* what it owns counts now: its name is judged again */
+		ret = proj_sign_after(p, ev, shard);
+		break;
 	default:
 		ret = 0;	/* unknown types: kept in the log, not shown */
 		break;

@@ -121,6 +121,9 @@ enum stmt_id {
 	ST_SIG_SESSIONS_DERIVE,
 	ST_SIG_SEEN_CLEAR,
 	ST_SIG_SEEN_DERIVE,
+	/* projection-vouch.c */
+	ST_VOUCH_ADD,
+	ST_VOUCH_UNSIGNED,
 	ST_MAX
 };
 
@@ -216,6 +219,13 @@ struct projection {
  */
 int proj_sign_record(struct projection *p, const struct event *ev,
 		     const char *shard);
+/*
+ * projection-vouch.c: the schema of the tables of signed events, and
+ * the rows of the events an agent.vouch owns
+ */
+extern const char proj_sign_schema_sql[];
+int proj_vouch_record(struct projection *p, const struct event *ev,
+		      const char *who);
 int proj_sign_after(struct projection *p, const struct event *ev,
 		    const char *shard);
 void proj_sign_bind_view(struct projection *p, sqlite3_stmt *s);
@@ -265,6 +275,18 @@ int proj_group_rejudge(struct projection *p, const char *who);
 	"  AND" PROJ_SIG_COUNTS("j.eid") " AND NOT" \
 	PROJ_CLEANED(agent, "j.ns") \
 	"  ORDER BY j.ns DESC, j.eid DESC LIMIT 1)"
+
+/*
+ * Unsigned event e (a row of event_sigs) is owned by a vouch of its
+ * name signed by the key that speaks for the name at the vouch's instant
+ */
+#define PROJ_VOUCHED(e) \
+	" EXISTS (SELECT 1 FROM agent_vouches w JOIN event_sigs y" \
+	"   ON y.event_id = w.vouch_id JOIN agent_keys k" \
+	"   ON k.pubkey = y.signer AND k.agent_id = y.agent_id" \
+	"   WHERE w.event_id = " e ".event_id AND w.agent_id = " e ".agent_id" \
+	"   AND y.agent_id = " e ".agent_id AND y.state = 1 AND" \
+	PROJ_KEY_SPEAKS("k", "y") ")"
 
 /* the event col is signed by the key that speaks for its name then */
 #define PROJ_SIG_GOOD(col) \

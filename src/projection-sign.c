@@ -6,13 +6,14 @@
  * and the key that signed it).  From the facts of one name alone, in
  * (instant, event_id) order, follows which key speaks for it and when
  * (agent_keys): the keys thrum.allowedSigners lists for it, else the key
- * of its first self-signed registration from that registration on,
- * replaced only by a registration signed by the key before.  An event
+ * of its first self-signed registration, from the beginning, replaced
+ * only by a registration signed by the key before.  An event
  * does not count (sig_rejects) when its signature is bad, or when a key
  * speaks for its name at its instant and the event is not signed by it.
  *
- * A registration can change what counts for events that came before it,
- * so each one recomputes its name from the facts: the keys, the rejects,
+ * A registration or a vouch (projection-vouch.c) can change what counts
+ * for events that came before it, so each one recomputes its name from
+ * the facts: the keys, the rejects,
  * the agent's row and last seen, its receipts, its messages' edits and
  * deletes, its sessions (each start and end is kept as a fact,
  * session_events), the groups it created or updated
@@ -71,11 +72,12 @@ static const char reg_add_sql[] =
 	" :hostname)";
 
 /*
- * The row of rejects that one event e gets: a bad signature; or a key
- * speaks for its name at its instant and e is not signed by such a key.
- * Before a name's first key, its unsigned events count (unverified),
- * except a purge, which empties every clone: it counts only signed by
- * the key of its name.
+ * The row of rejects that one event e gets: a bad signature; or its
+ * name has a key and e is not signed by a key that speaks for it at e's
+ * instant, unless e is unsigned and a vouch of the name owns it (a line
+ * from before the key: projection-vouch.c).  A name without a key: its
+ * unsigned events count (unverified), except a purge, which empties
+ * every clone: it counts only signed by the key of its name.
  */
 #define REJECT_SELECT \
 	"SELECT e.event_id, e.agent_id, CASE" \
@@ -90,11 +92,11 @@ static const char reg_add_sql[] =
 	"  e.type = 'purge.executed' AND NOT EXISTS (SELECT 1 FROM agent_keys k" \
 	"   WHERE k.agent_id = e.agent_id AND e.state = 1" \
 	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") ")) OR (" \
-	"  EXISTS (SELECT 1 FROM agent_keys k WHERE k.agent_id = e.agent_id" \
-	"   AND" PROJ_KEY_SPEAKS("k", "e") ")" \
+	"  EXISTS (SELECT 1 FROM agent_keys k WHERE k.agent_id = e.agent_id)" \
 	"  AND NOT EXISTS (SELECT 1 FROM agent_keys k" \
 	"   WHERE k.agent_id = e.agent_id AND e.state = 1" \
-	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") ")))"
+	"   AND k.pubkey = e.signer AND" PROJ_KEY_SPEAKS("k", "e") ")" \
+	"  AND NOT (e.state = 0 AND" PROJ_VOUCHED("e") ")))"
 
 static const char reject_one_sql[] =
 	"INSERT OR IGNORE INTO sig_rejects(event_id, agent_id, why) "
@@ -110,10 +112,12 @@ static const char reject_clear_sql[] =
 static const char keys_clear_sql[] =
 	"DELETE FROM agent_keys WHERE agent_id = :who;";
 
+/* a name's first key speaks for it from the beginning (since NULL) */
 static const char key_add_sql[] =
 	"INSERT OR IGNORE INTO agent_keys(agent_id, pubkey, since_ns,"
 	" since_eid, until_ns, until_eid)"
-	" VALUES(:who, :pubkey, :since_ns, :since_eid, NULL, NULL)";
+	" VALUES(:who, :pubkey, CASE WHEN :first THEN NULL ELSE :since_ns END,"
+	" CASE WHEN :first THEN NULL ELSE :since_eid END, NULL, NULL)";
 
 /* the key before a rotation stops at the rotation */
 static const char key_end_sql[] =
@@ -217,6 +221,7 @@ static int chain_keys(struct projection *p, const char *who)
 		proj_bind_text(s, ":pubkey", ids.v[2 * i + 1]);
 		proj_bind_int(s, ":since_ns", ts[i]);
 		proj_bind_text(s, ":since_eid", ids.v[2 * i]);
+		proj_bind_int(s, ":first", i == 0);
 		if (proj_run(p, s, "cannot store a key") < 0)
 			goto out;
 	}
@@ -442,6 +447,8 @@ int proj_sign_record(struct projection *p, const struct event *ev,
 	proj_bind_text(s, ":receipt_type", ev->receipt_type);
 	if (proj_run(p, s, "cannot store a signature") < 0)
 		return -1;
+	if (ev->type == EV_AGENT_VOUCH && proj_vouch_record(p, ev, who) < 0)
+		return -1;
 	if ((ev->type == EV_AGENT_SESSION_START ||
 	     ev->type == EV_AGENT_SESSION_END) && ev->session_id &&
 	    add_session(p, ev) < 0)
@@ -483,7 +490,8 @@ int proj_sign_after(struct projection *p, const struct event *ev,
 {
 	const char *who = speaker(ev, shard);
 
-	if (!who || ev->type != EV_AGENT_REGISTER)
+	if (!who || (ev->type != EV_AGENT_REGISTER &&
+		     ev->type != EV_AGENT_VOUCH))
 		return 0;
 	return recompute(p, who);
 }

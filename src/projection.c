@@ -34,7 +34,7 @@
 #include "usage.h"
 #include "wrapper.h"
 
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
@@ -207,38 +207,6 @@ static const char schema_sql[] =
 	"CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(body,"
 	"  content = 'search_body', content_rowid = 'id',"
 	"  tokenize = 'unicode61 remove_diacritics 2', detail = full);"
-	/*
-	 * signed events (projection-sign.c): each event's signature, the
-	 * keys registrations name, which key speaks for a name and from when
-	 * to when, thrum.allowedSigners as last read, what does not count
-	 */
-	"CREATE TABLE IF NOT EXISTS event_sigs("
-	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
-	"  ts INTEGER NOT NULL, state INTEGER NOT NULL, signer TEXT,"
-	"  type TEXT, message_id TEXT, receipt_type TEXT) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS event_sigs_by_agent"
-	"  ON event_sigs(agent_id);"
-	"CREATE TABLE IF NOT EXISTS agent_regs("
-	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
-	"  ts INTEGER NOT NULL, state INTEGER NOT NULL, signer TEXT,"
-	"  pubkey TEXT, name TEXT, kind TEXT, role TEXT, module TEXT,"
-	"  worktree TEXT, display TEXT, hostname TEXT) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS agent_regs_by_agent"
-	"  ON agent_regs(agent_id);"
-	"CREATE TABLE IF NOT EXISTS agent_keys("
-	"  agent_id TEXT NOT NULL, pubkey TEXT NOT NULL,"
-	"  since_ns INTEGER, since_eid TEXT, until_ns INTEGER,"
-	"  until_eid TEXT, PRIMARY KEY(agent_id, pubkey)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS key_conflicts("
-	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS allowed_signers("
-	"  agent_id TEXT NOT NULL, pubkey TEXT NOT NULL,"
-	"  PRIMARY KEY(agent_id, pubkey)) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS sig_rejects("
-	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
-	"  why TEXT NOT NULL) WITHOUT ROWID;"
-	"CREATE INDEX IF NOT EXISTS sig_rejects_by_agent"
-	"  ON sig_rejects(agent_id);"
 	/* each session start or end, so that what counts can be re-judged */
 	"CREATE TABLE IF NOT EXISTS session_events("
 	"  event_id TEXT PRIMARY KEY, session_id TEXT NOT NULL,"
@@ -569,6 +537,7 @@ static enum open_result open_db(struct projection *p)
 		return OPEN_OK;
 	}
 	if ((rc = proj_try_exec(p, schema_sql)) ||
+	    (rc = proj_try_exec(p, proj_sign_schema_sql)) ||
 	    (!p->bulk && (rc = proj_try_exec(p, query_index_sql))) ||
 	    (!p->bulk && (rc = proj_try_exec(p, search_keep_sql))) ||
 	    (rc = proj_try_exec(p, "PRAGMA user_version = "

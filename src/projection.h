@@ -356,6 +356,15 @@ int projection_sig_problems(struct projection *p, const char *who,
 			    sig_problem_fn fn, void *payload);
 
 /*
+ * The ids of who's unsigned events, in log order, appended to out: what
+ * the agent.vouch of a name's first key owns (projection-vouch.c).
+ * 0 or -1.
+ */
+struct strvec;
+int projection_unsigned_ids(struct projection *p, const char *who,
+			    struct strvec *out);
+
+/*
  * What a purge before cutoff_ns removes from this projection now: the
  * messages created and the sessions started before it (projection-
  * clean.c).  0 or -1.

@@ -243,7 +243,10 @@ test_expect_success 'message usage errors' '
 
 test_expect_success 'a group from the log can be addressed' '
 	E=01JKM4T2YQ8M3E5X6Z7A9B0C &&
-	cat >>"$(sync_dir repo)/events.jsonl" <<-EOF &&
+	# alice has a key: her lines count signed by it
+	"$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign" sign \
+		repo/.thrum/identities/alice.key \
+		>>"$(sync_dir repo)/events.jsonl" <<-EOF &&
 	{"created_by":"alice","event_id":"evt_${E}G1","group_id":"grp_${E}G1","name":"leads","origin_daemon":"d_${E}99","timestamp":"2026-02-03T10:00:00Z","type":"group.create","v":1}
 	{"added_by":"alice","event_id":"evt_${E}G2","group_id":"grp_${E}G1","member_type":"agent","member_value":"carol","origin_daemon":"d_${E}99","timestamp":"2026-02-03T10:00:01Z","type":"group.member.add","v":1}
 	EOF

@@ -203,7 +203,9 @@ test_expect_success 'a context for a session its agent did not start is not show
 test_expect_success 'branch names and paths from the log are escaped' '
 	bob_sid=$(THRUM_NAME=bob thrum_in bob whoami --json |
 		jq -r .session_id) &&
-	printf "%s\n" "{\"agent_id\":\"bob\",\"event_id\":\"evt_0000esc\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"type\":\"agent.update\",\"v\":1,\"work_contexts\":[{\"branch\":\"x\\u001b[31mred\",\"session_id\":\"$bob_sid\",\"uncommitted_files\":[\"e.c\"]}]}" \
+	printf "%s\n" "{\"agent_id\":\"bob\",\"event_id\":\"evt_0000esc\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"type\":\"agent.update\",\"v\":1,\"work_contexts\":[{\"branch\":\"x\\u001b[31mred\",\"session_id\":\"$bob_sid\",\"uncommitted_files\":[\"e.c\"]}]}" |
+		"$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign" sign \
+			bob/.thrum/identities/bob.key \
 		>>"$(sync_dir alice)/events.jsonl" &&
 	printf "%s\n" "bob: uncommitted, on x\\e[31mred: 1 change" >expect &&
 	thrum_in alice who-has e.c >actual &&

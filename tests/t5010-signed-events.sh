@@ -243,6 +243,41 @@ test_expect_success 'thrum.requireSigned hides what is unsigned' '
 	grep "signed one" in
 '
 
+# an agent of the original Thrum, olddie: unsigned lines (pushed with
+# plain git, as the original wrote them), and an identity without a key
+E3=01JKM4T2YQ8M3E5X6Z7A9B0E
+test_expect_success 'an identity from before keys: its key vouches for its unsigned lines' '
+	forge events.jsonl "{\"agent_id\":\"olddie\",\"event_id\":\"evt_${E3}R1\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie\",\"role\":\"old-role\",\"timestamp\":\"2025-01-01T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" &&
+	forge messages/olddie.jsonl "{\"agent_id\":\"olddie\",\"body\":{\"content\":\"from the past of olddie\",\"format\":\"markdown\"},\"event_id\":\"evt_${E3}M1\",\"message_id\":\"msg_${E3}M1\",\"recipients\":[\"bob\"],\"timestamp\":\"2025-01-02T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
+	thrum_in alice sync force >/dev/null &&
+	test_when_finished "rm -f alice/.thrum/identities/olddie.*" &&
+	printf "{\"agent_id\":\"olddie\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie\",\"role\":\"old-role\"}\n" \
+		>alice/.thrum/identities/olddie.json &&
+	(cd alice && THRUM_NAME=olddie git thrum send "olddie, with a key" --to @bob >/dev/null) &&
+	test -f alice/.thrum/identities/olddie.key &&
+	grep "\"type\":\"agent.vouch\"" "$(sync_dir alice)/events.jsonl" >vouch &&
+	grep -q "\"vouched\":\[\"evt_${E3}R1\",\"evt_${E3}M1\"\]" vouch &&
+	"$sign" check <vouch >states &&
+	echo good >expect &&
+	test_cmp expect states &&
+	sync_round alice bob &&
+	thrum_in bob inbox --no-mark-read --all >in &&
+	grep "from the past of olddie" in &&
+	grep "olddie, with a key" in
+'
+
+test_expect_success 'a line dated before the key, pushed later, does not count' '
+	forge messages/olddie.jsonl "{\"agent_id\":\"olddie\",\"body\":{\"content\":\"FORGED backdated\",\"format\":\"markdown\"},\"event_id\":\"evt_${E3}M2\",\"message_id\":\"msg_${E3}M2\",\"recipients\":[\"bob\"],\"timestamp\":\"2025-01-03T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
+	sync_round bob &&
+	thrum_in bob inbox --no-mark-read --all >in &&
+	! grep "FORGED backdated" in &&
+	grep "from the past of olddie" in &&
+	test_might_fail thrum_in bob fsck >out 2>&1 &&
+	grep "^warning: signatures: evt_${E3}M2: message.create as '\''olddie'\'' does not count ($HAS_KEY)\$" out &&
+	! grep "evt_${E3}M1" out &&
+	same_after_rebuild in inbox --no-mark-read --all
+'
+
 test_expect_success 'a forged session end or start does not count' '
 	thrum_in alice session start --intent "real work" >out &&
 	sid=$(sed -n "s/^session \(.*\) started$/\1/p" out) &&

@@ -89,14 +89,16 @@ test_expect_success 'a slow remote is slow, not offline' '
 test_expect_success 'one push of 10 000 lines arrives whole' '
 	sd=$(sync_dir bob) &&
 	mkdir -p "$sd/messages" &&
-	awk -v out="$sd/messages/bob.jsonl" "BEGIN {
+	# signed by bob: his lines count only so
+	awk "BEGIN {
 		a = \"0123456789ABCDEFGHJKMNPQRSTVWXYZ\";
 		for (i = 0; i < 10000; i++) {
 			x = i; s = \"\";
 			for (k = 0; k < 6; k++) { s = substr(a, x % 32 + 1, 1) s; x = int(x / 32) }
-			printf \"{\\\"agent_id\\\":\\\"bob\\\",\\\"body\\\":{\\\"content\\\":\\\"bulk %d\\\",\\\"format\\\":\\\"markdown\\\"},\\\"event_id\\\":\\\"evt_01JKM4T2YQ8M3E5X6Z7A%s\\\",\\\"message_id\\\":\\\"msg_01JKM4T2YQ8M3E5X6Z7A%s\\\",\\\"scopes\\\":[{\\\"type\\\":\\\"broadcast\\\",\\\"value\\\":\\\"everyone\\\"}],\\\"timestamp\\\":\\\"2026-02-03T10:%02d:%02d.%03dZ\\\",\\\"type\\\":\\\"message.create\\\",\\\"v\\\":1}\\n\", i, s, s, int(i / 600) % 60, int(i / 10) % 60, i % 1000 >> out
+			printf \"{\\\"agent_id\\\":\\\"bob\\\",\\\"body\\\":{\\\"content\\\":\\\"bulk %d\\\",\\\"format\\\":\\\"markdown\\\"},\\\"event_id\\\":\\\"evt_01JKM4T2YQ8M3E5X6Z7A%s\\\",\\\"message_id\\\":\\\"msg_01JKM4T2YQ8M3E5X6Z7A%s\\\",\\\"scopes\\\":[{\\\"type\\\":\\\"broadcast\\\",\\\"value\\\":\\\"everyone\\\"}],\\\"timestamp\\\":\\\"2026-02-03T10:%02d:%02d.%03dZ\\\",\\\"type\\\":\\\"message.create\\\",\\\"v\\\":1}\\n\", i, s, s, int(i / 600) % 60, int(i / 10) % 60, i % 1000
 		}
-	}" &&
+	}" | "$SHARNESS_BUILD_DIRECTORY/tests/helper/test-sign" sign \
+		bob/.thrum/identities/bob.key >>"$sd/messages/bob.jsonl" &&
 	thrum_in bob sync force >out &&
 	grep "pushed" out &&
 	git -C alice config --unset core.sshCommand &&

@@ -60,7 +60,7 @@ static void fill_message(struct event *ev, enum event_type type,
 
 /* non-NULL: keep() signs what it keeps with this key */
 static const struct sign_key *signing;
-static struct sign_key k_s1, k_s1new, k_s2, k_evil;
+static struct sign_key k_s1, k_s1new, k_s2, k_evil, k_o1;
 
 static void keep(struct event *ev, const char *shard)
 {
@@ -301,6 +301,65 @@ static void signed_history(void)
 	free(m1);
 	free(m2);
 	free(m3);
+}
+
+/* the event_id of the line kept last */
+static char *last_event_id(void)
+{
+	struct event ev;
+	char *id;
+
+	assert_int_equal(event_parse(&ev, lines[nr_lines - 1].text,
+				     strlen(lines[nr_lines - 1].text), 0,
+				     NULL), 0);
+	id = strdup(ev.event_id);
+	event_release(&ev);
+	return id;
+}
+
+/* an agent.vouch as who of the events ids[0..nr) */
+static void vouch(const char *who, char **ids, size_t nr, int64_t at)
+{
+	struct event ev;
+	size_t i;
+
+	fill(&ev, EV_AGENT_VOUCH, at);
+	ev.agent_id = strdup(who);
+	for (i = 0; i < nr; i++)
+		event_add_vouched(&ev, ids[i]);
+	keep(&ev, NULL);
+}
+
+/*
+ * o1, an agent of the original Thrum: an unsigned registration and
+ * messages; its key at 300, and its vouch of the registration and the
+ * first message at 301.  What does not count (3 events): the second
+ * message, dated before the key but owned by no vouch, and the third,
+ * owned only by a vouch signed by evil, which does not count either.
+ */
+static char *o1_kept, *o1_unvouched, *o1_evil;
+
+static void vouched_history(void)
+{
+	char *ids[2], *evil;
+
+	signing = NULL;
+	agent("o1", "impl", 200);
+	ids[0] = last_event_id();
+	o1_kept = message("o1", "a1", NULL, NULL, 0, 210);
+	ids[1] = last_event_id();
+	o1_unvouched = message("o1", "a1", NULL, NULL, 0, 220);
+	o1_evil = message("o1", "a1", NULL, NULL, 0, 230);
+	evil = last_event_id();
+	signing = &k_o1;
+	agent_key("o1", "impl", 300, &k_o1);
+	vouch("o1", ids, 2, 301);
+	signing = &k_evil;
+	vouch("o1", &evil, 1, 302);
+	signing = NULL;
+	free(ids[0]);
+	free(ids[1]);
+	free(evil);
 }
 
 /* a message from from to agent to, with a scope and ref, answering parent */
@@ -858,7 +917,7 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "42 messages, 3 conflicts"));
+	assert_non_null(strstr(first, "45 messages, 3 conflicts"));
 	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
 	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
 	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
@@ -876,7 +935,7 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "19 do not count"));
+	assert_non_null(strstr(first, "22 do not count"));
 	assert_non_null(strstr(first, "group sgroup: @s2\n"));
 	assert_non_null(strstr(first, "work s1 ses_s1 real u:real.c\n"));
 	assert_non_null(strstr(first, "agent s1 impl on "));
@@ -887,6 +946,10 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent s2 review"));
 	assert_null(strstr(first, "owned"));
 	assert_non_null(strstr(first, "v-1"));
+	/* o1's line from before its key counts, owned by its vouch */
+	assert_non_null(strstr(first, o1_kept + 20));
+	assert_null(strstr(first, o1_unvouched + 20));
+	assert_null(strstr(first, o1_evil + 20));
 	free(first);
 	free(order);
 }
@@ -1121,10 +1184,12 @@ static int setup(void **state)
 	if (!mkdtemp(tmpdir) || setenv("THRUM_TEST_NOW", TEST_NOW, 1))
 		return -1;
 	if (sign_keygen(&k_s1) || sign_keygen(&k_s1new) ||
-	    sign_keygen(&k_s2) || sign_keygen(&k_evil))
+	    sign_keygen(&k_s2) || sign_keygen(&k_evil) ||
+	    sign_keygen(&k_o1))
 		return -1;
 	make_history();
 	signed_history();
+	vouched_history();
 	return 0;
 }
 
