@@ -275,7 +275,8 @@ test_expect_success 'a line dated before the key, pushed later, does not count' 
 	test_might_fail thrum_in bob fsck >out 2>&1 &&
 	grep "^warning: signatures: evt_${E3}M2: message.create as '\''olddie'\'' does not count ($HAS_KEY)\$" out &&
 	! grep "evt_${E3}M1" out &&
-	same_after_rebuild in inbox --no-mark-read --all
+	thrum_in bob inbox --no-mark-read --all --json >in.json &&
+	same_after_rebuild in.json inbox --no-mark-read --all --json
 '
 
 test_expect_success 'a forged session end or start does not count' '

@@ -324,7 +324,8 @@ hooked_daemon() {
 	test -f "$shim" &&
 	git -C carol config thrum.syncInterval 600 &&
 	test_when_finished "thrum_in carol daemon stop >/dev/null; git -C carol config --unset thrum.syncInterval" &&
-	(cd carol && LD_PRELOAD=$shim THRUM_TEST_NO_DAEMON= \
+	asan=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 &&
+	(cd carol && LD_PRELOAD=$shim ASAN_OPTIONS="$asan" THRUM_TEST_NO_DAEMON= \
 		THRUM_TEST_LOCK_AT=$1 THRUM_TEST_LOCK_ONCE="$PWD/../lock-once" \
 		THRUM_TEST_LOCK_CMD="cd \"$PWD\" && $2 >/dev/null" \
 		git thrum daemon start >/dev/null) &&
