@@ -55,13 +55,35 @@ static int new_registration(struct core *c, struct event *reg)
 	return 0;
 }
 
-/* ids an agent.vouch lists: a line stays far below 64 KiB */
-#define VOUCH_IDS_PER_LINE 256
+/*
+ * What a new key owns (projection_vouchable()), read from the caller's
+ * projection brought up to date, or from one opened for it (the
+ * daemon's cores have none).  0 or -1.
+ */
+static int vouchable(struct core *c, struct strvec *ids)
+{
+	struct projection *own = NULL;
+	int ret;
+
+	if (c->catch_up && c->catch_up(c) < 0)
+		return -1;
+	c->appended = 1;
+	if (c->proj)
+		return projection_vouchable(c->proj, c->me->agent_id, ids);
+	if (!c->store)
+		return error("no database to find the lines of '%s' in",
+			     c->me->agent_id);
+	ret = projection_open(&own, c->store->var_dir) < 0 ||
+	      projection_update(own, c->store, NULL, NULL) < 0 ||
+	      projection_vouchable(own, c->me->agent_id, ids) < 0 ? -1 : 0;
+	projection_free(own);
+	return ret;
+}
 
 /*
- * A new key owns my unsigned lines that this clone holds: the lines an
- * identity made before keys wrote (the original Thrum's).  One
- * agent.vouch per VOUCH_IDS_PER_LINE of them, signed by the key
+ * A name's first key owns its unsigned lines that this clone holds: the
+ * lines an identity made before keys wrote (the original Thrum's).  One
+ * agent.vouch per EVENT_VOUCH_MAX of them, signed by the key
  * (Documentation/security.adoc, "Lines from before a key").
  * *out gets the events (*nr of them).  0 or -1.
  */
@@ -74,24 +96,23 @@ static int new_vouches(struct core *c, struct event **out, size_t *nr)
 
 	*out = NULL;
 	*nr = 0;
-	/* a caller with no projection has no lines of mine to own */
-	if ((c->catch_up && c->catch_up(c) < 0) ||
-	    (c->proj && projection_unsigned_ids(c->proj, c->me->agent_id,
-						&ids) < 0))
+	if (vouchable(c, &ids) < 0)
 		goto out;
-	c->appended = 1;
 	if (ids.nr)
-		v = xcalloc((ids.nr + VOUCH_IDS_PER_LINE - 1) /
-			    VOUCH_IDS_PER_LINE, sizeof(*v));
+		v = xcalloc((ids.nr + EVENT_VOUCH_MAX - 1) / EVENT_VOUCH_MAX,
+			    sizeof(*v));
 	for (i = 0; i < ids.nr; i++) {
-		if (!(i % VOUCH_IDS_PER_LINE)) {
+		if (!(i % EVENT_VOUCH_MAX)) {
 			struct event *e = &v[k++];
 
 			if (core_new_event(c, e, EV_AGENT_VOUCH) < 0)
 				goto out;
 			e->agent_id = xstrdup(c->me->agent_id);
 		}
-		event_add_vouched(&v[k - 1], ids.v[i]);
+		if (event_add_vouched(&v[k - 1], ids.v[i]) < 0) {
+			error("cannot vouch for '%s'", ids.v[i]);
+			goto out;
+		}
 	}
 	ret = 0;
 out:

@@ -6,6 +6,7 @@
 #include "thrum.h"
 #include "event.h"
 #include "event-internal.h"
+#include "sign.h"
 #include "wrapper.h"
 
 void event_free_pairs(struct event_pair *p, size_t nr)
@@ -57,11 +58,17 @@ void event_add_recipient(struct event *ev, const char *name)
 	ev->recipients[ev->nr_recipients++] = xstrdup(name);
 }
 
-void event_add_vouched(struct event *ev, const char *event_id)
+int event_add_vouched(struct event *ev, const char *entry)
 {
+	const char *colon = strchr(entry, ':');
+
+	if (!colon || colon - entry != SIGN_DIGEST_TEXT_MAX ||
+	    !event_opaque_id(colon + 1) || ev->nr_vouched >= EVENT_VOUCH_MAX)
+		return -1;
 	ev->vouched = xrealloc(ev->vouched,
 			       (ev->nr_vouched + 1) * sizeof(char *));
-	ev->vouched[ev->nr_vouched++] = xstrdup(event_id);
+	ev->vouched[ev->nr_vouched++] = xstrdup(entry);
+	return 0;
 }
 
 int event_get_pairs(json_object *obj, const char *key,

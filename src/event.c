@@ -270,14 +270,12 @@ static int add_recipient(json_object *e, struct event *ev)
 	return 0;
 }
 
-/* vouched[]: event ids */
+/* vouched[]: "<digest>:<event_id>" strings */
 static int add_vouched(json_object *e, struct event *ev)
 {
-	if (!json_object_is_type(e, json_type_string) ||
-	    !event_opaque_id(json_object_get_string(e)))
+	if (!json_object_is_type(e, json_type_string))
 		return -1;
-	event_add_vouched(ev, json_object_get_string(e));
-	return 0;
+	return event_add_vouched(ev, json_object_get_string(e));
 }
 
 /* work_contexts[]: the first object's "intent" is the intent */
@@ -542,6 +540,8 @@ int event_parse(struct event *ev, const char *line, size_t len,
 		goto out;
 	if ((flags & EVENT_PARSE_VERIFY) && ev->sig)
 		verify_sig(ev, obj, line, len);
+	else if (flags & EVENT_PARSE_VERIFY)
+		sign_line_digest(line, len, ev->digest);
 	ret = 0;
 out:
 	json_object_put(obj);

@@ -10,6 +10,7 @@
  * event_release(). A line read from the log is never re-encoded: callers that
  * move events between files copy the original bytes.
  */
+#include "sign.h"
 struct strbuf;
 
 enum event_type {
@@ -106,11 +107,13 @@ struct event {
 	char *member_value;
 
 	char *pubkey;		/* agent.register: "ed25519:<base64>" */
-	char **vouched;		/* agent.vouch: the event ids it owns */
+	char **vouched;		/* agent.vouch: "<digest>:<event_id>" each */
 	size_t nr_vouched;
 	char *sig;		/* "sig" as read; never written from here */
 	enum event_sig_state sig_state;	/* with EVENT_PARSE_VERIFY */
 	char *signer;		/* EVENT_SIG_GOOD: the key that signed */
+	/* EVENT_PARSE_VERIFY, no "sig": what a vouch names the line by */
+	char digest[SIGN_DIGEST_TEXT_MAX + 1];
 	/* agent.cleanup, purge.executed, group.update */
 	char *method;		/* how a cleanup was asked: "manual" */
 	char *cutoff;		/* purge: everything before it, as written */
@@ -193,7 +196,13 @@ void event_add_ref(struct event *ev, const char *type, const char *value);
  */
 int event_tag_addressing(const char *type, size_t len, int is_ref);
 void event_add_recipient(struct event *ev, const char *name);
-void event_add_vouched(struct event *ev, const char *event_id);
+/*
+ * agent.vouch: at most EVENT_VOUCH_MAX entries, each the digest of a line
+ * (sign_line_digest()), ':' and its event_id; -1 (nothing added) when
+ * entry is not of that shape
+ */
+#define EVENT_VOUCH_MAX 256
+int event_add_vouched(struct event *ev, const char *entry);
 
 /*
  * Agent names: ^[a-z0-9][a-z0-9_-]{0,63}$ and not a reserved word.

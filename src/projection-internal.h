@@ -278,14 +278,19 @@ int proj_group_rejudge(struct projection *p, const char *who);
 
 /*
  * Unsigned event e (a row of event_sigs) is owned by a vouch of its
- * name signed by the key that speaks for the name at the vouch's instant
+ * name: one naming its id and the digest of its line, dated after it,
+ * and signed by the name's first key (or a key of thrum.allowedSigners:
+ * since NULL both) while that key speaks for the name.  A rotated-in
+ * key owns nothing from before it; a rotated-out one nothing after.
  */
 #define PROJ_VOUCHED(e) \
 	" EXISTS (SELECT 1 FROM agent_vouches w JOIN event_sigs y" \
 	"   ON y.event_id = w.vouch_id JOIN agent_keys k" \
 	"   ON k.pubkey = y.signer AND k.agent_id = y.agent_id" \
-	"   WHERE w.event_id = " e ".event_id AND w.agent_id = " e ".agent_id" \
-	"   AND y.agent_id = " e ".agent_id AND y.state = 1 AND" \
+	"   WHERE w.event_id = " e ".event_id AND w.digest = " e ".digest" \
+	"   AND w.agent_id = " e ".agent_id AND y.agent_id = " e ".agent_id" \
+	"   AND y.state = 1 AND k.since_ns IS NULL" \
+	"   AND (" e ".ts, " e ".event_id) < (y.ts, y.event_id) AND" \
 	PROJ_KEY_SPEAKS("k", "y") ")"
 
 /* the event col is signed by the key that speaks for its name then */

@@ -60,9 +60,9 @@ static const char *speaker(const struct event *ev, const char *shard)
 
 static const char sig_add_sql[] =
 	"INSERT OR IGNORE INTO event_sigs(event_id, agent_id, ts, state,"
-	" signer, type, message_id, receipt_type)"
+	" signer, type, message_id, receipt_type, digest)"
 	" VALUES(:event_id, :who, :ts_ns, :state, :signer, :type,"
-	" :message_id, :receipt_type)";
+	" :message_id, :receipt_type, :digest)";
 
 static const char reg_add_sql[] =
 	"INSERT OR IGNORE INTO agent_regs(event_id, agent_id, ts, state,"
@@ -445,9 +445,12 @@ int proj_sign_record(struct projection *p, const struct event *ev,
 	proj_bind_text(s, ":type", ev->type_name);
 	proj_bind_text(s, ":message_id", ev->message_id);
 	proj_bind_text(s, ":receipt_type", ev->receipt_type);
+	proj_bind_text(s, ":digest", *ev->digest ? ev->digest : NULL);
 	if (proj_run(p, s, "cannot store a signature") < 0)
 		return -1;
-	if (ev->type == EV_AGENT_VOUCH && proj_vouch_record(p, ev, who) < 0)
+	/* only a vouch that verifies can own lines */
+	if (ev->type == EV_AGENT_VOUCH && ev->sig_state == EVENT_SIG_GOOD &&
+	    proj_vouch_record(p, ev, who) < 0)
 		return -1;
 	if ((ev->type == EV_AGENT_SESSION_START ||
 	     ev->type == EV_AGENT_SESSION_END) && ev->session_id &&
@@ -491,7 +494,8 @@ int proj_sign_after(struct projection *p, const struct event *ev,
 	const char *who = speaker(ev, shard);
 
 	if (!who || (ev->type != EV_AGENT_REGISTER &&
-		     ev->type != EV_AGENT_VOUCH))
+		     (ev->type != EV_AGENT_VOUCH ||
+		      ev->sig_state != EVENT_SIG_GOOD)))
 		return 0;
 	return recompute(p, who);
 }

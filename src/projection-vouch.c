@@ -14,6 +14,7 @@
 #include "projection.h"
 #include "projection-internal.h"
 #include "event.h"
+#include "sign.h"
 #include "strvec.h"
 
 /*
@@ -25,7 +26,8 @@ const char proj_sign_schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS event_sigs("
 	"  event_id TEXT PRIMARY KEY, agent_id TEXT NOT NULL,"
 	"  ts INTEGER NOT NULL, state INTEGER NOT NULL, signer TEXT,"
-	"  type TEXT, message_id TEXT, receipt_type TEXT) WITHOUT ROWID;"
+	"  type TEXT, message_id TEXT, receipt_type TEXT, digest TEXT)"
+	"  WITHOUT ROWID;"
 	"CREATE INDEX IF NOT EXISTS event_sigs_by_agent"
 	"  ON event_sigs(agent_id);"
 	"CREATE TABLE IF NOT EXISTS agent_regs("
@@ -50,14 +52,15 @@ const char proj_sign_schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS sig_rejects_by_agent"
 	"  ON sig_rejects(agent_id);"
 	"CREATE TABLE IF NOT EXISTS agent_vouches("
-	"  event_id TEXT NOT NULL, vouch_id TEXT NOT NULL,"
-	"  agent_id TEXT NOT NULL, PRIMARY KEY(event_id, vouch_id))"
-	"  WITHOUT ROWID;";
+	"  event_id TEXT NOT NULL, digest TEXT NOT NULL,"
+	"  vouch_id TEXT NOT NULL, agent_id TEXT NOT NULL,"
+	"  PRIMARY KEY(event_id, vouch_id)) WITHOUT ROWID;";
 
 static const char vouch_add_sql[] =
-	"INSERT OR IGNORE INTO agent_vouches(event_id, vouch_id, agent_id)"
-	" VALUES(:event_id, :vouch_id, :who)";
+	"INSERT OR IGNORE INTO agent_vouches(event_id, digest, vouch_id,"
+	" agent_id) VALUES(:event_id, :digest, :vouch_id, :who)";
 
+/* each "<digest>:<event_id>" of a vouch whose signature verifies */
 int proj_vouch_record(struct projection *p, const struct event *ev,
 		      const char *who)
 {
@@ -65,8 +68,10 @@ int proj_vouch_record(struct projection *p, const struct event *ev,
 
 	for (i = 0; i < ev->nr_vouched; i++) {
 		sqlite3_stmt *s = proj_stmt(p, ST_VOUCH_ADD, vouch_add_sql);
+		const char *entry = ev->vouched[i];
 
-		proj_bind_text(s, ":event_id", ev->vouched[i]);
+		proj_bind_text(s, ":event_id", entry + SIGN_DIGEST_TEXT_MAX + 1);
+		proj_bind_textn(s, ":digest", entry, SIGN_DIGEST_TEXT_MAX);
 		proj_bind_text(s, ":vouch_id", ev->event_id);
 		proj_bind_text(s, ":who", who);
 		if (proj_run(p, s, "cannot store a vouch") < 0)
@@ -75,14 +80,21 @@ int proj_vouch_record(struct projection *p, const struct event *ev,
 	return 0;
 }
 
-static const char unsigned_ids_sql[] =
-	"SELECT event_id FROM event_sigs WHERE agent_id = :who AND state = 0"
+/*
+ * What a first key may own: only while the name has no key, its
+ * unsigned lines that count, each as "<digest>:<event_id>"
+ */
+static const char vouchable_sql[] =
+	"SELECT digest || ':' || event_id FROM event_sigs e"
+	" WHERE agent_id = :who AND state = 0 AND digest IS NOT NULL"
+	" AND NOT EXISTS (SELECT 1 FROM agent_keys k WHERE k.agent_id = :who)"
+	" AND" PROJ_SIG_COUNTS("e.event_id")
 	" ORDER BY ts, event_id";
 
-int projection_unsigned_ids(struct projection *p, const char *who,
-			    struct strvec *out)
+int projection_vouchable(struct projection *p, const char *who,
+			 struct strvec *out)
 {
-	sqlite3_stmt *s = proj_stmt(p, ST_VOUCH_UNSIGNED, unsigned_ids_sql);
+	sqlite3_stmt *s = proj_stmt(p, ST_VOUCH_UNSIGNED, vouchable_sql);
 	int rc;
 
 	proj_bind_text(s, ":who", who);

@@ -356,13 +356,13 @@ int projection_sig_problems(struct projection *p, const char *who,
 			    sig_problem_fn fn, void *payload);
 
 /*
- * The ids of who's unsigned events, in log order, appended to out: what
- * the agent.vouch of a name's first key owns (projection-vouch.c).
- * 0 or -1.
+ * What the agent.vouch of who's first key lists (projection-vouch.c):
+ * while who has no key, its unsigned events that count, in log order,
+ * as "<digest>:<event_id>", appended to out.  0 or -1.
  */
 struct strvec;
-int projection_unsigned_ids(struct projection *p, const char *who,
-			    struct strvec *out);
+int projection_vouchable(struct projection *p, const char *who,
+			 struct strvec *out);
 
 /*
  * What a purge before cutoff_ns removes from this projection now: the

@@ -110,6 +110,15 @@ void sign_pubkey_text(const unsigned char *pk, struct strbuf *out)
 	strbuf_addstr(out, text);
 }
 
+void sign_line_digest(const char *line, size_t len, char *out)
+{
+	unsigned char h[crypto_generichash_BYTES];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)line, len,
+			   NULL, 0);
+	sodium_bin2base64(out, SIGN_DIGEST_TEXT_MAX + 1, h, sizeof(h), B64);
+}
+
 int sign_pubkey_parse(const char *text, unsigned char *pk)
 {
 	size_t plen = strlen(SIGN_PREFIX);

@@ -70,6 +70,14 @@ int sign_verify(const char *sig, const char *msg, size_t len,
 int sign_verify_line(const char *sig, const char *line, size_t len,
 		     const char *t, size_t tlen, char *pk_text);
 
+/*
+ * The digest of a line, as an agent.vouch names it: BLAKE2b-256 of
+ * line[0..len), in base64, written to out (SIGN_DIGEST_TEXT_MAX + 1
+ * bytes)
+ */
+#define SIGN_DIGEST_TEXT_MAX 44
+void sign_line_digest(const char *line, size_t len, char *out);
+
 /* append the fingerprint of the key "ed25519:<base64>": "SHA256:<base64>" */
 int sign_fingerprint(const char *pk_text, struct strbuf *out);
 

@@ -60,7 +60,7 @@ static void fill_message(struct event *ev, enum event_type type,
 
 /* non-NULL: keep() signs what it keeps with this key */
 static const struct sign_key *signing;
-static struct sign_key k_s1, k_s1new, k_s2, k_evil, k_o1;
+static struct sign_key k_s1, k_s1new, k_s2, k_evil, k_o1, k_o1new;
 
 static void keep(struct event *ev, const char *shard)
 {
@@ -303,22 +303,23 @@ static void signed_history(void)
 	free(m3);
 }
 
-/* the event_id of the line kept last */
-static char *last_event_id(void)
+/* what a vouch names the line kept last by: "<digest>:<event_id>" */
+static char *last_entry(void)
 {
+	const char *text = lines[nr_lines - 1].text;
+	char digest[SIGN_DIGEST_TEXT_MAX + 1];
+	struct strbuf sb = STRBUF_INIT;
 	struct event ev;
-	char *id;
 
-	assert_int_equal(event_parse(&ev, lines[nr_lines - 1].text,
-				     strlen(lines[nr_lines - 1].text), 0,
-				     NULL), 0);
-	id = strdup(ev.event_id);
+	assert_int_equal(event_parse(&ev, text, strlen(text), 0, NULL), 0);
+	sign_line_digest(text, strlen(text), digest);
+	strbuf_addf(&sb, "%s:%s", digest, ev.event_id);
 	event_release(&ev);
-	return id;
+	return strbuf_detach(&sb, NULL);
 }
 
-/* an agent.vouch as who of the events ids[0..nr) */
-static void vouch(const char *who, char **ids, size_t nr, int64_t at)
+/* an agent.vouch as who of entries[0..nr) */
+static void vouch(const char *who, char **entries, size_t nr, int64_t at)
 {
 	struct event ev;
 	size_t i;
@@ -326,18 +327,21 @@ static void vouch(const char *who, char **ids, size_t nr, int64_t at)
 	fill(&ev, EV_AGENT_VOUCH, at);
 	ev.agent_id = strdup(who);
 	for (i = 0; i < nr; i++)
-		event_add_vouched(&ev, ids[i]);
+		assert_int_equal(event_add_vouched(&ev, entries[i]), 0);
 	keep(&ev, NULL);
 }
 
 /*
  * o1, an agent of the original Thrum: an unsigned registration and
  * messages; its key at 300, and its vouch of the registration and the
- * first message at 301.  What does not count (3 events): the second
- * message, dated before the key but owned by no vouch, and the third,
- * owned only by a vouch signed by evil, which does not count either.
+ * first message at 301.  What does not count (5 events): the second
+ * message, dated before the key but owned by no vouch; the third, owned
+ * only by a vouch signed by evil, which does not count either; one at
+ * 400 that a vouch of the key at 350 names (a vouch owns only lines
+ * before it); and one at 450 that a vouch at 600 names, signed by the
+ * key o1 rotated to at 500 (only the first key vouches).
  */
-static char *o1_kept, *o1_unvouched, *o1_evil;
+static char *o1_kept, *o1_unvouched, *o1_evil, *o1_late, *o1_rotated;
 
 static void vouched_history(void)
 {
@@ -345,17 +349,31 @@ static void vouched_history(void)
 
 	signing = NULL;
 	agent("o1", "impl", 200);
-	ids[0] = last_event_id();
+	ids[0] = last_entry();
 	o1_kept = message("o1", "a1", NULL, NULL, 0, 210);
-	ids[1] = last_event_id();
+	ids[1] = last_entry();
 	o1_unvouched = message("o1", "a1", NULL, NULL, 0, 220);
 	o1_evil = message("o1", "a1", NULL, NULL, 0, 230);
-	evil = last_event_id();
+	evil = last_entry();
 	signing = &k_o1;
 	agent_key("o1", "impl", 300, &k_o1);
 	vouch("o1", ids, 2, 301);
 	signing = &k_evil;
 	vouch("o1", &evil, 1, 302);
+	free(evil);
+	signing = NULL;
+	o1_late = message("o1", "a1", NULL, NULL, 0, 400);
+	evil = last_entry();
+	signing = &k_o1;
+	vouch("o1", &evil, 1, 350);
+	free(evil);
+	signing = NULL;
+	o1_rotated = message("o1", "a1", NULL, NULL, 0, 450);
+	evil = last_entry();
+	signing = &k_o1;
+	agent_key("o1", "impl", 500, &k_o1new);
+	signing = &k_o1new;
+	vouch("o1", &evil, 1, 600);
 	signing = NULL;
 	free(ids[0]);
 	free(ids[1]);
@@ -917,7 +935,7 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, "agent a3 review"));
 	assert_non_null(strstr(first, "edit three"));
 	assert_null(strstr(first, "pinned"));
-	assert_non_null(strstr(first, "45 messages, 3 conflicts"));
+	assert_non_null(strstr(first, "47 messages, 3 conflicts"));
 	/* threads: r1 <- r2 <- r3 and r1 <- r4; a cycle has a root too */
 	assert_non_null(strstr(first, "== thread 0 a1\n0 1 2 1 msg_"));
 	assert_non_null(strstr(first, "== thread 1 a1\n0 1 msg_"));
@@ -935,7 +953,7 @@ static void test_order_independence(void **state)
 	assert_null(strstr(first, "old.c"));
 	assert_non_null(strstr(first, "search edit:\nmsg_"));
 	/* signed: the rotation holds, the forgeries do not count */
-	assert_non_null(strstr(first, "22 do not count"));
+	assert_non_null(strstr(first, "24 do not count"));
 	assert_non_null(strstr(first, "group sgroup: @s2\n"));
 	assert_non_null(strstr(first, "work s1 ses_s1 real u:real.c\n"));
 	assert_non_null(strstr(first, "agent s1 impl on "));
@@ -950,6 +968,8 @@ static void test_order_independence(void **state)
 	assert_non_null(strstr(first, o1_kept + 20));
 	assert_null(strstr(first, o1_unvouched + 20));
 	assert_null(strstr(first, o1_evil + 20));
+	assert_null(strstr(first, o1_late + 20));
+	assert_null(strstr(first, o1_rotated + 20));
 	free(first);
 	free(order);
 }
@@ -1185,7 +1205,7 @@ static int setup(void **state)
 		return -1;
 	if (sign_keygen(&k_s1) || sign_keygen(&k_s1new) ||
 	    sign_keygen(&k_s2) || sign_keygen(&k_evil) ||
-	    sign_keygen(&k_o1))
+	    sign_keygen(&k_o1) || sign_keygen(&k_o1new))
 		return -1;
 	make_history();
 	signed_history();
