@@ -193,6 +193,9 @@ struct projection {
 	int bulk;		/* a rebuild into a private file: no journal */
 	int64_t now;		/* the clock, read at projection_begin() */
 	int sig_include_bad;	/* projection_sign_view() */
+	/* names a vouch re-judges, once, at the commit (proj_sign_finish()) */
+	char **sign_due;
+	size_t nr_sign_due, alloc_sign_due;
 	int sig_require_signed;
 	int clean_facts;	/* cleanups or purges: 0 unknown, 1 no, 2 yes */
 	int clean_resweep;	/* a rebuild's resweep, left for its end */
@@ -219,6 +222,16 @@ struct projection {
  */
 int proj_sign_record(struct projection *p, const struct event *ev,
 		     const char *shard);
+/*
+ * A vouch's name is judged again once per transaction, however many
+ * vouches it has (an agent of the original with 100 000 lines brings
+ * 400): proj_sign_finish() at the commit, proj_sign_drop() at a
+ * rollback.  0 or -1.
+ */
+int proj_sign_finish(struct projection *p);
+void proj_sign_drop(struct projection *p);
+/* who is due for that (projection-vouch.c) */
+void proj_vouch_due(struct projection *p, const char *who);
 /*
  * projection-vouch.c: the schema of the tables of signed events, and
  * the rows of the events an agent.vouch owns

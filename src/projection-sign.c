@@ -493,11 +493,25 @@ int proj_sign_after(struct projection *p, const struct event *ev,
 {
 	const char *who = speaker(ev, shard);
 
-	if (!who || (ev->type != EV_AGENT_REGISTER &&
-		     (ev->type != EV_AGENT_VOUCH ||
-		      ev->sig_state != EVENT_SIG_GOOD)))
+	if (!who)
 		return 0;
-	return recompute(p, who);
+	if (ev->type == EV_AGENT_REGISTER)
+		return recompute(p, who);
+	/* only a vouch that verifies can change what counts */
+	if (ev->type == EV_AGENT_VOUCH && ev->sig_state == EVENT_SIG_GOOD)
+		proj_vouch_due(p, who);
+	return 0;
+}
+
+int proj_sign_finish(struct projection *p)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < p->nr_sign_due; i++)
+		ret = recompute(p, p->sign_due[i]);
+	proj_sign_drop(p);
+	return ret;
 }
 
 /* --- thrum.allowedSigners --- */

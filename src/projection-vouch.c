@@ -16,6 +16,7 @@
 #include "event.h"
 #include "sign.h"
 #include "strvec.h"
+#include "wrapper.h"
 
 /*
  * each event's signature, the keys registrations name, which key speaks
@@ -102,4 +103,26 @@ int projection_vouchable(struct projection *p, const char *who,
 		strvec_push(out, (const char *)sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : proj_db_error(p, "cannot read events");
+}
+
+void proj_vouch_due(struct projection *p, const char *who)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_sign_due; i++)
+		if (!strcmp(p->sign_due[i], who))
+			return;
+	ALLOC_GROW(p->sign_due, p->nr_sign_due + 1, p->alloc_sign_due);
+	p->sign_due[p->nr_sign_due++] = xstrdup(who);
+}
+
+void proj_sign_drop(struct projection *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_sign_due; i++)
+		free(p->sign_due[i]);
+	free(p->sign_due);
+	p->sign_due = NULL;
+	p->nr_sign_due = p->alloc_sign_due = 0;
 }

@@ -636,6 +636,7 @@ void projection_free(struct projection *p)
 	if (!p)
 		return;
 	proj_close_db(p);
+	proj_sign_drop(p);
 	if (p->trace)
 		fclose(p->trace);
 	free(p->path);
@@ -654,7 +655,13 @@ int projection_begin(struct projection *p)
 
 int projection_commit(struct projection *p)
 {
-	int ret = proj_exec(p, "COMMIT");
+	int ret;
+
+	if (proj_sign_finish(p) < 0) {
+		projection_rollback(p);
+		return -1;
+	}
+	ret = proj_exec(p, "COMMIT");
 
 	proj_dir_done(p);
 	return ret;
@@ -664,5 +671,6 @@ void projection_rollback(struct projection *p)
 {
 	if (!sqlite3_get_autocommit(p->db))
 		proj_exec(p, "ROLLBACK");
+	proj_sign_drop(p);
 	proj_dir_done(p);
 }
