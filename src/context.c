@@ -357,15 +357,6 @@ const char *ctx_origin(struct thrum_ctx *ctx)
 	return ctx->origin;
 }
 
-static int catch_up_core(struct core *c)
-{
-	struct thrum_ctx *ctx = c->caller;
-
-	ctx_need_projection(ctx);
-	c->proj = ctx->proj;
-	return 0;
-}
-
 struct core *ctx_core(struct thrum_ctx *ctx)
 {
 	struct core *c = &ctx->core;
@@ -374,7 +365,6 @@ struct core *ctx_core(struct thrum_ctx *ctx)
 	c->store = &ctx->store;
 	c->proj = ctx->proj;
 	c->resolve = ctx->lazy_directory ? resolve_name : NULL;
-	c->catch_up = catch_up_core;
 	c->caller = ctx;
 	c->repo = &ctx->repo;
 	c->me = ctx->have_me ? &ctx->me : NULL;

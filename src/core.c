@@ -56,20 +56,15 @@ static int new_registration(struct core *c, struct event *reg)
 }
 
 /*
- * What a new key owns (projection_vouchable()), read from the caller's
- * projection brought up to date, or from one opened for it (the
- * daemon's cores have none).  0 or -1.
+ * What a new key owns (projection_vouchable()), from a projection of its
+ * own brought up to date with the log: the caller's may be behind, and
+ * the daemon's cores have none.  0 or -1.
  */
 static int vouchable(struct core *c, struct strvec *ids)
 {
 	struct projection *own = NULL;
 	int ret;
 
-	if (c->catch_up && c->catch_up(c) < 0)
-		return -1;
-	c->appended = 1;
-	if (c->proj)
-		return projection_vouchable(c->proj, c->me->agent_id, ids);
 	if (!c->store)
 		return error("no database to find the lines of '%s' in",
 			     c->me->agent_id);

@@ -32,13 +32,7 @@ struct core {
 	 */
 	int (*resolve)(struct core *c, const char *name,
 		       enum recipient_kind *kind);
-	/*
-	 * Bring proj up to date, opening it if need be: a new key asks
-	 * which of my lines it owns (core_append()).  0 or -1; NULL: proj
-	 * is as up to date as it gets.
-	 */
-	int (*catch_up)(struct core *c);
-	void *caller;		/* theirs, for the two above (copies too) */
+	void *caller;		/* theirs, for resolve (copies too) */
 };
 
 /* what "@name" names (c->resolve, else the projection); 0 or -1 */

@@ -428,13 +428,30 @@ test_expect_success 'agent rotate-key whose line is not durable keeps the old ke
 # an agent of the original Thrum, olddie: unsigned lines (pushed with
 # plain git, as the original wrote them), and an identity without a key
 E3=01JKM4T2YQ8M3E5X6Z7A9B0E
-test_expect_success 'an identity from before keys: its key vouches for its unsigned lines' '
-	forge events.jsonl "{\"agent_id\":\"olddie\",\"event_id\":\"evt_${E3}R1\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie\",\"role\":\"old-role\",\"timestamp\":\"2025-01-01T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" &&
-	forge messages/olddie.jsonl "{\"agent_id\":\"olddie\",\"body\":{\"content\":\"from the past of olddie\",\"format\":\"markdown\"},\"event_id\":\"evt_${E3}M1\",\"message_id\":\"msg_${E3}M1\",\"recipients\":[\"bob\"],\"timestamp\":\"2025-01-02T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
+
+# keyless_identity <name> [<session id>]: alice'"'"'s identity file of name,
+# as the original writes it: no key
+keyless_identity() {
+	printf "{\"agent_id\":\"%s\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"%s\",\"role\":\"old-role\"%s}\n" \
+		"$1" "$1" "${2:+,\"session_id\":\"$2\"}" \
+		>alice/.thrum/identities/$1.json
+}
+
+# old_agent <name> <id suffix> <message> [<session id>]: the original'"'"'s
+# registration
+# of name and one message of it to bob, pushed by mallory and merged by
+# alice, and alice'"'"'s identity of name without a key (removed when the
+# test ends)
+old_agent() {
+	forge events.jsonl "{\"agent_id\":\"$1\",\"event_id\":\"evt_${E3}R$2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"$1\",\"role\":\"old-role\",\"timestamp\":\"2025-01-01T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" &&
+	forge messages/$1.jsonl "{\"agent_id\":\"$1\",\"body\":{\"content\":\"$3\",\"format\":\"markdown\"},\"event_id\":\"evt_${E3}M$2\",\"message_id\":\"msg_${E3}M$2\",\"recipients\":[\"bob\"],\"timestamp\":\"2025-01-02T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
 	thrum_in alice sync force >/dev/null &&
-	test_when_finished "rm -f alice/.thrum/identities/olddie.*" &&
-	printf "{\"agent_id\":\"olddie\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie\",\"role\":\"old-role\"}\n" \
-		>alice/.thrum/identities/olddie.json &&
+	test_when_finished "rm -f alice/.thrum/identities/$1.*" &&
+	keyless_identity "$1" "${4:-}"
+}
+
+test_expect_success 'an identity from before keys: its key vouches for its unsigned lines' '
+	old_agent olddie 1 "from the past of olddie" &&
 	(cd alice && THRUM_NAME=olddie git thrum send "olddie, with a key" --to @bob >/dev/null) &&
 	test -f alice/.thrum/identities/olddie.key &&
 	grep "\"type\":\"agent.vouch\"" "$(sync_dir alice)/events.jsonl" >vouch &&
@@ -483,19 +500,13 @@ test_expect_success 'a lost key: the new one vouches for nothing' '
 	test_when_finished "rm -f alice/.thrum/identities/olddie.*" &&
 	thrum_in alice sync force >/dev/null &&
 	vouches=$(grep -c "\"type\":\"agent.vouch\"" "$(sync_dir alice)/events.jsonl") &&
-	printf "{\"agent_id\":\"olddie\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie\",\"role\":\"old-role\"}\n" \
-		>alice/.thrum/identities/olddie.json &&
+	keyless_identity olddie &&
 	(cd alice && THRUM_NAME=olddie git thrum send "olddie, key lost" --to @bob >/dev/null) &&
 	test "$(grep -c "\"type\":\"agent.vouch\"" "$(sync_dir alice)/events.jsonl")" = "$vouches"
 '
 
 test_expect_success 'the daemon, first to write for an identity from before keys, vouches too' '
-	forge events.jsonl "{\"agent_id\":\"olddie2\",\"event_id\":\"evt_${E3}R2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie2\",\"role\":\"old-role\",\"timestamp\":\"2025-01-01T00:00:00Z\",\"type\":\"agent.register\",\"v\":1}" &&
-	forge messages/olddie2.jsonl "{\"agent_id\":\"olddie2\",\"body\":{\"content\":\"olddie2 of old\",\"format\":\"markdown\"},\"event_id\":\"evt_${E3}M3\",\"message_id\":\"msg_${E3}M3\",\"recipients\":[\"bob\"],\"timestamp\":\"2025-01-02T00:00:00Z\",\"type\":\"message.create\",\"v\":1}" &&
-	thrum_in alice sync force >/dev/null &&
-	test_when_finished "rm -f alice/.thrum/identities/olddie2.*" &&
-	printf "{\"agent_id\":\"olddie2\",\"kind\":\"agent\",\"module\":\"m\",\"name\":\"olddie2\",\"role\":\"old-role\",\"session_id\":\"ses_${E3}S2\"}\n" \
-		>alice/.thrum/identities/olddie2.json &&
+	old_agent olddie2 3 "olddie2 of old" "ses_${E3}S2" &&
 	git -C alice config thrum.syncInterval 600 &&
 	test_when_finished "thrum_in alice daemon stop >/dev/null; git -C alice config --unset thrum.syncInterval" &&
 	THRUM_TEST_NO_DAEMON= thrum_in alice daemon start >/dev/null &&

@@ -343,9 +343,25 @@ static void vouch(const char *who, char **entries, size_t nr, int64_t at)
  */
 static char *o1_kept, *o1_unvouched, *o1_evil, *o1_late, *o1_rotated;
 
+/* an unsigned message of o1 at msg_at, named by a vouch at vouch_at */
+static char *vouched_by(const struct sign_key *key, int64_t msg_at,
+			int64_t vouch_at)
+{
+	char *id, *entry;
+
+	signing = NULL;
+	id = message("o1", "a1", NULL, NULL, 0, msg_at);
+	entry = last_entry();
+	signing = key;
+	vouch("o1", &entry, 1, vouch_at);
+	signing = NULL;
+	free(entry);
+	return id;
+}
+
 static void vouched_history(void)
 {
-	char *ids[2], *evil;
+	char *ids[2];
 
 	signing = NULL;
 	agent("o1", "impl", 200);
@@ -353,31 +369,15 @@ static void vouched_history(void)
 	o1_kept = message("o1", "a1", NULL, NULL, 0, 210);
 	ids[1] = last_entry();
 	o1_unvouched = message("o1", "a1", NULL, NULL, 0, 220);
-	o1_evil = message("o1", "a1", NULL, NULL, 0, 230);
-	evil = last_entry();
 	signing = &k_o1;
 	agent_key("o1", "impl", 300, &k_o1);
 	vouch("o1", ids, 2, 301);
-	signing = &k_evil;
-	vouch("o1", &evil, 1, 302);
-	free(evil);
-	signing = NULL;
-	o1_late = message("o1", "a1", NULL, NULL, 0, 400);
-	evil = last_entry();
-	signing = &k_o1;
-	vouch("o1", &evil, 1, 350);
-	free(evil);
-	signing = NULL;
-	o1_rotated = message("o1", "a1", NULL, NULL, 0, 450);
-	evil = last_entry();
-	signing = &k_o1;
-	agent_key("o1", "impl", 500, &k_o1new);
-	signing = &k_o1new;
-	vouch("o1", &evil, 1, 600);
-	signing = NULL;
+	agent_key("o1", "impl", 500, &k_o1new);	/* the rotation */
+	o1_evil = vouched_by(&k_evil, 230, 302);
+	o1_late = vouched_by(&k_o1, 400, 350);
+	o1_rotated = vouched_by(&k_o1new, 450, 600);
 	free(ids[0]);
 	free(ids[1]);
-	free(evil);
 }
 
 /* a message from from to agent to, with a scope and ref, answering parent */
